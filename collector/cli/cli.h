@@ -1,0 +1,14 @@
+/* flowtally command-line tool: one function per subcommand, each parsing its own
+ * options (getopt_long) and returning the process exit status:
+ * 0 ok, 1 runtime failure, 2 usage or configuration error. */
+#ifndef FT_CLI_H
+#define FT_CLI_H
+
+enum { FT_EXIT_OK = 0, FT_EXIT_FAILURE = 1, FT_EXIT_USAGE = 2 };
+
+int ft_cmd_replay(int argc, char **argv);
+int ft_cmd_check_config(int argc, char **argv);
+int ft_cmd_status(int argc, char **argv);
+int ft_cmd_generate(int argc, char **argv);
+
+#endif

@@ -1,0 +1,1079 @@
+/* flowtally generate — NetFlow v5 test traffic over loopback UDP, or into a pcap file.
+ *
+ * Options are parsed through one table (name, kind, bounds, offsetof target) into
+ * struct args.  A pool of datagrams is then built once with ft_gen: pool_n slots, a
+ * multiple of the exporter count so that slot i always belongs to exporter
+ * i mod exporters, each slot carrying the record, byte and packet sums of its
+ * datagram.  Sending walks the pool round and round:
+ *
+ *   stamp a batch   each slot gets its export time and flow_sequence (records its
+ *                   exporter has had accepted plus those ahead of it in the batch)
+ *   sendmmsg()      may accept fewer than asked: the accepted ones are tallied, the
+ *                   rest, already stamped with the right sequence numbers, go again
+ *   ENOBUFS/EAGAIN  counted as send errors, waited out, retried; nothing is skipped
+ *
+ * so the totals are exactly what the kernel accepted and every exporter's sequence
+ * has no gap.  The pcap writer uses the same stamping and tallies what it wrote.
+ *
+ * Pacing is a token bucket in records on CLOCK_MONOTONIC.  Export time: when sending,
+ * --start plus the time since the first send; in a pcap file, --start plus the
+ * nominal spacing of the rate (records_per_datagram / rate, or 1 ms without --rate),
+ * so a file is the same for the same options.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "flowtally/clock.h"
+#include "flowtally/gen.h"
+
+#define DEFAULT_RECORDS 30000
+#define DEFAULT_PORT 2055
+#define POOL_TARGET 4096         /* datagrams built up front and sent round and round */
+#define SLOT_STRIDE 1472         /* FT_GEN_MAX_DATAGRAM rounded up to 64 bytes */
+#define MAX_BATCH 1024           /* UIO_MAXIOV: the most sendmmsg() takes per call */
+#define MAX_START_S 4294967295LL /* v5 unix_secs is 32 bits */
+
+static volatile sig_atomic_t stop_requested;
+
+union sockaddr_any {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+struct endpoint {
+	union sockaddr_any addr;
+	socklen_t len;
+};
+
+struct args {
+	struct ft_gen_opts gen;
+	const char *to_text;
+	const char *pcap_path;
+	const char *source_text;
+	struct endpoint to;
+	struct endpoint source;
+	uint64_t records;
+	uint64_t datagrams;          /* the stop criterion in datagrams; UINT64_MAX = none */
+	double rate;                 /* records per second; 0 = as fast as possible */
+	double duration;             /* seconds; 0 = none */
+	int64_t start_ns;            /* export time of the first datagram; 0 = now */
+	uint32_t sampling;
+	uint32_t batch;
+	uint32_t cpu;
+	uint32_t sndbuf;
+	uint32_t source_port;
+	bool summary;
+	bool help;
+	bool seen[32];               /* by option index */
+};
+
+/* ---- messages ---- */
+
+__attribute__((format(printf, 1, 2)))
+static void complain(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("flowtally generate: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char usage_text[] =
+"NAME\n"
+"    flowtally generate - send NetFlow v5 test traffic to a local collector\n"
+"\n"
+"SYNOPSIS\n"
+"    flowtally generate [--to HOST:PORT] [--records N | --datagrams N] [--duration S]\n"
+"                       [--rate R] [OPTION]...\n"
+"    flowtally generate --pcap FILE [--to HOST:PORT] [OPTION]...\n"
+"\n"
+"DESCRIPTION\n"
+"    Builds NetFlow version 5 export datagrams from a seeded random generator and\n"
+"    sends them by UDP to a collector on this host, or writes them into a pcap file.\n"
+"    It is meant for tests and benchmarks: it only ever sends to loopback addresses\n"
+"    (127.0.0.0/8 or ::1) and refuses any other destination.\n"
+"\n"
+"    K exporters (engine_type 0, engine_id 0..K-1) take turns, one datagram each.\n"
+"    Each datagram's flow_sequence is the number of records its exporter sent before\n"
+"    it, so a collector sees no gaps unless datagrams are lost on the way.  Records\n"
+"    carry addresses from --src-prefix to --dst-prefix, random ports, TCP or UDP,\n"
+"    1..1000 packets of 40..1500 bytes, interfaces, private AS numbers, masks, ToS\n"
+"    and TCP flags; they end up to a second before their datagram's export time and\n"
+"    last up to a minute.\n"
+"\n"
+"    To go fast, a pool of up to 4096 datagrams is built once and sent round and\n"
+"    round: for each send only the export time, sysUptime, the records' First/Last\n"
+"    and the sequence number are rewritten.  The same --seed gives the same records.\n"
+"\n"
+"    At the end it reports what was sent: only datagrams the kernel accepted (or\n"
+"    that were written to the file) are counted, overall and per exporter, so a\n"
+"    collector's counters can be compared with the report to the byte.  A full\n"
+"    socket buffer (ENOBUFS, EAGAIN) is waited out and counted as a send error; no\n"
+"    datagram is skipped.  SIGINT or SIGTERM stop it early, still with a report.\n"
+"\n"
+"OPTIONS\n"
+"  Where to\n"
+"    --to HOST:PORT\n"
+"        Destination: an IPv4 address in 127.0.0.0/8 (\"127.0.0.1:2055\"), localhost,\n"
+"        or ::1 in brackets (\"[::1]:2055\").  PORT defaults to 2055.  Default\n"
+"        127.0.0.1:2055.  Any other address is refused (exit status 2).\n"
+"    --pcap FILE\n"
+"        Write the datagrams into FILE (pcap, Ethernet) instead of sending them, as\n"
+"        Ethernet/IPv4/UDP frames from 127.0.0.1 (Ethernet/IPv6 from ::1 when --to\n"
+"        is IPv6) to the --to address.  Frame timestamps are the export times.\n"
+"    --source ADDR\n"
+"        Send from this loopback address (e.g. 127.0.0.2, to look like another\n"
+"        router); in a pcap file, the frames' source address.  Same family as --to.\n"
+"    --source-port PORT\n"
+"        Send from this UDP port.  Default: any (sending), a high port derived from\n"
+"        --seed (pcap).\n"
+"\n"
+"  How much and how fast\n"
+"    --records N\n"
+"        Send N records, rounded up to whole datagrams.  Default 30000, unless\n"
+"        --datagrams or --duration is given.\n"
+"    --datagrams N\n"
+"        Send N datagrams (instead of --records).\n"
+"    --duration S\n"
+"        Stop after S seconds (decimals allowed), or at --records/--datagrams if that\n"
+"        comes first.  In a pcap file, S seconds of export time.\n"
+"    --rate R\n"
+"        Records per second, paced by a token bucket on the monotonic clock; 0, the\n"
+"        default, sends as fast as possible.  In a pcap file the rate only spaces\n"
+"        the timestamps (without it, datagrams are 1 ms apart).\n"
+"\n"
+"  What is in the datagrams\n"
+"    --exporters K\n"
+"        Number of exporters, 1..256.  Default 1.\n"
+"    --records-per-datagram N\n"
+"        1..30.  Default 30.\n"
+"    --sampling N\n"
+"        Announce 1-in-N packet sampling in the header (sampling mode 1, interval N,\n"
+"        1..16383).  Counters are not scaled.  Default: unsampled.\n"
+"    --seed N\n"
+"        Seed of the generator.  Default 1.\n"
+"    --start TIME\n"
+"        Export time of the first datagram: UTC ISO-8601\n"
+"        (\"2026-11-25T13:00:00Z\", \"2026-11-25 13:00\", \"2026-11-25\") or seconds\n"
+"        since the epoch (\"1795611600\", decimals allowed).  Default: now.\n"
+"    --src-prefix PREFIX, --dst-prefix PREFIX\n"
+"        IPv4 prefixes the source and destination addresses are drawn from.\n"
+"        Defaults 10.0.0.0/8 and 192.168.0.0/16.\n"
+"\n"
+"  Sending\n"
+"    --batch N\n"
+"        Datagrams per sendmmsg() call, 1..1024.  Default 64.\n"
+"    --sndbuf BYTES\n"
+"        Socket send buffer size (SO_SNDBUF; the kernel caps it at wmem_max).\n"
+"    --cpu N\n"
+"        Pin the sending thread to CPU N.\n"
+"\n"
+"  Output\n"
+"    --summary\n"
+"        At the end print a JSON object on stdout:\n"
+"        {\"datagrams\":N,\"records\":N,\"bytes\":N,\"packets\":N,\"elapsed_s\":F,\n"
+"         \"rate_records_per_s\":F,\"send_errors\":N,\"exporters\":[{\"engine_type\":0,\n"
+"         \"engine_id\":I,\"datagrams\":N,\"records\":N,\"bytes\":N,\"packets\":N},...]}\n"
+"        Without it, a one-line summary goes to stderr.\n"
+"    -h, --help\n"
+"        Show this text.\n"
+"\n"
+"EXIT STATUS\n"
+"    0 done (also when stopped by a signal), 1 runtime failure (socket, file),\n"
+"    2 usage error, including a destination that is not a loopback address.\n"
+"\n"
+"EXAMPLES\n"
+"    flowtally generate --to 127.0.0.1:2055 --records 1000000 --exporters 4 --summary\n"
+"    flowtally generate --to [::1]:9995 --rate 50000 --duration 60\n"
+"    flowtally generate --pcap five.pcap --datagrams 100 --seed 7 \\\n"
+"        --start 2026-11-25T13:00:00Z --rate 3000\n";
+
+/* ---- parsing values ---- */
+
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int parse_double(const char *s, double max, double *ret)
+{
+	char *end;
+
+	if ((s[0] < '0' || s[0] > '9') && s[0] != '.')
+		return -EINVAL;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || *end != '\0' || !isfinite(v) || v < 0 || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static bool take_digits(const char **p, int n, int *ret)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return false;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*ret = v;
+	return true;
+}
+
+static bool take_char(const char **p, char c)
+{
+	if (**p != c)
+		return false;
+	(*p)++;
+	return true;
+}
+
+/* ".123" → 123000000 ns; digits beyond nanoseconds are ignored. */
+static bool take_fraction(const char **p, int64_t *ret_ns)
+{
+	int64_t ns = 0, scale = FT_NS_PER_SEC;
+
+	*ret_ns = 0;
+	if (!take_char(p, '.'))
+		return true;
+	if (**p < '0' || **p > '9')
+		return false;
+	for (; **p >= '0' && **p <= '9'; (*p)++) {
+		scale /= 10;
+		ns += (**p - '0') * scale;
+	}
+	*ret_ns = ns;
+	return true;
+}
+
+/* YYYY-MM-DD[(T| )HH:MM[:SS[.frac]]][Z|+00:00], always UTC. */
+static int parse_iso8601(const char *s, int64_t *ret_ns)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	int64_t frac = 0;
+	const char *p = s;
+
+	if (!take_digits(&p, 4, &y) || !take_char(&p, '-') || !take_digits(&p, 2, &mo) ||
+	    !take_char(&p, '-') || !take_digits(&p, 2, &d))
+		return -EINVAL;
+	if (take_char(&p, 'T') || take_char(&p, ' ')) {
+		if (!take_digits(&p, 2, &h) || !take_char(&p, ':') || !take_digits(&p, 2, &mi))
+			return -EINVAL;
+		if (take_char(&p, ':') && (!take_digits(&p, 2, &sec) || !take_fraction(&p, &frac)))
+			return -EINVAL;
+	}
+	if (!take_char(&p, 'Z') && strcmp(p, "+00:00") == 0)
+		p += 6;
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -EINVAL;
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
+	                 .tm_hour = h, .tm_min = mi, .tm_sec = sec };
+	time_t t = timegm(&tm);
+	if (t < 0 || t > MAX_START_S)
+		return -EINVAL;
+	*ret_ns = (int64_t)t * FT_NS_PER_SEC + frac;
+	return 0;
+}
+
+static int parse_time(const char *s, int64_t *ret_ns)
+{
+	const char *p = s;
+	uint64_t secs = 0;
+	int64_t frac;
+
+	for (; *p >= '0' && *p <= '9' && secs <= (uint64_t)MAX_START_S; p++)
+		secs = secs * 10 + (uint64_t)(*p - '0');
+	if (p == s || (*p != '\0' && *p != '.'))
+		return parse_iso8601(s, ret_ns);
+	if (!take_fraction(&p, &frac) || *p != '\0' || secs > (uint64_t)MAX_START_S)
+		return -EINVAL;
+	*ret_ns = (int64_t)secs * FT_NS_PER_SEC + frac;
+	return 0;
+}
+
+/* ---- addresses ---- */
+
+static int endpoint_from_text(const char *host, uint16_t port, struct endpoint *ret)
+{
+	struct endpoint e;
+
+	memset(&e, 0, sizeof(e));
+	if (strcmp(host, "localhost") == 0)
+		host = "127.0.0.1";
+	if (inet_pton(AF_INET, host, &e.addr.in.sin_addr) == 1) {
+		e.addr.in.sin_family = AF_INET;
+		e.addr.in.sin_port = htons(port);
+		e.len = sizeof(e.addr.in);
+	} else if (inet_pton(AF_INET6, host, &e.addr.in6.sin6_addr) == 1) {
+		e.addr.in6.sin6_family = AF_INET6;
+		e.addr.in6.sin6_port = htons(port);
+		e.len = sizeof(e.addr.in6);
+	} else {
+		return -EINVAL;
+	}
+	*ret = e;
+	return 0;
+}
+
+/* "127.0.0.1:2055", "[::1]:2055", "localhost", "127.0.0.1" (port 2055). */
+static int parse_hostport(const char *s, struct endpoint *ret)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port_text = NULL, *h = s;
+	size_t hl;
+	uint64_t port = DEFAULT_PORT;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || (close[1] != '\0' && close[1] != ':'))
+			return -EINVAL;
+		h = s + 1;
+		hl = (size_t)(close - h);
+		port_text = close[1] ? close + 2 : NULL;
+	} else {
+		const char *colon = strchr(s, ':');
+		if (colon && strchr(colon + 1, ':'))
+			return -EINVAL;     /* a bare IPv6 address: needs brackets */
+		hl = colon ? (size_t)(colon - s) : strlen(s);
+		port_text = colon ? colon + 1 : NULL;
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (port_text && parse_u64(port_text, 1, 65535, &port) < 0)
+		return -EINVAL;
+	return endpoint_from_text(host, (uint16_t)port, ret);
+}
+
+static bool endpoint_is_loopback(const struct endpoint *e)
+{
+	if (e->addr.sa.sa_family == AF_INET)
+		return (ntohl(e->addr.in.sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&e->addr.in6.sin6_addr);
+}
+
+static char *endpoint_format(const struct endpoint *e, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (e->addr.sa.sa_family == AF_INET) {
+		inet_ntop(AF_INET, &e->addr.in.sin_addr, a, sizeof(a));
+		snprintf(buf, size, "%s:%u", a, ntohs(e->addr.in.sin_port));
+	} else {
+		inet_ntop(AF_INET6, &e->addr.in6.sin6_addr, a, sizeof(a));
+		snprintf(buf, size, "[%s]:%u", a, ntohs(e->addr.in6.sin6_port));
+	}
+	return buf;
+}
+
+static void endpoint_set_port(struct endpoint *e, uint16_t port)
+{
+	if (e->addr.sa.sa_family == AF_INET)
+		e->addr.in.sin_port = htons(port);
+	else
+		e->addr.in6.sin6_port = htons(port);
+}
+
+/* ---- the option table ---- */
+
+enum kind { K_U64, K_U32, K_DOUBLE, K_TIME, K_PREFIX, K_STRING, K_FLAG };
+
+struct opt {
+	const char *name;
+	enum kind kind;
+	size_t off;                  /* target in struct args */
+	uint64_t min, max;           /* K_U64, K_U32; max also bounds K_DOUBLE */
+	const char *what;            /* for the error message */
+};
+
+#define A(field) offsetof(struct args, field)
+
+enum {
+	O_TO, O_PCAP, O_RECORDS, O_DATAGRAMS, O_RATE, O_DURATION, O_EXPORTERS, O_RPD,
+	O_SAMPLING, O_SEED, O_START, O_SRC_PREFIX, O_DST_PREFIX, O_CPU, O_BATCH, O_SNDBUF,
+	O_SOURCE, O_SOURCE_PORT, O_SUMMARY, O_HELP, O__COUNT
+};
+
+static const struct opt opts[O__COUNT] = {
+	[O_TO] = { "to", K_STRING, A(to_text), 0, 0, "" },
+	[O_PCAP] = { "pcap", K_STRING, A(pcap_path), 0, 0, "" },
+	[O_RECORDS] = { "records", K_U64, A(records), 1, UINT64_MAX / 2, "a whole number from 1" },
+	[O_DATAGRAMS] = { "datagrams", K_U64, A(datagrams), 1, UINT64_MAX / 2, "a whole number from 1" },
+	[O_RATE] = { "rate", K_DOUBLE, A(rate), 0, 1000000000, "records per second, 0..1e9" },
+	[O_DURATION] = { "duration", K_DOUBLE, A(duration), 0, 100000000, "seconds, above 0" },
+	[O_EXPORTERS] = { "exporters", K_U32, A(gen.exporters), 1, FT_GEN_MAX_EXPORTERS, "1..256" },
+	[O_RPD] = { "records-per-datagram", K_U32, A(gen.records_per_datagram), 1, 30, "1..30" },
+	[O_SAMPLING] = { "sampling", K_U32, A(sampling), 1, 16383, "an interval 1..16383" },
+	[O_SEED] = { "seed", K_U64, A(gen.seed), 0, UINT64_MAX, "a whole number" },
+	[O_START] = { "start", K_TIME, A(start_ns), 0, 0,
+	              "UTC ISO-8601 (2026-11-25T13:00:00Z) or epoch seconds, before 2106" },
+	[O_SRC_PREFIX] = { "src-prefix", K_PREFIX, A(gen.src_prefix), 0, 0, "an IPv4 prefix" },
+	[O_DST_PREFIX] = { "dst-prefix", K_PREFIX, A(gen.dst_prefix), 0, 0, "an IPv4 prefix" },
+	[O_CPU] = { "cpu", K_U32, A(cpu), 0, CPU_SETSIZE - 1, "a CPU number" },
+	[O_BATCH] = { "batch", K_U32, A(batch), 1, MAX_BATCH, "1..1024" },
+	[O_SNDBUF] = { "sndbuf", K_U32, A(sndbuf), 1024, INT_MAX / 2, "bytes, from 1024" },
+	[O_SOURCE] = { "source", K_STRING, A(source_text), 0, 0, "" },
+	[O_SOURCE_PORT] = { "source-port", K_U32, A(source_port), 1, 65535, "a port 1..65535" },
+	[O_SUMMARY] = { "summary", K_FLAG, A(summary), 0, 0, "" },
+	[O_HELP] = { "help", K_FLAG, A(help), 0, 0, "" },
+};
+
+static int prefix_v4(const char *s, struct ft_prefix *ret)
+{
+	struct ft_prefix p;
+
+	if (ft_prefix_parse(s, &p) < 0 || !ft_addr_is_v4(&p.addr) || p.len < 96)
+		return -EINVAL;
+	*ret = p;
+	return 0;
+}
+
+/* Parses one option's argument into its target. */
+static int set_option(struct args *a, const struct opt *o, const char *arg)
+{
+	void *t = (char *)a + o->off;
+	uint64_t u;
+	double d;
+
+	switch (o->kind) {
+	case K_U64:
+		return parse_u64(arg, o->min, o->max, (uint64_t *)t);
+	case K_U32:
+		if (parse_u64(arg, o->min, o->max, &u) < 0)
+			return -EINVAL;
+		*(uint32_t *)t = (uint32_t)u;
+		return 0;
+	case K_DOUBLE:
+		if (parse_double(arg, (double)o->max, &d) < 0)
+			return -EINVAL;
+		*(double *)t = d;
+		return 0;
+	case K_TIME:
+		return parse_time(arg, (int64_t *)t);
+	case K_PREFIX:
+		return prefix_v4(arg, (struct ft_prefix *)t);
+	case K_STRING:
+		*(const char **)t = arg;
+		return 0;
+	case K_FLAG:
+		*(bool *)t = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void args_init(struct args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->gen.seed = 1;
+	a->batch = 64;
+	a->cpu = UINT32_MAX;
+	a->datagrams = UINT64_MAX;
+	a->to_text = "127.0.0.1:2055";
+}
+
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("flowtally generate: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'flowtally generate --help'.\n", stderr);
+	return FT_EXIT_USAGE;
+}
+
+static int read_options(int argc, char **argv, struct args *a)
+{
+	struct option longopts[O__COUNT + 1];
+	int c;
+
+	for (int i = 0; i < O__COUNT; i++)
+		longopts[i] = (struct option){ opts[i].name,
+			opts[i].kind == K_FLAG ? no_argument : required_argument, NULL, 256 + i };
+	memset(&longopts[O__COUNT], 0, sizeof(longopts[0]));
+	optind = 0;                   /* glibc: start over, whoever parsed before */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (c == 'h')
+			c = 256 + O_HELP;
+		if (c == ':')
+			return usage_error("--%s needs a value", opts[optopt - 256].name);
+		if (c < 256 || c >= 256 + O__COUNT)
+			return usage_error("unknown or ambiguous option '%s'", argv[optind - 1]);
+		const struct opt *o = &opts[c - 256];
+		a->seen[c - 256] = true;
+		if (set_option(a, o, optarg) < 0)
+			return usage_error("--%s: '%s' is not %s", o->name, optarg, o->what);
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	return FT_EXIT_OK;
+}
+
+/* Destination and source: parsed, loopback only, one family. */
+static int check_endpoints(struct args *a)
+{
+	if (parse_hostport(a->to_text, &a->to) < 0)
+		return usage_error("--to: '%s' is not HOST:PORT (127.0.0.1:2055 or [::1]:2055)",
+		                   a->to_text);
+	if (!endpoint_is_loopback(&a->to))
+		return usage_error("--to: %s is not a loopback address; flowtally generate only "
+		                   "sends to 127.0.0.0/8 or ::1 (it is for tests and benchmarks)",
+		                   a->to_text);
+	int family = a->to.addr.sa.sa_family;
+	const char *src = a->source_text ? a->source_text : (family == AF_INET ? "127.0.0.1" : "::1");
+	if (endpoint_from_text(src, (uint16_t)a->source_port, &a->source) < 0)
+		return usage_error("--source: '%s' is not an IP address", src);
+	if (!endpoint_is_loopback(&a->source))
+		return usage_error("--source: %s is not a loopback address", src);
+	if (a->source.addr.sa.sa_family != family)
+		return usage_error("--source: %s is not of the same address family as --to", src);
+	return FT_EXIT_OK;
+}
+
+/* Cross-option rules and derived values. */
+static int finish_args(struct args *a)
+{
+	if (a->seen[O_RECORDS] && a->seen[O_DATAGRAMS])
+		return usage_error("%s", "--records and --datagrams are alternatives: give one");
+	if (a->seen[O_DURATION] && a->duration <= 0)
+		return usage_error("%s", "--duration must be above 0");
+	int rc = check_endpoints(a);
+	if (rc != FT_EXIT_OK)
+		return rc;
+	ft_gen_opts_default(&a->gen);
+	if (!a->seen[O_DATAGRAMS] && (a->seen[O_RECORDS] || !a->seen[O_DURATION])) {
+		uint64_t records = a->seen[O_RECORDS] ? a->records : DEFAULT_RECORDS;
+		uint32_t rpd = a->gen.records_per_datagram;
+		a->datagrams = records / rpd + (records % rpd != 0);
+	}
+	a->gen.sampling_interval = a->sampling ? (uint16_t)(0x4000 | a->sampling) : 0;
+	if (!a->seen[O_START])
+		a->start_ns = ft_clock_now_ns();
+	a->gen.start_ms = a->start_ns / FT_NS_PER_MS;
+	if (!a->seen[O_SOURCE_PORT] && a->pcap_path)
+		a->source_port = 49152 + (uint32_t)((a->gen.seed * 0x9e3779b97f4a7c15u) >> 50);
+	endpoint_set_port(&a->source, (uint16_t)a->source_port);
+	return FT_EXIT_OK;
+}
+
+/* ---- the pool and the tally ---- */
+
+struct slot {
+	uint8_t *buf;
+	uint32_t len;
+	uint32_t exporter;
+	struct ft_gen_totals sums;   /* of this one datagram */
+};
+
+struct run {
+	const struct args *a;
+	struct ft_gen *gen;
+	uint8_t *pool_mem;
+	struct slot *pool;
+	uint32_t pool_n;
+	uint32_t exporters;
+	uint64_t stamped_records[FT_GEN_MAX_EXPORTERS];   /* flow_sequence cursor */
+	struct ft_gen_totals per[FT_GEN_MAX_EXPORTERS];   /* accepted */
+	struct ft_gen_totals total;
+	uint64_t send_errors;
+	struct mmsghdr *msgs;
+	struct iovec *iovs;
+	struct slot **batch;         /* slot of each message in the current batch */
+	int fd;
+	int64_t t0_ns, t1_ns;        /* CLOCK_MONOTONIC: first send, end */
+};
+
+static int pool_build(struct run *r)
+{
+	uint64_t want = r->a->datagrams < POOL_TARGET ? r->a->datagrams : POOL_TARGET;
+	uint64_t n = (want + r->exporters - 1) / r->exporters * r->exporters;
+
+	r->pool_mem = aligned_alloc(64, n * SLOT_STRIDE);
+	r->pool = calloc(n, sizeof(*r->pool));
+	if (!r->pool_mem || !r->pool)
+		return -ENOMEM;
+	r->pool_n = (uint32_t)n;
+	for (uint32_t i = 0; i < r->pool_n; i++) {
+		struct slot *s = &r->pool[i];
+		s->buf = r->pool_mem + (size_t)i * SLOT_STRIDE;
+		s->len = (uint32_t)ft_gen_next(r->gen, s->buf, SLOT_STRIDE, &s->exporter);
+		s->sums = *ft_gen_last(r->gen);
+	}
+	return 0;
+}
+
+static int run_init(struct run *r, const struct args *a)
+{
+	uint32_t batch = a->pcap_path ? 1 : a->batch;
+
+	memset(r, 0, sizeof(*r));
+	r->a = a;
+	r->fd = -1;
+	r->exporters = a->gen.exporters;
+	r->gen = ft_gen_new(&a->gen);
+	r->msgs = calloc(batch, sizeof(*r->msgs));
+	r->iovs = calloc(batch, sizeof(*r->iovs));
+	r->batch = calloc(batch, sizeof(*r->batch));
+	if (!r->gen || !r->msgs || !r->iovs || !r->batch || pool_build(r) < 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < batch; i++) {
+		r->msgs[i].msg_hdr.msg_name = (void *)&a->to.addr;
+		r->msgs[i].msg_hdr.msg_namelen = a->to.len;
+		r->msgs[i].msg_hdr.msg_iov = &r->iovs[i];
+		r->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	return 0;
+}
+
+static void run_done(struct run *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->batch);
+	free(r->iovs);
+	free(r->msgs);
+	free(r->pool);
+	free(r->pool_mem);
+	ft_gen_free(r->gen);
+}
+
+/* Readies the next n datagrams (pool slots after the accepted ones) for sending. */
+static void stamp_batch(struct run *r, uint32_t n, int64_t export_ns)
+{
+	uint64_t next = r->total.datagrams;
+
+	if (export_ns > MAX_START_S * FT_NS_PER_SEC)
+		export_ns = MAX_START_S * FT_NS_PER_SEC;    /* unix_secs is 32 bits */
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct slot *s = &r->pool[(next + i) % r->pool_n];
+		uint64_t *seq = &r->stamped_records[s->exporter];
+		ft_gen_restamp(r->gen, s->buf, s->len, export_ns, (uint32_t)*seq);
+		*seq += s->sums.records;
+		r->batch[i] = s;
+		r->iovs[i].iov_base = s->buf;
+		r->iovs[i].iov_len = s->len;
+	}
+}
+
+static void tally(struct ft_gen_totals *t, const struct ft_gen_totals *d)
+{
+	t->datagrams += d->datagrams;
+	t->records += d->records;
+	t->bytes += d->bytes;
+	t->packets += d->packets;
+}
+
+static void accept_slot(struct run *r, const struct slot *s)
+{
+	tally(&r->per[s->exporter], &s->sums);
+	tally(&r->total, &s->sums);
+}
+
+/* ---- sending ---- */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);   /* no SA_RESTART: blocked sends return EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static int open_socket(struct run *r)
+{
+	const struct args *a = r->a;
+	char text[INET6_ADDRSTRLEN + 8];
+
+	r->fd = socket(a->to.addr.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (r->fd < 0) {
+		complain("socket: %s", strerror(errno));
+		return -1;
+	}
+	int size = (int)a->sndbuf;
+	if (size && setsockopt(r->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) < 0) {
+		complain("--sndbuf %d: %s", size, strerror(errno));
+		return -1;
+	}
+	if ((a->source_text || a->source_port) &&
+	    bind(r->fd, &a->source.addr.sa, a->source.len) < 0) {
+		complain("cannot send from %s: %s", endpoint_format(&a->source, text, sizeof(text)),
+		         strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void wait_out(int fd, int err)
+{
+	if (err == EAGAIN || err == EWOULDBLOCK) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		poll(&p, 1, 100);
+		return;
+	}
+	struct timespec ts = { 0, 100000 };   /* ENOBUFS, ENOMEM: give the kernel 0.1 ms */
+	nanosleep(&ts, NULL);
+}
+
+/* Sends the stamped batch until the kernel has accepted all of it, tallying what it
+ * accepts; 0, or -errno on a failure that retrying cannot mend. */
+static int send_batch(struct run *r, uint32_t n)
+{
+	uint32_t done = 0;
+
+	while (done < n && !stop_requested) {
+		int m = sendmmsg(r->fd, r->msgs + done, n - done, 0);
+		if (m > 0) {
+			for (int i = 0; i < m; i++)
+				accept_slot(r, r->batch[done + (uint32_t)i]);
+			done += (uint32_t)m;
+		} else if (m < 0 && errno == EINTR) {
+			continue;
+		} else if (m < 0 && (errno == ENOBUFS || errno == EAGAIN || errno == EWOULDBLOCK ||
+		                     errno == ENOMEM)) {
+			r->send_errors++;
+			wait_out(r->fd, errno);
+		} else {
+			return m < 0 ? -errno : -EIO;
+		}
+	}
+	return 0;
+}
+
+struct bucket {
+	double rate;                 /* records per second */
+	double tokens;               /* records that may go now */
+	double cap;
+	double per_datagram;
+	int64_t last_ns;
+};
+
+static void bucket_init(struct bucket *b, const struct args *a, int64_t now)
+{
+	b->rate = a->rate;
+	b->per_datagram = a->gen.records_per_datagram;
+	b->tokens = b->per_datagram;
+	b->cap = b->per_datagram * a->batch;
+	b->last_ns = now;
+}
+
+/* Waits until at least one datagram may go; returns how many may (at most want), or
+ * 0 when the deadline (0 = none) would pass first or a signal asked to stop. */
+static uint32_t bucket_take(struct bucket *b, uint32_t want, int64_t deadline)
+{
+	for (;;) {
+		int64_t now = ft_clock_mono_ns();
+		b->tokens = fmin(b->cap, b->tokens + (double)(now - b->last_ns) * b->rate / 1e9);
+		b->last_ns = now;
+		if (b->tokens >= b->per_datagram) {
+			double n = fmin(want, floor(b->tokens / b->per_datagram));
+			b->tokens -= n * b->per_datagram;
+			return (uint32_t)n;
+		}
+		int64_t wake = now + (int64_t)ceil((b->per_datagram - b->tokens) / b->rate * 1e9);
+		if ((deadline && wake >= deadline) || stop_requested)
+			return 0;
+		struct timespec ts = { wake / FT_NS_PER_SEC, wake % FT_NS_PER_SEC };
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	}
+}
+
+static int send_udp(struct run *r)
+{
+	const struct args *a = r->a;
+	struct bucket b;
+	int rc = open_socket(r);
+
+	if (rc < 0)
+		return rc;
+	r->t0_ns = ft_clock_mono_ns();
+	int64_t deadline = a->duration > 0 ? r->t0_ns + (int64_t)(a->duration * 1e9) : 0;
+	bucket_init(&b, a, r->t0_ns);
+	while (!stop_requested && r->total.datagrams < a->datagrams) {
+		uint64_t left = a->datagrams - r->total.datagrams;
+		uint32_t n = left < a->batch ? (uint32_t)left : a->batch;
+		if (a->rate > 0 && (n = bucket_take(&b, n, deadline)) == 0)
+			break;
+		int64_t now = ft_clock_mono_ns();
+		if (deadline && now >= deadline)
+			break;
+		stamp_batch(r, n, a->start_ns + (now - r->t0_ns));
+		if ((rc = send_batch(r, n)) < 0) {
+			char text[INET6_ADDRSTRLEN + 8];
+			complain("sending to %s: %s", endpoint_format(&a->to, text, sizeof(text)),
+			         strerror(-rc));
+			break;
+		}
+	}
+	if (rc == 0 && deadline && !stop_requested && r->total.datagrams < a->datagrams) {
+		/* Stopped by the clock: the run lasts --duration, so the rate comes out right. */
+		struct timespec ts = { deadline / FT_NS_PER_SEC, deadline % FT_NS_PER_SEC };
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	}
+	r->t1_ns = ft_clock_mono_ns();
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- pcap ---- */
+
+static uint32_t csum_add(uint32_t acc, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		acc += (uint32_t)p[len - 1] << 8;
+	return acc;
+}
+
+static uint16_t csum_fold(uint32_t acc)
+{
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)~acc;
+}
+
+static void put16be(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* UDP header and checksum (RFC 768; RFC 8200 §8.1 for IPv6) over the pseudo-header
+ * sum pseudo; returns the UDP length. */
+static size_t put_udp(uint8_t *u, const struct args *a, uint32_t pseudo,
+                      const uint8_t *payload, size_t len)
+{
+	size_t ulen = 8 + len;
+
+	put16be(u, a->source_port);
+	put16be(u + 2, ntohs(a->to.addr.sa.sa_family == AF_INET ? a->to.addr.in.sin_port
+	                                                        : a->to.addr.in6.sin6_port));
+	put16be(u + 4, (uint32_t)ulen);
+	put16be(u + 6, 0);
+	memcpy(u + 8, payload, len);
+	uint16_t c = csum_fold(csum_add(pseudo + 17 + (uint32_t)ulen, u, ulen));
+	put16be(u + 6, c ? c : 0xffff);
+	return ulen;
+}
+
+/* Ethernet/IPv4 or IPv6/UDP around one datagram; returns the frame length. */
+static size_t build_frame(uint8_t *f, const struct args *a, const uint8_t *payload,
+                          size_t len, uint16_t ip_id)
+{
+	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
+	uint8_t *ip = f + 14;
+
+	memcpy(f, macs, 12);
+	if (a->to.addr.sa.sa_family == AF_INET) {
+		put16be(f + 12, 0x0800);
+		memset(ip, 0, 20);
+		ip[0] = 0x45;
+		put16be(ip + 2, (uint32_t)(20 + 8 + len));
+		put16be(ip + 4, ip_id);
+		put16be(ip + 6, 0x4000);                      /* DF */
+		ip[8] = 64;
+		ip[9] = 17;
+		memcpy(ip + 12, &a->source.addr.in.sin_addr, 4);
+		memcpy(ip + 16, &a->to.addr.in.sin_addr, 4);
+		put16be(ip + 10, csum_fold(csum_add(0, ip, 20)));
+		return 14 + 20 + put_udp(ip + 20, a, csum_add(0, ip + 12, 8), payload, len);
+	}
+	put16be(f + 12, 0x86dd);
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	put16be(ip + 4, (uint32_t)(8 + len));
+	ip[6] = 17;
+	ip[7] = 64;
+	memcpy(ip + 8, &a->source.addr.in6.sin6_addr, 16);
+	memcpy(ip + 24, &a->to.addr.in6.sin6_addr, 16);
+	return 14 + 40 + put_udp(ip + 40, a, csum_add(0, ip + 8, 32), payload, len);
+}
+
+/* Without --rate, datagrams are 1 ms apart in a file. */
+static double pcap_spacing_ns(const struct args *a)
+{
+	return a->rate > 0 ? a->gen.records_per_datagram * 1e9 / a->rate : 1e6;
+}
+
+static void write_frames(struct run *r, pcap_dumper_t *d)
+{
+	const struct args *a = r->a;
+	double spacing = pcap_spacing_ns(a);
+	uint64_t n = a->datagrams;
+	uint8_t frame[14 + 40 + 8 + FT_GEN_MAX_DATAGRAM];
+
+	if (a->duration > 0 && ceil(a->duration * 1e9 / spacing) < (double)n)
+		n = (uint64_t)ceil(a->duration * 1e9 / spacing);
+	for (uint64_t i = 0; i < n && !stop_requested; i++) {
+		int64_t export_ns = a->start_ns + (int64_t)((double)i * spacing);
+		stamp_batch(r, 1, export_ns);
+		const struct slot *s = r->batch[0];
+		struct pcap_pkthdr h = {
+			.ts = { .tv_sec = export_ns / FT_NS_PER_SEC,
+			        .tv_usec = (export_ns % FT_NS_PER_SEC) / 1000 },
+		};
+		h.caplen = h.len = (uint32_t)build_frame(frame, a, s->buf, s->len, (uint16_t)i);
+		pcap_dump((u_char *)d, &h, frame);
+		accept_slot(r, s);
+	}
+}
+
+static int write_pcap(struct run *r)
+{
+	const char *path = r->a->pcap_path;
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d = p ? pcap_dump_open(p, path) : NULL;
+	int rc = 0;
+
+	if (!d) {
+		complain("%s", p ? pcap_geterr(p) : "cannot open a pcap handle");
+		rc = -1;
+		goto fail;
+	}
+	r->t0_ns = ft_clock_mono_ns();
+	write_frames(r, d);
+	r->t1_ns = ft_clock_mono_ns();
+	if (pcap_dump_flush(d) < 0 || ferror(pcap_dump_file(d))) {
+		complain("%s: write error: %s", path, strerror(errno));
+		rc = -1;
+	}
+	pcap_dump_close(d);
+fail:
+	if (p)
+		pcap_close(p);
+	return rc;
+}
+
+/* ---- report ---- */
+
+static void print_json(const struct run *r, double elapsed)
+{
+	const struct ft_gen_totals *t = &r->total;
+
+	printf("{\"datagrams\":%" PRIu64 ",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64
+	       ",\"packets\":%" PRIu64 ",\"elapsed_s\":%.6f,\"rate_records_per_s\":%.1f"
+	       ",\"send_errors\":%" PRIu64 ",\"exporters\":[",
+	       t->datagrams, t->records, t->bytes, t->packets, elapsed,
+	       elapsed > 0 ? (double)t->records / elapsed : 0.0, r->send_errors);
+	for (uint32_t e = 0; e < r->exporters; e++) {
+		const struct ft_gen_totals *x = &r->per[e];
+		printf("%s{\"engine_type\":0,\"engine_id\":%" PRIu32 ",\"datagrams\":%" PRIu64
+		       ",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 "}",
+		       e ? "," : "", e, x->datagrams, x->records, x->bytes, x->packets);
+	}
+	printf("]}\n");
+	fflush(stdout);
+}
+
+static void report(const struct run *r)
+{
+	double elapsed = (double)(r->t1_ns - r->t0_ns) / 1e9;
+	const struct ft_gen_totals *t = &r->total;
+	char where[INET6_ADDRSTRLEN + 16];
+
+	if (r->a->summary) {
+		print_json(r, elapsed);
+		return;
+	}
+	if (r->a->pcap_path)
+		snprintf(where, sizeof(where), "written to %s", r->a->pcap_path);
+	else
+		endpoint_format(&r->a->to, where, sizeof(where));
+	fprintf(stderr, "flowtally generate: %" PRIu64 " datagrams, %" PRIu64 " records, %" PRIu64
+	        " bytes, %" PRIu64 " packets %s%s in %.3f s (%.0f records/s, %" PRIu64
+	        " send errors)%s\n", t->datagrams, t->records, t->bytes, t->packets,
+	        r->a->pcap_path ? "" : "sent to ", where, elapsed,
+	        elapsed > 0 ? (double)t->records / elapsed : 0.0, r->send_errors,
+	        stop_requested ? ", interrupted" : "");
+}
+
+static int pin_cpu(uint32_t cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0) {
+		complain("--cpu %" PRIu32 ": %s", cpu, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int ft_cmd_generate(int argc, char **argv)
+{
+	struct args a;
+	struct run r;
+
+	args_init(&a);
+	int rc = read_options(argc, argv, &a);
+	if (rc != FT_EXIT_OK)
+		return rc;
+	if (a.help) {
+		fputs(usage_text, stdout);
+		return FT_EXIT_OK;
+	}
+	if ((rc = finish_args(&a)) != FT_EXIT_OK)
+		return rc;
+	if (a.seen[O_CPU] && pin_cpu(a.cpu) < 0)
+		return FT_EXIT_FAILURE;
+	if (run_init(&r, &a) < 0) {
+		complain("out of memory");
+		run_done(&r);
+		return FT_EXIT_FAILURE;
+	}
+	stop_requested = 0;
+	catch_signals();
+	rc = a.pcap_path ? write_pcap(&r) : send_udp(&r);
+	if (r.t0_ns)                  /* something was (or could have been) sent */
+		report(&r);
+	run_done(&r);
+	return rc < 0 ? FT_EXIT_FAILURE : FT_EXIT_OK;
+}

@@ -1,0 +1,208 @@
+/* flowtally replay: decode a capture with the daemon's decoding code (ft_netflow_input)
+ * and print the records (JSON lines) or the totals (one JSON object). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "flowtally/clock.h"
+#include "flowtally/netflow.h"
+#include "flowtally/pcap.h"
+
+static const char usage_text[] =
+"Usage: flowtally replay [--port N] [--format json|text] [--totals] CAPTURE\n"
+"Read a pcap or pcapng CAPTURE of export traffic, take the UDP datagrams in it (to any\n"
+"port unless --port), and decode them with exactly the code flowtallyd uses.  Link\n"
+"layers: Ethernet (VLAN tags allowed), Linux cooked, raw IP, BSD loopback; IPv4 and\n"
+"IPv6; fragmented datagrams are reassembled.  No allow-list is applied.\n"
+"\n"
+"  -p, --port N        only datagrams sent to UDP port N\n"
+"  -f, --format FMT    json: one JSON object per flow record (JSON lines);\n"
+"                      text (default): a summary table\n"
+"  -t, --totals        print one JSON object with the totals:\n"
+"                      {\"datagrams\":N,\"records\":N,\"bytes\":N,\"packets\":N,\n"
+"                       \"by_version\":{\"5\":{\"records\":N,\"bytes\":N,\"packets\":N}},\n"
+"                       \"errors\":{\"reason\":N},\"capture\":{...}}\n"
+"  -h, --help          show this help and exit\n"
+"\n"
+"Bytes and packets are as exported, not corrected for sampling.\n"
+"Exit status: 0 success, 1 the capture cannot be read, 2 usage error.\n";
+
+struct vtotals {
+	uint64_t records, bytes, packets;
+};
+
+struct replay {
+	bool json, totals;
+	uint64_t datagrams;
+	struct vtotals by_version[256];
+	uint64_t errors[FT_NF_ERR__MAX];
+};
+
+static void print_flow(const struct ft_flow *f)
+{
+	char ex[FT_ADDR_STRLEN], src[FT_ADDR_STRLEN], dst[FT_ADDR_STRLEN], nh[FT_ADDR_STRLEN];
+	char start[40], end[40];
+	printf("{\"exporter\":\"%s\",\"domain\":%" PRIu32 ",\"version\":%u,"
+	       "\"start\":\"%s\",\"end\":\"%s\",\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64 ","
+	       "\"src\":\"%s\",\"dst\":\"%s\",\"nexthop\":\"%s\",\"sport\":%u,\"dport\":%u,"
+	       "\"proto\":%u,\"tcp_flags\":%u,\"tos\":%u,\"in_if\":%" PRIu32 ",\"out_if\":%" PRIu32 ","
+	       "\"src_as\":%" PRIu32 ",\"dst_as\":%" PRIu32 ",\"src_mask\":%u,\"dst_mask\":%u,"
+	       "\"vlan\":%u,\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 ","
+	       "\"sampling_rate\":%" PRIu32 ",\"sampling_mode\":%u}\n",
+	       ft_addr_format(&f->exporter, ex), f->domain, f->version,
+	       ft_time_format_utc(f->start_ms * FT_NS_PER_MS, start, sizeof(start)),
+	       ft_time_format_utc(f->end_ms * FT_NS_PER_MS, end, sizeof(end)), f->start_ms, f->end_ms,
+	       ft_addr_format(&f->src, src), ft_addr_format(&f->dst, dst),
+	       ft_addr_format(&f->nexthop, nh), f->sport, f->dport, f->proto, f->tcp_flags, f->tos,
+	       f->in_if, f->out_if, f->src_as, f->dst_as, f->src_mask, f->dst_mask, f->vlan,
+	       f->bytes, f->packets, f->sampling_rate, f->sampling_mode);
+}
+
+static void account(struct replay *rp, const struct ft_flow_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ft_flow *f = &b->flows[i];
+		struct vtotals *v = &rp->by_version[f->version];
+		v->records++;
+		v->bytes += f->bytes;
+		v->packets += f->packets;
+		if (rp->json)
+			print_flow(f);
+	}
+}
+
+static void print_totals_json(const struct replay *rp, const struct ft_pcap_stats *ps)
+{
+	struct vtotals all = { 0 };
+	for (int v = 0; v < 256; v++) {
+		all.records += rp->by_version[v].records;
+		all.bytes += rp->by_version[v].bytes;
+		all.packets += rp->by_version[v].packets;
+	}
+	printf("{\"datagrams\":%" PRIu64 ",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64
+	       ",\"by_version\":{", rp->datagrams, all.records, all.bytes, all.packets);
+	const char *sep = "";
+	for (int v = 0; v < 256; v++) {
+		const struct vtotals *t = &rp->by_version[v];
+		if (!t->records)
+			continue;
+		printf("%s\"%d\":{\"records\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 "}",
+		       sep, v, t->records, t->bytes, t->packets);
+		sep = ",";
+	}
+	printf("},\"errors\":{");
+	sep = "";
+	for (int e = 1; e < FT_NF_ERR__MAX; e++) {
+		if (!rp->errors[e])
+			continue;
+		printf("%s\"%s\":%" PRIu64, sep, ft_nf_error_name(e), rp->errors[e]);
+		sep = ",";
+	}
+	printf("},\"capture\":{\"frames\":%" PRIu64 ",\"udp_datagrams\":%" PRIu64 ",\"not_ip\":%" PRIu64
+	       ",\"not_udp\":%" PRIu64 ",\"other_port\":%" PRIu64 ",\"truncated\":%" PRIu64
+	       ",\"fragments\":%" PRIu64 ",\"reassembled\":%" PRIu64 ",\"fragments_incomplete\":%" PRIu64 "}}\n",
+	       ps->frames, ps->datagrams, ps->not_ip, ps->not_udp, ps->other_port, ps->truncated,
+	       ps->fragments, ps->reassembled, ps->fragments_incomplete);
+}
+
+static void print_text(const struct replay *rp, const struct ft_pcap_stats *ps)
+{
+	printf("%-10s %12s %16s %14s\n", "version", "records", "bytes", "packets");
+	for (int v = 0; v < 256; v++) {
+		const struct vtotals *t = &rp->by_version[v];
+		if (t->records)
+			printf("%-10d %12" PRIu64 " %16" PRIu64 " %14" PRIu64 "\n", v, t->records, t->bytes, t->packets);
+	}
+	printf("\n%" PRIu64 " frames, %" PRIu64 " UDP datagrams decoded\n", ps->frames, rp->datagrams);
+	for (int e = 1; e < FT_NF_ERR__MAX; e++)
+		if (rp->errors[e])
+			printf("dropped (%s): %" PRIu64 " datagrams\n", ft_nf_error_name(e), rp->errors[e]);
+}
+
+static int run(struct replay *rp, const char *path, uint16_t port)
+{
+	char err[256];
+	struct ft_pcap_reader *rd = ft_pcap_open(path, err, sizeof(err));
+	if (!rd) {
+		fprintf(stderr, "flowtally replay: %s: %s\n", path, err);
+		return FT_EXIT_FAILURE;
+	}
+	ft_pcap_set_port(rd, port);
+	struct ft_netflow *nf = ft_netflow_new(NULL);
+	struct ft_flow flows[FT_NETFLOW_BATCH_MIN];
+	struct ft_datagram dg;
+	int r;
+	while (nf && (r = ft_pcap_next(rd, &dg)) > 0) {
+		struct ft_flow_batch b = { flows, 0, FT_NETFLOW_BATCH_MIN };
+		int n = ft_netflow_input(nf, &dg, &b);
+		rp->datagrams++;
+		if (n < 0)
+			rp->errors[-n]++;
+		account(rp, &b);
+	}
+	if (!nf)
+		r = -ENOMEM;
+	if (r < 0)
+		fprintf(stderr, "flowtally replay: %s: %s\n", path, strerror(-r));
+	else if (rp->totals)
+		print_totals_json(rp, ft_pcap_stats(rd));
+	else if (!rp->json)
+		print_text(rp, ft_pcap_stats(rd));
+	ft_netflow_free(nf);
+	ft_pcap_close(rd);
+	return r < 0 ? FT_EXIT_FAILURE : FT_EXIT_OK;
+}
+
+static int parse_port(const char *s, uint16_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v == 0 || v > 65535)
+		return -EINVAL;
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+int ft_cmd_replay(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "port", required_argument, NULL, 'p' }, { "format", required_argument, NULL, 'f' },
+		{ "totals", no_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' }, { 0 },
+	};
+	struct replay *rp = calloc(1, sizeof(*rp));
+	uint16_t port = 0;
+	int c, ret = rp ? -1 : FT_EXIT_FAILURE;
+	optind = 1;
+	while (ret < 0 && (c = getopt_long(argc, argv, "p:f:th", lopts, NULL)) != -1) {
+		if (c == 'p' && parse_port(optarg, &port) < 0) {
+			fprintf(stderr, "flowtally replay: --port '%s' is not a port number (1-65535)\n", optarg);
+			ret = FT_EXIT_USAGE;
+		} else if (c == 'f' && strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
+			fprintf(stderr, "flowtally replay: --format must be json or text, not '%s'\n", optarg);
+			ret = FT_EXIT_USAGE;
+		} else if (c == 'f') {
+			rp->json = strcmp(optarg, "json") == 0;
+		} else if (c == 't') {
+			rp->totals = true;
+		} else if (c == 'h') {
+			fputs(usage_text, stdout);
+			ret = FT_EXIT_OK;
+		} else if (c != 'p') {
+			fputs(usage_text, stderr);
+			ret = FT_EXIT_USAGE;
+		}
+	}
+	if (ret < 0 && optind != argc - 1) {
+		fputs(usage_text, stderr);
+		ret = FT_EXIT_USAGE;
+	}
+	if (ret < 0)
+		ret = run(rp, argv[optind], port);
+	free(rp);
+	return ret;
+}

@@ -1,0 +1,139 @@
+/* flowtally status: read the collector's stats.json (rewritten atomically by flowtallyd
+ * every stats_interval seconds and at exit) and show it. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "flowtally/config.h"
+
+static const char usage_text[] =
+"Usage: flowtally status [--json] [-d DIR | -c FILE]\n"
+"Show the statistics of the running collector (or of its last run): totals, listeners\n"
+"with kernel drops, exporters with records, bytes, loss estimates and parse errors,\n"
+"and datagrams rejected by the exporter allow-list.  They are read from stats.json in\n"
+"the data directory.\n"
+"\n"
+"  -d, --data-dir DIR  the data directory (default: ./flowtally-data)\n"
+"  -c, --config FILE   take the data directory from this configuration file\n"
+"  -j, --json          print stats.json as it is (schema in the README)\n"
+"  -h, --help          show this help and exit\n"
+"\n"
+"Exit status: 0 success, 1 no readable statistics, 2 usage or configuration error.\n";
+
+static json_int_t num(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "-";
+}
+
+static void print_exporter(json_t *e)
+{
+	char id[64];
+	if (json_object_get(e, "engine_id"))
+		snprintf(id, sizeof(id), "engine %lld/%lld", num(e, "engine_type"), num(e, "engine_id"));
+	else
+		snprintf(id, sizeof(id), "domain %lld", num(e, "domain"));
+	printf("  %-39s v%-2lld %-14s %12lld %12lld %16lld %10lld %8lld  %s\n", str(e, "address"),
+	       num(e, "version"), id, num(e, "datagrams"), num(e, "records"), num(e, "bytes"),
+	       num(e, "lost_records"), num(e, "parse_errors"), str(e, "last_seen"));
+}
+
+static void print_human(json_t *root)
+{
+	json_t *t = json_object_get(root, "totals"), *v;
+	size_t i;
+	const char *k;
+	printf("flowtallyd (%s), started %s, statistics of %s\n", str(root, "mode"),
+	       str(root, "started"), str(root, "generated"));
+	printf("totals: %lld datagrams, %lld records, %lld bytes, %lld packets\n"
+	       "        %lld records lost (sequence gaps), %lld parse errors, %lld kernel drops, "
+	       "%lld rejected datagrams\n",
+	       num(t, "datagrams"), num(t, "records"), num(t, "bytes"), num(t, "packets"),
+	       num(t, "lost_records"), num(t, "parse_errors"), num(t, "kernel_drops"),
+	       num(t, "rejected_datagrams"));
+	printf("\nlisteners:\n");
+	json_array_foreach(json_object_get(root, "listeners"), i, v)
+		printf("  %-30s port %-5lld %12lld datagrams, %lld kernel drops, buffer %lld bytes\n",
+		       str(v, "address"), num(v, "port"), num(v, "datagrams"), num(v, "kernel_drops"),
+		       num(v, "receive_buffer"));
+	printf("\nexporters:\n  %-39s %-3s %-14s %12s %12s %16s %10s %8s  %s\n", "address", "ver",
+	       "id", "datagrams", "records", "bytes", "lost", "errors", "last seen");
+	json_array_foreach(json_object_get(root, "exporters"), i, v)
+		print_exporter(v);
+	json_object_foreach(json_object_get(root, "errors"), k, v)
+		if (json_integer_value(v))
+			printf("dropped (%s): %lld datagrams\n", k, json_integer_value(v));
+	json_object_foreach(json_object_get(json_object_get(root, "rejected"), "by_source"), k, v)
+		printf("rejected (not in the exporter allow-list): %s, %lld datagrams\n", k,
+		       json_integer_value(v));
+}
+
+static int data_dir_from_config(const char *path, char *buf, size_t size)
+{
+	struct ft_config *cfg = NULL;
+	struct ft_diag d = { 0 };
+	int r = ft_config_load(path, &cfg, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%s\n", d.lines[i]);
+	ft_diag_done(&d);
+	if (r == 0)
+		snprintf(buf, size, "%s", cfg->data_dir);
+	ft_config_free(cfg);
+	return r;
+}
+
+int ft_cmd_status(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "data-dir", required_argument, NULL, 'd' }, { "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { 0 },
+	};
+	char dir[4096] = "./flowtally-data", path[4200];
+	bool as_json = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:c:jh", lopts, NULL)) != -1) {
+		if (c == 'd') {
+			snprintf(dir, sizeof(dir), "%s", optarg);
+		} else if (c == 'c') {
+			if (data_dir_from_config(optarg, dir, sizeof(dir)) < 0)
+				return FT_EXIT_USAGE;
+		} else if (c == 'j') {
+			as_json = true;
+		} else if (c == 'h') {
+			fputs(usage_text, stdout);
+			return FT_EXIT_OK;
+		} else {
+			fputs(usage_text, stderr);
+			return FT_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fputs(usage_text, stderr);
+		return FT_EXIT_USAGE;
+	}
+	snprintf(path, sizeof(path), "%s/stats.json", dir);
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr);
+	if (!root) {
+		fprintf(stderr, "flowtally status: %s: %s (is flowtallyd running with this data directory?)\n",
+		        path, jerr.text);
+		return FT_EXIT_FAILURE;
+	}
+	if (as_json)
+		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	else
+		print_human(root);
+	if (as_json)
+		putchar('\n');
+	json_decref(root);
+	return FT_EXIT_OK;
+}

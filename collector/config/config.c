@@ -1,0 +1,391 @@
+/* Configuration: libconfig reads the syntax (and reports syntax errors with their
+ * line); this file checks every setting against one table of keys, converts it, and
+ * names file:line for each problem.  Any error rejects the whole file. */
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowtally/config.h"
+#include "flowtally/log.h"
+
+enum key_type { KEY_INT, KEY_STRING, KEY_STRLIST };
+
+struct ctx {
+	struct ft_config *cfg;
+	struct ft_diag *diag;
+	const char *file;
+	int line;
+};
+
+struct key {
+	const char *name;
+	enum key_type type;
+	long long min, max;         /* KEY_INT bounds */
+	size_t off;                 /* KEY_INT: uint32_t field */
+	int (*apply)(struct ctx *c, const config_setting_t *s);  /* other types */
+};
+
+static void diag_add(struct ft_diag *d, bool error, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void diag_add(struct ft_diag *d, bool error, const char *file, int line, const char *fmt, ...)
+{
+	char text[512], *msg;
+	va_list ap;
+
+	if (!d)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	char **nl = realloc(d->lines, (d->n + 1) * sizeof(*nl));
+	if (!nl)
+		return;
+	d->lines = nl;
+	if (line > 0) {
+		if (asprintf(&msg, "%s:%d: %s%s", file, line, error ? "" : "warning: ", text) < 0)
+			return;
+	} else if (asprintf(&msg, "%s: %s%s", file, error ? "" : "warning: ", text) < 0) {
+		return;
+	}
+	d->lines[d->n++] = msg;
+	if (error)
+		d->errors++;
+	else
+		d->warnings++;
+}
+
+#define err(c, s, ...) diag_add((c)->diag, true, (c)->file, config_setting_source_line(s), __VA_ARGS__)
+
+void ft_diag_done(struct ft_diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->lines[i]);
+	free(d->lines);
+	*d = (struct ft_diag){ 0 };
+}
+
+int ft_listen_addr_parse(const char *s, struct ft_listen_addr *ret)
+{
+	struct ft_listen_addr l = { 0 };
+	char host[FT_ADDR_STRLEN];
+	const char *colon;
+	size_t hl;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		hl = (size_t)(close - s - 1);
+		if (hl == 0 || hl >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s + 1, hl);
+		host[hl] = '\0';
+		colon = close + 1;
+		l.v6 = true;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || colon == s || (size_t)(colon - s) >= sizeof(host))
+			return -EINVAL;
+		hl = (size_t)(colon - s);
+		memcpy(host, s, hl);
+		host[hl] = '\0';
+		if (strcmp(host, "*") == 0)
+			snprintf(host, sizeof(host), "0.0.0.0");
+		if (strchr(host, ':'))
+			return -EINVAL;      /* IPv6 needs brackets */
+	}
+	if (ft_addr_parse(host, &l.addr) < 0 || ft_addr_is_v4(&l.addr) == l.v6)
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end || port > 65535 || colon[1] == '-')
+		return -EINVAL;
+	l.port = (uint16_t)port;
+	snprintf(l.text, sizeof(l.text), "%s", s);
+	*ret = l;
+	return 0;
+}
+
+/* Checks that s is a list (or array) of strings; returns its length or -1. */
+static int string_list(struct ctx *c, const config_setting_t *s)
+{
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s)) {
+		err(c, s, "'%s' must be a list of strings, e.g. [\"...\", \"...\"]", config_setting_name(s));
+		return -1;
+	}
+	int n = config_setting_length(s);
+	for (int i = 0; i < n; i++) {
+		if (config_setting_type(config_setting_get_elem(s, (unsigned)i)) != CONFIG_TYPE_STRING) {
+			err(c, s, "'%s': element %d is not a string", config_setting_name(s), i + 1);
+			return -1;
+		}
+	}
+	return n;
+}
+
+static int apply_listen(struct ctx *c, const config_setting_t *s)
+{
+	int n = string_list(c, s);
+	if (n < 0)
+		return -EINVAL;
+	struct ft_listen_addr *l = calloc((size_t)n + 1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	int bad = 0;
+	for (int i = 0; i < n; i++) {
+		const char *v = config_setting_get_string_elem(s, (unsigned)i);
+		if (ft_listen_addr_parse(v, &l[i]) < 0) {
+			err(c, s, "listen: '%s' is not host:port (e.g. 127.0.0.1:2055 or [::1]:2055)", v);
+			bad++;
+		}
+	}
+	if (n == 0)
+		err(c, s, "listen: the list is empty; give at least one host:port");
+	free(c->cfg->listen);
+	c->cfg->listen = l;
+	c->cfg->n_listen = (size_t)n;
+	return bad || n == 0 ? -EINVAL : 0;
+}
+
+static int apply_exporters(struct ctx *c, const config_setting_t *s)
+{
+	int n = string_list(c, s);
+	if (n < 0)
+		return -EINVAL;
+	struct ft_prefix *p = calloc((size_t)n + 1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	int bad = 0;
+	for (int i = 0; i < n; i++) {
+		const char *v = config_setting_get_string_elem(s, (unsigned)i);
+		if (ft_prefix_parse(v, &p[i]) < 0) {
+			err(c, s, "exporters: '%s' is not an address or prefix (e.g. 192.0.2.0/24)", v);
+			bad++;
+		}
+	}
+	free(c->cfg->exporters);
+	c->cfg->exporters = p;
+	c->cfg->n_exporters = (size_t)n;
+	return bad ? -EINVAL : 0;
+}
+
+static int apply_string(struct ctx *c, const config_setting_t *s, char **field)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		err(c, s, "'%s' must be a string in double quotes", config_setting_name(s));
+		return -EINVAL;
+	}
+	const char *v = config_setting_get_string(s);
+	if (!*v) {
+		err(c, s, "'%s' must not be empty", config_setting_name(s));
+		return -EINVAL;
+	}
+	char *dup = strdup(v);
+	if (!dup)
+		return -ENOMEM;
+	free(*field);
+	*field = dup;
+	return 0;
+}
+
+static int apply_data_dir(struct ctx *c, const config_setting_t *s)
+{
+	return apply_string(c, s, &c->cfg->data_dir);
+}
+
+static int apply_log_level(struct ctx *c, const config_setting_t *s)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		err(c, s, "log_level must be a string: \"err\", \"warning\", \"notice\", \"info\" or \"debug\"");
+		return -EINVAL;
+	}
+	int l = ft_log_level_parse(config_setting_get_string(s));
+	if (l < 0) {
+		err(c, s, "log_level '%s' is not one of err, warning, notice, info, debug",
+		    config_setting_get_string(s));
+		return -EINVAL;
+	}
+	c->cfg->log_level = l;
+	return 0;
+}
+
+#define U32(field) offsetof(struct ft_config, field)
+
+static const struct key keys[] = {
+	{ "listen", KEY_STRLIST, 0, 0, 0, apply_listen },
+	{ "exporters", KEY_STRLIST, 0, 0, 0, apply_exporters },
+	{ "receive_buffer", KEY_INT, 4096, 1LL << 30, U32(receive_buffer), NULL },
+	{ "receive_threads", KEY_INT, 1, 64, U32(receive_threads), NULL },
+	{ "data_dir", KEY_STRING, 0, 0, 0, apply_data_dir },
+	{ "step", KEY_INT, 1, 86400, U32(step), NULL },
+	{ "log_level", KEY_STRING, 0, 0, 0, apply_log_level },
+	{ "stats_interval", KEY_INT, 1, 3600, U32(stats_interval), NULL },
+	{ "max_exporters", KEY_INT, 1, 1000000, U32(max_exporters), NULL },
+};
+
+static int apply_int(struct ctx *c, const struct key *k, const config_setting_t *s)
+{
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
+		err(c, s, "'%s' must be a whole number", k->name);
+		return -EINVAL;
+	}
+	long long v = config_setting_get_int64(s);
+	if (v < k->min || v > k->max) {
+		err(c, s, "'%s' = %lld is out of range [%lld, %lld]", k->name, v, k->min, k->max);
+		return -EINVAL;
+	}
+	*(uint32_t *)((char *)c->cfg + k->off) = (uint32_t)v;
+	return 0;
+}
+
+static const struct key *find_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static void validate(struct ctx *c, const config_t *lc)
+{
+	config_setting_t *root = config_root_setting(lc);
+	config_setting_t *s = config_setting_get_member(root, "exporters");
+	if (!s || c->cfg->n_exporters == 0)
+		diag_add(c->diag, false, c->file, s ? config_setting_source_line(s) : 0,
+		         "the exporter allow-list ('exporters') is %s: no exporter will be accepted",
+		         s ? "empty" : "absent");
+	if (86400 % c->cfg->step != 0) {
+		s = config_setting_get_member(root, "step");
+		err(c, s, "step = %u does not divide a day (86400 s) into whole steps", c->cfg->step);
+	}
+}
+
+static int apply_all(struct ctx *c, const config_t *lc)
+{
+	config_setting_t *root = config_root_setting(lc);
+	int bad = 0;
+
+	c->cfg->n_exporters = 0;    /* in a file, an absent allow-list accepts nothing */
+	for (int i = 0; i < config_setting_length(root); i++) {
+		config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+		const struct key *k = find_key(config_setting_name(s));
+		int r;
+		if (!k) {
+			err(c, s, "unknown key '%s'", config_setting_name(s));
+			bad++;
+			continue;
+		}
+		r = k->type == KEY_INT ? apply_int(c, k, s) : k->apply(c, s);
+		if (r == -ENOMEM)
+			return r;
+		bad += r < 0;
+	}
+	validate(c, lc);
+	return bad || c->diag->errors ? -EINVAL : 0;
+}
+
+static int finish(config_t *lc, int read_ok, const char *name, struct ft_config **ret, struct ft_diag *diag)
+{
+	struct ft_diag local = { 0 };
+	if (!diag)
+		diag = &local;
+	if (!read_ok) {
+		int r = config_error_type(lc) == CONFIG_ERR_FILE_IO ? -errno : -EINVAL;
+		if (config_error_type(lc) == CONFIG_ERR_FILE_IO)
+			diag_add(diag, true, name, 0, "cannot read: %s", strerror(errno));
+		else
+			diag_add(diag, true, config_error_file(lc) ? config_error_file(lc) : name,
+			         config_error_line(lc), "syntax error: %s", config_error_text(lc));
+		ft_diag_done(&local);
+		return r < 0 ? r : -EINVAL;
+	}
+	struct ft_config *cfg = ft_config_new_default();
+	if (!cfg)
+		return -ENOMEM;
+	free(cfg->source);
+	cfg->source = strdup(name);
+	struct ctx c = { .cfg = cfg, .diag = diag, .file = name };
+	int r = cfg->source ? apply_all(&c, lc) : -ENOMEM;
+	ft_diag_done(&local);
+	if (r < 0) {
+		ft_config_free(cfg);
+		return r;
+	}
+	*ret = cfg;
+	return 0;
+}
+
+int ft_config_load(const char *path, struct ft_config **ret, struct ft_diag *diag)
+{
+	config_t lc;
+	config_init(&lc);
+	errno = 0;
+	int ok = config_read_file(&lc, path);
+	int saved = errno;
+	errno = saved ? saved : EIO;
+	int r = finish(&lc, ok, path, ret, diag);
+	config_destroy(&lc);
+	return r;
+}
+
+int ft_config_parse(const char *text, const char *name, struct ft_config **ret, struct ft_diag *diag)
+{
+	config_t lc;
+	config_init(&lc);
+	int ok = config_read_string(&lc, text);
+	int r = finish(&lc, ok, name, ret, diag);
+	config_destroy(&lc);
+	return r;
+}
+
+struct ft_config *ft_config_new_default(void)
+{
+	struct ft_config *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->source = strdup("(defaults)");
+	c->data_dir = strdup("./flowtally-data");
+	c->listen = calloc(2, sizeof(*c->listen));
+	c->exporters = calloc(2, sizeof(*c->exporters));
+	if (!c->source || !c->data_dir || !c->listen || !c->exporters)
+		return ft_config_free(c);
+	ft_listen_addr_parse("127.0.0.1:2055", &c->listen[0]);
+	ft_listen_addr_parse("[::1]:2055", &c->listen[1]);
+	c->n_listen = 2;
+	ft_prefix_parse("127.0.0.0/8", &c->exporters[0]);
+	ft_prefix_parse("::1/128", &c->exporters[1]);
+	c->n_exporters = 2;
+	c->receive_buffer = 32u << 20;
+	c->receive_threads = 1;
+	c->step = 60;
+	c->log_level = FT_LOG_NOTICE;
+	c->stats_interval = 5;
+	c->max_exporters = 4096;
+	return c;
+}
+
+struct ft_config *ft_config_free(struct ft_config *c)
+{
+	if (c) {
+		free(c->source);
+		free(c->listen);
+		free(c->exporters);
+		free(c->data_dir);
+		free(c);
+	}
+	return NULL;
+}
+
+bool ft_config_exporter_allowed(const struct ft_config *c, const struct ft_addr *a)
+{
+	for (size_t i = 0; i < c->n_exporters; i++)
+		if (ft_prefix_contains(&c->exporters[i], a))
+			return true;
+	return false;
+}

@@ -1,0 +1,125 @@
+/* Receive threads.  Each owns its listeners (one socket per listen address, several
+ * threads sharing an address through SO_REUSEPORT) and its pipeline: no locks on the
+ * per-datagram path.  About once a second, and when asked to stop, a thread copies its
+ * counters into a snapshot under its mutex; the main thread merges snapshots. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowtally/clock.h"
+#include "flowtally/log.h"
+#include "receiver.h"
+
+#define PUBLISH_NS (1 * FT_NS_PER_SEC)
+#define POLL_MS 100
+
+static void publish(struct ft_receiver *r)
+{
+	pthread_mutex_lock(&r->lock);
+	ft_stats_clear(&r->snap);
+	ft_pipeline_snapshot(&r->pipe, &r->snap);
+	for (size_t i = 0; i < r->n_listeners; i++)
+		ft_stats_add_listener(&r->snap, ft_listener_name(r->listeners[i]),
+		                      ft_listener_stats(r->listeners[i]));
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Reads one listener until it has nothing waiting (or a bounded number of batches, so
+ * that one busy exporter cannot starve the others). */
+static void drain(struct ft_receiver *r, struct ft_listener *l, unsigned max_batches)
+{
+	struct ft_datagram dgs[FT_LISTENER_BATCH];
+	for (unsigned b = 0; b < max_batches; b++) {
+		int n = ft_listener_recv(l, dgs, FT_LISTENER_BATCH);
+		if (n < 0 && ft_log_rl_allow(&r->err_rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 3, 60))
+			ft_log_err(FT_LOG_NET, "%s: receive failed: %s", ft_listener_name(l), strerror(-n));
+		if (n <= 0)
+			return;
+		for (int i = 0; i < n; i++)
+			ft_pipeline_datagram(&r->pipe, &dgs[i]);
+	}
+}
+
+static void *receiver_main(void *arg)
+{
+	struct ft_receiver *r = arg;
+	struct pollfd pfd[FT_RECEIVER_MAX_LISTENERS];
+	int64_t next_publish = ft_clock_mono_ns() + PUBLISH_NS;
+
+	for (size_t i = 0; i < r->n_listeners; i++)
+		pfd[i] = (struct pollfd){ .fd = ft_listener_fd(r->listeners[i]), .events = POLLIN };
+	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+		int n = poll(pfd, r->n_listeners, POLL_MS);
+		for (size_t i = 0; n > 0 && i < r->n_listeners; i++)
+			if (pfd[i].revents & POLLIN)
+				drain(r, r->listeners[i], 16);
+		int64_t now = ft_clock_mono_ns();
+		if (now >= next_publish) {
+			publish(r);
+			next_publish = now + PUBLISH_NS;
+		}
+	}
+	/* What the kernel already holds was sent before the stop: count it. */
+	for (size_t i = 0; i < r->n_listeners; i++)
+		drain(r, r->listeners[i], UINT32_MAX);
+	publish(r);
+	return NULL;
+}
+
+int ft_receiver_start(struct ft_receiver *r, const struct ft_config *cfg, unsigned index,
+                      char *err, size_t errlen)
+{
+	int ret;
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->lock, NULL);
+	ft_stats_init(&r->snap, 0, "udp");
+	if ((ret = ft_pipeline_init(&r->pipe, cfg)) < 0)
+		return ret;
+	for (size_t i = 0; i < cfg->n_listen && i < FT_RECEIVER_MAX_LISTENERS; i++) {
+		ret = ft_listener_open(&cfg->listen[i], cfg->receive_buffer, cfg->receive_threads > 1,
+		                       &r->listeners[i], err, errlen);
+		if (ret < 0)
+			return ret;
+		r->n_listeners++;
+		if (index == 0)
+			ft_log_info(FT_LOG_NET, "listening on %s (port %u), receive buffer %u bytes",
+			            cfg->listen[i].text, ft_listener_port(r->listeners[i]),
+			            ft_listener_stats(r->listeners[i])->rcvbuf);
+	}
+	publish(r);
+	ret = pthread_create(&r->thread, NULL, receiver_main, r);
+	if (ret) {
+		snprintf(err, errlen, "cannot start receive thread: %s", strerror(ret));
+		return -ret;
+	}
+	r->running = true;
+	return 0;
+}
+
+void ft_receiver_join(struct ft_receiver *r)
+{
+	atomic_store(&r->stop, true);
+	if (r->running)
+		pthread_join(r->thread, NULL);
+	r->running = false;
+}
+
+void ft_receiver_free(struct ft_receiver *r)
+{
+	ft_receiver_join(r);
+	for (size_t i = 0; i < r->n_listeners; i++)
+		r->listeners[i] = ft_listener_close(r->listeners[i]);
+	ft_pipeline_done(&r->pipe);
+	ft_stats_done(&r->snap);
+	pthread_mutex_destroy(&r->lock);
+}
+
+int ft_receiver_collect(struct ft_receiver *r, struct ft_stats *into)
+{
+	pthread_mutex_lock(&r->lock);
+	int ret = ft_stats_merge(into, &r->snap);
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}

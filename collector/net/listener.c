@@ -1,0 +1,210 @@
+/* UDP listener: recvmmsg(2) into a fixed ring of 64 slots of 64 KiB (the largest UDP
+ * payload), so no datagram is ever cut short; the receive time comes from the kernel
+ * (SO_TIMESTAMPNS) and SO_RXQ_OVFL reports the socket's cumulative drop count with
+ * each datagram. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "flowtally/clock.h"
+#include "flowtally/listener.h"
+
+#define SLOT_LEN 65536
+#define CMSG_LEN_MAX 128
+
+struct ft_listener {
+	int fd;
+	uint16_t port;
+	struct ft_addr addr;
+	char name[64];
+	struct ft_listener_stats st;
+	struct mmsghdr msgs[FT_LISTENER_BATCH];
+	struct iovec iov[FT_LISTENER_BATCH];
+	struct sockaddr_storage from[FT_LISTENER_BATCH];
+	uint8_t cmsg[FT_LISTENER_BATCH][CMSG_LEN_MAX];
+	uint8_t *buf;               /* FT_LISTENER_BATCH * SLOT_LEN */
+};
+
+static int set_rcvbuf(int fd, uint32_t want)
+{
+	int v = (int)want;
+	/* SO_RCVBUFFORCE passes net.core.rmem_max when the daemon may (CAP_NET_ADMIN). */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) == 0)
+		return 0;
+	return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) == 0 ? 0 : -errno;
+}
+
+static int make_socket(const struct ft_listen_addr *a, uint32_t rcvbuf, bool reuseport,
+                       char *err, size_t errlen)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	int one = 1;
+	int fd = socket(a->v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: socket: %s", a->text, strerror(errno));
+		return -errno;
+	}
+	if (a->v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(a->port);
+		memcpy(&s6->sin6_addr, a->addr.b, 16);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(a->port);
+		memcpy(&s4->sin_addr, a->addr.b + 12, 4);
+		sl = sizeof(*s4);
+	}
+	if (reuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	if (set_rcvbuf(fd, rcvbuf) < 0 || bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", a->text, strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int ft_listener_open(const struct ft_listen_addr *a, uint32_t rcvbuf, bool reuseport,
+                     struct ft_listener **ret, char *err, size_t errlen)
+{
+	struct ft_listener *l = calloc(1, sizeof(*l));
+	if (!l || !(l->buf = malloc((size_t)FT_LISTENER_BATCH * SLOT_LEN))) {
+		free(l);
+		snprintf(err, errlen, "%s: out of memory", a->text);
+		return -ENOMEM;
+	}
+	int fd = make_socket(a, rcvbuf, reuseport, err, errlen);
+	if (fd < 0) {
+		free(l->buf);
+		free(l);
+		return fd;
+	}
+	l->fd = fd;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	l->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+	                                         : ((struct sockaddr_in *)&ss)->sin_port);
+	int v = 0;
+	socklen_t vl = sizeof(v);
+	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &vl);
+	l->st.rcvbuf = (uint32_t)v;
+	l->st.port = l->port;
+	snprintf(l->name, sizeof(l->name), "%s", a->text);
+	l->addr = a->addr;
+	*ret = l;
+	return 0;
+}
+
+struct ft_listener *ft_listener_close(struct ft_listener *l)
+{
+	if (l) {
+		close(l->fd);
+		free(l->buf);
+		free(l);
+	}
+	return NULL;
+}
+
+int ft_listener_fd(const struct ft_listener *l)
+{
+	return l->fd;
+}
+
+uint16_t ft_listener_port(const struct ft_listener *l)
+{
+	return l->port;
+}
+
+const char *ft_listener_name(const struct ft_listener *l)
+{
+	return l->name;
+}
+
+const struct ft_listener_stats *ft_listener_stats(const struct ft_listener *l)
+{
+	return &l->st;
+}
+
+static void sockaddr_to(const struct sockaddr_storage *ss, struct ft_addr *a, uint16_t *port)
+{
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		ft_addr_from_v6(a, s6->sin6_addr.s6_addr);
+		*port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		ft_addr_from_v4_bytes(a, (const uint8_t *)&s4->sin_addr);
+		*port = ntohs(s4->sin_port);
+	}
+}
+
+static void read_cmsgs(struct ft_listener *l, struct msghdr *mh, struct ft_datagram *dg, int64_t now)
+{
+	dg->recv_ns = now;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			dg->recv_ns = (int64_t)ts.tv_sec * FT_NS_PER_SEC + ts.tv_nsec;
+		} else if (c->cmsg_type == SO_RXQ_OVFL) {
+			uint32_t drops;
+			memcpy(&drops, CMSG_DATA(c), sizeof(drops));
+			/* The kernel's counter is cumulative and 32-bit: follow it across wrap. */
+			uint32_t delta = drops - (uint32_t)l->st.kernel_drops;
+			l->st.kernel_drops += delta;
+		}
+	}
+}
+
+int ft_listener_recv(struct ft_listener *l, struct ft_datagram *dgs, unsigned max)
+{
+	if (max > FT_LISTENER_BATCH)
+		max = FT_LISTENER_BATCH;
+	for (unsigned i = 0; i < max; i++) {
+		l->iov[i] = (struct iovec){ l->buf + (size_t)i * SLOT_LEN, SLOT_LEN };
+		l->msgs[i].msg_hdr = (struct msghdr){
+			.msg_name = &l->from[i], .msg_namelen = sizeof(l->from[i]),
+			.msg_iov = &l->iov[i], .msg_iovlen = 1,
+			.msg_control = l->cmsg[i], .msg_controllen = CMSG_LEN_MAX,
+		};
+	}
+	int n = recvmmsg(l->fd, l->msgs, max, MSG_DONTWAIT, NULL);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		l->st.recv_errors++;
+		return -errno;
+	}
+	int64_t now = ft_clock_now_ns();
+	for (int i = 0; i < n; i++) {
+		struct msghdr *mh = &l->msgs[i].msg_hdr;
+		struct ft_datagram *dg = &dgs[i];
+		sockaddr_to(&l->from[i], &dg->src, &dg->sport);
+		dg->dport = l->port;
+		dg->dst = l->addr;
+		dg->data = l->buf + (size_t)i * SLOT_LEN;
+		dg->len = l->msgs[i].msg_len;
+		if (mh->msg_flags & MSG_TRUNC)
+			l->st.truncated++;
+		read_cmsgs(l, mh, dg, now);
+		l->st.datagrams++;
+		l->st.bytes += dg->len;
+	}
+	return n;
+}

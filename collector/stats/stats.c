@@ -1,0 +1,284 @@
+/* Statistics snapshots: merged by exporter key, written as JSON with jansson (a
+ * well-kept JSON library: correct escaping and number handling for a file that other
+ * programs parse), atomically via a temporary file and rename(2). */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flowtally/clock.h"
+#include "flowtally/stats.h"
+
+void ft_rejects_add(struct ft_rejects *r, const struct ft_addr *a, uint64_t count)
+{
+	r->total += count;
+	if (r->n && ft_addr_equal(&r->src[r->last].addr, a)) {
+		r->src[r->last].datagrams += count;
+		return;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		if (ft_addr_equal(&r->src[i].addr, a)) {
+			r->src[i].datagrams += count;
+			r->last = i;
+			return;
+		}
+	}
+	if (r->n == FT_REJECTS_MAX) {
+		r->other += count;
+		return;
+	}
+	r->src[r->n] = (struct ft_source_count){ *a, count };
+	r->last = r->n++;
+}
+
+void ft_rejects_merge(struct ft_rejects *dst, const struct ft_rejects *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		ft_rejects_add(dst, &src->src[i].addr, src->src[i].datagrams);
+	dst->total += src->other;
+	dst->other += src->other;
+}
+
+void ft_stats_init(struct ft_stats *s, int64_t started_ns, const char *mode)
+{
+	*s = (struct ft_stats){ .started_ns = started_ns };
+	snprintf(s->mode, sizeof(s->mode), "%s", mode);
+}
+
+void ft_stats_done(struct ft_stats *s)
+{
+	free(s->exporters);
+	free(s->listeners);
+	*s = (struct ft_stats){ 0 };
+}
+
+void ft_stats_clear(struct ft_stats *s)
+{
+	s->n_exporters = 0;
+	s->n_listeners = 0;
+	memset(&s->totals, 0, sizeof(s->totals));
+	memset(&s->rejects, 0, sizeof(s->rejects));
+	s->have_pcap = false;
+}
+
+static bool same_key(const struct ft_exporter_key *a, const struct ft_exporter_key *b)
+{
+	return a->version == b->version && a->domain == b->domain && ft_addr_equal(&a->addr, &b->addr);
+}
+
+static int add_exporter(struct ft_stats *s, const struct ft_exporter_stats *e)
+{
+	for (size_t i = 0; i < s->n_exporters; i++) {
+		if (same_key(&s->exporters[i].key, &e->key)) {
+			ft_exporter_stats_add(&s->exporters[i], e);
+			return 0;
+		}
+	}
+	if (s->n_exporters == s->cap_exporters) {
+		size_t cap = s->cap_exporters ? s->cap_exporters * 2 : 16;
+		struct ft_exporter_stats *n = realloc(s->exporters, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		s->exporters = n;
+		s->cap_exporters = cap;
+	}
+	s->exporters[s->n_exporters++] = *e;
+	return 0;
+}
+
+int ft_stats_add_netflow(struct ft_stats *s, const struct ft_netflow *nf)
+{
+	size_t n = ft_netflow_exporters(nf, NULL, 0);
+	struct ft_exporter_stats *tmp = calloc(n + 1, sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	ft_netflow_exporters(nf, tmp, n);
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = add_exporter(s, &tmp[i]);
+	free(tmp);
+	struct ft_exporter_stats t;
+	ft_netflow_totals(nf, &t);
+	ft_exporter_stats_add(&s->totals, &t);
+	return r;
+}
+
+int ft_stats_add_listener(struct ft_stats *s, const char *name, const struct ft_listener_stats *ls)
+{
+	for (size_t i = 0; i < s->n_listeners; i++) {
+		struct ft_listener_stats *d = &s->listeners[i].st;
+		if (strcmp(s->listeners[i].name, name) != 0)
+			continue;
+		d->datagrams += ls->datagrams;
+		d->bytes += ls->bytes;
+		d->kernel_drops += ls->kernel_drops;
+		d->truncated += ls->truncated;
+		d->recv_errors += ls->recv_errors;
+		return 0;
+	}
+	struct ft_stats_listener *n = realloc(s->listeners, (s->n_listeners + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	s->listeners = n;
+	snprintf(n[s->n_listeners].name, sizeof(n->name), "%s", name);
+	n[s->n_listeners++].st = *ls;
+	return 0;
+}
+
+int ft_stats_merge(struct ft_stats *dst, const struct ft_stats *src)
+{
+	for (size_t i = 0; i < src->n_exporters; i++)
+		if (add_exporter(dst, &src->exporters[i]) < 0)
+			return -ENOMEM;
+	for (size_t i = 0; i < src->n_listeners; i++)
+		if (ft_stats_add_listener(dst, src->listeners[i].name, &src->listeners[i].st) < 0)
+			return -ENOMEM;
+	ft_exporter_stats_add(&dst->totals, &src->totals);
+	ft_rejects_merge(&dst->rejects, &src->rejects);
+	if (src->have_pcap) {
+		dst->have_pcap = true;
+		dst->pcap = src->pcap;
+	}
+	return 0;
+}
+
+static json_t *time_json(int64_t ns)
+{
+	char buf[40];
+	return ns ? json_string(ft_time_format_utc(ns, buf, sizeof(buf))) : json_null();
+}
+
+static json_t *errors_json(const uint64_t errors[FT_NF_ERR__MAX])
+{
+	json_t *o = json_object();
+	for (int i = 1; i < FT_NF_ERR__MAX; i++)
+		json_object_set_new(o, ft_nf_error_name(i), json_integer((json_int_t)errors[i]));
+	return o;
+}
+
+static uint64_t error_sum(const uint64_t errors[FT_NF_ERR__MAX])
+{
+	uint64_t n = 0;
+	for (int i = 1; i < FT_NF_ERR__MAX; i++)
+		n += errors[i];
+	return n;
+}
+
+static json_t *counters_json(const struct ft_exporter_stats *e)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		"datagrams", (json_int_t)e->datagrams, "records", (json_int_t)e->records,
+		"bytes", (json_int_t)e->bytes, "packets", (json_int_t)e->packets,
+		"lost_records", (json_int_t)e->lost_records, "sequence_resets", (json_int_t)e->seq_resets,
+		"reordered", (json_int_t)e->reordered, "parse_errors", (json_int_t)error_sum(e->errors));
+}
+
+static json_t *exporter_json(const struct ft_exporter_stats *e)
+{
+	char a[FT_ADDR_STRLEN];
+	json_t *o = counters_json(e);
+	json_object_set_new(o, "address", json_string(ft_addr_format(&e->key.addr, a)));
+	json_object_set_new(o, "version", json_integer(e->key.version));
+	if (e->key.version == 5) {
+		json_object_set_new(o, "engine_type", json_integer(e->key.domain >> 8));
+		json_object_set_new(o, "engine_id", json_integer(e->key.domain & 0xff));
+	} else {
+		json_object_set_new(o, "domain", json_integer(e->key.domain));
+	}
+	json_object_set_new(o, "sampling_rate", json_integer(e->sampling_rate));
+	json_object_set_new(o, "sampling_mode", json_integer(e->sampling_mode));
+	json_object_set_new(o, "errors", errors_json(e->errors));
+	json_object_set_new(o, "first_seen", time_json(e->first_seen_ns));
+	json_object_set_new(o, "last_seen", time_json(e->last_seen_ns));
+	return o;
+}
+
+static json_t *listeners_json(const struct ft_stats *s, uint64_t *ret_drops)
+{
+	json_t *a = json_array();
+	uint64_t drops = 0;
+	for (size_t i = 0; i < s->n_listeners; i++) {
+		const struct ft_listener_stats *l = &s->listeners[i].st;
+		drops += l->kernel_drops;
+		json_array_append_new(a, json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I}",
+			"address", s->listeners[i].name, "port", (int)l->port, "datagrams", (json_int_t)l->datagrams,
+			"bytes", (json_int_t)l->bytes, "kernel_drops", (json_int_t)l->kernel_drops,
+			"truncated", (json_int_t)l->truncated, "receive_errors", (json_int_t)l->recv_errors,
+			"receive_buffer", (json_int_t)l->rcvbuf));
+	}
+	*ret_drops = drops;
+	return a;
+}
+
+static json_t *rejects_json(const struct ft_rejects *r)
+{
+	char a[FT_ADDR_STRLEN];
+	json_t *by = json_object();
+	for (size_t i = 0; i < r->n; i++)
+		json_object_set_new(by, ft_addr_format(&r->src[i].addr, a), json_integer((json_int_t)r->src[i].datagrams));
+	return json_pack("{s:I,s:I,s:o}", "datagrams", (json_int_t)r->total,
+	                 "other_sources", (json_int_t)r->other, "by_source", by);
+}
+
+static json_t *pcap_json(const struct ft_pcap_stats *p)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		"frames", (json_int_t)p->frames, "datagrams", (json_int_t)p->datagrams,
+		"not_ip", (json_int_t)p->not_ip, "not_udp", (json_int_t)p->not_udp,
+		"other_port", (json_int_t)p->other_port, "truncated", (json_int_t)p->truncated,
+		"fragments", (json_int_t)p->fragments, "reassembled", (json_int_t)p->reassembled,
+		"fragments_incomplete", (json_int_t)p->fragments_incomplete);
+}
+
+static json_t *stats_json(const struct ft_stats *s)
+{
+	int64_t now = ft_clock_now_ns();
+	uint64_t drops;
+	json_t *root = json_object();
+	json_object_set_new(root, "schema", json_integer(1));
+	json_object_set_new(root, "mode", json_string(s->mode));
+	json_object_set_new(root, "generated", time_json(now));
+	json_object_set_new(root, "started", time_json(s->started_ns));
+	json_object_set_new(root, "uptime_s", json_integer((now - s->started_ns) / FT_NS_PER_SEC));
+	json_t *totals = counters_json(&s->totals);
+	json_object_set_new(root, "listeners", listeners_json(s, &drops));
+	json_object_set_new(totals, "kernel_drops", json_integer((json_int_t)drops));
+	json_object_set_new(totals, "rejected_datagrams", json_integer((json_int_t)s->rejects.total));
+	json_object_set_new(root, "totals", totals);
+	json_object_set_new(root, "errors", errors_json(s->totals.errors));
+	json_object_set_new(root, "rejected", rejects_json(&s->rejects));
+	json_t *ex = json_array();
+	for (size_t i = 0; i < s->n_exporters; i++)
+		json_array_append_new(ex, exporter_json(&s->exporters[i]));
+	json_object_set_new(root, "exporters", ex);
+	if (s->have_pcap)
+		json_object_set_new(root, "capture", pcap_json(&s->pcap));
+	return root;
+}
+
+int ft_stats_write_json(const struct ft_stats *s, const char *path)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	json_t *root = stats_json(s);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		json_decref(root);
+		return -errno;
+	}
+	int r = json_dumpfd(root, fd, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? 0 : -EIO;
+	json_decref(root);
+	if (r == 0 && (write(fd, "\n", 1) != 1 || fsync(fd) < 0))
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}

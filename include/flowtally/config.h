@@ -1,0 +1,63 @@
+/* flowtally — configuration.
+ *
+ * One table in config.c holds every key with its type, bounds, default and parser.
+ * Files use libconfig syntax (`key = value;`, lists in [ ]); every problem is reported
+ * as "file:line: what" and rejects the whole file.  An unknown key is an error.
+ */
+#ifndef FLOWTALLY_CONFIG_H
+#define FLOWTALLY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtally/flow.h"
+
+struct ft_listen_addr {
+	struct ft_addr addr;
+	uint16_t port;
+	bool v6;                    /* bind an AF_INET6 socket */
+	char text[64];              /* as written, for logs and statistics */
+};
+
+struct ft_config {
+	char *source;               /* file name, or "(defaults)" */
+	struct ft_listen_addr *listen;
+	size_t n_listen;
+	struct ft_prefix *exporters;   /* allow-list; empty accepts nothing */
+	size_t n_exporters;
+	uint32_t receive_buffer;    /* SO_RCVBUF bytes per socket */
+	uint32_t receive_threads;   /* sockets per listen address (SO_REUSEPORT) */
+	char *data_dir;
+	uint32_t step;              /* seconds; divides a day */
+	int log_level;
+	uint32_t stats_interval;    /* seconds between stats.json rewrites */
+	uint32_t max_exporters;
+};
+
+/* Findings of a load or check: errors and warnings, each one line "file:line: text". */
+struct ft_diag {
+	char **lines;
+	size_t n;
+	size_t errors;
+	size_t warnings;
+};
+void ft_diag_done(struct ft_diag *d);
+
+/* The embedded defaults: listen on 127.0.0.1:2055 and [::1]:2055, accept exporters on
+ * loopback only, data in ./flowtally-data. */
+struct ft_config *ft_config_new_default(void);
+struct ft_config *ft_config_free(struct ft_config *c);
+
+/* Reads a file.  Returns 0 and *ret on success (warnings may be in diag), -EINVAL when
+ * the file has errors (all in diag), -errno when it cannot be read (also in diag). */
+int ft_config_load(const char *path, struct ft_config **ret, struct ft_diag *diag);
+/* The same from a string; name stands for the file name in messages. */
+int ft_config_parse(const char *text, const char *name, struct ft_config **ret, struct ft_diag *diag);
+
+/* Parses "192.0.2.1:2055", "[2001:db8::1]:2055", "*:2055" (IPv4 any), "[::]:2055". */
+int ft_listen_addr_parse(const char *s, struct ft_listen_addr *ret);
+
+bool ft_config_exporter_allowed(const struct ft_config *c, const struct ft_addr *a);
+
+#endif

@@ -1,0 +1,48 @@
+/* flowtally — UDP receiver for export datagrams.
+ *
+ * One socket bound to one listen address.  Receives in batches with recvmmsg(2), takes
+ * the kernel's receive timestamp (SO_TIMESTAMPNS) and its count of datagrams dropped
+ * for want of buffer space (SO_RXQ_OVFL).  With reuseport, several listeners on one
+ * address share the load (SO_REUSEPORT), each read by its own thread.
+ */
+#ifndef FLOWTALLY_LISTENER_H
+#define FLOWTALLY_LISTENER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtally/config.h"
+#include "flowtally/netflow.h"
+
+#define FT_LISTENER_BATCH 64
+
+struct ft_listener_stats {
+	uint64_t datagrams;
+	uint64_t bytes;
+	uint64_t kernel_drops;      /* SO_RXQ_OVFL: dropped by the kernel, buffer full */
+	uint64_t truncated;         /* larger than the receive buffer slot (MSG_TRUNC) */
+	uint64_t recv_errors;
+	uint32_t rcvbuf;            /* what the kernel granted, as getsockopt reports it */
+	uint16_t port;              /* local port bound */
+};
+
+struct ft_listener;
+
+/* Binds a socket.  On failure returns negative errno and writes the reason to err. */
+int ft_listener_open(const struct ft_listen_addr *a, uint32_t rcvbuf, bool reuseport,
+                     struct ft_listener **ret, char *err, size_t errlen);
+struct ft_listener *ft_listener_close(struct ft_listener *l);
+int ft_listener_fd(const struct ft_listener *l);
+/* The local port actually bound (useful with port 0 in tests). */
+uint16_t ft_listener_port(const struct ft_listener *l);
+const char *ft_listener_name(const struct ft_listener *l);
+
+/* Receives what is waiting, up to max (<= FT_LISTENER_BATCH) datagrams, without
+ * blocking.  Returns how many were filled (0 if none waited) or negative errno.  The
+ * payloads stay valid until the next call. */
+int ft_listener_recv(struct ft_listener *l, struct ft_datagram *dgs, unsigned max);
+
+const struct ft_listener_stats *ft_listener_stats(const struct ft_listener *l);
+
+#endif

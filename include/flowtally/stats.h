@@ -1,0 +1,67 @@
+/* flowtally — the collector's own statistics and their machine-readable form.
+ *
+ * struct ft_stats is a plain snapshot: exporters (merged by key), listeners, rejected
+ * sources and, for replays, the capture reader's counters.  Receive threads fill their
+ * own snapshot off the hot path; the main thread merges them and writes stats.json
+ * atomically (write, fsync, rename).  The schema is documented in the README.
+ */
+#ifndef FLOWTALLY_STATS_H
+#define FLOWTALLY_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtally/listener.h"
+#include "flowtally/netflow.h"
+#include "flowtally/pcap.h"
+
+/* Datagrams from sources outside the exporter allow-list, per source address, up to
+ * FT_REJECTS_MAX addresses; beyond that they are summed in `other`. */
+#define FT_REJECTS_MAX 256
+struct ft_source_count {
+	struct ft_addr addr;
+	uint64_t datagrams;
+};
+struct ft_rejects {
+	struct ft_source_count src[FT_REJECTS_MAX];
+	size_t n;
+	uint64_t total;
+	uint64_t other;
+	size_t last;                /* index of the last hit, checked first */
+};
+void ft_rejects_add(struct ft_rejects *r, const struct ft_addr *a, uint64_t count);
+void ft_rejects_merge(struct ft_rejects *dst, const struct ft_rejects *src);
+
+struct ft_stats_listener {
+	char name[64];
+	struct ft_listener_stats st;
+};
+
+struct ft_stats {
+	int64_t started_ns;
+	char mode[16];              /* "udp" or "replay" */
+	struct ft_exporter_stats *exporters;
+	size_t n_exporters;
+	size_t cap_exporters;
+	struct ft_exporter_stats totals;
+	struct ft_stats_listener *listeners;
+	size_t n_listeners;
+	struct ft_rejects rejects;
+	bool have_pcap;
+	struct ft_pcap_stats pcap;
+};
+
+void ft_stats_init(struct ft_stats *s, int64_t started_ns, const char *mode);
+void ft_stats_done(struct ft_stats *s);
+/* Empties the snapshot, keeping allocations. */
+void ft_stats_clear(struct ft_stats *s);
+/* Adds nf's exporters and totals. 0 or -ENOMEM. */
+int ft_stats_add_netflow(struct ft_stats *s, const struct ft_netflow *nf);
+int ft_stats_add_listener(struct ft_stats *s, const char *name, const struct ft_listener_stats *ls);
+/* Adds everything in src to dst, merging exporters and listeners by name. */
+int ft_stats_merge(struct ft_stats *dst, const struct ft_stats *src);
+/* Writes the snapshot as JSON to path atomically; 0 or negative errno. */
+int ft_stats_write_json(const struct ft_stats *s, const char *path);
+
+#endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages flowtally needs, only those missing.
+#   scripts/deps.sh build   compiler, meson and the libraries
+#   scripts/deps.sh test    build + Check, clang/libFuzzer, tshark, jq, nfdump
+set -euo pipefail
+
+build_pkgs=(gcc pkg-config meson ninja-build libpcap-dev libsnmp-dev librrd-dev
+            libmaxminddb-dev libconfig-dev libjansson-dev)
+test_pkgs=(check clang libclang-rt-14-dev tshark jq nfdump procps)
+
+case "${1:-build}" in
+build) want=("${build_pkgs[@]}") ;;
+test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+	echo "deps: all ${#want[@]} Debian packages present"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: installed ${#missing[@]} package(s)"

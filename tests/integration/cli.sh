@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The programs' contracts with their users: --help and --version, exit status 2 for
+# usage and configuration errors with file:line, 1 for runtime failures.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+ftd=$1 ft=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+status() { set +e; "$@" >"$tmp/out" 2>"$tmp/err"; echo $?; set -e; }
+expect_status() {  # WANT CMD...
+	local want=$1; shift
+	local got; got=$(status "$@")
+	[ "$got" = "$want" ] || { cat "$tmp/err" >&2; fail "'$*' exited $got, expected $want"; }
+}
+expect_err() { grep -qF -- "$1" "$tmp/err" || { cat "$tmp/err" >&2; fail "stderr lacks: $1"; }; }
+
+for cmd in "$ftd" "$ft" "$ft replay" "$ft check-config" "$ft status" "$ft generate"; do
+	expect_status 0 $cmd --help
+	grep -q "Usage\|SYNOPSIS" "$tmp/out" || fail "$cmd --help prints no usage"
+	expect_status 2 $cmd --no-such-option
+done
+expect_status 0 "$ftd" --version
+grep -q "^flowtallyd [0-9]" "$tmp/out" || fail "flowtallyd --version"
+expect_status 0 "$ft" --version
+expect_status 2 "$ft" no-such-command
+expect_err "unknown command 'no-such-command'"
+expect_status 2 "$ft"
+
+cat >"$tmp/good.conf" <<'CONF'
+# a valid configuration
+listen = ["127.0.0.1:2055", "[::1]:2055"];
+exporters = ["192.0.2.0/24", "2001:db8::/32"];
+data_dir = "/var/lib/flowtally";
+CONF
+expect_status 0 "$ft" check-config "$tmp/good.conf"
+grep -q "valid (0 warnings)" "$tmp/out" || fail "check-config: no verdict printed"
+
+cat >"$tmp/bad.conf" <<'CONF'
+listen = ["127.0.0.1:2055"];
+exporters = ["192.0.2.0/24"];
+
+receive_buffer = 1;
+colour = "blue";
+CONF
+expect_status 2 "$ft" check-config "$tmp/bad.conf"
+expect_err "$tmp/bad.conf:4: 'receive_buffer' = 1 is out of range"
+expect_err "$tmp/bad.conf:5: unknown key 'colour'"
+expect_status 2 "$ftd" -f -c "$tmp/bad.conf"
+expect_err "$tmp/bad.conf:5: unknown key 'colour'"
+
+printf 'listen = ["127.0.0.1:2055"];\n' >"$tmp/open.conf"
+expect_status 0 "$ft" check-config "$tmp/open.conf"
+expect_err "warning: the exporter allow-list ('exporters') is absent: no exporter will be accepted"
+
+expect_status 1 "$ft" check-config "$tmp/missing.conf"
+expect_err "cannot read"
+expect_status 1 "$ft" status -d "$tmp/nowhere"
+expect_status 1 "$ft" replay "$tmp/missing.pcap"
+printf 'not a capture\n' >"$tmp/text.pcap"
+expect_status 1 "$ft" replay --totals "$tmp/text.pcap"
+expect_status 2 "$ft" replay --port 0 "$tmp/text.pcap"
+expect_status 2 "$ft" generate --to 192.0.2.1:2055 --records 1
+expect_err "loopback"
+expect_status 1 "$ftd" --replay "$tmp/missing.pcap" -d "$tmp/d"
+echo "cli: ok"

@@ -1,0 +1,44 @@
+# Shared helpers for the integration tests (sourced).  Every test starts what it needs
+# itself, by PID, with bounded waits, and only talks to 127.0.0.1 / ::1.
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+note() { echo "  $*"; }
+
+# fixtures_dir: ../shared/fixtures beside the repository (or $FT_FIXTURES).
+fixtures_dir() {
+	local d=${FT_FIXTURES:-}
+	[ -n "$d" ] || d="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/fixtures"
+	[ -d "$d/captures" ] || return 1
+	echo "$d"
+}
+
+# wait_for CMD...: retries for up to 10 s.
+wait_for() {
+	local i
+	for i in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_daemon FLOWTALLYD CONFIG LOG: starts flowtallyd in the foreground, sets $dpid, and
+# waits for its first stats.json (data_dir is read from $data).
+start_daemon() {
+	"$1" -f -c "$2" 2>"$3" &
+	dpid=$!
+	wait_for test -s "$data/stats.json" || { cat "$3" >&2; fail "flowtallyd did not start"; }
+}
+
+# stop_daemon: SIGTERM, then wait at most 10 s.
+stop_daemon() {
+	kill -TERM "$dpid" 2>/dev/null || return 0
+	local i
+	for i in $(seq 100); do
+		kill -0 "$dpid" 2>/dev/null || { local rc=0; wait "$dpid" || rc=$?; dpid=; return $rc; }
+		sleep 0.1
+	done
+	kill -KILL "$dpid"
+	fail "flowtallyd did not stop within 10 s of SIGTERM"
+}

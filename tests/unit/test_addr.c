@@ -1,0 +1,92 @@
+/* Addresses and prefixes in the one 16-byte form. */
+#include <check.h>
+#include <errno.h>
+
+#include "check_main.h"
+#include "flowtally/clock.h"
+#include "flowtally/flow.h"
+
+START_TEST(ipv4_is_mapped)
+{
+	struct ft_addr a, b;
+	char s[FT_ADDR_STRLEN];
+	ck_assert_int_eq(ft_addr_parse("192.0.2.33", &a), 0);
+	ck_assert(ft_addr_is_v4(&a));
+	ck_assert_uint_eq(a.b[10], 0xff);
+	ck_assert_uint_eq(a.b[11], 0xff);
+	ck_assert_uint_eq(a.b[12], 192);
+	ck_assert_uint_eq(a.b[15], 33);
+	ft_addr_from_v4(&b, 0xc0000221u);
+	ck_assert(ft_addr_equal(&a, &b));
+	ck_assert_str_eq(ft_addr_format(&a, s), "192.0.2.33");
+}
+END_TEST
+
+START_TEST(ipv6_round_trips)
+{
+	struct ft_addr a;
+	char s[FT_ADDR_STRLEN];
+	ck_assert_int_eq(ft_addr_parse("2001:db8::1", &a), 0);
+	ck_assert(!ft_addr_is_v4(&a));
+	ck_assert_str_eq(ft_addr_format(&a, s), "2001:db8::1");
+	ck_assert_int_eq(ft_addr_parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", &a), 0);
+	ck_assert_str_eq(ft_addr_format(&a, s), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	ck_assert_int_eq(ft_addr_parse("example.org", &a), -EINVAL);
+	ck_assert_int_eq(ft_addr_parse("", &a), -EINVAL);
+}
+END_TEST
+
+START_TEST(prefixes_parse_and_match)
+{
+	struct ft_prefix p;
+	struct ft_addr a;
+	char s[64];
+	ck_assert_int_eq(ft_prefix_parse("10.1.2.3/8", &p), 0);
+	ck_assert_uint_eq(p.len, 104);
+	ck_assert_str_eq(ft_prefix_format(&p, s, sizeof(s)), "10.0.0.0/8");
+	ft_addr_parse("10.255.0.1", &a);
+	ck_assert(ft_prefix_contains(&p, &a));
+	ft_addr_parse("11.0.0.1", &a);
+	ck_assert(!ft_prefix_contains(&p, &a));
+	ck_assert_int_eq(ft_prefix_parse("2001:db8::/33", &p), 0);
+	ft_addr_parse("2001:db8:7fff::1", &a);
+	ck_assert(ft_prefix_contains(&p, &a));
+	ft_addr_parse("2001:db8:8000::1", &a);
+	ck_assert(!ft_prefix_contains(&p, &a));
+	ck_assert_int_eq(ft_prefix_parse("0.0.0.0/0", &p), 0);
+	ft_addr_parse("2001:db8::1", &a);
+	ck_assert(!ft_prefix_contains(&p, &a));      /* IPv4 /0 is not all of IPv6 */
+	ck_assert_int_eq(ft_prefix_parse("::/0", &p), 0);
+	ck_assert(ft_prefix_contains(&p, &a));
+	ck_assert_int_eq(ft_prefix_parse("192.0.2.9", &p), 0);
+	ck_assert_uint_eq(p.len, 128);
+	ck_assert_int_eq(ft_prefix_parse("10.0.0.0/33", &p), -EINVAL);
+	ck_assert_int_eq(ft_prefix_parse("::/129", &p), -EINVAL);
+	ck_assert_int_eq(ft_prefix_parse("10.0.0.0/", &p), -EINVAL);
+	ck_assert_int_eq(ft_prefix_parse("10.0.0.0/-1", &p), -EINVAL);
+	ck_assert_int_eq(ft_prefix_parse("10.0.0.0/8x", &p), -EINVAL);
+	ck_assert_int_eq(ft_prefix_parse("/8", &p), -EINVAL);
+}
+END_TEST
+
+START_TEST(utc_time_formats)
+{
+	char s[40];
+	ck_assert_str_eq(ft_time_format_utc(0, s, sizeof(s)), "1970-01-01T00:00:00.000Z");
+	ck_assert_str_eq(ft_time_format_utc(1764000000123LL * FT_NS_PER_MS, s, sizeof(s)),
+	                 "2025-11-24T16:00:00.123Z");
+	ck_assert_str_eq(ft_time_format_utc(-1 * FT_NS_PER_MS, s, sizeof(s)), "1969-12-31T23:59:59.999Z");
+}
+END_TEST
+
+Suite *ft_test_suite(void)
+{
+	Suite *s = suite_create("addr");
+	TCase *tc = tcase_create("addr");
+	tcase_add_test(tc, ipv4_is_mapped);
+	tcase_add_test(tc, ipv6_round_trips);
+	tcase_add_test(tc, prefixes_parse_and_match);
+	tcase_add_test(tc, utc_time_formats);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,200 @@
+/* Configuration: defaults, every key, and errors that name file:line. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <stdlib.h>
+
+#include "check_main.h"
+#include "flowtally/config.h"
+#include "flowtally/log.h"
+
+static struct ft_config *cfg;
+static struct ft_diag diag;
+
+static void teardown(void)
+{
+	cfg = ft_config_free(cfg);
+	ft_diag_done(&diag);
+}
+
+static int parse(const char *text)
+{
+	cfg = ft_config_free(cfg);
+	ft_diag_done(&diag);
+	return ft_config_parse(text, "t.conf", &cfg, &diag);
+}
+
+static bool diag_has(const char *needle)
+{
+	for (size_t i = 0; i < diag.n; i++)
+		if (strstr(diag.lines[i], needle))
+			return true;
+	return false;
+}
+
+START_TEST(defaults_listen_on_loopback)
+{
+	cfg = ft_config_new_default();
+	ck_assert_uint_eq(cfg->n_listen, 2);
+	ck_assert_str_eq(cfg->listen[0].text, "127.0.0.1:2055");
+	ck_assert_str_eq(cfg->listen[1].text, "[::1]:2055");
+	ck_assert(cfg->listen[1].v6);
+	ck_assert_str_eq(cfg->data_dir, "./flowtally-data");
+	struct ft_addr a;
+	ft_addr_parse("127.0.0.5", &a);
+	ck_assert(ft_config_exporter_allowed(cfg, &a));
+	ft_addr_parse("::1", &a);
+	ck_assert(ft_config_exporter_allowed(cfg, &a));
+	ft_addr_parse("192.0.2.1", &a);
+	ck_assert(!ft_config_exporter_allowed(cfg, &a));
+	ck_assert_uint_eq(cfg->step, 60);
+}
+END_TEST
+
+START_TEST(every_key_is_read)
+{
+	ck_assert_int_eq(parse("listen = [\"192.0.2.1:9995\", \"[2001:db8::1]:4739\", \"*:2055\"];\n"
+	                       "exporters = [\"192.0.2.0/24\", \"2001:db8::/32\", \"198.51.100.7\"];\n"
+	                       "receive_buffer = 8388608;\nreceive_threads = 2;\n"
+	                       "data_dir = \"/var/lib/flowtally\";\nstep = 300;\nlog_level = \"debug\";\n"
+	                       "stats_interval = 10;\nmax_exporters = 100;\n"), 0);
+	ck_assert_uint_eq(diag.n, 0);
+	ck_assert_uint_eq(cfg->n_listen, 3);
+	ck_assert_uint_eq(cfg->listen[0].port, 9995);
+	ck_assert_uint_eq(cfg->listen[1].port, 4739);
+	ck_assert(cfg->listen[1].v6);
+	ck_assert(!cfg->listen[2].v6);
+	ck_assert_uint_eq(cfg->n_exporters, 3);
+	ck_assert_uint_eq(cfg->receive_buffer, 8388608);
+	ck_assert_uint_eq(cfg->receive_threads, 2);
+	ck_assert_str_eq(cfg->data_dir, "/var/lib/flowtally");
+	ck_assert_uint_eq(cfg->step, 300);
+	ck_assert_int_eq(cfg->log_level, FT_LOG_DEBUG);
+	ck_assert_uint_eq(cfg->stats_interval, 10);
+	ck_assert_uint_eq(cfg->max_exporters, 100);
+	struct ft_addr a;
+	ft_addr_parse("2001:db8:ffff::9", &a);
+	ck_assert(ft_config_exporter_allowed(cfg, &a));
+	ft_addr_parse("198.51.100.8", &a);
+	ck_assert(!ft_config_exporter_allowed(cfg, &a));
+}
+END_TEST
+
+START_TEST(unknown_key_is_an_error_with_its_line)
+{
+	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\n\nlisten_port = 2055;\n"), -EINVAL);
+	ck_assert_ptr_null(cfg);
+	ck_assert(diag_has("t.conf:3: unknown key 'listen_port'"));
+	ck_assert_uint_eq(diag.errors, 1);
+}
+END_TEST
+
+START_TEST(syntax_error_names_the_line)
+{
+	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\nstep = 60;\nlog_level = = \"info\";\n"), -EINVAL);
+	ck_assert_uint_eq(diag.errors, 1);
+	ck_assert_msg(strncmp(diag.lines[0], "t.conf:3: syntax error", 22) == 0, "%s", diag.lines[0]);
+}
+END_TEST
+
+START_TEST(bad_values_are_each_reported)
+{
+	ck_assert_int_eq(parse("exporters = [\"10.0.0.0/33\", \"nonsense\"];\n"
+	                       "listen = [\"127.0.0.1\", \"[::1]:70000\", \"::1:2055\"];\n"
+	                       "step = 7;\nreceive_threads = 0;\nlog_level = \"loud\";\n"
+	                       "data_dir = 5;\n"), -EINVAL);
+	ck_assert(diag_has("t.conf:1: exporters: '10.0.0.0/33'"));
+	ck_assert(diag_has("t.conf:1: exporters: 'nonsense'"));
+	ck_assert(diag_has("t.conf:2: listen: '127.0.0.1'"));
+	ck_assert(diag_has("t.conf:2: listen: '[::1]:70000'"));
+	ck_assert(diag_has("t.conf:2: listen: '::1:2055'"));
+	ck_assert(diag_has("t.conf:3: step = 7 does not divide a day"));
+	ck_assert(diag_has("t.conf:4: 'receive_threads' = 0 is out of range [1, 64]"));
+	ck_assert(diag_has("t.conf:5: log_level 'loud'"));
+	ck_assert(diag_has("t.conf:6: 'data_dir' must be a string"));
+	ck_assert_uint_eq(diag.errors, 9);
+}
+END_TEST
+
+START_TEST(wrong_types_are_errors)
+{
+	ck_assert_int_eq(parse("exporters = \"127.0.0.1\";\nstep = \"60\";\nlisten = [1, 2];\n"), -EINVAL);
+	ck_assert(diag_has("t.conf:1: 'exporters' must be a list of strings"));
+	ck_assert(diag_has("t.conf:2: 'step' must be a whole number"));
+	ck_assert(diag_has("t.conf:3: 'listen': element 1 is not a string"));
+}
+END_TEST
+
+START_TEST(absent_allow_list_accepts_nothing_and_warns)
+{
+	ck_assert_int_eq(parse("step = 60;\n"), 0);
+	ck_assert_uint_eq(cfg->n_exporters, 0);
+	ck_assert_uint_eq(diag.warnings, 1);
+	ck_assert(diag_has("t.conf: warning: the exporter allow-list ('exporters') is absent"));
+	struct ft_addr a;
+	ft_addr_parse("127.0.0.1", &a);
+	ck_assert(!ft_config_exporter_allowed(cfg, &a));
+	ck_assert_int_eq(parse("exporters = [];\n"), 0);
+	ck_assert(diag_has("t.conf:1: warning: the exporter allow-list ('exporters') is empty"));
+}
+END_TEST
+
+START_TEST(unreadable_file_is_reported)
+{
+	ck_assert_int_eq(ft_config_load("/nonexistent/flowtally.conf", &cfg, &diag), -ENOENT);
+	ck_assert(diag_has("/nonexistent/flowtally.conf: cannot read"));
+}
+END_TEST
+
+START_TEST(file_errors_name_the_file)
+{
+	char path[] = "/tmp/ft-config-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	FILE *f = fdopen(fd, "w");
+	fputs("# flowtally\nexporters = [\"127.0.0.1\"];\nbogus = 1;\n", f);
+	fclose(f);
+	ck_assert_int_eq(ft_config_load(path, &cfg, &diag), -EINVAL);
+	char want[64];
+	snprintf(want, sizeof(want), "%s:3: unknown key 'bogus'", path);
+	ck_assert(diag_has(want));
+	unlink(path);
+}
+END_TEST
+
+START_TEST(listen_addresses_parse)
+{
+	struct ft_listen_addr l;
+	ck_assert_int_eq(ft_listen_addr_parse("[::]:4739", &l), 0);
+	ck_assert(l.v6);
+	ck_assert_int_eq(ft_listen_addr_parse("0.0.0.0:0", &l), 0);
+	ck_assert_uint_eq(l.port, 0);
+	ck_assert_int_eq(ft_listen_addr_parse("127.0.0.1:-5", &l), -EINVAL);
+	ck_assert_int_eq(ft_listen_addr_parse("127.0.0.1:", &l), -EINVAL);
+	ck_assert_int_eq(ft_listen_addr_parse(":2055", &l), -EINVAL);
+	ck_assert_int_eq(ft_listen_addr_parse("[127.0.0.1]:2055", &l), -EINVAL);
+	ck_assert_int_eq(ft_listen_addr_parse("[::1]2055", &l), -EINVAL);
+	ck_assert_int_eq(ft_listen_addr_parse("localhost:2055", &l), -EINVAL);
+}
+END_TEST
+
+Suite *ft_test_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, defaults_listen_on_loopback);
+	tcase_add_test(tc, every_key_is_read);
+	tcase_add_test(tc, unknown_key_is_an_error_with_its_line);
+	tcase_add_test(tc, syntax_error_names_the_line);
+	tcase_add_test(tc, bad_values_are_each_reported);
+	tcase_add_test(tc, wrong_types_are_errors);
+	tcase_add_test(tc, absent_allow_list_accepts_nothing_and_warns);
+	tcase_add_test(tc, unreadable_file_is_reported);
+	tcase_add_test(tc, file_errors_name_the_file);
+	tcase_add_test(tc, listen_addresses_parse);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,201 @@
+/* NetFlow v5 decoder: every header and record field from hand-built datagrams, and
+ * every way a datagram can be malformed. */
+#include <check.h>
+
+#include "check_main.h"
+#include "flowtally/netflow.h"
+#include "flowtally/nf5.h"
+#include "nf5_build.h"
+
+static uint8_t buf[24 + 48 * 31 + 16];
+static struct ft_flow flows[FT_NF5_MAX_RECORDS];
+static struct ft_addr exporter;
+
+static void setup(void)
+{
+	ft_addr_parse("192.0.2.7", &exporter);
+	memset(flows, 0xa5, sizeof(flows));
+}
+
+static int decode(size_t len, struct ft_nf5_header *h)
+{
+	return ft_nf5_decode(buf, len, &exporter, h, flows);
+}
+
+START_TEST(header_fields_are_read)
+{
+	struct v5hdr in = { .count = 2, .uptime = 3600000, .secs = 1764000000, .nsecs = 250000000,
+	                    .seq = 0xdeadbeef, .engine_type = 7, .engine_id = 9,
+	                    .sampling = (1u << 14) | 100 };
+	struct ft_nf5_header h;
+	ck_assert_int_eq(decode(build_v5(buf, &in, 2), &h), 2);
+	ck_assert_uint_eq(h.version, 5);
+	ck_assert_uint_eq(h.count, 2);
+	ck_assert_uint_eq(h.sys_uptime_ms, 3600000);
+	ck_assert_uint_eq(h.unix_secs, 1764000000);
+	ck_assert_uint_eq(h.unix_nsecs, 250000000);
+	ck_assert_uint_eq(h.flow_sequence, 0xdeadbeef);
+	ck_assert_uint_eq(h.engine_type, 7);
+	ck_assert_uint_eq(h.engine_id, 9);
+	ck_assert_uint_eq(h.sampling_mode, 1);
+	ck_assert_uint_eq(h.sampling_interval, 100);
+	ck_assert_uint_eq(flows[0].domain, 7 << 8 | 9);
+	ck_assert_uint_eq(flows[0].sampling_rate, 100);
+	ck_assert_uint_eq(flows[0].sampling_mode, 1);
+	ck_assert(flows[0].flags & FT_FLOW_SAMPLED);
+}
+END_TEST
+
+START_TEST(record_fields_are_read)
+{
+	struct v5hdr in = { .count = 3, .uptime = 3600000, .secs = 1764000000, .nsecs = 250000000 };
+	struct ft_nf5_header h;
+	char a[FT_ADDR_STRLEN];
+	ck_assert_int_eq(decode(build_v5(buf, &in, 3), &h), 3);
+	const struct ft_flow *f = &flows[2];
+	ck_assert(ft_addr_equal(&f->exporter, &exporter));
+	ck_assert_str_eq(ft_addr_format(&f->src, a), "10.0.0.2");
+	ck_assert_str_eq(ft_addr_format(&f->dst, a), "192.168.1.2");
+	ck_assert_str_eq(ft_addr_format(&f->nexthop, a), "172.16.0.1");
+	ck_assert_uint_eq(f->in_if, 3);
+	ck_assert_uint_eq(f->out_if, 4);
+	ck_assert_uint_eq(f->packets, 3);
+	ck_assert_uint_eq(f->bytes, 300);
+	ck_assert_uint_eq(f->sport, 1024);
+	ck_assert_uint_eq(f->dport, 443);
+	ck_assert_uint_eq(f->tcp_flags, 0x1b);
+	ck_assert_uint_eq(f->proto, 6);
+	ck_assert_uint_eq(f->tos, 0xb8);
+	ck_assert_uint_eq(f->src_as, 64500);
+	ck_assert_uint_eq(f->dst_as, 64501);
+	ck_assert_uint_eq(f->src_mask, 24);
+	ck_assert_uint_eq(f->dst_mask, 16);
+	ck_assert_uint_eq(f->vlan, 0);
+	ck_assert_uint_eq(f->version, 5);
+	ck_assert_uint_eq(f->sampling_rate, 1);
+	ck_assert(!(f->flags & FT_FLOW_SAMPLED));
+	/* export time 1764000000.250 s; First is 1002 ms and Last 2 ms before sysUptime */
+	ck_assert_int_eq(f->start_ms, 1764000000250LL - 1002);
+	ck_assert_int_eq(f->end_ms, 1764000000250LL - 2);
+}
+END_TEST
+
+START_TEST(times_survive_uptime_wrap)
+{
+	/* sysUptime wrapped to 500 ms; the flow started 1000 ms before the wrap. */
+	struct v5hdr in = { .count = 1, .uptime = 500, .secs = 1764000000 };
+	struct ft_nf5_header h;
+	size_t len = build_v5(buf, &in, 1);
+	put32(buf + 24 + 24, 0xffffffffu - 999);   /* First */
+	put32(buf + 24 + 28, 400);                  /* Last */
+	ck_assert_int_eq(decode(len, &h), 1);
+	ck_assert_int_eq(flows[0].start_ms, 1764000000000LL - 1500);
+	ck_assert_int_eq(flows[0].end_ms, 1764000000000LL - 100);
+}
+END_TEST
+
+START_TEST(last_after_header_uptime)
+{
+	/* Some exporters stamp Last a few ms after their own header: no underflow. */
+	struct v5hdr in = { .count = 1, .uptime = 10000, .secs = 1764000000 };
+	struct ft_nf5_header h;
+	size_t len = build_v5(buf, &in, 1);
+	put32(buf + 24 + 28, 10005);
+	ck_assert_int_eq(decode(len, &h), 1);
+	ck_assert_int_eq(flows[0].end_ms, 1764000000000LL + 5);
+}
+END_TEST
+
+START_TEST(thirty_records_is_the_maximum)
+{
+	struct v5hdr in = { .count = 30, .uptime = 99999, .secs = 1 };
+	struct ft_nf5_header h;
+	ck_assert_int_eq(decode(build_v5(buf, &in, 30), &h), 30);
+	ck_assert_uint_eq(flows[29].bytes, 3000);
+	in.count = 31;
+	ck_assert_int_eq(decode(build_v5(buf, &in, 31), &h), -FT_NF_ERR_COUNT);
+	ck_assert_uint_eq(h.count, 31);
+}
+END_TEST
+
+START_TEST(count_zero_is_rejected)
+{
+	struct v5hdr in = { .count = 0, .uptime = 1, .secs = 1 };
+	struct ft_nf5_header h;
+	ck_assert_int_eq(decode(build_v5(buf, &in, 0), &h), -FT_NF_ERR_COUNT);
+}
+END_TEST
+
+START_TEST(length_must_match_count)
+{
+	struct v5hdr in = { .count = 2, .uptime = 1, .secs = 1 };
+	struct ft_nf5_header h;
+	size_t len = build_v5(buf, &in, 2);
+	ck_assert_int_eq(decode(len - 1, &h), -FT_NF_ERR_LENGTH);
+	ck_assert_int_eq(decode(len + 1, &h), -FT_NF_ERR_LENGTH);
+	ck_assert_int_eq(decode(len - 48, &h), -FT_NF_ERR_LENGTH);
+	in.count = 3;                 /* header claims more records than were sent */
+	build_v5(buf, &in, 2);
+	ck_assert_int_eq(decode(len, &h), -FT_NF_ERR_LENGTH);
+	/* the capture ls__nf5_invalid01: count 55582 over 30 records' worth of bytes */
+	put16(buf + 2, 55582);
+	ck_assert_int_eq(decode(len, &h), -FT_NF_ERR_COUNT);
+}
+END_TEST
+
+START_TEST(truncated_header_is_rejected)
+{
+	struct v5hdr in = { .count = 1, .uptime = 1, .secs = 1 };
+	struct ft_nf5_header h = { .count = 77 };
+	build_v5(buf, &in, 1);
+	for (size_t len = 2; len < 24; len++) {
+		ck_assert_int_eq(decode(len, &h), -FT_NF_ERR_SHORT_HEADER);
+		ck_assert_uint_eq(h.count, 77);    /* untouched */
+	}
+	ck_assert_int_eq(decode(0, &h), -FT_NF_ERR_SHORT_HEADER);
+	ck_assert_int_eq(decode(1, &h), -FT_NF_ERR_SHORT_HEADER);
+}
+END_TEST
+
+START_TEST(wrong_version_is_rejected)
+{
+	struct v5hdr in = { .count = 1, .uptime = 1, .secs = 1 };
+	struct ft_nf5_header h;
+	size_t len = build_v5(buf, &in, 1);
+	static const uint16_t versions[] = { 0, 1, 7, 9, 10, 0x0500 };
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		put16(buf, versions[i]);
+		ck_assert_int_eq(decode(len, &h), -FT_NF_ERR_VERSION);
+	}
+}
+END_TEST
+
+START_TEST(unsampled_header_means_rate_one)
+{
+	struct v5hdr in = { .count = 1, .uptime = 1, .secs = 1, .sampling = 2u << 14 };
+	struct ft_nf5_header h;
+	ck_assert_int_eq(decode(build_v5(buf, &in, 1), &h), 1);
+	ck_assert_uint_eq(h.sampling_mode, 2);
+	ck_assert_uint_eq(h.sampling_interval, 0);
+	ck_assert_uint_eq(flows[0].sampling_rate, 1);
+}
+END_TEST
+
+Suite *ft_test_suite(void)
+{
+	Suite *s = suite_create("nf5");
+	TCase *tc = tcase_create("decode");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, header_fields_are_read);
+	tcase_add_test(tc, record_fields_are_read);
+	tcase_add_test(tc, times_survive_uptime_wrap);
+	tcase_add_test(tc, last_after_header_uptime);
+	tcase_add_test(tc, thirty_records_is_the_maximum);
+	tcase_add_test(tc, count_zero_is_rejected);
+	tcase_add_test(tc, length_must_match_count);
+	tcase_add_test(tc, truncated_header_is_rejected);
+	tcase_add_test(tc, wrong_version_is_rejected);
+	tcase_add_test(tc, unsampled_header_means_rate_one);
+	suite_add_tcase(s, tc);
+	return s;
+}
