@@ -42,9 +42,8 @@ trap - EXIT
 echo
 "$ft" status -d "$data"
 echo
-sent_records=$(( $(sed -n 's/.*"records":\([0-9]*\),"bytes".*/\1/p' "$out/sent-ipv4.json" | head -1) + \
-                 $(sed -n 's/.*"records":\([0-9]*\),"bytes".*/\1/p' "$out/sent-ipv6.json" | head -1) ))
-got_records=$(sed -n '/"totals"/,/}/s/.*"records": \([0-9]*\).*/\1/p' "$data/stats.json" | head -1)
-echo "demo: sent $sent_records records, flowtallyd counted $got_records"
+sent=$(jq -s 'map(.records) | add' "$out"/sent-ipv*.json)
+got=$(jq .totals.records "$data/stats.json")
+echo "demo: sent $sent records, flowtallyd counted $got"
 echo "demo: outputs: $data/stats.json (collector statistics), $out/ (what was sent, daemon log)"
-[ "$sent_records" = "$got_records" ]
+[ "$sent" = "$got" ] || { echo "demo: counts differ" >&2; exit 1; }

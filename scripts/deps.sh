@@ -5,8 +5,8 @@
 set -euo pipefail
 
 build_pkgs=(gcc pkg-config meson ninja-build libpcap-dev libsnmp-dev librrd-dev
-            libmaxminddb-dev libconfig-dev libjansson-dev)
-test_pkgs=(check clang libclang-rt-14-dev tshark jq nfdump procps)
+            libmaxminddb-dev libconfig-dev libjansson-dev jq)
+test_pkgs=(check clang libclang-rt-14-dev tshark nfdump procps)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

@@ -131,7 +131,7 @@ static void stats_path(const struct ft_config *cfg, char *buf, size_t size)
 	snprintf(buf, size, "%s/stats.json", cfg->data_dir);
 }
 
-static void write_stats(const struct ft_config *cfg, const struct ft_stats *s)
+static void write_stats(const struct ft_config *cfg, struct ft_stats *s)
 {
 	char path[4096];
 	stats_path(cfg, path, sizeof(path));

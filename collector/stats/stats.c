@@ -233,7 +233,19 @@ static json_t *pcap_json(const struct ft_pcap_stats *p)
 		"fragments_incomplete", (json_int_t)p->fragments_incomplete);
 }
 
-static json_t *stats_json(const struct ft_stats *s)
+static int cmp_exporter(const void *a, const void *b)
+{
+	const struct ft_exporter_key *x = &((const struct ft_exporter_stats *)a)->key;
+	const struct ft_exporter_key *y = &((const struct ft_exporter_stats *)b)->key;
+	int c = memcmp(x->addr.b, y->addr.b, 16);
+	if (c)
+		return c;
+	if (x->version != y->version)
+		return x->version < y->version ? -1 : 1;
+	return x->domain < y->domain ? -1 : x->domain > y->domain;
+}
+
+static json_t *stats_json(struct ft_stats *s)
 {
 	int64_t now = ft_clock_now_ns();
 	uint64_t drops;
@@ -251,6 +263,7 @@ static json_t *stats_json(const struct ft_stats *s)
 	json_object_set_new(root, "errors", errors_json(s->totals.errors));
 	json_object_set_new(root, "rejected", rejects_json(&s->rejects));
 	json_t *ex = json_array();
+	qsort(s->exporters, s->n_exporters, sizeof(*s->exporters), cmp_exporter);
 	for (size_t i = 0; i < s->n_exporters; i++)
 		json_array_append_new(ex, exporter_json(&s->exporters[i]));
 	json_object_set_new(root, "exporters", ex);
@@ -259,7 +272,7 @@ static json_t *stats_json(const struct ft_stats *s)
 	return root;
 }
 
-int ft_stats_write_json(const struct ft_stats *s, const char *path)
+int ft_stats_write_json(struct ft_stats *s, const char *path)
 {
 	char tmp[4096];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))

@@ -61,7 +61,8 @@ int ft_stats_add_netflow(struct ft_stats *s, const struct ft_netflow *nf);
 int ft_stats_add_listener(struct ft_stats *s, const char *name, const struct ft_listener_stats *ls);
 /* Adds everything in src to dst, merging exporters and listeners by name. */
 int ft_stats_merge(struct ft_stats *dst, const struct ft_stats *src);
-/* Writes the snapshot as JSON to path atomically; 0 or negative errno. */
-int ft_stats_write_json(const struct ft_stats *s, const char *path);
+/* Writes the snapshot as JSON to path atomically (exporters sorted by address,
+ * version and domain, which reorders s->exporters); 0 or negative errno. */
+int ft_stats_write_json(struct ft_stats *s, const char *path);
 
 #endif
