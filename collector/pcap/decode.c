@@ -72,7 +72,7 @@ static enum ft_pcap_drop by_bsd_family(const uint8_t *buf, size_t len, int *ret_
 		return FT_PCAP_MALFORMED;
 	uint32_t af = ft_pcap_rd32(buf);
 	if (af > 0xffff)
-		af = __builtin_bswap32(af);
+		af = (uint32_t)buf[3] << 24 | (uint32_t)buf[2] << 16 | (uint32_t)buf[1] << 8 | buf[0];
 	if (af == BSD_AF_INET)
 		*ret_family = 4;
 	else if (af == 10 || af == 23 || af == 24 || af == 28 || af == 30)

@@ -109,7 +109,8 @@ const struct ft_pcap_stats *ft_pcap_stats(const struct ft_pcap_reader *r)
 
 /* Hands a complete fragment set on as one packet; an IPv6 payload may start with more
  * extension headers (RFC 8200 §4.5: they are in the fragmentable part). */
-static enum ft_pcap_drop reassemble(struct ft_pcap_reader *r, struct ft_pcap_ip *ip, int64_t ts_ns)
+static enum ft_pcap_drop reassemble(struct ft_pcap_reader *r, struct ft_pcap_ip *ip,
+                                    int64_t ts_ns)
 {
 	struct ft_reasm_out out;
 

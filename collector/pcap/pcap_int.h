@@ -135,7 +135,8 @@ void ft_reasm_flush(struct ft_reasm *t);
 /* ---- pcap.c: a reader fed frames by the caller ---- */
 
 /* A reader without a file, for tests and fuzz targets: NULL when linktype is not one
- * flowtally decodes (or on ENOMEM).  Free it with ft_pcap_close(). */
+ * flowtally decodes (or on ENOMEM).  ft_pcap_next() on it returns 0; ft_pcap_stats()
+ * and ft_pcap_set_port() work as on a file.  Free it with ft_pcap_close(). */
 struct ft_pcap_reader *ft_pcap_new_link(int linktype);
 /* Decodes one captured frame of caplen bytes: 1 when *ret was filled (its data stays
  * valid until the next call), 0 when the frame was counted and dropped or held. */

@@ -88,7 +88,8 @@ static struct ft_reasm_slot *claim(struct ft_reasm *t, struct ft_reasm_slot *s,
 
 /* The slot of ip's datagram: the pending one, else a free one, else the oldest,
  * abandoned.  NULL only when a buffer cannot be allocated. */
-static struct ft_reasm_slot *lookup(struct ft_reasm *t, const struct ft_pcap_ip *ip, int64_t now)
+static struct ft_reasm_slot *lookup(struct ft_reasm *t, const struct ft_pcap_ip *ip,
+                                    int64_t now)
 {
 	struct ft_reasm_slot *unused = NULL, *oldest = NULL;
 

@@ -1,13 +1,14 @@
 /* Fuzz target for NetFlow decoding: ft_netflow_input() with its exporter table and
  * sequence tracking, and ft_nf5_decode() on its own.
  *
- * An input is a sequence of datagrams, each
+ * An input is one byte choosing the exporter cap (1 + byte % MAX_EXPORTERS: small caps
+ * are reached quickly, large ones make the table grow first), then a sequence of
+ * datagrams, each
  *   1 byte   source: which of NADDR exporter addresses (IPv4 and IPv6) sent it
  *   2 bytes  payload length, big-endian, cut to what is left of the input
  *   n bytes  payload
- * All of them go through one struct ft_netflow capped at MAX_EXPORTERS entries, fewer
- * than the addresses × engine IDs an input can name, so the cap is reached.  Each
- * payload is copied to a buffer of its exact size, so a read past its end is caught.
+ * All of them go through one struct ft_netflow.  Each payload is copied to a buffer of
+ * its exact size, so a read past its end is caught.
  *
  * Results are checked against a model written from the wire format and the contracts
  * in netflow.h and nf5.h, not from the decoder: the drop reason or record count each
@@ -24,7 +25,7 @@
 #include "flowtally/nf5.h"
 #include "fuzz.h"
 
-#define MAX_EXPORTERS 4
+#define MAX_EXPORTERS 80         /* the largest cap; large enough for the table to grow */
 #define NADDR 6
 #define BATCH_CAP (2 * FT_NETFLOW_BATCH_MIN)
 #define START_NS 1700000000000000000LL
@@ -56,6 +57,7 @@ struct model_exporter {
 struct model {
 	struct model_exporter exp[MAX_EXPORTERS];
 	size_t n;
+	size_t cap;
 	uint64_t overflow;         /* datagrams dropped at the cap */
 };
 
@@ -127,7 +129,7 @@ static struct model_exporter *model_lookup(struct model *m, const struct ft_expo
 	for (size_t i = 0; i < m->n; i++)
 		if (key_equal(&m->exp[i].key, k))
 			return &m->exp[i];
-	if (m->n == MAX_EXPORTERS)
+	if (m->n == m->cap)
 		return NULL;
 	m->exp[m->n] = (struct model_exporter){ .key = *k, .first_seen_ns = now };
 	return &m->exp[m->n++];
@@ -207,6 +209,7 @@ static void model_count(struct model_exporter *e, const struct ft_datagram *dg, 
 	e->datagrams++;
 	e->last_seen_ns = dg->recv_ns;
 	if (r < 0) {
+		CHECK(strcmp(ft_nf_error_name((enum ft_nf_error)-r), "unknown") != 0);
 		e->errors[-r]++;
 		return;
 	}
@@ -294,12 +297,16 @@ static void check_table(const struct ft_netflow *nf, const struct model *m)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const struct ft_netflow_opts opts = { .max_exporters = MAX_EXPORTERS };
+	if (size < 1)
+		return 0;
+	struct model m = { .cap = 1 + data[0] % MAX_EXPORTERS };
+	const struct ft_netflow_opts opts = { .max_exporters = (uint32_t)m.cap };
 	struct ft_netflow *nf = ft_netflow_new(&opts);
 	struct ft_flow_batch out = { .flows = calloc(BATCH_CAP, sizeof(struct ft_flow)),
 	                             .cap = BATCH_CAP };
-	struct model m = { .n = 0 };
 	CHECK(nf && out.flows);
+	data++;
+	size--;
 
 	for (int64_t now = START_NS; size >= 3; now += STEP_NS) {
 		struct ft_datagram dg = { .recv_ns = now };

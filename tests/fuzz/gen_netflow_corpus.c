@@ -4,8 +4,9 @@
  *
  * Built with the project but never run by it: the seeds are committed, and this program
  * says how each was made.  Rerunning it rewrites the seeds it knows and leaves other
- * files (inputs the fuzzer found) alone.  The input format is fuzz_netflow.c's: per
- * datagram one source byte, a 2-byte big-endian length, the payload.
+ * files (inputs the fuzzer found) alone.  The input format is fuzz_netflow.c's: one
+ * byte choosing the exporter cap, then per datagram one source byte, a 2-byte
+ * big-endian length, the payload.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +15,9 @@
 
 #include "flowtally/nf5.h"
 
-#define SEED_MAX 4096
+#define SEED_MAX 4000
+/* The first byte of an input: fuzz_netflow caps its exporter table at 1 + byte % 80. */
+#define CAP(n) ((uint8_t)((n) - 1))
 
 struct seed {
 	uint8_t b[SEED_MAX];
@@ -135,15 +138,28 @@ static void add_seqs(struct seed *s, uint8_t src, unsigned n, const uint32_t *se
 	}
 }
 
-static void save(const char *dir, const char *name, const struct seed *s)
+static void write_file(const char *dir, const char *name, const uint8_t *p, size_t len)
 {
 	char path[4096];
 	int w = snprintf(path, sizeof(path), "%s/%s", dir, name);
 	FILE *f = w > 0 && (size_t)w < sizeof(path) ? fopen(path, "wb") : NULL;
-	if (!f || fwrite(s->b, 1, s->n, f) != s->n || fclose(f) != 0) {
+	if (!f || fwrite(p, 1, len, f) != len || fclose(f) != 0) {
 		fprintf(stderr, "%s/%s: %s\n", dir, name, strerror(errno));
 		exit(1);
 	}
+}
+
+static void save_cap(const char *dir, const char *name, uint8_t cap, const struct seed *s)
+{
+	uint8_t buf[1 + SEED_MAX] = { cap };
+	memcpy(buf + 1, s->b, s->n);
+	write_file(dir, name, buf, 1 + s->n);
+}
+
+/* Most seeds run with 4 exporters at most. */
+static void save(const char *dir, const char *name, const struct seed *s)
+{
+	save_cap(dir, name, CAP(4), s);
 }
 
 static void seeds_valid(const char *dir)
@@ -326,12 +342,11 @@ static void seeds_malformed(const char *dir)
 	put_bytes(&s, "\0\0", 2);
 	save(dir, "input-ends-in-prefix", &s);
 
-	s.n = 0;
-	save(dir, "empty", &s);
+	write_file(dir, "empty", (const uint8_t *)"", 0);
 }
 
-/* More exporters than fuzz_netflow's table holds (4): addresses, engines, and
- * unreadable datagrams, which count against (address, version 0). */
+/* More exporters than the table holds: addresses, engines, and unreadable datagrams,
+ * which count against (address, version 0). */
 static void seeds_exporters(const char *dir)
 {
 	struct seed s = { .n = 0 };
@@ -372,6 +387,38 @@ static void seeds_exporters(const char *dir)
 		add(&s, (uint8_t)(i % 3), &h);
 	}
 	save(dir, "exporters-mixed", &s);
+
+	s.n = 0;
+	h = v5(1, 0);
+	add(&s, SRC_A, &h);
+	add_raw(&s, SRC_A, buf, 1);
+	add(&s, SRC_B, &h);
+	add(&s, SRC_A, &h);
+	save_cap(dir, "exporters-cap-one", CAP(1), &s);
+
+	/* 45 engines under a cap of 40: the table grows, then fills. */
+	s.n = 0;
+	for (uint8_t engine = 0; engine < 45; engine++) {
+		h = v5(1, engine);
+		h.engine_id = engine;
+		add(&s, SRC_D, &h);
+	}
+	save_cap(dir, "exporters-grow-then-cap", CAP(40), &s);
+
+	/* 70 header-only datagrams (bad count, still an exporter each) under a cap of 80,
+	 * then the first exporters again, found after the table has been rehashed. */
+	s.n = 0;
+	h = v5(0, 0);
+	for (uint8_t i = 0; i < 70; i++) {
+		h.engine_type = i;
+		add(&s, (uint8_t)(i % 6), &h);
+	}
+	h = v5(1, 0);
+	for (uint8_t i = 0; i < 3; i++) {
+		h.engine_type = i;
+		add(&s, i, &h);
+	}
+	save_cap(dir, "exporters-table-grows", CAP(80), &s);
 }
 
 int main(int argc, char **argv)
