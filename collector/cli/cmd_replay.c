@@ -24,15 +24,25 @@ static const char usage_text[] =
 "                      text (default): a summary table\n"
 "  -t, --totals        print one JSON object with the totals:\n"
 "                      {\"datagrams\":N,\"records\":N,\"bytes\":N,\"packets\":N,\n"
-"                       \"by_version\":{\"5\":{\"records\":N,\"bytes\":N,\"packets\":N}},\n"
+"                       \"by_version\":{\"5\":{\"records\":N,\"bytes\":N,\"packets\":N},\n"
+"                                     \"9\":{...},\"10\":{...}},\n"
 "                       \"errors\":{\"reason\":N},\"capture\":{...}}\n"
+"                      bytes and packets are the octetDeltaCount/packetDeltaCount\n"
+"                      sums (IE 1/2); other counters appear under their own keys\n"
+"                      (post_bytes, reverse_bytes, initiator_bytes, responder_bytes,\n"
+"                      total_bytes, and the same for packets) and option_records\n"
+"                      counts options data records\n"
 "  -h, --help          show this help and exit\n"
 "\n"
 "Bytes and packets are as exported, not corrected for sampling.\n"
 "Exit status: 0 success, 1 the capture cannot be read, 2 usage error.\n";
 
+/* Volumes per counter kind (enum ft_counter); bytes/packets of the totals are the
+ * octetDeltaCount/packetDeltaCount sums (v5 dOctets/dPkts), as other decoders report. */
 struct vtotals {
-	uint64_t records, bytes, packets;
+	uint64_t records, option_records;
+	uint64_t bytes[6], packets[6];
+	uint64_t post_bytes, post_packets, total_bytes, total_packets;  /* carried alongside */
 };
 
 struct replay {
@@ -41,6 +51,8 @@ struct replay {
 	struct vtotals by_version[256];
 	uint64_t errors[FT_NF_ERR__MAX];
 };
+
+static const char *const counter_keys[6] = { "", "post_", "reverse_", "initiator_", "responder_", "total_" };
 
 static void print_flow(const struct ft_flow *f)
 {
@@ -62,36 +74,78 @@ static void print_flow(const struct ft_flow *f)
 	       f->bytes, f->packets, f->sampling_rate, f->sampling_mode);
 }
 
-static void account(struct replay *rp, const struct ft_flow_batch *b)
+static void account(struct ft_flow_batch *b, void *ctx)
 {
+	struct replay *rp = ctx;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ft_flow *f = &b->flows[i];
 		struct vtotals *v = &rp->by_version[f->version];
-		v->records++;
-		v->bytes += f->bytes;
-		v->packets += f->packets;
+		v->records += !(f->flags & FT_FLOW_SECOND_HALF);
+		v->bytes[f->counter] += f->bytes;
+		v->packets[f->counter] += f->packets;
+		v->post_bytes += f->post_bytes;
+		v->post_packets += f->post_packets;
+		v->total_bytes += f->total_bytes;
+		v->total_packets += f->total_packets;
 		if (rp->json)
 			print_flow(f);
 	}
+	b->n = 0;
+}
+
+/* Options records and errors come from the exporters' statistics. */
+static void collect_stats(struct replay *rp, struct ft_netflow *nf)
+{
+	size_t n = ft_netflow_exporters(nf, NULL, 0);
+	struct ft_exporter_stats *e = calloc(n + 1, sizeof(*e)), t;
+	if (e) {
+		ft_netflow_exporters(nf, e, n);
+		for (size_t i = 0; i < n; i++)
+			rp->by_version[e[i].key.version].option_records += e[i].option_records;
+		free(e);
+	}
+	ft_netflow_totals(nf, &t);
+	memcpy(rp->errors, t.errors, sizeof(rp->errors));
+}
+
+static void print_extra(const char *key, uint64_t v)
+{
+	if (v)
+		printf(",\"%s\":%" PRIu64, key, v);
+}
+
+static void print_version_json(const struct vtotals *t)
+{
+	char key[32];
+	printf("{\"records\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64,
+	       t->records, t->bytes[0], t->packets[0]);
+	for (int c = 1; c < 6; c++) {
+		snprintf(key, sizeof(key), "%sbytes", counter_keys[c]);
+		print_extra(key, t->bytes[c] + (c == 1 ? t->post_bytes : c == 5 ? t->total_bytes : 0));
+		snprintf(key, sizeof(key), "%spackets", counter_keys[c]);
+		print_extra(key, t->packets[c] + (c == 1 ? t->post_packets : c == 5 ? t->total_packets : 0));
+	}
+	print_extra("option_records", t->option_records);
+	putchar('}');
 }
 
 static void print_totals_json(const struct replay *rp, const struct ft_pcap_stats *ps)
 {
-	struct vtotals all = { 0 };
+	uint64_t records = 0, bytes = 0, packets = 0;
 	for (int v = 0; v < 256; v++) {
-		all.records += rp->by_version[v].records;
-		all.bytes += rp->by_version[v].bytes;
-		all.packets += rp->by_version[v].packets;
+		records += rp->by_version[v].records;
+		bytes += rp->by_version[v].bytes[0];
+		packets += rp->by_version[v].packets[0];
 	}
 	printf("{\"datagrams\":%" PRIu64 ",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64
-	       ",\"by_version\":{", rp->datagrams, all.records, all.bytes, all.packets);
+	       ",\"by_version\":{", rp->datagrams, records, bytes, packets);
 	const char *sep = "";
-	for (int v = 0; v < 256; v++) {
+	for (int v = 1; v < 256; v++) {
 		const struct vtotals *t = &rp->by_version[v];
-		if (!t->records)
+		if (!t->records && !t->option_records)
 			continue;
-		printf("%s\"%d\":{\"records\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 "}",
-		       sep, v, t->records, t->bytes, t->packets);
+		printf("%s\"%d\":", sep, v);
+		print_version_json(t);
 		sep = ",";
 	}
 	printf("},\"errors\":{");
@@ -111,11 +165,12 @@ static void print_totals_json(const struct replay *rp, const struct ft_pcap_stat
 
 static void print_text(const struct replay *rp, const struct ft_pcap_stats *ps)
 {
-	printf("%-10s %12s %16s %14s\n", "version", "records", "bytes", "packets");
-	for (int v = 0; v < 256; v++) {
+	printf("%-10s %12s %16s %14s %14s\n", "version", "records", "bytes", "packets", "option records");
+	for (int v = 1; v < 256; v++) {
 		const struct vtotals *t = &rp->by_version[v];
-		if (t->records)
-			printf("%-10d %12" PRIu64 " %16" PRIu64 " %14" PRIu64 "\n", v, t->records, t->bytes, t->packets);
+		if (t->records || t->option_records)
+			printf("%-10d %12" PRIu64 " %16" PRIu64 " %14" PRIu64 " %14" PRIu64 "\n", v, t->records,
+			       t->bytes[0], t->packets[0], t->option_records);
 	}
 	printf("\n%" PRIu64 " frames, %" PRIu64 " UDP datagrams decoded\n", ps->frames, rp->datagrams);
 	for (int e = 1; e < FT_NF_ERR__MAX; e++)
@@ -133,19 +188,19 @@ static int run(struct replay *rp, const char *path, uint16_t port)
 	}
 	ft_pcap_set_port(rd, port);
 	struct ft_netflow *nf = ft_netflow_new(NULL);
-	struct ft_flow flows[FT_NETFLOW_BATCH_MIN];
+	struct ft_flow flows[256];
+	struct ft_flow_batch b = { .flows = flows, .cap = 256, .flush = account, .ctx = rp };
 	struct ft_datagram dg;
-	int r;
+	int r = -ENOMEM;
 	while (nf && (r = ft_pcap_next(rd, &dg)) > 0) {
-		struct ft_flow_batch b = { flows, 0, FT_NETFLOW_BATCH_MIN };
-		int n = ft_netflow_input(nf, &dg, &b);
+		ft_netflow_input(nf, &dg, &b);
 		rp->datagrams++;
-		if (n < 0)
-			rp->errors[-n]++;
-		account(rp, &b);
 	}
-	if (!nf)
-		r = -ENOMEM;
+	if (nf) {
+		account(&b, rp);
+		ft_netflow_drop_pending(nf);
+		collect_stats(rp, nf);
+	}
 	if (r < 0)
 		fprintf(stderr, "flowtally replay: %s: %s\n", path, strerror(-r));
 	else if (rp->totals)

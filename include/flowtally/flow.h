@@ -41,7 +41,21 @@ char *ft_prefix_format(const struct ft_prefix *p, char *buf, size_t size);
 
 enum ft_flow_flags {
 	FT_FLOW_SAMPLED        = 1u << 0,  /* the exporter sampled; sampling_rate says how */
-	FT_FLOW_TIMES_ABSOLUTE = 1u << 1,  /* start/end were computed, not guessed */
+	FT_FLOW_TIMES_ABSOLUTE = 1u << 1,  /* start/end come from the record, not the export time */
+	FT_FLOW_SECOND_HALF    = 1u << 2,  /* the other direction of a biflow record: same
+	                                    * data record as the flow before it */
+	FT_FLOW_NOT_ACCOUNTED  = 1u << 3,  /* volume must not be accounted (total counters,
+	                                    * unless the exporter is configured to count them) */
+};
+
+/* Which exported counter bytes/packets come from. */
+enum ft_counter {
+	FT_COUNTER_DELTA = 0,     /* octetDeltaCount/packetDeltaCount (IE 1/2), v5 dOctets/dPkts */
+	FT_COUNTER_POST,          /* postOctetDeltaCount/postPacketDeltaCount (IE 23/24) */
+	FT_COUNTER_REVERSE,       /* RFC 5103 reverse IE 1/2: the second half of a biflow */
+	FT_COUNTER_INITIATOR,     /* initiatorOctets/Packets (IE 231/298, Cisco NSEL) */
+	FT_COUNTER_RESPONDER,     /* responderOctets/Packets (IE 232/299): second half */
+	FT_COUNTER_TOTAL,         /* octetTotalCount/packetTotalCount (IE 85/86) */
 };
 
 struct ft_flow {
@@ -54,6 +68,11 @@ struct ft_flow {
 	struct ft_addr nexthop;
 	uint64_t bytes;            /* as exported: not corrected for sampling */
 	uint64_t packets;
+	uint64_t post_bytes;       /* IE 23/24 when the record also has them (else 0) */
+	uint64_t post_packets;
+	uint64_t total_bytes;      /* IE 85/86 when the record also has them (else 0) */
+	uint64_t total_packets;
+	struct ft_addr bgp_nexthop;
 	uint32_t sampling_rate;    /* 1 in N packets; 1 when unsampled */
 	uint32_t in_if;
 	uint32_t out_if;
@@ -70,6 +89,8 @@ struct ft_flow {
 	uint8_t version;           /* 5, 9 or 10 */
 	uint8_t sampling_mode;     /* v5 header: 0 none, 1 deterministic, 2 random */
 	uint8_t flags;             /* enum ft_flow_flags */
+	uint8_t counter;           /* enum ft_counter */
+	uint8_t direction;         /* flowDirection (IE 61): 0 ingress, 1 egress, 255 unknown */
 };
 
 #endif

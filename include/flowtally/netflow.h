@@ -34,17 +34,36 @@ enum ft_nf_error {
 	FT_NF_ERR_COUNT,             /* record count outside the version's range */
 	FT_NF_ERR_LENGTH,            /* datagram length disagrees with the record count */
 	FT_NF_ERR_EXPORTER_LIMIT,    /* exporter table full (max_exporters) */
+	FT_NF_ERR_SET_LENGTH,        /* set shorter than its header, or past the message */
+	FT_NF_ERR_SET_ID,            /* reserved set ID (v9: 2..255, IPFIX: 0, 1, 4..255) */
+	FT_NF_ERR_TEMPLATE_EMPTY,    /* v9 template with no fields */
+	FT_NF_ERR_TEMPLATE_OVERFLOW, /* template's fields run past its set */
+	FT_NF_ERR_TEMPLATE_ID,       /* template ID below 256 */
+	FT_NF_ERR_FIELD_LENGTH,      /* zero-length field, or a length the element cannot have */
+	FT_NF_ERR_SCOPE,             /* options template: no scope, or scope beyond the fields */
+	FT_NF_ERR_TEMPLATE_TOO_LONG, /* records of this template cannot fit in a message */
+	FT_NF_ERR_TEMPLATE_LIMIT,    /* exporter at max_templates: template refused */
+	FT_NF_ERR_VARLEN,            /* variable-length field runs past its set */
+	FT_NF_ERR_PADDING,           /* non-zero bytes after the last record of a set */
+	FT_NF_ERR_NO_TEMPLATE,       /* data set whose template never came (buffer overflow,
+	                              * expiry, or still waiting at exit) */
+	FT_NF_ERR_NOMEM,             /* out of memory while keeping state */
 	FT_NF_ERR__MAX
 };
 const char *ft_nf_error_name(enum ft_nf_error e);
 
-/* A caller-owned array that decoders append flow records to. */
+/* A caller-owned array that decoders append flow records to.  When it is full the
+ * decoder calls flush (which must consume the records and set n to 0); without a flush
+ * hook, further records are dropped and counted in `overflow`.  A v5 datagram's
+ * records always fit when cap - n >= FT_NETFLOW_BATCH_MIN. */
 struct ft_flow_batch {
 	struct ft_flow *flows;
 	size_t n;
 	size_t cap;
+	void (*flush)(struct ft_flow_batch *b, void *ctx);
+	void *ctx;
+	uint64_t overflow;
 };
-/* The smallest batch ft_netflow_input() accepts: room for one datagram's records. */
 #define FT_NETFLOW_BATCH_MIN 30
 
 struct ft_exporter_key {
@@ -59,7 +78,16 @@ struct ft_exporter_stats {
 	uint64_t records;          /* flow records decoded */
 	uint64_t bytes;            /* as exported */
 	uint64_t packets;
-	uint64_t lost_records;     /* estimated from sequence-number gaps */
+	uint64_t lost_records;     /* estimated from sequence-number gaps (v5, IPFIX) */
+	uint64_t lost_datagrams;   /* the same for NetFlow v9, whose sequence counts datagrams */
+	uint64_t option_records;   /* v9/IPFIX options data records */
+	uint64_t templates;        /* template and options template records received */
+	uint64_t templates_active; /* templates known now */
+	uint64_t template_changes; /* a known template ID redefined differently */
+	uint64_t pending_sets;     /* data sets waiting for their template now */
+	uint64_t pending_decoded;  /* data sets decoded late, when their template came */
+	uint64_t sampling_changes; /* times the exporter's sampling rate changed */
+	int64_t sampling_changed_ns; /* when it last changed */
 	uint64_t seq_resets;       /* exporter restarts and backward jumps */
 	uint64_t reordered;        /* datagrams that arrived behind the expected sequence */
 	uint64_t errors[FT_NF_ERR__MAX];
@@ -69,18 +97,51 @@ struct ft_exporter_stats {
 	int64_t last_seen_ns;
 };
 
+/* Per-exporter settings from the configuration. */
+struct ft_exporter_conf {
+	struct ft_prefix match;
+	uint32_t sampling_default;   /* used when the exporter announces no rate; 0 none */
+	uint32_t sampling_override;  /* wins over everything the exporter says; 0 none */
+	bool count_totals;           /* account octetTotalCount/packetTotalCount (IE 85/86) */
+};
+
 struct ft_netflow_opts {
-	uint32_t max_exporters;    /* cap on the exporter table; 0 means the default */
+	uint32_t max_exporters;      /* cap on the exporter table; 0: default */
+	uint32_t max_templates;      /* per exporter/domain; 0: default */
+	uint32_t template_lifetime;  /* seconds without refresh before a template expires; 0: never */
+	uint32_t max_pending_sets;   /* data sets kept per exporter/domain awaiting a template */
+	uint32_t max_pending_bytes;
+	const struct ft_exporter_conf *exporters;  /* first match wins; copied */
+	size_t n_exporters;
 };
 #define FT_NETFLOW_DEFAULT_MAX_EXPORTERS 4096
+#define FT_NETFLOW_DEFAULT_MAX_TEMPLATES 1024
+#define FT_NETFLOW_DEFAULT_PENDING_SETS 512
+#define FT_NETFLOW_DEFAULT_PENDING_BYTES (1u << 20)
 
 struct ft_netflow *ft_netflow_new(const struct ft_netflow_opts *opts);
 struct ft_netflow *ft_netflow_free(struct ft_netflow *nf);
 
-/* Decodes one datagram and appends its records to out (out->cap - out->n must be at
- * least FT_NETFLOW_BATCH_MIN).  Returns the number of records appended, or
- * -(enum ft_nf_error) when the datagram was dropped; either way it is counted. */
+/* Decodes one datagram (NetFlow v5, v9 or IPFIX) and appends its flow records to out.
+ * Returns the number of records it decoded (data and options records; data sets
+ * decoded late, when their template comes, count with the datagram that brought the
+ * template), or -(enum ft_nf_error) when the whole datagram was dropped.
+ * Either way it is counted.  Problems with single sets are counted and skipped; the
+ * datagram's other sets are kept.  Data sets whose template is not known yet are kept
+ * and decoded into out when it arrives. */
 int ft_netflow_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
+
+/* Counts every data set still waiting for its template as no_template and drops it
+ * (at exit). */
+void ft_netflow_drop_pending(struct ft_netflow *nf);
+
+/* Templates and options data survive restarts: ft_netflow_save() writes them to path
+ * (atomically), ft_netflow_load() reads them back; templates an exporter sends again
+ * replace the loaded ones.  0 or negative errno (-ENOENT: no file). */
+int ft_netflow_save(struct ft_netflow *nf, const char *path);
+int ft_netflow_load(struct ft_netflow *nf, const char *path, int64_t now_ns);
+/* True when templates or options changed since the last save. */
+bool ft_netflow_dirty(const struct ft_netflow *nf);
 
 /* Copies up to cap exporter entries into ret; returns how many there are in all. */
 size_t ft_netflow_exporters(const struct ft_netflow *nf, struct ft_exporter_stats *ret, size_t cap);

@@ -59,7 +59,7 @@ static double bench_input(const struct pool *p, double seconds, uint64_t *ret_ch
 {
 	struct ft_netflow *nf = ft_netflow_new(NULL);
 	static struct ft_flow flows[1024];
-	struct ft_flow_batch b = { flows, 0, 1024 };
+	struct ft_flow_batch b = { .flows = flows, .cap = 1024 };
 	struct ft_datagram dg = { .recv_ns = 1 };
 	uint64_t records = 0;
 	ft_addr_from_v4(&dg.src, 0x7f000001);

@@ -16,7 +16,7 @@ static void setup(void)
 	struct ft_netflow_opts o = { .max_exporters = 3 };
 	nf = ft_netflow_new(&o);
 	ck_assert_ptr_nonnull(nf);
-	batch = (struct ft_flow_batch){ flows, 0, 256 };
+	batch = (struct ft_flow_batch){ .flows = flows, .cap = 256 };
 }
 
 static void teardown(void)
@@ -146,7 +146,7 @@ END_TEST
 
 START_TEST(unreadable_header_counts_against_version_zero)
 {
-	static const uint8_t junk[] = { 0x00, 0x09, 1, 2, 3 };
+	static const uint8_t junk[] = { 0x00, 0x07, 1, 2, 3 };
 	struct ft_datagram dg = { .data = junk, .len = sizeof(junk) };
 	ft_addr_parse("2001:db8::1", &dg.src);
 	ck_assert_int_eq(ft_netflow_input(nf, &dg, &batch), -FT_NF_ERR_VERSION);

@@ -1,0 +1,118 @@
+/* IPFIX (RFC 7011).
+ *
+ * Message header (16 bytes): 0 version 10, 2 length, 4 export time (s), 8 sequence,
+ * 12 observation domain ID.  Over UDP one message fills one datagram (§10.3.3), so
+ * the length must equal the datagram's.  Sets: ID 2 templates, 3 options templates,
+ * >= 256 data, the rest reserved (§3.3.2).  Field specifiers are 4 bytes, or 8 when
+ * the enterprise bit is set (§3.2).  A template record with field count 0 withdraws
+ * its template, ID 2 or 3 all of their kind (§8.1).  The sequence number counts data
+ * records (§3.1), so gaps are lost records; it is tracked only across messages whose
+ * data sets could all be decoded, since a set kept for its template has an unknown
+ * number of records.
+ */
+#include "netflow_int.h"
+#include "wire.h"
+
+#define IPFIX_HEADER_LEN 16
+
+/* Reads cnt (> 0) field specifiers at p into nf->scratch; returns the bytes they took,
+ * or 0 when they run past len. */
+static size_t read_fields(struct ft_netflow *nf, const uint8_t *p, size_t len, uint16_t cnt)
+{
+	size_t o = 0;
+	for (uint16_t i = 0; i < cnt; i++) {
+		if (len - o < 4)
+			return 0;
+		uint16_t id = rd16(p + o), flen = rd16(p + o + 2);
+		uint32_t pen = 0;
+		o += 4;
+		if (id & 0x8000) {
+			if (len - o < 4)
+				return 0;
+			pen = rd32(p + o);
+			o += 4;
+		}
+		nf->scratch[i] = (struct ft_tpl_field){ id & 0x7fff, flen, pen };
+	}
+	return o;
+}
+
+static void define(struct ft_netflow *nf, struct exporter *e, uint16_t tid, uint16_t cnt,
+                   uint16_t scope, bool options, int64_t now, struct ft_flow_batch *out)
+{
+	if (tid < 256) {
+		e->s.errors[FT_NF_ERR_TEMPLATE_ID]++;
+		return;
+	}
+	int r = ft_exporter_define(nf, e, tid, nf->scratch, cnt, scope, options, now);
+	if (r < 0)
+		e->s.errors[-r]++;
+	else
+		ft_template_arrived(nf, e, tid, out);
+}
+
+/* Template Set (§3.4.1) and Options Template Set (§3.4.2). */
+static void template_set(struct ft_netflow *nf, struct exporter *e, const uint8_t *p, size_t len,
+                         bool options, int64_t now, struct ft_flow_batch *out)
+{
+	size_t hdr = options ? 6 : 4, o = 0;
+	while (len - o >= hdr) {
+		uint16_t tid = rd16(p + o), cnt = rd16(p + o + 2);
+		uint16_t scope = options ? rd16(p + o + 4) : 0;
+		if (cnt == 0) {
+			ft_exporter_withdraw(nf, e, tid);
+			o += 4;       /* a withdrawal has no scope count (§8.1) */
+			continue;
+		}
+		o += hdr;
+		size_t used = read_fields(nf, p + o, len - o, cnt);
+		if (!used) {
+			e->s.errors[FT_NF_ERR_TEMPLATE_OVERFLOW]++;
+			return;
+		}
+		o += used;
+		if (options && (scope == 0 || scope > cnt)) {
+			e->s.errors[FT_NF_ERR_SCOPE]++;
+			continue;
+		}
+		define(nf, e, tid, cnt, scope, options, now, out);
+	}
+}
+
+int ft_ipfix_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out)
+{
+	const uint8_t *p = dg->data;
+	size_t len = dg->len;
+	if (len < IPFIX_HEADER_LEN)
+		return -FT_NF_ERR_SHORT_HEADER;
+	struct exporter *e = ft_exporter_for(nf, dg, 10, rd32(p + 12));
+	if (!e)
+		return -FT_NF_ERR_EXPORTER_LIMIT;
+	if (rd16(p + 2) != len) {
+		e->s.errors[FT_NF_ERR_LENGTH]++;
+		return -FT_NF_ERR_LENGTH;
+	}
+	struct msg_ctx m = { 10, 0, (int64_t)rd32(p + 4) * 1000, dg->recv_ns };
+	uint32_t records = 0;
+	bool pending = false;
+	size_t o = IPFIX_HEADER_LEN;
+	while (len - o >= 4) {
+		uint16_t id = rd16(p + o), slen = rd16(p + o + 2);
+		if (slen < 4 || slen > len - o) {
+			e->s.errors[FT_NF_ERR_SET_LENGTH]++;
+			break;
+		}
+		const uint8_t *body = p + o + 4;
+		if (id == 2 || id == 3)
+			template_set(nf, e, body, slen - 4u, id == 3, dg->recv_ns, out);
+		else if (id >= 256)
+			ft_handle_data_set(nf, e, id, body, slen - 4u, &m, out, &records, &pending);
+		else
+			e->s.errors[FT_NF_ERR_SET_ID]++;
+		o += slen;
+	}
+	ft_seq_track(e, rd32(p + 8), records, false, &e->s.lost_records);
+	if (pending)
+		e->seq_valid = false;
+	return (int)records;
+}

@@ -1,0 +1,142 @@
+/* NetFlow input internals shared by netflow.c, nf9.c, ipfix.c, exporter.c and
+ * persist.c; tests use them too. */
+#ifndef FT_NETFLOW_INT_H
+#define FT_NETFLOW_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flowtally/netflow.h"
+#include "template.h"
+
+/* Templates of one exporter (address, version, domain): open addressing by ID. */
+struct tpl_table {
+	struct ft_template *slot;     /* size entries; id 0 = empty (real IDs are >= 256) */
+	uint32_t size;
+	uint32_t used;
+	struct ft_template *last;     /* the last one looked up */
+};
+
+struct sampler {
+	uint32_t id;
+	uint32_t rate;
+};
+
+struct ifname {
+	uint32_t ifindex;
+	char name[64];
+	char desc[128];
+};
+
+/* What options data taught us about one exporter/domain. */
+struct options {
+	uint32_t default_rate;        /* from samplingInterval / packet interval+space; 0 unknown */
+	struct sampler *samplers;     /* samplerId (48) -> rate */
+	uint32_t n_samplers;
+	struct sampler *selectors;    /* selectorId (302) -> rate */
+	uint32_t n_selectors;
+	struct ifname *ifnames;
+	uint32_t n_ifnames;
+	int64_t init_ms;              /* systemInitTimeMilliseconds; 0 unknown */
+};
+
+/* A data set that arrived before its template, kept for later. */
+struct pending_set {
+	uint8_t *data;                /* the set's records (after the set header) */
+	uint32_t len;
+	uint16_t tid;
+	uint32_t uptime;              /* v9 header sysUptime */
+	int64_t export_ms;
+	int64_t recv_ns;
+};
+
+struct pending {
+	struct pending_set *sets;     /* FIFO, oldest first */
+	uint32_t n;
+	uint32_t cap;
+	size_t bytes;
+};
+
+struct exporter {
+	struct ft_exporter_stats s;
+	bool used;
+	bool seq_valid;
+	uint32_t next_seq;
+	uint32_t last_uptime;
+	uint32_t conf_default_rate;   /* from the configuration; 0 none */
+	uint32_t conf_override_rate;
+	bool count_totals;
+	struct tpl_table tpls;
+	struct options opt;
+	struct pending pend;
+};
+
+struct ft_netflow {
+	struct exporter *tab;
+	size_t size;                  /* power of two */
+	size_t used;
+	struct exporter *last;
+	struct ft_exporter_stats overflow;
+	struct ft_netflow_opts o;
+	struct ft_exporter_conf *conf;
+	size_t n_conf;
+	bool templates_changed;       /* since the last save */
+	struct ft_tpl_field *scratch; /* fields of the template being read: 16384 entries */
+};
+#define FT_SCRATCH_FIELDS 16384
+
+/* Header context of a v9/IPFIX message, for turning record times into UTC. */
+struct msg_ctx {
+	uint8_t version;
+	uint32_t uptime;              /* v9 only */
+	int64_t export_ms;
+	int64_t recv_ns;
+};
+
+/* exporter.c */
+struct exporter *ft_exporter_get(struct ft_netflow *nf, const struct ft_exporter_key *k, int64_t now);
+void ft_exporter_release(struct exporter *e);
+void ft_exporter_count(struct ft_netflow *nf, struct exporter *e, enum ft_nf_error err);
+struct ft_template *ft_tpl_find(struct tpl_table *t, uint16_t id);
+/* Adds or replaces a template; 0, -FT_NF_ERR_TEMPLATE_LIMIT, or -(ft_tpl_error mapped). */
+int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
+                       const struct ft_tpl_field *f, uint16_t n, uint16_t scope, bool options,
+                       int64_t now);
+/* Withdraws one template (id), or all data (id 2) or options (id 3) templates. */
+void ft_exporter_withdraw(struct ft_netflow *nf, struct exporter *e, uint16_t id);
+uint32_t ft_exporter_rate(const struct exporter *e, const struct ft_rec *r);
+void ft_exporter_options(struct ft_netflow *nf, struct exporter *e, const struct ft_rec *r, int64_t now);
+int ft_pending_add(struct ft_netflow *nf, struct exporter *e, uint16_t tid, const uint8_t *p,
+                   size_t len, const struct msg_ctx *m);
+
+/* Decodes the records of one data set (after its 4-byte header) with template t;
+ * appends flows to out (flushing when full).  Returns records decoded.  (netflow.c) */
+uint32_t ft_data_set(struct ft_netflow *nf, struct exporter *e, const struct ft_template *t,
+                     const uint8_t *p, size_t len, const struct msg_ctx *m, struct ft_flow_batch *out);
+/* Decodes the pending sets of e that template t now explains. */
+void ft_pending_replay(struct ft_netflow *nf, struct exporter *e, const struct ft_template *t,
+                       struct ft_flow_batch *out);
+
+/* A data set with ID tid: decoded with its template when known and live, else kept
+ * for later.  Adds the records decoded (data and options) to *records; sets
+ * *pending when the set was kept.  (netflow.c) */
+void ft_handle_data_set(struct ft_netflow *nf, struct exporter *e, uint16_t tid, const uint8_t *p,
+                        size_t len, const struct msg_ctx *m, struct ft_flow_batch *out,
+                        uint32_t *records, bool *pending);
+/* After a template was defined: decodes what waited for it.  (netflow.c) */
+void ft_template_arrived(struct ft_netflow *nf, struct exporter *e, uint16_t tid,
+                         struct ft_flow_batch *out);
+void ft_seq_track(struct exporter *e, uint32_t seq, uint32_t count, bool uptime_back, uint64_t *lost);
+bool ft_uptime_back(struct exporter *e, uint32_t uptime);
+/* The exporter for a v9/IPFIX header, counting the datagram; NULL (counted) at the cap. */
+struct exporter *ft_exporter_for(struct ft_netflow *nf, const struct ft_datagram *dg,
+                                 uint8_t version, uint32_t domain);
+
+/* nf9.c, ipfix.c */
+int ft_nf9_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
+int ft_ipfix_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
+
+/* Appends one flow, flushing the batch through its flush hook when full. */
+struct ft_flow *ft_batch_push(struct ft_flow_batch *b);
+
+#endif

@@ -1,0 +1,368 @@
+#!/usr/bin/env bash
+# Lossless UDP ingest on loopback: for flowtallyd and for nfcapd (nfdump 1.7), in the
+# same run, the highest rate (records/s) at which the collector counts every record
+# `flowtally generate` sent, and the collector's CPU time per million records at a fixed
+# rate.  Run by hand (as root, so the receive buffer can be raised); figures go in the
+# README.  It is a benchmark, not a test: it exits 0 whether or not the goals are met.
+#
+# Each trial starts the collector afresh on 127.0.0.1:PORT pinned to CPU 0, sends
+# rate × duration records with the generator pinned to CPU 1 (pre-built datagrams,
+# sendmmsg batches, token-bucket pacing), waits until the socket's receive queue is
+# empty, reads the collector's CPU time, stops it with SIGTERM (it drains the socket and
+# writes its counters or its flow file) and compares what it counted with the
+# generator's summary.  A rate is lossless when one of its tries (-n) is; the ladder
+# of a collector stops at the first rate lossy in every try.
+set -euo pipefail
+
+prog=ingest
+top=$(cd "$(dirname "$0")/../.." && pwd)
+
+usage() {
+	cat <<EOF
+Usage: tests/bench/ingest.sh [OPTION]...
+Find the highest NetFlow v5 rate that flowtallyd and nfcapd each receive without loss
+over 127.0.0.1, and their CPU time per million records at a fixed rate; print a table
+and whether flowtallyd meets its goals (lossless rate >= 2x nfcapd's; else, when the
+generator tops out first: no loss at its ceiling and CPU per record <= 1/2 nfcapd's).
+
+  -B DIR     build directory, relative to the repository or absolute (default
+             build-release; set up with --buildtype=release and built if missing)
+  -d SECS    duration of one trial: each sends rate x SECS records (default 3)
+  -r LIST    rate ladder in records/s, ascending, comma-separated; k and M suffixes,
+             "max" for as fast as the generator goes (--rate 0, for SECS seconds)
+             (default 1M,2M,3M,4M,6M,8M,10M,12M,15M,max)
+  -x RATE    fixed rate of the CPU-time measurement (default 1M; taken from the
+             ladder's trial at that rate, or run on its own)
+  -s BYTES   socket receive buffer for both collectors, k/M/G suffixes allowed
+             (default 64M).  As root, net.core.rmem_max is raised to it for the
+             run (nfcapd -B is capped by it) and restored at exit
+  -b N       datagrams per sendmmsg() call of the generator (default 1024; smaller
+             batches pace less accurately on a busy machine)
+  -n N       tries per rate: a lossy trial is repeated up to N tries in all, and the
+             rate counts as lossless if any try is (default 2)
+  -p PORT    UDP port on 127.0.0.1 for the collectors, one after the other (default
+             39055; must be free)
+  -c LIST    collectors to measure (default flowtallyd,nfcapd)
+  -h         show this help
+
+Progress, one line per trial, goes to standard error; the result table to standard
+output.  Needs 2 CPUs, jq, taskset, and nfcapd/nfdump 1.7 for the comparison.
+EOF
+}
+
+die() { echo "$prog: $*" >&2; exit 1; }
+say() { echo "$prog: $*" >&2; }
+
+# to_count TEXT: 1.5M -> 1500000, 500k -> 500000, max -> 0, 64M (-s) in binary units.
+to_count() {  # TEXT BASE
+	awk -v t="$1" -v base="$2" 'BEGIN {
+		if (t == "max") { print 0; exit }
+		if (t !~ /^[0-9]+(\.[0-9]+)?[kKmMgG]?$/) exit 1
+		m = 1; s = substr(t, length(t))
+		if (s ~ /[kK]/) m = base; else if (s ~ /[mM]/) m = base^2; else if (s ~ /[gG]/) m = base^3
+		printf "%.0f\n", t * m }'
+}
+
+build=build-release duration=3 ladder=1M,2M,3M,4M,6M,8M,10M,12M,15M,max cpu_rate=1M
+rcvbuf=64M batch=1024 tries=2 port=39055 collectors=flowtallyd,nfcapd
+while getopts ":B:d:r:x:s:b:n:p:c:h" o; do
+	case $o in
+	B) build=$OPTARG ;; d) duration=$OPTARG ;; r) ladder=$OPTARG ;; x) cpu_rate=$OPTARG ;;
+	s) rcvbuf=$OPTARG ;; b) batch=$OPTARG ;; n) tries=$OPTARG ;; p) port=$OPTARG ;;
+	c) collectors=$OPTARG ;; h) usage; exit 0 ;;
+	:) die "-$OPTARG needs a value (try -h)" ;; *) die "unknown option -$OPTARG (try -h)" ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 0 ] || die "unexpected argument '$1' (try -h)"
+
+[[ $duration =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v d="$duration" 'BEGIN { exit !(d > 0) }' ||
+	die "-d: '$duration' is not a number of seconds above 0"
+rcvbuf=$(to_count "$rcvbuf" 1024) && [ "$rcvbuf" -ge 4096 ] && [ "$rcvbuf" -le $((1 << 30)) ] ||
+	die "-s: not a size from 4096 bytes to 1G"
+cpu_rate=$(to_count "$cpu_rate" 1000) && [ "$cpu_rate" -gt 0 ] || die "-x: not a rate above 0"
+[[ $batch =~ ^[0-9]+$ ]] && [ "$batch" -ge 1 ] && [ "$batch" -le 1024 ] || die "-b: 1..1024"
+[[ $tries =~ ^[0-9]+$ ]] && [ "$tries" -ge 1 ] || die "-n: a count from 1"
+[[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 1024 ] && [ "$port" -le 65535 ] || die "-p: 1024..65535"
+rates=()
+prev=-1
+for r in ${ladder//,/ }; do
+	v=$(to_count "$r" 1000) || die "-r: '$r' is not a rate (e.g. 2M, 500k, max)"
+	[ "$v" -gt 0 ] || [ "$r" = max ] || die "-r: rates must be above 0 (or max)"
+	[ "$prev" -ne 0 ] || die "-r: max must come last"
+	[ "$v" -eq 0 ] || [ "$v" -gt "$prev" ] || die "-r: the ladder must ascend"
+	rates+=("$v")
+	prev=$v
+done
+[ ${#rates[@]} -gt 0 ] || die "-r: empty ladder"
+for c in ${collectors//,/ }; do
+	case $c in flowtallyd | nfcapd) ;; *) die "-c: unknown collector '$c'" ;; esac
+done
+
+[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (collector on CPU 0, generator on CPU 1)"
+for p in jq taskset awk; do command -v $p >/dev/null || die "$p is not installed"; done
+if [[ ,$collectors, == *,nfcapd,* ]]; then
+	command -v nfcapd >/dev/null && command -v nfdump >/dev/null ||
+		die "nfcapd/nfdump not installed (apt-get install nfdump), or run with -c flowtallyd"
+fi
+
+# ---- build ----
+
+[[ $build == /* ]] || build=$top/$build
+if [ ! -f "$build/build.ninja" ]; then
+	say "setting up $build (release)"
+	meson setup "$build" "$top" --buildtype=release -Dtests=disabled >/dev/null
+fi
+ninja -C "$build" >/dev/null || die "build failed in $build"
+ftd=$build/collector/daemon/flowtallyd
+ft=$build/collector/cli/flowtally
+[ -x "$ftd" ] && [ -x "$ft" ] || die "no flowtallyd/flowtally in $build"
+
+# ---- run-wide state, undone at exit ----
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ft-ingest.XXXXXX")
+cpid=
+rmem_old=
+cleanup() {
+	if [ -n "$cpid" ]; then kill -KILL "$cpid" 2>/dev/null || true; fi
+	if [ -n "$rmem_old" ]; then echo "$rmem_old" >/proc/sys/net/core/rmem_max || true; fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+rmem_max=$(cat /proc/sys/net/core/rmem_max)
+if [ "$rmem_max" -lt "$rcvbuf" ]; then
+	if [ -w /proc/sys/net/core/rmem_max ]; then
+		rmem_old=$rmem_max
+		echo "$rcvbuf" >/proc/sys/net/core/rmem_max
+		say "net.core.rmem_max raised from $rmem_old to $rcvbuf for the run"
+	else
+		say "warning: net.core.rmem_max is $rmem_max, below -s $rcvbuf, and cannot be" \
+			"raised (not root): both collectors get at most $rmem_max"
+	fi
+fi
+
+# ---- helpers ----
+
+port_hex=$(printf '%04X' "$port")
+
+# udp_sock: the /proc/net/udp line of 127.0.0.1:PORT, if bound.
+udp_sock() {
+	awk -v a="0100007F:$port_hex" '$2 == a' /proc/net/udp
+}
+
+# rx_queue: bytes waiting in the socket's receive queue.
+rx_queue() {
+	local l; l=$(udp_sock)
+	[ -n "$l" ] || { echo 0; return; }
+	echo $((16#$(awk '{ split($5, q, ":"); print q[2] }' <<<"$l")))
+}
+
+# sock_drops: datagrams the kernel dropped on the socket (the last column).
+sock_drops() {
+	local l; l=$(udp_sock)
+	if [ -n "$l" ]; then awk '{ print $NF }' <<<"$l"; else echo 0; fi
+}
+
+# cpu_ticks PID: utime + stime of the whole process, in clock ticks.
+cpu_ticks() {
+	local s f
+	s=$(cat "/proc/$1/stat") || return 1
+	read -r -a f <<<"${s##*) }"
+	echo $((f[11] + f[12]))
+}
+
+alive() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
+# wait_until SECONDS CMD...: retries CMD every 0.05 s.
+wait_until() {
+	local end=$((SECONDS + $1)); shift
+	while ! "$@"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.05
+	done
+}
+
+bound() { [ -n "$(udp_sock)" ]; }
+drained() { [ "$(rx_queue)" -eq 0 ]; }
+port_free() { ! bound; }
+
+# stop_collector: SIGTERM, 30 s to finish (nfcapd writes out its file), then SIGKILL.
+# Returns 1 if it had to be killed.
+stop_collector() {
+	local rc=0
+	kill -TERM "$cpid" 2>/dev/null || true
+	if ! wait_until 30 eval '! alive "$cpid"'; then
+		kill -KILL "$cpid" 2>/dev/null || true
+		rc=1
+	fi
+	wait "$cpid" 2>/dev/null || true
+	cpid=
+	return $rc
+}
+
+start_flowtallyd() {  # DIR
+	cat >"$1/ft.conf" <<CONF
+listen = ["127.0.0.1:$port"];
+exporters = ["127.0.0.1"];
+data_dir = "$1/data";
+receive_buffer = $rcvbuf;
+receive_threads = 1;
+log_level = "notice";
+CONF
+	taskset -c 0 "$ftd" -f -c "$1/ft.conf" 2>"$1/log" &
+	cpid=$!
+}
+
+start_nfcapd() {  # DIR
+	mkdir -p "$1/flows"
+	# -t 3600: no rotation within a trial; SIGTERM flushes and closes the file.
+	taskset -c 0 nfcapd -w "$1/flows" -b 127.0.0.1 -p "$port" -B "$rcvbuf" -t 3600 \
+		>"$1/log" 2>&1 &
+	cpid=$!
+}
+
+# received COLLECTOR DIR: records the collector counted (empty if unknown).
+received() {
+	case $1 in
+	flowtallyd) jq -r '.totals.records // empty' "$2/data/stats.json" 2>/dev/null || true ;;
+	nfcapd) nfdump -R "$2/flows" -I 2>/dev/null | awk '$1 == "Flows:" { print $2 }' || true ;;
+	esac
+}
+
+# effective_rcvbuf COLLECTOR DIR: the receive buffer the kernel granted, as reported.
+effective_rcvbuf() {
+	case $1 in
+	flowtallyd) jq -r '.listeners[0].receive_buffer // "?"' "$2/data/stats.json" 2>/dev/null ;;
+	nfcapd) sed -n 's/.*SO_RCVBUF to \([0-9]*\) bytes.*/\1/p' "$2/log" | tail -n 1 ;;
+	esac
+}
+
+fmt_rate() { awk -v r="$1" 'BEGIN { printf "%.2fM", r / 1e6 }'; }
+
+# trial COLLECTOR RATE: one run; sets t_sent t_got t_rate t_ticks t_drops t_lossless.
+trial() {
+	local c=$1 rate=$2 dir gen_args
+	dir=$(mktemp -d "$tmp/$c.XXXXXX")
+	t_sent=0 t_got= t_rate=0 t_ticks=0 t_drops=0 t_lossless=0
+	wait_until 5 port_free || die "127.0.0.1:$port is in use (pick another with -p)"
+	"start_$c" "$dir"
+	if ! wait_until 10 bound || ! alive "$cpid"; then
+		cat "$dir/log" >&2
+		stop_collector || true
+		die "$c did not start on 127.0.0.1:$port"
+	fi
+	[ -n "${rcvbuf_seen[$c]:-}" ] || rcvbuf_seen[$c]=pending
+	if [ "$rate" -eq 0 ]; then
+		gen_args=(--rate 0 --duration "$duration")
+	else
+		gen_args=(--rate "$rate" --records "$(awk -v r="$rate" -v d="$duration" \
+			'BEGIN { printf "%.0f", r * d }')")
+	fi
+	local t0; t0=$(cpu_ticks "$cpid")
+	"$ft" generate --to "127.0.0.1:$port" --cpu 1 --batch "$batch" --summary \
+		"${gen_args[@]}" >"$dir/sent.json" || die "flowtally generate failed"
+	# What the kernel holds is still to be read; the CPU time counts its processing.
+	wait_until 20 drained || say "warning: $c did not empty its receive queue in 20 s"
+	sleep 0.2
+	t_ticks=$(($(cpu_ticks "$cpid") - t0))
+	t_drops=$(sock_drops)
+	stop_collector || say "warning: $c did not stop within 30 s of SIGTERM; killed"
+	t_sent=$(jq -r .records "$dir/sent.json")
+	t_rate=$(jq -r '.rate_records_per_s | floor' "$dir/sent.json")
+	t_got=$(received "$c" "$dir")
+	if [ "${rcvbuf_seen[$c]}" = pending ]; then
+		rcvbuf_seen[$c]=$(effective_rcvbuf "$c" "$dir")
+	fi
+	[ "${t_got:-x}" = "$t_sent" ] && t_lossless=1
+	rm -rf "$dir"
+	return 0
+}
+
+# run_rate COLLECTOR RATE: up to $tries trials, reporting each; sets the t_* of the
+# first lossless try, else of the last.
+run_rate() {
+	local c=$1 rate=$2 try label
+	label=$(if [ "$rate" -eq 0 ]; then echo max; else fmt_rate "$rate"; fi)
+	for ((try = 1; try <= tries; try++)); do
+		trial "$c" "$rate"
+		local lost=$((t_sent - ${t_got:-0}))
+		local secs; secs=$(awk -v t="$t_ticks" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')
+		local short=
+		if [ "$rate" -gt 0 ] && [ "$t_rate" -lt $((rate * 97 / 100)) ]; then
+			short=" (generator short of the rate)"
+		fi
+		printf '%s: %-10s %6s/s try %d: sent %s at %s/s%s, received %s, lost %s, ' \
+			"$prog" "$c" "$label" "$try" "$t_sent" "$(fmt_rate "$t_rate")" "$short" \
+			"${t_got:-?}" "$lost" >&2
+		printf 'socket drops %s, cpu %s s: %s\n' "$t_drops" "$secs" \
+			"$([ $t_lossless = 1 ] && echo lossless || echo LOSSY)" >&2
+		[ $t_lossless = 1 ] && return 0
+	done
+	return 0
+}
+
+# ---- the measurements ----
+
+hz=$(getconf CLK_TCK)
+declare -A best_rate best_label at_ceiling cpu_per_m rcvbuf_seen
+say "$(nproc) CPUs, kernel $(uname -r); collectors on CPU 0, generator on CPU 1;" \
+	"$duration s per trial, batch $batch, receive buffer $rcvbuf, up to $tries tries per rate"
+
+for c in ${collectors//,/ }; do
+	best_rate[$c]=0 best_label[$c]=none at_ceiling[$c]=0 cpu_per_m[$c]=
+	for rate in "${rates[@]}"; do
+		run_rate "$c" "$rate"
+		if [ "$rate" -eq "$cpu_rate" ] && [ "${t_got:-0}" -gt 0 ]; then
+			cpu_per_m[$c]=$(awk -v t="$t_ticks" -v hz="$hz" -v n="$t_got" \
+				'BEGIN { printf "%.4f", t / hz / (n / 1e6) }')
+		fi
+		[ $t_lossless = 1 ] || break
+		best_rate[$c]=$t_rate
+		best_label[$c]=$(if [ "$rate" -eq 0 ]; then echo max; else fmt_rate "$rate"; fi)
+		[ "$rate" -ne 0 ] || at_ceiling[$c]=1
+	done
+	if [ -z "${cpu_per_m[$c]}" ]; then
+		run_rate "$c" "$cpu_rate"
+		if [ "${t_got:-0}" -gt 0 ]; then
+			cpu_per_m[$c]=$(awk -v t="$t_ticks" -v hz="$hz" -v n="$t_got" \
+				'BEGIN { printf "%.4f", t / hz / (n / 1e6) }')
+		fi
+	fi
+	say "$c: receive buffer granted ${rcvbuf_seen[$c]:-?} bytes"
+done
+
+# ---- the table ----
+
+cpu_label=$(fmt_rate "$cpu_rate")
+echo
+printf '%-12s %-34s %s\n' collector "lossless up to (records/s)" "CPU s per M records at $cpu_label/s"
+for c in ${collectors//,/ }; do
+	note=
+	if [ "${at_ceiling[$c]}" = 1 ]; then
+		note=" (generator ceiling)"
+	elif [ "${best_rate[$c]}" -gt 0 ]; then
+		note=" (ladder step ${best_label[$c]})"
+	fi
+	printf '%-12s %-34s %s\n' "$c" "${best_rate[$c]}$note" "${cpu_per_m[$c]:-?}"
+done
+[[ ,$collectors, == *,flowtallyd,* && ,$collectors, == *,nfcapd,* ]] || exit 0
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "?"; else printf "%.2f", a / b }'; }
+rate_ratio=$(ratio "${best_rate[flowtallyd]}" "${best_rate[nfcapd]}")
+cpu_ratio=$(ratio "${cpu_per_m[flowtallyd]}" "${cpu_per_m[nfcapd]}")
+printf '%-12s %-34s %s\n' "ratio" "$rate_ratio (flowtallyd/nfcapd)" "$cpu_ratio (flowtallyd/nfcapd)"
+echo
+
+met() { awk -v v="$1" -v op="$2" -v g="$3" 'BEGIN {
+	if (v == "?") { print "not measured"; exit }
+	ok = op == ">=" ? v >= g : v <= g; print ok ? "met" : "NOT met" }'; }
+echo "goal: lossless rate >= 2x nfcapd's: $(met "$rate_ratio" '>=' 2) ($rate_ratio x)"
+if [ "${at_ceiling[flowtallyd]}" = 1 ] && [ "$rate_ratio" != "?" ] &&
+	awk -v r="$rate_ratio" 'BEGIN { exit !(r < 2) }'; then
+	echo "  flowtallyd lost nothing at the generator's ceiling ($(fmt_rate "${best_rate[flowtallyd]}")/s)," \
+		"below 2x nfcapd: the CPU goal decides"
+fi
+echo "goal: CPU per M records at $cpu_label/s <= 1/2 nfcapd's: $(met "$cpu_ratio" '<=' 0.5) ($cpu_ratio x)"
+exit 0
