@@ -214,6 +214,72 @@ static int apply_log_level(struct ctx *c, const config_setting_t *s)
 	return 0;
 }
 
+/* exporter_settings = ( { match = "192.0.2.0/24"; sampling_default = 100;
+ *                         sampling_override = 0; count_totals = false; }, ... ); */
+static int exporter_setting(struct ctx *c, const config_setting_t *g, struct ft_exporter_conf *x)
+{
+	int bad = 0;
+	bool have_match = false;
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+		int t = config_setting_type(s);
+		if (strcmp(name, "match") == 0 && t == CONFIG_TYPE_STRING) {
+			have_match = true;
+			if (ft_prefix_parse(config_setting_get_string(s), &x->match) < 0) {
+				err(c, s, "exporter_settings: match '%s' is not an address or prefix",
+				    config_setting_get_string(s));
+				bad++;
+			}
+		} else if ((strcmp(name, "sampling_default") == 0 || strcmp(name, "sampling_override") == 0) &&
+		           (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)) {
+			long long v = config_setting_get_int64(s);
+			if (v < 0 || v > 16777215) {
+				err(c, s, "exporter_settings: %s = %lld is out of range [0, 16777215]", name, v);
+				bad++;
+			} else {
+				*(name[9] == 'd' ? &x->sampling_default : &x->sampling_override) = (uint32_t)v;
+			}
+		} else if (strcmp(name, "count_totals") == 0 && t == CONFIG_TYPE_BOOL) {
+			x->count_totals = config_setting_get_bool(s);
+		} else {
+			err(c, s, "exporter_settings: unknown key or wrong type '%s' (keys: match (string), "
+			    "sampling_default, sampling_override (numbers), count_totals (true/false))", name);
+			bad++;
+		}
+	}
+	if (!have_match) {
+		err(c, g, "exporter_settings: an entry has no 'match'");
+		bad++;
+	}
+	return bad ? -EINVAL : 0;
+}
+
+static int apply_exporter_settings(struct ctx *c, const config_setting_t *s)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		err(c, s, "exporter_settings must be a list of groups: ( { match = \"...\"; ... } )");
+		return -EINVAL;
+	}
+	int n = config_setting_length(s), bad = 0;
+	struct ft_exporter_conf *x = calloc((size_t)n + 1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+		if (!config_setting_is_group(g)) {
+			err(c, g, "exporter_settings: element %d is not a group { ... }", i + 1);
+			bad++;
+			continue;
+		}
+		bad += exporter_setting(c, g, &x[i]) < 0;
+	}
+	free(c->cfg->exporter_settings);
+	c->cfg->exporter_settings = x;
+	c->cfg->n_exporter_settings = (size_t)n;
+	return bad ? -EINVAL : 0;
+}
+
 #define U32(field) offsetof(struct ft_config, field)
 
 static const struct key keys[] = {
@@ -226,6 +292,12 @@ static const struct key keys[] = {
 	{ "log_level", KEY_STRING, 0, 0, 0, apply_log_level },
 	{ "stats_interval", KEY_INT, 1, 3600, U32(stats_interval), NULL },
 	{ "max_exporters", KEY_INT, 1, 1000000, U32(max_exporters), NULL },
+	{ "max_templates", KEY_INT, 1, 65535, U32(max_templates), NULL },
+	{ "template_lifetime", KEY_INT, 0, 30 * 86400, U32(template_lifetime), NULL },
+	{ "pending_sets", KEY_INT, 1, 1000000, U32(pending_sets), NULL },
+	{ "pending_bytes", KEY_INT, 1024, 1LL << 30, U32(pending_bytes), NULL },
+	{ "state_interval", KEY_INT, 1, 86400, U32(state_interval), NULL },
+	{ "exporter_settings", KEY_STRLIST, 0, 0, 0, apply_exporter_settings },
 };
 
 static int apply_int(struct ctx *c, const struct key *k, const config_setting_t *s)
@@ -366,7 +438,12 @@ struct ft_config *ft_config_new_default(void)
 	c->step = 60;
 	c->log_level = FT_LOG_NOTICE;
 	c->stats_interval = 5;
-	c->max_exporters = 4096;
+	c->max_exporters = FT_NETFLOW_DEFAULT_MAX_EXPORTERS;
+	c->max_templates = FT_NETFLOW_DEFAULT_MAX_TEMPLATES;
+	c->template_lifetime = 7200;
+	c->pending_sets = FT_NETFLOW_DEFAULT_PENDING_SETS;
+	c->pending_bytes = FT_NETFLOW_DEFAULT_PENDING_BYTES;
+	c->state_interval = 60;
 	return c;
 }
 
@@ -377,6 +454,7 @@ struct ft_config *ft_config_free(struct ft_config *c)
 		free(c->listen);
 		free(c->exporters);
 		free(c->data_dir);
+		free(c->exporter_settings);
 		free(c);
 	}
 	return NULL;
@@ -388,4 +466,17 @@ bool ft_config_exporter_allowed(const struct ft_config *c, const struct ft_addr 
 		if (ft_prefix_contains(&c->exporters[i], a))
 			return true;
 	return false;
+}
+
+void ft_config_netflow_opts(const struct ft_config *c, struct ft_netflow_opts *ret)
+{
+	*ret = (struct ft_netflow_opts){
+		.max_exporters = c->max_exporters,
+		.max_templates = c->max_templates,
+		.template_lifetime = c->template_lifetime,
+		.max_pending_sets = c->pending_sets,
+		.max_pending_bytes = c->pending_bytes,
+		.exporters = c->exporter_settings,
+		.n_exporters = c->n_exporter_settings,
+	};
 }

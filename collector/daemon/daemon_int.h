@@ -16,12 +16,19 @@ struct ft_pipeline {
 	struct ft_rejects rejects;
 	struct ft_addr last_ok;     /* the last source that passed the allow-list */
 	bool have_last_ok;
+	char state_path[4096];      /* where this pipeline's templates are saved */
 };
 
-int ft_pipeline_init(struct ft_pipeline *p, const struct ft_config *cfg);
+/* index: the receive thread's number, which names its state file. */
+int ft_pipeline_init(struct ft_pipeline *p, const struct ft_config *cfg, unsigned index);
 void ft_pipeline_done(struct ft_pipeline *p);
 /* Checks the allow-list, decodes, and hands the records on. */
 void ft_pipeline_datagram(struct ft_pipeline *p, const struct ft_datagram *dg);
+/* Loads the templates every pipeline saved (state/templates*.json); saves this one's. */
+void ft_pipeline_load_state(struct ft_pipeline *p);
+void ft_pipeline_save_state(struct ft_pipeline *p);
+/* At the end: counts what still waits for a template, saves templates. */
+void ft_pipeline_finish(struct ft_pipeline *p);
 /* Adds this pipeline's counters to s. */
 int ft_pipeline_snapshot(const struct ft_pipeline *p, struct ft_stats *s);
 

@@ -165,15 +165,17 @@ static int run_replay(const struct ft_config *cfg, const char *file)
 	struct ft_stats s;
 	struct ft_datagram dg;
 	int r;
-	if (ft_pipeline_init(&p, cfg) < 0) {
+	if (ft_pipeline_init(&p, cfg, 0) < 0) {
 		ft_pcap_close(rd);
 		return EXIT_RUNTIME;
 	}
+	ft_pipeline_load_state(&p);
 	ft_stats_init(&s, ft_clock_now_ns(), "replay");
 	while ((r = ft_pcap_next(rd, &dg)) > 0)
 		ft_pipeline_datagram(&p, &dg);
 	if (r < 0)
 		ft_log_err(FT_LOG_PCAP, "%s: read error: %s", file, strerror(-r));
+	ft_pipeline_finish(&p);
 	ft_pipeline_snapshot(&p, &s);
 	s.have_pcap = true;
 	s.pcap = *ft_pcap_stats(rd);

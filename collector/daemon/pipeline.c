@@ -1,18 +1,38 @@
 /* The receive pipeline of one thread: allow-list, decode, and (from the attribution
  * stage on) aggregation.  Nothing here allocates per datagram or per record. */
 #include <errno.h>
+#include <glob.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "flowtally/clock.h"
+#include "flowtally/log.h"
 
 #include "daemon_int.h"
 
-int ft_pipeline_init(struct ft_pipeline *p, const struct ft_config *cfg)
+/* Records leave here for the next stage; until attribution lands, the per-exporter
+ * counters kept by ft_netflow_input() are the whole result. */
+static void flush(struct ft_flow_batch *b, void *ctx)
 {
-	struct ft_netflow_opts o = { .max_exporters = cfg->max_exporters };
+	(void)ctx;
+	b->n = 0;
+}
+
+int ft_pipeline_init(struct ft_pipeline *p, const struct ft_config *cfg, unsigned index)
+{
+	struct ft_netflow_opts o;
+	ft_config_netflow_opts(cfg, &o);
 	*p = (struct ft_pipeline){ .cfg = cfg };
+	if (index == 0)
+		snprintf(p->state_path, sizeof(p->state_path), "%s/state/templates.json", cfg->data_dir);
+	else
+		snprintf(p->state_path, sizeof(p->state_path), "%s/state/templates-%u.json", cfg->data_dir, index);
 	p->nf = ft_netflow_new(&o);
 	p->batch.flows = calloc(FT_PIPELINE_BATCH, sizeof(struct ft_flow));
 	p->batch.cap = FT_PIPELINE_BATCH;
+	p->batch.flush = flush;
 	if (!p->nf || !p->batch.flows) {
 		ft_pipeline_done(p);
 		return -ENOMEM;
@@ -38,21 +58,12 @@ static bool allowed(struct ft_pipeline *p, const struct ft_addr *a)
 	return true;
 }
 
-/* Records leave here for the next stage; until attribution lands, the per-exporter
- * counters kept by ft_netflow_input() are the whole result. */
-static void flush(struct ft_pipeline *p)
-{
-	p->batch.n = 0;
-}
-
 void ft_pipeline_datagram(struct ft_pipeline *p, const struct ft_datagram *dg)
 {
 	if (!allowed(p, &dg->src)) {
 		ft_rejects_add(&p->rejects, &dg->src, 1);
 		return;
 	}
-	if (p->batch.cap - p->batch.n < FT_NETFLOW_BATCH_MIN)
-		flush(p);
 	ft_netflow_input(p->nf, dg, &p->batch);
 }
 
@@ -60,4 +71,39 @@ int ft_pipeline_snapshot(const struct ft_pipeline *p, struct ft_stats *s)
 {
 	ft_rejects_merge(&s->rejects, &p->rejects);
 	return ft_stats_add_netflow(s, p->nf);
+}
+
+void ft_pipeline_load_state(struct ft_pipeline *p)
+{
+	char pattern[4200];
+	glob_t g;
+	snprintf(pattern, sizeof(pattern), "%s/state/templates*.json", p->cfg->data_dir);
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		int r = ft_netflow_load(p->nf, g.gl_pathv[i], ft_clock_now_ns());
+		if (r == 0)
+			ft_log_info(FT_LOG_NETFLOW, "templates loaded from %s", g.gl_pathv[i]);
+	}
+	globfree(&g);
+}
+
+void ft_pipeline_save_state(struct ft_pipeline *p)
+{
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s/state", p->cfg->data_dir);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		ft_log_err(FT_LOG_NETFLOW, "cannot create %s: %s", dir, strerror(errno));
+		return;
+	}
+	int r = ft_netflow_save(p->nf, p->state_path);
+	if (r < 0)
+		ft_log_err(FT_LOG_NETFLOW, "cannot save templates to %s: %s", p->state_path, strerror(-r));
+}
+
+void ft_pipeline_finish(struct ft_pipeline *p)
+{
+	p->batch.flush(&p->batch, p);
+	ft_netflow_drop_pending(p->nf);
+	ft_pipeline_save_state(p);
 }

@@ -47,6 +47,7 @@ static void *receiver_main(void *arg)
 	struct ft_receiver *r = arg;
 	struct pollfd pfd[FT_RECEIVER_MAX_LISTENERS];
 	int64_t next_publish = ft_clock_mono_ns() + PUBLISH_NS;
+	int64_t next_save = ft_clock_mono_ns() + (int64_t)r->pipe.cfg->state_interval * FT_NS_PER_SEC;
 
 	for (size_t i = 0; i < r->n_listeners; i++)
 		pfd[i] = (struct pollfd){ .fd = ft_listener_fd(r->listeners[i]), .events = POLLIN };
@@ -60,10 +61,16 @@ static void *receiver_main(void *arg)
 			publish(r);
 			next_publish = now + PUBLISH_NS;
 		}
+		if (now >= next_save) {
+			if (ft_netflow_dirty(r->pipe.nf))
+				ft_pipeline_save_state(&r->pipe);
+			next_save = now + (int64_t)r->pipe.cfg->state_interval * FT_NS_PER_SEC;
+		}
 	}
 	/* What the kernel already holds was sent before the stop: count it. */
 	for (size_t i = 0; i < r->n_listeners; i++)
 		drain(r, r->listeners[i], UINT32_MAX);
+	ft_pipeline_finish(&r->pipe);
 	publish(r);
 	return NULL;
 }
@@ -75,8 +82,9 @@ int ft_receiver_start(struct ft_receiver *r, const struct ft_config *cfg, unsign
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->lock, NULL);
 	ft_stats_init(&r->snap, 0, "udp");
-	if ((ret = ft_pipeline_init(&r->pipe, cfg)) < 0)
+	if ((ret = ft_pipeline_init(&r->pipe, cfg, index)) < 0)
 		return ret;
+	ft_pipeline_load_state(&r->pipe);
 	for (size_t i = 0; i < cfg->n_listen && i < FT_RECEIVER_MAX_LISTENERS; i++) {
 		ret = ft_listener_open(&cfg->listen[i], cfg->receive_buffer, cfg->receive_threads > 1,
 		                       &r->listeners[i], err, errlen);

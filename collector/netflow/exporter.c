@@ -174,11 +174,16 @@ static enum ft_nf_error tpl_error(int r)
 	}
 }
 
-static void log_change(const struct exporter *e, uint16_t id)
+static void log_change(const struct exporter *e, const struct ft_template *old)
 {
 	char a[FT_ADDR_STRLEN];
-	ft_log_info(FT_LOG_NETFLOW, "exporter %s domain %u: template %u redefined",
-	            ft_addr_format(&e->s.key.addr, a), e->s.key.domain, id);
+	if (old->loaded)
+		ft_log_notice(FT_LOG_NETFLOW, "exporter %s domain %u: saved template %u differs from "
+		              "the one just received: replaced", ft_addr_format(&e->s.key.addr, a),
+		              e->s.key.domain, old->id);
+	else
+		ft_log_info(FT_LOG_NETFLOW, "exporter %s domain %u: template %u redefined",
+		            ft_addr_format(&e->s.key.addr, a), e->s.key.domain, old->id);
 }
 
 int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
@@ -188,6 +193,7 @@ int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
 	struct ft_template *t = ft_tpl_find(&e->tpls, id);
 	if (t && ft_tpl_same(t, f, n, scope, options)) {
 		t->refreshed_ns = now;
+		t->loaded = false;
 		return 0;
 	}
 	struct ft_template nt;
@@ -196,7 +202,7 @@ int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
 		return -(int)tpl_error(r);
 	nt.refreshed_ns = now;
 	if (t) {
-		log_change(e, id);
+		log_change(e, t);
 		e->s.template_changes++;
 		ft_tpl_done(t);
 		*t = nt;

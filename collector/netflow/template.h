@@ -69,6 +69,7 @@ struct ft_template {
 	uint16_t scope_fields;   /* options templates: how many leading fields are scope */
 	bool options;
 	bool varlen;             /* some field is variable-length */
+	bool loaded;             /* from saved state, not yet confirmed by the exporter */
 	uint32_t min_len;        /* record length (fixed), or its minimum (variable) */
 	int64_t refreshed_ns;    /* last (re)definition */
 	struct ft_tpl_field *fields;

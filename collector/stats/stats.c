@@ -169,11 +169,18 @@ static uint64_t error_sum(const uint64_t errors[FT_NF_ERR__MAX])
 
 static json_t *counters_json(const struct ft_exporter_stats *e)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		"datagrams", (json_int_t)e->datagrams, "records", (json_int_t)e->records,
 		"bytes", (json_int_t)e->bytes, "packets", (json_int_t)e->packets,
-		"lost_records", (json_int_t)e->lost_records, "sequence_resets", (json_int_t)e->seq_resets,
-		"reordered", (json_int_t)e->reordered, "parse_errors", (json_int_t)error_sum(e->errors));
+		"lost_records", (json_int_t)e->lost_records, "lost_datagrams", (json_int_t)e->lost_datagrams,
+		"sequence_resets", (json_int_t)e->seq_resets, "reordered", (json_int_t)e->reordered,
+		"parse_errors", (json_int_t)error_sum(e->errors));
+	json_object_update_missing_new(o, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
+		"option_records", (json_int_t)e->option_records, "templates", (json_int_t)e->templates,
+		"templates_active", (json_int_t)e->templates_active,
+		"template_changes", (json_int_t)e->template_changes,
+		"pending_sets", (json_int_t)e->pending_sets, "pending_decoded", (json_int_t)e->pending_decoded));
+	return o;
 }
 
 static json_t *exporter_json(const struct ft_exporter_stats *e)
@@ -190,6 +197,8 @@ static json_t *exporter_json(const struct ft_exporter_stats *e)
 	}
 	json_object_set_new(o, "sampling_rate", json_integer(e->sampling_rate));
 	json_object_set_new(o, "sampling_mode", json_integer(e->sampling_mode));
+	json_object_set_new(o, "sampling_changes", json_integer((json_int_t)e->sampling_changes));
+	json_object_set_new(o, "sampling_changed", time_json(e->sampling_changed_ns));
 	json_object_set_new(o, "errors", errors_json(e->errors));
 	json_object_set_new(o, "first_seen", time_json(e->first_seen_ns));
 	json_object_set_new(o, "last_seen", time_json(e->last_seen_ns));

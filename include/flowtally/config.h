@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "flowtally/flow.h"
+#include "flowtally/netflow.h"
 
 struct ft_listen_addr {
 	struct ft_addr addr;
@@ -33,7 +34,17 @@ struct ft_config {
 	int log_level;
 	uint32_t stats_interval;    /* seconds between stats.json rewrites */
 	uint32_t max_exporters;
+	uint32_t max_templates;     /* per exporter and domain */
+	uint32_t template_lifetime; /* seconds; 0 never expires */
+	uint32_t pending_sets;      /* data sets kept per exporter awaiting their template */
+	uint32_t pending_bytes;
+	uint32_t state_interval;    /* seconds between saves of templates to state/ */
+	struct ft_exporter_conf *exporter_settings;  /* first match wins */
+	size_t n_exporter_settings;
 };
+
+/* The decoder options this configuration asks for (pointers into c). */
+void ft_config_netflow_opts(const struct ft_config *c, struct ft_netflow_opts *ret);
 
 /* Findings of a load or check: errors and warnings, each one line "file:line: text". */
 struct ft_diag {
