@@ -247,7 +247,7 @@ static int run_udp(const struct opts *o, const struct ft_config *cfg)
 		return EXIT_RUNTIME;
 	ft_stats_init(&s, ft_clock_now_ns(), "udp");
 	for (unsigned i = 0; i < n && ret == 0; i++)
-		if (ft_receiver_start(&rs[i], cfg, i, err, sizeof(err)) < 0)
+		if (ft_receiver_start(&rs[i], cfg, i, i ? &rs[0] : NULL, err, sizeof(err)) < 0)
 			ret = EXIT_RUNTIME;
 	if (ret == 0) {
 		ft_log_notice(FT_LOG_MAIN, "flowtallyd %s started: %zu listen address(es), %u receive "

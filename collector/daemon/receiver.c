@@ -76,7 +76,7 @@ static void *receiver_main(void *arg)
 }
 
 int ft_receiver_start(struct ft_receiver *r, const struct ft_config *cfg, unsigned index,
-                      char *err, size_t errlen)
+                      const struct ft_receiver *first, char *err, size_t errlen)
 {
 	int ret;
 	memset(r, 0, sizeof(*r));
@@ -86,7 +86,10 @@ int ft_receiver_start(struct ft_receiver *r, const struct ft_config *cfg, unsign
 		return ret;
 	ft_pipeline_load_state(&r->pipe);
 	for (size_t i = 0; i < cfg->n_listen && i < FT_RECEIVER_MAX_LISTENERS; i++) {
-		ret = ft_listener_open(&cfg->listen[i], cfg->receive_buffer, cfg->receive_threads > 1,
+		struct ft_listen_addr a = cfg->listen[i];
+		if (first && a.port == 0)   /* join the port the first thread was given */
+			a.port = ft_listener_port(first->listeners[i]);
+		ret = ft_listener_open(&a, cfg->receive_buffer, cfg->receive_threads,
 		                       &r->listeners[i], err, errlen);
 		if (ret < 0)
 			return ret;

@@ -22,10 +22,11 @@ struct ft_receiver {
 	struct ft_stats snap;
 };
 
-/* Opens the listeners of cfg and starts the thread.  On failure the caller still calls
+/* Opens the listeners of cfg and starts the thread.  Threads after the first pass the
+ * first, whose ports they join where the configuration says port 0.  On failure the caller still calls
  * ft_receiver_free() to release what was opened. */
 int ft_receiver_start(struct ft_receiver *r, const struct ft_config *cfg, unsigned index,
-                      char *err, size_t errlen);
+                      const struct ft_receiver *first, char *err, size_t errlen);
 /* Stops the thread after it has drained its sockets and published its last snapshot. */
 void ft_receiver_join(struct ft_receiver *r);
 /* Joins if needed, then frees everything. */

@@ -3,6 +3,7 @@
  * (SO_TIMESTAMPNS) and SO_RXQ_OVFL reports the socket's cumulative drop count with
  * each datagram. */
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,23 @@ static int set_rcvbuf(int fd, uint32_t want)
 	return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) == 0 ? 0 : -errno;
 }
 
-static int make_socket(const struct ft_listen_addr *a, uint32_t rcvbuf, bool reuseport,
+/* With several receive threads on one address, the kernel picks a socket per datagram.
+ * This classic BPF program makes the pick depend on the exporter's address alone (its
+ * last 32 bits, modulo the thread count), so one exporter's templates and data always
+ * reach the same thread, whatever UDP source ports it uses.  The program runs with
+ * the packet at the UDP payload; SKF_NET_OFF reaches the IP header. */
+static int steer_by_source(int fd, bool v6, unsigned threads)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_NET_OFF + (v6 ? 20 : 12))),
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, threads),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_fprog prog = { .len = 3, .filter = code };
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) == 0 ? 0 : -errno;
+}
+
+static int make_socket(const struct ft_listen_addr *a, uint32_t rcvbuf, unsigned threads,
                        char *err, size_t errlen)
 {
 	struct sockaddr_storage ss = { 0 };
@@ -64,11 +81,12 @@ static int make_socket(const struct ft_listen_addr *a, uint32_t rcvbuf, bool reu
 		memcpy(&s4->sin_addr, a->addr.b + 12, 4);
 		sl = sizeof(*s4);
 	}
-	if (reuseport)
+	if (threads > 1)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
-	if (set_rcvbuf(fd, rcvbuf) < 0 || bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+	if (set_rcvbuf(fd, rcvbuf) < 0 || bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
+	    (threads > 1 && steer_by_source(fd, a->v6, threads) < 0)) {
 		int e = errno;
 		snprintf(err, errlen, "%s: %s", a->text, strerror(e));
 		close(fd);
@@ -77,7 +95,7 @@ static int make_socket(const struct ft_listen_addr *a, uint32_t rcvbuf, bool reu
 	return fd;
 }
 
-int ft_listener_open(const struct ft_listen_addr *a, uint32_t rcvbuf, bool reuseport,
+int ft_listener_open(const struct ft_listen_addr *a, uint32_t rcvbuf, unsigned threads,
                      struct ft_listener **ret, char *err, size_t errlen)
 {
 	struct ft_listener *l = calloc(1, sizeof(*l));
@@ -86,7 +104,7 @@ int ft_listener_open(const struct ft_listen_addr *a, uint32_t rcvbuf, bool reuse
 		snprintf(err, errlen, "%s: out of memory", a->text);
 		return -ENOMEM;
 	}
-	int fd = make_socket(a, rcvbuf, reuseport, err, errlen);
+	int fd = make_socket(a, rcvbuf, threads, err, errlen);
 	if (fd < 0) {
 		free(l->buf);
 		free(l);

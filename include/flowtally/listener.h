@@ -2,8 +2,9 @@
  *
  * One socket bound to one listen address.  Receives in batches with recvmmsg(2), takes
  * the kernel's receive timestamp (SO_TIMESTAMPNS) and its count of datagrams dropped
- * for want of buffer space (SO_RXQ_OVFL).  With reuseport, several listeners on one
- * address share the load (SO_REUSEPORT), each read by its own thread.
+ * for want of buffer space (SO_RXQ_OVFL).  With threads > 1, that many listeners on one
+ * address share the load (SO_REUSEPORT), each read by its own thread, and a datagram's
+ * socket is chosen by its source address, so each exporter stays with one thread.
  */
 #ifndef FLOWTALLY_LISTENER_H
 #define FLOWTALLY_LISTENER_H
@@ -29,8 +30,9 @@ struct ft_listener_stats {
 
 struct ft_listener;
 
-/* Binds a socket.  On failure returns negative errno and writes the reason to err. */
-int ft_listener_open(const struct ft_listen_addr *a, uint32_t rcvbuf, bool reuseport,
+/* Binds a socket, one of `threads` on the same address.  On failure returns negative
+ * errno and writes the reason to err. */
+int ft_listener_open(const struct ft_listen_addr *a, uint32_t rcvbuf, unsigned threads,
                      struct ft_listener **ret, char *err, size_t errlen);
 struct ft_listener *ft_listener_close(struct ft_listener *l);
 int ft_listener_fd(const struct ft_listener *l);
