@@ -54,24 +54,31 @@ struct replay {
 
 static const char *const counter_keys[6] = { "", "post_", "reverse_", "initiator_", "responder_", "total_" };
 
+static const char *const counter_names[6] = { "delta", "post", "reverse", "initiator", "responder", "total" };
+
 static void print_flow(const struct ft_flow *f)
 {
-	char ex[FT_ADDR_STRLEN], src[FT_ADDR_STRLEN], dst[FT_ADDR_STRLEN], nh[FT_ADDR_STRLEN];
+	char ex[FT_ADDR_STRLEN], src[FT_ADDR_STRLEN], dst[FT_ADDR_STRLEN], nh[FT_ADDR_STRLEN], bgp[FT_ADDR_STRLEN];
 	char start[40], end[40];
 	printf("{\"exporter\":\"%s\",\"domain\":%" PRIu32 ",\"version\":%u,"
 	       "\"start\":\"%s\",\"end\":\"%s\",\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64 ","
-	       "\"src\":\"%s\",\"dst\":\"%s\",\"nexthop\":\"%s\",\"sport\":%u,\"dport\":%u,"
-	       "\"proto\":%u,\"tcp_flags\":%u,\"tos\":%u,\"in_if\":%" PRIu32 ",\"out_if\":%" PRIu32 ","
+	       "\"src\":\"%s\",\"dst\":\"%s\",\"nexthop\":\"%s\",\"bgp_nexthop\":\"%s\","
+	       "\"sport\":%u,\"dport\":%u,\"proto\":%u,\"tcp_flags\":%u,\"tos\":%u,"
+	       "\"in_if\":%" PRIu32 ",\"out_if\":%" PRIu32 ",\"direction\":%u,"
 	       "\"src_as\":%" PRIu32 ",\"dst_as\":%" PRIu32 ",\"src_mask\":%u,\"dst_mask\":%u,"
-	       "\"vlan\":%u,\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 ","
+	       "\"vlan\":%u,\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"counter\":\"%s\","
+	       "\"accounted\":%s,\"second_half\":%s,"
 	       "\"sampling_rate\":%" PRIu32 ",\"sampling_mode\":%u}\n",
 	       ft_addr_format(&f->exporter, ex), f->domain, f->version,
 	       ft_time_format_utc(f->start_ms * FT_NS_PER_MS, start, sizeof(start)),
 	       ft_time_format_utc(f->end_ms * FT_NS_PER_MS, end, sizeof(end)), f->start_ms, f->end_ms,
 	       ft_addr_format(&f->src, src), ft_addr_format(&f->dst, dst),
-	       ft_addr_format(&f->nexthop, nh), f->sport, f->dport, f->proto, f->tcp_flags, f->tos,
-	       f->in_if, f->out_if, f->src_as, f->dst_as, f->src_mask, f->dst_mask, f->vlan,
-	       f->bytes, f->packets, f->sampling_rate, f->sampling_mode);
+	       ft_addr_format(&f->nexthop, nh), ft_addr_format(&f->bgp_nexthop, bgp),
+	       f->sport, f->dport, f->proto, f->tcp_flags, f->tos,
+	       f->in_if, f->out_if, f->direction, f->src_as, f->dst_as, f->src_mask, f->dst_mask, f->vlan,
+	       f->bytes, f->packets, counter_names[f->counter < 6 ? f->counter : 0],
+	       f->flags & FT_FLOW_NOT_ACCOUNTED ? "false" : "true",
+	       f->flags & FT_FLOW_SECOND_HALF ? "true" : "false", f->sampling_rate, f->sampling_mode);
 }
 
 static void account(struct ft_flow_batch *b, void *ctx)
