@@ -145,6 +145,13 @@ int ft_stats_merge(struct ft_stats *dst, const struct ft_stats *src)
 	return 0;
 }
 
+/* JSON integers are signed 64-bit in jansson: a counter beyond that (only garbage from
+ * an exporter gets there) is written as the largest one. */
+static json_int_t jint(uint64_t v)
+{
+	return v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v;
+}
+
 static json_t *time_json(int64_t ns)
 {
 	char buf[40];
@@ -155,7 +162,7 @@ static json_t *errors_json(const uint64_t errors[FT_NF_ERR__MAX])
 {
 	json_t *o = json_object();
 	for (int i = 1; i < FT_NF_ERR__MAX; i++)
-		json_object_set_new(o, ft_nf_error_name(i), json_integer((json_int_t)errors[i]));
+		json_object_set_new(o, ft_nf_error_name(i), json_integer(jint(errors[i])));
 	return o;
 }
 
@@ -170,16 +177,16 @@ static uint64_t error_sum(const uint64_t errors[FT_NF_ERR__MAX])
 static json_t *counters_json(const struct ft_exporter_stats *e)
 {
 	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-		"datagrams", (json_int_t)e->datagrams, "records", (json_int_t)e->records,
-		"bytes", (json_int_t)e->bytes, "packets", (json_int_t)e->packets,
-		"lost_records", (json_int_t)e->lost_records, "lost_datagrams", (json_int_t)e->lost_datagrams,
-		"sequence_resets", (json_int_t)e->seq_resets, "reordered", (json_int_t)e->reordered,
-		"parse_errors", (json_int_t)error_sum(e->errors));
+		"datagrams", jint(e->datagrams), "records", jint(e->records),
+		"bytes", jint(e->bytes), "packets", jint(e->packets),
+		"lost_records", jint(e->lost_records), "lost_datagrams", jint(e->lost_datagrams),
+		"sequence_resets", jint(e->seq_resets), "reordered", jint(e->reordered),
+		"parse_errors", jint(error_sum(e->errors)));
 	json_object_update_missing_new(o, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
-		"option_records", (json_int_t)e->option_records, "templates", (json_int_t)e->templates,
-		"templates_active", (json_int_t)e->templates_active,
-		"template_changes", (json_int_t)e->template_changes,
-		"pending_sets", (json_int_t)e->pending_sets, "pending_decoded", (json_int_t)e->pending_decoded));
+		"option_records", jint(e->option_records), "templates", jint(e->templates),
+		"templates_active", jint(e->templates_active),
+		"template_changes", jint(e->template_changes),
+		"pending_sets", jint(e->pending_sets), "pending_decoded", jint(e->pending_decoded)));
 	return o;
 }
 
@@ -197,7 +204,7 @@ static json_t *exporter_json(const struct ft_exporter_stats *e)
 	}
 	json_object_set_new(o, "sampling_rate", json_integer(e->sampling_rate));
 	json_object_set_new(o, "sampling_mode", json_integer(e->sampling_mode));
-	json_object_set_new(o, "sampling_changes", json_integer((json_int_t)e->sampling_changes));
+	json_object_set_new(o, "sampling_changes", json_integer(jint(e->sampling_changes)));
 	json_object_set_new(o, "sampling_changed", time_json(e->sampling_changed_ns));
 	json_object_set_new(o, "errors", errors_json(e->errors));
 	json_object_set_new(o, "first_seen", time_json(e->first_seen_ns));
@@ -213,10 +220,10 @@ static json_t *listeners_json(const struct ft_stats *s, uint64_t *ret_drops)
 		const struct ft_listener_stats *l = &s->listeners[i].st;
 		drops += l->kernel_drops;
 		json_array_append_new(a, json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I}",
-			"address", s->listeners[i].name, "port", (int)l->port, "datagrams", (json_int_t)l->datagrams,
-			"bytes", (json_int_t)l->bytes, "kernel_drops", (json_int_t)l->kernel_drops,
-			"truncated", (json_int_t)l->truncated, "receive_errors", (json_int_t)l->recv_errors,
-			"receive_buffer", (json_int_t)l->rcvbuf));
+			"address", s->listeners[i].name, "port", (int)l->port, "datagrams", jint(l->datagrams),
+			"bytes", jint(l->bytes), "kernel_drops", jint(l->kernel_drops),
+			"truncated", jint(l->truncated), "receive_errors", jint(l->recv_errors),
+			"receive_buffer", jint(l->rcvbuf)));
 	}
 	*ret_drops = drops;
 	return a;
@@ -227,19 +234,19 @@ static json_t *rejects_json(const struct ft_rejects *r)
 	char a[FT_ADDR_STRLEN];
 	json_t *by = json_object();
 	for (size_t i = 0; i < r->n; i++)
-		json_object_set_new(by, ft_addr_format(&r->src[i].addr, a), json_integer((json_int_t)r->src[i].datagrams));
-	return json_pack("{s:I,s:I,s:o}", "datagrams", (json_int_t)r->total,
-	                 "other_sources", (json_int_t)r->other, "by_source", by);
+		json_object_set_new(by, ft_addr_format(&r->src[i].addr, a), json_integer(jint(r->src[i].datagrams)));
+	return json_pack("{s:I,s:I,s:o}", "datagrams", jint(r->total),
+	                 "other_sources", jint(r->other), "by_source", by);
 }
 
 static json_t *pcap_json(const struct ft_pcap_stats *p)
 {
 	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-		"frames", (json_int_t)p->frames, "datagrams", (json_int_t)p->datagrams,
-		"not_ip", (json_int_t)p->not_ip, "not_udp", (json_int_t)p->not_udp,
-		"other_port", (json_int_t)p->other_port, "truncated", (json_int_t)p->truncated,
-		"fragments", (json_int_t)p->fragments, "reassembled", (json_int_t)p->reassembled,
-		"fragments_incomplete", (json_int_t)p->fragments_incomplete);
+		"frames", jint(p->frames), "datagrams", jint(p->datagrams),
+		"not_ip", jint(p->not_ip), "not_udp", jint(p->not_udp),
+		"other_port", jint(p->other_port), "truncated", jint(p->truncated),
+		"fragments", jint(p->fragments), "reassembled", jint(p->reassembled),
+		"fragments_incomplete", jint(p->fragments_incomplete));
 }
 
 static int cmp_exporter(const void *a, const void *b)
@@ -267,7 +274,7 @@ static json_t *stats_json(struct ft_stats *s)
 	json_t *totals = counters_json(&s->totals);
 	json_object_set_new(root, "listeners", listeners_json(s, &drops));
 	json_object_set_new(totals, "kernel_drops", json_integer((json_int_t)drops));
-	json_object_set_new(totals, "rejected_datagrams", json_integer((json_int_t)s->rejects.total));
+	json_object_set_new(totals, "rejected_datagrams", json_integer(jint(s->rejects.total)));
 	json_object_set_new(root, "totals", totals);
 	json_object_set_new(root, "errors", errors_json(s->totals.errors));
 	json_object_set_new(root, "rejected", rejects_json(&s->rejects));

@@ -42,3 +42,13 @@ stop_daemon() {
 	kill -KILL "$dpid"
 	fail "flowtallyd did not stop within 10 s of SIGTERM"
 }
+
+# cflow_decode_as FILE: tshark options, one a line, that decode every UDP destination
+# port of FILE (outer header) as NetFlow/IPFIX, except 6343 (sFlow).  Read them with
+# `mapfile -t da < <(cflow_decode_as FILE)` and pass "${da[@]}" to tshark.
+cflow_decode_as() {
+	local p
+	for p in $(tshark -r "$1" -T fields -e udp.dstport -E occurrence=f 2>/dev/null | sort -un); do
+		[ "$p" = 6343 ] || printf -- '-d\nudp.port==%s,cflow\n' "$p"
+	done
+}
