@@ -1,13 +1,17 @@
-/* flowtally generate — NetFlow v5 test traffic over loopback UDP, or into a pcap file.
+/* flowtally generate — NetFlow v5, v9 or IPFIX test traffic over loopback UDP, or into
+ * a pcap file.
  *
  * Options are parsed through one table (name, kind, bounds, offsetof target) into
- * struct args.  A pool of datagrams is then built once with ft_gen: pool_n slots, a
- * multiple of the exporter count so that slot i always belongs to exporter
- * i mod exporters, each slot carrying the record, byte and packet sums of its
- * datagram.  Sending walks the pool round and round:
+ * struct args.  A pool of datagrams is then built once with ft_gen, a multiple of the
+ * exporter count so that slot i belongs to exporter i mod exporters, each slot
+ * carrying the record, byte and packet sums of its datagram.  Each exporter's slots
+ * are split by kind: with its template (v9/IPFIX) or without.  Sending walks the
+ * exporters round robin, and each exporter's slots of the kind its schedule asks for
+ * (ft_gen_carries_template()) round and round:
  *
- *   stamp a batch   each slot gets its export time and flow_sequence (records its
- *                   exporter has had accepted plus those ahead of it in the batch)
+ *   stamp a batch   each datagram gets its export time and sequence number (what its
+ *                   exporter has had accepted plus what is ahead of it in the batch);
+ *                   a slot is used once a batch, since stamping rewrites it in place
  *   sendmmsg()      may accept fewer than asked: the accepted ones are tallied, the
  *                   rest, already stamped with the right sequence numbers, go again
  *   ENOBUFS/EAGAIN  counted as send errors, waited out, retried; nothing is skipped
@@ -15,10 +19,11 @@
  * so the totals are exactly what the kernel accepted and every exporter's sequence
  * has no gap.  The pcap writer uses the same stamping and tallies what it wrote.
  *
- * Pacing is a token bucket in records on CLOCK_MONOTONIC.  Export time: when sending,
- * --start plus the time since the first send; in a pcap file, --start plus the
- * nominal spacing of the rate (records_per_datagram / rate, or 1 ms without --rate),
- * so a file is the same for the same options.
+ * Pacing is a token bucket in records on CLOCK_MONOTONIC, charged each datagram's
+ * own records.  Export time: when sending, --start plus the time since the first
+ * send; in a pcap file, --start plus the nominal time of the rate (the records before
+ * the datagram / rate, or 1 ms a datagram without --rate), so a file is the same for
+ * the same options.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,9 +53,8 @@
 #define DEFAULT_RECORDS 30000
 #define DEFAULT_PORT 2055
 #define POOL_TARGET 4096         /* datagrams built up front and sent round and round */
-#define SLOT_STRIDE 1472         /* FT_GEN_MAX_DATAGRAM rounded up to 64 bytes */
 #define MAX_BATCH 1024           /* UIO_MAXIOV: the most sendmmsg() takes per call */
-#define MAX_START_S 4294967295LL /* v5 unix_secs is 32 bits */
+#define MAX_START_S 4294967295LL /* export seconds are 32 bits in v5, v9 and IPFIX */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -72,7 +76,9 @@ struct args {
 	const char *source_text;
 	struct endpoint to;
 	struct endpoint source;
+	const char *template_text;
 	uint64_t records;
+	uint64_t records_goal;       /* the stop criterion in records; UINT64_MAX = none */
 	uint64_t datagrams;          /* the stop criterion in datagrams; UINT64_MAX = none */
 	double rate;                 /* records per second; 0 = as fast as possible */
 	double duration;             /* seconds; 0 = none */
@@ -82,6 +88,8 @@ struct args {
 	uint32_t cpu;
 	uint32_t sndbuf;
 	uint32_t source_port;
+	uint32_t version;
+	uint32_t template_every;     /* 0: only once */
 	bool summary;
 	bool help;
 	bool seen[32];               /* by option index */
@@ -103,30 +111,38 @@ static void complain(const char *fmt, ...)
 
 static const char usage_text[] =
 "NAME\n"
-"    flowtally generate - send NetFlow v5 test traffic to a local collector\n"
+"    flowtally generate - send NetFlow v5, v9 or IPFIX test traffic to a local collector\n"
 "\n"
 "SYNOPSIS\n"
 "    flowtally generate [--to HOST:PORT] [--records N | --datagrams N] [--duration S]\n"
-"                       [--rate R] [OPTION]...\n"
+"                       [--rate R] [--version 5|9|10 [--template v4|v6]] [OPTION]...\n"
 "    flowtally generate --pcap FILE [--to HOST:PORT] [OPTION]...\n"
 "\n"
 "DESCRIPTION\n"
-"    Builds NetFlow version 5 export datagrams from a seeded random generator and\n"
-"    sends them by UDP to a collector on this host, or writes them into a pcap file.\n"
-"    It is meant for tests and benchmarks: it only ever sends to loopback addresses\n"
-"    (127.0.0.0/8 or ::1) and refuses any other destination.\n"
+"    Builds NetFlow version 5, NetFlow version 9 (RFC 3954) or IPFIX (RFC 7011)\n"
+"    export datagrams from a seeded random generator and sends them by UDP to a\n"
+"    collector on this host, or writes them into a pcap file.  It is meant for tests\n"
+"    and benchmarks: it only ever sends to loopback addresses (127.0.0.0/8 or ::1) and\n"
+"    refuses any other destination.\n"
 "\n"
-"    K exporters (engine_type 0, engine_id 0..K-1) take turns, one datagram each.\n"
-"    Each datagram's flow_sequence is the number of records its exporter sent before\n"
-"    it, so a collector sees no gaps unless datagrams are lost on the way.  Records\n"
-"    carry addresses from --src-prefix to --dst-prefix, random ports, TCP or UDP,\n"
-"    1..1000 packets of 40..1500 bytes, interfaces, private AS numbers, masks, ToS\n"
-"    and TCP flags; they end up to a second before their datagram's export time and\n"
-"    last up to a minute.\n"
+"    K exporters take turns, one datagram each: v5 engine_type 0 and engine_id\n"
+"    0..K-1, v9 source ID 0..K-1, IPFIX observation domain 0..K-1.  Sequence numbers\n"
+"    are kept per exporter as the formats say: v5 and IPFIX count the data records\n"
+"    sent before the datagram, v9 the datagrams; a collector sees no gaps unless\n"
+"    datagrams are lost on the way.  Records carry addresses from --src-prefix to\n"
+"    --dst-prefix, random ports, TCP or UDP, 1..1000 packets of 40..1500 bytes,\n"
+"    interfaces, private AS numbers, masks, ToS and TCP flags (v9 and IPFIX also a\n"
+"    next hop); they end up to a second before their datagram's export time and last\n"
+"    up to a minute.\n"
 "\n"
-"    To go fast, a pool of up to 4096 datagrams is built once and sent round and\n"
-"    round: for each send only the export time, sysUptime, the records' First/Last\n"
-"    and the sequence number are rewritten.  The same --seed gives the same records.\n"
+"    v9 and IPFIX records follow one data template (ID 256 for v4, 257 for v6).  Each\n"
+"    exporter sends it in its first datagram and again in every --template-every-th\n"
+"    one; data records fill each datagram up to --datagram-size bytes.\n"
+"\n"
+"    To go fast, a pool of about 4096 datagrams is built once and sent round and\n"
+"    round: for each send only the export time, sysUptime (v5, v9), the records'\n"
+"    times and the sequence number are rewritten.  The same --seed gives the same\n"
+"    records.\n"
 "\n"
 "    At the end it reports what was sent: only datagrams the kernel accepted (or\n"
 "    that were written to the file) are counted, overall and per exporter, so a\n"
@@ -153,10 +169,10 @@ static const char usage_text[] =
 "\n"
 "  How much and how fast\n"
 "    --records N\n"
-"        Send N records, rounded up to whole datagrams.  Default 30000, unless\n"
+"        Send N data records, rounded up to whole datagrams.  Default 30000, unless\n"
 "        --datagrams or --duration is given.\n"
 "    --datagrams N\n"
-"        Send N datagrams (instead of --records).\n"
+"        Send N datagrams (instead of --records), template-only ones included.\n"
 "    --duration S\n"
 "        Stop after S seconds (decimals allowed), or at --records/--datagrams if that\n"
 "        comes first.  In a pcap file, S seconds of export time.\n"
@@ -166,13 +182,34 @@ static const char usage_text[] =
 "        the timestamps (without it, datagrams are 1 ms apart).\n"
 "\n"
 "  What is in the datagrams\n"
+"    --version 5|9|10\n"
+"        NetFlow v5 (the default), NetFlow v9, or IPFIX (10).\n"
+"    --template v4|v6\n"
+"        v9 and IPFIX: the data template.  v4 (the default) has 18 fields: bytes,\n"
+"        packets, protocol, ToS, TCP flags, ports, IPv4 source and destination and\n"
+"        their masks, input and output interface, IPv4 next hop, source and\n"
+"        destination AS, flow end and start (v9: LAST/FIRST_SWITCHED in sysUptime\n"
+"        ms; IPFIX: flowEnd/StartMilliseconds).  v6 has the same with IPv6\n"
+"        addresses, prefix lengths and next hop.  Records are 49 (v4) or 85 (v6)\n"
+"        bytes in v9, 70 or 106 in IPFIX.\n"
+"    --template-every N\n"
+"        v9 and IPFIX: resend the template in every N-th datagram of an exporter;\n"
+"        0 sends it only in the first.  Default 100.\n"
+"    --template-separate\n"
+"        v9 and IPFIX: send templates in datagrams of their own, each just before\n"
+"        the data datagram it would have been in.\n"
+"    --datagram-size BYTES\n"
+"        v9 and IPFIX: fill datagrams with records up to this size (the UDP\n"
+"        payload), from what the template and one record need up to 8192.\n"
+"        Default 1400.\n"
 "    --exporters K\n"
 "        Number of exporters, 1..256.  Default 1.\n"
 "    --records-per-datagram N\n"
-"        1..30.  Default 30.\n"
+"        v5: 1..30, default 30.  v9 and IPFIX: at most N records a datagram\n"
+"        (default: as many as --datagram-size holds).\n"
 "    --sampling N\n"
-"        Announce 1-in-N packet sampling in the header (sampling mode 1, interval N,\n"
-"        1..16383).  Counters are not scaled.  Default: unsampled.\n"
+"        v5: announce 1-in-N packet sampling in the header (sampling mode 1,\n"
+"        interval N, 1..16383).  Counters are not scaled.  Default: unsampled.\n"
 "    --seed N\n"
 "        Seed of the generator.  Default 1.\n"
 "    --start TIME\n"
@@ -180,8 +217,9 @@ static const char usage_text[] =
 "        (\"2026-11-25T13:00:00Z\", \"2026-11-25 13:00\", \"2026-11-25\") or seconds\n"
 "        since the epoch (\"1795611600\", decimals allowed).  Default: now.\n"
 "    --src-prefix PREFIX, --dst-prefix PREFIX\n"
-"        IPv4 prefixes the source and destination addresses are drawn from.\n"
-"        Defaults 10.0.0.0/8 and 192.168.0.0/16.\n"
+"        Prefixes the source and destination addresses are drawn from: IPv4,\n"
+"        defaults 10.0.0.0/8 and 192.168.0.0/16; with --template v6 IPv6,\n"
+"        defaults 2001:db8:1::/48 and 2001:db8:2::/48.\n"
 "\n"
 "  Sending\n"
 "    --batch N\n"
@@ -194,10 +232,14 @@ static const char usage_text[] =
 "  Output\n"
 "    --summary\n"
 "        At the end print a JSON object on stdout:\n"
-"        {\"datagrams\":N,\"records\":N,\"bytes\":N,\"packets\":N,\"elapsed_s\":F,\n"
-"         \"rate_records_per_s\":F,\"send_errors\":N,\"exporters\":[{\"engine_type\":0,\n"
-"         \"engine_id\":I,\"datagrams\":N,\"records\":N,\"bytes\":N,\"packets\":N},...]}\n"
-"        Without it, a one-line summary goes to stderr.\n"
+"        {\"version\":V,\"datagrams\":N,\"records\":N,\"bytes\":N,\"packets\":N,\n"
+"         \"templates\":N,\"elapsed_s\":F,\"rate_records_per_s\":F,\"send_errors\":N,\n"
+"         \"exporters\":[{\"engine_type\":0,\"engine_id\":I,\"datagrams\":N,\n"
+"         \"records\":N,\"bytes\":N,\"packets\":N,\"templates\":N},...]}\n"
+"        v9 and IPFIX exporters have \"domain\":I (source ID, observation domain)\n"
+"        instead of engine_type and engine_id.  records are data records;\n"
+"        templates counts template records.  Without --summary, a one-line\n"
+"        summary goes to stderr.\n"
 "    -h, --help\n"
 "        Show this text.\n"
 "\n"
@@ -208,7 +250,8 @@ static const char usage_text[] =
 "EXAMPLES\n"
 "    flowtally generate --to 127.0.0.1:2055 --records 1000000 --exporters 4 --summary\n"
 "    flowtally generate --to [::1]:9995 --rate 50000 --duration 60\n"
-"    flowtally generate --pcap five.pcap --datagrams 100 --seed 7 \\\n"
+"    flowtally generate --version 10 --template v6 --template-every 20 --records 100000\n"
+"    flowtally generate --pcap nine.pcap --version 9 --datagrams 100 --seed 7 \\\n"
 "        --start 2026-11-25T13:00:00Z --rate 3000\n";
 
 /* ---- parsing values ---- */
@@ -427,7 +470,8 @@ struct opt {
 enum {
 	O_TO, O_PCAP, O_RECORDS, O_DATAGRAMS, O_RATE, O_DURATION, O_EXPORTERS, O_RPD,
 	O_SAMPLING, O_SEED, O_START, O_SRC_PREFIX, O_DST_PREFIX, O_CPU, O_BATCH, O_SNDBUF,
-	O_SOURCE, O_SOURCE_PORT, O_SUMMARY, O_HELP, O__COUNT
+	O_SOURCE, O_SOURCE_PORT, O_VERSION, O_TEMPLATE, O_TEMPLATE_EVERY, O_TEMPLATE_SEPARATE,
+	O_DATAGRAM_SIZE, O_SUMMARY, O_HELP, O__COUNT
 };
 
 static const struct opt opts[O__COUNT] = {
@@ -438,31 +482,29 @@ static const struct opt opts[O__COUNT] = {
 	[O_RATE] = { "rate", K_DOUBLE, A(rate), 0, 1000000000, "records per second, 0..1e9" },
 	[O_DURATION] = { "duration", K_DOUBLE, A(duration), 0, 100000000, "seconds, above 0" },
 	[O_EXPORTERS] = { "exporters", K_U32, A(gen.exporters), 1, FT_GEN_MAX_EXPORTERS, "1..256" },
-	[O_RPD] = { "records-per-datagram", K_U32, A(gen.records_per_datagram), 1, 30, "1..30" },
+	[O_RPD] = { "records-per-datagram", K_U32, A(gen.records_per_datagram), 1, 65535,
+	            "a whole number from 1" },
 	[O_SAMPLING] = { "sampling", K_U32, A(sampling), 1, 16383, "an interval 1..16383" },
 	[O_SEED] = { "seed", K_U64, A(gen.seed), 0, UINT64_MAX, "a whole number" },
 	[O_START] = { "start", K_TIME, A(start_ns), 0, 0,
 	              "UTC ISO-8601 (2026-11-25T13:00:00Z) or epoch seconds, before 2106" },
-	[O_SRC_PREFIX] = { "src-prefix", K_PREFIX, A(gen.src_prefix), 0, 0, "an IPv4 prefix" },
-	[O_DST_PREFIX] = { "dst-prefix", K_PREFIX, A(gen.dst_prefix), 0, 0, "an IPv4 prefix" },
+	[O_SRC_PREFIX] = { "src-prefix", K_PREFIX, A(gen.src_prefix), 0, 0, "a prefix" },
+	[O_DST_PREFIX] = { "dst-prefix", K_PREFIX, A(gen.dst_prefix), 0, 0, "a prefix" },
 	[O_CPU] = { "cpu", K_U32, A(cpu), 0, CPU_SETSIZE - 1, "a CPU number" },
 	[O_BATCH] = { "batch", K_U32, A(batch), 1, MAX_BATCH, "1..1024" },
 	[O_SNDBUF] = { "sndbuf", K_U32, A(sndbuf), 1024, INT_MAX / 2, "bytes, from 1024" },
 	[O_SOURCE] = { "source", K_STRING, A(source_text), 0, 0, "" },
 	[O_SOURCE_PORT] = { "source-port", K_U32, A(source_port), 1, 65535, "a port 1..65535" },
+	[O_VERSION] = { "version", K_U32, A(version), 5, 10, "5, 9 or 10" },
+	[O_TEMPLATE] = { "template", K_STRING, A(template_text), 0, 0, "" },
+	[O_TEMPLATE_EVERY] = { "template-every", K_U32, A(template_every), 0, UINT32_MAX,
+	                       "a whole number (0: once)" },
+	[O_TEMPLATE_SEPARATE] = { "template-separate", K_FLAG, A(gen.template_separate), 0, 0, "" },
+	[O_DATAGRAM_SIZE] = { "datagram-size", K_U32, A(gen.datagram_size), 1, FT_GEN_MAX_DATAGRAM,
+	                      "bytes, up to 8192" },
 	[O_SUMMARY] = { "summary", K_FLAG, A(summary), 0, 0, "" },
 	[O_HELP] = { "help", K_FLAG, A(help), 0, 0, "" },
 };
-
-static int prefix_v4(const char *s, struct ft_prefix *ret)
-{
-	struct ft_prefix p;
-
-	if (ft_prefix_parse(s, &p) < 0 || !ft_addr_is_v4(&p.addr) || p.len < 96)
-		return -EINVAL;
-	*ret = p;
-	return 0;
-}
 
 /* Parses one option's argument into its target. */
 static int set_option(struct args *a, const struct opt *o, const char *arg)
@@ -487,7 +529,7 @@ static int set_option(struct args *a, const struct opt *o, const char *arg)
 	case K_TIME:
 		return parse_time(arg, (int64_t *)t);
 	case K_PREFIX:
-		return prefix_v4(arg, (struct ft_prefix *)t);
+		return ft_prefix_parse(arg, (struct ft_prefix *)t);
 	case K_STRING:
 		*(const char **)t = arg;
 		return 0;
@@ -505,6 +547,9 @@ static void args_init(struct args *a)
 	a->batch = 64;
 	a->cpu = UINT32_MAX;
 	a->datagrams = UINT64_MAX;
+	a->records_goal = UINT64_MAX;
+	a->version = 5;
+	a->template_every = FT_GEN_DEFAULT_TEMPLATE_EVERY;
 	a->to_text = "127.0.0.1:2055";
 }
 
@@ -570,6 +615,66 @@ static int check_endpoints(struct args *a)
 	return FT_EXIT_OK;
 }
 
+/* Options only v9 and IPFIX take. */
+static const int v9_only[] = { O_TEMPLATE, O_TEMPLATE_EVERY, O_TEMPLATE_SEPARATE, O_DATAGRAM_SIZE };
+
+/* --version and the options that go with it. */
+static int check_format(struct args *a)
+{
+	const char *t = a->template_text;
+
+	if (a->version != 5 && a->version != 9 && a->version != 10)
+		return usage_error("--version: '%" PRIu32 "' is not 5, 9 or 10", a->version);
+	a->gen.version = (uint8_t)a->version;
+	if (a->version == 5) {
+		for (size_t i = 0; i < sizeof(v9_only) / sizeof(v9_only[0]); i++)
+			if (a->seen[v9_only[i]])
+				return usage_error("--%s applies to --version 9 and 10",
+				                   opts[v9_only[i]].name);
+		if (a->gen.records_per_datagram > 30)
+			return usage_error("%s", "--records-per-datagram: at most 30 with --version 5");
+		return FT_EXIT_OK;
+	}
+	if (a->seen[O_SAMPLING])
+		return usage_error("%s", "--sampling applies to --version 5");
+	if (t && strcmp(t, "v4") != 0 && strcmp(t, "v6") != 0)
+		return usage_error("--template: '%s' is not v4 or v6", t);
+	a->gen.template = t && strcmp(t, "v6") == 0 ? FT_GEN_TEMPLATE_V6 : FT_GEN_TEMPLATE_V4;
+	a->gen.template_once = a->template_every == 0;
+	a->gen.template_every = a->template_every;
+	return FT_EXIT_OK;
+}
+
+/* The prefix of option o is of the family the records have. */
+static int check_prefix(const struct args *a, int o, const struct ft_prefix *p)
+{
+	bool v6 = a->gen.version != 5 && a->gen.template == FT_GEN_TEMPLATE_V6;
+	char text[FT_ADDR_STRLEN + 4];
+
+	if (v6 != ft_addr_is_v4(&p->addr))
+		return FT_EXIT_OK;
+	return usage_error("--%s: %s is not an %s prefix%s", opts[o].name,
+	                   ft_prefix_format(p, text, sizeof(text)), v6 ? "IPv6" : "IPv4",
+	                   v6 ? " (--template v6)" : a->gen.version == 5 ? " (--version 5)" :
+	                   " (--template v4)");
+}
+
+/* Prefixes and datagram size, once defaults are in. */
+static int check_records(const struct args *a)
+{
+	int rc = check_prefix(a, O_SRC_PREFIX, &a->gen.src_prefix);
+	if (rc == FT_EXIT_OK)
+		rc = check_prefix(a, O_DST_PREFIX, &a->gen.dst_prefix);
+	if (rc != FT_EXIT_OK || a->gen.version == 5)
+		return rc;
+	size_t min = ft_gen_min_datagram_size(&a->gen);
+	if (a->gen.datagram_size < min)
+		return usage_error("--datagram-size: %" PRIu32 " bytes is too small; the least is "
+		                   "%zu (%s)", a->gen.datagram_size, min, a->gen.template_separate ?
+		                   "the template, or a record" : "the template and a record");
+	return FT_EXIT_OK;
+}
+
 /* Cross-option rules and derived values. */
 static int finish_args(struct args *a)
 {
@@ -578,14 +683,15 @@ static int finish_args(struct args *a)
 	if (a->seen[O_DURATION] && a->duration <= 0)
 		return usage_error("%s", "--duration must be above 0");
 	int rc = check_endpoints(a);
+	if (rc == FT_EXIT_OK)
+		rc = check_format(a);
 	if (rc != FT_EXIT_OK)
 		return rc;
 	ft_gen_opts_default(&a->gen);
-	if (!a->seen[O_DATAGRAMS] && (a->seen[O_RECORDS] || !a->seen[O_DURATION])) {
-		uint64_t records = a->seen[O_RECORDS] ? a->records : DEFAULT_RECORDS;
-		uint32_t rpd = a->gen.records_per_datagram;
-		a->datagrams = records / rpd + (records % rpd != 0);
-	}
+	if ((rc = check_records(a)) != FT_EXIT_OK)
+		return rc;
+	if (!a->seen[O_DATAGRAMS] && (a->seen[O_RECORDS] || !a->seen[O_DURATION]))
+		a->records_goal = a->seen[O_RECORDS] ? a->records : DEFAULT_RECORDS;
 	a->gen.sampling_interval = a->sampling ? (uint16_t)(0x4000 | a->sampling) : 0;
 	if (!a->seen[O_START])
 		a->start_ns = ft_clock_now_ns();
@@ -602,7 +708,18 @@ struct slot {
 	uint8_t *buf;
 	uint32_t len;
 	uint32_t exporter;
+	uint64_t mark;               /* the batch it was last stamped for */
 	struct ft_gen_totals sums;   /* of this one datagram */
+};
+
+/* One exporter: its pool slots with the template and without (v5: all without), and
+ * where its datagram stream has got to. */
+struct stream {
+	uint32_t *tpl, *data;        /* pool indices, parts of run.order */
+	uint32_t n_tpl, n_data;
+	uint64_t sent;               /* datagrams stamped */
+	uint64_t next_tpl, next_data;
+	uint64_t seq;                /* sequence number of its next datagram */
 };
 
 struct run {
@@ -611,8 +728,12 @@ struct run {
 	uint8_t *pool_mem;
 	struct slot *pool;
 	uint32_t pool_n;
+	uint32_t *order;             /* pool indices by exporter, then kind */
 	uint32_t exporters;
-	uint64_t stamped_records[FT_GEN_MAX_EXPORTERS];   /* flow_sequence cursor */
+	uint32_t max_records;        /* the most records a pool datagram has */
+	uint64_t stamped;            /* datagrams stamped */
+	uint64_t mark;               /* batches stamped */
+	struct stream streams[FT_GEN_MAX_EXPORTERS];
 	struct ft_gen_totals per[FT_GEN_MAX_EXPORTERS];   /* accepted */
 	struct ft_gen_totals total;
 	uint64_t send_errors;
@@ -623,23 +744,75 @@ struct run {
 	int64_t t0_ns, t1_ns;        /* CLOCK_MONOTONIC: first send, end */
 };
 
+/* v5 needs no more datagrams than the run sends; v9 and IPFIX at least two an
+ * exporter, to have slots with and without the template. */
+static uint64_t pool_size(const struct run *r)
+{
+	const struct args *a = r->a;
+	uint64_t want = POOL_TARGET, k = r->exporters;
+
+	if (a->gen.version == 5) {
+		uint64_t rpd = a->gen.records_per_datagram;
+		uint64_t need = a->records_goal != UINT64_MAX ? (a->records_goal + rpd - 1) / rpd
+		                                              : a->datagrams;
+		want = need < want ? need : want;
+	} else if (want < 2 * k) {
+		want = 2 * k;
+	}
+	return (want + k - 1) / k * k;
+}
+
+/* Splits each exporter's slots by kind, in pool order; -EINVAL when a kind its
+ * schedule starts with is missing (it cannot be, the pool follows the schedule). */
+static int pool_sort(struct run *r)
+{
+	bool t0 = ft_gen_carries_template(r->gen, 0), t1 = ft_gen_carries_template(r->gen, 1);
+	uint32_t *p = r->order;
+
+	for (uint32_t e = 0; e < r->exporters; e++) {
+		struct stream *st = &r->streams[e];
+		if (((t0 || t1) && !st->n_tpl) || ((!t0 || !t1) && !st->n_data))
+			return -EINVAL;
+		st->tpl = p;
+		p += st->n_tpl;
+		st->data = p;
+		p += st->n_data;
+		st->n_tpl = st->n_data = 0;
+	}
+	for (uint32_t i = 0; i < r->pool_n; i++) {
+		struct stream *st = &r->streams[r->pool[i].exporter];
+		if (r->pool[i].sums.templates)
+			st->tpl[st->n_tpl++] = i;
+		else
+			st->data[st->n_data++] = i;
+	}
+	return 0;
+}
+
 static int pool_build(struct run *r)
 {
-	uint64_t want = r->a->datagrams < POOL_TARGET ? r->a->datagrams : POOL_TARGET;
-	uint64_t n = (want + r->exporters - 1) / r->exporters * r->exporters;
+	uint64_t n = pool_size(r);
+	size_t stride = (ft_gen_datagram_max(r->gen) + 63) / 64 * 64;
 
-	r->pool_mem = aligned_alloc(64, n * SLOT_STRIDE);
+	r->pool_mem = aligned_alloc(64, n * stride);
 	r->pool = calloc(n, sizeof(*r->pool));
-	if (!r->pool_mem || !r->pool)
+	r->order = calloc(n, sizeof(*r->order));
+	if (!r->pool_mem || !r->pool || !r->order)
 		return -ENOMEM;
 	r->pool_n = (uint32_t)n;
 	for (uint32_t i = 0; i < r->pool_n; i++) {
 		struct slot *s = &r->pool[i];
-		s->buf = r->pool_mem + (size_t)i * SLOT_STRIDE;
-		s->len = (uint32_t)ft_gen_next(r->gen, s->buf, SLOT_STRIDE, &s->exporter);
+		s->buf = r->pool_mem + (size_t)i * stride;
+		s->len = (uint32_t)ft_gen_next(r->gen, s->buf, stride, &s->exporter);
 		s->sums = *ft_gen_last(r->gen);
+		if (s->sums.records > r->max_records)
+			r->max_records = (uint32_t)s->sums.records;
+		if (s->sums.templates)
+			r->streams[s->exporter].n_tpl++;
+		else
+			r->streams[s->exporter].n_data++;
 	}
-	return 0;
+	return pool_sort(r);
 }
 
 static int run_init(struct run *r, const struct args *a)
@@ -672,28 +845,75 @@ static void run_done(struct run *r)
 	free(r->batch);
 	free(r->iovs);
 	free(r->msgs);
+	free(r->order);
 	free(r->pool);
 	free(r->pool_mem);
 	ft_gen_free(r->gen);
 }
 
-/* Readies the next n datagrams (pool slots after the accepted ones) for sending. */
-static void stamp_batch(struct run *r, uint32_t n, int64_t export_ns)
+/* The slot exporter e sends next: one with its template when its schedule says so.
+ * With take, the stream moves past it. */
+static struct slot *next_slot(struct run *r, uint32_t e, bool take)
 {
-	uint64_t next = r->total.datagrams;
+	struct stream *st = &r->streams[e];
+	bool tpl = ft_gen_carries_template(r->gen, st->sent);
+	uint64_t *cur = tpl ? &st->next_tpl : &st->next_data;
+	uint32_t i = tpl ? st->tpl[*cur % st->n_tpl] : st->data[*cur % st->n_data];
+
+	if (take) {
+		(*cur)++;
+		st->sent++;
+	}
+	return &r->pool[i];
+}
+
+/* Records in the datagram that goes next. */
+static uint64_t next_records(struct run *r)
+{
+	return next_slot(r, (uint32_t)(r->stamped % r->exporters), false)->sums.records;
+}
+
+static bool finished(const struct run *r)
+{
+	return r->total.datagrams >= r->a->datagrams || r->total.records >= r->a->records_goal;
+}
+
+/* Data records still to send for --records (a huge number without). */
+static uint64_t records_left(const struct run *r)
+{
+	return r->a->records_goal - r->total.records;
+}
+
+/* Readies up to n datagrams (exporters round robin after the stamped ones) for
+ * sending at export_ns.  Stops early before a slot would come twice (stamping
+ * rewrites it), before the records would pass budget, and once `left` records are
+ * covered.  Returns how many, and their records in *ret_records. */
+static uint32_t stamp_batch(struct run *r, uint32_t n, int64_t export_ns, uint64_t budget,
+                            uint64_t left, uint64_t *ret_records)
+{
+	uint64_t records = 0;
+	uint32_t i;
 
 	if (export_ns > MAX_START_S * FT_NS_PER_SEC)
-		export_ns = MAX_START_S * FT_NS_PER_SEC;    /* unix_secs is 32 bits */
-
-	for (uint32_t i = 0; i < n; i++) {
-		struct slot *s = &r->pool[(next + i) % r->pool_n];
-		uint64_t *seq = &r->stamped_records[s->exporter];
-		ft_gen_restamp(r->gen, s->buf, s->len, export_ns, (uint32_t)*seq);
-		*seq += s->sums.records;
+		export_ns = MAX_START_S * FT_NS_PER_SEC;
+	r->mark++;
+	for (i = 0; i < n && records < left; i++) {
+		uint32_t e = (uint32_t)(r->stamped % r->exporters);
+		struct slot *s = next_slot(r, e, false);
+		if (s->mark == r->mark || records + s->sums.records > budget)
+			break;
+		next_slot(r, e, true);
+		s->mark = r->mark;
+		ft_gen_restamp(r->gen, s->buf, s->len, export_ns, (uint32_t)r->streams[e].seq);
+		r->streams[e].seq += ft_gen_sequence_step(r->gen, &s->sums);
+		records += s->sums.records;
+		r->stamped++;
 		r->batch[i] = s;
 		r->iovs[i].iov_base = s->buf;
 		r->iovs[i].iov_len = s->len;
 	}
+	*ret_records = records;
+	return i;
 }
 
 static void tally(struct ft_gen_totals *t, const struct ft_gen_totals *d)
@@ -702,6 +922,7 @@ static void tally(struct ft_gen_totals *t, const struct ft_gen_totals *d)
 	t->records += d->records;
 	t->bytes += d->bytes;
 	t->packets += d->packets;
+	t->templates += d->templates;
 }
 
 static void accept_slot(struct run *r, const struct slot *s)
@@ -791,35 +1012,33 @@ struct bucket {
 	double rate;                 /* records per second */
 	double tokens;               /* records that may go now */
 	double cap;
-	double per_datagram;
 	int64_t last_ns;
 };
 
-static void bucket_init(struct bucket *b, const struct args *a, int64_t now)
+static void bucket_init(struct bucket *b, const struct run *r, int64_t now)
 {
-	b->rate = a->rate;
-	b->per_datagram = a->gen.records_per_datagram;
-	b->tokens = b->per_datagram;
-	b->cap = b->per_datagram * a->batch;
+	b->rate = r->a->rate;
+	b->tokens = r->max_records;
+	b->cap = (double)r->max_records * r->a->batch;
 	b->last_ns = now;
 }
 
-/* Waits until at least one datagram may go; returns how many may (at most want), or
- * 0 when the deadline (0 = none) would pass first or a signal asked to stop. */
-static uint32_t bucket_take(struct bucket *b, uint32_t want, int64_t deadline)
+/* Waits until `need` records may go (the next datagram's); true with the whole
+ * allowance in *ret_budget, or false when the deadline (0 = none) would pass first or
+ * a signal asked to stop.  The caller takes what it sends from b->tokens. */
+static bool bucket_take(struct bucket *b, uint64_t need, int64_t deadline, uint64_t *ret_budget)
 {
 	for (;;) {
 		int64_t now = ft_clock_mono_ns();
 		b->tokens = fmin(b->cap, b->tokens + (double)(now - b->last_ns) * b->rate / 1e9);
 		b->last_ns = now;
-		if (b->tokens >= b->per_datagram) {
-			double n = fmin(want, floor(b->tokens / b->per_datagram));
-			b->tokens -= n * b->per_datagram;
-			return (uint32_t)n;
+		if (b->tokens >= (double)need) {
+			*ret_budget = (uint64_t)b->tokens;
+			return true;
 		}
-		int64_t wake = now + (int64_t)ceil((b->per_datagram - b->tokens) / b->rate * 1e9);
+		int64_t wake = now + (int64_t)ceil(((double)need - b->tokens) / b->rate * 1e9);
 		if ((deadline && wake >= deadline) || stop_requested)
-			return 0;
+			return false;
 		struct timespec ts = { wake / FT_NS_PER_SEC, wake % FT_NS_PER_SEC };
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 	}
@@ -835,16 +1054,17 @@ static int send_udp(struct run *r)
 		return rc;
 	r->t0_ns = ft_clock_mono_ns();
 	int64_t deadline = a->duration > 0 ? r->t0_ns + (int64_t)(a->duration * 1e9) : 0;
-	bucket_init(&b, a, r->t0_ns);
-	while (!stop_requested && r->total.datagrams < a->datagrams) {
-		uint64_t left = a->datagrams - r->total.datagrams;
+	bucket_init(&b, r, r->t0_ns);
+	while (!stop_requested && !finished(r)) {
+		uint64_t left = a->datagrams - r->total.datagrams, budget = UINT64_MAX, records;
 		uint32_t n = left < a->batch ? (uint32_t)left : a->batch;
-		if (a->rate > 0 && (n = bucket_take(&b, n, deadline)) == 0)
+		if (a->rate > 0 && !bucket_take(&b, next_records(r), deadline, &budget))
 			break;
 		int64_t now = ft_clock_mono_ns();
 		if (deadline && now >= deadline)
 			break;
-		stamp_batch(r, n, a->start_ns + (now - r->t0_ns));
+		n = stamp_batch(r, n, a->start_ns + (now - r->t0_ns), budget, records_left(r), &records);
+		b.tokens -= (double)records;
 		if ((rc = send_batch(r, n)) < 0) {
 			char text[INET6_ADDRSTRLEN + 8];
 			complain("sending to %s: %s", endpoint_format(&a->to, text, sizeof(text)),
@@ -852,7 +1072,7 @@ static int send_udp(struct run *r)
 			break;
 		}
 	}
-	if (rc == 0 && deadline && !stop_requested && r->total.datagrams < a->datagrams) {
+	if (rc == 0 && deadline && !stop_requested && !finished(r)) {
 		/* Stopped by the clock: the run lasts --duration, so the rate comes out right. */
 		struct timespec ts = { deadline / FT_NS_PER_SEC, deadline % FT_NS_PER_SEC };
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
@@ -936,24 +1156,32 @@ static size_t build_frame(uint8_t *f, const struct args *a, const uint8_t *paylo
 	return 14 + 40 + put_udp(ip + 40, a, csum_add(0, ip + 8, 32), payload, len);
 }
 
-/* Without --rate, datagrams are 1 ms apart in a file. */
-static double pcap_spacing_ns(const struct args *a)
+/* When datagram i goes in a file, in ns after --start: 1 ms apart without --rate,
+ * else when the records before it would have gone at the rate (for v5 the same as
+ * i times the records of a datagram). */
+static double pcap_offset_ns(const struct run *r, uint64_t i)
 {
-	return a->rate > 0 ? a->gen.records_per_datagram * 1e9 / a->rate : 1e6;
+	const struct args *a = r->a;
+
+	if (a->rate <= 0)
+		return (double)i * 1e6;
+	if (a->gen.version == 5)
+		return (double)i * (a->gen.records_per_datagram * 1e9 / a->rate);
+	return (double)r->total.records * 1e9 / a->rate;
 }
 
 static void write_frames(struct run *r, pcap_dumper_t *d)
 {
 	const struct args *a = r->a;
-	double spacing = pcap_spacing_ns(a);
-	uint64_t n = a->datagrams;
 	uint8_t frame[14 + 40 + 8 + FT_GEN_MAX_DATAGRAM];
+	uint64_t records;
 
-	if (a->duration > 0 && ceil(a->duration * 1e9 / spacing) < (double)n)
-		n = (uint64_t)ceil(a->duration * 1e9 / spacing);
-	for (uint64_t i = 0; i < n && !stop_requested; i++) {
-		int64_t export_ns = a->start_ns + (int64_t)((double)i * spacing);
-		stamp_batch(r, 1, export_ns);
+	for (uint64_t i = 0; !finished(r) && !stop_requested; i++) {
+		double offset = pcap_offset_ns(r, i);
+		if (a->duration > 0 && offset >= a->duration * 1e9)
+			break;
+		int64_t export_ns = a->start_ns + (int64_t)offset;
+		stamp_batch(r, 1, export_ns, UINT64_MAX, records_left(r), &records);
 		const struct slot *s = r->batch[0];
 		struct pcap_pkthdr h = {
 			.ts = { .tv_sec = export_ns / FT_NS_PER_SEC,
@@ -996,20 +1224,27 @@ fail:
 static void print_json(const struct run *r, double elapsed)
 {
 	const struct ft_gen_totals *t = &r->total;
+	bool v5 = r->a->gen.version == 5;
 
-	printf("{\"datagrams\":%" PRIu64 ",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64
-	       ",\"packets\":%" PRIu64 ",\"elapsed_s\":%.6f,\"rate_records_per_s\":%.1f"
-	       ",\"send_errors\":%" PRIu64 ",\"exporters\":[",
-	       t->datagrams, t->records, t->bytes, t->packets, elapsed,
-	       elapsed > 0 ? (double)t->records / elapsed : 0.0, r->send_errors);
+	printf("{\"version\":%u,\"datagrams\":%" PRIu64 ",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64
+	       ",\"packets\":%" PRIu64 ",\"templates\":%" PRIu64 ",\"elapsed_s\":%.6f"
+	       ",\"rate_records_per_s\":%.1f,\"send_errors\":%" PRIu64 ",\"exporters\":[",
+	       r->a->gen.version, t->datagrams, t->records, t->bytes, t->packets, t->templates,
+	       elapsed, elapsed > 0 ? (double)t->records / elapsed : 0.0, r->send_errors);
 	for (uint32_t e = 0; e < r->exporters; e++) {
 		const struct ft_gen_totals *x = &r->per[e];
-		printf("%s{\"engine_type\":0,\"engine_id\":%" PRIu32 ",\"datagrams\":%" PRIu64
-		       ",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 "}",
-		       e ? "," : "", e, x->datagrams, x->records, x->bytes, x->packets);
+		printf("%s{\"%s\":%" PRIu32 ",\"datagrams\":%" PRIu64 ",\"records\":%" PRIu64
+		       ",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"templates\":%" PRIu64 "}",
+		       e ? "," : "", v5 ? "engine_type\":0,\"engine_id" : "domain", e,
+		       x->datagrams, x->records, x->bytes, x->packets, x->templates);
 	}
 	printf("]}\n");
 	fflush(stdout);
+}
+
+static const char *format_name(uint8_t version)
+{
+	return version == 5 ? "NetFlow v5" : version == 9 ? "NetFlow v9" : "IPFIX";
 }
 
 static void report(const struct run *r)
@@ -1026,10 +1261,10 @@ static void report(const struct run *r)
 		snprintf(where, sizeof(where), "written to %s", r->a->pcap_path);
 	else
 		endpoint_format(&r->a->to, where, sizeof(where));
-	fprintf(stderr, "flowtally generate: %" PRIu64 " datagrams, %" PRIu64 " records, %" PRIu64
-	        " bytes, %" PRIu64 " packets %s%s in %.3f s (%.0f records/s, %" PRIu64
-	        " send errors)%s\n", t->datagrams, t->records, t->bytes, t->packets,
-	        r->a->pcap_path ? "" : "sent to ", where, elapsed,
+	fprintf(stderr, "flowtally generate: %s, %" PRIu64 " datagrams, %" PRIu64 " records, %"
+	        PRIu64 " bytes, %" PRIu64 " packets %s%s in %.3f s (%.0f records/s, %" PRIu64
+	        " send errors)%s\n", format_name(r->a->gen.version), t->datagrams, t->records,
+	        t->bytes, t->packets, r->a->pcap_path ? "" : "sent to ", where, elapsed,
 	        elapsed > 0 ? (double)t->records / elapsed : 0.0, r->send_errors,
 	        stop_requested ? ", interrupted" : "");
 }

@@ -1,9 +1,10 @@
-/* flowtally — NetFlow v5 traffic generator.
+/* flowtally — NetFlow traffic generator: options, exporters, totals, NetFlow v5.
  *
  * A generator is a seeded xoshiro256** stream (state expanded from the seed by
- * splitmix64), a datagram index n, and per exporter the flow_sequence it has reached
+ * splitmix64), a datagram index n, and per exporter the sequence number it has reached
  * and the totals of what it built.  ft_gen_next() builds datagram n for exporter
- * n mod exporters (round robin), exported at start_ms + n * ms_per_datagram.
+ * n mod exporters (round robin), exported at start_ms + n * ms_per_datagram: a v5
+ * datagram here, a v9 or IPFIX one in gen_tpl.c.
  *
  * Clock model: every exporter booted BOOT_AGE_MS before start_ms, so the header's
  * sysUptime is BOOT_AGE_MS + (export time - start_ms), modulo 2^32.  A record ends up
@@ -15,74 +16,20 @@
  * Wire format: Cisco "NetFlow Export Datagram Format", version 5, big-endian; the
  * field offsets are listed in collector/netflow/nf5.c.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "flowtally/clock.h"
-#include "flowtally/gen.h"
+#include "gen_int.h"
 
 #define HDR_LEN 24
 #define REC_LEN 48
 #define MAX_RECORDS 30
-#define BOOT_AGE_MS 3600000u
-#define MAX_END_LAG_MS 1000u
-#define MAX_FLOW_MS 60000u
 #define MAX_EXPORT_NS (((int64_t)1 << 32) * FT_NS_PER_SEC)
 
-/* A v4 prefix in host order: random host bits are masked in under net. */
-struct v4net {
-	uint32_t net;
-	uint32_t host_mask;
-	uint8_t len;            /* 0..32 */
-};
 
-struct ft_gen {
-	struct ft_gen_opts opts;
-	uint64_t rng[4];
-	uint64_t index;         /* datagrams built */
-	struct v4net src, dst;
-	uint32_t seq[FT_GEN_MAX_EXPORTERS];
-	struct ft_gen_totals per[FT_GEN_MAX_EXPORTERS];
-	struct ft_gen_totals total;
-	struct ft_gen_totals last;
-};
-
-/* ---- wire ---- */
-
-static inline void put16(uint8_t *p, uint16_t v)
-{
-	v = htons(v);
-	memcpy(p, &v, 2);
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	v = htonl(v);
-	memcpy(p, &v, 4);
-}
-
-static inline uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return ntohs(v);
-}
-
-static inline uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return ntohl(v);
-}
-
-/* ---- random numbers (xoshiro256**, Blackman & Vigna) ---- */
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
+const uint16_t ft_gen_common_ports[8] = { 53, 80, 443, 123, 22, 25, 993, 8080 };
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -92,38 +39,7 @@ static uint64_t splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-static inline uint64_t rnd(uint64_t s[4])
-{
-	uint64_t result = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
-}
-
-/* 0..n-1 from 16 random bits (n <= 65536); the bias is irrelevant here. */
-static inline uint32_t pick16(uint64_t bits, uint32_t n)
-{
-	return (uint32_t)(((bits & 0xffff) * n) >> 16);
-}
-
-/* 0..n-1 from 32 random bits. */
-static inline uint32_t pick32(uint64_t bits, uint32_t n)
-{
-	return (uint32_t)(((bits & 0xffffffffu) * n) >> 32);
-}
-
 /* ---- options ---- */
-
-static bool prefix_is_v4(const struct ft_prefix *p)
-{
-	return p->len >= 96 && p->len <= 128 && ft_addr_is_v4(&p->addr);
-}
 
 static bool prefix_unset(const struct ft_prefix *p)
 {
@@ -131,40 +47,93 @@ static bool prefix_unset(const struct ft_prefix *p)
 	return p->len == 0 && ft_addr_equal(&p->addr, &zero);
 }
 
+static bool v6_records(const struct ft_gen_opts *o)
+{
+	return o->version != 5 && o->template == FT_GEN_TEMPLATE_V6;
+}
+
+/* IPv4 prefixes for IPv4 records, IPv6 ones (not IPv4-mapped) for IPv6 records. */
+static bool prefix_fits(const struct ft_gen_opts *o, const struct ft_prefix *p)
+{
+	if (p->len > 128)
+		return false;
+	if (v6_records(o))
+		return !ft_addr_is_v4(&p->addr);
+	return p->len >= 96 && ft_addr_is_v4(&p->addr);
+}
+
 void ft_gen_opts_default(struct ft_gen_opts *opts)
 {
+	bool v6;
+
+	if (opts->version == 0)
+		opts->version = 5;
+	v6 = v6_records(opts);
 	if (opts->exporters == 0)
 		opts->exporters = 1;
-	if (opts->records_per_datagram == 0)
+	if (opts->records_per_datagram == 0 && opts->version == 5)
 		opts->records_per_datagram = MAX_RECORDS;
+	if (opts->template_every == 0)
+		opts->template_every = FT_GEN_DEFAULT_TEMPLATE_EVERY;
+	if (opts->datagram_size == 0)
+		opts->datagram_size = FT_GEN_DEFAULT_DATAGRAM_SIZE;
 	if (prefix_unset(&opts->src_prefix))
-		ft_prefix_parse("10.0.0.0/8", &opts->src_prefix);
+		ft_prefix_parse(v6 ? "2001:db8:1::/48" : "10.0.0.0/8", &opts->src_prefix);
 	if (prefix_unset(&opts->dst_prefix))
-		ft_prefix_parse("192.168.0.0/16", &opts->dst_prefix);
+		ft_prefix_parse(v6 ? "2001:db8:2::/48" : "192.168.0.0/16", &opts->dst_prefix);
 	if (opts->start_ms == 0)
 		opts->start_ms = ft_clock_now_ns() / FT_NS_PER_MS;
 }
 
-static struct v4net v4net_of(const struct ft_prefix *p)
+static struct ft_gen_net net_of(const struct ft_prefix *p)
 {
-	struct v4net n = { .len = (uint8_t)(p->len - 96) };
+	struct ft_gen_net n = { .len = p->len };
 
-	n.host_mask = n.len == 0 ? 0xffffffffu : (n.len == 32 ? 0 : 0xffffffffu >> n.len);
-	n.net = get32(p->addr.b + 12) & ~n.host_mask;
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = p->len > 8 * i ? p->len - 8 * i : 0;
+		uint8_t keep = bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
+		n.net[i] = p->addr.b[i] & keep;
+		n.host[i] = (uint8_t)~keep;
+	}
 	return n;
 }
 
 static bool opts_valid(const struct ft_gen_opts *o)
 {
+	bool v5 = o->version == 5;
+
+	if (!v5 && o->version != 9 && o->version != 10)
+		return false;
+	if (v5 ? o->records_per_datagram < 1 || o->records_per_datagram > MAX_RECORDS
+	       : (o->template != FT_GEN_TEMPLATE_V4 && o->template != FT_GEN_TEMPLATE_V6) ||
+	         o->template_every < 1 || o->datagram_size > FT_GEN_MAX_DATAGRAM)
+		return false;
 	return o->exporters >= 1 && o->exporters <= FT_GEN_MAX_EXPORTERS &&
-	       o->records_per_datagram >= 1 && o->records_per_datagram <= MAX_RECORDS &&
 	       o->start_ms >= 0 && o->start_ms < MAX_EXPORT_NS / FT_NS_PER_MS &&
-	       prefix_is_v4(&o->src_prefix) && prefix_is_v4(&o->dst_prefix);
+	       prefix_fits(o, &o->src_prefix) && prefix_fits(o, &o->dst_prefix);
+}
+
+size_t ft_gen_min_datagram_size(const struct ft_gen_opts *opts)
+{
+	struct ft_gen_opts o = *opts;
+	struct ft_gen_layout lay;
+
+	if (o.version == 5 || (o.version != 9 && o.version != 10) ||
+	    (o.template != FT_GEN_TEMPLATE_V4 && o.template != FT_GEN_TEMPLATE_V6))
+		return 0;
+	o.datagram_size = FT_GEN_MAX_DATAGRAM;
+	o.records_per_datagram = 1;
+	if (ft_gen_layout_init(&lay, &o) < 0)
+		return 0;
+	return ft_gen_layout_min(&lay, &o);
 }
 
 struct ft_gen *ft_gen_new(const struct ft_gen_opts *opts)
 {
-	if (!opts || !opts_valid(opts)) {
+	struct ft_gen_layout lay = { 0 };
+
+	if (!opts || !opts_valid(opts) ||
+	    (opts->version != 5 && ft_gen_layout_init(&lay, opts) < 0)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -172,11 +141,12 @@ struct ft_gen *ft_gen_new(const struct ft_gen_opts *opts)
 	if (!g)
 		return NULL;
 	g->opts = *opts;
+	g->lay = lay;
 	uint64_t x = opts->seed;
 	for (int i = 0; i < 4; i++)
 		g->rng[i] = splitmix64(&x);
-	g->src = v4net_of(&opts->src_prefix);
-	g->dst = v4net_of(&opts->dst_prefix);
+	g->src = net_of(&opts->src_prefix);
+	g->dst = net_of(&opts->dst_prefix);
 	return g;
 }
 
@@ -186,14 +156,44 @@ struct ft_gen *ft_gen_free(struct ft_gen *g)
 	return NULL;
 }
 
-/* ---- building ---- */
-
-static uint32_t uptime_at(const struct ft_gen *g, int64_t export_ms)
+size_t ft_gen_datagram_max(const struct ft_gen *g)
 {
-	return (uint32_t)(BOOT_AGE_MS + (uint64_t)(export_ms - g->opts.start_ms));
+	if (!g)
+		return 0;
+	if (g->opts.version == 5)
+		return HDR_LEN + (size_t)g->opts.records_per_datagram * REC_LEN;
+	return ft_gen_layout_max(&g->lay, &g->opts);
 }
 
-static const uint16_t common_ports[8] = { 53, 80, 443, 123, 22, 25, 993, 8080 };
+bool ft_gen_carries_template(const struct ft_gen *g, uint64_t n)
+{
+	const struct ft_gen_opts *o = &g->opts;
+
+	if (o->version == 5)
+		return false;
+	if (o->template_once)
+		return n == 0;
+	/* Separate: a template datagram, then template_every data datagrams. */
+	return n % ((uint64_t)o->template_every + o->template_separate) == 0;
+}
+
+uint32_t ft_gen_sequence_step(const struct ft_gen *g, const struct ft_gen_totals *d)
+{
+	return g->opts.version == 9 ? 1 : (uint32_t)d->records;
+}
+
+/* ---- NetFlow v5 ---- */
+
+/* v4 random host bits and mask lengths of a v5 record. */
+static uint32_t v5_net(const struct ft_gen_net *n)
+{
+	return get32(n->net + 12);
+}
+
+static uint32_t v5_host(const struct ft_gen_net *n)
+{
+	return get32(n->host + 12);
+}
 
 /* One 48-byte record; four random words feed every field. */
 static void build_record(struct ft_gen *g, uint8_t *r, uint32_t uptime,
@@ -204,11 +204,12 @@ static void build_record(struct ft_gen *g, uint8_t *r, uint32_t uptime,
 	uint32_t bytes = packets * (40 + pick16(b >> 16, 1461));
 	uint32_t last = uptime - pick16(b >> 32, MAX_END_LAG_MS);
 	uint32_t first = last - pick16(b >> 48, MAX_FLOW_MS);
+	unsigned src_len = g->src.len - 96u, dst_len = g->dst.len - 96u;
 	bool tcp = c & 1;
 
 	memset(r, 0, REC_LEN);
-	put32(r, g->src.net | ((uint32_t)a & g->src.host_mask));
-	put32(r + 4, g->dst.net | ((uint32_t)(a >> 32) & g->dst.host_mask));
+	put32(r, v5_net(&g->src) | ((uint32_t)a & v5_host(&g->src)));
+	put32(r + 4, v5_net(&g->dst) | ((uint32_t)(a >> 32) & v5_host(&g->dst)));
 	put16(r + 12, (uint16_t)(1 + pick16(c >> 8, 64)));
 	put16(r + 14, (uint16_t)(1 + pick16(c >> 24, 64)));
 	put32(r + 16, packets);
@@ -216,14 +217,15 @@ static void build_record(struct ft_gen *g, uint8_t *r, uint32_t uptime,
 	put32(r + 24, first);
 	put32(r + 28, last);
 	put16(r + 32, (uint16_t)(1024 + pick16(e, 65536 - 1024)));
-	put16(r + 34, (c & 2) ? common_ports[(c >> 2) & 7] : (uint16_t)(1 + pick16(e >> 16, 65535)));
+	put16(r + 34, (c & 2) ? ft_gen_common_ports[(c >> 2) & 7]
+	                      : (uint16_t)(1 + pick16(e >> 16, 65535)));
 	r[37] = tcp ? (uint8_t)(0x10 | ((c >> 40) & 0x2f)) : 0;   /* ACK plus FIN/SYN/RST/PSH/URG */
 	r[38] = tcp ? 6 : 17;
 	r[39] = (uint8_t)(c >> 48);
 	put16(r + 40, (uint16_t)(64512 + pick16(e >> 32, 1024)));  /* private ASNs, RFC 6996 */
 	put16(r + 42, (uint16_t)(64512 + pick16(e >> 48, 1024)));
-	r[44] = (uint8_t)(g->src.len + pick32(a >> 8, 33u - g->src.len));
-	r[45] = (uint8_t)(g->dst.len + pick32(a >> 40, 33u - g->dst.len));
+	r[44] = (uint8_t)(src_len + pick32(a >> 8, 33u - src_len));
+	r[45] = (uint8_t)(dst_len + pick32(a >> 40, 33u - dst_len));
 	d->bytes += bytes;
 	d->packets += packets;
 }
@@ -239,53 +241,33 @@ static void put_header(uint8_t *h, uint16_t count, uint32_t uptime, int64_t expo
 	put32(h + 16, sequence);
 }
 
-static void totals_add(struct ft_gen_totals *t, const struct ft_gen_totals *d)
+static size_t build_v5(struct ft_gen *g, uint8_t *buf, size_t cap, uint32_t e,
+                       int64_t export_ms, struct ft_gen_totals *d)
 {
-	t->datagrams += d->datagrams;
-	t->records += d->records;
-	t->bytes += d->bytes;
-	t->packets += d->packets;
-}
-
-size_t ft_gen_next(struct ft_gen *g, uint8_t *buf, size_t cap, uint32_t *ret_exporter)
-{
-	if (!g || !buf)
-		return 0;
 	uint32_t n = g->opts.records_per_datagram;
 	size_t len = HDR_LEN + (size_t)n * REC_LEN;
 	if (cap < len)
 		return 0;
 
-	uint32_t e = (uint32_t)(g->index % g->opts.exporters);
-	int64_t export_ms = g->opts.start_ms + (int64_t)g->index * g->opts.ms_per_datagram;
 	uint32_t uptime = uptime_at(g, export_ms);
-	struct ft_gen_totals d = { .datagrams = 1, .records = n };
+	d->records = n;
 	for (uint32_t i = 0; i < n; i++)
-		build_record(g, buf + HDR_LEN + (size_t)i * REC_LEN, uptime, &d);
+		build_record(g, buf + HDR_LEN + (size_t)i * REC_LEN, uptime, d);
 	put_header(buf, (uint16_t)n, uptime, export_ms * FT_NS_PER_MS, g->seq[e]);
 	buf[20] = 0;                    /* engine_type */
 	buf[21] = (uint8_t)e;           /* engine_id */
 	put16(buf + 22, g->opts.sampling_interval);
-
 	g->seq[e] += n;
-	totals_add(&g->per[e], &d);
-	totals_add(&g->total, &d);
-	g->last = d;
-	g->index++;
-	if (ret_exporter)
-		*ret_exporter = e;
 	return len;
 }
 
-int ft_gen_restamp(const struct ft_gen *g, uint8_t *buf, size_t len, int64_t export_ns,
-                   uint32_t flow_sequence)
+static int restamp_v5(const struct ft_gen *g, uint8_t *buf, size_t len, int64_t export_ns,
+                      uint32_t flow_sequence)
 {
-	if (!g || !buf || len < HDR_LEN || get16(buf) != 5)
+	if (len < HDR_LEN || get16(buf) != 5)
 		return -EINVAL;
 	unsigned count = get16(buf + 2);
 	if (count < 1 || count > MAX_RECORDS || len != HDR_LEN + (size_t)count * REC_LEN)
-		return -EINVAL;
-	if (export_ns < 0 || export_ns >= MAX_EXPORT_NS)
 		return -EINVAL;
 
 	uint32_t uptime = uptime_at(g, export_ns / FT_NS_PER_MS);
@@ -297,6 +279,47 @@ int ft_gen_restamp(const struct ft_gen *g, uint8_t *buf, size_t len, int64_t exp
 	}
 	put_header(buf, (uint16_t)count, uptime, export_ns, flow_sequence);
 	return 0;
+}
+
+/* ---- every version ---- */
+
+static void totals_add(struct ft_gen_totals *t, const struct ft_gen_totals *d)
+{
+	t->datagrams += d->datagrams;
+	t->records += d->records;
+	t->bytes += d->bytes;
+	t->packets += d->packets;
+	t->templates += d->templates;
+}
+
+size_t ft_gen_next(struct ft_gen *g, uint8_t *buf, size_t cap, uint32_t *ret_exporter)
+{
+	if (!g || !buf)
+		return 0;
+	uint32_t e = (uint32_t)(g->index % g->opts.exporters);
+	int64_t export_ms = g->opts.start_ms + (int64_t)g->index * g->opts.ms_per_datagram;
+	struct ft_gen_totals d = { .datagrams = 1 };
+	size_t len = g->opts.version == 5 ? build_v5(g, buf, cap, e, export_ms, &d)
+	                                  : ft_gen_tpl_build(g, buf, cap, e, export_ms, &d);
+	if (!len)
+		return 0;
+	totals_add(&g->per[e], &d);
+	totals_add(&g->total, &d);
+	g->last = d;
+	g->index++;
+	if (ret_exporter)
+		*ret_exporter = e;
+	return len;
+}
+
+int ft_gen_restamp(const struct ft_gen *g, uint8_t *buf, size_t len, int64_t export_ns,
+                   uint32_t sequence)
+{
+	if (!g || !buf || export_ns < 0 || export_ns >= MAX_EXPORT_NS)
+		return -EINVAL;
+	if (g->opts.version == 5)
+		return restamp_v5(g, buf, len, export_ns, sequence);
+	return ft_gen_tpl_restamp(g, buf, len, export_ns, sequence);
 }
 
 /* ---- totals ---- */

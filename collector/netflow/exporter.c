@@ -84,6 +84,8 @@ struct exporter *ft_exporter_get(struct ft_netflow *nf, const struct ft_exporter
 		}
 		*e = (struct exporter){ .used = true, .s = { .key = *k, .first_seen_ns = now } };
 		apply_conf(nf, e);
+		e->s.sampling_rate = e->conf_override_rate ? e->conf_override_rate :
+		                     e->conf_default_rate ? e->conf_default_rate : 1;
 		nf->used++;
 	}
 	nf->last = e;
@@ -174,9 +176,11 @@ static enum ft_nf_error tpl_error(int r)
 	}
 }
 
-static void log_change(const struct exporter *e, const struct ft_template *old)
+static void log_change(struct exporter *e, const struct ft_template *old, int64_t now)
 {
 	char a[FT_ADDR_STRLEN];
+	if (!ft_log_rl_allow(&e->log_rl, now / 1000000000, 10, 3600))
+		return;
 	if (old->loaded)
 		ft_log_notice(FT_LOG_NETFLOW, "exporter %s domain %u: saved template %u differs from "
 		              "the one just received: replaced", ft_addr_format(&e->s.key.addr, a),
@@ -202,7 +206,7 @@ int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
 		return -(int)tpl_error(r);
 	nt.refreshed_ns = now;
 	if (t) {
-		log_change(e, t);
+		log_change(e, t, now);
 		e->s.template_changes++;
 		ft_tpl_done(t);
 		*t = nt;
@@ -277,21 +281,24 @@ static uint32_t lookup_rate(const struct sampler *s, uint32_t n, uint32_t id)
 #define MAX_SAMPLERS 256
 #define MAX_IFNAMES 8192
 
-static void set_rate(struct sampler **tab, uint32_t *n, uint32_t id, uint32_t rate)
+/* Sets a sampler's rate; returns its previous rate (0: new). */
+static uint32_t set_rate(struct sampler **tab, uint32_t *n, uint32_t id, uint32_t rate)
 {
 	for (uint32_t i = 0; i < *n; i++) {
 		if ((*tab)[i].id == id) {
+			uint32_t old = (*tab)[i].rate;
 			(*tab)[i].rate = rate;
-			return;
+			return old;
 		}
 	}
 	if (*n >= MAX_SAMPLERS)
-		return;
+		return 0;
 	struct sampler *t = realloc(*tab, (*n + 1) * sizeof(*t));
 	if (!t)
-		return;
+		return 0;
 	t[(*n)++] = (struct sampler){ id, rate };
 	*tab = t;
+	return 0;
 }
 
 uint32_t ft_exporter_rate(const struct exporter *e, const struct ft_rec *r)
@@ -330,17 +337,21 @@ static uint32_t announced_rate(const struct ft_rec *r)
 	return 0;
 }
 
-static void note_rate_change(struct exporter *e, uint32_t old, uint32_t rate, int64_t now, const char *what)
+/* Counts and logs a change of a rate (old 0: first announcement of a new sampler,
+ * which changes nothing unless it differs from the rate in force). */
+static void note_rate_change(struct exporter *e, uint32_t old, uint32_t rate, int64_t now,
+                             const char *what, uint32_t id)
 {
 	char a[FT_ADDR_STRLEN];
-	if (old == rate)
+	if (old == rate || (old == 0 && rate == e->s.sampling_rate))
 		return;
 	e->s.sampling_changes++;
 	e->s.sampling_changed_ns = now;
 	e->s.sampling_rate = rate;
-	ft_log_notice(FT_LOG_NETFLOW, "exporter %s domain %u: %s sampling rate 1 in %u (was %s%u)",
-	              ft_addr_format(&e->s.key.addr, a), e->s.key.domain, what, rate,
-	              old ? "1 in " : "unknown ", old);
+	if (ft_log_rl_allow(&e->log_rl, now / 1000000000, 10, 3600))
+		ft_log_notice(FT_LOG_NETFLOW, "exporter %s domain %u: %s %u sampling rate 1 in %u (was %s%u)",
+		              ft_addr_format(&e->s.key.addr, a), e->s.key.domain, what, id, rate,
+		              old ? "1 in " : "", old ? old : e->s.sampling_rate);
 }
 
 static void set_ifname(struct options *o, const struct ft_rec *r)
@@ -372,14 +383,15 @@ void ft_exporter_options(struct ft_netflow *nf, struct exporter *e, const struct
 	uint32_t rate = announced_rate(r);
 	nf->templates_changed = true;
 	if (rate && ft_rec_has(r, SL_SAMPLER_ID)) {
-		set_rate(&e->opt.samplers, &e->opt.n_samplers, (uint32_t)ft_rec_val(r, SL_SAMPLER_ID), rate);
-		note_rate_change(e, e->s.sampling_rate, rate, now, "sampler");
+		uint32_t id = (uint32_t)ft_rec_val(r, SL_SAMPLER_ID);
+		note_rate_change(e, set_rate(&e->opt.samplers, &e->opt.n_samplers, id, rate), rate, now, "sampler", id);
 	} else if (rate && ft_rec_has(r, SL_SELECTOR_ID)) {
-		set_rate(&e->opt.selectors, &e->opt.n_selectors, (uint32_t)ft_rec_val(r, SL_SELECTOR_ID), rate);
-		note_rate_change(e, e->s.sampling_rate, rate, now, "selector");
+		uint32_t id = (uint32_t)ft_rec_val(r, SL_SELECTOR_ID);
+		note_rate_change(e, set_rate(&e->opt.selectors, &e->opt.n_selectors, id, rate), rate, now, "selector", id);
 	} else if (rate) {
-		note_rate_change(e, e->opt.default_rate, rate, now, "exporter");
+		uint32_t old = e->opt.default_rate;
 		e->opt.default_rate = rate;
+		note_rate_change(e, old, rate, now, "domain", e->s.key.domain);
 	}
 	if (r->str[SS_IF_NAME] || r->str[SS_IF_DESC])
 		set_ifname(&e->opt, r);
@@ -439,7 +451,7 @@ void ft_pending_replay(struct ft_netflow *nf, struct exporter *e, const struct f
 			continue;
 		}
 		struct msg_ctx m = { e->s.key.version, s->uptime, s->export_ms, s->recv_ns };
-		ft_data_set(nf, e, t, s->data, s->len, &m, out);
+		nf->late_records += ft_data_set(nf, e, t, s->data, s->len, &m, out);
 		e->s.pending_decoded++;
 		p->bytes -= s->len;
 		free(s->data);

@@ -56,14 +56,16 @@ static void template_set(struct ft_netflow *nf, struct exporter *e, const uint8_
                          bool options, int64_t now, struct ft_flow_batch *out)
 {
 	size_t hdr = options ? 6 : 4, o = 0;
-	while (len - o >= hdr) {
+	while (len - o >= 4) {
 		uint16_t tid = rd16(p + o), cnt = rd16(p + o + 2);
-		uint16_t scope = options ? rd16(p + o + 4) : 0;
 		if (cnt == 0) {
 			ft_exporter_withdraw(nf, e, tid);
 			o += 4;       /* a withdrawal has no scope count (§8.1) */
 			continue;
 		}
+		if (len - o < hdr)
+			return;       /* padding */
+		uint16_t scope = options ? rd16(p + o + 4) : 0;
 		o += hdr;
 		size_t used = read_fields(nf, p + o, len - o, cnt);
 		if (!used) {
@@ -114,5 +116,5 @@ int ft_ipfix_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct f
 	ft_seq_track(e, rd32(p + 8), records, false, &e->s.lost_records);
 	if (pending)
 		e->seq_valid = false;
-	return (int)records;
+	return (int)(records + nf->late_records);
 }

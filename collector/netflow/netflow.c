@@ -80,10 +80,10 @@ struct ft_netflow *ft_netflow_new(const struct ft_netflow_opts *opts)
 		nf->o.max_exporters = FT_NETFLOW_DEFAULT_MAX_EXPORTERS;
 	if (!nf->o.max_templates)
 		nf->o.max_templates = FT_NETFLOW_DEFAULT_MAX_TEMPLATES;
-	if (!nf->o.max_pending_sets && !nf->o.max_pending_bytes) {
+	if (!nf->o.max_pending_sets)
 		nf->o.max_pending_sets = FT_NETFLOW_DEFAULT_PENDING_SETS;
+	if (!nf->o.max_pending_bytes)
 		nf->o.max_pending_bytes = FT_NETFLOW_DEFAULT_PENDING_BYTES;
-	}
 	nf->size = 64;
 	nf->tab = calloc(nf->size, sizeof(*nf->tab));
 	nf->scratch = malloc(FT_SCRATCH_FIELDS * sizeof(*nf->scratch));
@@ -478,6 +478,7 @@ int ft_netflow_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct
 {
 	int r;
 
+	nf->late_records = 0;
 	if (dg->len < 2)
 		return drop_unreadable(nf, dg, -FT_NF_ERR_SHORT_HEADER);
 	switch (rd16(dg->data)) {

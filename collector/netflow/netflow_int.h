@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "flowtally/log.h"
 #include "flowtally/netflow.h"
 #include "template.h"
 
@@ -59,6 +60,7 @@ struct pending {
 
 struct exporter {
 	struct ft_exporter_stats s;
+	struct ft_log_rl log_rl;      /* notices about this exporter */
 	bool used;
 	bool seq_valid;
 	uint32_t next_seq;
@@ -82,6 +84,7 @@ struct ft_netflow {
 	size_t n_conf;
 	bool templates_changed;       /* since the last save */
 	struct ft_tpl_field *scratch; /* fields of the template being read: 16384 entries */
+	uint32_t late_records;        /* decoded from waiting sets during this datagram */
 };
 #define FT_SCRATCH_FIELDS 16384
 

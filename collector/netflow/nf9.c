@@ -109,5 +109,5 @@ int ft_nf9_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_
 			e->s.errors[FT_NF_ERR_SET_ID]++;
 		o += slen;
 	}
-	return (int)records;
+	return (int)(records + nf->late_records);
 }

@@ -273,7 +273,7 @@ static json_t *stats_json(struct ft_stats *s)
 	json_object_set_new(root, "uptime_s", json_integer((now - s->started_ns) / FT_NS_PER_SEC));
 	json_t *totals = counters_json(&s->totals);
 	json_object_set_new(root, "listeners", listeners_json(s, &drops));
-	json_object_set_new(totals, "kernel_drops", json_integer((json_int_t)drops));
+	json_object_set_new(totals, "kernel_drops", json_integer(jint(drops)));
 	json_object_set_new(totals, "rejected_datagrams", json_integer(jint(s->rejects.total)));
 	json_object_set_new(root, "totals", totals);
 	json_object_set_new(root, "errors", errors_json(s->totals.errors));

@@ -109,8 +109,9 @@ struct ft_netflow_opts {
 	uint32_t max_exporters;      /* cap on the exporter table; 0: default */
 	uint32_t max_templates;      /* per exporter/domain; 0: default */
 	uint32_t template_lifetime;  /* seconds without refresh before a template expires; 0: never */
-	uint32_t max_pending_sets;   /* data sets kept per exporter/domain awaiting a template */
-	uint32_t max_pending_bytes;
+	uint32_t max_pending_sets;   /* data sets kept per exporter/domain awaiting a template;
+	                              * 0: default */
+	uint32_t max_pending_bytes;  /* 0: default */
 	const struct ft_exporter_conf *exporters;  /* first match wins; copied */
 	size_t n_exporters;
 };
