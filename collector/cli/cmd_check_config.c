@@ -7,13 +7,17 @@
 
 #include "cli.h"
 #include "flowtally/config.h"
+#include "flowtally/tenant.h"
 
 static const char usage_text[] =
 "Usage: flowtally check-config [-q] FILE\n"
 "Validate the flowtallyd configuration FILE without starting anything.  Every error\n"
 "and warning is printed as FILE:LINE: what is wrong; any error rejects the file, as\n"
 "flowtallyd would.  Unknown keys are errors.  An absent or empty exporter allow-list\n"
-"is valid but accepts nothing, and is reported as a warning.\n"
+"is valid but accepts nothing, and is reported as a warning.  The tenant map is built\n"
+"and linted: conflicting assignments are errors; duplicates (shadowed rules), gaps\n"
+"between validity periods, address space of 'address_space' that no tenant announces,\n"
+"and a map without accounting points are warnings.\n"
 "\n"
 "  -q, --quiet   print nothing when the file is valid\n"
 "  -h, --help    show this help and exit\n"
@@ -48,6 +52,13 @@ int ft_cmd_check_config(int argc, char **argv)
 	struct ft_config *cfg = NULL;
 	struct ft_diag d = { 0 };
 	int r = ft_config_load(path, &cfg, &d);
+	struct ft_tenant_map *map = NULL;
+	if (r == 0 && !(map = ft_tenant_map_build(&cfg->tenants, &d)))
+		r = -EINVAL;
+	if (map && !quiet)
+		printf("%s: tenant map %s: %zu tenants, %zu classes\n", path, ft_tenant_map_id(map),
+		       ft_tenant_map_n_tenants(map) - 1, ft_tenant_map_n_classes(map));
+	ft_tenant_map_free(map);
 	for (size_t i = 0; i < d.n; i++)
 		fprintf(stderr, "%s\n", d.lines[i]);
 	if (r == 0 && !quiet)

@@ -8,65 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flowtally/config.h"
+#include "config_int.h"
 #include "flowtally/log.h"
 
 enum key_type { KEY_INT, KEY_STRING, KEY_STRLIST };
 
-struct ctx {
-	struct ft_config *cfg;
-	struct ft_diag *diag;
-	const char *file;
-	int line;
-};
 
 struct key {
 	const char *name;
 	enum key_type type;
 	long long min, max;         /* KEY_INT bounds */
 	size_t off;                 /* KEY_INT: uint32_t field */
-	int (*apply)(struct ctx *c, const config_setting_t *s);  /* other types */
+	int (*apply)(struct cctx *c, const config_setting_t *s);  /* other types */
 };
 
-static void diag_add(struct ft_diag *d, bool error, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void diag_add(struct ft_diag *d, bool error, const char *file, int line, const char *fmt, ...)
-{
-	char text[512], *msg;
-	va_list ap;
-
-	if (!d)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	char **nl = realloc(d->lines, (d->n + 1) * sizeof(*nl));
-	if (!nl)
-		return;
-	d->lines = nl;
-	if (line > 0) {
-		if (asprintf(&msg, "%s:%d: %s%s", file, line, error ? "" : "warning: ", text) < 0)
-			return;
-	} else if (asprintf(&msg, "%s: %s%s", file, error ? "" : "warning: ", text) < 0) {
-		return;
-	}
-	d->lines[d->n++] = msg;
-	if (error)
-		d->errors++;
-	else
-		d->warnings++;
-}
-
-#define err(c, s, ...) diag_add((c)->diag, true, (c)->file, config_setting_source_line(s), __VA_ARGS__)
-
-void ft_diag_done(struct ft_diag *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		free(d->lines[i]);
-	free(d->lines);
-	*d = (struct ft_diag){ 0 };
-}
+#define diag_add ft_diag_add
+#define err ft_config_err
 
 int ft_listen_addr_parse(const char *s, struct ft_listen_addr *ret)
 {
@@ -111,8 +68,7 @@ int ft_listen_addr_parse(const char *s, struct ft_listen_addr *ret)
 	return 0;
 }
 
-/* Checks that s is a list (or array) of strings; returns its length or -1. */
-static int string_list(struct ctx *c, const config_setting_t *s)
+int ft_config_string_list(struct cctx *c, const config_setting_t *s)
 {
 	if (!config_setting_is_aggregate(s) || config_setting_is_group(s)) {
 		err(c, s, "'%s' must be a list of strings, e.g. [\"...\", \"...\"]", config_setting_name(s));
@@ -128,9 +84,9 @@ static int string_list(struct ctx *c, const config_setting_t *s)
 	return n;
 }
 
-static int apply_listen(struct ctx *c, const config_setting_t *s)
+static int apply_listen(struct cctx *c, const config_setting_t *s)
 {
-	int n = string_list(c, s);
+	int n = ft_config_string_list(c, s);
 	if (n < 0)
 		return -EINVAL;
 	struct ft_listen_addr *l = calloc((size_t)n + 1, sizeof(*l));
@@ -152,9 +108,9 @@ static int apply_listen(struct ctx *c, const config_setting_t *s)
 	return bad || n == 0 ? -EINVAL : 0;
 }
 
-static int apply_exporters(struct ctx *c, const config_setting_t *s)
+static int apply_exporters(struct cctx *c, const config_setting_t *s)
 {
-	int n = string_list(c, s);
+	int n = ft_config_string_list(c, s);
 	if (n < 0)
 		return -EINVAL;
 	struct ft_prefix *p = calloc((size_t)n + 1, sizeof(*p));
@@ -174,7 +130,7 @@ static int apply_exporters(struct ctx *c, const config_setting_t *s)
 	return bad ? -EINVAL : 0;
 }
 
-static int apply_string(struct ctx *c, const config_setting_t *s, char **field)
+static int apply_string(struct cctx *c, const config_setting_t *s, char **field)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
 		err(c, s, "'%s' must be a string in double quotes", config_setting_name(s));
@@ -193,12 +149,17 @@ static int apply_string(struct ctx *c, const config_setting_t *s, char **field)
 	return 0;
 }
 
-static int apply_data_dir(struct ctx *c, const config_setting_t *s)
+static int apply_data_dir(struct cctx *c, const config_setting_t *s)
 {
 	return apply_string(c, s, &c->cfg->data_dir);
 }
 
-static int apply_log_level(struct ctx *c, const config_setting_t *s)
+static int apply_timezone(struct cctx *c, const config_setting_t *s)
+{
+	return apply_string(c, s, &c->cfg->timezone);
+}
+
+static int apply_log_level(struct cctx *c, const config_setting_t *s)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
 		err(c, s, "log_level must be a string: \"err\", \"warning\", \"notice\", \"info\" or \"debug\"");
@@ -216,7 +177,7 @@ static int apply_log_level(struct ctx *c, const config_setting_t *s)
 
 /* exporter_settings = ( { match = "192.0.2.0/24"; sampling_default = 100;
  *                         sampling_override = 0; count_totals = false; }, ... ); */
-static int exporter_setting(struct ctx *c, const config_setting_t *g, struct ft_exporter_conf *x)
+static int exporter_setting(struct cctx *c, const config_setting_t *g, struct ft_exporter_conf *x)
 {
 	int bad = 0;
 	bool have_match = false;
@@ -255,7 +216,7 @@ static int exporter_setting(struct ctx *c, const config_setting_t *g, struct ft_
 	return bad ? -EINVAL : 0;
 }
 
-static int apply_exporter_settings(struct ctx *c, const config_setting_t *s)
+static int apply_exporter_settings(struct cctx *c, const config_setting_t *s)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
 		err(c, s, "exporter_settings must be a list of groups: ( { match = \"...\"; ... } )");
@@ -298,9 +259,16 @@ static const struct key keys[] = {
 	{ "pending_bytes", KEY_INT, 1024, 1LL << 30, U32(pending_bytes), NULL },
 	{ "state_interval", KEY_INT, 1, 86400, U32(state_interval), NULL },
 	{ "exporter_settings", KEY_STRLIST, 0, 0, 0, apply_exporter_settings },
+	{ "tenants", KEY_STRLIST, 0, 0, 0, ft_config_apply_tenants },
+	{ "classes", KEY_STRLIST, 0, 0, 0, ft_config_apply_classes },
+	{ "accounting_points", KEY_STRLIST, 0, 0, 0, ft_config_apply_points },
+	{ "address_space", KEY_STRLIST, 0, 0, 0, ft_config_apply_address_space },
+	{ "prefix_files", KEY_STRLIST, 0, 0, 0, ft_config_apply_prefix_files },
+	{ "lateness", KEY_INT, 0, 86400, U32(lateness), NULL },
+	{ "timezone", KEY_STRING, 0, 0, 0, apply_timezone },
 };
 
-static int apply_int(struct ctx *c, const struct key *k, const config_setting_t *s)
+static int apply_int(struct cctx *c, const struct key *k, const config_setting_t *s)
 {
 	int t = config_setting_type(s);
 	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
@@ -324,7 +292,7 @@ static const struct key *find_key(const char *name)
 	return NULL;
 }
 
-static void validate(struct ctx *c, const config_t *lc)
+static void validate(struct cctx *c, const config_t *lc)
 {
 	config_setting_t *root = config_root_setting(lc);
 	config_setting_t *s = config_setting_get_member(root, "exporters");
@@ -338,16 +306,20 @@ static void validate(struct ctx *c, const config_t *lc)
 	}
 }
 
-static int apply_all(struct ctx *c, const config_t *lc)
+static int apply_all(struct cctx *c, const config_t *lc)
 {
 	config_setting_t *root = config_root_setting(lc);
 	int bad = 0;
 
 	c->cfg->n_exporters = 0;    /* in a file, an absent allow-list accepts nothing */
+	for (int pass = 0; pass < 2; pass++) {
 	for (int i = 0; i < config_setting_length(root); i++) {
 		config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
 		const struct key *k = find_key(config_setting_name(s));
 		int r;
+		/* prefix files name tenants: they are read once all tenants are known */
+		if ((k && k->apply == ft_config_apply_prefix_files) != (pass == 1))
+			continue;
 		if (!k) {
 			err(c, s, "unknown key '%s'", config_setting_name(s));
 			bad++;
@@ -357,6 +329,7 @@ static int apply_all(struct ctx *c, const config_t *lc)
 		if (r == -ENOMEM)
 			return r;
 		bad += r < 0;
+	}
 	}
 	validate(c, lc);
 	return bad || c->diag->errors ? -EINVAL : 0;
@@ -382,7 +355,8 @@ static int finish(config_t *lc, int read_ok, const char *name, struct ft_config 
 		return -ENOMEM;
 	free(cfg->source);
 	cfg->source = strdup(name);
-	struct ctx c = { .cfg = cfg, .diag = diag, .file = name };
+	struct cctx c = { .cfg = cfg, .diag = diag, .file = name };
+	ft_tenant_conf_file(&cfg->tenants, name);
 	int r = cfg->source ? apply_all(&c, lc) : -ENOMEM;
 	ft_diag_done(&local);
 	if (r < 0) {
@@ -444,6 +418,10 @@ struct ft_config *ft_config_new_default(void)
 	c->pending_sets = FT_NETFLOW_DEFAULT_PENDING_SETS;
 	c->pending_bytes = FT_NETFLOW_DEFAULT_PENDING_BYTES;
 	c->state_interval = 60;
+	c->lateness = 120;
+	c->timezone = strdup("Europe/London");
+	if (!c->timezone || ft_tenant_conf_init(&c->tenants) < 0)
+		return ft_config_free(c);
 	return c;
 }
 
@@ -455,6 +433,8 @@ struct ft_config *ft_config_free(struct ft_config *c)
 		free(c->exporters);
 		free(c->data_dir);
 		free(c->exporter_settings);
+		free(c->timezone);
+		ft_tenant_conf_done(&c->tenants);
 		free(c);
 	}
 	return NULL;

@@ -285,6 +285,8 @@ static void set_fields(const struct ft_rec *r, struct ft_flow *f)
 	f->src_as = (uint32_t)ft_rec_val(r, SL_SRC_AS);
 	f->dst_as = (uint32_t)ft_rec_val(r, SL_DST_AS);
 	f->vlan = (uint16_t)(ft_rec_has(r, SL_VLAN) ? ft_rec_val(r, SL_VLAN) : ft_rec_val(r, SL_DOT1Q_VLAN));
+	f->post_vlan = (uint16_t)(ft_rec_has(r, SL_POST_VLAN) ? ft_rec_val(r, SL_POST_VLAN)
+	                                                      : ft_rec_val(r, SL_POST_DOT1Q_VLAN));
 	f->direction = ft_rec_has(r, SL_DIRECTION) ? (uint8_t)ft_rec_val(r, SL_DIRECTION) : 255;
 }
 

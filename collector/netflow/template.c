@@ -55,6 +55,7 @@ static const struct elem ietf[] = {
 	{ 49, OP_UINT, SL_SAMPLER_MODE },    /* samplerMode */
 	{ 50, OP_UINT, SL_SAMPLER_INTERVAL }, /* samplerRandomInterval */
 	{ 58, OP_UINT, SL_VLAN },            /* vlanId / SRC_VLAN */
+	{ 59, OP_UINT, SL_POST_VLAN },       /* postVlanId / DST_VLAN */
 	{ 61, OP_UINT, SL_DIRECTION },       /* flowDirection */
 	{ 62, OP_ADDR6, AS_NH6 },            /* ipNextHopIPv6Address */
 	{ 63, OP_ADDR6, AS_BGP6 },           /* bgpNextHopIPv6Address */
@@ -78,6 +79,7 @@ static const struct elem ietf[] = {
 	{ 231, OP_UINT, SL_INIT_BYTES },     /* initiatorOctets */
 	{ 232, OP_UINT, SL_RESP_BYTES },     /* responderOctets */
 	{ 243, OP_UINT, SL_DOT1Q_VLAN },     /* dot1qVlanId */
+	{ 254, OP_UINT, SL_POST_DOT1Q_VLAN }, /* postDot1qVlanId */
 	{ 298, OP_UINT, SL_INIT_PACKETS },   /* initiatorPackets */
 	{ 299, OP_UINT, SL_RESP_PACKETS },   /* responderPackets */
 	{ 302, OP_UINT, SL_SELECTOR_ID },    /* selectorId */

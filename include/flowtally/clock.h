@@ -14,4 +14,8 @@ int64_t ft_clock_mono_ns(void);       /* CLOCK_MONOTONIC, for intervals */
 /* "2026-11-25T13:01:02.345Z" (milliseconds) into buf; returns buf. */
 char *ft_time_format_utc(int64_t ns, char *buf, size_t size);
 
+/* Parses "2026-12-01T00:00:00Z", "2026-12-01T00:00:00.250Z" or "2026-12-01" (UTC
+ * midnight) into milliseconds since the epoch.  0 or -EINVAL. */
+int ft_time_parse_utc(const char *s, int64_t *ret_ms);
+
 #endif

@@ -11,8 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flowtally/diag.h"
 #include "flowtally/flow.h"
 #include "flowtally/netflow.h"
+#include "flowtally/tenant.h"
 
 struct ft_listen_addr {
 	struct ft_addr addr;
@@ -41,19 +43,13 @@ struct ft_config {
 	uint32_t state_interval;    /* seconds between saves of templates to state/ */
 	struct ft_exporter_conf *exporter_settings;  /* first match wins */
 	size_t n_exporter_settings;
+	struct ft_tenant_conf tenants;  /* the tenant map as configured */
+	uint32_t lateness;          /* seconds a step stays open for late records */
+	char *timezone;             /* local time zone of the edges (recharge months, graphs) */
 };
 
 /* The decoder options this configuration asks for (pointers into c). */
 void ft_config_netflow_opts(const struct ft_config *c, struct ft_netflow_opts *ret);
-
-/* Findings of a load or check: errors and warnings, each one line "file:line: text". */
-struct ft_diag {
-	char **lines;
-	size_t n;
-	size_t errors;
-	size_t warnings;
-};
-void ft_diag_done(struct ft_diag *d);
 
 /* The embedded defaults: listen on 127.0.0.1:2055 and [::1]:2055, accept exporters on
  * loopback only, data in ./flowtally-data. */

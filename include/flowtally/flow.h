@@ -80,7 +80,8 @@ struct ft_flow {
 	uint32_t dst_as;
 	uint16_t sport;
 	uint16_t dport;
-	uint16_t vlan;
+	uint16_t vlan;             /* (ingress) VLAN */
+	uint16_t post_vlan;        /* egress VLAN (IE 59 postVlanId, 254 postDot1qVlanId), 0 none */
 	uint8_t proto;
 	uint8_t tcp_flags;
 	uint8_t tos;
