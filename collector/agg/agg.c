@@ -1,0 +1,486 @@
+/* Aggregation into time steps (see include/flowtally/agg.h for the contract).
+ *
+ * The open steps live in a ring of k slots, k = ceil(lateness / step) + 2, indexed by
+ * (start / step) mod k; the open window is [oldest, newest], oldest being the oldest
+ * step whose lateness window has not passed and newest the step holding the clock.  A
+ * slot's counters are a dense array [tenant][direction][class] of struct ft_volume for
+ * the map in force; tenant 0 is "unattributed".  Counts that a map reload could not
+ * re-key (a tenant or class the new map lacks) stay in a per-slot list keyed by name.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowtally/agg.h"
+
+struct slot {
+	int64_t start;
+	bool used;
+	struct ft_volume *cells;
+	struct ft_volume total, unattr_src, unattr_dst, late, not_accounted;
+	struct ft_step_cell *named;
+	size_t n_named;
+};
+
+struct ft_agg {
+	int64_t step;
+	int64_t lateness;
+	const struct ft_tenant_map *map;
+	size_t nt, nc;
+	size_t k;
+	struct slot *slots;
+	int64_t oldest;
+	int64_t newest;
+	int64_t now;
+	struct ft_step *restored;     /* saved steps already past their window */
+	size_t n_restored;
+	struct slot **due;            /* k entries: scratch for closing */
+};
+
+static int64_t floor_step(int64_t t, int64_t step)
+{
+	int64_t q = t / step;
+	if (t % step && t < 0)
+		q--;
+	return q * step;
+}
+
+static size_t n_cells(const struct ft_agg *a)
+{
+	return a->nt * 2 * a->nc;
+}
+
+static struct slot *slot_of(struct ft_agg *a, int64_t start)
+{
+	int64_t i = (start / a->step) % (int64_t)a->k;
+	return &a->slots[i < 0 ? i + (int64_t)a->k : i];
+}
+
+/* The slot for an open step, zeroed on first use. */
+static struct slot *touch(struct ft_agg *a, int64_t start)
+{
+	struct slot *s = slot_of(a, start);
+	if (!s->used || s->start != start) {
+		memset(s->cells, 0, n_cells(a) * sizeof(*s->cells));
+		free(s->named);
+		struct ft_volume *cells = s->cells;
+		*s = (struct slot){ .start = start, .used = true, .cells = cells };
+	}
+	return s;
+}
+
+static void window(struct ft_agg *a, int64_t now)
+{
+	a->now = now;
+	a->newest = floor_step(now, a->step);
+	a->oldest = floor_step(now - a->lateness, a->step);
+}
+
+struct ft_agg *ft_agg_new(const struct ft_agg_opts *o, const struct ft_tenant_map *map, int64_t now_ms)
+{
+	struct ft_agg *a = calloc(1, sizeof(*a));
+	if (!a || o->step_ms <= 0 || o->lateness_ms < 0) {
+		free(a);
+		return NULL;
+	}
+	a->step = o->step_ms;
+	a->lateness = o->lateness_ms;
+	a->k = (size_t)((o->lateness_ms + o->step_ms - 1) / o->step_ms) + 2;
+	a->map = map;
+	a->nt = ft_tenant_map_n_tenants(map);
+	a->nc = ft_tenant_map_n_classes(map);
+	a->slots = calloc(a->k, sizeof(*a->slots));
+	a->due = calloc(a->k, sizeof(*a->due));
+	if (!a->slots || !a->due)
+		return ft_agg_free(a);
+	for (size_t i = 0; i < a->k; i++)
+		if (!(a->slots[i].cells = calloc(n_cells(a), sizeof(struct ft_volume))))
+			return ft_agg_free(a);
+	window(a, now_ms);
+	return a;
+}
+
+struct ft_agg *ft_agg_free(struct ft_agg *a)
+{
+	if (!a)
+		return NULL;
+	for (size_t i = 0; a->slots && i < a->k; i++) {
+		free(a->slots[i].cells);
+		free(a->slots[i].named);
+	}
+	for (size_t i = 0; i < a->n_restored; i++)
+		ft_step_done(&a->restored[i]);
+	free(a->restored);
+	free(a->slots);
+	free(a->due);
+	free(a);
+	return NULL;
+}
+
+int64_t ft_agg_oldest(const struct ft_agg *a)
+{
+	return a->oldest;
+}
+
+size_t ft_agg_max_open(const struct ft_agg *a)
+{
+	return a->k;
+}
+
+/* ---- adding ------------------------------------------------------------------------- */
+
+static void vadd(struct ft_volume *v, uint64_t bytes, uint64_t packets, uint64_t flows)
+{
+	v->bytes += bytes;
+	v->packets += packets;
+	v->flows += flows;
+}
+
+struct part {
+	int64_t step;
+	uint64_t w;
+	bool late;
+	uint64_t bytes, packets;
+};
+
+#define MAX_PARTS 64
+
+/* Splits [s, e) into parts per open step; time before the window goes to the oldest
+ * step (late), after it to the newest.  Returns the number of parts. */
+static size_t split(const struct ft_agg *a, int64_t s, int64_t e, struct part *p)
+{
+	int64_t lo = a->oldest, hi = a->newest + a->step;
+	size_t n = 0;
+	if (e <= s) {
+		int64_t st = floor_step(e, a->step);
+		p[0] = (struct part){ st < lo ? lo : st > a->newest ? a->newest : st, 1, st < lo, 0, 0 };
+		return 1;
+	}
+	if (s < lo)
+		p[n++] = (struct part){ lo, (uint64_t)((e < lo ? e : lo) - s), true, 0, 0 };
+	for (int64_t st = floor_step(s > lo ? s : lo, a->step); st < e && st < hi && n < MAX_PARTS - 1; st += a->step) {
+		int64_t from = s > st ? s : st, to = e < st + a->step ? e : st + a->step;
+		if (to > from)
+			p[n++] = (struct part){ st, (uint64_t)(to - from), false, 0, 0 };
+	}
+	if (e > hi)
+		p[n++] = (struct part){ a->newest, (uint64_t)(e - (s > hi ? s : hi)), false, 0, 0 };
+	return n;
+}
+
+/* Shares of `total` in proportion to the weights, exact: largest remainder, ties to the
+ * earlier part. */
+static void apportion(struct part *p, size_t n, uint64_t total, bool packets)
+{
+	uint64_t wsum = 0, given = 0;
+	uint64_t rem[MAX_PARTS];
+	for (size_t i = 0; i < n; i++)
+		wsum += p[i].w;
+	for (size_t i = 0; i < n; i++) {
+		unsigned __int128 x = (unsigned __int128)total * p[i].w;
+		uint64_t q = (uint64_t)(x / wsum);
+		rem[i] = (uint64_t)(x % wsum);
+		*(packets ? &p[i].packets : &p[i].bytes) = q;
+		given += q;
+	}
+	for (uint64_t left = total - given; left > 0; left--) {
+		size_t best = 0;
+		for (size_t i = 1; i < n; i++)
+			if (rem[i] > rem[best])
+				best = i;
+		rem[best] = 0;
+		(*(packets ? &p[best].packets : &p[best].bytes))++;
+	}
+}
+
+static struct ft_volume *cell(struct ft_agg *a, struct slot *s, uint16_t tenant, int dir, uint8_t cls)
+{
+	return &s->cells[((size_t)tenant * 2 + (size_t)dir) * a->nc + cls];
+}
+
+void ft_agg_add(struct ft_agg *a, const struct ft_flow *f)
+{
+	struct ft_attr at;
+	struct part p[MAX_PARTS];
+	uint64_t rate = f->sampling_rate ? f->sampling_rate : 1;
+	uint64_t bytes = f->bytes * rate, packets = f->packets * rate;
+	uint64_t flows = f->flags & FT_FLOW_SECOND_HALF ? 0 : 1;
+	ft_tenant_attribute(a->map, f, &at);
+	size_t n = split(a, f->start_ms, f->end_ms, p);
+	if (!at.accounted) {
+		vadd(&touch(a, p[n - 1].step)->not_accounted, bytes, packets, flows);
+		return;
+	}
+	apportion(p, n, bytes, false);
+	apportion(p, n, packets, true);
+	for (size_t i = 0; i < n; i++) {
+		struct slot *s = touch(a, p[i].step);
+		uint64_t fl = i == n - 1 ? flows : 0;
+		vadd(cell(a, s, at.src, FT_DIR_OUT, at.src_class), p[i].bytes, p[i].packets, fl);
+		vadd(cell(a, s, at.dst, FT_DIR_IN, at.dst_class), p[i].bytes, p[i].packets, fl);
+		vadd(&s->total, p[i].bytes, p[i].packets, fl);
+		if (p[i].late)
+			vadd(&s->late, p[i].bytes, p[i].packets, fl);
+	}
+}
+
+/* ---- steps out --------------------------------------------------------------------------- */
+
+static int cmp_cell(const void *x, const void *y)
+{
+	const struct ft_step_cell *a = x, *b = y;
+	int c = strcmp(a->tenant, b->tenant);
+	if (c)
+		return c;
+	if (a->direction != b->direction)
+		return a->direction < b->direction ? -1 : 1;
+	return strcmp(a->class_, b->class_);
+}
+
+static void vsum(struct ft_volume *d, const struct ft_volume *s)
+{
+	vadd(d, s->bytes, s->packets, s->flows);
+}
+
+static bool vzero(const struct ft_volume *v)
+{
+	return !v->bytes && !v->packets && !v->flows;
+}
+
+/* Adds a named cell to a sorted-later array (duplicates merged after sorting). */
+static int push_cell(struct ft_step *st, size_t *cap, const char *tenant, int dir, const char *cls,
+                     const struct ft_volume *v)
+{
+	if (st->n_cells == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct ft_step_cell *c = realloc(st->cells, nc * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		st->cells = c;
+		*cap = nc;
+	}
+	struct ft_step_cell *c = &st->cells[st->n_cells++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->tenant, sizeof(c->tenant), "%s", tenant);
+	snprintf(c->class_, sizeof(c->class_), "%s", cls);
+	c->direction = (uint8_t)dir;
+	c->v = *v;
+	return 0;
+}
+
+static void merge_sorted(struct ft_step *st)
+{
+	size_t w = 0;
+	qsort(st->cells, st->n_cells, sizeof(*st->cells), cmp_cell);
+	for (size_t i = 0; i < st->n_cells; i++) {
+		if (w && cmp_cell(&st->cells[w - 1], &st->cells[i]) == 0)
+			vsum(&st->cells[w - 1].v, &st->cells[i].v);
+		else
+			st->cells[w++] = st->cells[i];
+	}
+	st->n_cells = w;
+}
+
+/* The named form of a slot. */
+static int to_step(const struct ft_agg *a, const struct slot *s, struct ft_step *st)
+{
+	size_t cap = 0;
+	*st = (struct ft_step){ .start_ms = s->start, .length_ms = a->step, .total = s->total,
+	                        .unattributed_src = s->unattr_src, .unattributed_dst = s->unattr_dst,
+	                        .late = s->late, .not_accounted = s->not_accounted };
+	snprintf(st->map_id, sizeof(st->map_id), "%s", ft_tenant_map_id(a->map));
+	for (size_t i = 0; i < n_cells(a); i++) {
+		const struct ft_volume *v = &s->cells[i];
+		size_t cls = i % a->nc, dir = i / a->nc % 2, t = i / a->nc / 2;
+		if (vzero(v))
+			continue;
+		if (t == FT_TENANT_UNATTRIBUTED) {
+			vsum(dir == FT_DIR_OUT ? &st->unattributed_src : &st->unattributed_dst, v);
+			continue;
+		}
+		if (push_cell(st, &cap, ft_tenant_map_tenant(a->map, (uint16_t)t)->name, (int)dir,
+		              ft_tenant_map_class(a->map, (uint8_t)cls), v) < 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < s->n_named; i++)
+		if (push_cell(st, &cap, s->named[i].tenant, s->named[i].direction, s->named[i].class_,
+		              &s->named[i].v) < 0)
+			goto fail;
+	merge_sorted(st);
+	return 0;
+fail:
+	ft_step_done(st);
+	return -ENOMEM;
+}
+
+static int cmp_slot_start(const void *x, const void *y)
+{
+	const struct slot *a = *(struct slot *const *)x, *b = *(struct slot *const *)y;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* Closes used slots whose start is before `before`, oldest first. */
+static size_t close_before(struct ft_agg *a, int64_t before, struct ft_step *ret, size_t cap)
+{
+	size_t n = 0, m = 0;
+	while (n < cap && a->n_restored)
+		ret[n++] = a->restored[--a->n_restored];
+	struct slot **due = a->due;
+	for (size_t i = 0; i < a->k; i++)
+		if (a->slots[i].used && a->slots[i].start < before)
+			due[m++] = &a->slots[i];
+	qsort(due, m, sizeof(*due), cmp_slot_start);
+	for (size_t i = 0; i < m && n < cap; i++) {
+		if (to_step(a, due[i], &ret[n]) < 0)
+			break;
+		n++;
+		due[i]->used = false;
+	}
+	return n;
+}
+
+size_t ft_agg_advance(struct ft_agg *a, int64_t now_ms, struct ft_step *ret, size_t cap)
+{
+	if (now_ms > a->now)
+		window(a, now_ms);
+	return close_before(a, a->oldest, ret, cap);
+}
+
+size_t ft_agg_flush(struct ft_agg *a, struct ft_step *ret, size_t cap)
+{
+	return close_before(a, INT64_MAX, ret, cap);
+}
+
+size_t ft_agg_snapshot(const struct ft_agg *a, struct ft_step *ret, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < a->k && n < cap; i++)
+		if (a->slots[i].used && to_step(a, &a->slots[i], &ret[n]) == 0)
+			n++;
+	return n;
+}
+
+/* ---- named cells: reloads and restores ------------------------------------------------------ */
+
+static int find_name(const struct ft_agg *a, const char *tenant, const char *cls, size_t *rt, size_t *rc)
+{
+	*rt = SIZE_MAX;
+	for (size_t t = 1; t < a->nt && *rt == SIZE_MAX; t++)
+		if (strcmp(ft_tenant_map_tenant(a->map, (uint16_t)t)->name, tenant) == 0)
+			*rt = t;
+	*rc = SIZE_MAX;
+	for (size_t c = 0; c < a->nc && *rc == SIZE_MAX; c++)
+		if (strcmp(ft_tenant_map_class(a->map, (uint8_t)c), cls) == 0)
+			*rc = c;
+	return *rt != SIZE_MAX && *rc != SIZE_MAX ? 0 : -ENOENT;
+}
+
+/* Adds named cells into a slot of the current map; names it lacks stay named. */
+static int add_named(struct ft_agg *a, struct slot *s, const struct ft_step_cell *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t t, k;
+		if (find_name(a, c[i].tenant, c[i].class_, &t, &k) == 0) {
+			vsum(cell(a, s, (uint16_t)t, c[i].direction, (uint8_t)k), &c[i].v);
+			continue;
+		}
+		struct ft_step_cell *nn = realloc(s->named, (s->n_named + 1) * sizeof(*nn));
+		if (!nn)
+			return -ENOMEM;
+		s->named = nn;
+		s->named[s->n_named++] = c[i];
+	}
+	return 0;
+}
+
+int ft_agg_set_map(struct ft_agg *a, const struct ft_tenant_map *map)
+{
+	struct ft_step *old = calloc(a->k, sizeof(*old));
+	size_t nt = ft_tenant_map_n_tenants(map), nc = ft_tenant_map_n_classes(map);
+	if (!old)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->k; i++) {
+		if (a->slots[i].used && to_step(a, &a->slots[i], &old[i]) < 0)
+			goto fail;
+		struct ft_volume *cells = calloc(nt * 2 * nc, sizeof(*cells));
+		if (!cells)
+			goto fail;
+		free(a->slots[i].cells);
+		a->slots[i].cells = cells;
+	}
+	a->map = map;
+	a->nt = nt;
+	a->nc = nc;
+	int r = 0;
+	for (size_t i = 0; i < a->k; i++) {
+		struct slot *s = &a->slots[i];
+		if (!s->used)
+			continue;
+		free(s->named);
+		s->named = NULL;
+		s->n_named = 0;
+		if (add_named(a, s, old[i].cells, old[i].n_cells) < 0)
+			r = -ENOMEM;
+		ft_step_done(&old[i]);
+	}
+	free(old);
+	return r;
+fail:
+	for (size_t i = 0; i < a->k; i++)
+		ft_step_done(&old[i]);
+	free(old);
+	return -ENOMEM;
+}
+
+static void add_totals(struct slot *s, const struct ft_step *st)
+{
+	vsum(&s->total, &st->total);
+	vsum(&s->unattr_src, &st->unattributed_src);
+	vsum(&s->unattr_dst, &st->unattributed_dst);
+	vsum(&s->late, &st->late);
+	vsum(&s->not_accounted, &st->not_accounted);
+}
+
+int ft_agg_restore(struct ft_agg *a, const struct ft_step *st)
+{
+	if (st->length_ms != a->step || st->start_ms > a->newest)
+		return -EINVAL;
+	if (st->start_ms < a->oldest) {
+		/* Its window passed while flowtallyd was stopped: it closes as it was. */
+		struct ft_step *r = realloc(a->restored, (a->n_restored + 1) * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		a->restored = r;
+		struct ft_step *copy = &r[a->n_restored];
+		*copy = *st;
+		copy->cells = malloc((st->n_cells + 1) * sizeof(*copy->cells));
+		if (!copy->cells)
+			return -ENOMEM;
+		memcpy(copy->cells, st->cells, st->n_cells * sizeof(*st->cells));
+		a->n_restored++;
+		return 0;
+	}
+	struct slot *s = touch(a, st->start_ms);
+	add_totals(s, st);
+	return add_named(a, s, st->cells, st->n_cells);
+}
+
+/* ---- merging closed steps (receive threads' parts of one step) ---------------------------- */
+
+int ft_step_merge(struct ft_step *dst, const struct ft_step *src)
+{
+	struct ft_step_cell *c = realloc(dst->cells, (dst->n_cells + src->n_cells + 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	memcpy(c + dst->n_cells, src->cells, src->n_cells * sizeof(*c));
+	dst->cells = c;
+	dst->n_cells += src->n_cells;
+	merge_sorted(dst);
+	vsum(&dst->total, &src->total);
+	vsum(&dst->unattributed_src, &src->unattributed_src);
+	vsum(&dst->unattributed_dst, &src->unattributed_dst);
+	vsum(&dst->late, &src->late);
+	vsum(&dst->not_accounted, &src->not_accounted);
+	return 0;
+}

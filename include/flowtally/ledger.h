@@ -1,0 +1,120 @@
+/* flowtally — the step ledger: the append-only, authoritative record of closed steps
+ * from which recharge volumes are computed (RRDs can be rebuilt from it).
+ *
+ * DIR/YYYY-MM-DD.ledger holds the steps that start on that UTC day, one block of
+ * tab-separated text lines per step, exact integers; each block ends with a SHA-256
+ * that covers it and the previous block's hash, so the blocks form one chain across
+ * day files.  The format is described in exporters/ledger/ledger.c and in the README
+ * ("The ledger").
+ *
+ * One writer (flowtallyd's writer thread) appends; any number of readers verify and
+ * sum.  Nothing here is thread-safe: each object belongs to one thread.
+ */
+#ifndef FLOWTALLY_LEDGER_H
+#define FLOWTALLY_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtally/diag.h"
+#include "flowtally/step.h"
+
+#define FT_LEDGER_HASH_HEX 65   /* SHA-256 in lowercase hex, NUL included */
+
+/* ---- Writer ---- */
+
+struct ft_ledger;
+
+/* Opens the ledger in dir (normally DATA_DIR/ledger; created if missing, its parent
+ * must exist) for appending, and locks it (flock on the directory): -EBUSY when another
+ * process writes it.  The newest day files are verified first.  A block left incomplete
+ * at the end of the newest file (a crash while writing it: that step was never
+ * committed) is cut off, with a warning logged.  Any other damage is logged as
+ * file:line and refused with -EBADMSG: nothing is appended to a chain that does not
+ * verify.  *ret belongs to the caller (ft_ledger_close). */
+int ft_ledger_open(const char *dir, struct ft_ledger **ret);
+
+/* Appends s as one block, then fsyncs the file (and the directory when the step opens
+ * a new day file).  Returns 0 once the block is on disk, or:
+ *   -EEXIST   s starts before the end of the last step in the ledger: it, or a step
+ *             overlapping it, is already there (after a restart, for instance).  Nothing
+ *             is written, so nothing is counted twice; the caller logs it.
+ *   -EINVAL   the format cannot hold s: start not a multiple of the length, length not a
+ *             whole number of seconds dividing a day, time before 1970 or after 9999,
+ *             tenant/class names empty, unterminated or with control characters, map_id
+ *             with blanks, cells not sorted by (tenant, direction, class) or repeated,
+ *             direction neither out nor in.
+ *   -EBADMSG  ft_step_check() fails: the attribution contract does not hold.
+ *   -errno    an I/O error; what was written of the block is removed again (if even that
+ *             fails, every later append returns -EIO until the ledger is reopened, and
+ *             reopening cuts the partial block off).
+ * s stays the caller's. */
+int ft_ledger_append(struct ft_ledger *l, const struct ft_step *s);
+
+/* The last step in the ledger (start and length, ms); -ENOENT when it is empty. */
+int ft_ledger_last_step(const struct ft_ledger *l, int64_t *ret_start_ms, int64_t *ret_length_ms);
+
+/* The hash of the last block (64 zeros when empty).  Removing whole blocks from the end
+ * of the newest file cannot be seen from inside the chain: keep this elsewhere to check. */
+const char *ft_ledger_head(const struct ft_ledger *l);
+
+/* Closes the file and releases the lock.  NULL-safe; returns NULL. */
+struct ft_ledger *ft_ledger_close(struct ft_ledger *l);
+
+/* ---- Reader ---- */
+
+struct ft_ledger_reader;
+
+/* Reads the ledger in dir: the blocks whose step starts in [from_ms, to_ms) (INT64_MIN
+ * and INT64_MAX for no bound).  -ENOENT when dir does not exist, -EINVAL when
+ * from_ms >= to_ms.  *ret belongs to the caller (ft_ledger_reader_free). */
+int ft_ledger_reader_open(const char *dir, int64_t from_ms, int64_t to_ms,
+                          struct ft_ledger_reader **ret);
+
+/* The next block in the range, verified: its hash, its link to the previous block
+ * (across day files too), its order after the previous step, its day file, its syntax,
+ * and the step's contract (ft_step_check).  Returns
+ *    1        *ret is the step (the caller's: ft_step_done);
+ *    0        end of the range;
+ *   -EBADMSG  damage, each problem added to diag (NULL: not kept) as "file:line: what";
+ *             *ret is untouched; call again to go on after it;
+ *   -errno    a file could not be read (in diag as well); call again for the next file.
+ * An incomplete block at the end of the newest file while a writer holds the ledger is
+ * being written: it is not reached.  Without a writer it is reported. */
+int ft_ledger_reader_next(struct ft_ledger_reader *r, struct ft_step *ret, struct ft_diag *diag);
+
+/* Of the block returned last: its day file (path) and the hash that ends it. */
+const char *ft_ledger_reader_file(const struct ft_ledger_reader *r);
+const char *ft_ledger_reader_hash(const struct ft_ledger_reader *r);
+
+/* NULL-safe; returns NULL. */
+struct ft_ledger_reader *ft_ledger_reader_free(struct ft_ledger_reader *r);
+
+/* ---- Sums over steps (what `flowtally ledger show` and recharge report) ---- */
+
+struct ft_ledger_row {
+	char tenant[FT_NAME_MAX];
+	char class_[FT_NAME_MAX];   /* "" unless the sum is by class */
+	struct ft_volume out, in;
+};
+
+struct ft_ledger_sum {
+	bool by_class;
+	struct ft_ledger_row *rows; /* sorted by tenant, then class */
+	size_t n_rows, cap;
+	struct ft_volume unattributed_src, unattributed_dst, total, late, not_accounted;
+	uint64_t steps;
+	int64_t first_ms, end_ms;   /* earliest step start, latest step end (0 without steps) */
+};
+
+void ft_ledger_sum_init(struct ft_ledger_sum *sum, bool by_class);
+/* Adds every cell and total of s.  -EOVERFLOW when a sum would pass 2^64 - 1, -ENOMEM;
+ * after an error the sum is incomplete and only good for ft_ledger_sum_done(). */
+int ft_ledger_sum_add(struct ft_ledger_sum *sum, const struct ft_step *s);
+/* The row of (tenant, class_) (class_ "" or NULL when not by class); NULL if none. */
+const struct ft_ledger_row *ft_ledger_sum_find(const struct ft_ledger_sum *sum,
+                                               const char *tenant, const char *class_);
+void ft_ledger_sum_done(struct ft_ledger_sum *sum);
+
+#endif
