@@ -10,10 +10,13 @@
 #include "cli.h"
 #include "flowtally/clock.h"
 #include "flowtally/netflow.h"
+#include "flowtally/config.h"
 #include "flowtally/pcap.h"
+#include "tenant_report.h"
 
 static const char usage_text[] =
 "Usage: flowtally replay [--port N] [--format json|text] [--totals] CAPTURE\n"
+"       flowtally replay --by-tenant (--config FILE | --prefixes FILE) CAPTURE\n"
 "Read a pcap or pcapng CAPTURE of export traffic, take the UDP datagrams in it (to any\n"
 "port unless --port), and decode them with exactly the code flowtallyd uses.  Link\n"
 "layers: Ethernet (VLAN tags allowed), Linux cooked, raw IP, BSD loopback; IPv4 and\n"
@@ -32,6 +35,18 @@ static const char usage_text[] =
 "                      (post_bytes, reverse_bytes, initiator_bytes, responder_bytes,\n"
 "                      total_bytes, and the same for packets) and option_records\n"
 "                      counts options data records\n"
+"  -b, --by-tenant     attribute the flows to tenants with the daemon's own code\n"
+"                      (tenant map, sampling correction, steps) and print one\n"
+"                      JSON object: {\"tenants\":{\"NAME\":{\"out\":{\"bytes\":N,\n"
+"                      \"packets\":N,\"flows\":N},\"in\":{...},\"classes\":{\"CLASS\":\n"
+"                      {\"out\":{...},\"in\":{...}}}}},\"unattributed\":{\"src\":{...},\n"
+"                      \"dst\":{...}},\"total\":{...},\"late\":{...},\n"
+"                      \"not_accounted\":{...},\"map\":\"ID\"}; bytes and packets are\n"
+"                      sampling-corrected, flows count records\n"
+"  -c, --config FILE   with --by-tenant: the tenant map (and exporter settings,\n"
+"                      step, lateness) of this flowtallyd configuration\n"
+"  -P, --prefixes FILE with --by-tenant: a plain file of 'prefix tenant' lines\n"
+"                      (IPv4 and IPv6, # comments) instead of a configuration\n"
 "  -h, --help          show this help and exit\n"
 "\n"
 "Bytes and packets are as exported, not corrected for sampling.\n"
@@ -46,7 +61,9 @@ struct vtotals {
 };
 
 struct replay {
-	bool json, totals;
+	bool json, totals, by_tenant;
+	const char *config, *prefixes;
+	struct tenant_report *tr;
 	uint64_t datagrams;
 	struct vtotals by_version[256];
 	uint64_t errors[FT_NF_ERR__MAX];
@@ -84,6 +101,8 @@ static void print_flow(const struct ft_flow *f)
 static void account(struct ft_flow_batch *b, void *ctx)
 {
 	struct replay *rp = ctx;
+	if (rp->tr)
+		tenant_report_flows(rp->tr, b->flows, b->n);
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ft_flow *f = &b->flows[i];
 		struct vtotals *v = &rp->by_version[f->version];
@@ -185,7 +204,7 @@ static void print_text(const struct replay *rp, const struct ft_pcap_stats *ps)
 			printf("dropped (%s): %" PRIu64 " datagrams\n", ft_nf_error_name(e), rp->errors[e]);
 }
 
-static int run(struct replay *rp, const char *path, uint16_t port)
+static int run(struct replay *rp, const char *path, uint16_t port, const struct ft_config *cfg)
 {
 	char err[256];
 	struct ft_pcap_reader *rd = ft_pcap_open(path, err, sizeof(err));
@@ -194,7 +213,10 @@ static int run(struct replay *rp, const char *path, uint16_t port)
 		return FT_EXIT_FAILURE;
 	}
 	ft_pcap_set_port(rd, port);
-	struct ft_netflow *nf = ft_netflow_new(NULL);
+	struct ft_netflow_opts o = { 0 };
+	if (cfg)
+		ft_config_netflow_opts(cfg, &o);
+	struct ft_netflow *nf = ft_netflow_new(&o);
 	struct ft_flow flows[256];
 	struct ft_flow_batch b = { .flows = flows, .cap = 256, .flush = account, .ctx = rp };
 	struct ft_datagram dg;
@@ -202,6 +224,10 @@ static int run(struct replay *rp, const char *path, uint16_t port)
 	while (nf && (r = ft_pcap_next(rd, &dg)) > 0) {
 		ft_netflow_input(nf, &dg, &b);
 		rp->datagrams++;
+		if (rp->tr) {
+			account(&b, rp);
+			tenant_report_tick(rp->tr, dg.recv_ns);
+		}
 	}
 	if (nf) {
 		account(&b, rp);
@@ -210,6 +236,8 @@ static int run(struct replay *rp, const char *path, uint16_t port)
 	}
 	if (r < 0)
 		fprintf(stderr, "flowtally replay: %s: %s\n", path, strerror(-r));
+	else if (rp->tr)
+		tenant_report_print(rp->tr);
 	else if (rp->totals)
 		print_totals_json(rp, ft_pcap_stats(rd));
 	else if (!rp->json)
@@ -217,6 +245,29 @@ static int run(struct replay *rp, const char *path, uint16_t port)
 	ft_netflow_free(nf);
 	ft_pcap_close(rd);
 	return r < 0 ? FT_EXIT_FAILURE : FT_EXIT_OK;
+}
+
+static int run_with_config(struct replay *rp, const char *path, uint16_t port)
+{
+	struct ft_config *cfg = NULL;
+	int ret = FT_EXIT_OK;
+	if (rp->config) {
+		struct ft_diag d = { 0 };
+		int r = ft_config_load(rp->config, &cfg, &d);
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s\n", d.lines[i]);
+		ft_diag_done(&d);
+		if (r < 0)
+			return r == -EINVAL ? FT_EXIT_USAGE : FT_EXIT_FAILURE;
+	}
+	if (rp->by_tenant && !(rp->tr = tenant_report_new(cfg, rp->prefixes, &ret))) {
+		ft_config_free(cfg);
+		return ret;
+	}
+	ret = run(rp, path, port, cfg);
+	rp->tr = tenant_report_free(rp->tr);
+	ft_config_free(cfg);
+	return ret;
 }
 
 static int parse_port(const char *s, uint16_t *ret)
@@ -234,13 +285,15 @@ int ft_cmd_replay(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "port", required_argument, NULL, 'p' }, { "format", required_argument, NULL, 'f' },
-		{ "totals", no_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' }, { 0 },
+		{ "totals", no_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{ "by-tenant", no_argument, NULL, 'b' }, { "config", required_argument, NULL, 'c' },
+		{ "prefixes", required_argument, NULL, 'P' }, { 0 },
 	};
 	struct replay *rp = calloc(1, sizeof(*rp));
 	uint16_t port = 0;
 	int c, ret = rp ? -1 : FT_EXIT_FAILURE;
 	optind = 1;
-	while (ret < 0 && (c = getopt_long(argc, argv, "p:f:th", lopts, NULL)) != -1) {
+	while (ret < 0 && (c = getopt_long(argc, argv, "p:f:thbc:P:", lopts, NULL)) != -1) {
 		if (c == 'p' && parse_port(optarg, &port) < 0) {
 			fprintf(stderr, "flowtally replay: --port '%s' is not a port number (1-65535)\n", optarg);
 			ret = FT_EXIT_USAGE;
@@ -251,10 +304,16 @@ int ft_cmd_replay(int argc, char **argv)
 			rp->json = strcmp(optarg, "json") == 0;
 		} else if (c == 't') {
 			rp->totals = true;
+		} else if (c == 'b') {
+			rp->by_tenant = true;
+		} else if (c == 'c') {
+			rp->config = optarg;
+		} else if (c == 'P') {
+			rp->prefixes = optarg;
 		} else if (c == 'h') {
 			fputs(usage_text, stdout);
 			ret = FT_EXIT_OK;
-		} else if (c != 'p') {
+		} else if (c != 'p' && c != 'b' && c != 'c' && c != 'P') {
 			fputs(usage_text, stderr);
 			ret = FT_EXIT_USAGE;
 		}
@@ -263,8 +322,12 @@ int ft_cmd_replay(int argc, char **argv)
 		fputs(usage_text, stderr);
 		ret = FT_EXIT_USAGE;
 	}
+	if (ret < 0 && rp->by_tenant && !rp->config == !rp->prefixes) {
+		fprintf(stderr, "flowtally replay: --by-tenant needs --config FILE or --prefixes FILE\n");
+		ret = FT_EXIT_USAGE;
+	}
 	if (ret < 0)
-		ret = run(rp, argv[optind], port);
+		ret = run_with_config(rp, argv[optind], port);
 	free(rp);
 	return ret;
 }
