@@ -10,5 +10,6 @@ int ft_cmd_replay(int argc, char **argv);
 int ft_cmd_check_config(int argc, char **argv);
 int ft_cmd_status(int argc, char **argv);
 int ft_cmd_generate(int argc, char **argv);
+int ft_cmd_ledger(int argc, char **argv);
 
 #endif

@@ -222,12 +222,13 @@ static int run(struct replay *rp, const char *path, uint16_t port, const struct 
 	struct ft_datagram dg;
 	int r = -ENOMEM;
 	while (nf && (r = ft_pcap_next(rd, &dg)) > 0) {
-		ft_netflow_input(nf, &dg, &b);
-		rp->datagrams++;
 		if (rp->tr) {
+			/* the capture's time is the clock: move it before the datagram's records */
 			account(&b, rp);
 			tenant_report_tick(rp->tr, dg.recv_ns);
 		}
+		ft_netflow_input(nf, &dg, &b);
+		rp->datagrams++;
 	}
 	if (nf) {
 		account(&b, rp);

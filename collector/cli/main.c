@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "check-config", ft_cmd_check_config, "validate a configuration file without starting anything" },
 	{ "status", ft_cmd_status, "show the running (or last) collector's statistics" },
 	{ "generate", ft_cmd_generate, "send or write generated NetFlow v5 test traffic (loopback only)" },
+	{ "ledger", ft_cmd_ledger, "verify the step ledger, or sum it per tenant over a time range" },
 };
 
 static void usage(FILE *f)

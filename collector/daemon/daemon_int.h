@@ -3,6 +3,7 @@
 #ifndef FT_DAEMON_INT_H
 #define FT_DAEMON_INT_H
 
+#include "flowtally/agg.h"
 #include "flowtally/config.h"
 #include "flowtally/netflow.h"
 #include "flowtally/stats.h"
@@ -17,10 +18,16 @@ struct ft_pipeline {
 	struct ft_addr last_ok;     /* the last source that passed the allow-list */
 	bool have_last_ok;
 	char state_path[4096];      /* where this pipeline's templates are saved */
+	const struct ft_tenant_map *map;
+	struct ft_agg *agg;
 };
 
-/* index: the receive thread's number, which names its state file. */
-int ft_pipeline_init(struct ft_pipeline *p, const struct ft_config *cfg, unsigned index);
+/* index: the receive thread's number, which names its state file; now_ms starts the
+ * step clock. */
+int ft_pipeline_init(struct ft_pipeline *p, const struct ft_config *cfg, unsigned index,
+                     const struct ft_tenant_map *map, int64_t now_ms);
+/* Hands the batched records to aggregation. */
+void ft_pipeline_flush(struct ft_pipeline *p);
 void ft_pipeline_done(struct ft_pipeline *p);
 /* Checks the allow-list, decodes, and hands the records on. */
 void ft_pipeline_datagram(struct ft_pipeline *p, const struct ft_datagram *dg);

@@ -20,7 +20,9 @@
 #include "flowtally/log.h"
 #include "flowtally/pcap.h"
 #include "ft_version.h"
+#include "flowtally/tenant.h"
 #include "receiver.h"
+#include "steps.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
@@ -140,6 +142,16 @@ static void write_stats(const struct ft_config *cfg, struct ft_stats *s)
 		ft_log_err(FT_LOG_STATS, "cannot write %s: %s", path, strerror(-r));
 }
 
+static void stats_ledger(struct ft_stats *s, const struct ft_stepper *st)
+{
+	s->have_ledger = true;
+	s->ledger_steps = st->written;
+	s->ledger_refused = st->refused;
+	s->ledger_errors = st->errors;
+	s->ledger_pending = st->n;
+	s->ledger_last_ms = st->written ? st->last_written : 0;
+}
+
 static void log_totals(const struct ft_stats *s)
 {
 	const struct ft_exporter_stats *t = &s->totals;
@@ -153,38 +165,87 @@ static void log_totals(const struct ft_stats *s)
 	              (unsigned long long)errors, (unsigned long long)s->rejects.total, s->n_exporters);
 }
 
+static struct ft_tenant_map *build_map(const struct ft_config *cfg)
+{
+	struct ft_diag d = { 0 };
+	struct ft_tenant_map *m = ft_tenant_map_build(&cfg->tenants, &d);
+	for (size_t i = 0; i < d.n; i++)
+		if (!m || strstr(d.lines[i], ": warning: ") == NULL)
+			ft_log_err(FT_LOG_CONFIG, "%s", d.lines[i]);
+	if (m)
+		ft_log_info(FT_LOG_CONFIG, "tenant map %s: %zu tenants, %zu classes (check-config shows "
+		            "%zu warnings)", ft_tenant_map_id(m), ft_tenant_map_n_tenants(m) - 1,
+		            ft_tenant_map_n_classes(m), d.warnings);
+	ft_diag_done(&d);
+	return m;
+}
+
+/* Closes what the capture's clock says is closed and writes it to the ledger. */
+static void replay_steps(struct ft_pipeline *p, struct ft_stepper *st, int64_t now_ms, bool all)
+{
+	struct ft_step steps[8];
+	size_t n;
+	ft_pipeline_flush(p);
+	do {
+		n = all ? ft_agg_flush(p->agg, steps, 8) : ft_agg_advance(p->agg, now_ms, steps, 8);
+		for (size_t i = 0; i < n; i++)
+			ft_stepper_add(st, &steps[i]);
+	} while (n == 8);
+	ft_stepper_commit(st, all ? INT64_MAX : ft_agg_oldest(p->agg));
+}
+
+static int replay_loop(const struct ft_config *cfg, struct ft_pcap_reader *rd, struct ft_pipeline *p,
+                       struct ft_stepper *st, const char *file)
+{
+	struct ft_stats s;
+	struct ft_datagram dg;
+	int r;
+	ft_stats_init(&s, ft_clock_now_ns(), "replay");
+	while ((r = ft_pcap_next(rd, &dg)) > 0) {
+		/* the capture's time is the clock: move it before the datagram's records */
+		replay_steps(p, st, dg.recv_ns / FT_NS_PER_MS, false);
+		ft_pipeline_datagram(p, &dg);
+	}
+	if (r < 0)
+		ft_log_err(FT_LOG_PCAP, "%s: read error: %s", file, strerror(-r));
+	ft_pipeline_finish(p);
+	replay_steps(p, st, 0, true);
+	ft_pipeline_snapshot(p, &s);
+	s.have_pcap = true;
+	s.pcap = *ft_pcap_stats(rd);
+	stats_ledger(&s, st);
+	write_stats(cfg, &s);
+	log_totals(&s);
+	ft_stats_done(&s);
+	return r < 0 ? EXIT_RUNTIME : 0;
+}
+
 static int run_replay(const struct ft_config *cfg, const char *file)
 {
 	char err[256];
 	struct ft_pcap_reader *rd = ft_pcap_open(file, err, sizeof(err));
-	if (!rd) {
-		ft_log_err(FT_LOG_PCAP, "%s: %s", file, err);
-		return EXIT_RUNTIME;
-	}
+	struct ft_tenant_map *map = rd ? build_map(cfg) : NULL;
+	struct ft_stepper st;
 	struct ft_pipeline p;
-	struct ft_stats s;
-	struct ft_datagram dg;
-	int r;
-	if (ft_pipeline_init(&p, cfg, 0) < 0) {
+	int ret = EXIT_RUNTIME;
+	if (!rd)
+		ft_log_err(FT_LOG_PCAP, "%s: %s", file, err);
+	if (!map) {
 		ft_pcap_close(rd);
-		return EXIT_RUNTIME;
+		return rd ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	ft_pipeline_load_state(&p);
-	ft_stats_init(&s, ft_clock_now_ns(), "replay");
-	while ((r = ft_pcap_next(rd, &dg)) > 0)
-		ft_pipeline_datagram(&p, &dg);
-	if (r < 0)
-		ft_log_err(FT_LOG_PCAP, "%s: read error: %s", file, strerror(-r));
-	ft_pipeline_finish(&p);
-	ft_pipeline_snapshot(&p, &s);
-	s.have_pcap = true;
-	s.pcap = *ft_pcap_stats(rd);
-	write_stats(cfg, &s);
-	log_totals(&s);
-	ft_stats_done(&s);
-	ft_pipeline_done(&p);
+	if (ft_stepper_open(&st, cfg, false) == 0) {
+		/* the capture's first timestamp starts the step clock */
+		if (ft_pipeline_init(&p, cfg, 0, map, INT64_MIN / 4) == 0) {
+			ft_pipeline_load_state(&p);
+			ret = replay_loop(cfg, rd, &p, &st, file);
+			ft_pipeline_done(&p);
+		}
+		ft_stepper_close(&st);
+	}
+	ft_tenant_map_free(map);
 	ft_pcap_close(rd);
-	return r < 0 ? EXIT_RUNTIME : 0;
+	return ret;
 }
 
 static void collect(struct ft_receiver *rs, unsigned n, struct ft_stats *s)
@@ -194,81 +255,182 @@ static void collect(struct ft_receiver *rs, unsigned n, struct ft_stats *s)
 		ft_receiver_collect(&rs[i], s);
 }
 
-static void reload(const struct opts *o)
+/* What the main thread keeps while receivers run. */
+struct daemon {
+	const struct opts *o;
+	const struct ft_config *cfg;
+	struct ft_receiver *rs;
+	unsigned n;
+	struct ft_stats stats;
+	struct ft_stepper steps;
+	_Atomic(const struct ft_tenant_map *) map;
+	struct ft_tenant_map *retired[8];       /* replaced maps some thread may still use */
+	size_t n_retired;
+};
+
+static void free_retired(struct daemon *d)
 {
-	struct ft_config *cfg = load_config(o);
-	if (!cfg) {
-		ft_log_err(FT_LOG_CONFIG, "reload failed: configuration kept as it was");
+	size_t keep = 0;
+	for (size_t i = 0; i < d->n_retired; i++) {
+		bool used = false;
+		for (unsigned k = 0; k < d->n; k++)
+			used |= atomic_load(&d->rs[k].map_in_use) == d->retired[i];
+		if (used)
+			d->retired[keep++] = d->retired[i];
+		else
+			ft_tenant_map_free(d->retired[i]);
+	}
+	d->n_retired = keep;
+}
+
+/* SIGHUP: a new configuration's tenant map replaces the old one if it builds; receiving
+ * never pauses and the open steps keep their counts. */
+static void reload(struct daemon *d)
+{
+	struct ft_config *cfg = load_config(d->o);
+	struct ft_tenant_map *m = cfg ? build_map(cfg) : NULL;
+	free_retired(d);
+	if (!m || d->n_retired == sizeof(d->retired) / sizeof(d->retired[0])) {
+		ft_log_err(FT_LOG_CONFIG, "reload failed: the tenant map and configuration in force are kept");
+		ft_tenant_map_free(m);
+		ft_config_free(cfg);
 		return;
 	}
 	ft_log_level = cfg->log_level;
-	ft_log_notice(FT_LOG_CONFIG, "reloaded %s: log level %s (listeners and other settings "
-	              "change at restart)", cfg->source, ft_log_level_name(cfg->log_level));
+	d->retired[d->n_retired++] = (struct ft_tenant_map *)atomic_load(&d->map);
+	atomic_store(&d->map, m);
+	ft_log_notice(FT_LOG_CONFIG, "reloaded %s: tenant map %s, log level %s (listeners and "
+	              "decoder settings change at restart)", cfg->source, ft_tenant_map_id(m),
+	              ft_log_level_name(cfg->log_level));
 	ft_config_free(cfg);
 }
 
-/* Waits for signals and the statistics interval until told to stop. */
-static void main_loop(const struct opts *o, const struct ft_config *cfg,
-                      struct ft_receiver *rs, unsigned n, struct ft_stats *s)
+/* Collects closed step parts and writes the steps every thread has closed. */
+static void step_tick(struct daemon *d)
+{
+	int64_t before = INT64_MAX;
+	for (unsigned i = 0; i < d->n; i++) {
+		int64_t b = ft_receiver_take_steps(&d->rs[i], &d->steps);
+		before = b < before ? b : before;
+	}
+	ft_stepper_commit(&d->steps, before);
+}
+
+static void refresh_stats(struct daemon *d)
+{
+	collect(d->rs, d->n, &d->stats);
+	stats_ledger(&d->stats, &d->steps);
+	write_stats(d->cfg, &d->stats);
+}
+
+#define STEP_TICK_NS (250 * FT_NS_PER_MS)
+
+/* Waits for signals, the step tick and the statistics interval until told to stop. */
+static void main_loop(struct daemon *d)
 {
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	int64_t next = ft_clock_mono_ns() + cfg->stats_interval * FT_NS_PER_SEC;
+	int64_t next = ft_clock_mono_ns() + d->cfg->stats_interval * FT_NS_PER_SEC;
 	for (;;) {
 		int64_t wait = next - ft_clock_mono_ns();
-		struct timespec ts = { wait > 0 ? wait / FT_NS_PER_SEC : 0, wait > 0 ? wait % FT_NS_PER_SEC : 0 };
+		wait = wait < 0 ? 0 : wait > STEP_TICK_NS ? STEP_TICK_NS : wait;
+		struct timespec ts = { wait / FT_NS_PER_SEC, wait % FT_NS_PER_SEC };
 		int sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			ft_log_notice(FT_LOG_MAIN, "%s received: stopping", strsignal(sig));
 			return;
 		}
 		if (sig == SIGHUP)
-			reload(o);
+			reload(d);
+		step_tick(d);
 		if (ft_clock_mono_ns() >= next) {
-			collect(rs, n, s);
-			write_stats(cfg, s);
-			next += cfg->stats_interval * FT_NS_PER_SEC;
+			refresh_stats(d);
+			next += d->cfg->stats_interval * FT_NS_PER_SEC;
 		}
 	}
 }
 
-static int run_udp(const struct opts *o, const struct ft_config *cfg)
+static int start_receivers(struct daemon *d)
 {
 	char err[256] = "";
-	unsigned n = cfg->receive_threads;
-	struct ft_receiver *rs = calloc(n, sizeof(*rs));
-	struct ft_stats s;
+	struct ft_step *restore = NULL;
+	size_t n_restore = 0;
 	int ret = 0;
-
-	if (!rs)
-		return EXIT_RUNTIME;
-	ft_stats_init(&s, ft_clock_now_ns(), "udp");
-	for (unsigned i = 0; i < n && ret == 0; i++)
-		if (ft_receiver_start(&rs[i], cfg, i, i ? &rs[0] : NULL, err, sizeof(err)) < 0)
+	ft_stepper_take_open(&d->steps, &restore, &n_restore);
+	for (unsigned i = 0; i < d->n && ret == 0; i++)
+		if (ft_receiver_start(&d->rs[i], d->cfg, i, i ? &d->rs[0] : NULL, &d->map,
+		                      i ? NULL : restore, i ? 0 : n_restore, err, sizeof(err)) < 0)
 			ret = EXIT_RUNTIME;
+	for (size_t i = 0; i < n_restore; i++)
+		ft_step_done(&restore[i]);
+	free(restore);
+	if (ret)
+		ft_log_err(FT_LOG_NET, "%s", err);
+	return ret;
+}
+
+/* After the threads ended: every closed part goes to the ledger, the open steps to
+ * state/steps.json. */
+static void finish_steps(struct daemon *d)
+{
+	step_tick(d);
+	ft_stepper_commit(&d->steps, INT64_MAX);
+	size_t n = 0;
+	for (unsigned i = 0; i < d->n; i++)
+		n += d->rs[i].n_open;
+	struct ft_step *open = calloc(n + 1, sizeof(*open));
+	size_t k = 0;
+	for (unsigned i = 0; open && i < d->n; i++) {
+		memcpy(open + k, d->rs[i].open_at_exit, d->rs[i].n_open * sizeof(*open));
+		k += d->rs[i].n_open;
+		d->rs[i].n_open = 0;
+	}
+	if (open)
+		ft_stepper_save_open(&d->steps, open, k);
+	free(open);
+}
+
+static int run_udp(const struct opts *o, const struct ft_config *cfg)
+{
+	struct daemon d = { .o = o, .cfg = cfg, .n = cfg->receive_threads };
+	struct ft_tenant_map *map = build_map(cfg);
+	int ret = EXIT_RUNTIME;
+	if (!map)
+		return EXIT_USAGE;
+	atomic_store(&d.map, map);
+	d.rs = calloc(d.n, sizeof(*d.rs));
+	if (!d.rs || ft_stepper_open(&d.steps, cfg, true) < 0) {
+		free(d.rs);
+		ft_tenant_map_free(map);
+		return EXIT_RUNTIME;
+	}
+	ft_stats_init(&d.stats, ft_clock_now_ns(), "udp");
+	ret = start_receivers(&d);
 	if (ret == 0) {
 		ft_log_notice(FT_LOG_MAIN, "flowtallyd %s started: %zu listen address(es), %u receive "
-		              "thread(s), data in %s", FT_VERSION, cfg->n_listen, n, cfg->data_dir);
-		collect(rs, n, &s);
-		write_stats(cfg, &s);
-		main_loop(o, cfg, rs, n, &s);
-	} else {
-		ft_log_err(FT_LOG_NET, "%s", err);
+		              "thread(s), tenant map %s, data in %s", FT_VERSION, cfg->n_listen, d.n,
+		              ft_tenant_map_id(map), cfg->data_dir);
+		refresh_stats(&d);
+		main_loop(&d);
 	}
-	for (unsigned i = 0; i < n; i++)
-		ft_receiver_join(&rs[i]);
+	for (unsigned i = 0; i < d.n; i++)
+		ft_receiver_join(&d.rs[i]);
 	if (ret == 0) {
-		collect(rs, n, &s);
-		write_stats(cfg, &s);
-		log_totals(&s);
+		finish_steps(&d);
+		refresh_stats(&d);
+		log_totals(&d.stats);
 	}
-	for (unsigned i = 0; i < n; i++)
-		ft_receiver_free(&rs[i]);
-	ft_stats_done(&s);
-	free(rs);
+	for (unsigned i = 0; i < d.n; i++)
+		ft_receiver_free(&d.rs[i]);
+	ft_stepper_close(&d.steps);
+	ft_stats_done(&d.stats);
+	free(d.rs);
+	d.n = 0;
+	free_retired(&d);
+	ft_tenant_map_free((struct ft_tenant_map *)atomic_load(&d.map));
 	return ret;
 }
 

@@ -12,19 +12,28 @@
 
 #include "daemon_int.h"
 
-/* Records leave here for the next stage; until attribution lands, the per-exporter
- * counters kept by ft_netflow_input() are the whole result. */
+/* Decoded records go to attribution and aggregation in batches. */
 static void flush(struct ft_flow_batch *b, void *ctx)
 {
-	(void)ctx;
+	struct ft_pipeline *p = ctx;
+	for (size_t i = 0; i < b->n; i++)
+		ft_agg_add(p->agg, &b->flows[i]);
 	b->n = 0;
 }
 
-int ft_pipeline_init(struct ft_pipeline *p, const struct ft_config *cfg, unsigned index)
+void ft_pipeline_flush(struct ft_pipeline *p)
+{
+	flush(&p->batch, p);
+}
+
+int ft_pipeline_init(struct ft_pipeline *p, const struct ft_config *cfg, unsigned index,
+                     const struct ft_tenant_map *map, int64_t now_ms)
 {
 	struct ft_netflow_opts o;
+	struct ft_agg_opts ao = { cfg->step * 1000ll, cfg->lateness * 1000ll };
 	ft_config_netflow_opts(cfg, &o);
-	*p = (struct ft_pipeline){ .cfg = cfg };
+	*p = (struct ft_pipeline){ .cfg = cfg, .map = map };
+	p->agg = ft_agg_new(&ao, map, now_ms);
 	if (index == 0)
 		snprintf(p->state_path, sizeof(p->state_path), "%s/state/templates.json", cfg->data_dir);
 	else
@@ -33,7 +42,8 @@ int ft_pipeline_init(struct ft_pipeline *p, const struct ft_config *cfg, unsigne
 	p->batch.flows = calloc(FT_PIPELINE_BATCH, sizeof(struct ft_flow));
 	p->batch.cap = FT_PIPELINE_BATCH;
 	p->batch.flush = flush;
-	if (!p->nf || !p->batch.flows) {
+	p->batch.ctx = p;
+	if (!p->nf || !p->batch.flows || !p->agg) {
 		ft_pipeline_done(p);
 		return -ENOMEM;
 	}
@@ -42,6 +52,7 @@ int ft_pipeline_init(struct ft_pipeline *p, const struct ft_config *cfg, unsigne
 
 void ft_pipeline_done(struct ft_pipeline *p)
 {
+	ft_agg_free(p->agg);
 	ft_netflow_free(p->nf);
 	free(p->batch.flows);
 	*p = (struct ft_pipeline){ 0 };
@@ -103,7 +114,7 @@ void ft_pipeline_save_state(struct ft_pipeline *p)
 
 void ft_pipeline_finish(struct ft_pipeline *p)
 {
-	p->batch.flush(&p->batch, p);
+	p->batch.flush(&p->batch, p->batch.ctx);
 	ft_netflow_drop_pending(p->nf);
 	ft_pipeline_save_state(p);
 }

@@ -42,6 +42,54 @@ static void drain(struct ft_receiver *r, struct ft_listener *l, unsigned max_bat
 	}
 }
 
+#define CLOSE_BATCH 8
+
+static void push_closed(struct ft_receiver *r, struct ft_step *st, size_t n)
+{
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < n; i++) {
+		if (r->n_out == r->cap_out) {
+			size_t cap = r->cap_out ? r->cap_out * 2 : 8;
+			struct ft_step *o = realloc(r->outbox, cap * sizeof(*o));
+			if (!o) {
+				ft_log_err(FT_LOG_MAIN, "out of memory: step %lld part lost", (long long)st[i].start_ms);
+				ft_step_done(&st[i]);
+				continue;
+			}
+			r->outbox = o;
+			r->cap_out = cap;
+		}
+		r->outbox[r->n_out++] = st[i];
+	}
+	r->closed_before = ft_agg_oldest(r->pipe.agg);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Follows map reloads, and closes the steps whose lateness window has passed. */
+static void tick_steps(struct ft_receiver *r)
+{
+	struct ft_step st[CLOSE_BATCH];
+	size_t n;
+	ft_pipeline_flush(&r->pipe);
+	const struct ft_tenant_map *m = atomic_load(r->shared_map);
+	if (m != r->pipe.map && ft_agg_set_map(r->pipe.agg, m) == 0) {
+		r->pipe.map = m;
+		atomic_store(&r->map_in_use, m);
+	}
+	do {
+		n = ft_agg_advance(r->pipe.agg, ft_clock_now_ns() / FT_NS_PER_MS, st, CLOSE_BATCH);
+		push_closed(r, st, n);
+	} while (n == CLOSE_BATCH);
+}
+
+static void keep_open_steps(struct ft_receiver *r)
+{
+	size_t k = ft_agg_max_open(r->pipe.agg);
+	r->open_at_exit = calloc(k, sizeof(*r->open_at_exit));
+	if (r->open_at_exit)
+		r->n_open = ft_agg_snapshot(r->pipe.agg, r->open_at_exit, k);
+}
+
 static void *receiver_main(void *arg)
 {
 	struct ft_receiver *r = arg;
@@ -56,6 +104,7 @@ static void *receiver_main(void *arg)
 		for (size_t i = 0; n > 0 && i < r->n_listeners; i++)
 			if (pfd[i].revents & POLLIN)
 				drain(r, r->listeners[i], 16);
+		tick_steps(r);
 		int64_t now = ft_clock_mono_ns();
 		if (now >= next_publish) {
 			publish(r);
@@ -71,19 +120,31 @@ static void *receiver_main(void *arg)
 	for (size_t i = 0; i < r->n_listeners; i++)
 		drain(r, r->listeners[i], UINT32_MAX);
 	ft_pipeline_finish(&r->pipe);
+	tick_steps(r);
+	keep_open_steps(r);
 	publish(r);
 	return NULL;
 }
 
 int ft_receiver_start(struct ft_receiver *r, const struct ft_config *cfg, unsigned index,
-                      const struct ft_receiver *first, char *err, size_t errlen)
+                      const struct ft_receiver *first,
+                      _Atomic(const struct ft_tenant_map *) *shared_map,
+                      const struct ft_step *restore, size_t n_restore, char *err, size_t errlen)
 {
 	int ret;
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->lock, NULL);
 	ft_stats_init(&r->snap, 0, "udp");
-	if ((ret = ft_pipeline_init(&r->pipe, cfg, index)) < 0)
+	r->shared_map = shared_map;
+	const struct ft_tenant_map *map = atomic_load(shared_map);
+	atomic_store(&r->map_in_use, map);
+	if ((ret = ft_pipeline_init(&r->pipe, cfg, index, map, ft_clock_now_ns() / FT_NS_PER_MS)) < 0)
 		return ret;
+	for (size_t i = 0; i < n_restore; i++)
+		if (ft_agg_restore(r->pipe.agg, &restore[i]) < 0)
+			ft_log_err(FT_LOG_MAIN, "saved step %lld could not be restored: its records are lost",
+			           (long long)restore[i].start_ms);
+	r->closed_before = ft_agg_oldest(r->pipe.agg);
 	ft_pipeline_load_state(&r->pipe);
 	for (size_t i = 0; i < cfg->n_listen && i < FT_RECEIVER_MAX_LISTENERS; i++) {
 		struct ft_listen_addr a = cfg->listen[i];
@@ -124,7 +185,24 @@ void ft_receiver_free(struct ft_receiver *r)
 		r->listeners[i] = ft_listener_close(r->listeners[i]);
 	ft_pipeline_done(&r->pipe);
 	ft_stats_done(&r->snap);
+	for (size_t i = 0; i < r->n_out; i++)
+		ft_step_done(&r->outbox[i]);
+	free(r->outbox);
+	for (size_t i = 0; i < r->n_open; i++)
+		ft_step_done(&r->open_at_exit[i]);
+	free(r->open_at_exit);
 	pthread_mutex_destroy(&r->lock);
+}
+
+int64_t ft_receiver_take_steps(struct ft_receiver *r, struct ft_stepper *s)
+{
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n_out; i++)
+		ft_stepper_add(s, &r->outbox[i]);
+	r->n_out = 0;
+	int64_t before = r->closed_before;
+	pthread_mutex_unlock(&r->lock);
+	return before;
 }
 
 int ft_receiver_collect(struct ft_receiver *r, struct ft_stats *into)

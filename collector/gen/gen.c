@@ -28,7 +28,6 @@
 #define MAX_RECORDS 30
 #define MAX_EXPORT_NS (((int64_t)1 << 32) * FT_NS_PER_SEC)
 
-
 const uint16_t ft_gen_common_ports[8] = { 53, 80, 443, 123, 22, 25, 993, 8080 };
 
 static uint64_t splitmix64(uint64_t *x)

@@ -41,9 +41,10 @@
 #define NODE_SLOTS 256
 #define IS_NODE 0x80000000u        /* root entry or step result: a node index follows */
 
-/* The x86-64 baseline has no popcount instruction; give the lookups a variant with it,
- * chosen at load time, rather than raise the baseline. */
-#if defined(__x86_64__) && defined(__has_attribute)
+/* The x86-64 baseline has no popcount instruction: the lookups come in a variant with
+ * it, chosen at load time (an ifunc), rather than raise the baseline.  The helpers they
+ * call are always inlined so that they are compiled for that variant too. */
+#if defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define LOOKUP_CLONES __attribute__((target_clones("popcnt", "default")))
 #endif
@@ -51,6 +52,7 @@
 #ifndef LOOKUP_CLONES
 #define LOOKUP_CLONES
 #endif
+#define HOT inline __attribute__((always_inline))
 
 struct node {
 	uint32_t child_base;            /* nodes[] index of the first child */
@@ -93,7 +95,7 @@ struct ft_lpm_builder {
 
 /* The next step from node e (IS_NODE | index) for key byte k: IS_NODE | child index, or
  * a leaf index. */
-static inline uint32_t step(const struct node *nodes, uint32_t e, unsigned k)
+static HOT uint32_t step(const struct node *nodes, uint32_t e, unsigned k)
 {
 	const struct node *n = &nodes[e & ~IS_NODE];
 	unsigned w = k >> 6, bit = k & 63;
@@ -108,7 +110,7 @@ static inline uint32_t step(const struct node *nodes, uint32_t e, unsigned k)
 }
 
 /* The leaf index for key (4 or 16 bytes, as the trie's family has). */
-static inline uint32_t walk(const struct trie *t, const uint8_t *key)
+static HOT uint32_t walk(const struct trie *t, const uint8_t *key)
 {
 	uint32_t e = t->root[(unsigned)key[0] << 8 | key[1]];
 
@@ -118,7 +120,7 @@ static inline uint32_t walk(const struct trie *t, const uint8_t *key)
 }
 
 /* IPv4-mapped: ::ffff:a.b.c.d (RFC 4291 §2.5.5.2), tested inline on the hot path. */
-static inline bool is_v4(const struct ft_addr *a)
+static HOT bool is_v4(const struct ft_addr *a)
 {
 	uint64_t hi;
 	uint32_t mid;
@@ -128,26 +130,35 @@ static inline bool is_v4(const struct ft_addr *a)
 	return hi == 0 && mid == htonl(0x0000ffffu);
 }
 
+/* The leaf index for an IPv4 address: walk() unrolled, the depth being known. */
+static HOT uint32_t walk_v4(const struct trie *t, uint32_t v4)
+{
+	uint32_t e = t->root[v4 >> 16];
+
+	if (e & IS_NODE) {
+		e = step(t->nodes, e, v4 >> 8 & 0xff);
+		if (e & IS_NODE)
+			e = step(t->nodes, e, v4 & 0xff);
+	}
+	return e;
+}
+
 LOOKUP_CLONES
 uint32_t ft_lpm_lookup(const struct ft_lpm *t, const struct ft_addr *a)
 {
-	if (is_v4(a))
-		return t->v4.leaf_val[walk(&t->v4, a->b + 12)];
+	uint32_t v4;
+
+	if (is_v4(a)) {
+		memcpy(&v4, a->b + 12, 4);
+		return t->v4.leaf_val[walk_v4(&t->v4, ntohl(v4))];
+	}
 	return t->v6.leaf_val[walk(&t->v6, a->b)];
 }
 
 LOOKUP_CLONES
 uint32_t ft_lpm_lookup_v4(const struct ft_lpm *t, uint32_t v4)
 {
-	const struct trie *f = &t->v4;
-	uint32_t e = f->root[v4 >> 16];
-
-	if (e & IS_NODE) {
-		e = step(f->nodes, e, v4 >> 8 & 0xff);
-		if (e & IS_NODE)
-			e = step(f->nodes, e, v4 & 0xff);
-	}
-	return f->leaf_val[e];
+	return t->v4.leaf_val[walk_v4(&t->v4, v4)];
 }
 
 uint32_t ft_lpm_lookup_len(const struct ft_lpm *t, const struct ft_addr *a, uint8_t *ret_len)

@@ -285,6 +285,11 @@ static json_t *stats_json(struct ft_stats *s)
 	json_object_set_new(root, "exporters", ex);
 	if (s->have_pcap)
 		json_object_set_new(root, "capture", pcap_json(&s->pcap));
+	if (s->have_ledger)
+		json_object_set_new(root, "ledger", json_pack("{s:I,s:I,s:I,s:I,s:o}",
+			"steps_written", jint(s->ledger_steps), "steps_refused", jint(s->ledger_refused),
+			"write_errors", jint(s->ledger_errors), "steps_pending", jint(s->ledger_pending),
+			"last_step", time_json(s->ledger_last_ms * FT_NS_PER_MS)));
 	return root;
 }
 

@@ -95,10 +95,12 @@ struct ft_ledger_reader *ft_ledger_reader_free(struct ft_ledger_reader *r);
 
 struct ft_ledger_row {
 	char tenant[FT_NAME_MAX];
-	char class_[FT_NAME_MAX];   /* "" unless the sum is by class */
+	char class_[FT_NAME_MAX];   /* "": the tenant over all classes */
 	struct ft_volume out, in;
 };
 
+/* One row per tenant with class_ "" (all its classes); by class, one more row per
+ * (tenant, class) after it. */
 struct ft_ledger_sum {
 	bool by_class;
 	struct ft_ledger_row *rows; /* sorted by tenant, then class */
@@ -112,7 +114,7 @@ void ft_ledger_sum_init(struct ft_ledger_sum *sum, bool by_class);
 /* Adds every cell and total of s.  -EOVERFLOW when a sum would pass 2^64 - 1, -ENOMEM;
  * after an error the sum is incomplete and only good for ft_ledger_sum_done(). */
 int ft_ledger_sum_add(struct ft_ledger_sum *sum, const struct ft_step *s);
-/* The row of (tenant, class_) (class_ "" or NULL when not by class); NULL if none. */
+/* The row of (tenant, class_); class_ "" or NULL: the tenant's total.  NULL if none. */
 const struct ft_ledger_row *ft_ledger_sum_find(const struct ft_ledger_sum *sum,
                                                const char *tenant, const char *class_);
 void ft_ledger_sum_done(struct ft_ledger_sum *sum);

@@ -50,6 +50,12 @@ struct ft_stats {
 	struct ft_rejects rejects;
 	bool have_pcap;
 	struct ft_pcap_stats pcap;
+	bool have_ledger;           /* the step ledger's counters */
+	uint64_t ledger_steps;      /* steps written */
+	uint64_t ledger_refused;    /* steps the ledger already held */
+	uint64_t ledger_errors;     /* failed writes (retried) */
+	uint64_t ledger_pending;    /* closed steps waiting to be written */
+	int64_t ledger_last_ms;     /* start of the last step written */
 };
 
 void ft_stats_init(struct ft_stats *s, int64_t started_ns, const char *mode);

@@ -1,0 +1,496 @@
+/* flowtally ledger: verify the step ledger (DATA_DIR/ledger), and show what it holds
+ * per tenant over a range of time.  Both read through the ledger's reader, which
+ * verifies every block it returns; show prints no sums when the range has a problem. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "flowtally/clock.h"
+#include "flowtally/config.h"
+#include "flowtally/ledger.h"
+
+static const char usage_text[] =
+"Usage: flowtally ledger verify [-d DIR | -c FILE] [--from T] [--to T]\n"
+"       flowtally ledger show [-d DIR | -c FILE] [--from T] [--to T] [--tenant NAME]\n"
+"                             [--by-class] [--json]\n"
+"\n"
+"The ledger (DATA_DIR/ledger/) is flowtallyd's authoritative record of traffic per\n"
+"tenant, from which recharge volumes are computed: one block of exact counters per\n"
+"closed step, one text file per UTC day, every block checksummed (SHA-256) and\n"
+"chained to the block before it.  Its format is described in the README.\n"
+"\n"
+"verify  checks every block of the range: its checksum, its link to the previous\n"
+"        block (across day files), the order of the steps, the syntax, and the\n"
+"        attribution contract (out cells + unattributed source = total = in cells +\n"
+"        unattributed destination).  Each problem is printed on standard error as\n"
+"        FILE:LINE: what.  A summary follows on standard output: days, steps, totals,\n"
+"        and the hash at the head of the chain (keep it: removing blocks from the end\n"
+"        of the newest file cannot be seen otherwise).\n"
+"show    sums the range per tenant: bytes, packets and flows sent (out: the tenant\n"
+"        owns the source) and received (in: it owns the destination), then the\n"
+"        unattributed volume and the total, so each column adds up.  It verifies as\n"
+"        it reads and prints no sums if the range has a problem.\n"
+"\n"
+"Options:\n"
+"  -d, --data-dir DIR  the data directory (default: ./flowtally-data)\n"
+"  -c, --config FILE   take the data directory from this configuration file\n"
+"      --from T        steps that start at or after T (default: the first step)\n"
+"      --to T          steps that start before T (default: the last step)\n"
+"      --tenant NAME   show: this tenant only\n"
+"      --by-class      show: a row per traffic class, and a subtotal per tenant\n"
+"  -j, --json          show: print one JSON object (schema in the README)\n"
+"  -h, --help          show this help and exit\n"
+"\n"
+"T is a UTC time (2026-11-01T00:00:00Z) or a date (2026-11-01, its midnight UTC).\n"
+"The range includes --from and excludes --to: --from 2026-11-01 --to 2026-12-01 is\n"
+"November.  A step is in the range when it starts in it.\n"
+"\n"
+"Exit status: 0 success (verify: no problem found), 1 problems found or no readable\n"
+"ledger, 2 usage or configuration error.\n"
+"\n"
+"Examples:\n"
+"  flowtally ledger verify -c /etc/flowtally/flowtally.conf\n"
+"  flowtally ledger show -d /var/lib/flowtally --from 2026-11-01 --to 2026-12-01\n"
+"  flowtally ledger show --tenant acme --by-class --json --from 2026-11-01 --to 2026-12-01\n";
+
+struct opts {
+	bool show;
+	char dir[4096];
+	int64_t from_ms, to_ms;
+	const char *tenant;
+	bool by_class, json;
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("flowtally ledger: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\n\n", stderr);
+	fputs(usage_text, stderr);
+	return FT_EXIT_USAGE;
+}
+
+static int data_dir_from_config(const char *path, char *buf, size_t size)
+{
+	struct ft_config *cfg = NULL;
+	struct ft_diag d = { 0 };
+	int r = ft_config_load(path, &cfg, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%s\n", d.lines[i]);
+	ft_diag_done(&d);
+	if (r == 0)
+		snprintf(buf, size, "%s", cfg->data_dir);
+	ft_config_free(cfg);
+	return r;
+}
+
+static void time_text(int64_t ms, char *buf, size_t size)
+{
+	time_t secs = (time_t)(ms / 1000 - (ms % 1000 < 0));
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* One option; -1 to go on, else the exit status. */
+static int take_option(int c, struct opts *o)
+{
+	switch (c) {
+	case 'd':
+		snprintf(o->dir, sizeof(o->dir), "%s", optarg);
+		return -1;
+	case 'c':
+		return data_dir_from_config(optarg, o->dir, sizeof(o->dir)) < 0 ? FT_EXIT_USAGE : -1;
+	case 'F':
+	case 'U':
+		if (ft_time_parse_utc(optarg, c == 'F' ? &o->from_ms : &o->to_ms) < 0)
+			return usage_error("'%s' is not a UTC time (2026-11-01T00:00:00Z) or a date "
+			                   "(2026-11-01)", optarg);
+		return -1;
+	case 'T':
+		o->tenant = optarg;
+		return -1;
+	case 'C':
+		o->by_class = true;
+		return -1;
+	case 'j':
+		o->json = true;
+		return -1;
+	case 'h':
+		fputs(usage_text, stdout);
+		return FT_EXIT_OK;
+	default:
+		fputs(usage_text, stderr);
+		return FT_EXIT_USAGE;
+	}
+}
+
+static int parse_options(int argc, char **argv, struct opts *o)
+{
+	static const struct option lopts[] = {
+		{ "data-dir", required_argument, NULL, 'd' }, { "config", required_argument, NULL, 'c' },
+		{ "from", required_argument, NULL, 'F' }, { "to", required_argument, NULL, 'U' },
+		{ "tenant", required_argument, NULL, 'T' }, { "by-class", no_argument, NULL, 'C' },
+		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { 0 },
+	};
+	int c, rc;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:c:jh", lopts, NULL)) != -1)
+		if ((rc = take_option(c, o)) >= 0)
+			return rc;
+	if (optind != argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!o->show && (o->tenant || o->by_class || o->json))
+		return usage_error("%s", "--tenant, --by-class and --json are options of show");
+	if (o->from_ms >= o->to_ms)
+		return usage_error("%s", "--from must be before --to");
+	return -1;
+}
+
+static int open_reader(const struct opts *o, char *path, size_t size, struct ft_ledger_reader **r)
+{
+	snprintf(path, size, "%s/ledger", o->dir);
+	int rc = ft_ledger_reader_open(path, o->from_ms, o->to_ms, r);
+	if (rc == -ENOENT)
+		fprintf(stderr, "flowtally ledger: %s: no ledger there (is this flowtallyd's data "
+		        "directory?)\n", path);
+	else if (rc < 0)
+		fprintf(stderr, "flowtally ledger: %s: %s\n", path, strerror(-rc));
+	return rc;
+}
+
+static void print_problems(struct ft_diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "%s\n", d->lines[i]);
+	ft_diag_done(d);
+}
+
+/* What verify counts beyond the sums. */
+struct tally {
+	uint64_t cells, days, problems;
+	char first_day[11], last_day[11], file[4096];
+	char head[FT_LEDGER_HASH_HEX];
+	bool overflow;
+};
+
+static void count_day(struct tally *t, const char *path)
+{
+	if (strcmp(path, t->file) == 0)
+		return;
+	snprintf(t->file, sizeof(t->file), "%s", path);
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (!t->days++)
+		snprintf(t->first_day, sizeof(t->first_day), "%.10s", base);
+	snprintf(t->last_day, sizeof(t->last_day), "%.10s", base);
+}
+
+/* Reads the range into sum; returns the exit status when reading must stop, else -1. */
+static int read_range(struct ft_ledger_reader *r, struct ft_ledger_sum *sum, struct tally *t)
+{
+	struct ft_step s;
+	struct ft_diag d = { 0 };
+	int rc;
+	while ((rc = ft_ledger_reader_next(r, &s, &d)) != 0) {
+		if (rc == -ENOMEM) {
+			fputs("flowtally ledger: out of memory\n", stderr);
+			ft_diag_done(&d);
+			return FT_EXIT_FAILURE;
+		}
+		t->problems += d.errors;
+		print_problems(&d);
+		if (rc < 0)
+			continue;
+		t->cells += s.n_cells;
+		count_day(t, ft_ledger_reader_file(r));
+		snprintf(t->head, sizeof(t->head), "%s", ft_ledger_reader_hash(r));
+		if (!t->overflow && ft_ledger_sum_add(sum, &s) < 0)
+			t->overflow = true;
+		ft_step_done(&s);
+	}
+	return -1;
+}
+
+static void print_range(const char *what, const struct opts *o)
+{
+	char a[32] = "the first step", b[32] = "the last step";
+	if (o->from_ms != INT64_MIN)
+		time_text(o->from_ms, a, sizeof(a));
+	if (o->to_ms != INT64_MAX)
+		time_text(o->to_ms, b, sizeof(b));
+	printf("%-15s %s .. %s\n", what, a, b);
+}
+
+static void print_volume_line(const char *what, const struct ft_volume *v)
+{
+	printf("%-15s %" PRIu64 " bytes, %" PRIu64 " packets, %" PRIu64 " flows\n", what,
+	       v->bytes, v->packets, v->flows);
+}
+
+static void print_verify(const char *path, const struct opts *o, const struct ft_ledger_sum *sum,
+                         const struct tally *t)
+{
+	char a[32], b[32];
+	printf("%-15s %s\n", "ledger", path);
+	print_range("range", o);
+	if (t->days)
+		printf("%-15s %" PRIu64 " (%s .. %s)\n", "days", t->days, t->first_day, t->last_day);
+	else
+		printf("%-15s 0\n", "days");
+	time_text(sum->first_ms, a, sizeof(a));
+	time_text(sum->end_ms, b, sizeof(b));
+	if (sum->steps)
+		printf("%-15s %" PRIu64 ", covering %s .. %s\n", "steps", sum->steps, a, b);
+	else
+		printf("%-15s 0\n", "steps");
+	printf("%-15s %" PRIu64 "\n", "cells", t->cells);
+	print_volume_line("total", &sum->total);
+	print_volume_line("unattr. source", &sum->unattributed_src);
+	print_volume_line("unattr. dest.", &sum->unattributed_dst);
+	print_volume_line("late", &sum->late);
+	print_volume_line("not accounted", &sum->not_accounted);
+	if (t->overflow)
+		printf("%-15s sums passed 2^64 - 1 and stopped: use a shorter range\n", "note");
+	printf("%-15s %s\n", "head", t->days ? t->head : "-");
+	if (t->problems)
+		printf("%-15s %" PRIu64 " problem%s found\n", "result", t->problems,
+		       t->problems == 1 ? "" : "s");
+	else
+		printf("%-15s ok\n", "result");
+}
+
+static int run_verify(const struct opts *o)
+{
+	char path[4200];
+	struct ft_ledger_reader *r;
+	struct ft_ledger_sum sum;
+	struct tally t = { 0 };
+	if (open_reader(o, path, sizeof(path), &r) < 0)
+		return FT_EXIT_FAILURE;
+	ft_ledger_sum_init(&sum, false);
+	int rc = read_range(r, &sum, &t);
+	if (rc < 0) {
+		print_verify(path, o, &sum, &t);
+		rc = t.problems ? FT_EXIT_FAILURE : FT_EXIT_OK;
+	}
+	ft_ledger_sum_done(&sum);
+	ft_ledger_reader_free(r);
+	return rc;
+}
+
+/* ---- show ---- */
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static void json_volume(const char *key, const struct ft_volume *v)
+{
+	printf("\"%s\": {\"bytes\": %" PRIu64 ", \"packets\": %" PRIu64 ", \"flows\": %" PRIu64 "}",
+	       key, v->bytes, v->packets, v->flows);
+}
+
+static void json_pair(const char *what, const char *name, const struct ft_volume *out,
+                      const struct ft_volume *in)
+{
+	printf("{\"%s\": ", what);
+	json_string(name);
+	fputs(", ", stdout);
+	json_volume("out", out);
+	fputs(", ", stdout);
+	json_volume("in", in);
+}
+
+static void json_time(const char *key, bool present, int64_t ms)
+{
+	char t[32];
+	time_text(ms, t, sizeof(t));
+	printf("  \"%s\": ", key);
+	if (present)
+		printf("\"%s\",\n", t);
+	else
+		fputs("null,\n", stdout);
+}
+
+static size_t tenant_end(const struct ft_ledger_sum *sum, size_t i)
+{
+	size_t j = i;
+	while (j < sum->n_rows && strcmp(sum->rows[j].tenant, sum->rows[i].tenant) == 0)
+		j++;
+	return j;
+}
+
+/* Rows [i, j) are one tenant's: its total, then its classes. */
+static void json_tenant(const struct ft_ledger_sum *sum, size_t i, size_t j, bool first)
+{
+	fputs(first ? "\n    " : ",\n    ", stdout);
+	json_pair("tenant", sum->rows[i].tenant, &sum->rows[i].out, &sum->rows[i].in);
+	if (sum->by_class) {
+		fputs(", \"classes\": [", stdout);
+		for (size_t k = i + 1; k < j; k++) {
+			fputs(k == i + 1 ? "\n      " : ",\n      ", stdout);
+			json_pair("class", sum->rows[k].class_, &sum->rows[k].out, &sum->rows[k].in);
+			putchar('}');
+		}
+		fputs("]", stdout);
+	}
+	putchar('}');
+}
+
+static void print_json(const struct opts *o, const struct ft_ledger_sum *sum)
+{
+	static const struct ft_volume zero;
+	bool first = true;
+	fputs("{\n", stdout);
+	json_time("from", o->from_ms != INT64_MIN, o->from_ms);
+	json_time("to", o->to_ms != INT64_MAX, o->to_ms);
+	printf("  \"steps\": %" PRIu64 ",\n", sum->steps);
+	json_time("first_step", sum->steps, sum->first_ms);
+	json_time("end", sum->steps, sum->end_ms);
+	fputs("  \"tenants\": [", stdout);
+	for (size_t i = 0, j; i < sum->n_rows; i = j, first = false) {
+		j = tenant_end(sum, i);
+		json_tenant(sum, i, j, first);
+	}
+	if (first && o->tenant) {
+		fputs("\n    ", stdout);
+		json_pair("tenant", o->tenant, &zero, &zero);
+		fputs(sum->by_class ? ", \"classes\": []}" : "}", stdout);
+	}
+	fputs("],\n  \"unattributed\": {", stdout);
+	json_volume("out", &sum->unattributed_src);
+	fputs(", ", stdout);
+	json_volume("in", &sum->unattributed_dst);
+	fputs("},\n  ", stdout);
+	json_volume("total", &sum->total);
+	fputs(",\n  ", stdout);
+	json_volume("late", &sum->late);
+	fputs(",\n  ", stdout);
+	json_volume("not_accounted", &sum->not_accounted);
+	fputs("\n}\n", stdout);
+}
+
+static void text_row(const char *tenant, const char *class_, bool by_class,
+                     const struct ft_volume *out, const struct ft_volume *in)
+{
+	printf("%-31s ", tenant);
+	if (by_class)
+		printf("%-31s ", class_);
+	printf("%20" PRIu64 " %16" PRIu64 " %12" PRIu64 " %20" PRIu64 " %16" PRIu64 " %12" PRIu64 "\n",
+	       out->bytes, out->packets, out->flows, in->bytes, in->packets, in->flows);
+}
+
+static void text_tenant(const struct ft_ledger_sum *sum, size_t i, size_t j)
+{
+	for (size_t k = i + 1; k < j; k++)
+		text_row(sum->rows[k].tenant, sum->rows[k].class_, true, &sum->rows[k].out,
+		         &sum->rows[k].in);
+	text_row(sum->rows[i].tenant, "(all classes)", sum->by_class, &sum->rows[i].out,
+	         &sum->rows[i].in);
+}
+
+static void print_text(const struct opts *o, const struct ft_ledger_sum *sum)
+{
+	static const struct ft_volume zero;
+	char a[32], b[32];
+	print_range("range", o);
+	time_text(sum->first_ms, a, sizeof(a));
+	time_text(sum->end_ms, b, sizeof(b));
+	printf("%-15s %" PRIu64 "%s%s%s%s\n\n", "steps", sum->steps, sum->steps ? ", covering " : "",
+	       sum->steps ? a : "", sum->steps ? " .. " : "", sum->steps ? b : "");
+	printf("%-31s ", "tenant");
+	if (sum->by_class)
+		printf("%-31s ", "class");
+	printf("%20s %16s %12s %20s %16s %12s\n", "out bytes", "out packets", "out flows",
+	       "in bytes", "in packets", "in flows");
+	for (size_t i = 0, j; i < sum->n_rows; i = j) {
+		j = tenant_end(sum, i);
+		text_tenant(sum, i, j);
+	}
+	if (!sum->n_rows && o->tenant)
+		text_row(o->tenant, "(all classes)", sum->by_class, &zero, &zero);
+	if (o->tenant)
+		return;
+	text_row("(unattributed)", "", sum->by_class, &sum->unattributed_src, &sum->unattributed_dst);
+	text_row("(total)", "", sum->by_class, &sum->total, &sum->total);
+	putchar('\n');
+	print_volume_line("late", &sum->late);
+	print_volume_line("not accounted", &sum->not_accounted);
+}
+
+/* Keeps only the rows of one tenant. */
+static void keep_tenant(struct ft_ledger_sum *sum, const char *tenant)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sum->n_rows; i++)
+		if (strcmp(sum->rows[i].tenant, tenant) == 0)
+			sum->rows[n++] = sum->rows[i];
+	sum->n_rows = n;
+	if (!n)
+		fprintf(stderr, "flowtally ledger: note: tenant '%s' has no traffic in the range\n",
+		        tenant);
+}
+
+static int run_show(const struct opts *o)
+{
+	char path[4200];
+	struct ft_ledger_reader *r;
+	struct ft_ledger_sum sum;
+	struct tally t = { 0 };
+	if (open_reader(o, path, sizeof(path), &r) < 0)
+		return FT_EXIT_FAILURE;
+	ft_ledger_sum_init(&sum, o->by_class);
+	int rc = read_range(r, &sum, &t);
+	if (rc < 0 && t.problems) {
+		fprintf(stderr, "flowtally ledger: %" PRIu64 " problem%s in the range: no sums "
+		        "printed\n", t.problems, t.problems == 1 ? "" : "s");
+		rc = FT_EXIT_FAILURE;
+	} else if (rc < 0 && t.overflow) {
+		fputs("flowtally ledger: a sum passes 2^64 - 1: use a shorter range\n", stderr);
+		rc = FT_EXIT_FAILURE;
+	} else if (rc < 0) {
+		if (o->tenant)
+			keep_tenant(&sum, o->tenant);
+		if (o->json)
+			print_json(o, &sum);
+		else
+			print_text(o, &sum);
+		rc = FT_EXIT_OK;
+	}
+	ft_ledger_sum_done(&sum);
+	ft_ledger_reader_free(r);
+	return rc;
+}
+
+int ft_cmd_ledger(int argc, char **argv)
+{
+	struct opts o = { .dir = "./flowtally-data", .from_ms = INT64_MIN, .to_ms = INT64_MAX };
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return FT_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		fputs(usage_text, stdout);
+		return FT_EXIT_OK;
+	}
+	o.show = strcmp(argv[1], "show") == 0;
+	if (!o.show && strcmp(argv[1], "verify") != 0)
+		return usage_error("unknown subcommand '%s' (verify or show)", argv[1]);
+	int rc = parse_options(argc - 1, argv + 1, &o);
+	if (rc >= 0)
+		return rc;
+	return o.show ? run_show(&o) : run_verify(&o);
+}
