@@ -353,10 +353,13 @@ static bool second_half(const struct ft_rec *r, const struct ft_flow *first, str
 static void emit(struct exporter *e, const struct ft_rec *r, const struct msg_ctx *m,
                  struct ft_flow_batch *out)
 {
+	/* Copied from a zero flow: GCC turns a 192-byte memset into rep stos, which costs
+	 * more than the rest of the record. */
+	static const struct ft_flow zero;
 	struct ft_flow *f = ft_batch_push(out);
 	if (!f)
 		return;
-	memset(f, 0, sizeof(*f));
+	*f = zero;
 	f->exporter = e->s.key.addr;
 	f->domain = e->s.key.domain;
 	f->version = m->version;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "template.h"
+#include "wire.h"
 
 struct elem {
 	uint16_t id;
@@ -153,7 +154,33 @@ void ft_tpl_done(struct ft_template *t)
 {
 	free(t->fields);
 	free(t->ops);
+	free(t->plan);
 	memset(t, 0, sizeof(*t));
+}
+
+/* The plan of a fixed-length template: what ft_tpl_decode() reads, where. */
+static int make_plan(struct ft_template *t)
+{
+	static const uint8_t by_width[9] = { 0, OP_U8, OP_U16, OP_UINT, OP_U32,
+	                                     OP_UINT, OP_UINT, OP_UINT, OP_U64 };
+	uint16_t off = 0, n = 0;
+
+	t->plan = malloc(t->n_fields * sizeof(*t->plan));
+	if (!t->plan)
+		return -ENOMEM;
+	for (uint16_t i = 0; i < t->n_fields; off += t->ops[i].len, i++) {
+		struct ft_op op = t->ops[i];
+		if (op.kind == OP_SKIP)
+			continue;
+		op.off = off;
+		if (op.kind == OP_UINT) {
+			op.kind = by_width[op.len];
+			t->plan_present |= 1ull << op.slot;
+		}
+		t->plan[n++] = op;
+	}
+	t->n_plan = n;
+	return 0;
 }
 
 int ft_tpl_compile(struct ft_template *t, uint16_t id, const struct ft_tpl_field *fields,
@@ -184,6 +211,10 @@ int ft_tpl_compile(struct ft_template *t, uint16_t id, const struct ft_tpl_field
 	if (nt.min_len > 65535 - 20) {
 		ft_tpl_done(&nt);
 		return -FT_TPL_TOO_LONG;
+	}
+	if (!nt.varlen && make_plan(&nt) < 0) {
+		ft_tpl_done(&nt);
+		return -ENOMEM;
 	}
 	*t = nt;
 	return 0;
@@ -257,21 +288,35 @@ static size_t decode_varlen(const struct ft_template *t, const uint8_t *p, size_
 	return off;
 }
 
-size_t ft_tpl_decode(const struct ft_template *t, const uint8_t *p, size_t avail, struct ft_rec *r)
+static inline uint64_t rd64(const uint8_t *p)
 {
-	r->present = 0;
-	memset(r->addr, 0, sizeof(r->addr));
-	memset(r->str, 0, sizeof(r->str));
-	if (t->varlen)
-		return decode_varlen(t, p, avail, r);
-	if (avail < t->min_len)
-		return 0;
-	const uint8_t *q = p;
-	for (uint16_t i = 0; i < t->n_fields; i++) {
-		const struct ft_op *op = &t->ops[i];
-		if (op->kind != OP_SKIP)
-			apply(op, q, op->len, r);
-		q += op->len;
+	return (uint64_t)rd32(p) << 32 | rd32(p + 4);
+}
+
+/* A fixed-length record: only the plan's reads, at fixed offsets. */
+static size_t decode_plan(const struct ft_template *t, const uint8_t *p, struct ft_rec *r)
+{
+	r->present = t->plan_present;
+	for (uint16_t i = 0; i < t->n_plan; i++) {
+		const struct ft_op *op = &t->plan[i];
+		const uint8_t *q = p + op->off;
+		switch (op->kind) {
+		case OP_U8: r->v[op->slot] = q[0]; break;
+		case OP_U16: r->v[op->slot] = rd16(q); break;
+		case OP_U32: r->v[op->slot] = rd32(q); break;
+		case OP_U64: r->v[op->slot] = rd64(q); break;
+		default: apply(op, q, op->len, r); break;
+		}
 	}
 	return t->min_len;
+}
+
+size_t ft_tpl_decode(const struct ft_template *t, const uint8_t *p, size_t avail, struct ft_rec *r)
+{
+	memset(r->addr, 0, sizeof(r->addr));
+	memset(r->str, 0, sizeof(r->str));
+	if (!t->varlen)
+		return avail < t->min_len ? 0 : decode_plan(t, p, r);
+	r->present = 0;
+	return decode_varlen(t, p, avail, r);
 }

@@ -52,12 +52,14 @@ enum ft_aslot {
 /* String slots (options data). */
 enum ft_sslot { SS_IF_NAME, SS_IF_DESC, SS__COUNT };
 
-enum ft_op_kind { OP_SKIP, OP_UINT, OP_ADDR4, OP_ADDR6, OP_STR };
+/* OP_U8..OP_U64: unsigned of that width, only in fixed-length plans. */
+enum ft_op_kind { OP_SKIP, OP_UINT, OP_ADDR4, OP_ADDR6, OP_STR, OP_U8, OP_U16, OP_U32, OP_U64 };
 
 struct ft_op {
 	uint8_t kind;
 	uint8_t slot;
 	uint16_t len;            /* FT_VARLEN: length in the record */
+	uint16_t off;            /* in fixed-length plans: offset in the record */
 };
 
 struct ft_tpl_field {
@@ -77,6 +79,11 @@ struct ft_template {
 	int64_t refreshed_ns;    /* last (re)definition */
 	struct ft_tpl_field *fields;
 	struct ft_op *ops;
+	/* Fixed-length templates: the ops that read something, at their offsets, with
+	 * unsigned reads by width, and the slots every record has. */
+	struct ft_op *plan;
+	uint16_t n_plan;
+	uint64_t plan_present;
 };
 
 /* One decoded record: slots and which are present. */
