@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# scripts/fuzz.sh [SECONDS]
+# scripts/fuzz.sh [SECONDS [TARGET...]]
 #
 # Builds the libFuzzer targets with clang, ASan and UBSan in build-fuzz/ (under the
 # repository root, or under $FT_BUILD_ROOT when set), then runs each target
-# tests/fuzz/fuzz_<name>.c for SECONDS (default 60) on a temporary copy of
-# tests/fuzz/corpus/<name>/, so the committed corpus is left as it is.  Prints one line
-# per target.  Exits 1 when a target found a crash, leak or timeout; the line names the
-# saved input (keep it: copy it into the corpus as crash-<what> so it becomes a test).
+# tests/fuzz/fuzz_<name>.c (or only the TARGETs named, e.g. nf9) on a temporary copy of
+# tests/fuzz/corpus/<name>/, so the committed corpus is left as it is.  SECONDS
+# (default 60) is the budget of the whole run, shared evenly by the targets (at least
+# 1 s each), so adding a target does not lengthen CI; to give one target more time,
+# name it alone.  Prints one line per target.  Exits 1 when a target found a crash,
+# leak or timeout; the line names the saved input (keep it: copy it into the corpus as
+# crash-<what> so it becomes a test).
 set -euo pipefail
 
-secs=${1:-60}
-if ! [[ $secs =~ ^[1-9][0-9]*$ ]]; then
-	echo "usage: $0 [SECONDS]" >&2
+budget=${1:-60}
+if ! [[ $budget =~ ^[1-9][0-9]*$ ]]; then
+	echo "usage: $0 [SECONDS [TARGET...]]" >&2
 	exit 2
 fi
+shift $(($# > 0 ? 1 : 0))
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${FT_BUILD_ROOT:-$root}/build-fuzz
@@ -32,6 +36,17 @@ for src in "$root"/tests/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	[[ $name == fuzz_main ]] || names+=("${name#fuzz_}")
 done
+if [[ $# -gt 0 ]]; then
+	for name in "$@"; do
+		if [[ ! -f $root/tests/fuzz/fuzz_$name.c || $name == main ]]; then
+			echo "$0: no fuzz target $name (tests/fuzz/fuzz_$name.c)" >&2
+			exit 2
+		fi
+	done
+	names=("$@")
+fi
+secs=$((budget / ${#names[@]}))
+((secs > 0)) || secs=1
 ninja -C "$build" "${names[@]/#/tests/fuzz/fuzz_}" >/dev/null
 
 work=$(mktemp -d)

@@ -354,6 +354,16 @@ static void note_rate_change(struct exporter *e, uint32_t old, uint32_t rate, in
 		              old ? "1 in " : "", old ? old : e->s.sampling_rate);
 }
 
+/* Interface names come from exporters: kept as printable ASCII (anything else becomes
+ * '?'), up to the first NUL, so they are safe in logs, JSON and state files. */
+static void copy_text(char *dst, size_t size, const uint8_t *src, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len && src[i] && n + 1 < size; i++)
+		dst[n++] = src[i] >= 0x20 && src[i] < 0x7f ? (char)src[i] : '?';
+	dst[n] = '\0';
+}
+
 static void set_ifname(struct options *o, const struct ft_rec *r)
 {
 	uint32_t ifindex = (uint32_t)(ft_rec_has(r, SL_SCOPE_INTERFACE) ? ft_rec_val(r, SL_SCOPE_INTERFACE) : ft_rec_val(r, SL_IN_IF));
@@ -373,9 +383,9 @@ static void set_ifname(struct options *o, const struct ft_rec *r)
 		f->ifindex = ifindex;
 	}
 	if (r->str[SS_IF_NAME])
-		snprintf(f->name, sizeof(f->name), "%.*s", (int)r->str_len[SS_IF_NAME], (const char *)r->str[SS_IF_NAME]);
+		copy_text(f->name, sizeof(f->name), r->str[SS_IF_NAME], r->str_len[SS_IF_NAME]);
 	if (r->str[SS_IF_DESC])
-		snprintf(f->desc, sizeof(f->desc), "%.*s", (int)r->str_len[SS_IF_DESC], (const char *)r->str[SS_IF_DESC]);
+		copy_text(f->desc, sizeof(f->desc), r->str[SS_IF_DESC], r->str_len[SS_IF_DESC]);
 }
 
 void ft_exporter_options(struct ft_netflow *nf, struct exporter *e, const struct ft_rec *r, int64_t now)

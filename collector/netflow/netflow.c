@@ -229,8 +229,8 @@ static int64_t flow_time(const struct exporter *e, const struct ft_rec *r, const
 	enum ft_slot up = start ? SL_FIRST_UPTIME : SL_LAST_UPTIME;
 	if (ft_rec_has(r, ms))
 		return (int64_t)ft_rec_val(r, ms);
-	if (ft_rec_has(r, s))
-		return (int64_t)ft_rec_val(r, s) * 1000;
+	if (ft_rec_has(r, s))   /* beyond year 292 million: no time at all */
+		return ft_rec_val(r, s) > (uint64_t)INT64_MAX / 1000 ? INT64_MIN : (int64_t)ft_rec_val(r, s) * 1000;
 	if (ft_rec_has(r, ns))
 		return ntp_to_ms(ft_rec_val(r, ns));
 	if (ft_rec_has(r, us))
@@ -243,7 +243,10 @@ static int64_t flow_time(const struct exporter *e, const struct ft_rec *r, const
 		return m->export_ms - (int32_t)(m->uptime - (uint32_t)ft_rec_val(r, up));
 	/* IPFIX flowStart/EndSysUpTime count from systemInitTimeMilliseconds (RFC 7011 IE 160) */
 	int64_t init = ft_rec_has(r, SL_INIT_MS) ? (int64_t)ft_rec_val(r, SL_INIT_MS) : e->opt.init_ms;
-	return init ? init + (int64_t)ft_rec_val(r, up) : INT64_MIN;
+	int64_t t;
+	if (!init || ft_rec_val(r, up) > (uint64_t)INT64_MAX || __builtin_add_overflow(init, (int64_t)ft_rec_val(r, up), &t))
+		return INT64_MIN;
+	return t;
 }
 
 static void set_times(const struct exporter *e, const struct ft_rec *r, const struct msg_ctx *m,

@@ -6,7 +6,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A check that holds whatever the input: when it fails, the input found a bug. */
+#define CHECK(cond)                                                                    \
+	do {                                                                           \
+		if (!(cond)) {                                                         \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
+			        #cond);                                                \
+			abort();                                                       \
+		}                                                                      \
+	} while (0)
 
 #endif
