@@ -272,7 +272,8 @@ static int push_cell(struct ft_step *st, size_t *cap, const char *tenant, int di
 static void merge_sorted(struct ft_step *st)
 {
 	size_t w = 0;
-	qsort(st->cells, st->n_cells, sizeof(*st->cells), cmp_cell);
+	if (st->n_cells)
+		qsort(st->cells, st->n_cells, sizeof(*st->cells), cmp_cell);
 	for (size_t i = 0; i < st->n_cells; i++) {
 		if (w && cmp_cell(&st->cells[w - 1], &st->cells[i]) == 0)
 			vsum(&st->cells[w - 1].v, &st->cells[i].v);
@@ -457,7 +458,8 @@ int ft_agg_restore(struct ft_agg *a, const struct ft_step *st)
 		copy->cells = malloc((st->n_cells + 1) * sizeof(*copy->cells));
 		if (!copy->cells)
 			return -ENOMEM;
-		memcpy(copy->cells, st->cells, st->n_cells * sizeof(*st->cells));
+		if (st->n_cells)
+			memcpy(copy->cells, st->cells, st->n_cells * sizeof(*st->cells));
 		a->n_restored++;
 		return 0;
 	}
@@ -473,7 +475,8 @@ int ft_step_merge(struct ft_step *dst, const struct ft_step *src)
 	struct ft_step_cell *c = realloc(dst->cells, (dst->n_cells + src->n_cells + 1) * sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	memcpy(c + dst->n_cells, src->cells, src->n_cells * sizeof(*c));
+	if (src->n_cells)
+		memcpy(c + dst->n_cells, src->cells, src->n_cells * sizeof(*c));
 	dst->cells = c;
 	dst->n_cells += src->n_cells;
 	merge_sorted(dst);

@@ -77,6 +77,8 @@ struct args {
 	struct endpoint to;
 	struct endpoint source;
 	const char *template_text;
+	const char *expect_path;     /* --expect-tenants */
+	struct ft_gen_tenants *tenants;  /* its rules, or NULL */
 	uint64_t records;
 	uint64_t records_goal;       /* the stop criterion in records; UINT64_MAX = none */
 	uint64_t datagrams;          /* the stop criterion in datagrams; UINT64_MAX = none */
@@ -240,6 +242,19 @@ static const char usage_text[] =
 "        instead of engine_type and engine_id.  records are data records;\n"
 "        templates counts template records.  Without --summary, a one-line\n"
 "        summary goes to stderr.\n"
+"    --expect-tenants FILE\n"
+"        With --summary: also work out what a collector with this tenant map\n"
+"        must account, and add to the JSON object\n"
+"        \"tenants\":{\"NAME\":{\"out\":{\"bytes\":N,\"packets\":N,\"flows\":N},\n"
+"        \"in\":{...}},...},\"unattributed\":{\"src\":{...},\"dst\":{...}}.\n"
+"        FILE has lines \"PREFIX TENANT\" (IPv4 or IPv6; # comments), as the\n"
+"        collector's prefix_files.  Each record's source address goes to the tenant\n"
+"        with the longest prefix holding it (out), its destination likewise (in),\n"
+"        an address no prefix holds to unattributed (src, dst); bytes and packets\n"
+"        are multiplied by the sampling interval (--sampling, else 1) and each\n"
+"        record is one flow.  Only datagrams the kernel accepted count, as for\n"
+"        the other totals.  Every tenant of FILE is listed, sorted by name.  The\n"
+"        prefixes are searched one by one when the pool is built: keep FILE small.\n"
 "    -h, --help\n"
 "        Show this text.\n"
 "\n"
@@ -471,7 +486,7 @@ enum {
 	O_TO, O_PCAP, O_RECORDS, O_DATAGRAMS, O_RATE, O_DURATION, O_EXPORTERS, O_RPD,
 	O_SAMPLING, O_SEED, O_START, O_SRC_PREFIX, O_DST_PREFIX, O_CPU, O_BATCH, O_SNDBUF,
 	O_SOURCE, O_SOURCE_PORT, O_VERSION, O_TEMPLATE, O_TEMPLATE_EVERY, O_TEMPLATE_SEPARATE,
-	O_DATAGRAM_SIZE, O_SUMMARY, O_HELP, O__COUNT
+	O_DATAGRAM_SIZE, O_EXPECT_TENANTS, O_SUMMARY, O_HELP, O__COUNT
 };
 
 static const struct opt opts[O__COUNT] = {
@@ -502,6 +517,7 @@ static const struct opt opts[O__COUNT] = {
 	[O_TEMPLATE_SEPARATE] = { "template-separate", K_FLAG, A(gen.template_separate), 0, 0, "" },
 	[O_DATAGRAM_SIZE] = { "datagram-size", K_U32, A(gen.datagram_size), 1, FT_GEN_MAX_DATAGRAM,
 	                      "bytes, up to 8192" },
+	[O_EXPECT_TENANTS] = { "expect-tenants", K_STRING, A(expect_path), 0, 0, "" },
 	[O_SUMMARY] = { "summary", K_FLAG, A(summary), 0, 0, "" },
 	[O_HELP] = { "help", K_FLAG, A(help), 0, 0, "" },
 };
@@ -680,6 +696,9 @@ static int finish_args(struct args *a)
 {
 	if (a->seen[O_RECORDS] && a->seen[O_DATAGRAMS])
 		return usage_error("%s", "--records and --datagrams are alternatives: give one");
+	if (a->expect_path && !a->summary)
+		return usage_error("%s", "--expect-tenants goes with --summary, whose JSON carries "
+		                   "the expected totals");
 	if (a->seen[O_DURATION] && a->duration <= 0)
 		return usage_error("%s", "--duration must be above 0");
 	int rc = check_endpoints(a);
@@ -710,6 +729,7 @@ struct slot {
 	uint32_t exporter;
 	uint64_t mark;               /* the batch it was last stamped for */
 	struct ft_gen_totals sums;   /* of this one datagram */
+	uint32_t share_off, share_n; /* --expect-tenants: its shares, in run.shares */
 };
 
 /* One exporter: its pool slots with the template and without (v5: all without), and
@@ -736,6 +756,10 @@ struct run {
 	struct stream streams[FT_GEN_MAX_EXPORTERS];
 	struct ft_gen_totals per[FT_GEN_MAX_EXPORTERS];   /* accepted */
 	struct ft_gen_totals total;
+	struct ft_gen_share *shares; /* --expect-tenants: every slot's, one after another */
+	size_t n_shares, cap_shares;
+	struct ft_gen_volume *expect;  /* accepted, by [tenant * 2 + side]; the last
+	                              * tenant is the unattributed bucket */
 	uint64_t send_errors;
 	struct mmsghdr *msgs;
 	struct iovec *iovs;
@@ -789,6 +813,31 @@ static int pool_sort(struct run *r)
 	return 0;
 }
 
+/* Works out what slot s gives each tenant, once: a slot is sent over and over, and
+ * restamping changes no address or counter. */
+static int slot_shares(struct run *r, struct slot *s)
+{
+	size_t max = ft_gen_shares_max(r->gen);
+
+	if (r->cap_shares - r->n_shares < max) {
+		size_t cap = r->cap_shares ? 2 * r->cap_shares : 64 * max;
+		while (cap - r->n_shares < max)
+			cap *= 2;
+		struct ft_gen_share *p = realloc(r->shares, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		r->shares = p;
+		r->cap_shares = cap;
+	}
+	int n = ft_gen_shares(r->gen, r->a->tenants, s->buf, s->len, r->shares + r->n_shares, max);
+	if (n < 0)
+		return n;
+	s->share_off = (uint32_t)r->n_shares;
+	s->share_n = (uint32_t)n;
+	r->n_shares += (size_t)n;
+	return 0;
+}
+
 static int pool_build(struct run *r)
 {
 	uint64_t n = pool_size(r);
@@ -811,6 +860,9 @@ static int pool_build(struct run *r)
 			r->streams[s->exporter].n_tpl++;
 		else
 			r->streams[s->exporter].n_data++;
+		int rc = r->a->tenants ? slot_shares(r, s) : 0;
+		if (rc < 0)
+			return rc;
 	}
 	return pool_sort(r);
 }
@@ -827,7 +879,11 @@ static int run_init(struct run *r, const struct args *a)
 	r->msgs = calloc(batch, sizeof(*r->msgs));
 	r->iovs = calloc(batch, sizeof(*r->iovs));
 	r->batch = calloc(batch, sizeof(*r->batch));
-	if (!r->gen || !r->msgs || !r->iovs || !r->batch || pool_build(r) < 0)
+	if (a->tenants)
+		r->expect = calloc(2 * ((size_t)ft_gen_tenants_count(a->tenants) + 1),
+		                   sizeof(*r->expect));
+	if (!r->gen || !r->msgs || !r->iovs || !r->batch || (a->tenants && !r->expect) ||
+	    pool_build(r) < 0)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < batch; i++) {
 		r->msgs[i].msg_hdr.msg_name = (void *)&a->to.addr;
@@ -848,6 +904,8 @@ static void run_done(struct run *r)
 	free(r->order);
 	free(r->pool);
 	free(r->pool_mem);
+	free(r->shares);
+	free(r->expect);
 	ft_gen_free(r->gen);
 }
 
@@ -929,6 +987,13 @@ static void accept_slot(struct run *r, const struct slot *s)
 {
 	tally(&r->per[s->exporter], &s->sums);
 	tally(&r->total, &s->sums);
+	for (uint32_t i = 0; i < s->share_n; i++) {
+		const struct ft_gen_share *sh = &r->shares[s->share_off + i];
+		struct ft_gen_volume *v = &r->expect[2 * (size_t)sh->tenant + sh->side];
+		v->bytes += sh->v.bytes;
+		v->packets += sh->v.packets;
+		v->flows += sh->v.flows;
+	}
 }
 
 /* ---- sending ---- */
@@ -1221,6 +1286,50 @@ fail:
 
 /* ---- report ---- */
 
+static void print_volume(const char *key, const struct ft_gen_volume *v)
+{
+	printf("\"%s\":{\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"flows\":%" PRIu64 "}",
+	       key, v->bytes, v->packets, v->flows);
+}
+
+struct named {
+	const char *name;
+	uint32_t index;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
+/* ,"tenants":{...},"unattributed":{...}; tenant names need no JSON escapes. */
+static void print_expected(const struct run *r)
+{
+	const struct ft_gen_tenants *t = r->a->tenants;
+	uint32_t n = ft_gen_tenants_count(t);
+	struct named *order = calloc(n + 1, sizeof(*order));
+
+	for (uint32_t i = 0; order && i < n; i++)
+		order[i] = (struct named){ ft_gen_tenants_name(t, i), i };
+	if (order)
+		qsort(order, n, sizeof(*order), by_name);
+	printf(",\"tenants\":{");
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = order ? order[k].index : k;
+		printf("%s\"%s\":{", k ? "," : "", ft_gen_tenants_name(t, i));
+		print_volume("out", &r->expect[2 * (size_t)i + FT_GEN_OUT]);
+		putchar(',');
+		print_volume("in", &r->expect[2 * (size_t)i + FT_GEN_IN]);
+		putchar('}');
+	}
+	printf("},\"unattributed\":{");
+	print_volume("src", &r->expect[2 * (size_t)n + FT_GEN_OUT]);
+	putchar(',');
+	print_volume("dst", &r->expect[2 * (size_t)n + FT_GEN_IN]);
+	putchar('}');
+	free(order);
+}
+
 static void print_json(const struct run *r, double elapsed)
 {
 	const struct ft_gen_totals *t = &r->total;
@@ -1238,7 +1347,10 @@ static void print_json(const struct run *r, double elapsed)
 		       e ? "," : "", v5 ? "engine_type\":0,\"engine_id" : "domain", e,
 		       x->datagrams, x->records, x->bytes, x->packets, x->templates);
 	}
-	printf("]}\n");
+	putchar(']');
+	if (r->a->tenants)
+		print_expected(r);
+	printf("}\n");
 	fflush(stdout);
 }
 
@@ -1269,6 +1381,41 @@ static void report(const struct run *r)
 	        stop_requested ? ", interrupted" : "");
 }
 
+/* --expect-tenants FILE into a->tenants; errors as FILE:LINE: what. */
+static int load_tenants(struct args *a)
+{
+	FILE *f = fopen(a->expect_path, "r");
+	char *line = NULL, err[160];
+	size_t cap = 0;
+	unsigned long n = 0, bad = 0;
+
+	if (!f) {
+		complain("--expect-tenants: %s: %s", a->expect_path, strerror(errno));
+		return FT_EXIT_USAGE;
+	}
+	a->tenants = ft_gen_tenants_new();
+	while (a->tenants && getline(&line, &cap, f) > 0) {
+		n++;
+		int rc = ft_gen_tenants_line(a->tenants, line, err, sizeof(err));
+		if (rc == -ENOMEM)
+			break;
+		if (rc < 0 && bad++ < 20)
+			fprintf(stderr, "%s:%lu: %s\n", a->expect_path, n, err);
+	}
+	bool failed = ferror(f) || !a->tenants || !feof(f);
+	free(line);
+	fclose(f);
+	if (failed) {
+		complain("--expect-tenants: cannot read %s", a->expect_path);
+		return FT_EXIT_FAILURE;
+	}
+	if (bad) {
+		complain("--expect-tenants: %lu error(s) in %s", bad, a->expect_path);
+		return FT_EXIT_USAGE;
+	}
+	return FT_EXIT_OK;
+}
+
 static int pin_cpu(uint32_t cpu)
 {
 	cpu_set_t set;
@@ -1295,13 +1442,19 @@ int ft_cmd_generate(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return FT_EXIT_OK;
 	}
-	if ((rc = finish_args(&a)) != FT_EXIT_OK)
+	if ((rc = finish_args(&a)) != FT_EXIT_OK ||
+	    (a.expect_path && (rc = load_tenants(&a)) != FT_EXIT_OK)) {
+		ft_gen_tenants_free(a.tenants);
 		return rc;
-	if (a.seen[O_CPU] && pin_cpu(a.cpu) < 0)
+	}
+	if (a.seen[O_CPU] && pin_cpu(a.cpu) < 0) {
+		ft_gen_tenants_free(a.tenants);
 		return FT_EXIT_FAILURE;
+	}
 	if (run_init(&r, &a) < 0) {
 		complain("out of memory");
 		run_done(&r);
+		ft_gen_tenants_free(a.tenants);
 		return FT_EXIT_FAILURE;
 	}
 	stop_requested = 0;
@@ -1310,5 +1463,6 @@ int ft_cmd_generate(int argc, char **argv)
 	if (r.t0_ns)                  /* something was (or could have been) sent */
 		report(&r);
 	run_done(&r);
+	ft_gen_tenants_free(a.tenants);
 	return rc < 0 ? FT_EXIT_FAILURE : FT_EXIT_OK;
 }

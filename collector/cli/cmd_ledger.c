@@ -14,10 +14,14 @@
 #include "flowtally/config.h"
 #include "flowtally/ledger.h"
 
-static const char usage_text[] =
-"Usage: flowtally ledger verify [-d DIR | -c FILE] [--from T] [--to T]\n"
-"       flowtally ledger show [-d DIR | -c FILE] [--from T] [--to T] [--tenant NAME]\n"
+#define SYNOPSIS \
+"Usage: flowtally ledger verify [-d DIR | -c FILE] [--from T] [--to T]\n" \
+"       flowtally ledger show [-d DIR | -c FILE] [--from T] [--to T] [--tenant NAME]\n" \
 "                             [--by-class] [--json]\n"
+
+static const char short_usage[] = SYNOPSIS "Try 'flowtally ledger --help'.\n";
+
+static const char usage_text[] = SYNOPSIS
 "\n"
 "The ledger (DATA_DIR/ledger/) is flowtallyd's authoritative record of traffic per\n"
 "tenant, from which recharge volumes are computed: one block of exact counters per\n"
@@ -70,8 +74,8 @@ static int usage_error(const char *fmt, const char *arg)
 {
 	fputs("flowtally ledger: ", stderr);
 	fprintf(stderr, fmt, arg);
-	fputs("\n\n", stderr);
-	fputs(usage_text, stderr);
+	fputs("\n", stderr);
+	fputs(short_usage, stderr);
 	return FT_EXIT_USAGE;
 }
 
@@ -125,7 +129,7 @@ static int take_option(int c, struct opts *o)
 		fputs(usage_text, stdout);
 		return FT_EXIT_OK;
 	default:
-		fputs(usage_text, stderr);
+		fputs(short_usage, stderr);
 		return FT_EXIT_USAGE;
 	}
 }
@@ -203,7 +207,8 @@ static int read_range(struct ft_ledger_reader *r, struct ft_ledger_sum *sum, str
 			ft_diag_done(&d);
 			return FT_EXIT_FAILURE;
 		}
-		t->problems += d.errors;
+		if (rc < 0)
+			t->problems += d.errors ? d.errors : 1;
 		print_problems(&d);
 		if (rc < 0)
 			continue;
@@ -239,8 +244,10 @@ static void print_verify(const char *path, const struct opts *o, const struct ft
 	char a[32], b[32];
 	printf("%-15s %s\n", "ledger", path);
 	print_range("range", o);
-	if (t->days)
+	if (t->days > 1)
 		printf("%-15s %" PRIu64 " (%s .. %s)\n", "days", t->days, t->first_day, t->last_day);
+	else if (t->days)
+		printf("%-15s 1 (%s)\n", "days", t->first_day);
 	else
 		printf("%-15s 0\n", "days");
 	time_text(sum->first_ms, a, sizeof(a));
@@ -383,49 +390,73 @@ static void print_json(const struct opts *o, const struct ft_ledger_sum *sum)
 	fputs("\n}\n", stdout);
 }
 
-static void text_row(const char *tenant, const char *class_, bool by_class,
-                     const struct ft_volume *out, const struct ft_volume *in)
+/* The text table is laid out in two passes over the same rows: measure, then print. */
+struct table {
+	bool measure, by_class;
+	int w[8];
+};
+
+static void text_cells(struct table *tb, const char *const text[8])
 {
-	printf("%-31s ", tenant);
-	if (by_class)
-		printf("%-31s ", class_);
-	printf("%20" PRIu64 " %16" PRIu64 " %12" PRIu64 " %20" PRIu64 " %16" PRIu64 " %12" PRIu64 "\n",
-	       out->bytes, out->packets, out->flows, in->bytes, in->packets, in->flows);
+	for (int i = 0; i < 8; i++) {
+		int n = (int)strlen(text[i]);
+		if (i == 1 && !tb->by_class)
+			continue;
+		if (tb->measure)
+			tb->w[i] = n > tb->w[i] ? n : tb->w[i];
+		else
+			printf(i < 2 ? "%-*s  " : i < 7 ? "%*s  " : "%*s\n", tb->w[i], text[i]);
+	}
 }
 
-static void text_tenant(const struct ft_ledger_sum *sum, size_t i, size_t j)
+static void text_row(struct table *tb, const char *tenant, const char *class_,
+                     const struct ft_volume *out, const struct ft_volume *in)
 {
-	for (size_t k = i + 1; k < j; k++)
-		text_row(sum->rows[k].tenant, sum->rows[k].class_, true, &sum->rows[k].out,
-		         &sum->rows[k].in);
-	text_row(sum->rows[i].tenant, "(all classes)", sum->by_class, &sum->rows[i].out,
-	         &sum->rows[i].in);
+	char n[6][24];
+	const uint64_t v[6] = { out->bytes, out->packets, out->flows, in->bytes, in->packets, in->flows };
+	for (int i = 0; i < 6; i++)
+		snprintf(n[i], sizeof(n[i]), "%" PRIu64, v[i]);
+	const char *const text[8] = { tenant, class_, n[0], n[1], n[2], n[3], n[4], n[5] };
+	text_cells(tb, text);
+}
+
+static void text_body(const struct opts *o, const struct ft_ledger_sum *sum, struct table *tb)
+{
+	static const struct ft_volume zero;
+	static const char *const head[8] = { "tenant", "class", "out bytes", "out packets",
+	                                     "out flows", "in bytes", "in packets", "in flows" };
+	text_cells(tb, head);
+	for (size_t i = 0, j; i < sum->n_rows; i = j) {
+		j = tenant_end(sum, i);
+		for (size_t k = i + 1; k < j; k++)
+			text_row(tb, sum->rows[k].tenant, sum->rows[k].class_, &sum->rows[k].out,
+			         &sum->rows[k].in);
+		text_row(tb, sum->rows[i].tenant, "(all)", &sum->rows[i].out, &sum->rows[i].in);
+	}
+	if (!sum->n_rows && o->tenant)
+		text_row(tb, o->tenant, "(all)", &zero, &zero);
+	if (o->tenant)
+		return;
+	text_row(tb, "(unattributed)", "", &sum->unattributed_src, &sum->unattributed_dst);
+	text_row(tb, "(total)", "", &sum->total, &sum->total);
 }
 
 static void print_text(const struct opts *o, const struct ft_ledger_sum *sum)
 {
-	static const struct ft_volume zero;
+	struct table tb = { .measure = true, .by_class = sum->by_class };
 	char a[32], b[32];
 	print_range("range", o);
 	time_text(sum->first_ms, a, sizeof(a));
 	time_text(sum->end_ms, b, sizeof(b));
-	printf("%-15s %" PRIu64 "%s%s%s%s\n\n", "steps", sum->steps, sum->steps ? ", covering " : "",
-	       sum->steps ? a : "", sum->steps ? " .. " : "", sum->steps ? b : "");
-	printf("%-31s ", "tenant");
-	if (sum->by_class)
-		printf("%-31s ", "class");
-	printf("%20s %16s %12s %20s %16s %12s\n", "out bytes", "out packets", "out flows",
-	       "in bytes", "in packets", "in flows");
-	for (size_t i = 0, j; i < sum->n_rows; i = j) {
-		j = tenant_end(sum, i);
-		text_tenant(sum, i, j);
-	}
-	if (!sum->n_rows && o->tenant)
-		text_row(o->tenant, "(all classes)", sum->by_class, &zero, &zero);
+	if (sum->steps)
+		printf("%-15s %" PRIu64 ", covering %s .. %s\n\n", "steps", sum->steps, a, b);
+	else
+		printf("%-15s 0\n\n", "steps");
+	text_body(o, sum, &tb);
+	tb.measure = false;
+	text_body(o, sum, &tb);
 	if (o->tenant)
 		return;
-	text_row("(unattributed)", "", sum->by_class, &sum->unattributed_src, &sum->unattributed_dst);
-	text_row("(total)", "", sum->by_class, &sum->total, &sum->total);
 	putchar('\n');
 	print_volume_line("late", &sum->late);
 	print_volume_line("not accounted", &sum->not_accounted);
@@ -479,7 +510,7 @@ int ft_cmd_ledger(int argc, char **argv)
 {
 	struct opts o = { .dir = "./flowtally-data", .from_ms = INT64_MIN, .to_ms = INT64_MAX };
 	if (argc < 2) {
-		fputs(usage_text, stderr);
+		fputs(short_usage, stderr);
 		return FT_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {

@@ -384,7 +384,8 @@ static void finish_steps(struct daemon *d)
 	struct ft_step *open = calloc(n + 1, sizeof(*open));
 	size_t k = 0;
 	for (unsigned i = 0; open && i < d->n; i++) {
-		memcpy(open + k, d->rs[i].open_at_exit, d->rs[i].n_open * sizeof(*open));
+		if (d->rs[i].n_open)
+			memcpy(open + k, d->rs[i].open_at_exit, d->rs[i].n_open * sizeof(*open));
 		k += d->rs[i].n_open;
 		d->rs[i].n_open = 0;
 	}

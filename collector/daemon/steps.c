@@ -190,7 +190,7 @@ void ft_stepper_commit(struct ft_stepper *s, int64_t complete_before)
 		}
 		drop_first(s);
 	}
-	if (s->live)
+	if (s->live && complete_before < INT64_MAX / FT_NS_PER_MS)
 		write_marker(s, complete_before);
 }
 

@@ -260,15 +260,21 @@ static size_t build_v5(struct ft_gen *g, uint8_t *buf, size_t cap, uint32_t e,
 	return len;
 }
 
+/* Whether buf is a whole v5 datagram (header and count agree with the length). */
+static bool v5_whole(const uint8_t *buf, size_t len)
+{
+	if (len < HDR_LEN || get16(buf) != 5)
+		return false;
+	unsigned count = get16(buf + 2);
+	return count >= 1 && count <= MAX_RECORDS && len == HDR_LEN + (size_t)count * REC_LEN;
+}
+
 static int restamp_v5(const struct ft_gen *g, uint8_t *buf, size_t len, int64_t export_ns,
                       uint32_t flow_sequence)
 {
-	if (len < HDR_LEN || get16(buf) != 5)
+	if (!v5_whole(buf, len))
 		return -EINVAL;
 	unsigned count = get16(buf + 2);
-	if (count < 1 || count > MAX_RECORDS || len != HDR_LEN + (size_t)count * REC_LEN)
-		return -EINVAL;
-
 	uint32_t uptime = uptime_at(g, export_ns / FT_NS_PER_MS);
 	uint32_t shift = uptime - get32(buf + 4);
 	uint8_t *r = buf + HDR_LEN;
@@ -278,6 +284,27 @@ static int restamp_v5(const struct ft_gen *g, uint8_t *buf, size_t len, int64_t 
 	}
 	put_header(buf, (uint16_t)count, uptime, export_ns, flow_sequence);
 	return 0;
+}
+
+/* The records' addresses, dPkts and dOctets, and the header's sampling interval (its
+ * low 14 bits; 0 is unsampled). */
+static int records_v5(const uint8_t *buf, size_t len, struct ft_gen_rec *ret, size_t cap)
+{
+	if (!v5_whole(buf, len))
+		return -EINVAL;
+	unsigned count = get16(buf + 2);
+	if (count > cap)
+		return -ENOBUFS;
+	uint32_t interval = get16(buf + 22) & 0x3fff;
+	const uint8_t *r = buf + HDR_LEN;
+	for (unsigned i = 0; i < count; i++, r += REC_LEN) {
+		ft_addr_from_v4_bytes(&ret[i].src, r);
+		ft_addr_from_v4_bytes(&ret[i].dst, r + 4);
+		ret[i].packets = get32(r + 16);
+		ret[i].bytes = get32(r + 20);
+		ret[i].rate = interval ? interval : 1;
+	}
+	return (int)count;
 }
 
 /* ---- every version ---- */
@@ -319,6 +346,25 @@ int ft_gen_restamp(const struct ft_gen *g, uint8_t *buf, size_t len, int64_t exp
 	if (g->opts.version == 5)
 		return restamp_v5(g, buf, len, export_ns, sequence);
 	return ft_gen_tpl_restamp(g, buf, len, export_ns, sequence);
+}
+
+size_t ft_gen_records_max(const struct ft_gen *g)
+{
+	if (!g)
+		return 0;
+	if (g->opts.version == 5)
+		return g->opts.records_per_datagram;
+	return g->lay.per_data > g->lay.per_tpl ? g->lay.per_data : g->lay.per_tpl;
+}
+
+int ft_gen_records(const struct ft_gen *g, const uint8_t *buf, size_t len,
+                   struct ft_gen_rec *ret, size_t cap)
+{
+	if (!g || !buf)
+		return -EINVAL;
+	if (g->opts.version == 5)
+		return records_v5(buf, len, ret, cap);
+	return ft_gen_tpl_records(g, buf, len, ret, cap);
 }
 
 /* ---- totals ---- */

@@ -31,6 +31,9 @@ struct ft_gen_layout {
 	uint16_t rec_len;
 	uint16_t tset_len;
 	uint16_t off_first, off_last;  /* of the record times */
+	uint16_t off_src, off_dst;     /* of the addresses (4 or 16 bytes) */
+	uint16_t off_bytes, off_packets;  /* of the counters (4 or 8 bytes) */
+	uint8_t addr_len, ctr_len;
 	uint8_t time_len;       /* 4: v9 sysUptime ms; 8: IPFIX UTC ms */
 	uint8_t pad_to;         /* data sets are padded to this (v9: 4, RFC 3954 §5.3) */
 	uint32_t per_data;      /* records in a data datagram without the template */
@@ -117,6 +120,20 @@ static inline uint32_t uptime_at(const struct ft_gen *g, int64_t export_ms)
 	return (uint32_t)(BOOT_AGE_MS + (uint64_t)(export_ms - g->opts.start_ms));
 }
 
+/* What the attribution of a generated record needs (expect.c). */
+struct ft_gen_rec {
+	struct ft_addr src, dst;
+	uint64_t bytes, packets;     /* as exported */
+	uint32_t rate;               /* sampling: 1 in rate packets */
+};
+
+/* The most records a datagram of g holds. */
+size_t ft_gen_records_max(const struct ft_gen *g);
+/* Reads the records of a datagram g built (any version) into ret: how many, -EINVAL
+ * when buf is not such a datagram, -ENOBUFS when there are more than cap. */
+int ft_gen_records(const struct ft_gen *g, const uint8_t *buf, size_t len,
+                   struct ft_gen_rec *ret, size_t cap);
+
 /* Destination ports a record picks from half of the time. */
 extern const uint16_t ft_gen_common_ports[8];
 
@@ -132,5 +149,8 @@ size_t ft_gen_tpl_build(struct ft_gen *g, uint8_t *buf, size_t cap, uint32_t e,
                         int64_t export_ms, struct ft_gen_totals *d);
 int ft_gen_tpl_restamp(const struct ft_gen *g, uint8_t *buf, size_t len, int64_t export_ns,
                        uint32_t sequence);
+/* ft_gen_records() for v9 and IPFIX. */
+int ft_gen_tpl_records(const struct ft_gen *g, const uint8_t *buf, size_t len,
+                       struct ft_gen_rec *ret, size_t cap);
 
 #endif

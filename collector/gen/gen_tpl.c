@@ -133,10 +133,15 @@ static void layout_fields(struct ft_gen_layout *L, const struct field *f, bool v
 		L->flen[i] = v9 ? f[i].len_v9 : f[i].len_ipfix;
 		put16(t, v9 ? f[i].ie_v9 : f[i].ie_ipfix);
 		put16(t + 2, L->flen[i]);
-		if (f[i].kind == F_FIRST)
-			L->off_first = off;
-		else if (f[i].kind == F_LAST)
-			L->off_last = off;
+		switch (f[i].kind) {
+		case F_FIRST: L->off_first = off; break;
+		case F_LAST: L->off_last = off; break;
+		case F_SRC: L->off_src = off; L->addr_len = L->flen[i]; break;
+		case F_DST: L->off_dst = off; break;
+		case F_BYTES: L->off_bytes = off; L->ctr_len = L->flen[i]; break;
+		case F_PACKETS: L->off_packets = off; break;
+		default: break;
+		}
 		off += L->flen[i];
 	}
 	L->rec_len = off;
@@ -353,21 +358,16 @@ size_t ft_gen_tpl_build(struct ft_gen *g, uint8_t *buf, size_t cap, uint32_t e,
 	return len;
 }
 
-/* ---- restamping ---- */
+/* ---- walking a datagram ---- */
 
-static void shift_records(const struct ft_gen_layout *L, uint8_t *r, size_t n, uint64_t shift)
-{
-	for (size_t i = 0; i < n; i++, r += L->rec_len) {
-		uint8_t *f = r + L->off_first, *l = r + L->off_last;
-		put_uint(f, get_uint(f, L->time_len) + shift, L->time_len);
-		put_uint(l, get_uint(l, L->time_len) + shift, L->time_len);
-	}
-}
+/* Called for each data set: the offset of its first record in the datagram and how
+ * many records it holds. */
+typedef void set_fn(void *ctx, size_t off, size_t n);
 
-/* Walks the sets of buf; false unless they are what L builds.  With apply, moves
- * every record's times by shift (modulo the field's size). */
-static bool walk_sets(const struct ft_gen_layout *L, uint8_t *buf, size_t len, uint64_t shift,
-                      bool apply)
+/* Walks the sets of buf; false unless they are what L builds.  fn (if not NULL) is
+ * called for every data set. */
+static bool walk_sets(const struct ft_gen_layout *L, const uint8_t *buf, size_t len,
+                      set_fn *fn, void *ctx)
 {
 	size_t o = L->hdr_len;
 
@@ -384,8 +384,8 @@ static bool walk_sets(const struct ft_gen_layout *L, uint8_t *buf, size_t len, u
 			size_t n = (slen - SET_HDR_LEN) / L->rec_len;
 			if (n == 0 || set_len(L, (uint32_t)n) != slen)
 				return false;
-			if (apply)
-				shift_records(L, buf + o + SET_HDR_LEN, n, shift);
+			if (fn)
+				fn(ctx, o + SET_HDR_LEN, n);
 		} else {
 			return false;
 		}
@@ -394,27 +394,106 @@ static bool walk_sets(const struct ft_gen_layout *L, uint8_t *buf, size_t len, u
 	return true;
 }
 
+/* Whether buf is a whole datagram g built (version, IPFIX length, sets). */
+static bool is_ours(const struct ft_gen *g, const uint8_t *buf, size_t len)
+{
+	const struct ft_gen_layout *L = &g->lay;
+
+	return len >= L->hdr_len && len <= FT_GEN_MAX_DATAGRAM &&
+	       get16(buf) == g->opts.version && (g->opts.version == 9 || get16(buf + 2) == len) &&
+	       walk_sets(L, buf, len, NULL, NULL);
+}
+
+/* ---- restamping ---- */
+
+struct shift {
+	const struct ft_gen_layout *L;
+	uint8_t *buf;
+	uint64_t by;                 /* modulo the time field's size */
+};
+
+static void shift_records(void *ctx, size_t off, size_t n)
+{
+	const struct shift *sh = ctx;
+	const struct ft_gen_layout *L = sh->L;
+	uint8_t *r = sh->buf + off;
+
+	for (size_t i = 0; i < n; i++, r += L->rec_len) {
+		uint8_t *f = r + L->off_first, *l = r + L->off_last;
+		put_uint(f, get_uint(f, L->time_len) + sh->by, L->time_len);
+		put_uint(l, get_uint(l, L->time_len) + sh->by, L->time_len);
+	}
+}
+
 int ft_gen_tpl_restamp(const struct ft_gen *g, uint8_t *buf, size_t len, int64_t export_ns,
                        uint32_t sequence)
 {
 	const struct ft_gen_layout *L = &g->lay;
 	bool v9 = g->opts.version == 9;
 	uint32_t secs = (uint32_t)(export_ns / FT_NS_PER_SEC);
+	struct shift sh = { .L = L, .buf = buf };
 
-	if (len < L->hdr_len || len > FT_GEN_MAX_DATAGRAM || get16(buf) != g->opts.version ||
-	    (!v9 && get16(buf + 2) != len) || !walk_sets(L, buf, len, 0, false))
+	if (!is_ours(g, buf, len))
 		return -EINVAL;
 	if (v9) {
 		uint32_t uptime = uptime_at(g, export_ns / FT_NS_PER_MS);
-		walk_sets(L, buf, len, (uint32_t)(uptime - get32(buf + 4)), true);
+		sh.by = (uint32_t)(uptime - get32(buf + 4));
+		walk_sets(L, buf, len, shift_records, &sh);
 		put32(buf + 4, uptime);
 		put32(buf + 8, secs);
 		put32(buf + 12, sequence);
 	} else {
 		/* Unsigned arithmetic: a move back wraps to the same 64-bit sum. */
-		walk_sets(L, buf, len, ((uint64_t)secs - get32(buf + 4)) * 1000u, true);
+		sh.by = ((uint64_t)secs - get32(buf + 4)) * 1000u;
+		walk_sets(L, buf, len, shift_records, &sh);
 		put32(buf + 4, secs);
 		put32(buf + 8, sequence);
 	}
 	return 0;
+}
+
+/* ---- reading records back ---- */
+
+struct reading {
+	const struct ft_gen_layout *L;
+	const uint8_t *buf;
+	struct ft_gen_rec *out;
+	size_t n, cap;
+};
+
+static void read_addr(struct ft_addr *a, const uint8_t *p, unsigned len)
+{
+	if (len == 4)
+		ft_addr_from_v4_bytes(a, p);
+	else
+		ft_addr_from_v6(a, p);
+}
+
+static void read_records(void *ctx, size_t off, size_t n)
+{
+	struct reading *rd = ctx;
+	const struct ft_gen_layout *L = rd->L;
+	const uint8_t *r = rd->buf + off;
+
+	for (size_t i = 0; i < n; i++, r += L->rec_len, rd->n++) {
+		if (rd->n >= rd->cap)
+			continue;
+		struct ft_gen_rec *x = &rd->out[rd->n];
+		read_addr(&x->src, r + L->off_src, L->addr_len);
+		read_addr(&x->dst, r + L->off_dst, L->addr_len);
+		x->bytes = get_uint(r + L->off_bytes, L->ctr_len);
+		x->packets = get_uint(r + L->off_packets, L->ctr_len);
+		x->rate = 1;             /* the generator announces no sampling in v9/IPFIX */
+	}
+}
+
+int ft_gen_tpl_records(const struct ft_gen *g, const uint8_t *buf, size_t len,
+                       struct ft_gen_rec *ret, size_t cap)
+{
+	struct reading rd = { .L = &g->lay, .buf = buf, .out = ret, .cap = cap };
+
+	if (!is_ours(g, buf, len))
+		return -EINVAL;
+	walk_sets(&g->lay, buf, len, read_records, &rd);
+	return rd.n > cap ? -ENOBUFS : (int)rd.n;
 }

@@ -223,15 +223,21 @@ size_t ft_lpm_builder_count(const struct ft_lpm_builder *b)
 	return b->n;
 }
 
+/* splitmix64's finalizer: every input bit moves every output bit. */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
 static size_t hash_prefix(const struct ft_addr *a, uint8_t len)
 {
 	uint64_t x, y;
 
 	memcpy(&x, a->b, 8);
 	memcpy(&y, a->b + 8, 8);
-	x = (x ^ len) * 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 32) ^ y) * 0xbf58476d1ce4e5b9ULL;
-	return (size_t)(x ^ (x >> 29));
+	return (size_t)mix64(mix64(x ^ len) ^ y);
 }
 
 /* The index slot holding prefix (a, len), or the empty slot where it would go. */
@@ -506,24 +512,28 @@ static int build_node(struct build *c, uint32_t idx, unsigned d, size_t lo, size
 }
 
 /* Root entries from the painted res and child map: children numbered from base in slot
- * order, runs of equal leaves sharing one leaf. */
+ * order, runs of equal leaves sharing one leaf.  Leaf 0 is "no match": those entries
+ * stay as calloc() left them, so the pages of a sparse root are never written and cost
+ * no memory (a map holds a few tables, some with one family only). */
 static int root_entries(struct build *c, const struct leaf *res, const uint64_t *child,
                         uint32_t base)
 {
 	struct trie *t = c->t;
-	bool first = true;
 	struct leaf last = no_leaf;
 
+	if (append_leaf(c, no_leaf) < 0)
+		return -ENOMEM;
 	for (uint32_t s = 0; s < ROOT_SLOTS; s++) {
 		if (child[s / 64] >> (s % 64) & 1) {
 			t->root[s] = IS_NODE | base++;
 			continue;
 		}
-		if (first || !leaf_eq(res[s], last)) {
+		if (leaf_eq(res[s], no_leaf))
+			continue;
+		if (!leaf_eq(res[s], last)) {
 			if (append_leaf(c, res[s]) < 0)
 				return -ENOMEM;
 			last = res[s];
-			first = false;
 		}
 		t->root[s] = t->n_leaves - 1;
 	}
@@ -537,7 +547,7 @@ static int build_root(struct build *c, size_t n)
 	uint32_t base;
 	int r = -ENOMEM;
 
-	c->t->root = malloc(ROOT_SLOTS * sizeof(*c->t->root));
+	c->t->root = calloc(ROOT_SLOTS, sizeof(*c->t->root));
 	if (!res || !child || !c->t->root)
 		goto fail;
 	for (size_t s = 0; s < ROOT_SLOTS; s++)

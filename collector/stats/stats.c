@@ -279,7 +279,8 @@ static json_t *stats_json(struct ft_stats *s)
 	json_object_set_new(root, "errors", errors_json(s->totals.errors));
 	json_object_set_new(root, "rejected", rejects_json(&s->rejects));
 	json_t *ex = json_array();
-	qsort(s->exporters, s->n_exporters, sizeof(*s->exporters), cmp_exporter);
+	if (s->n_exporters)
+		qsort(s->exporters, s->n_exporters, sizeof(*s->exporters), cmp_exporter);
 	for (size_t i = 0; i < s->n_exporters; i++)
 		json_array_append_new(ex, exporter_json(&s->exporters[i]));
 	json_object_set_new(root, "exporters", ex);

@@ -286,7 +286,8 @@ static int copy_conf(struct ft_tenant_map *m, const struct ft_tenant_conf *c)
 		return -ENOMEM;
 	memcpy(m->tenants, c->tenants, c->n_tenants * sizeof(*m->tenants));
 	memcpy(m->classes, c->classes, c->n_classes * sizeof(*m->classes));
-	memcpy(m->points, c->points, c->n_points * sizeof(*m->points));
+	if (c->n_points)
+		memcpy(m->points, c->points, c->n_points * sizeof(*m->points));
 	for (size_t i = 0; i < c->n_tenants; i++)
 		m->tenants[i].at = (struct ft_where){ NULL, 0 };   /* file names stay with the conf */
 	for (size_t i = 0; i < c->n_points; i++)
