@@ -1,0 +1,109 @@
+/* flowtally ledger internals shared by the writer (ledger.c), the text format
+ * (format.c) and the reader (read.c). */
+#ifndef FT_LEDGER_INT_H
+#define FT_LEDGER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "flowtally/diag.h"
+#include "flowtally/ledger.h"
+#include "flowtally/step.h"
+
+#define LEDGER_MAGIC "flowtally-ledger"
+#define LEDGER_VERSION 1
+#define LEDGER_DAY_MS 86400000LL
+#define LEDGER_LINE_MAX 512          /* longer lines are damage: a real one is < 250 bytes */
+#define LEDGER_TIME_LEN 20           /* "2026-11-01T00:00:00Z" */
+#define LEDGER_NAME_LEN 17           /* "2026-11-01.ledger" */
+#define LEDGER_MAX_MS 253402300800000LL  /* 10000-01-01: four-digit years only */
+#define LEDGER_N_STATS 5
+
+/* The S lines of a block, in this order, and where each is in struct ft_step. */
+extern const char *const ft_ledger_stat_names[LEDGER_N_STATS];
+extern const size_t ft_ledger_stat_offsets[LEDGER_N_STATS];
+#define LEDGER_STAT(s, i) ((struct ft_volume *)((char *)(s) + ft_ledger_stat_offsets[i]))
+#define LEDGER_STAT_C(s, i) \
+	((const struct ft_volume *)((const char *)(s) + ft_ledger_stat_offsets[i]))
+
+/* A growable text buffer; on allocation failure it sets oom and stops growing. */
+struct ft_ledger_buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+void ft_ledger_buf_printf(struct ft_ledger_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ft_ledger_buf_done(struct ft_ledger_buf *b);
+
+/* Time: whole seconds, UTC.  day = floor(ms / LEDGER_DAY_MS). */
+int64_t ft_ledger_day_of(int64_t ms);
+void ft_ledger_time_text(int64_t ms, char buf[LEDGER_TIME_LEN + 1]);
+/* Strict: exactly the form ft_ledger_time_text() writes. */
+int ft_ledger_time_read(const char *s, int64_t *ret_ms);
+/* "2026-11-01.ledger" for a day; and back (false: not a day file name). */
+void ft_ledger_file_name(int64_t day, char buf[LEDGER_NAME_LEN + 1]);
+bool ft_ledger_file_day(const char *name, int64_t *ret_day);
+
+/* Why a step cannot be written as it is (NULL: it can): timing, names, cell order.
+ * The attribution contract is ft_step_check()'s. */
+const char *ft_ledger_step_invalid(const struct ft_step *s);
+/* Name rules shared by writer and reader: 1..FT_NAME_MAX-1 bytes, none a control
+ * character (so never a tab or a newline). */
+bool ft_ledger_name_ok(const char *s, size_t len);
+bool ft_ledger_map_id_ok(const char *s, size_t len);
+bool ft_ledger_hash_ok(const char *s, size_t len);
+
+/* The text of a file header, and of a whole block; *ret_hash is the block's hash. */
+void ft_ledger_format_header(struct ft_ledger_buf *b, int64_t day);
+void ft_ledger_format_block(struct ft_ledger_buf *b, const struct ft_step *s,
+                            const char *prev_hash, char ret_hash[FT_LEDGER_HASH_HEX]);
+void ft_ledger_sha256_hex(const uint8_t digest[32], char ret[FT_LEDGER_HASH_HEX]);
+
+/* The day files of a directory, sorted (oldest first).  Other names are ignored. */
+struct ft_ledger_file {
+	char name[LEDGER_NAME_LEN + 1];
+	int64_t day;
+};
+int ft_ledger_list(const char *dir, struct ft_ledger_file **ret, size_t *ret_n);
+
+/* The reader (read.c).  The writer uses it in recover mode on the newest files: an
+ * incomplete block at the end of the newest file is then noted (tail_*) instead of
+ * reported, so the writer can cut it off. */
+struct ft_ledger_reader {
+	char *dir;
+	int64_t from_ms, to_ms;
+	bool recover;
+	struct ft_ledger_file *files;
+	size_t n_files, next_file, end_file;
+	/* the file being read */
+	FILE *f;
+	char *path;
+	int64_t file_day;
+	bool file_newest;
+	int lineno;                 /* of the line in line[] */
+	off_t off, line_off;        /* end of what was read; start of line[] */
+	char *line;
+	size_t line_cap;
+	ssize_t line_len;           /* without the newline */
+	bool held;                  /* line[] was read but not used yet */
+	/* the chain */
+	bool chain_known;
+	char *link_problem;         /* why the first block's link cannot be checked */
+	char prev_hash[FT_LEDGER_HASH_HEX];
+	int64_t prev_end_ms;
+	size_t n_problems;          /* reported so far */
+	/* the block returned last */
+	char hash[FT_LEDGER_HASH_HEX];
+	/* recover mode: where the newest file's incomplete block starts */
+	bool tail_incomplete;
+	off_t tail_off;
+	char *tail_path;
+};
+int ft_ledger_reader_open_mode(const char *dir, int64_t from_ms, int64_t to_ms, bool recover,
+                               struct ft_ledger_reader **ret);
+
+#endif

@@ -1,0 +1,563 @@
+/* Reading the ledger: the day files of a range, oldest first, line by line; each block
+ * is rebuilt into a struct ft_step while its lines are hashed, then checked as a whole
+ * (hash, link to the previous block, order, day, syntax, contract).  After damage the
+ * reader resynchronises on the next B line, so one pass reports every problem.
+ *
+ * The link of the range's first block is checked against the hash on the last line of
+ * the nearest earlier day file (read from its tail, not the whole file); the first
+ * block of the whole ledger links to 64 zeros. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <nettle/sha2.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ledger_int.h"
+
+#define MAX_FIELDS 8
+
+enum { READ_END = 0, READ_BLOCK = 1, READ_OTHER = 2 };
+
+/* One block being read. */
+struct block {
+	struct ft_step s;
+	size_t cap;
+	int line;                   /* of its B line */
+	off_t off;
+	bool in_range;
+	char time[LEDGER_TIME_LEN + 1];
+	char prev[FT_LEDGER_HASH_HEX];
+	uint64_t declared;          /* cells the B line announces */
+	int n_stats;                /* S lines read */
+	struct sha256_ctx ctx;
+};
+
+static void report(struct ft_ledger_reader *r, struct ft_diag *diag, bool shown, int line,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void report(struct ft_ledger_reader *r, struct ft_diag *diag, bool shown, int line,
+                   const char *fmt, ...)
+{
+	char text[400];
+	va_list ap;
+	if (!shown)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	ft_diag_add(diag, true, r->path ? r->path : r->dir, line, "%s", text);
+	r->n_problems++;
+}
+
+/* 1: a line in r->line without its newline; 2: a last line without newline; 0: end. */
+static int get_line(struct ft_ledger_reader *r)
+{
+	if (r->held) {
+		r->held = false;
+		return 1;
+	}
+	ssize_t n = getline(&r->line, &r->line_cap, r->f);
+	if (n < 0)
+		return ferror(r->f) ? -EIO : 0;
+	r->line_off = r->off;
+	r->off += n;
+	r->lineno++;
+	r->line_len = n;
+	if (r->line[n - 1] != '\n')
+		return 2;
+	r->line[--r->line_len] = '\0';
+	return 1;
+}
+
+/* 'B', 'L', 'S', 'E', 'H' or 0 for a line that cannot be one of them. */
+static char line_type(const struct ft_ledger_reader *r)
+{
+	if (r->line_len < 2 || r->line_len > LEDGER_LINE_MAX || r->line[1] != '\t' ||
+	    strlen(r->line) != (size_t)r->line_len)
+		return 0;
+	return strchr("BLSEH", r->line[0]) ? r->line[0] : 0;
+}
+
+/* Splits a copy of the line on tabs; the count of fields, or -1 for more than max. */
+static int split(const char *line, char *copy, char **f, int max)
+{
+	int n = 0;
+	memcpy(copy, line, strlen(line) + 1);   /* line_type() bounded it by LEDGER_LINE_MAX */
+	for (char *p = copy;; p++) {
+		if (n == max)
+			return -1;
+		f[n++] = p;
+		p = strchr(p, '\t');
+		if (!p)
+			return n;
+		*p = '\0';
+	}
+}
+
+static bool read_u64(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+	if (!*s || strlen(s) > 20)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*ret = v;
+	return true;
+}
+
+static bool read_volume(char **f, struct ft_volume *v)
+{
+	return read_u64(f[0], &v->bytes) && read_u64(f[1], &v->packets) && read_u64(f[2], &v->flows);
+}
+
+static bool writer_holds(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
+static void close_file(struct ft_ledger_reader *r)
+{
+	if (r->f)
+		fclose(r->f);
+	r->f = NULL;
+	r->held = false;
+}
+
+/* An incomplete block (or header) starting at off, line: the end of what was written
+ * before a crash, or what a writer is writing now. */
+static void tail(struct ft_ledger_reader *r, struct ft_diag *diag, off_t off, int line)
+{
+	if (r->recover && r->file_newest) {
+		r->tail_incomplete = true;
+		r->tail_off = off;
+		free(r->tail_path);
+		r->tail_path = strdup(r->path);
+	} else if (!r->file_newest) {
+		report(r, diag, true, line, "incomplete block, yet newer day files follow");
+	} else if (!writer_holds(r->dir)) {
+		report(r, diag, true, line, "incomplete block at the end of the newest file "
+		       "(a crash while writing it; flowtallyd cuts it off when it starts)");
+	}
+	close_file(r);
+}
+
+static void skip_to_block(struct ft_ledger_reader *r)
+{
+	int rc;
+	while ((rc = get_line(r)) == 1) {
+		if (line_type(r) == 'B') {
+			r->held = true;
+			return;
+		}
+	}
+}
+
+static bool parse_b(struct ft_ledger_reader *r, struct block *b, const char **why)
+{
+	char copy[LEDGER_LINE_MAX + 1], *f[MAX_FIELDS];
+	uint64_t len_s;
+	if (split(r->line, copy, f, MAX_FIELDS) != 6)
+		return *why = "a B line has 6 fields", false;
+	if (ft_ledger_time_read(f[1], &b->s.start_ms) < 0)
+		return *why = "bad step start (want 2026-11-01T00:00:00Z)", false;
+	if (!read_u64(f[2], &len_s) || len_s == 0 || len_s > 86400)
+		return *why = "bad step length", false;
+	if (strcmp(f[3], "-") != 0 && !ft_ledger_map_id_ok(f[3], strlen(f[3])))
+		return *why = "bad map id", false;
+	if (!ft_ledger_hash_ok(f[4], strlen(f[4])))
+		return *why = "bad previous-block hash (want 64 lowercase hex digits)", false;
+	if (!read_u64(f[5], &b->declared))
+		return *why = "bad cell count", false;
+	b->s.length_ms = (int64_t)len_s * 1000;
+	snprintf(b->s.map_id, sizeof(b->s.map_id), "%s", strcmp(f[3], "-") ? f[3] : "");
+	snprintf(b->prev, sizeof(b->prev), "%s", f[4]);
+	snprintf(b->time, sizeof(b->time), "%s", f[1]);
+	return true;
+}
+
+static const char *parse_l(struct ft_ledger_reader *r, struct block *b)
+{
+	char copy[LEDGER_LINE_MAX + 1], *f[MAX_FIELDS];
+	struct ft_step_cell c = { 0 };
+	if (b->n_stats)
+		return "an L line after the S lines";
+	if (split(r->line, copy, f, MAX_FIELDS) != 8)
+		return "an L line has 8 fields";
+	if (strcmp(f[1], b->time) != 0)
+		return "the line's time is not its block's";
+	if (!ft_ledger_name_ok(f[2], strlen(f[2])) || !ft_ledger_name_ok(f[4], strlen(f[4])))
+		return "bad tenant or class name";
+	if (strcmp(f[3], "out") && strcmp(f[3], "in"))
+		return "the direction is neither out nor in";
+	if (!read_volume(f + 5, &c.v))
+		return "bad number (want 0 to 18446744073709551615)";
+	memcpy(c.tenant, f[2], strlen(f[2]) + 1);
+	memcpy(c.class_, f[4], strlen(f[4]) + 1);
+	c.direction = strcmp(f[3], "out") == 0 ? FT_DIR_OUT : FT_DIR_IN;
+	if (b->s.n_cells == b->cap) {
+		size_t nc = b->cap ? 2 * b->cap : 16;
+		struct ft_step_cell *nv = realloc(b->s.cells, nc * sizeof(*nv));
+		if (!nv)
+			return NULL;    /* the caller sees ENOMEM through errno */
+		b->s.cells = nv;
+		b->cap = nc;
+	}
+	b->s.cells[b->s.n_cells++] = c;
+	return "";
+}
+
+static const char *parse_s(struct ft_ledger_reader *r, struct block *b)
+{
+	char copy[LEDGER_LINE_MAX + 1], *f[MAX_FIELDS];
+	if (b->n_stats == LEDGER_N_STATS)
+		return "an S line too many";
+	if (split(r->line, copy, f, MAX_FIELDS) != 6)
+		return "an S line has 6 fields";
+	if (strcmp(f[1], b->time) != 0)
+		return "the line's time is not its block's";
+	if (strcmp(f[2], ft_ledger_stat_names[b->n_stats]) != 0)
+		return "S lines out of order (unattributed_src, unattributed_dst, total, late, "
+		       "not_accounted)";
+	if (!read_volume(f + 3, LEDGER_STAT(&b->s, b->n_stats)))
+		return "bad number (want 0 to 18446744073709551615)";
+	b->n_stats++;
+	return "";
+}
+
+/* One line inside a block: 0, or -ENOMEM. */
+static int block_line(struct ft_ledger_reader *r, struct block *b, struct ft_diag *diag, char type)
+{
+	sha256_update(&b->ctx, (size_t)r->line_len, (const uint8_t *)r->line);
+	sha256_update(&b->ctx, 1, (const uint8_t *)"\n");
+	const char *why;
+	if (type == 'L') {
+		why = parse_l(r, b);
+		if (!why)
+			return -ENOMEM;
+	} else if (type == 'S') {
+		why = parse_s(r, b);
+	} else {
+		why = "expected an L, S or E line";
+	}
+	if (*why)
+		report(r, diag, b->in_range, r->lineno, "%s", why);
+	return 0;
+}
+
+static void check_chain(struct ft_ledger_reader *r, struct block *b, struct ft_diag *diag)
+{
+	if (!r->chain_known) {
+		if (r->link_problem)
+			report(r, diag, b->in_range, b->line, "%s", r->link_problem);
+	} else if (strcmp(b->prev, r->prev_hash) != 0) {
+		report(r, diag, b->in_range, b->line,
+		       "chain broken: the block names %.12s… as the previous block's hash, "
+		       "but the previous block's hash is %.12s…", b->prev, r->prev_hash);
+	}
+	free(r->link_problem);
+	r->link_problem = NULL;
+	if (b->s.start_ms < r->prev_end_ms)
+		report(r, diag, b->in_range, b->line,
+		       "the step starts before the end of the previous step: blocks out of order");
+}
+
+static void check_step(struct ft_ledger_reader *r, struct block *b, struct ft_diag *diag)
+{
+	const char *why = ft_ledger_step_invalid(&b->s);
+	if (b->declared != b->s.n_cells)
+		report(r, diag, b->in_range, b->line, "the B line announces %" PRIu64 " cells, "
+		       "the block has %zu L lines", b->declared, b->s.n_cells);
+	if (b->n_stats != LEDGER_N_STATS)
+		report(r, diag, b->in_range, b->line, "the block lacks the S line '%s'",
+		       ft_ledger_stat_names[b->n_stats]);
+	if (why)
+		report(r, diag, b->in_range, b->line, "%s", why);
+	else if (ft_step_check(&b->s) < 0)
+		report(r, diag, b->in_range, b->line, "the attribution contract fails: "
+		       "out cells + unattributed_src, in cells + unattributed_dst and total differ");
+	if (ft_ledger_day_of(b->s.start_ms) != r->file_day)
+		report(r, diag, b->in_range, b->line, "the step does not start on the file's day");
+}
+
+/* The E line ends the block: everything is checked, and the chain moves on. */
+static void end_block(struct ft_ledger_reader *r, struct block *b, struct ft_diag *diag, bool has_e)
+{
+	char copy[LEDGER_LINE_MAX + 1], *f[MAX_FIELDS], computed[FT_LEDGER_HASH_HEX];
+	uint8_t d[SHA256_DIGEST_SIZE];
+	const char *next = NULL;
+	sha256_digest(&b->ctx, sizeof(d), d);
+	ft_ledger_sha256_hex(d, computed);
+	if (!has_e) {
+		report(r, diag, b->in_range, b->line, "the block has no E line");
+	} else if (split(r->line, copy, f, MAX_FIELDS) != 3 || strcmp(f[1], b->time) ||
+	           !ft_ledger_hash_ok(f[2], strlen(f[2]))) {
+		report(r, diag, b->in_range, r->lineno, "bad E line (want E, the block's time, a hash)");
+	} else if (strcmp(f[2], computed) != 0) {
+		report(r, diag, b->in_range, r->lineno, "checksum mismatch: the block's lines hash "
+		       "to %.12s…, the E line says %.12s…", computed, f[2]);
+		next = f[2];
+	} else {
+		next = f[2];
+	}
+	check_step(r, b, diag);
+	check_chain(r, b, diag);
+	/* The next block links to the hash written here (or, without one, to the true one),
+	 * so one damaged block is one problem, not two. */
+	snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", next ? next : computed);
+	snprintf(r->hash, sizeof(r->hash), "%s", r->prev_hash);
+	r->chain_known = true;
+	r->prev_end_ms = b->s.start_ms + b->s.length_ms;
+}
+
+/* READ_BLOCK: a block in *b (damaged or not); READ_OTHER: lines outside any block, or an
+ * incomplete block; READ_END: the file is done; -errno. */
+static int read_block(struct ft_ledger_reader *r, struct block *b, struct ft_diag *diag)
+{
+	const char *why = NULL;
+	int rc = get_line(r);
+	if (rc <= 0)
+		return rc;
+	if (rc == 2) {
+		tail(r, diag, r->line_off, r->lineno);
+		return READ_OTHER;
+	}
+	b->line = r->lineno;
+	b->off = r->line_off;
+	b->in_range = true;
+	if (line_type(r) != 'B' || !parse_b(r, b, &why)) {
+		report(r, diag, true, r->lineno, "%s", why ? why : "expected a B line (a block's start)");
+		skip_to_block(r);
+		return READ_OTHER;
+	}
+	b->in_range = r->recover || (b->s.start_ms >= r->from_ms && b->s.start_ms < r->to_ms);
+	sha256_init(&b->ctx);
+	sha256_update(&b->ctx, (size_t)r->line_len, (const uint8_t *)r->line);
+	sha256_update(&b->ctx, 1, (const uint8_t *)"\n");
+	while ((rc = get_line(r)) == 1) {
+		char type = line_type(r);
+		if (type == 'B') {
+			r->held = true;
+			end_block(r, b, diag, false);
+			return READ_BLOCK;
+		}
+		if (type == 'E') {
+			end_block(r, b, diag, true);
+			return READ_BLOCK;
+		}
+		if ((rc = block_line(r, b, diag, type)) < 0)
+			return rc;
+	}
+	if (rc < 0)
+		return rc;
+	tail(r, diag, b->off, b->line);
+	return READ_OTHER;
+}
+
+static int open_file(struct ft_ledger_reader *r, struct ft_diag *diag)
+{
+	const struct ft_ledger_file *fe = &r->files[r->next_file++];
+	char *path;
+	if (asprintf(&path, "%s/%s", r->dir, fe->name) < 0)
+		return -ENOMEM;
+	free(r->path);
+	r->path = path;
+	r->file_day = fe->day;
+	r->file_newest = r->next_file == r->n_files;
+	r->lineno = 0;
+	r->off = 0;
+	r->held = false;
+	r->f = fopen(path, "re");
+	if (!r->f) {
+		int e = errno;
+		report(r, diag, true, 0, "cannot open: %s", strerror(e));
+		return -e;
+	}
+	struct ft_ledger_buf want = { 0 };
+	int rc = get_line(r);
+	if (rc <= 0 || rc == 2) {
+		if (rc >= 0)
+			tail(r, diag, 0, 1);
+		close_file(r);
+		return rc < 0 ? rc : 0;
+	}
+	ft_ledger_format_header(&want, fe->day);
+	if (want.oom) {
+		ft_ledger_buf_done(&want);
+		return -ENOMEM;
+	}
+	if (strncmp(r->line, want.p, want.len - 1) != 0 || (size_t)r->line_len != want.len - 1) {
+		report(r, diag, true, 1, "not the header of this day's file (want H, %s, %d, the day)",
+		       LEDGER_MAGIC, LEDGER_VERSION);
+		r->held = line_type(r) == 'B';
+	}
+	ft_ledger_buf_done(&want);
+	return 1;
+}
+
+/* The hash on the last line of a day file: 1; 0 when it holds only its header or
+ * nothing; -EBADMSG when its last line is neither. */
+static int file_last_hash(const char *path, char ret[FT_LEDGER_HASH_HEX])
+{
+	char buf[LEDGER_LINE_MAX + 2];
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	off_t at = 0;
+	ssize_t n = 0;
+	if (fstat(fd, &st) == 0) {
+		at = st.st_size > (off_t)sizeof(buf) - 1 ? st.st_size - (off_t)sizeof(buf) + 1 : 0;
+		n = pread(fd, buf, sizeof(buf) - 1, at);
+	}
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -EIO : 0;
+	if (buf[n - 1] != '\n')
+		return -EBADMSG;
+	buf[n - 1] = '\0';
+	char *last = strrchr(buf, '\n');
+	last = last ? last + 1 : buf;
+	if (at == 0 && last == buf && buf[0] == 'H')
+		return 0;
+	if (strlen(last) != 2 + LEDGER_TIME_LEN + 1 + FT_LEDGER_HASH_HEX - 1 ||
+	    strncmp(last, "E\t", 2) != 0 || !ft_ledger_hash_ok(last + 23, FT_LEDGER_HASH_HEX - 1))
+		return -EBADMSG;
+	memcpy(ret, last + 23, FT_LEDGER_HASH_HEX);
+	return 1;
+}
+
+/* What the range's first block must link to: the last hash of the nearest earlier day
+ * file holding a block, or zeros at the start of the ledger. */
+static int find_link(struct ft_ledger_reader *r, size_t first)
+{
+	memset(r->prev_hash, '0', FT_LEDGER_HASH_HEX - 1);
+	r->prev_hash[FT_LEDGER_HASH_HEX - 1] = '\0';
+	r->chain_known = true;
+	for (size_t i = first; i-- > 0;) {
+		char *path;
+		if (asprintf(&path, "%s/%s", r->dir, r->files[i].name) < 0)
+			return -ENOMEM;
+		int rc = file_last_hash(path, r->prev_hash);
+		if (rc < 0) {
+			r->chain_known = false;
+			if (asprintf(&r->link_problem, "cannot check the link to the previous block: "
+			             "%s does not end with a complete block", path) < 0)
+				r->link_problem = NULL;
+		}
+		free(path);
+		if (rc != 0)
+			break;
+	}
+	return 0;
+}
+
+int ft_ledger_reader_open_mode(const char *dir, int64_t from_ms, int64_t to_ms, bool recover,
+                               struct ft_ledger_reader **ret)
+{
+	if (from_ms >= to_ms)
+		return -EINVAL;
+	struct ft_ledger_reader *r = calloc(1, sizeof(*r));
+	if (!r || !(r->dir = strdup(dir))) {
+		free(r);
+		return -ENOMEM;
+	}
+	r->from_ms = from_ms;
+	r->to_ms = to_ms;
+	r->recover = recover;
+	r->prev_end_ms = INT64_MIN;
+	int rc = ft_ledger_list(dir, &r->files, &r->n_files);
+	if (rc < 0) {
+		ft_ledger_reader_free(r);
+		return rc;
+	}
+	int64_t first_day = ft_ledger_day_of(from_ms), last_day = ft_ledger_day_of(to_ms - 1);
+	while (r->next_file < r->n_files && r->files[r->next_file].day < first_day)
+		r->next_file++;
+	r->end_file = r->next_file;
+	while (r->end_file < r->n_files && r->files[r->end_file].day <= last_day)
+		r->end_file++;
+	if ((rc = find_link(r, r->next_file)) < 0) {
+		ft_ledger_reader_free(r);
+		return rc;
+	}
+	*ret = r;
+	return 0;
+}
+
+int ft_ledger_reader_open(const char *dir, int64_t from_ms, int64_t to_ms,
+                          struct ft_ledger_reader **ret)
+{
+	return ft_ledger_reader_open_mode(dir, from_ms, to_ms, false, ret);
+}
+
+int ft_ledger_reader_next(struct ft_ledger_reader *r, struct ft_step *ret, struct ft_diag *diag)
+{
+	size_t before = r->n_problems;
+	for (;;) {
+		if (!r->f) {
+			if (r->next_file >= r->end_file)
+				return r->n_problems > before ? -EBADMSG : 0;
+			int rc = open_file(r, diag);
+			if (rc < 0)
+				return rc;
+			if (r->n_problems > before)
+				return -EBADMSG;
+			continue;
+		}
+		struct block b = { 0 };
+		int rc = read_block(r, &b, diag);
+		if (rc < 0) {
+			ft_step_done(&b.s);
+			report(r, diag, true, r->lineno, "read error: %s", strerror(-rc));
+			close_file(r);
+			return rc;
+		}
+		if (rc == READ_END)
+			close_file(r);
+		if (rc == READ_BLOCK && b.in_range && r->n_problems == before) {
+			*ret = b.s;
+			return 1;
+		}
+		ft_step_done(&b.s);
+		if (r->n_problems > before)
+			return -EBADMSG;
+	}
+}
+
+const char *ft_ledger_reader_file(const struct ft_ledger_reader *r)
+{
+	return r->path ? r->path : "";
+}
+
+const char *ft_ledger_reader_hash(const struct ft_ledger_reader *r)
+{
+	return r->hash;
+}
+
+struct ft_ledger_reader *ft_ledger_reader_free(struct ft_ledger_reader *r)
+{
+	if (!r)
+		return NULL;
+	close_file(r);
+	free(r->dir);
+	free(r->files);
+	free(r->path);
+	free(r->line);
+	free(r->link_problem);
+	free(r->tail_path);
+	free(r);
+	return NULL;
+}

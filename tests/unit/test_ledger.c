@@ -1,0 +1,791 @@
+/* Step ledger: steps written and read back exactly, across reopening and day files;
+ * old steps refused; every kind of damage (a digit, a line, a block, the chain, a crash
+ * mid-block, a broken contract) reported as file:line; sums over a range. */
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "flowtally/clock.h"
+#include "flowtally/ledger.h"
+#include "flowtally/log.h"
+
+#define MIN_MS 60000LL
+#define DAY_MS 86400000LL
+
+static char dir[64];
+static struct ft_diag diag;
+
+/* ---- helpers ---- */
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st, (void)flag, (void)f;
+	return remove(p);
+}
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/ft-ledger-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ft_log_level = FT_LOG_ERR - 1;  /* the damage below is meant */
+}
+
+static void teardown(void)
+{
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ft_diag_done(&diag);
+}
+
+static int64_t t(const char *s)
+{
+	int64_t ms;
+	ck_assert_msg(ft_time_parse_utc(s, &ms) == 0, "bad time %s", s);
+	return ms;
+}
+
+static struct ft_step_cell cell(const char *tenant, int dir_, const char *class_, uint64_t b,
+                                uint64_t p, uint64_t f)
+{
+	struct ft_step_cell c = { .direction = (uint8_t)dir_, .v = { b, p, f } };
+	snprintf(c.tenant, sizeof(c.tenant), "%s", tenant);
+	snprintf(c.class_, sizeof(c.class_), "%s", class_);
+	return c;
+}
+
+static void vol_add(struct ft_volume *a, const struct ft_volume *b)
+{
+	a->bytes += b->bytes, a->packets += b->packets, a->flows += b->flows;
+}
+
+/* A step from cells (copied); total = out + in, so unattributed_src is the in side and
+ * unattributed_dst the out side: the contract holds. */
+static struct ft_step step_of(int64_t start, int64_t len, const struct ft_step_cell *c, size_t n)
+{
+	struct ft_step s = { .start_ms = start, .length_ms = len, .n_cells = n };
+	struct ft_volume out = { 0 }, in = { 0 };
+	s.cells = calloc(n ? n : 1, sizeof(*c));
+	memcpy(s.cells, c, n * sizeof(*c));
+	for (size_t i = 0; i < n; i++)
+		vol_add(c[i].direction == FT_DIR_OUT ? &out : &in, &c[i].v);
+	s.unattributed_src = in;
+	s.unattributed_dst = out;
+	s.total = out;
+	vol_add(&s.total, &in);
+	s.late = (struct ft_volume){ 7, 1, 1 };
+	s.not_accounted = (struct ft_volume){ 11, 2, 1 };
+	snprintf(s.map_id, sizeof(s.map_id), "%s", "5f1e0c");
+	return s;
+}
+
+/* Step number k at start: two tenants, two classes, numbers that depend on k. */
+static struct ft_step step_k(int64_t start, uint64_t k)
+{
+	struct ft_step_cell c[] = {
+		cell("acme", FT_DIR_OUT, "internet", 1000 * k + 1, 10 * k + 1, k + 1),
+		cell("acme", FT_DIR_IN, "internet", 2000 * k + 3, 20 * k + 3, k + 2),
+		cell("beta", FT_DIR_OUT, "janet", 500 + k, 5, 1),
+		cell("beta", FT_DIR_IN, "partner", 700 + k, 7, 1),
+	};
+	return step_of(start, MIN_MS, c, 4);
+}
+
+static void append_ok(struct ft_ledger *l, struct ft_step s)
+{
+	ck_assert_int_eq(ft_ledger_append(l, &s), 0);
+	ft_step_done(&s);
+}
+
+/* Writes steps k = 0 .. n-1, one minute apart from start. */
+static void write_steps(int64_t start, int n)
+{
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	for (int k = 0; k < n; k++)
+		append_ok(l, step_k(start + k * MIN_MS, (uint64_t)k));
+	ft_ledger_close(l);
+}
+
+struct read_result {
+	int good, bad;
+	int64_t starts[64];
+};
+
+static struct read_result read_range(int64_t from, int64_t to)
+{
+	struct read_result rr = { 0 };
+	struct ft_ledger_reader *r;
+	struct ft_step s;
+	int rc;
+	ck_assert_int_eq(ft_ledger_reader_open(dir, from, to, &r), 0);
+	while ((rc = ft_ledger_reader_next(r, &s, &diag)) != 0) {
+		if (rc < 0) {
+			rr.bad++;
+			continue;
+		}
+		ck_assert_int_eq(ft_step_check(&s), 0);
+		if (rr.good < 64)
+			rr.starts[rr.good] = s.start_ms;
+		rr.good++;
+		ft_step_done(&s);
+	}
+	ft_ledger_reader_free(r);
+	return rr;
+}
+
+static struct read_result read_all(void)
+{
+	return read_range(INT64_MIN, INT64_MAX);
+}
+
+static bool diag_has(const char *needle)
+{
+	for (size_t i = 0; i < diag.n; i++)
+		if (strstr(diag.lines[i], needle))
+			return true;
+	return false;
+}
+
+static void dump_diag(void)
+{
+	for (size_t i = 0; i < diag.n; i++)
+		fprintf(stderr, "  diag: %s\n", diag.lines[i]);
+}
+
+static const char *day_file(const char *day)
+{
+	static char path[128];
+	snprintf(path, sizeof(path), "%s/%s.ledger", dir, day);
+	return path;
+}
+
+/* ---- a day file as lines, to damage it ---- */
+
+struct lines {
+	char *v[512];
+	size_t n;
+};
+
+static void load(const char *path, struct lines *L)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ck_assert_ptr_nonnull(f);
+	L->n = 0;
+	while (getline(&line, &cap, f) > 0 && L->n < 512)
+		L->v[L->n++] = strdup(line);
+	free(line);
+	fclose(f);
+}
+
+static void save(const char *path, struct lines *L)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	for (size_t i = 0; i < L->n; i++) {
+		fputs(L->v[i], f);
+		free(L->v[i]);
+	}
+	fclose(f);
+	L->n = 0;
+}
+
+/* Index of the nth (0-based) line that starts with prefix. */
+static size_t nth(const struct lines *L, const char *prefix, int n)
+{
+	for (size_t i = 0; i < L->n; i++)
+		if (strncmp(L->v[i], prefix, strlen(prefix)) == 0 && n-- == 0)
+			return i;
+	ck_abort_msg("no line %s number %d", prefix, n);
+	return 0;
+}
+
+static void replace(struct lines *L, size_t i, const char *text)
+{
+	free(L->v[i]);
+	L->v[i] = strdup(text);
+}
+
+static void drop(struct lines *L, size_t i)
+{
+	free(L->v[i]);
+	memmove(&L->v[i], &L->v[i + 1], (L->n - i - 1) * sizeof(L->v[0]));
+	L->n--;
+}
+
+/* Recomputes the E line of the block whose B line is at index b, as a forger would. */
+static void rehash(struct lines *L, size_t b)
+{
+	struct sha256_ctx ctx;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	char e[128], hex[65];
+	size_t i = b;
+	sha256_init(&ctx);
+	for (; L->v[i][0] != 'E'; i++)
+		sha256_update(&ctx, strlen(L->v[i]), (const uint8_t *)L->v[i]);
+	sha256_digest(&ctx, sizeof(d), d);
+	for (int k = 0; k < 32; k++)
+		snprintf(hex + 2 * k, 3, "%02x", d[k]);
+	snprintf(e, sizeof(e), "E\t%.20s\t%s\n", L->v[i] + 2, hex);
+	replace(L, i, e);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/* ---- tests ---- */
+
+START_TEST(steps_read_back_exactly)
+{
+	int64_t t0 = t("2026-11-01T10:00:00Z");
+	write_steps(t0, 3);
+	struct ft_ledger_reader *r;
+	struct ft_step s;
+	ck_assert_int_eq(ft_ledger_reader_open(dir, INT64_MIN, INT64_MAX, &r), 0);
+	for (uint64_t k = 0; k < 3; k++) {
+		struct ft_step want = step_k(t0 + (int64_t)k * MIN_MS, k);
+		ck_assert_int_eq(ft_ledger_reader_next(r, &s, &diag), 1);
+		ck_assert_int_eq(s.start_ms, want.start_ms);
+		ck_assert_int_eq(s.length_ms, want.length_ms);
+		ck_assert_str_eq(s.map_id, want.map_id);
+		ck_assert_uint_eq(s.n_cells, want.n_cells);
+		for (size_t i = 0; i < s.n_cells; i++) {
+			ck_assert_str_eq(s.cells[i].tenant, want.cells[i].tenant);
+			ck_assert_str_eq(s.cells[i].class_, want.cells[i].class_);
+			ck_assert_uint_eq(s.cells[i].direction, want.cells[i].direction);
+			ck_assert(memcmp(&s.cells[i].v, &want.cells[i].v, sizeof(s.cells[i].v)) == 0);
+		}
+		ck_assert(memcmp(&s.total, &want.total, sizeof(s.total)) == 0);
+		ck_assert(memcmp(&s.unattributed_src, &want.unattributed_src, sizeof(s.total)) == 0);
+		ck_assert(memcmp(&s.unattributed_dst, &want.unattributed_dst, sizeof(s.total)) == 0);
+		ck_assert(memcmp(&s.late, &want.late, sizeof(s.total)) == 0);
+		ck_assert(memcmp(&s.not_accounted, &want.not_accounted, sizeof(s.total)) == 0);
+		ck_assert(strstr(ft_ledger_reader_file(r), "2026-11-01.ledger"));
+		ft_step_done(&s);
+		ft_step_done(&want);
+	}
+	ck_assert_int_eq(ft_ledger_reader_next(r, &s, &diag), 0);
+	ft_ledger_reader_free(r);
+	ck_assert_uint_eq(diag.n, 0);
+}
+END_TEST
+
+START_TEST(file_is_plain_tab_separated_text)
+{
+	write_steps(t("2026-11-01T10:00:00Z"), 1);
+	struct lines L;
+	load(day_file("2026-11-01"), &L);
+	ck_assert_uint_eq(L.n, 1 + 1 + 4 + 5 + 1);
+	ck_assert_str_eq(L.v[0], "H\tflowtally-ledger\t1\t2026-11-01\n");
+	ck_assert_str_eq(L.v[1], "B\t2026-11-01T10:00:00Z\t60\t5f1e0c\t"
+	                         "0000000000000000000000000000000000000000000000000000000000000000\t4\n");
+	ck_assert_str_eq(L.v[2], "L\t2026-11-01T10:00:00Z\tacme\tout\tinternet\t1\t1\t1\n");
+	ck_assert_str_eq(L.v[3], "L\t2026-11-01T10:00:00Z\tacme\tin\tinternet\t3\t3\t2\n");
+	ck_assert_str_eq(L.v[6], "S\t2026-11-01T10:00:00Z\tunattributed_src\t703\t10\t3\n");
+	ck_assert_str_eq(L.v[8], "S\t2026-11-01T10:00:00Z\ttotal\t1204\t16\t5\n");
+	ck_assert_str_eq(L.v[10], "S\t2026-11-01T10:00:00Z\tnot_accounted\t11\t2\t1\n");
+	ck_assert(strncmp(L.v[11], "E\t2026-11-01T10:00:00Z\t", 23) == 0);
+	save(day_file("2026-11-01"), &L);
+}
+END_TEST
+
+START_TEST(reopen_continues_the_chain)
+{
+	int64_t t0 = t("2026-11-01T10:00:00Z"), start, len;
+	char head[FT_LEDGER_HASH_HEX];
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	ck_assert_int_eq(ft_ledger_last_step(l, &start, &len), -ENOENT);
+	ck_assert_str_eq(ft_ledger_head(l), "0000000000000000000000000000000000000000000000000000000000000000");
+	append_ok(l, step_k(t0, 0));
+	append_ok(l, step_k(t0 + MIN_MS, 1));
+	snprintf(head, sizeof(head), "%s", ft_ledger_head(l));
+	ft_ledger_close(l);
+
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	ck_assert_int_eq(ft_ledger_last_step(l, &start, &len), 0);
+	ck_assert_int_eq(start, t0 + MIN_MS);
+	ck_assert_int_eq(len, MIN_MS);
+	ck_assert_str_eq(ft_ledger_head(l), head);
+	append_ok(l, step_k(t0 + 5 * MIN_MS, 2));   /* a gap is fine: the collector was down */
+	ft_ledger_close(l);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 3);
+	ck_assert_int_eq(rr.bad, 0);
+}
+END_TEST
+
+START_TEST(second_writer_is_refused)
+{
+	struct ft_ledger *l, *l2;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	ck_assert_int_eq(ft_ledger_open(dir, &l2), -EBUSY);
+	ft_ledger_close(l);
+	ck_assert_int_eq(ft_ledger_open(dir, &l2), 0);
+	ft_ledger_close(l2);
+}
+END_TEST
+
+START_TEST(days_rotate_and_chain_across_files)
+{
+	int64_t t0 = t("2026-11-01T23:58:00Z");
+	write_steps(t0, 4);     /* 23:58, 23:59 | 00:00, 00:01 */
+	ck_assert_int_eq(access(day_file("2026-11-01"), F_OK), 0);
+	ck_assert_int_eq(access(day_file("2026-11-02"), F_OK), 0);
+	struct lines L;
+	load(day_file("2026-11-02"), &L);
+	ck_assert_str_eq(L.v[0], "H\tflowtally-ledger\t1\t2026-11-02\n");
+	save(day_file("2026-11-02"), &L);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 4);
+	/* the second day alone: its first block is linked to the first day's last one */
+	rr = read_range(t("2026-11-02"), t("2026-11-03"));
+	ck_assert_int_eq(rr.good, 2);
+	ck_assert_int_eq(rr.bad, 0);
+	ck_assert_int_eq(rr.starts[0], t("2026-11-02T00:00:00Z"));
+	/* a range inside a day */
+	rr = read_range(t("2026-11-01T23:59:00Z"), t("2026-11-02T00:01:00Z"));
+	ck_assert_int_eq(rr.good, 2);
+	ck_assert_int_eq(rr.starts[1], t("2026-11-02T00:00:00Z"));
+	ck_assert_uint_eq(diag.n, 0);
+}
+END_TEST
+
+START_TEST(old_and_overlapping_steps_are_refused)
+{
+	int64_t t0 = t("2026-11-01T10:00:00Z");
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	struct ft_step s = step_k(t0, 0);
+	s.length_ms = 5 * MIN_MS;               /* 10:00 - 10:05 */
+	ck_assert_int_eq(ft_ledger_append(l, &s), 0);
+	off_t size = file_size(day_file("2026-11-01"));
+	ck_assert_int_eq(ft_ledger_append(l, &s), -EEXIST);     /* the same step again */
+	ft_step_done(&s);
+	s = step_k(t0 + 2 * MIN_MS, 1);         /* inside it */
+	ck_assert_int_eq(ft_ledger_append(l, &s), -EEXIST);
+	ft_step_done(&s);
+	s = step_k(t0 - MIN_MS, 1);             /* before it */
+	ck_assert_int_eq(ft_ledger_append(l, &s), -EEXIST);
+	ft_step_done(&s);
+	ft_ledger_close(l);
+	ck_assert_int_eq(file_size(day_file("2026-11-01")), size);
+	/* after a restart as well: a step committed before is not counted twice */
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	s = step_k(t0, 0);
+	s.length_ms = 5 * MIN_MS;
+	ck_assert_int_eq(ft_ledger_append(l, &s), -EEXIST);
+	ft_step_done(&s);
+	append_ok(l, step_k(t0 + 5 * MIN_MS, 1));  /* the next one is fine */
+	ft_ledger_close(l);
+	ck_assert_int_eq(read_all().good, 2);
+}
+END_TEST
+
+START_TEST(steps_the_format_cannot_hold_are_refused)
+{
+	int64_t t0 = t("2026-11-01T10:00:00Z");
+	struct ft_ledger *l;
+	struct ft_step s;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	s = step_k(t0 + 1000, 0);               /* not on a step boundary */
+	ck_assert_int_eq(ft_ledger_append(l, &s), -EINVAL);
+	ft_step_done(&s);
+	s = step_k(t0, 0);
+	s.length_ms = 7 * 1000;                 /* does not divide a day */
+	ck_assert_int_eq(ft_ledger_append(l, &s), -EINVAL);
+	s.length_ms = MIN_MS;
+	struct ft_step_cell c = s.cells[0];
+	s.cells[0] = s.cells[1], s.cells[1] = c;   /* in before out */
+	ck_assert_int_eq(ft_ledger_append(l, &s), -EINVAL);
+	s.cells[1] = s.cells[0], s.cells[0] = c;
+	snprintf(s.cells[2].tenant, FT_NAME_MAX, "be\tta");
+	ck_assert_int_eq(ft_ledger_append(l, &s), -EINVAL);
+	snprintf(s.cells[2].tenant, FT_NAME_MAX, "beta");
+	s.cells[0].v.bytes++;                   /* the contract breaks */
+	ck_assert_int_eq(ft_ledger_append(l, &s), -EBADMSG);
+	s.cells[0].v.bytes--;
+	ck_assert_int_eq(ft_ledger_append(l, &s), 0);
+	ft_step_done(&s);
+	ft_ledger_close(l);
+}
+END_TEST
+
+START_TEST(a_flipped_digit_is_found)
+{
+	write_steps(t("2026-11-01T10:00:00Z"), 3);
+	struct lines L;
+	load(day_file("2026-11-01"), &L);
+	size_t i = nth(&L, "S", 5 + 1);        /* block 2's unattributed_dst: 1001 + 501 */
+	ck_assert_str_eq(L.v[i], "S\t2026-11-01T10:01:00Z\tunattributed_dst\t1502\t16\t3\n");
+	replace(&L, i, "S\t2026-11-01T10:01:00Z\tunattributed_dst\t1503\t16\t3\n");
+	save(day_file("2026-11-01"), &L);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 2);           /* blocks 1 and 3 are fine */
+	ck_assert_int_eq(rr.bad, 1);
+	dump_diag();
+	char where[256];
+	snprintf(where, sizeof(where), "%s:23: checksum mismatch", day_file("2026-11-01"));
+	ck_assert(diag_has(where));              /* the E line of block 2 */
+	snprintf(where, sizeof(where), "%s:13: the attribution contract fails", day_file("2026-11-01"));
+	ck_assert(diag_has(where));              /* its B line */
+	ck_assert(!diag_has("chain"));           /* block 3 still links to what block 2 says */
+	/* and the writer will not append to it */
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), -EBADMSG);
+}
+END_TEST
+
+START_TEST(a_removed_line_is_found)
+{
+	write_steps(t("2026-11-01T10:00:00Z"), 3);
+	struct lines L;
+	load(day_file("2026-11-01"), &L);
+	drop(&L, nth(&L, "L", 4 + 3));          /* block 2's last L line */
+	save(day_file("2026-11-01"), &L);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 2);
+	ck_assert_int_eq(rr.bad, 1);
+	ck_assert(diag_has("the B line announces 4 cells, the block has 3 L lines"));
+	ck_assert(diag_has("checksum mismatch"));
+}
+END_TEST
+
+START_TEST(a_reordered_block_is_found)
+{
+	write_steps(t("2026-11-01T10:00:00Z"), 3);
+	struct lines L, M = { .n = 0 };
+	load(day_file("2026-11-01"), &L);
+	size_t b2 = nth(&L, "B", 1), b3 = nth(&L, "B", 2);
+	M.v[M.n++] = L.v[0];
+	for (size_t i = 1; i < b2; i++)
+		M.v[M.n++] = L.v[i];
+	for (size_t i = b3; i < L.n; i++)       /* block 3 before block 2 */
+		M.v[M.n++] = L.v[i];
+	for (size_t i = b2; i < b3; i++)
+		M.v[M.n++] = L.v[i];
+	save(day_file("2026-11-01"), &M);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 1);
+	ck_assert_int_eq(rr.bad, 2);
+	ck_assert(diag_has("chain broken"));
+	ck_assert(diag_has("blocks out of order"));
+}
+END_TEST
+
+START_TEST(a_rewritten_block_breaks_the_chain)
+{
+	/* A forger changes block 2 consistently (contract kept) and recomputes its hash:
+	 * block 3 still names the old hash. */
+	write_steps(t("2026-11-01T10:00:00Z"), 3);
+	struct lines L;
+	load(day_file("2026-11-01"), &L);
+	size_t b2 = nth(&L, "B", 1);
+	replace(&L, b2 + 1, "L\t2026-11-01T10:01:00Z\tacme\tout\tinternet\t1000\t11\t2\n");
+	replace(&L, b2 + 5, "S\t2026-11-01T10:01:00Z\tunattributed_src\t2705\t30\t4\n");
+	rehash(&L, b2);
+	save(day_file("2026-11-01"), &L);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 2);
+	ck_assert_int_eq(rr.bad, 1);
+	ck_assert_uint_eq(diag.n, 1);
+	char where[256];
+	snprintf(where, sizeof(where), "%s:24: chain broken", day_file("2026-11-01"));
+	ck_assert(diag_has(where));
+}
+END_TEST
+
+START_TEST(a_removed_block_breaks_the_chain)
+{
+	write_steps(t("2026-11-01T23:58:00Z"), 5);  /* 2 blocks on the 1st, 3 on the 2nd */
+	struct lines L;
+	load(day_file("2026-11-02"), &L);
+	size_t b2 = nth(&L, "B", 1), b3 = nth(&L, "B", 2);
+	for (size_t i = b2; i < b3; i++)
+		drop(&L, b2);
+	save(day_file("2026-11-02"), &L);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 3);
+	ck_assert_int_eq(rr.bad, 1);
+	char where[256];
+	snprintf(where, sizeof(where), "%s:13: chain broken", day_file("2026-11-02"));
+	ck_assert(diag_has(where));
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), -EBADMSG);   /* nothing appended to it */
+}
+END_TEST
+
+START_TEST(a_removed_day_breaks_the_chain)
+{
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	append_ok(l, step_k(t("2026-11-01T23:59:00Z"), 0));
+	append_ok(l, step_k(t("2026-11-02T00:00:00Z"), 1));
+	append_ok(l, step_k(t("2026-11-03T00:00:00Z"), 2));
+	ft_ledger_close(l);
+	ck_assert_int_eq(unlink(day_file("2026-11-02")), 0);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 1);
+	ck_assert_int_eq(rr.bad, 1);
+	char where[256];
+	snprintf(where, sizeof(where), "%s:2: chain broken", day_file("2026-11-03"));
+	ck_assert(diag_has(where));
+	/* reading the last day alone checks its link to the 1st as well */
+	ft_diag_done(&diag);
+	rr = read_range(t("2026-11-03"), INT64_MAX);
+	ck_assert_int_eq(rr.bad, 1);
+	ck_assert(diag_has(where));
+}
+END_TEST
+
+START_TEST(a_crash_mid_block_is_cut_off_at_open)
+{
+	int64_t t0 = t("2026-11-01T10:00:00Z");
+	write_steps(t0, 2);
+	off_t committed = file_size(day_file("2026-11-01"));
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	append_ok(l, step_k(t0 + 2 * MIN_MS, 2));
+	ft_ledger_close(l);
+	/* the third block, cut in the middle of a line */
+	ck_assert_int_eq(truncate(day_file("2026-11-01"), committed + 150), 0);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 2);
+	ck_assert_int_eq(rr.bad, 1);
+	char where[256];
+	snprintf(where, sizeof(where), "%s:24: incomplete block", day_file("2026-11-01"));
+	ck_assert(diag_has(where));
+	/* the writer cuts it off and carries on from the second step */
+	int64_t start, len;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	ck_assert_int_eq(file_size(day_file("2026-11-01")), committed);
+	ck_assert_int_eq(ft_ledger_last_step(l, &start, &len), 0);
+	ck_assert_int_eq(start, t0 + MIN_MS);
+	append_ok(l, step_k(t0 + 2 * MIN_MS, 2));
+	ft_ledger_close(l);
+	ft_diag_done(&diag);
+	rr = read_all();
+	ck_assert_int_eq(rr.good, 3);
+	ck_assert_int_eq(rr.bad, 0);
+}
+END_TEST
+
+START_TEST(a_crash_between_lines_or_in_a_new_header_is_cut_off)
+{
+	int64_t t0 = t("2026-11-01T23:59:00Z");
+	write_steps(t0, 1);
+	/* a block without its S and E lines */
+	FILE *f = fopen(day_file("2026-11-01"), "a");
+	fputs("B\t2026-11-01T23:59:00Z\t60\t-\t", f);
+	fclose(f);
+	/* a new day file with half a header */
+	f = fopen(day_file("2026-11-02"), "w");
+	fputs("H\tflowtally-le", f);
+	fclose(f);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 1);
+	ck_assert(diag_has("incomplete block, yet newer day files follow"));
+	ck_assert(diag_has("2026-11-02.ledger:1: incomplete block at the end of the newest file"));
+	/* damage that is not at the very end is not a crash: refused */
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), -EBADMSG);
+	ck_assert_int_eq(unlink(day_file("2026-11-02")), 0);
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	append_ok(l, step_k(t("2026-11-02T00:00:00Z"), 1));
+	ft_ledger_close(l);
+	ft_diag_done(&diag);
+	rr = read_all();
+	ck_assert_int_eq(rr.good, 2);
+	ck_assert_int_eq(rr.bad, 0);
+}
+END_TEST
+
+START_TEST(a_block_being_written_is_not_damage)
+{
+	write_steps(t("2026-11-01T10:00:00Z"), 1);
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	FILE *f = fopen(day_file("2026-11-01"), "a");   /* what a reader may see mid-write */
+	fputs("B\t2026-11-01T10:01:00Z\t60\t-\t", f);
+	fclose(f);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 1);
+	ck_assert_int_eq(rr.bad, 0);
+	ft_ledger_close(l);
+	rr = read_all();                         /* no writer: a crash's remains */
+	ck_assert_int_eq(rr.bad, 1);
+}
+END_TEST
+
+START_TEST(a_broken_contract_is_found)
+{
+	write_steps(t("2026-11-01T10:00:00Z"), 2);
+	struct lines L;
+	load(day_file("2026-11-01"), &L);
+	size_t b2 = nth(&L, "B", 1);
+	replace(&L, b2 + 1, "L\t2026-11-01T10:01:00Z\tacme\tout\tinternet\t1002\t11\t2\n");
+	rehash(&L, b2);                          /* the hash is right, the numbers are not */
+	save(day_file("2026-11-01"), &L);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 1);
+	ck_assert_int_eq(rr.bad, 1);
+	ck_assert_uint_eq(diag.n, 1);
+	char where[256];
+	snprintf(where, sizeof(where), "%s:13: the attribution contract fails", day_file("2026-11-01"));
+	ck_assert(diag_has(where));
+}
+END_TEST
+
+START_TEST(garbage_and_bad_fields_are_named)
+{
+	write_steps(t("2026-11-01T10:00:00Z"), 2);
+	struct lines L;
+	load(day_file("2026-11-01"), &L);
+	size_t b2 = nth(&L, "B", 1);
+	replace(&L, b2 + 2, "L\t2026-11-01T10:01:00Z\tacme\tsideways\tinternet\t1\t1\t1\n");
+	replace(&L, b2 - 1, "hello\n");         /* block 1's E line */
+	save(day_file("2026-11-01"), &L);
+	read_all();
+	dump_diag();
+	ck_assert(diag_has("2026-11-01.ledger:12: expected an L, S or E line"));
+	ck_assert(diag_has("2026-11-01.ledger:15: the direction is neither out nor in"));
+}
+END_TEST
+
+START_TEST(sums_over_a_range_match_hand_counts)
+{
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	/* 23:58 on the 1st: outside the range below */
+	struct ft_step_cell a[] = { cell("acme", FT_DIR_OUT, "internet", 5, 1, 1) };
+	struct ft_step_cell b[] = {                         /* 23:59 */
+		cell("acme", FT_DIR_OUT, "internet", 100, 2, 1),
+		cell("acme", FT_DIR_OUT, "janet", 40, 1, 1),
+		cell("acme", FT_DIR_IN, "internet", 300, 3, 1),
+		cell("beta", FT_DIR_IN, "partner", 100, 2, 1),
+	};
+	struct ft_step_cell c[] = {                         /* 00:00 on the 2nd */
+		cell("acme", FT_DIR_IN, "internet", 1000, 10, 2),
+		cell("beta", FT_DIR_OUT, "partner", 100, 2, 1),
+		cell("beta", FT_DIR_IN, "janet", 7, 1, 1),
+	};
+	struct ft_step_cell d[] = { cell("beta", FT_DIR_OUT, "partner", 9, 9, 9) };  /* 00:01 */
+	append_ok(l, step_of(t("2026-11-01T23:58:00Z"), MIN_MS, a, 1));
+	append_ok(l, step_of(t("2026-11-01T23:59:00Z"), MIN_MS, b, 4));
+	append_ok(l, step_of(t("2026-11-02T00:00:00Z"), MIN_MS, c, 3));
+	append_ok(l, step_of(t("2026-11-02T00:01:00Z"), MIN_MS, d, 1));
+	ft_ledger_close(l);
+
+	struct ft_ledger_reader *r;
+	struct ft_ledger_sum sum;
+	struct ft_step s;
+	int rc;
+	ft_ledger_sum_init(&sum, true);
+	ck_assert_int_eq(ft_ledger_reader_open(dir, t("2026-11-01T23:59:00Z"),
+	                                       t("2026-11-02T00:01:00Z"), &r), 0);
+	while ((rc = ft_ledger_reader_next(r, &s, &diag)) == 1) {
+		ck_assert_int_eq(ft_ledger_sum_add(&sum, &s), 0);
+		ft_step_done(&s);
+	}
+	ck_assert_int_eq(rc, 0);
+	ft_ledger_reader_free(r);
+	ck_assert_uint_eq(sum.steps, 2);
+	ck_assert_int_eq(sum.first_ms, t("2026-11-01T23:59:00Z"));
+	ck_assert_int_eq(sum.end_ms, t("2026-11-02T00:01:00Z"));
+	const struct ft_ledger_row *acme = ft_ledger_sum_find(&sum, "acme", NULL);
+	ck_assert_uint_eq(acme->out.bytes, 140);            /* 100 + 40 */
+	ck_assert_uint_eq(acme->out.packets, 3);
+	ck_assert_uint_eq(acme->out.flows, 2);
+	ck_assert_uint_eq(acme->in.bytes, 1300);            /* 300 + 1000 */
+	ck_assert_uint_eq(acme->in.packets, 13);
+	ck_assert_uint_eq(acme->in.flows, 3);
+	const struct ft_ledger_row *ai = ft_ledger_sum_find(&sum, "acme", "internet");
+	ck_assert_uint_eq(ai->out.bytes, 100);
+	ck_assert_uint_eq(ai->in.bytes, 1300);
+	ck_assert_uint_eq(ft_ledger_sum_find(&sum, "acme", "janet")->out.bytes, 40);
+	const struct ft_ledger_row *beta = ft_ledger_sum_find(&sum, "beta", "");
+	ck_assert_uint_eq(beta->out.bytes, 100);            /* the 00:01 step is outside */
+	ck_assert_uint_eq(beta->in.bytes, 107);             /* 100 + 7 */
+	ck_assert_ptr_null(ft_ledger_sum_find(&sum, "gamma", NULL));
+	/* step_of: total = out + in of each step */
+	ck_assert_uint_eq(sum.total.bytes, 540 + 1107);
+	ck_assert_uint_eq(sum.unattributed_src.bytes, 400 + 1007);   /* the in side */
+	ck_assert_uint_eq(sum.unattributed_dst.bytes, 140 + 100);    /* the out side */
+	ck_assert_uint_eq(sum.late.bytes, 14);
+	ck_assert_uint_eq(sum.not_accounted.packets, 4);
+	ck_assert_uint_eq(sum.n_rows, 2 + 2 + 2);           /* 2 tenants, 2 classes each */
+	ft_ledger_sum_done(&sum);
+}
+END_TEST
+
+START_TEST(sums_refuse_to_overflow)
+{
+	struct ft_ledger_sum sum;
+	struct ft_step_cell c[] = { cell("acme", FT_DIR_OUT, "internet", UINT64_MAX - 1, 1, 1) };
+	struct ft_step s = step_of(0, MIN_MS, c, 1);
+	ft_ledger_sum_init(&sum, false);
+	ck_assert_int_eq(ft_ledger_sum_add(&sum, &s), 0);
+	ck_assert_int_eq(ft_ledger_sum_add(&sum, &s), -EOVERFLOW);
+	ft_ledger_sum_done(&sum);
+	ft_step_done(&s);
+}
+END_TEST
+
+START_TEST(empty_and_missing_ledgers)
+{
+	struct ft_ledger_reader *r;
+	struct ft_step s;
+	char sub[96];
+	snprintf(sub, sizeof(sub), "%s/none", dir);
+	ck_assert_int_eq(ft_ledger_reader_open(sub, INT64_MIN, INT64_MAX, &r), -ENOENT);
+	ck_assert_int_eq(ft_ledger_reader_open(dir, 5, 5, &r), -EINVAL);
+	ck_assert_int_eq(ft_ledger_reader_open(dir, INT64_MIN, INT64_MAX, &r), 0);
+	ck_assert_int_eq(ft_ledger_reader_next(r, &s, &diag), 0);
+	ft_ledger_reader_free(r);
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(sub, &l), 0);          /* created */
+	ft_ledger_close(l);
+	ck_assert_int_eq(access(sub, F_OK), 0);
+}
+END_TEST
+
+Suite *ft_test_suite(void)
+{
+	Suite *s = suite_create("ledger");
+	TCase *tc = tcase_create("ledger");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, steps_read_back_exactly);
+	tcase_add_test(tc, file_is_plain_tab_separated_text);
+	tcase_add_test(tc, reopen_continues_the_chain);
+	tcase_add_test(tc, second_writer_is_refused);
+	tcase_add_test(tc, days_rotate_and_chain_across_files);
+	tcase_add_test(tc, old_and_overlapping_steps_are_refused);
+	tcase_add_test(tc, steps_the_format_cannot_hold_are_refused);
+	tcase_add_test(tc, a_flipped_digit_is_found);
+	tcase_add_test(tc, a_removed_line_is_found);
+	tcase_add_test(tc, a_reordered_block_is_found);
+	tcase_add_test(tc, a_rewritten_block_breaks_the_chain);
+	tcase_add_test(tc, a_removed_block_breaks_the_chain);
+	tcase_add_test(tc, a_removed_day_breaks_the_chain);
+	tcase_add_test(tc, a_crash_mid_block_is_cut_off_at_open);
+	tcase_add_test(tc, a_crash_between_lines_or_in_a_new_header_is_cut_off);
+	tcase_add_test(tc, a_block_being_written_is_not_damage);
+	tcase_add_test(tc, a_broken_contract_is_found);
+	tcase_add_test(tc, garbage_and_bad_fields_are_named);
+	tcase_add_test(tc, sums_over_a_range_match_hand_counts);
+	tcase_add_test(tc, sums_refuse_to_overflow);
+	tcase_add_test(tc, empty_and_missing_ledgers);
+	suite_add_tcase(s, tc);
+	return s;
+}
