@@ -122,4 +122,62 @@ const struct ft_gen_totals *ft_gen_last(const struct ft_gen *g);
 int ft_gen_restamp(const struct ft_gen *g, uint8_t *buf, size_t len, int64_t export_ns,
                    uint32_t sequence);
 
+/* ---- What a tenant map should make of the traffic ----
+ *
+ * Expected per-tenant volumes, worked out apart from the collector's tenant map: a
+ * table of "prefix tenant" rules searched by a plain linear scan for the longest
+ * prefix that holds an address (IPv4 rules hold only IPv4 addresses, IPv6 rules only
+ * IPv6 ones), applied to the records of a datagram as the README's attribution
+ * contract says: the source's tenant gets the record as "out", the destination's as
+ * "in", an address no rule holds goes to the unattributed bucket of its side; bytes
+ * and packets are multiplied by the record's sampling rate (the v5 header's interval,
+ * or 1; generated v9 and IPFIX traffic is unsampled) and each record is one flow. */
+
+#define FT_GEN_TENANT_NAME_MAX 32   /* NUL included, as the collector's names */
+
+struct ft_gen_volume {
+	uint64_t bytes;
+	uint64_t packets;
+	uint64_t flows;
+};
+
+enum ft_gen_side { FT_GEN_OUT = 0, FT_GEN_IN = 1 };  /* source side, destination side */
+
+/* What one datagram gives one (tenant, side).  tenant is an index of the table, or
+ * the table's tenant count for the unattributed bucket. */
+struct ft_gen_share {
+	uint32_t tenant;
+	uint32_t side;               /* enum ft_gen_side */
+	struct ft_gen_volume v;
+};
+
+struct ft_gen_tenants;
+
+/* An empty table, owned by the caller; NULL with errno ENOMEM. */
+struct ft_gen_tenants *ft_gen_tenants_new(void);
+/* Frees t (NULL is fine); returns NULL. */
+struct ft_gen_tenants *ft_gen_tenants_free(struct ft_gen_tenants *t);
+/* Feeds one line of a prefix file: "PREFIX TENANT" separated by blanks, an optional
+ * "# comment" after, or a blank or comment line.  Tenants are numbered in order of
+ * first appearance.  0; -EINVAL with the reason in err (not a prefix, a bad tenant
+ * name, a missing or extra field, the same prefix given to two tenants); -ENOMEM.
+ * The same prefix given twice to one tenant counts once. */
+int ft_gen_tenants_line(struct ft_gen_tenants *t, const char *line, char *err, size_t err_size);
+/* Number of tenants; also the index of the unattributed bucket. */
+uint32_t ft_gen_tenants_count(const struct ft_gen_tenants *t);
+/* Name of tenant i (NULL when out of range); valid until t is freed. */
+const char *ft_gen_tenants_name(const struct ft_gen_tenants *t, uint32_t i);
+/* The tenant whose longest prefix holds a, or ft_gen_tenants_count(t) when none. */
+uint32_t ft_gen_tenants_lookup(const struct ft_gen_tenants *t, const struct ft_addr *a);
+
+/* The most shares ft_gen_shares() gives for a datagram of g (two a record). */
+size_t ft_gen_shares_max(const struct ft_gen *g);
+/* Works out what datagram buf (built by g, restamped or not) gives each (tenant,
+ * side), one share per pair that gets something, sorted by tenant then side.  Returns
+ * how many shares it wrote into ret, -EINVAL when buf is not a datagram of g's
+ * version and template, or -ENOBUFS when cap is too small (cap >= ft_gen_shares_max()
+ * always does). */
+int ft_gen_shares(const struct ft_gen *g, const struct ft_gen_tenants *t, const uint8_t *buf,
+                  size_t len, struct ft_gen_share *ret, size_t cap);
+
 #endif

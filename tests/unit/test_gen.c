@@ -3,6 +3,7 @@
  * was built. */
 #include <check.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check_main.h"
@@ -901,6 +902,256 @@ START_TEST(v9_and_ipfix_options_are_checked)
 }
 END_TEST
 
+/* ---- expected attribution (--expect-tenants) ---- */
+
+static struct ft_gen_tenants *tenants_of(const char *const *lines)
+{
+	struct ft_gen_tenants *t = ft_gen_tenants_new();
+	char err[160];
+
+	ck_assert_ptr_nonnull(t);
+	for (size_t i = 0; lines[i]; i++)
+		ck_assert_msg(ft_gen_tenants_line(t, lines[i], err, sizeof(err)) == 0, "%s: %s",
+		              lines[i], err);
+	return t;
+}
+
+static uint32_t lookup_text(const struct ft_gen_tenants *t, const char *addr)
+{
+	struct ft_addr a;
+	ck_assert_int_eq(ft_addr_parse(addr, &a), 0);
+	return ft_gen_tenants_lookup(t, &a);
+}
+
+START_TEST(tenant_lines_are_read_and_checked)
+{
+	static const char *const good[] = {
+		"# a comment", "", "   \t", "10.0.0.0/8 a", "  10.1.0.0/16\tb  # trailing comment\n",
+		"10.0.0.0/8 a", "2001:db8::/32 c", "192.168.1.7 b", NULL,
+	};
+	static const char *const bad[] = {
+		"10.0.0.0/8", "10.0.0.0/8 a b", "10.0.0.0/33 a", "10.0.0.0/8 #a",
+		"nonsense a", "10.0.0.0/8 a,b", "10.0.0.0/8 abcdefghijklmnopqrstuvwxyz0123456",
+		"10.0.0.0/8 b",              /* given to a already */
+		NULL,
+	};
+	struct ft_gen_tenants *t = tenants_of(good);
+	char err[160];
+
+	ck_assert_uint_eq(ft_gen_tenants_count(t), 3);
+	ck_assert_str_eq(ft_gen_tenants_name(t, 0), "a");
+	ck_assert_str_eq(ft_gen_tenants_name(t, 1), "b");
+	ck_assert_str_eq(ft_gen_tenants_name(t, 2), "c");
+	ck_assert_ptr_null(ft_gen_tenants_name(t, 3));
+	for (size_t i = 0; bad[i]; i++) {
+		err[0] = '\0';
+		ck_assert_msg(ft_gen_tenants_line(t, bad[i], err, sizeof(err)) == -EINVAL, "%s", bad[i]);
+		ck_assert_msg(err[0] != '\0', "%s: no reason given", bad[i]);
+	}
+	ck_assert_uint_eq(ft_gen_tenants_count(t), 3);
+	ft_gen_tenants_free(t);
+	ck_assert_ptr_null(ft_gen_tenants_free(NULL));
+}
+END_TEST
+
+START_TEST(longest_prefix_wins_and_families_stay_apart)
+{
+	static const char *const rules[] = {
+		"10.0.0.0/8 a", "10.1.0.0/16 b", "10.1.2.0/24 a", "10.1.2.128/25 c", "10.1.2.200/32 b",
+		"::/0 v6", "2001:db8::/32 c", "0.0.0.0/1 low", NULL,
+	};
+	struct ft_gen_tenants *t = tenants_of(rules);
+	uint32_t none = ft_gen_tenants_count(t);
+
+	ck_assert_uint_eq(none, 5);                        /* a b c v6 low */
+	ck_assert_uint_eq(lookup_text(t, "10.200.0.1"), 0);
+	ck_assert_uint_eq(lookup_text(t, "10.1.9.9"), 1);
+	ck_assert_uint_eq(lookup_text(t, "10.1.2.127"), 0);
+	ck_assert_uint_eq(lookup_text(t, "10.1.2.128"), 2);
+	ck_assert_uint_eq(lookup_text(t, "10.1.2.200"), 1);
+	ck_assert_uint_eq(lookup_text(t, "10.1.2.201"), 2);
+	ck_assert_uint_eq(lookup_text(t, "11.0.0.1"), 4);
+	ck_assert_uint_eq(lookup_text(t, "127.255.255.255"), 4);
+	ck_assert_uint_eq(lookup_text(t, "128.0.0.0"), none);  /* ::/0 holds no IPv4 address */
+	ck_assert_uint_eq(lookup_text(t, "2001:db8:ffff::1"), 2);
+	ck_assert_uint_eq(lookup_text(t, "2001:db9::1"), 3);
+	ck_assert_uint_eq(lookup_text(t, "::1"), 3);
+	ft_gen_tenants_free(t);
+}
+END_TEST
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* One v5 record's addresses and counters, written over a generated one. */
+static void set_v5_record(uint8_t *buf, unsigned i, uint32_t src, uint32_t dst, uint32_t packets,
+                          uint32_t bytes)
+{
+	uint8_t *r = buf + 24 + 48 * i;
+	put_be32(r, src);
+	put_be32(r + 4, dst);
+	put_be32(r + 16, packets);
+	put_be32(r + 20, bytes);
+}
+
+#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+
+static void assert_share(const struct ft_gen_share *s, uint32_t tenant, uint32_t side,
+                         uint64_t bytes, uint64_t packets, uint64_t flows)
+{
+	ck_assert_uint_eq(s->tenant, tenant);
+	ck_assert_uint_eq(s->side, side);
+	ck_assert_uint_eq(s->v.bytes, bytes);
+	ck_assert_uint_eq(s->v.packets, packets);
+	ck_assert_uint_eq(s->v.flows, flows);
+}
+
+/* Four records worked out by hand, sampled 1 in 10. */
+START_TEST(shares_of_a_hand_checked_datagram)
+{
+	static const char *const rules[] = {
+		"10.0.0.0/8 a", "10.1.0.0/16 b", "10.1.2.0/24 a", "192.168.0.0/16 c", "2001:db8::/32 c",
+		NULL,
+	};
+	struct ft_gen_opts o = opts_with(1, 4);
+	o.sampling_interval = 0x4000 | 10;
+	struct ft_gen *g = ft_gen_new(&o);
+	struct ft_gen_tenants *t = tenants_of(rules);
+	uint8_t buf[FT_GEN_MAX_DATAGRAM];
+	struct ft_gen_share sh[8];
+
+	ck_assert_uint_eq(ft_gen_shares_max(g), 8);
+	size_t len = ft_gen_next(g, buf, sizeof(buf), NULL);
+	ck_assert_uint_eq(len, V5_LEN(4));
+	/* 10.1.2.3 (a, by its /24) -> 10.9.9.9 (a): 100 bytes, 2 packets */
+	set_v5_record(buf, 0, IP4(10, 1, 2, 3), IP4(10, 9, 9, 9), 2, 100);
+	/* 10.1.3.3 (b) -> 192.168.1.1 (c): 50 bytes, 1 packet */
+	set_v5_record(buf, 1, IP4(10, 1, 3, 3), IP4(192, 168, 1, 1), 1, 50);
+	/* 172.16.0.1 (nobody) -> 10.1.200.1 (b): 7 bytes, 1 packet */
+	set_v5_record(buf, 2, IP4(172, 16, 0, 1), IP4(10, 1, 200, 1), 1, 7);
+	/* 11.0.0.1 (nobody) -> 8.8.8.8 (nobody): 1 byte, 1 packet */
+	set_v5_record(buf, 3, IP4(11, 0, 0, 1), IP4(8, 8, 8, 8), 1, 1);
+
+	int n = ft_gen_shares(g, t, buf, len, sh, 8);
+	ck_assert_int_eq(n, 7);
+	assert_share(&sh[0], 0, FT_GEN_OUT, 1000, 20, 1);
+	assert_share(&sh[1], 0, FT_GEN_IN, 1000, 20, 1);
+	assert_share(&sh[2], 1, FT_GEN_OUT, 500, 10, 1);
+	assert_share(&sh[3], 1, FT_GEN_IN, 70, 10, 1);
+	assert_share(&sh[4], 2, FT_GEN_IN, 500, 10, 1);
+	assert_share(&sh[5], 3, FT_GEN_OUT, 80, 20, 2);     /* unattributed source */
+	assert_share(&sh[6], 3, FT_GEN_IN, 10, 10, 1);      /* unattributed destination */
+
+	/* Unsampled (interval 0) counts once; too small an array, or a datagram that is
+	 * not whole, is refused. */
+	buf[22] = buf[23] = 0;
+	ck_assert_int_eq(ft_gen_shares(g, t, buf, len, sh, 8), 7);
+	assert_share(&sh[0], 0, FT_GEN_OUT, 100, 2, 1);
+	assert_share(&sh[5], 3, FT_GEN_OUT, 8, 2, 2);
+	ck_assert_int_eq(ft_gen_shares(g, t, buf, len, sh, 6), -ENOBUFS);
+	ck_assert_int_eq(ft_gen_shares(g, t, buf, len - 1, sh, 8), -EINVAL);
+	ft_gen_tenants_free(t);
+	ft_gen_free(g);
+}
+END_TEST
+
+/* Decoded flows summed by tenant and side with the table's lookup. */
+struct tenant_sink {
+	const struct ft_gen_tenants *t;
+	struct ft_gen_volume *vol;   /* [tenant * 2 + side] */
+	uint64_t flows;
+};
+
+static void tenant_flush(struct ft_flow_batch *b, void *ctx)
+{
+	struct tenant_sink *s = ctx;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ft_flow *f = &b->flows[i];
+		uint32_t side[2] = { ft_gen_tenants_lookup(s->t, &f->src), ft_gen_tenants_lookup(s->t, &f->dst) };
+		for (int k = 0; k < 2; k++) {
+			struct ft_gen_volume *v = &s->vol[2 * side[k] + (uint32_t)k];
+			v->bytes += f->bytes * f->sampling_rate;
+			v->packets += f->packets * f->sampling_rate;
+			v->flows++;
+		}
+		s->flows++;
+	}
+	b->n = 0;
+}
+
+/* Variants for the shares: v5 sampled and not, and the v9/IPFIX variants. */
+START_TEST(shares_agree_with_the_decoded_records)
+{
+	static const char *const rules[] = {
+		"10.0.0.0/9 a", "10.64.0.0/10 b", "192.168.0.0/17 b", "192.168.64.0/18 c",
+		"2001:db8:1::/49 a", "2001:db8:2:8000::/49 c", NULL,
+	};
+	enum { EXPORTERS = 3, DATAGRAMS = 200 };
+	struct ft_gen_opts o;
+	if (_i < 2) {
+		o = opts_with(EXPORTERS, 30);
+		o.sampling_interval = _i ? 0x4000 | 100 : 0;
+	} else {
+		o = opts_of(&variants[_i - 2], EXPORTERS);
+	}
+	struct ft_gen *g = ft_gen_new(&o);
+	struct ft_gen_tenants *t = tenants_of(rules);
+	uint32_t nt = ft_gen_tenants_count(t);
+	struct ft_gen_volume want[8] = { 0 }, got[8] = { 0 };
+	struct ft_flow flows[256];
+	struct tenant_sink ts = { .t = t, .vol = want };
+	struct ft_flow_batch batch = { .flows = flows, .cap = 256, .flush = tenant_flush, .ctx = &ts };
+	struct ft_netflow *nf = ft_netflow_new(NULL);
+	size_t max = ft_gen_shares_max(g);
+	struct ft_gen_share *sh = calloc(max, sizeof(*sh));
+	uint8_t buf[FT_GEN_MAX_DATAGRAM];
+
+	ck_assert_uint_eq(nt, 3);
+	ck_assert_ptr_nonnull(nf);
+	ck_assert_ptr_nonnull(sh);
+	for (int i = 0; i < DATAGRAMS; i++) {
+		size_t len = ft_gen_next(g, buf, sizeof(buf), NULL);
+		int n = ft_gen_shares(g, t, buf, len, sh, max);
+		ck_assert_int_ge(n, 0);
+		for (int k = 0; k < n; k++) {
+			ck_assert(k == 0 || sh[k - 1].tenant < sh[k].tenant ||
+			          (sh[k - 1].tenant == sh[k].tenant && sh[k - 1].side < sh[k].side));
+			ck_assert_uint_le(sh[k].tenant, nt);
+			struct ft_gen_volume *v = &got[2 * sh[k].tenant + sh[k].side];
+			v->bytes += sh[k].v.bytes;
+			v->packets += sh[k].v.packets;
+			v->flows += sh[k].v.flows;
+		}
+		struct ft_datagram dg = { .recv_ns = (START_MS + 7LL * i) * 1000000, .data = buf,
+		                          .len = len, .dport = 2055 };
+		ft_addr_from_v4(&dg.src, 0x7f000001);
+		ck_assert_int_ge(ft_netflow_input(nf, &dg, &batch), 0);
+		tenant_flush(&batch, &ts);
+	}
+	ck_assert_uint_eq(ts.flows, ft_gen_total(g)->records);
+	for (uint32_t k = 0; k < 2 * (nt + 1); k++) {
+		ck_assert_uint_eq(got[k].bytes, want[k].bytes);
+		ck_assert_uint_eq(got[k].packets, want[k].packets);
+		ck_assert_uint_eq(got[k].flows, want[k].flows);
+	}
+	/* The rules split the traffic: every tenant and the unattributed bucket get some
+	 * (a sends and b, c receive over IPv4; over IPv6 a sends and c receives). */
+	ck_assert_uint_gt(got[2 * 0 + FT_GEN_OUT].flows, 0);
+	ck_assert_uint_gt(got[2 * 2 + FT_GEN_IN].flows, 0);
+	ck_assert_uint_gt(got[2 * nt + FT_GEN_OUT].flows, 0);
+	ck_assert_uint_gt(got[2 * nt + FT_GEN_IN].flows, 0);
+	free(sh);
+	ft_netflow_free(nf);
+	ft_gen_tenants_free(t);
+	ft_gen_free(g);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("gen");
@@ -930,5 +1181,12 @@ Suite *ft_test_suite(void)
 	tcase_add_loop_test(tt, restamped_pool_decodes_without_gaps, 0, N_PLAIN);
 	tcase_add_test(tt, v9_and_ipfix_options_are_checked);
 	suite_add_tcase(s, tt);
+
+	TCase *te = tcase_create("expect-tenants");
+	tcase_add_test(te, tenant_lines_are_read_and_checked);
+	tcase_add_test(te, longest_prefix_wins_and_families_stay_apart);
+	tcase_add_test(te, shares_of_a_hand_checked_datagram);
+	tcase_add_loop_test(te, shares_agree_with_the_decoded_records, 0, 2 + N_VARIANTS);
+	suite_add_tcase(s, te);
 	return s;
 }
