@@ -36,6 +36,7 @@ struct ft_agg {
 	struct ft_step *restored;     /* saved steps already past their window */
 	size_t n_restored;
 	struct slot **due;            /* k entries: scratch for closing */
+	struct slot *last[2];         /* the slots touched last */
 };
 
 static int64_t floor_step(int64_t t, int64_t step)
@@ -60,7 +61,13 @@ static struct slot *slot_of(struct ft_agg *a, int64_t start)
 /* The slot for an open step, zeroed on first use. */
 static struct slot *touch(struct ft_agg *a, int64_t start)
 {
+	/* records mostly span the current and the previous step: remember both */
+	for (int i = 0; i < 2; i++)
+		if (a->last[i] && a->last[i]->used && a->last[i]->start == start)
+			return a->last[i];
 	struct slot *s = slot_of(a, start);
+	a->last[1] = a->last[0];
+	a->last[0] = s;
 	if (!s->used || s->start != start) {
 		memset(s->cells, 0, n_cells(a) * sizeof(*s->cells));
 		free(s->named);
@@ -125,7 +132,7 @@ int64_t ft_agg_oldest(const struct ft_agg *a)
 
 size_t ft_agg_max_open(const struct ft_agg *a)
 {
-	return a->k;
+	return a->k + a->n_restored;
 }
 
 /* ---- adding ------------------------------------------------------------------------- */
@@ -135,6 +142,13 @@ static void vadd(struct ft_volume *v, uint64_t bytes, uint64_t packets, uint64_t
 	v->bytes += bytes;
 	v->packets += packets;
 	v->flows += flows;
+}
+
+/* The open step holding a record's end (clamped to the window). */
+static int64_t end_step(const struct ft_agg *a, int64_t s, int64_t e)
+{
+	int64_t st = floor_step(e > s ? e : s, a->step);
+	return st < a->oldest ? a->oldest : st > a->newest ? a->newest : st;
 }
 
 struct part {
@@ -173,14 +187,38 @@ static size_t split(const struct ft_agg *a, int64_t s, int64_t e, struct part *p
  * earlier part. */
 static void apportion(struct part *p, size_t n, uint64_t total, bool packets)
 {
+	if (n == 1) {
+		*(packets ? &p[0].packets : &p[0].bytes) = total;
+		return;
+	}
+	if (n == 2 && !__builtin_mul_overflow(total, p[0].w, &(uint64_t){ 0 })) {
+		/* one division: the second share is what is left, and the unit left over by
+		 * the two floors goes to the larger remainder (the first on a tie) */
+		uint64_t w = p[0].w + p[1].w, x = total * p[0].w;
+		uint64_t q0 = x / w, r0 = x % w, r1 = r0 ? w - r0 : 0;
+		uint64_t q1 = total - q0 - (r0 ? 1 : 0);
+		if (r0 && r0 >= r1)
+			q0++;
+		else if (r0)
+			q1++;
+		*(packets ? &p[0].packets : &p[0].bytes) = q0;
+		*(packets ? &p[1].packets : &p[1].bytes) = q1;
+		return;
+	}
 	uint64_t wsum = 0, given = 0;
 	uint64_t rem[MAX_PARTS];
 	for (size_t i = 0; i < n; i++)
 		wsum += p[i].w;
 	for (size_t i = 0; i < n; i++) {
-		unsigned __int128 x = (unsigned __int128)total * p[i].w;
-		uint64_t q = (uint64_t)(x / wsum);
-		rem[i] = (uint64_t)(x % wsum);
+		uint64_t q, x64;
+		if (!__builtin_mul_overflow(total, p[i].w, &x64)) {
+			q = x64 / wsum;
+			rem[i] = x64 % wsum;
+		} else {
+			unsigned __int128 x = (unsigned __int128)total * p[i].w;
+			q = (uint64_t)(x / wsum);
+			rem[i] = (uint64_t)(x % wsum);
+		}
 		*(packets ? &p[i].packets : &p[i].bytes) = q;
 		given += q;
 	}
@@ -209,20 +247,27 @@ void ft_agg_add(struct ft_agg *a, const struct ft_flow *f)
 	ft_tenant_attribute(a->map, f, &at);
 	size_t n = split(a, f->start_ms, f->end_ms, p);
 	if (!at.accounted) {
-		vadd(&touch(a, p[n - 1].step)->not_accounted, bytes, packets, flows);
+		vadd(&touch(a, end_step(a, f->start_ms, f->end_ms))->not_accounted, bytes, packets, flows);
 		return;
 	}
 	apportion(p, n, bytes, false);
 	apportion(p, n, packets, true);
 	for (size_t i = 0; i < n; i++) {
 		struct slot *s = touch(a, p[i].step);
-		uint64_t fl = i == n - 1 ? flows : 0;
-		vadd(cell(a, s, at.src, FT_DIR_OUT, at.src_class), p[i].bytes, p[i].packets, fl);
-		vadd(cell(a, s, at.dst, FT_DIR_IN, at.dst_class), p[i].bytes, p[i].packets, fl);
-		vadd(&s->total, p[i].bytes, p[i].packets, fl);
+		vadd(cell(a, s, at.src, FT_DIR_OUT, at.src_class), p[i].bytes, p[i].packets, 0);
+		vadd(cell(a, s, at.dst, FT_DIR_IN, at.dst_class), p[i].bytes, p[i].packets, 0);
+		vadd(&s->total, p[i].bytes, p[i].packets, 0);
 		if (p[i].late)
-			vadd(&s->late, p[i].bytes, p[i].packets, fl);
+			vadd(&s->late, p[i].bytes, p[i].packets, 0);
 	}
+	/* the flow itself counts once, in the step holding its end */
+	int64_t st = end_step(a, f->start_ms, f->end_ms);
+	struct slot *s = touch(a, st);
+	cell(a, s, at.src, FT_DIR_OUT, at.src_class)->flows += flows;
+	cell(a, s, at.dst, FT_DIR_IN, at.dst_class)->flows += flows;
+	s->total.flows += flows;
+	if (floor_step(f->end_ms, a->step) < a->oldest)
+		s->late.flows += flows;
 }
 
 /* ---- steps out --------------------------------------------------------------------------- */
@@ -325,8 +370,10 @@ static int cmp_slot_start(const void *x, const void *y)
 static size_t close_before(struct ft_agg *a, int64_t before, struct ft_step *ret, size_t cap)
 {
 	size_t n = 0, m = 0;
-	while (n < cap && a->n_restored)
-		ret[n++] = a->restored[--a->n_restored];
+	while (n < cap && a->n_restored) {   /* oldest first, as they were saved */
+		ret[n++] = a->restored[0];
+		memmove(a->restored, a->restored + 1, (--a->n_restored) * sizeof(*a->restored));
+	}
 	struct slot **due = a->due;
 	for (size_t i = 0; i < a->k; i++)
 		if (a->slots[i].used && a->slots[i].start < before)
@@ -337,6 +384,7 @@ static size_t close_before(struct ft_agg *a, int64_t before, struct ft_step *ret
 			break;
 		n++;
 		due[i]->used = false;
+		a->last[0] = a->last[1] = NULL;
 	}
 	return n;
 }
@@ -356,6 +404,15 @@ size_t ft_agg_flush(struct ft_agg *a, struct ft_step *ret, size_t cap)
 size_t ft_agg_snapshot(const struct ft_agg *a, struct ft_step *ret, size_t cap)
 {
 	size_t n = 0;
+	for (size_t i = 0; i < a->n_restored && n < cap; i++) {
+		ret[n] = a->restored[i];
+		ret[n].cells = malloc((a->restored[i].n_cells + 1) * sizeof(*ret[n].cells));
+		if (!ret[n].cells)
+			continue;
+		if (a->restored[i].n_cells)
+			memcpy(ret[n].cells, a->restored[i].cells, a->restored[i].n_cells * sizeof(*ret[n].cells));
+		n++;
+	}
 	for (size_t i = 0; i < a->k && n < cap; i++)
 		if (a->slots[i].used && to_step(a, &a->slots[i], &ret[n]) == 0)
 			n++;
@@ -423,6 +480,9 @@ int ft_agg_set_map(struct ft_agg *a, const struct ft_tenant_map *map)
 		s->n_named = 0;
 		if (add_named(a, s, old[i].cells, old[i].n_cells) < 0)
 			r = -ENOMEM;
+		/* unattributed volume lived in tenant 0's cells: now it is in the step's sums */
+		s->unattr_src = old[i].unattributed_src;
+		s->unattr_dst = old[i].unattributed_dst;
 		ft_step_done(&old[i]);
 	}
 	free(old);

@@ -178,6 +178,10 @@ void ft_stepper_commit(struct ft_stepper *s, int64_t complete_before)
 		if (r == -EEXIST) {
 			ft_log_warn(FT_LOG_MAIN, "step %s is already in the ledger: not written again", t);
 			s->refused++;
+		} else if (r == -EINVAL || r == -EBADMSG) {
+			/* the ledger cannot hold this step as it is: retrying will not help */
+			ft_log_err(FT_LOG_MAIN, "step %s refused by the ledger (%s): not written", t, strerror(-r));
+			s->errors++;
 		} else if (r < 0) {
 			if (ft_log_rl_allow(&s->rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 3, 300))
 				ft_log_err(FT_LOG_MAIN, "cannot write step %s to the ledger in %s: %s (kept, "

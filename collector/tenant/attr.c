@@ -12,6 +12,8 @@ uint16_t ft_ptable_find(const struct ptable *t, const struct dpool *p, const str
 	if (!t->n)
 		return 0;
 	uint32_t i = ft_lpm_lookup(t->lpm, a);
+	if (i != FT_LPM_NONE && (i & FT_PT_DIRECT))
+		return (uint16_t)i;
 	while (i != FT_LPM_NONE) {
 		const struct pentry *e = &t->e[i];
 		int v = ft_dated_at(p, e->first, e->n, when);

@@ -18,6 +18,10 @@ struct dpool {
 	size_t n;
 };
 
+/* LPM values with this bit carry the tenant (or class) itself: the prefix has one
+ * assignment, valid at all times, so neither the group nor its parent need reading. */
+#define FT_PT_DIRECT 0x80000000u
+
 /* A prefix and its assignments d[first .. first + n) over time. */
 struct pentry {
 	struct ft_prefix p;

@@ -47,14 +47,15 @@ size_t ft_agg_advance(struct ft_agg *a, int64_t now_ms, struct ft_step *ret, siz
 /* Closes every open step (at exit, or at the end of a capture). */
 size_t ft_agg_flush(struct ft_agg *a, struct ft_step *ret, size_t cap);
 
-/* The open steps, for saving at a clean stop; ft_agg_restore() adds saved steps back
- * (a step already past its window closes at the next advance). */
+/* The open steps (and restored ones still to close), for saving at a clean stop; cap
+ * should be ft_agg_max_open().  ft_agg_restore() adds saved
+ * steps back (a step already past its window closes at the next advance). */
 size_t ft_agg_snapshot(const struct ft_agg *a, struct ft_step *ret, size_t cap);
 int ft_agg_restore(struct ft_agg *a, const struct ft_step *s);
 
 /* Start of the oldest open step. */
 int64_t ft_agg_oldest(const struct ft_agg *a);
-/* The most steps that can be open at once. */
+/* The most steps ft_agg_snapshot() can return now (open and restored). */
 size_t ft_agg_max_open(const struct ft_agg *a);
 
 /* Adds src into dst (same start and length): cells merged by name. 0 or -ENOMEM. */
