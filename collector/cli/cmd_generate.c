@@ -1394,19 +1394,21 @@ static int load_tenants(struct args *a)
 		return FT_EXIT_USAGE;
 	}
 	a->tenants = ft_gen_tenants_new();
-	while (a->tenants && getline(&line, &cap, f) > 0) {
+	int fault = a->tenants ? 0 : ENOMEM;
+	while (!fault && getline(&line, &cap, f) > 0) {
 		n++;
 		int rc = ft_gen_tenants_line(a->tenants, line, err, sizeof(err));
 		if (rc == -ENOMEM)
-			break;
-		if (rc < 0 && bad++ < 20)
+			fault = ENOMEM;
+		else if (rc < 0 && bad++ < 20)
 			fprintf(stderr, "%s:%lu: %s\n", a->expect_path, n, err);
 	}
-	bool failed = ferror(f) || !a->tenants || !feof(f);
+	if (!fault && !feof(f))             /* getline() stopped short: read error or ENOMEM */
+		fault = errno ? errno : EIO;
 	free(line);
 	fclose(f);
-	if (failed) {
-		complain("--expect-tenants: cannot read %s", a->expect_path);
+	if (fault) {
+		complain("--expect-tenants: %s: %s", a->expect_path, strerror(fault));
 		return FT_EXIT_FAILURE;
 	}
 	if (bad) {

@@ -65,17 +65,27 @@ static void push_closed(struct ft_receiver *r, struct ft_step *st, size_t n)
 	pthread_mutex_unlock(&r->lock);
 }
 
-/* Follows map reloads, and closes the steps whose lateness window has passed. */
+/* Takes a reloaded map: records read before it are attributed with the old one, every
+ * record read after it with the new one. */
+static void follow_map(struct ft_receiver *r)
+{
+	const struct ft_tenant_map *m = atomic_load(r->shared_map);
+	if (m == r->pipe.map)
+		return;
+	ft_pipeline_flush(&r->pipe);
+	if (ft_agg_set_map(r->pipe.agg, m) == 0) {
+		r->pipe.map = m;
+		atomic_store(&r->map_in_use, m);
+	}
+}
+
+/* Closes the steps whose lateness window has passed. */
 static void tick_steps(struct ft_receiver *r)
 {
 	struct ft_step st[CLOSE_BATCH];
 	size_t n;
 	ft_pipeline_flush(&r->pipe);
-	const struct ft_tenant_map *m = atomic_load(r->shared_map);
-	if (m != r->pipe.map && ft_agg_set_map(r->pipe.agg, m) == 0) {
-		r->pipe.map = m;
-		atomic_store(&r->map_in_use, m);
-	}
+	follow_map(r);
 	do {
 		n = ft_agg_advance(r->pipe.agg, ft_clock_now_ns() / FT_NS_PER_MS, st, CLOSE_BATCH);
 		push_closed(r, st, n);
@@ -101,6 +111,7 @@ static void *receiver_main(void *arg)
 		pfd[i] = (struct pollfd){ .fd = ft_listener_fd(r->listeners[i]), .events = POLLIN };
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
 		int n = poll(pfd, r->n_listeners, POLL_MS);
+		follow_map(r);
 		for (size_t i = 0; n > 0 && i < r->n_listeners; i++)
 			if (pfd[i].revents & POLLIN)
 				drain(r, r->listeners[i], 16);
