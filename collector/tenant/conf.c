@@ -145,6 +145,10 @@ static int prefix_line(struct ft_tenant_conf *c, char *line, struct ft_where at,
 		return -EINVAL;
 	}
 	int t = ft_tenant_conf_find(c, name);
+	if (strcmp(name, "unattributed") == 0) {
+		ft_diag_add(diag, true, at.file, at.line, "'unattributed' is not a tenant name");
+		return -EINVAL;
+	}
 	if (!t && implicit && valid_name(name))
 		t = ft_tenant_conf_add_tenant(c, name, at);
 	if (t <= 0) {
@@ -166,17 +170,20 @@ int ft_tenant_conf_read_prefixes(struct ft_tenant_conf *c, const char *path, boo
 		ft_diag_add(diag, true, path, 0, "cannot read: %s", strerror(e));
 		return -e;
 	}
-	char line[1024];
+	char *line = NULL;
+	size_t size = 0;
 	int n = 0, bad = 0;
-	while (fgets(line, sizeof(line), f)) {
+	while (getline(&line, &size, f) >= 0) {
 		n++;
 		int r = prefix_line(c, line, (struct ft_where){ file, n }, implicit, from_ms, until_ms, diag);
 		if (r == -ENOMEM) {
+			free(line);
 			fclose(f);
 			return r;
 		}
 		bad += r < 0;
 	}
+	free(line);
 	fclose(f);
 	return bad ? -EINVAL : 0;
 }

@@ -57,7 +57,7 @@ static char *other_line(const struct ft_tenant_conf *c, size_t i)
 		const struct ft_tenant_def *t = &c->tenants[i];
 		r = asprintf(&s, "T %s\t%s\t%s", t->name, t->display, t->cost_centre);
 	} else if ((i -= nt) < nc) {
-		r = asprintf(&s, "C %zu %s", i, c->classes[i]);
+		r = asprintf(&s, "C %s", c->classes[i]);
 	} else if ((i -= nc) < ncr) {
 		const struct ft_class_rule *cr = &c->class_rules[i];
 		ft_prefix_format(&cr->prefix, p, sizeof(p));
@@ -114,8 +114,11 @@ static bool announced_within(const struct ptable *t, const struct ft_prefix *p, 
 {
 	*ret_covers = false;
 	bool any = false;
+	bool p4 = ft_addr_is_v4(&p->addr) && p->len >= 96;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct ft_prefix *q = &t->e[i].p;
+		if ((ft_addr_is_v4(&q->addr) && q->len >= 96) != p4)
+			continue;   /* an IPv6 ::/0 announces no IPv4 space (as in the LPM) */
 		if (q->len <= p->len && ft_prefix_contains(q, &p->addr)) {
 			*ret_covers = true;
 			return true;

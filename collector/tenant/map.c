@@ -204,8 +204,9 @@ static int ktable_build(struct ktable *t, struct item *it, size_t n, const char 
 		for (j = i + 1; j < n && ft_addr_equal(&it[j].exporter, &it[i].exporter) &&
 		                it[j].key == it[i].key; j++)
 			;
+		bool any = it[i].key >> 32 || strcmp(what, "AS") == 0;   /* AS rules have no exporter */
 		snprintf(key, sizeof(key), "%s %" PRIu64 "%s%s", what, it[i].key & 0xffffffffu,
-		         it[i].key >> 32 ? "" : " on ", it[i].key >> 32 ? "" : ft_addr_format(&it[i].exporter, a));
+		         any ? "" : " on ", any ? "" : ft_addr_format(&it[i].exporter, a));
 		check_group(it + i, j - i, key, nm, diag);
 		struct kentry *e = &t->e[t->n++];
 		e->exporter = it[i].exporter;
@@ -298,15 +299,21 @@ static int copy_conf(struct ft_tenant_map *m, const struct ft_tenant_conf *c)
 
 struct ft_tenant_map *ft_tenant_map_build(const struct ft_tenant_conf *c, struct ft_diag *diag)
 {
+	struct ft_diag local = { 0 };
+	if (!diag) {
+		struct ft_tenant_map *m = ft_tenant_map_build(c, &local);
+		ft_diag_done(&local);
+		return m;
+	}
 	struct ft_tenant_map *m = calloc(1, sizeof(*m));
-	size_t errors = diag ? diag->errors : 0;
+	size_t errors = diag->errors;
 	if (!m || copy_conf(m, c) < 0 || build_tables(m, c, diag) < 0 ||
 	    ft_tenant_map_digest(m, c) < 0) {
 		ft_diag_add(diag, true, "tenant map", 0, "out of memory");
 		return ft_tenant_map_free(m);
 	}
 	ft_tenant_lint(m, c, diag);
-	if (diag && diag->errors > errors)
+	if (diag->errors > errors)
 		return ft_tenant_map_free(m);
 	return m;
 }
