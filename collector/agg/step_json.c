@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "flowtally/agg.h"
+#include "flowtally/file.h"
 
 static json_t *vol_json(const struct ft_volume *v)
 {
@@ -36,24 +37,16 @@ static json_t *step_json(const struct ft_step *s)
 
 int ft_steps_save(const char *path, const struct ft_step *steps, size_t n)
 {
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, step_json(&steps[i]));
 	json_t *root = json_pack("{s:i,s:o}", "schema", 1, "steps", arr);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int r = fd < 0 ? -errno : json_dumpfd(root, fd, JSON_COMPACT) == 0 ? 0 : -EIO;
+	char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
 	json_decref(root);
-	if (fd >= 0 && r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (fd >= 0 && close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
+	if (!text)
+		return -ENOMEM;
+	int r = ft_file_write_atomic(path, text, strlen(text));
+	free(text);
 	return r;
 }
 

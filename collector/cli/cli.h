@@ -12,4 +12,8 @@ int ft_cmd_status(int argc, char **argv);
 int ft_cmd_generate(int argc, char **argv);
 int ft_cmd_ledger(int argc, char **argv);
 
+/* The data directory a configuration file names, into buf; its findings go to stderr.
+ * 0, or negative errno as ft_config_load() returns it. */
+int ft_cli_data_dir_from_config(const char *path, char *buf, size_t size);
+
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,28 +71,20 @@ struct opts {
 	bool by_class, json;
 };
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
 {
+	va_list ap;
 	fputs("flowtally ledger: ", stderr);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputs("\n", stderr);
 	fputs(short_usage, stderr);
 	return FT_EXIT_USAGE;
 }
 
-static int data_dir_from_config(const char *path, char *buf, size_t size)
-{
-	struct ft_config *cfg = NULL;
-	struct ft_diag d = { 0 };
-	int r = ft_config_load(path, &cfg, &d);
-	for (size_t i = 0; i < d.n; i++)
-		fprintf(stderr, "%s\n", d.lines[i]);
-	ft_diag_done(&d);
-	if (r == 0)
-		snprintf(buf, size, "%s", cfg->data_dir);
-	ft_config_free(cfg);
-	return r;
-}
 
 static void time_text(int64_t ms, char *buf, size_t size)
 {
@@ -109,7 +102,7 @@ static int take_option(int c, struct opts *o)
 		snprintf(o->dir, sizeof(o->dir), "%s", optarg);
 		return -1;
 	case 'c':
-		return data_dir_from_config(optarg, o->dir, sizeof(o->dir)) < 0 ? FT_EXIT_USAGE : -1;
+		return ft_cli_data_dir_from_config(optarg, o->dir, sizeof(o->dir)) < 0 ? FT_EXIT_USAGE : -1;
 	case 'F':
 	case 'U':
 		if (ft_time_parse_utc(optarg, c == 'F' ? &o->from_ms : &o->to_ms) < 0)

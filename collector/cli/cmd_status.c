@@ -76,19 +76,6 @@ static void print_human(json_t *root)
 		       json_integer_value(v));
 }
 
-static int data_dir_from_config(const char *path, char *buf, size_t size)
-{
-	struct ft_config *cfg = NULL;
-	struct ft_diag d = { 0 };
-	int r = ft_config_load(path, &cfg, &d);
-	for (size_t i = 0; i < d.n; i++)
-		fprintf(stderr, "%s\n", d.lines[i]);
-	ft_diag_done(&d);
-	if (r == 0)
-		snprintf(buf, size, "%s", cfg->data_dir);
-	ft_config_free(cfg);
-	return r;
-}
 
 int ft_cmd_status(int argc, char **argv)
 {
@@ -104,7 +91,7 @@ int ft_cmd_status(int argc, char **argv)
 		if (c == 'd') {
 			snprintf(dir, sizeof(dir), "%s", optarg);
 		} else if (c == 'c') {
-			if (data_dir_from_config(optarg, dir, sizeof(dir)) < 0)
+			if (ft_cli_data_dir_from_config(optarg, dir, sizeof(dir)) < 0)
 				return FT_EXIT_USAGE;
 		} else if (c == 'j') {
 			as_json = true;

@@ -18,17 +18,6 @@ static struct ft_where where(struct cctx *c, const config_setting_t *s)
 	return (struct ft_where){ ft_tenant_conf_file(&c->cfg->tenants, c->file), LINE(s) };
 }
 
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n >= FT_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", s[i]))
-			return false;
-	return true;
-}
-
 /* valid_from / valid_until of a group (absent: open). */
 static int validity(struct cctx *c, const config_setting_t *g, int64_t *from, int64_t *until)
 {
@@ -246,7 +235,7 @@ static int one_tenant(struct cctx *c, const config_setting_t *g)
 		return -EINVAL;
 	}
 	int bad = only_keys(c, g, "tenants", keys) < 0;
-	if (!config_setting_lookup_string(g, "name", &name) || !valid_name(name) ||
+	if (!config_setting_lookup_string(g, "name", &name) || !ft_tenant_name_valid(name) ||
 	    strcmp(name, "unattributed") == 0) {
 		ft_config_err(c, g, "tenants: 'name' must be 1-31 letters, digits, '-', '_' or '.' (not "
 		              "\"unattributed\")");
@@ -294,7 +283,7 @@ static int one_class(struct cctx *c, const config_setting_t *g)
 	const char *name;
 	if (!config_setting_is_group(g) || only_keys(c, g, "classes", keys) < 0)
 		return -EINVAL;
-	if (!config_setting_lookup_string(g, "name", &name) || !valid_name(name)) {
+	if (!config_setting_lookup_string(g, "name", &name) || !ft_tenant_name_valid(name)) {
 		ft_config_err(c, g, "classes: 'name' must be 1-31 letters, digits, '-', '_' or '.'");
 		return -EINVAL;
 	}

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "flowtally/clock.h"
+#include "flowtally/file.h"
 #include "flowtally/log.h"
 #include "netflow_int.h"
 
@@ -72,21 +73,11 @@ static bool worth_saving(const struct exporter *e)
 
 static int write_atomic(json_t *root, const char *path)
 {
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	int r = json_dumpfd(root, fd, JSON_COMPACT) == 0 ? 0 : -EIO;
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
+	char *text = json_dumps(root, JSON_COMPACT);
+	if (!text)
+		return -ENOMEM;
+	int r = ft_file_write_atomic(path, text, strlen(text));
+	free(text);
 	return r;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "flowtally/clock.h"
+#include "flowtally/file.h"
 #include "flowtally/stats.h"
 
 void ft_rejects_add(struct ft_rejects *r, const struct ft_addr *a, uint64_t count)
@@ -296,24 +297,19 @@ static json_t *stats_json(struct ft_stats *s)
 
 int ft_stats_write_json(struct ft_stats *s, const char *path)
 {
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
 	json_t *root = stats_json(s);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		json_decref(root);
-		return -errno;
-	}
-	int r = json_dumpfd(root, fd, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? 0 : -EIO;
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
-	if (r == 0 && (write(fd, "\n", 1) != 1 || fsync(fd) < 0))
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
+	if (!text)
+		return -ENOMEM;
+	size_t len = strlen(text);
+	char *withnl = realloc(text, len + 2);
+	if (!withnl) {
+		free(text);
+		return -ENOMEM;
+	}
+	withnl[len] = '\n';
+	int r = ft_file_write_atomic(path, withnl, len + 1);
+	free(withnl);
 	return r;
 }

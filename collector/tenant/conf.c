@@ -115,8 +115,7 @@ int ft_tenant_conf_add_point(struct ft_tenant_conf *c, const struct ft_acct_poin
 	return 0;
 }
 
-/* A tenant name: letters, digits, '-', '_', '.'; 1..31 characters. */
-static bool valid_name(const char *s)
+bool ft_tenant_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n >= FT_NAME_MAX)
@@ -149,7 +148,7 @@ static int prefix_line(struct ft_tenant_conf *c, char *line, struct ft_where at,
 		ft_diag_add(diag, true, at.file, at.line, "'unattributed' is not a tenant name");
 		return -EINVAL;
 	}
-	if (!t && implicit && valid_name(name))
+	if (!t && implicit && ft_tenant_name_valid(name))
 		t = ft_tenant_conf_add_tenant(c, name, at);
 	if (t <= 0) {
 		ft_diag_add(diag, true, at.file, at.line, t == 0 && !implicit ?

@@ -97,6 +97,9 @@ struct ft_tenant_conf {
 	size_t n_files;
 };
 
+/* A tenant or class name: 1-31 letters, digits, '-', '_' or '.'. */
+bool ft_tenant_name_valid(const char *s);
+
 /* An empty map: only "unattributed", "internet" and "partner". */
 int ft_tenant_conf_init(struct ft_tenant_conf *c);
 void ft_tenant_conf_done(struct ft_tenant_conf *c);

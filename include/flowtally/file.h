@@ -1,0 +1,11 @@
+/* flowtally — writing small state files so that a crash leaves the old copy or the new,
+ * never half of one. */
+#ifndef FLOWTALLY_FILE_H
+#define FLOWTALLY_FILE_H
+
+#include <stddef.h>
+
+/* Writes data to path.tmp, fsyncs it and renames it over path.  0 or negative errno. */
+int ft_file_write_atomic(const char *path, const void *data, size_t len);
+
+#endif
