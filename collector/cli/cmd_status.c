@@ -68,6 +68,11 @@ static void print_human(json_t *root)
 	       "id", "datagrams", "records", "bytes", "lost", "errors", "last seen");
 	json_array_foreach(json_object_get(root, "exporters"), i, v)
 		print_exporter(v);
+	json_t *l = json_object_get(root, "ledger");
+	if (l)
+		printf("\nledger: %lld steps written (last %s), %lld already held, %lld write errors, "
+		       "%lld waiting\n", num(l, "steps_written"), str(l, "last_step"), num(l, "steps_refused"),
+		       num(l, "write_errors"), num(l, "steps_pending"));
 	json_object_foreach(json_object_get(root, "errors"), k, v)
 		if (json_integer_value(v))
 			printf("dropped (%s): %lld datagrams\n", k, json_integer_value(v));
