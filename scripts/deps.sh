@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_pkgs=(gcc pkg-config meson ninja-build libpcap-dev libsnmp-dev librrd-dev
             libmaxminddb-dev libconfig-dev libjansson-dev nettle-dev jq)
-test_pkgs=(check clang libclang-rt-14-dev tshark nfdump procps)
+test_pkgs=(check clang libclang-rt-14-dev tshark nfdump pmacct procps)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;
