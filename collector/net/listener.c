@@ -1,9 +1,12 @@
 /* UDP listener: recvmmsg(2) into a fixed ring of 64 slots of 64 KiB (the largest UDP
  * payload), so no datagram is ever cut short; the receive time comes from the kernel
- * (SO_TIMESTAMPNS) and SO_RXQ_OVFL reports the socket's cumulative drop count with
- * each datagram. */
+ * (SO_TIMESTAMPNS).  The socket's cumulative drop count is read with SO_MEMINFO when
+ * the statistics are published: SO_RXQ_OVFL would only report it with the next
+ * datagram received (drops after the last one would wait for more traffic), and a
+ * datagram queued before a drop carries an older count than one read meanwhile. */
 #include <errno.h>
 #include <linux/filter.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +86,6 @@ static int make_socket(const struct ft_listen_addr *a, uint32_t rcvbuf, unsigned
 	}
 	if (threads > 1)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	if (set_rcvbuf(fd, rcvbuf) < 0 || bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
 	    (threads > 1 && steer_by_source(fd, a->v6, threads) < 0)) {
@@ -157,6 +159,18 @@ const struct ft_listener_stats *ft_listener_stats(const struct ft_listener *l)
 	return &l->st;
 }
 
+void ft_listener_update_drops(struct ft_listener *l)
+{
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mi);
+	if (getsockopt(l->fd, SOL_SOCKET, SO_MEMINFO, mi, &len) < 0 ||
+	    len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t))
+		return;
+	/* The kernel's counter is cumulative and 32-bit: follow it across wrap. */
+	uint32_t delta = mi[SK_MEMINFO_DROPS] - (uint32_t)l->st.kernel_drops;
+	l->st.kernel_drops += delta;
+}
+
 static void sockaddr_to(const struct sockaddr_storage *ss, struct ft_addr *a, uint16_t *port)
 {
 	if (ss->ss_family == AF_INET6) {
@@ -170,7 +184,7 @@ static void sockaddr_to(const struct sockaddr_storage *ss, struct ft_addr *a, ui
 	}
 }
 
-static void read_cmsgs(struct ft_listener *l, struct msghdr *mh, struct ft_datagram *dg, int64_t now)
+static void read_cmsgs(struct msghdr *mh, struct ft_datagram *dg, int64_t now)
 {
 	dg->recv_ns = now;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
@@ -180,12 +194,6 @@ static void read_cmsgs(struct ft_listener *l, struct msghdr *mh, struct ft_datag
 			struct timespec ts;
 			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
 			dg->recv_ns = (int64_t)ts.tv_sec * FT_NS_PER_SEC + ts.tv_nsec;
-		} else if (c->cmsg_type == SO_RXQ_OVFL) {
-			uint32_t drops;
-			memcpy(&drops, CMSG_DATA(c), sizeof(drops));
-			/* The kernel's counter is cumulative and 32-bit: follow it across wrap. */
-			uint32_t delta = drops - (uint32_t)l->st.kernel_drops;
-			l->st.kernel_drops += delta;
 		}
 	}
 }
@@ -220,7 +228,7 @@ int ft_listener_recv(struct ft_listener *l, struct ft_datagram *dgs, unsigned ma
 		dg->len = l->msgs[i].msg_len;
 		if (mh->msg_flags & MSG_TRUNC)
 			l->st.truncated++;
-		read_cmsgs(l, mh, dg, now);
+		read_cmsgs(mh, dg, now);
 		l->st.datagrams++;
 		l->st.bytes += dg->len;
 	}

@@ -2,7 +2,7 @@
  *
  * One socket bound to one listen address.  Receives in batches with recvmmsg(2), takes
  * the kernel's receive timestamp (SO_TIMESTAMPNS) and its count of datagrams dropped
- * for want of buffer space (SO_RXQ_OVFL).  With threads > 1, that many listeners on one
+ * for want of buffer space (SO_MEMINFO).  With threads > 1, that many listeners on one
  * address share the load (SO_REUSEPORT), each read by its own thread, and a datagram's
  * socket is chosen by its source address, so each exporter stays with one thread.
  */
@@ -21,7 +21,7 @@
 struct ft_listener_stats {
 	uint64_t datagrams;
 	uint64_t bytes;
-	uint64_t kernel_drops;      /* SO_RXQ_OVFL: dropped by the kernel, buffer full */
+	uint64_t kernel_drops;      /* SO_MEMINFO: dropped by the kernel, buffer full */
 	uint64_t truncated;         /* larger than the receive buffer slot (MSG_TRUNC) */
 	uint64_t recv_errors;
 	uint32_t rcvbuf;            /* what the kernel granted, as getsockopt reports it */
@@ -46,5 +46,8 @@ const char *ft_listener_name(const struct ft_listener *l);
 int ft_listener_recv(struct ft_listener *l, struct ft_datagram *dgs, unsigned max);
 
 const struct ft_listener_stats *ft_listener_stats(const struct ft_listener *l);
+/* Brings kernel_drops up to date (SO_MEMINFO, Linux 4.13), drops after the last
+ * datagram received included. */
+void ft_listener_update_drops(struct ft_listener *l);
 
 #endif
