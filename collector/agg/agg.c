@@ -273,17 +273,6 @@ void ft_agg_add(struct ft_agg *a, const struct ft_flow *f)
 
 /* ---- steps out --------------------------------------------------------------------------- */
 
-static int cmp_cell(const void *x, const void *y)
-{
-	const struct ft_step_cell *a = x, *b = y;
-	int c = strcmp(a->tenant, b->tenant);
-	if (c)
-		return c;
-	if (a->direction != b->direction)
-		return a->direction < b->direction ? -1 : 1;
-	return strcmp(a->class_, b->class_);
-}
-
 static void vsum(struct ft_volume *d, const struct ft_volume *s)
 {
 	vadd(d, s->bytes, s->packets, s->flows);
@@ -319,9 +308,9 @@ static void merge_sorted(struct ft_step *st)
 {
 	size_t w = 0;
 	if (st->n_cells)
-		qsort(st->cells, st->n_cells, sizeof(*st->cells), cmp_cell);
+		qsort(st->cells, st->n_cells, sizeof(*st->cells), ft_step_cell_cmp);
 	for (size_t i = 0; i < st->n_cells; i++) {
-		if (w && cmp_cell(&st->cells[w - 1], &st->cells[i]) == 0)
+		if (w && ft_step_cell_cmp(&st->cells[w - 1], &st->cells[i]) == 0)
 			vsum(&st->cells[w - 1].v, &st->cells[i].v);
 		else
 			st->cells[w++] = st->cells[i];

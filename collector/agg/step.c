@@ -1,6 +1,7 @@
 /* Closed steps: the attribution contract, checked. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "flowtally/step.h"
 
@@ -14,6 +15,17 @@ static void add(struct ft_volume *a, const struct ft_volume *b)
 static int same(const struct ft_volume *a, const struct ft_volume *b)
 {
 	return a->bytes == b->bytes && a->packets == b->packets && a->flows == b->flows;
+}
+
+int ft_step_cell_cmp(const void *x, const void *y)
+{
+	const struct ft_step_cell *a = x, *b = y;
+	int c = strcmp(a->tenant, b->tenant);
+	if (c)
+		return c;
+	if (a->direction != b->direction)
+		return a->direction < b->direction ? -1 : 1;
+	return strcmp(a->class_, b->class_);
 }
 
 int ft_step_check(const struct ft_step *s)

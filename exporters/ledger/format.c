@@ -141,16 +141,6 @@ bool ft_ledger_hash_ok(const char *s, size_t len)
 	return true;
 }
 
-static int cell_cmp(const struct ft_step_cell *a, const struct ft_step_cell *b)
-{
-	int c = strcmp(a->tenant, b->tenant);
-	if (c)
-		return c;
-	if (a->direction != b->direction)
-		return a->direction < b->direction ? -1 : 1;
-	return strcmp(a->class_, b->class_);
-}
-
 static const char *cell_invalid(const struct ft_step_cell *c)
 {
 	if (!ft_ledger_name_ok(c->tenant, strnlen(c->tenant, FT_NAME_MAX)))
@@ -179,7 +169,7 @@ const char *ft_ledger_step_invalid(const struct ft_step *s)
 		const char *why = cell_invalid(&s->cells[i]);
 		if (why)
 			return why;
-		if (i && cell_cmp(&s->cells[i - 1], &s->cells[i]) >= 0)
+		if (i && ft_step_cell_cmp(&s->cells[i - 1], &s->cells[i]) >= 0)
 			return "cells are not sorted by (tenant, direction, class) or a key repeats";
 	}
 	return NULL;

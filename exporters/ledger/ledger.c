@@ -48,6 +48,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "flowtally/file.h"
 #include "flowtally/log.h"
 #include "ledger_int.h"
 
@@ -189,24 +190,10 @@ static int open_day(struct ft_ledger *l, int64_t day)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Writes the block (and the header of a new file) and makes it durable. */
 static int commit(struct ft_ledger *l, const struct ft_ledger_buf *b, off_t size)
 {
-	int rc = write_all(l->fd, b->p, b->len);
+	int rc = ft_file_write_all(l->fd, b->p, b->len);
 	if (rc == 0 && fsync(l->fd) < 0)
 		rc = -errno;
 	if (rc == 0 && size == 0 && fsync(l->dir_fd) < 0)

@@ -42,6 +42,8 @@ struct ft_step {
 	char map_id[65];            /* SHA-256 (hex) of the tenant map in force at the close */
 };
 
+/* The order of cells in a step: tenant, direction, class.  qsort-compatible. */
+int ft_step_cell_cmp(const void *a, const void *b);
 /* Checks the contract above; 0, or -EBADMSG naming nothing (callers report). */
 int ft_step_check(const struct ft_step *s);
 void ft_step_done(struct ft_step *s);
