@@ -37,6 +37,8 @@ struct ft_agg {
 	size_t n_restored;
 	struct slot **due;            /* k entries: scratch for closing */
 	struct slot *last[2];         /* the slots touched last */
+	struct slot **win;            /* k entries: win[d] is the slot of step newest - d × step */
+	size_t nwin;                  /* steps in the open window */
 };
 
 static int64_t floor_step(int64_t t, int64_t step)
@@ -82,6 +84,9 @@ static void window(struct ft_agg *a, int64_t now)
 	a->now = now;
 	a->newest = floor_step(now, a->step);
 	a->oldest = floor_step(now - a->lateness, a->step);
+	a->nwin = (size_t)((a->newest - a->oldest) / a->step) + 1;
+	for (size_t d = 0; d < a->nwin; d++)
+		a->win[d] = slot_of(a, a->newest - (int64_t)d * a->step);
 }
 
 struct ft_agg *ft_agg_new(const struct ft_agg_opts *o, const struct ft_tenant_map *map, int64_t now_ms)
@@ -99,7 +104,8 @@ struct ft_agg *ft_agg_new(const struct ft_agg_opts *o, const struct ft_tenant_ma
 	a->nc = ft_tenant_map_n_classes(map);
 	a->slots = calloc(a->k, sizeof(*a->slots));
 	a->due = calloc(a->k, sizeof(*a->due));
-	if (!a->slots || !a->due)
+	a->win = calloc(a->k, sizeof(*a->win));
+	if (!a->slots || !a->due || !a->win)
 		return ft_agg_free(a);
 	for (size_t i = 0; i < a->k; i++)
 		if (!(a->slots[i].cells = calloc(n_cells(a), sizeof(struct ft_volume))))
@@ -121,6 +127,7 @@ struct ft_agg *ft_agg_free(struct ft_agg *a)
 	free(a->restored);
 	free(a->slots);
 	free(a->due);
+	free(a->win);
 	free(a);
 	return NULL;
 }
@@ -184,6 +191,25 @@ static size_t split(const struct ft_agg *a, int64_t s, int64_t e, struct part *p
 	return n;
 }
 
+/* Two shares of `total` in proportion to w0 and w1 (w0 + w1 > 0), exact: one division;
+ * the second share is what is left, and the unit left over by the two floors goes to
+ * the larger remainder (the first on a tie).  False when total × w0 overflows. */
+static inline bool split2(uint64_t total, uint64_t w0, uint64_t w1, uint64_t *q0, uint64_t *q1)
+{
+	uint64_t x, w = w0 + w1;
+	if (__builtin_mul_overflow(total, w0, &x))
+		return false;
+	uint64_t a = x / w, r0 = x % w, r1 = r0 ? w - r0 : 0;
+	uint64_t b = total - a - (r0 ? 1 : 0);
+	if (r0 && r0 >= r1)
+		a++;
+	else if (r0)
+		b++;
+	*q0 = a;
+	*q1 = b;
+	return true;
+}
+
 /* Shares of `total` in proportion to the weights, exact: largest remainder, ties to the
  * earlier part. */
 static void apportion(struct part *p, size_t n, uint64_t total, bool packets)
@@ -192,20 +218,9 @@ static void apportion(struct part *p, size_t n, uint64_t total, bool packets)
 		*(packets ? &p[0].packets : &p[0].bytes) = total;
 		return;
 	}
-	if (n == 2 && !__builtin_mul_overflow(total, p[0].w, &(uint64_t){ 0 })) {
-		/* one division: the second share is what is left, and the unit left over by
-		 * the two floors goes to the larger remainder (the first on a tie) */
-		uint64_t w = p[0].w + p[1].w, x = total * p[0].w;
-		uint64_t q0 = x / w, r0 = x % w, r1 = r0 ? w - r0 : 0;
-		uint64_t q1 = total - q0 - (r0 ? 1 : 0);
-		if (r0 && r0 >= r1)
-			q0++;
-		else if (r0)
-			q1++;
-		*(packets ? &p[0].packets : &p[0].bytes) = q0;
-		*(packets ? &p[1].packets : &p[1].bytes) = q1;
+	if (n == 2 && split2(total, p[0].w, p[1].w, packets ? &p[0].packets : &p[0].bytes,
+	                     packets ? &p[1].packets : &p[1].bytes))
 		return;
-	}
 	uint64_t wsum = 0, given = 0;
 	uint64_t rem[MAX_PARTS];
 	for (size_t i = 0; i < n; i++)
@@ -238,25 +253,33 @@ static struct ft_volume *cell(struct ft_agg *a, struct slot *s, uint16_t tenant,
 	return &s->cells[((size_t)tenant * 2 + (size_t)dir) * a->nc + cls];
 }
 
-void ft_agg_add(struct ft_agg *a, const struct ft_flow *f)
+/* The slot of the open step newest - d × step, which starts at `start`. */
+static inline struct slot *back(struct ft_agg *a, size_t d, int64_t start)
 {
-	struct ft_attr at;
+	struct slot *s = a->win[d];
+	return __builtin_expect(s->used && s->start == start, 1) ? s : touch(a, start);
+}
+
+static inline void add2(struct ft_volume *c, size_t src, size_t dst, struct ft_volume *total,
+                        uint64_t bytes, uint64_t packets, uint64_t flows)
+{
+	vadd(&c[src], bytes, packets, flows);
+	vadd(&c[dst], bytes, packets, flows);
+	vadd(total, bytes, packets, flows);
+}
+
+/* Any record: split over the open steps (late parts to the oldest), any number of parts. */
+static void add_parts(struct ft_agg *a, const struct ft_flow *f, const struct ft_attr *at,
+                      uint64_t bytes, uint64_t packets, uint64_t flows)
+{
 	struct part p[MAX_PARTS];
-	uint64_t rate = f->sampling_rate ? f->sampling_rate : 1;
-	uint64_t bytes = f->bytes * rate, packets = f->packets * rate;
-	uint64_t flows = f->flags & FT_FLOW_SECOND_HALF ? 0 : 1;
-	ft_tenant_attribute(a->map, f, &at);
 	size_t n = split(a, f->start_ms, f->end_ms, p);
-	if (!at.accounted) {
-		vadd(&touch(a, end_step(a, f->start_ms, f->end_ms))->not_accounted, bytes, packets, flows);
-		return;
-	}
 	apportion(p, n, bytes, false);
 	apportion(p, n, packets, true);
 	for (size_t i = 0; i < n; i++) {
 		struct slot *s = touch(a, p[i].step);
-		vadd(cell(a, s, at.src, FT_DIR_OUT, at.src_class), p[i].bytes, p[i].packets, 0);
-		vadd(cell(a, s, at.dst, FT_DIR_IN, at.dst_class), p[i].bytes, p[i].packets, 0);
+		vadd(cell(a, s, at->src, FT_DIR_OUT, at->src_class), p[i].bytes, p[i].packets, 0);
+		vadd(cell(a, s, at->dst, FT_DIR_IN, at->dst_class), p[i].bytes, p[i].packets, 0);
 		vadd(&s->total, p[i].bytes, p[i].packets, 0);
 		if (p[i].late)
 			vadd(&s->late, p[i].bytes, p[i].packets, 0);
@@ -264,11 +287,69 @@ void ft_agg_add(struct ft_agg *a, const struct ft_flow *f)
 	/* the flow itself counts once, in the step holding its end */
 	int64_t st = end_step(a, f->start_ms, f->end_ms);
 	struct slot *s = touch(a, st);
-	cell(a, s, at.src, FT_DIR_OUT, at.src_class)->flows += flows;
-	cell(a, s, at.dst, FT_DIR_IN, at.dst_class)->flows += flows;
+	cell(a, s, at->src, FT_DIR_OUT, at->src_class)->flows += flows;
+	cell(a, s, at->dst, FT_DIR_IN, at->dst_class)->flows += flows;
 	s->total.flows += flows;
 	if (floor_step(f->end_ms, a->step) < a->oldest)
 		s->late.flows += flows;
+}
+
+void ft_agg_add(struct ft_agg *a, const struct ft_flow *f)
+{
+	struct ft_attr at;
+	uint64_t rate = f->sampling_rate ? f->sampling_rate : 1;
+	uint64_t bytes = f->bytes * rate, packets = f->packets * rate;
+	uint64_t flows = f->flags & FT_FLOW_SECOND_HALF ? 0 : 1;
+	int64_t s = f->start_ms, e = f->end_ms, step = a->step;
+	ft_tenant_attribute(a->map, f, &at);
+	if (!at.accounted) {
+		vadd(&touch(a, end_step(a, s, e))->not_accounted, bytes, packets, flows);
+		return;
+	}
+	/* Most records lie within the open window and span one step or two: found by
+	 * stepping back from the newest step (no division), spread with at most one
+	 * division per counter, added straight into the cells.  The same parts as
+	 * add_parts() would give. */
+	if (e > s && s >= a->oldest && e <= a->newest + step) {
+		size_t de = 0, ds;
+		int64_t ste = a->newest, sts;        /* the steps holding e - 1 and s */
+		while (ste >= e)
+			ste -= step, de++;
+		for (sts = ste, ds = de; sts > s; sts -= step)
+			ds++;
+		size_t src = ((size_t)at.src * 2 + FT_DIR_OUT) * a->nc + at.src_class;
+		size_t dst = ((size_t)at.dst * 2 + FT_DIR_IN) * a->nc + at.dst_class;
+		/* the flow counts in the step holding its end: the next one when it ends on
+		 * the boundary, unless that is past the newest */
+		bool next = e == ste + step && de > 0;
+		if (ds == de) {
+			struct slot *sl = back(a, de, ste);
+			if (!next) {
+				add2(sl->cells, src, dst, &sl->total, bytes, packets, flows);
+				return;
+			}
+			add2(sl->cells, src, dst, &sl->total, bytes, packets, 0);
+			sl = back(a, de - 1, ste + step);
+			add2(sl->cells, src, dst, &sl->total, 0, 0, flows);
+			return;
+		}
+		uint64_t b0, b1, p0, p1;
+		if (ds == de + 1 && split2(bytes, (uint64_t)(ste - s), (uint64_t)(e - ste), &b0, &b1) &&
+		    split2(packets, (uint64_t)(ste - s), (uint64_t)(e - ste), &p0, &p1)) {
+			struct slot *s0 = back(a, ds, sts);
+			add2(s0->cells, src, dst, &s0->total, b0, p0, 0);
+			struct slot *s1 = back(a, de, ste);
+			if (!next) {
+				add2(s1->cells, src, dst, &s1->total, b1, p1, flows);
+				return;
+			}
+			add2(s1->cells, src, dst, &s1->total, b1, p1, 0);
+			s1 = back(a, de - 1, ste + step);
+			add2(s1->cells, src, dst, &s1->total, 0, 0, flows);
+			return;
+		}
+	}
+	add_parts(a, f, &at, bytes, packets, flows);
 }
 
 /* ---- steps out --------------------------------------------------------------------------- */

@@ -8,7 +8,7 @@
 #include "flowtally/netflow.h"
 #include "flowtally/stats.h"
 
-#define FT_PIPELINE_BATCH 1024
+#define FT_PIPELINE_BATCH 32
 
 struct ft_pipeline {
 	const struct ft_config *cfg;

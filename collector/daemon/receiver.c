@@ -22,7 +22,7 @@
 
 #define PUBLISH_NS (1 * FT_NS_PER_SEC)
 #define POLL_MS 100
-#define DRAIN_BATCHES 16
+#define DRAIN_BATCHES 64
 /* At 20 M records/s a millisecond of datagrams is under 2 MiB of receive buffer, and
  * counters a millisecond late are not seen by anyone. */
 #define GATHER_NS (1 * FT_NS_PER_MS)

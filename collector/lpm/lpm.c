@@ -155,6 +155,38 @@ uint32_t ft_lpm_lookup(const struct ft_lpm *t, const struct ft_addr *a)
 	return t->v6.leaf_val[walk(&t->v6, a->b)];
 }
 
+/* Two lookups in one call: both walks are in flight at once when both are IPv4, so
+ * their memory reads overlap rather than queue. */
+LOOKUP_CLONES
+void ft_lpm_lookup2(const struct ft_lpm *t, const struct ft_addr *a, const struct ft_addr *b,
+                    uint32_t ret[2])
+{
+	uint32_t x, y;
+
+	if (is_v4(a) && is_v4(b)) {
+		memcpy(&x, a->b + 12, 4);
+		memcpy(&y, b->b + 12, 4);
+		x = ntohl(x);
+		y = ntohl(y);
+		uint32_t ex = t->v4.root[x >> 16], ey = t->v4.root[y >> 16];
+		if (ex & IS_NODE)
+			ex = step(t->v4.nodes, ex, x >> 8 & 0xff);
+		if (ey & IS_NODE)
+			ey = step(t->v4.nodes, ey, y >> 8 & 0xff);
+		if (ex & IS_NODE)
+			ex = step(t->v4.nodes, ex, x & 0xff);
+		if (ey & IS_NODE)
+			ey = step(t->v4.nodes, ey, y & 0xff);
+		ret[0] = t->v4.leaf_val[ex];
+		ret[1] = t->v4.leaf_val[ey];
+		return;
+	}
+	ret[0] = is_v4(a) ? (memcpy(&x, a->b + 12, 4), t->v4.leaf_val[walk_v4(&t->v4, ntohl(x))])
+	                  : t->v6.leaf_val[walk(&t->v6, a->b)];
+	ret[1] = is_v4(b) ? (memcpy(&y, b->b + 12, 4), t->v4.leaf_val[walk_v4(&t->v4, ntohl(y))])
+	                  : t->v6.leaf_val[walk(&t->v6, b->b)];
+}
+
 LOOKUP_CLONES
 uint32_t ft_lpm_lookup_v4(const struct ft_lpm *t, uint32_t v4)
 {

@@ -19,6 +19,10 @@
 #include "flowtally/listener.h"
 
 #define SLOT_LEN 65536
+/* Slots start 17 cache lines apart modulo 64 KiB, not all at the same offset: the
+ * datagrams of one batch, mostly far shorter than a slot, then fall into different
+ * cache sets and stay in cache from the kernel's copy to the decoder. */
+#define SLOT_STRIDE (SLOT_LEN + 17 * 64)
 #define CMSG_LEN_MAX 128
 
 struct ft_listener {
@@ -31,7 +35,7 @@ struct ft_listener {
 	struct iovec iov[FT_LISTENER_BATCH];
 	struct sockaddr_storage from[FT_LISTENER_BATCH];
 	uint8_t cmsg[FT_LISTENER_BATCH][CMSG_LEN_MAX];
-	uint8_t *buf;               /* FT_LISTENER_BATCH * SLOT_LEN */
+	uint8_t *buf;               /* FT_LISTENER_BATCH * SLOT_STRIDE */
 };
 
 static int set_rcvbuf(int fd, uint32_t want)
@@ -101,7 +105,7 @@ int ft_listener_open(const struct ft_listen_addr *a, uint32_t rcvbuf, unsigned t
                      struct ft_listener **ret, char *err, size_t errlen)
 {
 	struct ft_listener *l = calloc(1, sizeof(*l));
-	if (!l || !(l->buf = malloc((size_t)FT_LISTENER_BATCH * SLOT_LEN))) {
+	if (!l || !(l->buf = malloc((size_t)FT_LISTENER_BATCH * SLOT_STRIDE))) {
 		free(l);
 		snprintf(err, errlen, "%s: out of memory", a->text);
 		return -ENOMEM;
@@ -203,7 +207,7 @@ int ft_listener_recv(struct ft_listener *l, struct ft_datagram *dgs, unsigned ma
 	if (max > FT_LISTENER_BATCH)
 		max = FT_LISTENER_BATCH;
 	for (unsigned i = 0; i < max; i++) {
-		l->iov[i] = (struct iovec){ l->buf + (size_t)i * SLOT_LEN, SLOT_LEN };
+		l->iov[i] = (struct iovec){ l->buf + (size_t)i * SLOT_STRIDE, SLOT_LEN };
 		l->msgs[i].msg_hdr = (struct msghdr){
 			.msg_name = &l->from[i], .msg_namelen = sizeof(l->from[i]),
 			.msg_iov = &l->iov[i], .msg_iovlen = 1,
@@ -224,7 +228,7 @@ int ft_listener_recv(struct ft_listener *l, struct ft_datagram *dgs, unsigned ma
 		sockaddr_to(&l->from[i], &dg->src, &dg->sport);
 		dg->dport = l->port;
 		dg->dst = l->addr;
-		dg->data = l->buf + (size_t)i * SLOT_LEN;
+		dg->data = l->buf + (size_t)i * SLOT_STRIDE;
 		dg->len = l->msgs[i].msg_len;
 		if (mh->msg_flags & MSG_TRUNC)
 			l->st.truncated++;

@@ -44,13 +44,16 @@ int ft_nf5_parse_header(const uint8_t *buf, size_t len, struct ft_nf5_header *re
 	return 0;
 }
 
+/* proto holds what every record of the datagram shares, and its three addresses are
+ * already IPv4-mapped: a record only fills in their last four bytes.  It is copied as
+ * a whole from memory written once per datagram, not rebuilt per record. */
 static void decode_record(const uint8_t *r, const struct ft_flow *proto,
                           int64_t export_ms, uint32_t uptime, struct ft_flow *f)
 {
-	*f = *proto;
-	ft_addr_from_v4_bytes(&f->src, r);
-	ft_addr_from_v4_bytes(&f->dst, r + 4);
-	ft_addr_from_v4_bytes(&f->nexthop, r + 8);
+	memcpy(f, proto, sizeof(*f));
+	memcpy(f->src.b + 12, r, 4);
+	memcpy(f->dst.b + 12, r + 4, 4);
+	memcpy(f->nexthop.b + 12, r + 8, 4);
 	f->in_if = rd16(r + 12);
 	f->out_if = rd16(r + 14);
 	f->packets = rd32(r + 16);
@@ -89,6 +92,8 @@ int ft_nf5_decode(const uint8_t *buf, size_t len, const struct ft_addr *exporter
 		.version = 5,
 		.flags = FT_FLOW_TIMES_ABSOLUTE | (h.sampling_interval > 1 ? FT_FLOW_SAMPLED : 0),
 	};
+	ft_addr_from_v4(&proto.src, 0);
+	proto.dst = proto.nexthop = proto.src;
 	int64_t export_ms = (int64_t)h.unix_secs * 1000 + h.unix_nsecs / 1000000;
 	const uint8_t *rec = buf + FT_NF5_HEADER_LEN;
 	for (unsigned i = 0; i < h.count; i++, rec += FT_NF5_RECORD_LEN)

@@ -7,11 +7,9 @@
 
 #include "tenant_int.h"
 
-uint16_t ft_ptable_find(const struct ptable *t, const struct dpool *p, const struct ft_addr *a, int64_t when)
+/* The value in force at `when` for LPM result i (a pentry index or a direct value). */
+static uint16_t resolve(const struct ptable *t, const struct dpool *p, uint32_t i, int64_t when)
 {
-	if (!t->n)
-		return 0;
-	uint32_t i = ft_lpm_lookup(t->lpm, a);
 	if (i != FT_LPM_NONE && (i & FT_PT_DIRECT))
 		return (uint16_t)i;
 	while (i != FT_LPM_NONE) {
@@ -22,6 +20,11 @@ uint16_t ft_ptable_find(const struct ptable *t, const struct dpool *p, const str
 		i = e->parent;
 	}
 	return 0;
+}
+
+uint16_t ft_ptable_find(const struct ptable *t, const struct dpool *p, const struct ft_addr *a, int64_t when)
+{
+	return t->n ? resolve(t, p, ft_lpm_lookup(t->lpm, a), when) : 0;
 }
 
 static int kcmp(const struct kentry *e, const struct ft_addr *ex, uint64_t key)
@@ -55,6 +58,14 @@ static int keyed(const struct ft_tenant_map *m, const struct ktable *t, const st
 	return e ? ft_dated_at(&m->pool, e->first, e->n, when) : -1;
 }
 
+/* The AS rule for one side whose other rules found nothing; -1 for none. */
+static int by_asn(const struct ft_tenant_map *m, const struct ft_flow *f, bool src, int64_t when)
+{
+	static const struct ft_addr any;
+	uint32_t as = src ? f->src_as : f->dst_as;
+	return m->asns.n && as ? keyed(m, &m->asns, &any, as, when) : -1;
+}
+
 static uint16_t side(const struct ft_tenant_map *m, const struct ft_flow *f, bool src, int64_t when)
 {
 	static const struct ft_addr any;
@@ -73,11 +84,8 @@ static uint16_t side(const struct ft_tenant_map *m, const struct ft_flow *f, boo
 		uint16_t t = ft_ptable_find(&m->tenant_pfx, &m->pool, src ? &f->src : &f->dst, when);
 		v = t ? t : -1;
 	}
-	if (v < 0 && m->asns.n) {
-		uint32_t as = src ? f->src_as : f->dst_as;
-		if (as)
-			v = keyed(m, &m->asns, &any, as, when);
-	}
+	if (v < 0)
+		v = by_asn(m, f, src, when);
 	return v < 0 ? FT_TENANT_UNATTRIBUTED : (uint16_t)v;
 }
 
@@ -114,8 +122,22 @@ void ft_tenant_attribute(const struct ft_tenant_map *m, const struct ft_flow *f,
 {
 	int64_t when = f->end_ms;
 	ret->accounted = accounted(m, f, when);
-	ret->src = side(m, f, true, when);
-	ret->dst = side(m, f, false, when);
+	if (!m->ifaces.n && !m->vlans.n) {
+		/* prefixes first for both sides: both lookups in one call */
+		uint32_t i[2] = { FT_LPM_NONE, FT_LPM_NONE };
+		int v;
+		if (m->tenant_pfx.n)
+			ft_lpm_lookup2(m->tenant_pfx.lpm, &f->src, &f->dst, i);
+		ret->src = resolve(&m->tenant_pfx, &m->pool, i[0], when);
+		ret->dst = resolve(&m->tenant_pfx, &m->pool, i[1], when);
+		if (!ret->src && (v = by_asn(m, f, true, when)) >= 0)
+			ret->src = (uint16_t)v;
+		if (!ret->dst && (v = by_asn(m, f, false, when)) >= 0)
+			ret->dst = (uint16_t)v;
+	} else {
+		ret->src = side(m, f, true, when);
+		ret->dst = side(m, f, false, when);
+	}
 	ret->src_class = class_of(m, &f->dst, ret->dst, when);
 	ret->dst_class = class_of(m, &f->src, ret->src, when);
 }

@@ -176,7 +176,11 @@ static int ptable_build(struct ptable *t, struct item *it, size_t n, const struc
 		struct pentry *e = &t->e[t->n];
 		e->p = it[i].prefix;
 		e->n = (uint32_t)(j - i);
-		bool always = j - i == 1 && it[i].d.from == FT_TIME_MIN && it[i].d.until == FT_TIME_MAX;
+		/* one undated owner (the same rule repeated included): the value itself */
+		bool always = true;
+		for (size_t k = i; k < j && always; k++)
+			always = it[k].d.from == FT_TIME_MIN && it[k].d.until == FT_TIME_MAX &&
+			         it[k].d.value == it[i].d.value;
 		uint32_t value = always ? FT_PT_DIRECT | it[i].d.value : (uint32_t)t->n;
 		if (add_dated(pool, it + i, j - i, &e->first) < 0 || ft_lpm_builder_add(b, &e->p, value) < 0) {
 			ft_lpm_builder_free(b);

@@ -16,7 +16,7 @@
 #include "flowtally/config.h"
 #include "flowtally/netflow.h"
 
-#define FT_LISTENER_BATCH 64
+#define FT_LISTENER_BATCH 16
 
 struct ft_listener_stats {
 	uint64_t datagrams;

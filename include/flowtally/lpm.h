@@ -46,6 +46,10 @@ struct ft_lpm *ft_lpm_free(struct ft_lpm *t);
 /* The value of the longest prefix containing a, or FT_LPM_NONE (see above for how the
  * two families are kept apart). */
 uint32_t ft_lpm_lookup(const struct ft_lpm *t, const struct ft_addr *a);
+/* ft_lpm_lookup() of a into ret[0] and of b into ret[1], faster than two calls (a
+ * flow's source and destination). */
+void ft_lpm_lookup2(const struct ft_lpm *t, const struct ft_addr *a, const struct ft_addr *b,
+                    uint32_t ret[2]);
 /* The same for the IPv4 address v4_host_order (e.g. 0xc0000201 for 192.0.2.1). */
 uint32_t ft_lpm_lookup_v4(const struct ft_lpm *t, uint32_t v4_host_order);
 /* ft_lpm_lookup(), and the matched prefix's length in the 16-byte form (an IPv4 /24

@@ -470,9 +470,18 @@ static void run_random(enum family fam, uint64_t seed0, unsigned tables, unsigne
 		ck_assert_uint_eq(ft_lpm_builder_count(b), r.n);
 		struct ft_lpm *t = ft_lpm_build(b);
 		ck_assert_ptr_nonnull(t);
+		struct ft_addr prev = { { 0 } };
 		for (unsigned i = 0; i < lookups; i++) {
 			struct ft_addr a = random_addr(&s, &r, bases, n_bases);
 			check_lookup(t, &r, &a, seed);
+			/* two at once, this address and the one before (of either family) */
+			uint32_t two[2];
+			int len;
+			ft_lpm_lookup2(t, &prev, &a, two);
+			if (two[0] != ref_lookup(&r, &prev, &len) || two[1] != ref_lookup(&r, &a, &len))
+				ck_abort_msg("seed %llu: lookup2 of address %u and the one before disagrees",
+				             (unsigned long long)seed, i);
+			prev = a;
 		}
 		ft_lpm_free(t);
 		ft_lpm_builder_free(b);
