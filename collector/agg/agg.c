@@ -294,14 +294,13 @@ static void add_parts(struct ft_agg *a, const struct ft_flow *f, const struct ft
 		s->late.flows += flows;
 }
 
-void ft_agg_add(struct ft_agg *a, const struct ft_flow *f)
+static void add_attributed(struct ft_agg *a, const struct ft_flow *f, const struct ft_attr *ap)
 {
-	struct ft_attr at;
+	const struct ft_attr at = *ap;
 	uint64_t rate = f->sampling_rate ? f->sampling_rate : 1;
 	uint64_t bytes = f->bytes * rate, packets = f->packets * rate;
 	uint64_t flows = f->flags & FT_FLOW_SECOND_HALF ? 0 : 1;
 	int64_t s = f->start_ms, e = f->end_ms, step = a->step;
-	ft_tenant_attribute(a->map, f, &at);
 	if (!at.accounted) {
 		vadd(&touch(a, end_step(a, s, e))->not_accounted, bytes, packets, flows);
 		return;
@@ -350,6 +349,29 @@ void ft_agg_add(struct ft_agg *a, const struct ft_flow *f)
 		}
 	}
 	add_parts(a, f, &at, bytes, packets, flows);
+}
+
+void ft_agg_add(struct ft_agg *a, const struct ft_flow *f)
+{
+	struct ft_attr at;
+	ft_tenant_attribute(a->map, f, &at);
+	add_attributed(a, f, &at);
+}
+
+#define ATTR_CHUNK 32
+
+void ft_agg_add_batch(struct ft_agg *a, const struct ft_flow *f, size_t n)
+{
+	struct ft_attr at[ATTR_CHUNK];
+	/* all lookups of a chunk first: a loop of nothing but lookups keeps several of
+	 * them in flight at once */
+	for (size_t i = 0; i < n; i += ATTR_CHUNK) {
+		size_t m = n - i < ATTR_CHUNK ? n - i : ATTR_CHUNK;
+		for (size_t j = 0; j < m; j++)
+			ft_tenant_attribute(a->map, &f[i + j], &at[j]);
+		for (size_t j = 0; j < m; j++)
+			add_attributed(a, &f[i + j], &at[j]);
+	}
 }
 
 /* ---- steps out --------------------------------------------------------------------------- */

@@ -16,8 +16,7 @@
 static void flush(struct ft_flow_batch *b, void *ctx)
 {
 	struct ft_pipeline *p = ctx;
-	for (size_t i = 0; i < b->n; i++)
-		ft_agg_add(p->agg, &b->flows[i]);
+	ft_agg_add_batch(p->agg, b->flows, b->n);
 	b->n = 0;
 }
 

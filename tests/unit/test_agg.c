@@ -1375,6 +1375,59 @@ START_TEST(random_records_across_restarts_keep_the_ledger_invariant)
 }
 END_TEST
 
+/* ft_agg_add_batch() gives exactly the steps that ft_agg_add() one flow at a time does. */
+START_TEST(batches_add_up_as_single_records)
+{
+	for (uint64_t seed = 7000000; seed < 7000000 + ROUNDS(200); seed++) {
+		struct run *r = calloc(1, sizeof(*r));
+		ck_assert_ptr_nonnull(r);
+		r->seed = seed;
+		r->s = seed * 0x9e3779b97f4a7c15ULL | 1;
+		r->step = below(&r->s, 2) ? 60000 : 1000;
+		r->lateness = (int64_t)below(&r->s, 4) * r->step / 2;
+		r->now = T0 + (int64_t)below(&r->s, (uint64_t)r->step);
+		random_map(&r->s, &r->maps[0]);
+		struct ft_agg_opts o = { r->step, r->lateness };
+		struct ft_agg *one = ft_agg_new(&o, r->maps[0].m, r->now), *many = ft_agg_new(&o, r->maps[0].m, r->now);
+		ck_assert_ptr_nonnull(one);
+		ck_assert_ptr_nonnull(many);
+		struct ft_flow f[100];
+		for (unsigned round = 0; round < 5; round++) {
+			size_t n = (size_t)below(&r->s, 101);
+			for (size_t i = 0; i < n; i++) {
+				f[i] = random_record(r, &r->maps[0]);
+				ft_agg_add(one, &f[i]);
+			}
+			for (size_t i = 0, k; i < n; i += k) {
+				k = 1 + (size_t)below(&r->s, n - i);
+				ft_agg_add_batch(many, f + i, k);
+			}
+			r->now += (int64_t)below(&r->s, (uint64_t)r->step);
+			struct ft_step a[16], b[16];
+			size_t na = ft_agg_advance(one, r->now, a, 16), nb = ft_agg_advance(many, r->now, b, 16);
+			ck_assert_uint_eq(na, nb);
+			for (size_t i = 0; i < na; i++) {
+				same_step(&a[i], &b[i]);
+				ft_step_done(&a[i]);
+				ft_step_done(&b[i]);
+			}
+		}
+		struct ft_step a[16], b[16];
+		size_t na = ft_agg_flush(one, a, 16), nb = ft_agg_flush(many, b, 16);
+		ck_assert_uint_eq(na, nb);
+		for (size_t i = 0; i < na; i++) {
+			same_step(&a[i], &b[i]);
+			ft_step_done(&a[i]);
+			ft_step_done(&b[i]);
+		}
+		ft_agg_free(one);
+		ft_agg_free(many);
+		ft_tenant_map_free(r->maps[0].m);
+		free(r);
+	}
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("agg");
@@ -1421,6 +1474,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, random_records_keep_the_ledger_invariant);
 	tcase_add_test(tc, random_records_with_reloads_and_restarts_keep_the_ledger_invariant);
 	tcase_add_test(tc, random_records_across_restarts_keep_the_ledger_invariant);
+	tcase_add_test(tc, batches_add_up_as_single_records);
 	suite_add_tcase(s, tc);
 	return s;
 }
