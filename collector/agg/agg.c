@@ -191,22 +191,17 @@ static size_t split(const struct ft_agg *a, int64_t s, int64_t e, struct part *p
 	return n;
 }
 
-/* Two shares of `total` in proportion to w0 and w1 (w0 + w1 > 0), exact: one division;
- * the second share is what is left, and the unit left over by the two floors goes to
- * the larger remainder (the first on a tie).  False when total × w0 overflows. */
-static inline bool split2(uint64_t total, uint64_t w0, uint64_t w1, uint64_t *q0, uint64_t *q1)
+/* The first of two shares of `total` in proportion to w0 and w - w0 (w > 0), exact:
+ * one division; the second share is what is left, and the unit left over by the two
+ * floors goes to the larger remainder (the first on a tie).  Without a branch: which
+ * remainder is larger is as good as random.  False when total × w0 overflows. */
+static inline bool share0(uint64_t total, uint64_t w0, uint64_t w, uint64_t *q0)
 {
-	uint64_t x, w = w0 + w1;
+	uint64_t x;
 	if (__builtin_mul_overflow(total, w0, &x))
 		return false;
-	uint64_t a = x / w, r0 = x % w, r1 = r0 ? w - r0 : 0;
-	uint64_t b = total - a - (r0 ? 1 : 0);
-	if (r0 && r0 >= r1)
-		a++;
-	else if (r0)
-		b++;
-	*q0 = a;
-	*q1 = b;
+	uint64_t q = x / w, r = x % w;
+	*q0 = q + ((uint64_t)(r != 0) & (uint64_t)(r >= w - r));
 	return true;
 }
 
@@ -218,9 +213,12 @@ static void apportion(struct part *p, size_t n, uint64_t total, bool packets)
 		*(packets ? &p[0].packets : &p[0].bytes) = total;
 		return;
 	}
-	if (n == 2 && split2(total, p[0].w, p[1].w, packets ? &p[0].packets : &p[0].bytes,
-	                     packets ? &p[1].packets : &p[1].bytes))
+	uint64_t q0;
+	if (n == 2 && share0(total, p[0].w, p[0].w + p[1].w, &q0)) {
+		*(packets ? &p[0].packets : &p[0].bytes) = q0;
+		*(packets ? &p[1].packets : &p[1].bytes) = total - q0;
 		return;
+	}
 	uint64_t wsum = 0, given = 0;
 	uint64_t rem[MAX_PARTS];
 	for (size_t i = 0; i < n; i++)
@@ -260,7 +258,7 @@ static inline struct slot *back(struct ft_agg *a, size_t d, int64_t start)
 	return __builtin_expect(s->used && s->start == start, 1) ? s : touch(a, start);
 }
 
-static inline void add2(struct ft_volume *c, size_t src, size_t dst, struct ft_volume *total,
+static inline __attribute__((always_inline)) void add2(struct ft_volume *c, size_t src, size_t dst, struct ft_volume *total,
                         uint64_t bytes, uint64_t packets, uint64_t flows)
 {
 	vadd(&c[src], bytes, packets, flows);
@@ -306,43 +304,31 @@ static void add_attributed(struct ft_agg *a, const struct ft_flow *f, const stru
 		return;
 	}
 	/* Most records lie within the open window and span one step or two: found by
-	 * stepping back from the newest step (no division), spread with at most one
-	 * division per counter, added straight into the cells.  The same parts as
-	 * add_parts() would give. */
+	 * stepping back from the newest step (no division), spread with one division per
+	 * counter, added straight into the cells.  A record within one step is spread as
+	 * if over two with nothing in the first, rather than branch on how many (as good as
+	 * random).  The same parts as add_parts() would give. */
 	if (e > s && s >= a->oldest && e <= a->newest + step) {
-		size_t de = 0, ds;
-		int64_t ste = a->newest, sts;        /* the steps holding e - 1 and s */
+		size_t de = 0;
+		int64_t ste = a->newest;                /* the step holding e - 1 */
 		while (ste >= e)
 			ste -= step, de++;
-		for (sts = ste, ds = de; sts > s; sts -= step)
-			ds++;
-		size_t src = ((size_t)at.src * 2 + FT_DIR_OUT) * a->nc + at.src_class;
-		size_t dst = ((size_t)at.dst * 2 + FT_DIR_IN) * a->nc + at.dst_class;
-		/* the flow counts in the step holding its end: the next one when it ends on
-		 * the boundary, unless that is past the newest */
-		bool next = e == ste + step && de > 0;
-		if (ds == de) {
-			struct slot *sl = back(a, de, ste);
-			if (!next) {
-				add2(sl->cells, src, dst, &sl->total, bytes, packets, flows);
-				return;
-			}
-			add2(sl->cells, src, dst, &sl->total, bytes, packets, 0);
-			sl = back(a, de - 1, ste + step);
-			add2(sl->cells, src, dst, &sl->total, 0, 0, flows);
-			return;
-		}
-		uint64_t b0, b1, p0, p1;
-		if (ds == de + 1 && split2(bytes, (uint64_t)(ste - s), (uint64_t)(e - ste), &b0, &b1) &&
-		    split2(packets, (uint64_t)(ste - s), (uint64_t)(e - ste), &p0, &p1)) {
-			struct slot *s0 = back(a, ds, sts);
+		uint64_t b0, p0;
+		bool two = s < ste;
+		uint64_t w0 = two ? (uint64_t)(ste - s) : 0, w = (uint64_t)(e - s);
+		if (s >= ste - step && share0(bytes, w0, w, &b0) && share0(packets, w0, w, &p0)) {
+			size_t src = ((size_t)at.src * 2 + FT_DIR_OUT) * a->nc + at.src_class;
+			size_t dst = ((size_t)at.dst * 2 + FT_DIR_IN) * a->nc + at.dst_class;
+			struct slot *s0 = back(a, de + two, two ? ste - step : ste);
 			add2(s0->cells, src, dst, &s0->total, b0, p0, 0);
 			struct slot *s1 = back(a, de, ste);
-			if (!next) {
-				add2(s1->cells, src, dst, &s1->total, b1, p1, flows);
+			/* the flow counts in the step holding its end: the next one when it ends
+			 * on the boundary, unless that is past the newest */
+			if (__builtin_expect(e != ste + step || de == 0, 1)) {
+				add2(s1->cells, src, dst, &s1->total, bytes - b0, packets - p0, flows);
 				return;
 			}
-			add2(s1->cells, src, dst, &s1->total, b1, p1, 0);
+			add2(s1->cells, src, dst, &s1->total, bytes - b0, packets - p0, 0);
 			s1 = back(a, de - 1, ste + step);
 			add2(s1->cells, src, dst, &s1->total, 0, 0, flows);
 			return;
