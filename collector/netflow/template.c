@@ -158,27 +158,52 @@ void ft_tpl_done(struct ft_template *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* The plan of a fixed-length template: what ft_tpl_decode() reads, where. */
+/* The plan of a fixed-length template: what ft_tpl_decode() reads, where, grouped by
+ * kind (U8, U16, U32, U64, the rest), in template order within a group. */
 static int make_plan(struct ft_template *t)
 {
 	static const uint8_t by_width[9] = { 0, OP_U8, OP_U16, OP_UINT, OP_U32,
 	                                     OP_UINT, OP_UINT, OP_UINT, OP_U64 };
-	uint16_t off = 0, n = 0;
+	static const uint8_t groups[4] = { OP_U8, OP_U16, OP_U32, OP_U64 };
+	uint16_t n = 0;
+	uint64_t seen[3] = { 0, 0, 0 };        /* value, address and string slots */
+	bool *later = calloc(t->n_fields, sizeof(*later));
 
 	t->plan = malloc(t->n_fields * sizeof(*t->plan));
-	if (!t->plan)
+	if (!t->plan || !later) {
+		free(later);
 		return -ENOMEM;
-	for (uint16_t i = 0; i < t->n_fields; off += t->ops[i].len, i++) {
-		struct ft_op op = t->ops[i];
-		if (op.kind == OP_SKIP)
-			continue;
-		op.off = off;
-		if (op.kind == OP_UINT) {
-			op.kind = by_width[op.len];
-			t->plan_present |= 1ull << op.slot;
-		}
-		t->plan[n++] = op;
 	}
+	/* An element the template repeats: the last one wins, as it would read in order. */
+	for (uint16_t i = t->n_fields; i-- > 0;) {
+		const struct ft_op *op = &t->ops[i];
+		int c = op->kind == OP_UINT ? 0 : op->kind == OP_ADDR4 || op->kind == OP_ADDR6 ? 1 :
+		        op->kind == OP_STR ? 2 : -1;
+		if (c < 0)
+			continue;
+		later[i] = seen[c] >> op->slot & 1;
+		seen[c] |= 1ull << op->slot;
+	}
+	for (int g = 0; g <= 4; g++) {
+		uint16_t off = 0;
+		for (uint16_t i = 0; i < t->n_fields; off += t->ops[i].len, i++) {
+			struct ft_op op = t->ops[i];
+			if (op.kind == OP_SKIP || later[i])
+				continue;
+			op.off = off;
+			if (op.kind == OP_UINT) {
+				op.kind = by_width[op.len];
+				t->plan_present |= 1ull << op.slot;
+			}
+			bool in_group = g < 4 ? op.kind == groups[g] :
+			                op.kind != OP_U8 && op.kind != OP_U16 && op.kind != OP_U32 && op.kind != OP_U64;
+			if (in_group)
+				t->plan[n++] = op;
+		}
+		if (g < 4)
+			t->plan_end[g] = n;
+	}
+	free(later);
 	t->n_plan = n;
 	return 0;
 }
@@ -293,21 +318,21 @@ static inline uint64_t rd64(const uint8_t *p)
 	return (uint64_t)rd32(p) << 32 | rd32(p + 4);
 }
 
-/* A fixed-length record: only the plan's reads, at fixed offsets. */
+/* A fixed-length record: only the plan's reads, at fixed offsets, a loop per width. */
 static size_t decode_plan(const struct ft_template *t, const uint8_t *p, struct ft_rec *r)
 {
+	const struct ft_op *op = t->plan, *end;
 	r->present = t->plan_present;
-	for (uint16_t i = 0; i < t->n_plan; i++) {
-		const struct ft_op *op = &t->plan[i];
-		const uint8_t *q = p + op->off;
-		switch (op->kind) {
-		case OP_U8: r->v[op->slot] = q[0]; break;
-		case OP_U16: r->v[op->slot] = rd16(q); break;
-		case OP_U32: r->v[op->slot] = rd32(q); break;
-		case OP_U64: r->v[op->slot] = rd64(q); break;
-		default: apply(op, q, op->len, r); break;
-		}
-	}
+	for (end = t->plan + t->plan_end[0]; op < end; op++)
+		r->v[op->slot] = p[op->off];
+	for (end = t->plan + t->plan_end[1]; op < end; op++)
+		r->v[op->slot] = rd16(p + op->off);
+	for (end = t->plan + t->plan_end[2]; op < end; op++)
+		r->v[op->slot] = rd32(p + op->off);
+	for (end = t->plan + t->plan_end[3]; op < end; op++)
+		r->v[op->slot] = rd64(p + op->off);
+	for (end = t->plan + t->n_plan; op < end; op++)
+		apply(op, p + op->off, op->len, r);
 	return t->min_len;
 }
 

@@ -83,6 +83,9 @@ struct ft_template {
 	 * unsigned reads by width, and the slots every record has. */
 	struct ft_op *plan;
 	uint16_t n_plan;
+	uint16_t plan_end[4];    /* the plan is grouped: U8 ops up to plan_end[0], then U16,
+	                          * U32 and U64 ops, then the rest (addresses, strings, odd
+	                          * widths), so that decoding runs a branch-free loop a width */
 	uint64_t plan_present;
 };
 

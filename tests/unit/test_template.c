@@ -341,6 +341,30 @@ START_TEST(fixed_length_strings)
 }
 END_TEST
 
+/* A template that repeats an element: the last occurrence wins, whatever the widths
+ * (fixed-length templates decode by width group, not in template order), and a
+ * variable-length template says the same. */
+START_TEST(repeated_element_last_one_wins)
+{
+	struct ft_tpl_field f[] = { { 1, 8, 0 }, { 8, 4, 0 }, { 1, 2, 0 }, { 8, 4, 0 }, { 2, 1, 0 } };
+	struct ft_tpl_field g[] = { { 1, 8, 0 }, { 8, 4, 0 }, { 1, 2, 0 }, { 8, 4, 0 }, { 2, 1, 0 },
+	                            { 82, FT_VARLEN, 0 } };
+	static const uint8_t in[] = { 0, 0, 0, 0, 0, 0, 0x12, 0x34, 10, 0, 0, 1, 0x00, 0x07,
+	                              10, 0, 0, 2, 9, 0 };
+	ck_assert_int_eq(compile(f, N(f)), 0);
+	ck_assert_uint_eq(ft_tpl_decode(&t, in, 19, &r), 19);
+	ck_assert_uint_eq(ft_rec_val(&r, SL_BYTES), 7);
+	ck_assert_ptr_eq(r.addr[AS_SRC4], in + 14);
+	ck_assert_uint_eq(ft_rec_val(&r, SL_PACKETS), 9);
+	ck_assert_int_eq(compile(g, N(g)), 0);
+	ck_assert(t.varlen);
+	ck_assert_uint_eq(ft_tpl_decode(&t, in, 20, &r), 20);
+	ck_assert_uint_eq(ft_rec_val(&r, SL_BYTES), 7);
+	ck_assert_ptr_eq(r.addr[AS_SRC4], in + 14);
+	ck_assert_uint_eq(ft_rec_val(&r, SL_PACKETS), 9);
+}
+END_TEST
+
 START_TEST(empty_template_is_refused)
 {
 	struct ft_tpl_field f = { 1, 4, 0 };
@@ -480,6 +504,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, fixed_length_strings);
 	tcase_add_test(tc, v9_scope_types);
 	tcase_add_test(tc, many_fields_compile_and_decode);
+	tcase_add_test(tc, repeated_element_last_one_wins);
 	suite_add_tcase(s, tc);
 	return s;
 }
