@@ -156,11 +156,12 @@ static uint32_t host_order(const struct ft_addr *a)
 	return (uint32_t)a->b[12] << 24 | (uint32_t)a->b[13] << 16 | (uint32_t)a->b[14] << 8 | a->b[15];
 }
 
-/* Lookups a second through ft_lpm_lookup() (v4 == NULL) or ft_lpm_lookup_v4(), passing
- * over all ADDRS addresses round after round: the mean, the best round (the figure a
+/* Lookups a second through ft_lpm_lookup() (v4 == NULL), ft_lpm_lookup_v4(), or, with
+ * pairs, ft_lpm_lookup2() on consecutive addresses (as a flow's source and destination
+ * are looked up), passing over all ADDRS addresses round after round: the mean, the best round (the figure a
  * busy machine disturbs least) into *ret_best, the share of hits into *ret_hits. */
 static double bench_lookup(const struct ft_lpm *t, const struct ft_addr *a, const uint32_t *v4,
-                           double seconds, double *ret_best, double *ret_hits)
+                           bool pairs, double seconds, double *ret_best, double *ret_hits)
 {
 	uint64_t lookups = 0, hits = 0;
 	double best = 0;
@@ -169,6 +170,12 @@ static double bench_lookup(const struct ft_lpm *t, const struct ft_addr *a, cons
 		if (v4)
 			for (size_t i = 0; i < ADDRS; i++)
 				hits += ft_lpm_lookup_v4(t, v4[i]) != FT_LPM_NONE;
+		else if (pairs)
+			for (size_t i = 0; i + 1 < ADDRS; i += 2) {
+				uint32_t two[2];
+				ft_lpm_lookup2(t, &a[i], &a[i + 1], two);
+				hits += (two[0] != FT_LPM_NONE) + (two[1] != FT_LPM_NONE);
+			}
 		else
 			for (size_t i = 0; i < ADDRS; i++)
 				hits += ft_lpm_lookup(t, &a[i]) != FT_LPM_NONE;
@@ -224,9 +231,9 @@ static void report_build(const char *what, double add_ms, const struct ft_lpm_bu
 }
 
 static void report_lookup(const char *what, const struct ft_lpm *t, const struct ft_addr *a,
-                          const uint32_t *v4, double seconds)
+                          const uint32_t *v4, bool pairs, double seconds)
 {
-	double best, hits, r = bench_lookup(t, a, v4, seconds, &best, &hits);
+	double best, hits, r = bench_lookup(t, a, v4, pairs, seconds, &best, &hits);
 	printf("%-40s %8.1f M lookups/s, one core (best round %.1f; %.0f%% hits)\n", what,
 	       r / 1e6, best / 1e6, hits * 100);
 	fflush(stdout);
@@ -265,10 +272,12 @@ int main(int argc, char **argv)
 	report_build("IPv4 table:", add4, b4, &t4);
 	report_build("IPv6 table:", add6, b6, &t6);
 	report_build("IPv4 + IPv6 in one table:", add4 + add6, both, &tb);
-	report_lookup("IPv4 (ft_lpm_lookup_v4):", t4, NULL, h4, seconds);
-	report_lookup("IPv4 mapped (ft_lpm_lookup):", t4, a4, NULL, seconds);
-	report_lookup("IPv6 (ft_lpm_lookup):", t6, a6, NULL, seconds);
-	report_lookup("IPv6, IPv4 + IPv6 table (ft_lpm_lookup):", tb, a6, NULL, seconds);
+	report_lookup("IPv4 (ft_lpm_lookup_v4):", t4, NULL, h4, false, seconds);
+	report_lookup("IPv4 mapped (ft_lpm_lookup):", t4, a4, NULL, false, seconds);
+	report_lookup("IPv4 mapped, pairs (ft_lpm_lookup2):", t4, a4, NULL, true, seconds);
+	report_lookup("IPv6 (ft_lpm_lookup):", t6, a6, NULL, false, seconds);
+	report_lookup("IPv6, pairs (ft_lpm_lookup2):", t6, a6, NULL, true, seconds);
+	report_lookup("IPv6, IPv4 + IPv6 table (ft_lpm_lookup):", tb, a6, NULL, false, seconds);
 
 	ft_lpm_free(t4);
 	ft_lpm_free(t6);

@@ -31,18 +31,22 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 usage() {
 	cat <<EOF
 Usage: tests/bench/ingest.sh [OPTION]...
-Find the highest NetFlow v5 rate that flowtallyd and nfcapd each receive without loss
+Find the highest NetFlow rate that flowtallyd and nfcapd each receive without loss
 over 127.0.0.1, and their CPU time per million records at a fixed rate; print a table
 and whether flowtallyd meets its goals (lossless rate >= 2x nfcapd's; else, when the
 generator tops out first: no loss at its ceiling and CPU per record <= 1/2 nfcapd's).
 
+  -V VERSION export format the generator sends: 5 (NetFlow v5, 30 records a
+             datagram; default), 9 (NetFlow v9) or 10 (IPFIX), the last two with
+             the generator's 18-field IPv4 template (resent every 100 datagrams),
+             as many records as a 1,464-byte datagram holds
   -B DIR     build directory, relative to the repository or absolute (default
              build-release; set up with --buildtype=release and built if missing)
   -u         bring the build directory up to date (ninja) first
   -d SECS    duration of one trial: each sends rate x SECS records (default 3)
   -r LIST    rate ladder in records/s, ascending, comma-separated; k and M suffixes,
              "max" for as fast as the generator goes (--rate 0, for SECS seconds)
-             (default 1M,2M,3M,3.5M,4M,4.5M,5M,6M,7M,8M,10M,12M,15M,18M,max)
+             (default 1M,2M,3M,4M,5M,6M,7M,8M,10M,12M,14M,16M,18M,20M,22M,max)
   -x RATE    fixed rate of the CPU-time measurement (default 1M; taken from the
              ladder's trial at that rate, or run on its own)
   -s BYTES   socket receive buffer for both collectors, k/M/G suffixes allowed
@@ -87,21 +91,22 @@ to_count() {  # TEXT BASE
 		printf "%.0f\n", t * m }'
 }
 
-build=build-release duration=3 ladder=1M,2M,3M,3.5M,4M,4.5M,5M,6M,7M,8M,10M,12M,15M,18M,max cpu_rate=1M
+build=build-release duration=3 ladder=1M,2M,3M,4M,5M,6M,7M,8M,10M,12M,14M,16M,18M,20M,22M,max cpu_rate=1M
 rcvbuf=64M batch=1024 tries=2 port=39055 collectors=flowtallyd,nfcapd update='' patience=90
-niceness='' flowdir=''
-while getopts ":B:d:r:x:s:b:n:p:c:w:N:f:uh" o; do
+niceness='' flowdir='' version=5
+while getopts ":V:B:d:r:x:s:b:n:p:c:w:N:f:uh" o; do
 	case $o in
 	B) build=$OPTARG ;; d) duration=$OPTARG ;; r) ladder=$OPTARG ;; x) cpu_rate=$OPTARG ;;
 	s) rcvbuf=$OPTARG ;; b) batch=$OPTARG ;; n) tries=$OPTARG ;; p) port=$OPTARG ;;
 	c) collectors=$OPTARG ;; w) patience=$OPTARG ;; N) niceness=$OPTARG ;; f) flowdir=$OPTARG ;;
-	u) update=1 ;; h) usage; exit 0 ;;
+	V) version=$OPTARG ;; u) update=1 ;; h) usage; exit 0 ;;
 	:) die "-$OPTARG needs a value (try -h)" ;; *) die "unknown option -$OPTARG (try -h)" ;;
 	esac
 done
 shift $((OPTIND - 1))
 [ $# -eq 0 ] || die "unexpected argument '$1' (try -h)"
 
+case $version in 5 | 9 | 10) ;; *) die "-V: 5, 9 or 10" ;; esac
 [[ $duration =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v d="$duration" 'BEGIN { exit !(d > 0) }' ||
 	die "-d: '$duration' is not a number of seconds above 0"
 rcvbuf=$(to_count "$rcvbuf" 1024) && [ "$rcvbuf" -ge 4096 ] && [ "$rcvbuf" -le $((1 << 30)) ] ||
@@ -363,7 +368,8 @@ trial() {
 	b0=$(busy_ticks)
 	t0=$(cpu_ticks "$cpid")
 	nice -n "$niceness" "$ft" generate --to "127.0.0.1:$port" --cpu 1 --batch "$batch" \
-		--summary "${gen_args[@]}" >"$dir/sent.json" || die "flowtally generate failed"
+		--version "$version" --summary "${gen_args[@]}" >"$dir/sent.json" ||
+		die "flowtally generate failed"
 	times >"$dir/times1"
 	alive "$cpid" || { cat "$dir/log" >&2; die "$c exited during the trial"; }
 	# What the kernel holds is still to be read; the CPU time counts its processing.
@@ -438,7 +444,8 @@ run_rate() {
 hz=$(getconf CLK_TCK)
 disturbed=0 unreliable=0 patience_used=0 patience_warned=
 declare -A best_rate best_label at_ceiling cpu_per_m rcvbuf_seen
-say "$(nproc) CPUs, kernel $(uname -r); collectors on CPU 0, generator on CPU 1, nice" \
+case $version in 5) format="NetFlow v5" ;; 9) format="NetFlow v9" ;; *) format=IPFIX ;; esac
+say "$format; $(nproc) CPUs, kernel $(uname -r); collectors on CPU 0, generator on CPU 1, nice" \
 	"$niceness; $duration s per trial, batch $batch, receive buffer $rcvbuf, up to $tries" \
 	"tries per rate${flows:+; nfcapd writes to $flowdir}"
 
@@ -469,6 +476,7 @@ done
 
 cpu_label=$(fmt_rate "$cpu_rate")
 echo
+echo "$format over 127.0.0.1"
 printf '%-12s %-34s %s\n' collector "lossless up to (records/s)" "CPU s per M records at $cpu_label/s"
 for c in ${collectors//,/ }; do
 	note=
