@@ -75,7 +75,8 @@ Options
   -d SECS    duration of one trial: each sends rate x SECS records (default 3)
   -r LIST    rate ladder in records/s, ascending, comma-separated; k and M suffixes,
              "max" for as fast as the generator goes (--rate 0, for SECS seconds)
-             (default 0.5M,1M,1.5M,2M,2.5M,3M,4M,5M,6M,7M,8M,10M,12M,13M,14M,15M,16M,17M,18M,20M,max)
+             (default 0.5M,1M,1.5M,2M,2.5M,3M,4M,5M,6M,7M,8M,10M,12M,13M,14M,
+             15M,16M,17M,18M,20M,max)
   -s BYTES   socket receive buffer for all three collectors, k/M/G suffixes allowed
              (default 64M): flowtallyd receive_buffer, nfacctd nfacctd_pipe_size,
              nfcapd -B.  As root, net.core.rmem_max is raised to it for the run
