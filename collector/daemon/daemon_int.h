@@ -8,6 +8,9 @@
 #include "flowtally/netflow.h"
 #include "flowtally/stats.h"
 
+/* Decoded flows handed on to attribution and aggregation at a time: one v5 datagram's
+ * worth (a v5 datagram is decoded straight into the batch when 30 records fit), small
+ * enough to stay in the first-level cache. */
 #define FT_PIPELINE_BATCH 32
 
 struct ft_pipeline {

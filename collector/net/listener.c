@@ -1,5 +1,5 @@
-/* UDP listener: recvmmsg(2) into a fixed ring of 64 slots of 64 KiB (the largest UDP
- * payload), so no datagram is ever cut short; the receive time comes from the kernel
+/* UDP listener: recvmmsg(2) into a fixed ring of FT_LISTENER_BATCH slots of 64 KiB (the
+ * largest UDP payload), so no datagram is ever cut short; the receive time comes from the kernel
  * (SO_TIMESTAMPNS).  The socket's cumulative drop count is read with SO_MEMINFO when
  * the statistics are published: SO_RXQ_OVFL would only report it with the next
  * datagram received (drops after the last one would wait for more traffic), and a
