@@ -1,9 +1,9 @@
 /* UDP listener: recvmmsg(2) into a fixed ring of FT_LISTENER_BATCH slots of 64 KiB (the
- * largest UDP payload), so no datagram is ever cut short; the receive time comes from the kernel
- * (SO_TIMESTAMPNS).  The socket's cumulative drop count is read with SO_MEMINFO when
- * the statistics are published: SO_RXQ_OVFL would only report it with the next
- * datagram received (drops after the last one would wait for more traffic), and a
- * datagram queued before a drop carries an older count than one read meanwhile. */
+ * largest UDP payload), so no datagram is ever cut short; the receive time comes from
+ * the kernel (SO_TIMESTAMPNS).  The socket's cumulative drop count is read with
+ * SO_MEMINFO when the statistics are published: SO_RXQ_OVFL would only report it with
+ * the next datagram received (drops after the last one would wait for more traffic),
+ * and a datagram queued before a drop carries an older count than one read meanwhile. */
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/sock_diag.h>
