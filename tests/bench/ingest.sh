@@ -27,6 +27,8 @@ set -euo pipefail
 
 prog=ingest
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/bench/ingest_lib.sh
+. "$top/tests/bench/ingest_lib.sh"
 
 usage() {
 	cat <<EOF
@@ -76,19 +78,6 @@ output.  Needs 2 CPUs, jq, taskset, and nfcapd/nfdump 1.7 for the comparison.
 nfcapd's flow files take about 120 bytes a record, so several GB at its top rates;
 each is removed after its trial.
 EOF
-}
-
-die() { echo "$prog: $*" >&2; exit 1; }
-say() { echo "$prog: $*" >&2; }
-
-# to_count TEXT: 1.5M -> 1500000, 500k -> 500000, max -> 0, 64M (-s) in binary units.
-to_count() {  # TEXT BASE
-	awk -v t="$1" -v base="$2" 'BEGIN {
-		if (t == "max") { print 0; exit }
-		if (t !~ /^[0-9]+(\.[0-9]+)?[kKmMgG]?$/) exit 1
-		m = 1; s = substr(t, length(t))
-		if (s ~ /[kK]/) m = base; else if (s ~ /[mM]/) m = base^2; else if (s ~ /[gG]/) m = base^3
-		printf "%.0f\n", t * m }'
 }
 
 build=build-release duration=3 ladder=1M,2M,3M,4M,5M,6M,7M,8M,10M,12M,14M,16M,18M,20M,22M,max cpu_rate=1M
@@ -184,45 +173,11 @@ if [[ ,$collectors, == *,nfcapd,* ]]; then
 	flows=$(mktemp -d "${flowdir:-${TMPDIR:-/tmp}}/ft-ingest-nfcapd.XXXXXX")
 fi
 
-# ensure_rmem: net.core.rmem_max at least the receive buffer, checked before every
-# trial since other runs on the machine may set it back meanwhile.
-ensure_rmem() {
-	local cur; cur=$(cat /proc/sys/net/core/rmem_max)
-	[ "$cur" -lt "$rcvbuf" ] || return 0
-	if [ -w /proc/sys/net/core/rmem_max ]; then
-		[ -n "$rmem_old" ] || rmem_old=$cur
-		echo "$rcvbuf" >/proc/sys/net/core/rmem_max
-		rmem_set=$rcvbuf
-		say "net.core.rmem_max raised from $cur to $rcvbuf for the run"
-	elif [ -z "$rmem_warned" ]; then
-		say "warning: net.core.rmem_max is $cur, below -s $rcvbuf, and cannot be" \
-			"raised (not root): both collectors get at most $cur"
-		rmem_warned=1
-	fi
-}
 ensure_rmem
 
 # ---- helpers ----
 
 port_hex=$(printf '%04X' "$port")
-
-# udp_sock: the /proc/net/udp line of 127.0.0.1:PORT, if bound.
-udp_sock() {
-	awk -v a="0100007F:$port_hex" '$2 == a' /proc/net/udp
-}
-
-# rx_queue: bytes waiting in the socket's receive queue.
-rx_queue() {
-	local l; l=$(udp_sock)
-	[ -n "$l" ] || { echo 0; return; }
-	echo $((16#$(awk '{ split($5, q, ":"); print q[2] }' <<<"$l")))
-}
-
-# sock_drops: datagrams the kernel dropped on the socket (the last column).
-sock_drops() {
-	local l; l=$(udp_sock)
-	if [ -n "$l" ]; then awk '{ print $NF }' <<<"$l"; else echo 0; fi
-}
 
 # cpu_ticks PID: utime + stime of the whole process, in clock ticks.
 cpu_ticks() {
@@ -232,33 +187,12 @@ cpu_ticks() {
 	echo $((f[11] + f[12]))
 }
 
-# busy_ticks: CPU time of the whole machine, in clock ticks (steal included: a
-# hypervisor taking the CPU disturbs a trial as much as a process does).
-busy_ticks() {
-	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
-}
-
 # children_secs FILE: user + system seconds of the waited-for children, from `times`
 # run in this shell (not in a subshell, whose counters start at zero).
 children_secs() {
 	awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] }
 		printf "%.3f", t }' "$1"
 }
-
-alive() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
-
-# wait_until SECONDS CMD...: retries CMD every 0.05 s.
-wait_until() {
-	local end=$((SECONDS + $1)); shift
-	while ! "$@"; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.05
-	done
-}
-
-bound() { [ -n "$(udp_sock)" ]; }
-drained() { [ "$(rx_queue)" -eq 0 ]; }
-port_free() { ! bound; }
 
 # stop_collector: SIGTERM, 30 s to finish (nfcapd writes out its file), then SIGKILL.
 # Returns 1 if it had to be killed.
@@ -310,37 +244,6 @@ effective_rcvbuf() {
 	nfcapd) sed -n 's/.*SO_RCVBUF to \([0-9]*\) bytes.*/\1/p' "$2/log" | tail -n 1 ;;
 	esac
 }
-
-# busy_pct SECONDS: how busy the CPUs are (steal included) over the next SECONDS.
-busy_pct() {
-	local a b
-	a=$(head -n 1 /proc/stat)
-	sleep "$1"
-	b=$(head -n 1 /proc/stat)
-	printf '%s\n%s\n' "$a" "$b" | awk '{ idle[NR] = $5 + $6; t[NR] = 0; for (i = 2; i <= 9; i++) t[NR] += $i }
-		END { d = t[2] - t[1]; printf "%.0f", (d > 0 ? 100 * (d - idle[2] + idle[1]) / d : 0) }'
-}
-
-# wait_quiet: waits for the CPUs to be at most 10% busy, so that a trial does not
-# share them with other work, for as long as the run's patience (-w) lasts.
-wait_quiet() {
-	local busy start=$SECONDS
-	while [ $((patience_used + SECONDS - start)) -lt "$patience" ]; do
-		busy=$(busy_pct 0.5)
-		if [ "$busy" -le 10 ]; then
-			patience_used=$((patience_used + SECONDS - start))
-			return 0
-		fi
-	done
-	patience_used=$patience
-	if [ -z "$patience_warned" ]; then
-		say "warning: other work keeps the CPUs busy and the -w $patience s of patience are" \
-			"used up: trials go on regardless and their figures are not reliable"
-		patience_warned=1
-	fi
-}
-
-fmt_rate() { awk -v r="$1" 'BEGIN { printf "%.2fM", r / 1e6 }'; }
 
 # trial COLLECTOR RATE: one run; sets t_sent t_got t_rate t_ticks t_drops t_lossless,
 # and t_other: CPU seconds that neither the collector nor the generator used meanwhile.
