@@ -81,6 +81,16 @@ static void template_set(struct ft_netflow *nf, struct exporter *e, const uint8_
 	}
 }
 
+/* Template (ID 2) and Options Template (ID 3) sets. */
+static bool template_sets(struct ft_netflow *nf, struct exporter *e, uint16_t id, const uint8_t *p,
+                          size_t len, int64_t recv_ns, struct ft_flow_batch *out)
+{
+	if (id != 2 && id != 3)
+		return false;
+	template_set(nf, e, p, len, id == 3, recv_ns, out);
+	return true;
+}
+
 int ft_ipfix_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out)
 {
 	const uint8_t *p = dg->data;
@@ -97,22 +107,7 @@ int ft_ipfix_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct f
 	struct msg_ctx m = { 10, 0, (int64_t)rd32(p + 4) * 1000, dg->recv_ns };
 	uint32_t records = 0;
 	bool pending = false;
-	size_t o = IPFIX_HEADER_LEN;
-	while (len - o >= 4) {
-		uint16_t id = rd16(p + o), slen = rd16(p + o + 2);
-		if (slen < 4 || slen > len - o) {
-			e->s.errors[FT_NF_ERR_SET_LENGTH]++;
-			break;
-		}
-		const uint8_t *body = p + o + 4;
-		if (id == 2 || id == 3)
-			template_set(nf, e, body, slen - 4u, id == 3, dg->recv_ns, out);
-		else if (id >= 256)
-			ft_handle_data_set(nf, e, id, body, slen - 4u, &m, out, &records, &pending);
-		else
-			e->s.errors[FT_NF_ERR_SET_ID]++;
-		o += slen;
-	}
+	ft_walk_sets(nf, e, p, len, IPFIX_HEADER_LEN, &m, template_sets, out, &records, &pending);
 	ft_seq_track(e, rd32(p + 8), records, false, &e->s.lost_records);
 	if (pending)
 		e->seq_valid = false;

@@ -425,9 +425,11 @@ static bool expired(const struct ft_netflow *nf, const struct ft_template *t, in
 	       now - t->refreshed_ns > (int64_t)nf->o.template_lifetime * 1000000000ll;
 }
 
-void ft_handle_data_set(struct ft_netflow *nf, struct exporter *e, uint16_t tid, const uint8_t *p,
-                        size_t len, const struct msg_ctx *m, struct ft_flow_batch *out,
-                        uint32_t *records, bool *pending)
+/* A data set with ID tid: decoded with its template when known and live, else kept
+ * for later. */
+static void data_set(struct ft_netflow *nf, struct exporter *e, uint16_t tid, const uint8_t *p,
+                     size_t len, const struct msg_ctx *m, struct ft_flow_batch *out,
+                     uint32_t *records, bool *pending)
 {
 	struct ft_template *t = ft_tpl_find(&e->tpls, tid);
 	if (t && !expired(nf, t, m->recv_ns)) {
@@ -436,6 +438,25 @@ void ft_handle_data_set(struct ft_netflow *nf, struct exporter *e, uint16_t tid,
 	}
 	*pending = true;
 	ft_pending_add(nf, e, tid, p, len, m);
+}
+
+void ft_walk_sets(struct ft_netflow *nf, struct exporter *e, const uint8_t *p, size_t len,
+                  size_t off, const struct msg_ctx *m, ft_template_set_fn tpl,
+                  struct ft_flow_batch *out, uint32_t *records, bool *pending)
+{
+	while (len - off >= 4) {
+		uint16_t id = rd16(p + off), slen = rd16(p + off + 2);
+		if (slen < 4 || slen > len - off) {
+			e->s.errors[FT_NF_ERR_SET_LENGTH]++;
+			return;
+		}
+		const uint8_t *body = p + off + 4;
+		if (id >= 256)
+			data_set(nf, e, id, body, slen - 4u, m, out, records, pending);
+		else if (!tpl(nf, e, id, body, slen - 4u, m->recv_ns, out))
+			e->s.errors[FT_NF_ERR_SET_ID]++;
+		off += slen;
+	}
 }
 
 void ft_template_arrived(struct ft_netflow *nf, struct exporter *e, uint16_t tid,

@@ -120,12 +120,20 @@ uint32_t ft_data_set(struct ft_netflow *nf, struct exporter *e, const struct ft_
 void ft_pending_replay(struct ft_netflow *nf, struct exporter *e, const struct ft_template *t,
                        struct ft_flow_batch *out);
 
-/* A data set with ID tid: decoded with its template when known and live, else kept
- * for later.  Adds the records decoded (data and options) to *records; sets
- * *pending when the set was kept.  (netflow.c) */
-void ft_handle_data_set(struct ft_netflow *nf, struct exporter *e, uint16_t tid, const uint8_t *p,
-                        size_t len, const struct msg_ctx *m, struct ft_flow_batch *out,
-                        uint32_t *records, bool *pending);
+/* A format's template sets (v9 IDs 0 and 1, IPFIX 2 and 3): parses the set body p of
+ * len bytes and returns true, or returns false when id is none of them. */
+typedef bool (*ft_template_set_fn)(struct ft_netflow *nf, struct exporter *e, uint16_t id,
+                                   const uint8_t *p, size_t len, int64_t recv_ns,
+                                   struct ft_flow_batch *out);
+/* The sets of a v9 or IPFIX message from offset off of the len-byte message p (both
+ * formats share the 4-byte set header, RFC 3954 §5.2 / RFC 7011 §3.3.2): template sets
+ * through tpl, data sets (ID >= 256) decoded with their template when known and live,
+ * else kept for later; other IDs are counted as errors, and a set length that cannot
+ * be right ends the message.  Adds the records decoded (data and options) to *records;
+ * sets *pending when a data set was kept.  (netflow.c) */
+void ft_walk_sets(struct ft_netflow *nf, struct exporter *e, const uint8_t *p, size_t len,
+                  size_t off, const struct msg_ctx *m, ft_template_set_fn tpl,
+                  struct ft_flow_batch *out, uint32_t *records, bool *pending);
 /* After a template was defined: decodes what waited for it.  (netflow.c) */
 void ft_template_arrived(struct ft_netflow *nf, struct exporter *e, uint16_t tid,
                          struct ft_flow_batch *out);

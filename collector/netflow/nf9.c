@@ -78,6 +78,19 @@ static void options_set(struct ft_netflow *nf, struct exporter *e, const uint8_t
 	}
 }
 
+/* Template (ID 0) and options template (ID 1) sets. */
+static bool template_sets(struct ft_netflow *nf, struct exporter *e, uint16_t id, const uint8_t *p,
+                          size_t len, int64_t recv_ns, struct ft_flow_batch *out)
+{
+	if (id == 0)
+		template_set(nf, e, p, len, recv_ns, out);
+	else if (id == 1)
+		options_set(nf, e, p, len, recv_ns, out);
+	else
+		return false;
+	return true;
+}
+
 int ft_nf9_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out)
 {
 	const uint8_t *p = dg->data;
@@ -91,23 +104,6 @@ int ft_nf9_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_
 	ft_seq_track(e, rd32(p + 12), 1, ft_uptime_back(e, m.uptime), &e->s.lost_datagrams);
 	uint32_t records = 0;
 	bool pending = false;
-	size_t o = NF9_HEADER_LEN;
-	while (len - o >= 4) {
-		uint16_t id = rd16(p + o), slen = rd16(p + o + 2);
-		if (slen < 4 || slen > len - o) {
-			e->s.errors[FT_NF_ERR_SET_LENGTH]++;
-			break;
-		}
-		const uint8_t *body = p + o + 4;
-		if (id == 0)
-			template_set(nf, e, body, slen - 4u, dg->recv_ns, out);
-		else if (id == 1)
-			options_set(nf, e, body, slen - 4u, dg->recv_ns, out);
-		else if (id >= 256)
-			ft_handle_data_set(nf, e, id, body, slen - 4u, &m, out, &records, &pending);
-		else
-			e->s.errors[FT_NF_ERR_SET_ID]++;
-		o += slen;
-	}
+	ft_walk_sets(nf, e, p, len, NF9_HEADER_LEN, &m, template_sets, out, &records, &pending);
 	return (int)(records + nf->late_records);
 }
