@@ -246,9 +246,15 @@ static void apportion(struct part *p, size_t n, uint64_t total, bool packets)
 	}
 }
 
+/* Index of a cell in a slot's dense array [tenant][direction][class]. */
+static inline size_t cell_index(const struct ft_agg *a, uint16_t tenant, int dir, uint8_t cls)
+{
+	return ((size_t)tenant * 2 + (size_t)dir) * a->nc + cls;
+}
+
 static struct ft_volume *cell(struct ft_agg *a, struct slot *s, uint16_t tenant, int dir, uint8_t cls)
 {
-	return &s->cells[((size_t)tenant * 2 + (size_t)dir) * a->nc + cls];
+	return &s->cells[cell_index(a, tenant, dir, cls)];
 }
 
 /* The slot of the open step newest - d × step, which starts at `start`. */
@@ -258,16 +264,18 @@ static inline struct slot *back(struct ft_agg *a, size_t d, int64_t start)
 	return __builtin_expect(s->used && s->start == start, 1) ? s : touch(a, start);
 }
 
-static inline __attribute__((always_inline)) void add2(struct ft_volume *c, size_t src, size_t dst, struct ft_volume *total,
-                        uint64_t bytes, uint64_t packets, uint64_t flows)
+/* Adds to a record's two cells (source out, destination in) and to the step's total. */
+static inline __attribute__((always_inline)) void add_cells(struct slot *s, size_t src, size_t dst,
+                                                           uint64_t bytes, uint64_t packets,
+                                                           uint64_t flows)
 {
-	vadd(&c[src], bytes, packets, flows);
-	vadd(&c[dst], bytes, packets, flows);
-	vadd(total, bytes, packets, flows);
+	vadd(&s->cells[src], bytes, packets, flows);
+	vadd(&s->cells[dst], bytes, packets, flows);
+	vadd(&s->total, bytes, packets, flows);
 }
 
 /* Any record: split over the open steps (late parts to the oldest), any number of parts. */
-static void add_parts(struct ft_agg *a, const struct ft_flow *f, const struct ft_attr *at,
+static void add_parts(struct ft_agg *a, const struct ft_flow *f, size_t src, size_t dst,
                       uint64_t bytes, uint64_t packets, uint64_t flows)
 {
 	struct part p[MAX_PARTS];
@@ -276,30 +284,26 @@ static void add_parts(struct ft_agg *a, const struct ft_flow *f, const struct ft
 	apportion(p, n, packets, true);
 	for (size_t i = 0; i < n; i++) {
 		struct slot *s = touch(a, p[i].step);
-		vadd(cell(a, s, at->src, FT_DIR_OUT, at->src_class), p[i].bytes, p[i].packets, 0);
-		vadd(cell(a, s, at->dst, FT_DIR_IN, at->dst_class), p[i].bytes, p[i].packets, 0);
-		vadd(&s->total, p[i].bytes, p[i].packets, 0);
+		add_cells(s, src, dst, p[i].bytes, p[i].packets, 0);
 		if (p[i].late)
 			vadd(&s->late, p[i].bytes, p[i].packets, 0);
 	}
 	/* the flow itself counts once, in the step holding its end */
-	int64_t st = end_step(a, f->start_ms, f->end_ms);
-	struct slot *s = touch(a, st);
-	cell(a, s, at->src, FT_DIR_OUT, at->src_class)->flows += flows;
-	cell(a, s, at->dst, FT_DIR_IN, at->dst_class)->flows += flows;
-	s->total.flows += flows;
+	struct slot *s = touch(a, end_step(a, f->start_ms, f->end_ms));
+	add_cells(s, src, dst, 0, 0, flows);
 	if (floor_step(f->end_ms, a->step) < a->oldest)
 		s->late.flows += flows;
 }
 
-static void add_attributed(struct ft_agg *a, const struct ft_flow *f, const struct ft_attr *ap)
+static void add_attributed(struct ft_agg *a, const struct ft_flow *f, const struct ft_attr *at)
 {
-	const struct ft_attr at = *ap;
 	uint64_t rate = f->sampling_rate ? f->sampling_rate : 1;
 	uint64_t bytes = f->bytes * rate, packets = f->packets * rate;
 	uint64_t flows = f->flags & FT_FLOW_SECOND_HALF ? 0 : 1;
 	int64_t s = f->start_ms, e = f->end_ms, step = a->step;
-	if (!at.accounted) {
+	size_t src = cell_index(a, at->src, FT_DIR_OUT, at->src_class);
+	size_t dst = cell_index(a, at->dst, FT_DIR_IN, at->dst_class);
+	if (!at->accounted) {
 		vadd(&touch(a, end_step(a, s, e))->not_accounted, bytes, packets, flows);
 		return;
 	}
@@ -317,24 +321,17 @@ static void add_attributed(struct ft_agg *a, const struct ft_flow *f, const stru
 		bool two = s < ste;
 		uint64_t w0 = two ? (uint64_t)(ste - s) : 0, w = (uint64_t)(e - s);
 		if (s >= ste - step && share0(bytes, w0, w, &b0) && share0(packets, w0, w, &p0)) {
-			size_t src = ((size_t)at.src * 2 + FT_DIR_OUT) * a->nc + at.src_class;
-			size_t dst = ((size_t)at.dst * 2 + FT_DIR_IN) * a->nc + at.dst_class;
-			struct slot *s0 = back(a, de + two, two ? ste - step : ste);
-			add2(s0->cells, src, dst, &s0->total, b0, p0, 0);
-			struct slot *s1 = back(a, de, ste);
+			add_cells(back(a, de + two, two ? ste - step : ste), src, dst, b0, p0, 0);
 			/* the flow counts in the step holding its end: the next one when it ends
 			 * on the boundary, unless that is past the newest */
-			if (__builtin_expect(e != ste + step || de == 0, 1)) {
-				add2(s1->cells, src, dst, &s1->total, bytes - b0, packets - p0, flows);
-				return;
-			}
-			add2(s1->cells, src, dst, &s1->total, bytes - b0, packets - p0, 0);
-			s1 = back(a, de - 1, ste + step);
-			add2(s1->cells, src, dst, &s1->total, 0, 0, flows);
+			bool next = e == ste + step && de > 0;
+			add_cells(back(a, de, ste), src, dst, bytes - b0, packets - p0, next ? 0 : flows);
+			if (__builtin_expect(next, 0))
+				add_cells(back(a, de - 1, ste + step), src, dst, 0, 0, flows);
 			return;
 		}
 	}
-	add_parts(a, f, &at, bytes, packets, flows);
+	add_parts(a, f, src, dst, bytes, packets, flows);
 }
 
 void ft_agg_add(struct ft_agg *a, const struct ft_flow *f)

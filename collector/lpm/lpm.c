@@ -143,8 +143,8 @@ static HOT uint32_t walk_v4(const struct trie *t, uint32_t v4)
 	return e;
 }
 
-LOOKUP_CLONES
-uint32_t ft_lpm_lookup(const struct ft_lpm *t, const struct ft_addr *a)
+/* The value for any address in the 16-byte form. */
+static HOT uint32_t lookup(const struct ft_lpm *t, const struct ft_addr *a)
 {
 	uint32_t v4;
 
@@ -153,6 +153,12 @@ uint32_t ft_lpm_lookup(const struct ft_lpm *t, const struct ft_addr *a)
 		return t->v4.leaf_val[walk_v4(&t->v4, ntohl(v4))];
 	}
 	return t->v6.leaf_val[walk(&t->v6, a->b)];
+}
+
+LOOKUP_CLONES
+uint32_t ft_lpm_lookup(const struct ft_lpm *t, const struct ft_addr *a)
+{
+	return lookup(t, a);
 }
 
 /* Two lookups in one call: both walks are in flight at once when both are IPv4, so
@@ -181,10 +187,8 @@ void ft_lpm_lookup2(const struct ft_lpm *t, const struct ft_addr *a, const struc
 		ret[1] = t->v4.leaf_val[ey];
 		return;
 	}
-	ret[0] = is_v4(a) ? (memcpy(&x, a->b + 12, 4), t->v4.leaf_val[walk_v4(&t->v4, ntohl(x))])
-	                  : t->v6.leaf_val[walk(&t->v6, a->b)];
-	ret[1] = is_v4(b) ? (memcpy(&y, b->b + 12, 4), t->v4.leaf_val[walk_v4(&t->v4, ntohl(y))])
-	                  : t->v6.leaf_val[walk(&t->v6, b->b)];
+	ret[0] = lookup(t, a);
+	ret[1] = lookup(t, b);
 }
 
 LOOKUP_CLONES

@@ -158,14 +158,35 @@ void ft_tpl_done(struct ft_template *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Which of decode_plan()'s loops reads an op: U8, U16, U32, U64, then the rest. */
+static int width_group(uint8_t kind)
+{
+	switch (kind) {
+	case OP_U8: return 0;
+	case OP_U16: return 1;
+	case OP_U32: return 2;
+	case OP_U64: return 3;
+	default: return 4;
+	}
+}
+
+/* Plan order: by width group, in template (offset) order within a group. */
+static int cmp_plan_op(const void *x, const void *y)
+{
+	const struct ft_op *a = x, *b = y;
+	int ga = width_group(a->kind), gb = width_group(b->kind);
+	if (ga != gb)
+		return ga - gb;
+	return (a->off > b->off) - (a->off < b->off);
+}
+
 /* The plan of a fixed-length template: what ft_tpl_decode() reads, where, grouped by
- * kind (U8, U16, U32, U64, the rest), in template order within a group. */
+ * width (see struct ft_template). */
 static int make_plan(struct ft_template *t)
 {
 	static const uint8_t by_width[9] = { 0, OP_U8, OP_U16, OP_UINT, OP_U32,
 	                                     OP_UINT, OP_UINT, OP_UINT, OP_U64 };
-	static const uint8_t groups[4] = { OP_U8, OP_U16, OP_U32, OP_U64 };
-	uint16_t n = 0;
+	uint16_t n = 0, off = 0;
 	uint64_t seen[3] = { 0, 0, 0 };        /* value, address and string slots */
 	bool *later = calloc(t->n_fields, sizeof(*later));
 
@@ -184,26 +205,24 @@ static int make_plan(struct ft_template *t)
 		later[i] = seen[c] >> op->slot & 1;
 		seen[c] |= 1ull << op->slot;
 	}
-	for (int g = 0; g <= 4; g++) {
-		uint16_t off = 0;
-		for (uint16_t i = 0; i < t->n_fields; off += t->ops[i].len, i++) {
-			struct ft_op op = t->ops[i];
-			if (op.kind == OP_SKIP || later[i])
-				continue;
-			op.off = off;
-			if (op.kind == OP_UINT) {
-				op.kind = by_width[op.len];
-				t->plan_present |= 1ull << op.slot;
-			}
-			bool in_group = g < 4 ? op.kind == groups[g] :
-			                op.kind != OP_U8 && op.kind != OP_U16 && op.kind != OP_U32 && op.kind != OP_U64;
-			if (in_group)
-				t->plan[n++] = op;
+	for (uint16_t i = 0; i < t->n_fields; off += t->ops[i].len, i++) {
+		struct ft_op op = t->ops[i];
+		if (op.kind == OP_SKIP || later[i])
+			continue;
+		op.off = off;
+		if (op.kind == OP_UINT) {
+			op.kind = by_width[op.len];
+			t->plan_present |= 1ull << op.slot;
 		}
-		if (g < 4)
-			t->plan_end[g] = n;
+		t->plan[n++] = op;
 	}
 	free(later);
+	qsort(t->plan, n, sizeof(*t->plan), cmp_plan_op);
+	for (uint16_t i = 0, g = 0; g < 4; g++) {
+		while (i < n && width_group(t->plan[i].kind) == g)
+			i++;
+		t->plan_end[g] = i;
+	}
 	t->n_plan = n;
 	return 0;
 }

@@ -58,15 +58,11 @@ static int keyed(const struct ft_tenant_map *m, const struct ktable *t, const st
 	return e ? ft_dated_at(&m->pool, e->first, e->n, when) : -1;
 }
 
-/* The AS rule for one side whose other rules found nothing; -1 for none. */
-static int by_asn(const struct ft_tenant_map *m, const struct ft_flow *f, bool src, int64_t when)
-{
-	static const struct ft_addr any;
-	uint32_t as = src ? f->src_as : f->dst_as;
-	return m->asns.n && as ? keyed(m, &m->asns, &any, as, when) : -1;
-}
-
-static uint16_t side(const struct ft_tenant_map *m, const struct ft_flow *f, bool src, int64_t when)
+/* One side's tenant.  pfx: that side's address looked up among the tenant prefixes
+ * (FT_LPM_NONE when there are none).  Both sides are looked up together beforehand (one
+ * walk for the two), even when an interface or VLAN rule then decides. */
+static uint16_t side(const struct ft_tenant_map *m, const struct ft_flow *f, bool src, int64_t when,
+                     uint32_t pfx)
 {
 	static const struct ft_addr any;
 	int v = -1;
@@ -81,11 +77,14 @@ static uint16_t side(const struct ft_tenant_map *m, const struct ft_flow *f, boo
 		}
 	}
 	if (v < 0) {
-		uint16_t t = ft_ptable_find(&m->tenant_pfx, &m->pool, src ? &f->src : &f->dst, when);
+		uint16_t t = resolve(&m->tenant_pfx, &m->pool, pfx, when);
 		v = t ? t : -1;
 	}
-	if (v < 0)
-		v = by_asn(m, f, src, when);
+	if (v < 0 && m->asns.n) {
+		uint32_t as = src ? f->src_as : f->dst_as;
+		if (as)
+			v = keyed(m, &m->asns, &any, as, when);
+	}
 	return v < 0 ? FT_TENANT_UNATTRIBUTED : (uint16_t)v;
 }
 
@@ -122,22 +121,11 @@ void ft_tenant_attribute(const struct ft_tenant_map *m, const struct ft_flow *f,
 {
 	int64_t when = f->end_ms;
 	ret->accounted = accounted(m, f, when);
-	if (!m->ifaces.n && !m->vlans.n) {
-		/* prefixes first for both sides: both lookups in one call */
-		uint32_t i[2] = { FT_LPM_NONE, FT_LPM_NONE };
-		int v;
-		if (m->tenant_pfx.n)
-			ft_lpm_lookup2(m->tenant_pfx.lpm, &f->src, &f->dst, i);
-		ret->src = resolve(&m->tenant_pfx, &m->pool, i[0], when);
-		ret->dst = resolve(&m->tenant_pfx, &m->pool, i[1], when);
-		if (!ret->src && (v = by_asn(m, f, true, when)) >= 0)
-			ret->src = (uint16_t)v;
-		if (!ret->dst && (v = by_asn(m, f, false, when)) >= 0)
-			ret->dst = (uint16_t)v;
-	} else {
-		ret->src = side(m, f, true, when);
-		ret->dst = side(m, f, false, when);
-	}
+	uint32_t pfx[2] = { FT_LPM_NONE, FT_LPM_NONE };
+	if (m->tenant_pfx.n)
+		ft_lpm_lookup2(m->tenant_pfx.lpm, &f->src, &f->dst, pfx);
+	ret->src = side(m, f, true, when, pfx[0]);
+	ret->dst = side(m, f, false, when, pfx[1]);
 	ret->src_class = class_of(m, &f->dst, ret->dst, when);
 	ret->dst_class = class_of(m, &f->src, ret->src, when);
 }
