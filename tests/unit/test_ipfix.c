@@ -8,13 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "check_main.h"
 #include "flowtally/log.h"
-#include "flowtally/netflow.h"
-#include "msg_build.h"
 #include "netflow_int.h"
-
-#define N(a) ((uint16_t)(sizeof(a) / sizeof((a)[0])))
+#include "nf_fixture.h"
 
 #define EXP "192.0.2.10"
 #define DOM 5u
@@ -23,44 +19,6 @@
 #define NOW_NS (SECS * 1000000000LL)
 /* Seconds from the NTP epoch (1900) to the Unix epoch (RFC 5905 §6). */
 #define NTP_OFFSET 2208988800ull
-
-static struct ft_netflow *nf;
-static struct mb m;
-static struct ft_flow slots[8];
-static struct ft_flow_batch batch;
-static struct ft_flow got[512];
-static size_t n_got;
-
-static void collect(struct ft_flow_batch *b, void *ctx)
-{
-	(void)ctx;
-	for (size_t i = 0; i < b->n; i++) {
-		ck_assert_uint_lt(n_got, N(got));
-		got[n_got++] = b->flows[i];
-	}
-	b->n = 0;
-}
-
-static void open_nf(const struct ft_netflow_opts *o)
-{
-	ft_netflow_free(nf);
-	nf = ft_netflow_new(o);
-	ck_assert_ptr_nonnull(nf);
-}
-
-static void setup(void)
-{
-	ft_log_level = FT_LOG_WARNING;             /* sampling and template notices */
-	nf = NULL;
-	open_nf(NULL);
-	batch = (struct ft_flow_batch){ .flows = slots, .cap = N(slots), .flush = collect };
-	n_got = 0;
-}
-
-static void teardown(void)
-{
-	nf = ft_netflow_free(nf);
-}
 
 static int send_dg(const char *src, int64_t recv_ns)
 {
@@ -92,20 +50,6 @@ static struct ft_exporter_stats stats_of(const char *addr, uint32_t domain)
 static struct ft_exporter_stats stats(void)
 {
 	return stats_of(EXP, DOM);
-}
-
-static uint64_t error_sum(const struct ft_exporter_stats *s)
-{
-	uint64_t n = 0;
-	for (int i = 0; i < FT_NF_ERR__MAX; i++)
-		n += s->errors[i];
-	return n;
-}
-
-static void assert_addr(const struct ft_addr *a, const char *want)
-{
-	char b[FT_ADDR_STRLEN];
-	ck_assert_str_eq(ft_addr_format(a, b), want);
 }
 
 /* ---- the basic template --------------------------------------------------------- */
