@@ -179,6 +179,34 @@ START_TEST(addresses_fall_in_the_prefixes)
 }
 END_TEST
 
+/* What every generated record holds whatever the format (see flowtally generate
+ * --help): it ends up to a second before export_ms and lasts up to a minute, 1..1000
+ * packets of 40..1500 bytes, TCP or UDP (counted into *tcp and *udp), ports,
+ * interfaces 1..64, private AS numbers, unsampled. */
+static void assert_plausible(const struct ft_flow *f, int64_t export_ms, unsigned *tcp, unsigned *udp)
+{
+	ck_assert_int_le(f->end_ms, export_ms);
+	ck_assert_int_gt(f->end_ms, export_ms - 1000);
+	ck_assert_int_le(f->start_ms, f->end_ms);
+	ck_assert_int_gt(f->start_ms, f->end_ms - 60000);
+	ck_assert_uint_ge(f->packets, 1);
+	ck_assert_uint_le(f->packets, 1000);
+	ck_assert_uint_ge(f->bytes, 40 * f->packets);
+	ck_assert_uint_le(f->bytes, 1500 * f->packets);
+	ck_assert(f->proto == 6 || f->proto == 17);
+	*tcp += f->proto == 6;
+	*udp += f->proto == 17;
+	ck_assert(f->proto == 6 || f->tcp_flags == 0);
+	ck_assert_uint_ge(f->sport, 1024);
+	ck_assert_uint_ne(f->dport, 0);
+	ck_assert_uint_ge(f->in_if, 1);
+	ck_assert_uint_ge(f->out_if, 1);
+	ck_assert_uint_le(f->out_if, 64);
+	ck_assert_uint_ge(f->src_as, 64512);
+	ck_assert_uint_lt(f->dst_as, 64512 + 1024);
+	ck_assert_uint_eq(f->sampling_rate, 1);
+}
+
 START_TEST(records_are_plausible)
 {
 	struct ft_gen *g = gen_with(3, 30);
@@ -196,24 +224,7 @@ START_TEST(records_are_plausible)
 		ck_assert_uint_eq(h.unix_nsecs % 1000000, 0);
 		for (int k = 0; k < n; k++) {
 			const struct ft_flow *f = &flows[k];
-			ck_assert_int_le(f->end_ms, export_ms);
-			ck_assert_int_gt(f->end_ms, export_ms - 1000);
-			ck_assert_int_le(f->start_ms, f->end_ms);
-			ck_assert_int_gt(f->start_ms, f->end_ms - 60000);
-			ck_assert_uint_ge(f->packets, 1);
-			ck_assert_uint_le(f->packets, 1000);
-			ck_assert_uint_ge(f->bytes, 40 * f->packets);
-			ck_assert_uint_le(f->bytes, 1500 * f->packets);
-			ck_assert(f->proto == 6 || f->proto == 17);
-			tcp += f->proto == 6;
-			udp += f->proto == 17;
-			ck_assert(f->proto == 6 || f->tcp_flags == 0);
-			ck_assert_uint_ge(f->sport, 1024);
-			ck_assert_uint_ne(f->dport, 0);
-			ck_assert_uint_ge(f->in_if, 1);
-			ck_assert_uint_ge(f->out_if, 1);
-			ck_assert_uint_ge(f->src_as, 64512);
-			ck_assert_uint_eq(f->sampling_rate, 1);
+			assert_plausible(f, export_ms, &tcp, &udp);
 		}
 	}
 	ck_assert_uint_gt(tcp, 1000);
@@ -678,25 +689,7 @@ START_TEST(v9_and_ipfix_records_are_plausible)
 			ck_assert_uint_le(f->src_mask, v6 ? 64 : 32);
 			ck_assert_uint_ge(f->dst_mask, v6 ? 48 : 16);
 			ck_assert_uint_le(f->dst_mask, v6 ? 64 : 32);
-			ck_assert_int_le(f->end_ms, export_s_ms);
-			ck_assert_int_gt(f->end_ms, export_s_ms - 1000);
-			ck_assert_int_le(f->start_ms, f->end_ms);
-			ck_assert_int_gt(f->start_ms, f->end_ms - 60000);
-			ck_assert_uint_ge(f->packets, 1);
-			ck_assert_uint_le(f->packets, 1000);
-			ck_assert_uint_ge(f->bytes, 40 * f->packets);
-			ck_assert_uint_le(f->bytes, 1500 * f->packets);
-			ck_assert(f->proto == 6 || f->proto == 17);
-			tcp += f->proto == 6;
-			udp += f->proto == 17;
-			ck_assert(f->proto == 6 || f->tcp_flags == 0);
-			ck_assert_uint_ge(f->sport, 1024);
-			ck_assert_uint_ne(f->dport, 0);
-			ck_assert_uint_ge(f->in_if, 1);
-			ck_assert_uint_le(f->out_if, 64);
-			ck_assert_uint_ge(f->src_as, 64512);
-			ck_assert_uint_lt(f->dst_as, 64512 + 1024);
-			ck_assert_uint_eq(f->sampling_rate, 1);
+			assert_plausible(f, export_s_ms, &tcp, &udp);
 		}
 	}
 	ck_assert_uint_gt(tcp, 500);
