@@ -390,20 +390,6 @@ static int push_cell(struct ft_step *st, size_t *cap, const char *tenant, int di
 	return 0;
 }
 
-static void merge_sorted(struct ft_step *st)
-{
-	size_t w = 0;
-	if (st->n_cells)
-		qsort(st->cells, st->n_cells, sizeof(*st->cells), ft_step_cell_cmp);
-	for (size_t i = 0; i < st->n_cells; i++) {
-		if (w && ft_step_cell_cmp(&st->cells[w - 1], &st->cells[i]) == 0)
-			vsum(&st->cells[w - 1].v, &st->cells[i].v);
-		else
-			st->cells[w++] = st->cells[i];
-	}
-	st->n_cells = w;
-}
-
 /* The named form of a slot. */
 static int to_step(const struct ft_agg *a, const struct slot *s, struct ft_step *st)
 {
@@ -429,7 +415,7 @@ static int to_step(const struct ft_agg *a, const struct slot *s, struct ft_step 
 		if (push_cell(st, &cap, s->named[i].tenant, s->named[i].direction, s->named[i].class_,
 		              &s->named[i].v) < 0)
 			goto fail;
-	merge_sorted(st);
+	ft_step_sort(st);
 	return 0;
 fail:
 	ft_step_done(st);
@@ -480,15 +466,9 @@ size_t ft_agg_flush(struct ft_agg *a, struct ft_step *ret, size_t cap)
 size_t ft_agg_snapshot(const struct ft_agg *a, struct ft_step *ret, size_t cap)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < a->n_restored && n < cap; i++) {
-		ret[n] = a->restored[i];
-		ret[n].cells = malloc((a->restored[i].n_cells + 1) * sizeof(*ret[n].cells));
-		if (!ret[n].cells)
-			continue;
-		if (a->restored[i].n_cells)
-			memcpy(ret[n].cells, a->restored[i].cells, a->restored[i].n_cells * sizeof(*ret[n].cells));
-		n++;
-	}
+	for (size_t i = 0; i < a->n_restored && n < cap; i++)
+		if (ft_step_copy(&a->restored[i], &ret[n]) == 0)
+			n++;
 	for (size_t i = 0; i < a->k && n < cap; i++)
 		if (a->slots[i].used && to_step(a, &a->slots[i], &ret[n]) == 0)
 			n++;
@@ -589,37 +569,12 @@ int ft_agg_restore(struct ft_agg *a, const struct ft_step *st)
 		if (!r)
 			return -ENOMEM;
 		a->restored = r;
-		struct ft_step *copy = &r[a->n_restored];
-		*copy = *st;
-		copy->cells = malloc((st->n_cells + 1) * sizeof(*copy->cells));
-		if (!copy->cells)
+		if (ft_step_copy(st, &r[a->n_restored]) < 0)
 			return -ENOMEM;
-		if (st->n_cells)
-			memcpy(copy->cells, st->cells, st->n_cells * sizeof(*st->cells));
 		a->n_restored++;
 		return 0;
 	}
 	struct slot *s = touch(a, st->start_ms);
 	add_totals(s, st);
 	return add_named(a, s, st->cells, st->n_cells);
-}
-
-/* ---- merging closed steps (receive threads' parts of one step) ---------------------------- */
-
-int ft_step_merge(struct ft_step *dst, const struct ft_step *src)
-{
-	struct ft_step_cell *c = realloc(dst->cells, (dst->n_cells + src->n_cells + 1) * sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	if (src->n_cells)
-		memcpy(c + dst->n_cells, src->cells, src->n_cells * sizeof(*c));
-	dst->cells = c;
-	dst->n_cells += src->n_cells;
-	merge_sorted(dst);
-	vsum(&dst->total, &src->total);
-	vsum(&dst->unattributed_src, &src->unattributed_src);
-	vsum(&dst->unattributed_dst, &src->unattributed_dst);
-	vsum(&dst->late, &src->late);
-	vsum(&dst->not_accounted, &src->not_accounted);
-	return 0;
 }

@@ -235,7 +235,7 @@ static int one_tenant(struct cctx *c, const config_setting_t *g)
 		return -EINVAL;
 	}
 	int bad = only_keys(c, g, "tenants", keys) < 0;
-	if (!config_setting_lookup_string(g, "name", &name) || !ft_tenant_name_valid(name) ||
+	if (!config_setting_lookup_string(g, "name", &name) || !ft_name_valid(name) ||
 	    strcmp(name, "unattributed") == 0) {
 		ft_config_err(c, g, "tenants: 'name' must be 1-31 letters, digits, '-', '_' or '.' (not "
 		              "\"unattributed\")");
@@ -283,7 +283,7 @@ static int one_class(struct cctx *c, const config_setting_t *g)
 	const char *name;
 	if (!config_setting_is_group(g) || only_keys(c, g, "classes", keys) < 0)
 		return -EINVAL;
-	if (!config_setting_lookup_string(g, "name", &name) || !ft_tenant_name_valid(name)) {
+	if (!config_setting_lookup_string(g, "name", &name) || !ft_name_valid(name)) {
 		ft_config_err(c, g, "classes: 'name' must be 1-31 letters, digits, '-', '_' or '.'");
 		return -EINVAL;
 	}

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "flowtally/flow.h"
-#include "flowtally/netflow.h"
+#include "flowtally/datagram.h"
 #include "flowtally/pcap.h"
 
 /* Link types as pcap_datalink() reports them.  Raw IP has three numbers: DLT_RAW is 12

@@ -115,17 +115,6 @@ int ft_tenant_conf_add_point(struct ft_tenant_conf *c, const struct ft_acct_poin
 	return 0;
 }
 
-bool ft_tenant_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n >= FT_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", s[i]))
-			return false;
-	return true;
-}
-
 static int prefix_line(struct ft_tenant_conf *c, char *line, struct ft_where at, bool implicit,
                        int64_t from, int64_t until, struct ft_diag *diag)
 {
@@ -148,7 +137,7 @@ static int prefix_line(struct ft_tenant_conf *c, char *line, struct ft_where at,
 		ft_diag_add(diag, true, at.file, at.line, "'unattributed' is not a tenant name");
 		return -EINVAL;
 	}
-	if (!t && implicit && ft_tenant_name_valid(name))
+	if (!t && implicit && ft_name_valid(name))
 		t = ft_tenant_conf_add_tenant(c, name, at);
 	if (t <= 0) {
 		ft_diag_add(diag, true, at.file, at.line, t == 0 && !implicit ?

@@ -60,13 +60,4 @@ int64_t ft_agg_oldest(const struct ft_agg *a);
 /* The most steps ft_agg_snapshot() can return now (open and restored). */
 size_t ft_agg_max_open(const struct ft_agg *a);
 
-/* Adds src into dst (same start and length): cells merged by name. 0 or -ENOMEM. */
-int ft_step_merge(struct ft_step *dst, const struct ft_step *src);
-
-/* Open steps across a clean restart: saved as JSON (atomically), loaded back with
- * their contract checked.  0 or negative errno (-ENOENT: no file; -EBADMSG: a step does
- * not balance). */
-int ft_steps_save(const char *path, const struct ft_step *steps, size_t n);
-int ft_steps_load(const char *path, struct ft_step **ret, size_t *ret_n);
-
 #endif

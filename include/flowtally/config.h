@@ -13,15 +13,9 @@
 
 #include "flowtally/diag.h"
 #include "flowtally/flow.h"
+#include "flowtally/listen.h"
 #include "flowtally/netflow.h"
 #include "flowtally/tenant.h"
-
-struct ft_listen_addr {
-	struct ft_addr addr;
-	uint16_t port;
-	bool v6;                    /* bind an AF_INET6 socket */
-	char text[64];              /* as written, for logs and statistics */
-};
 
 struct ft_config {
 	char *source;               /* file name, or "(defaults)" */
@@ -61,9 +55,6 @@ struct ft_config *ft_config_free(struct ft_config *c);
 int ft_config_load(const char *path, struct ft_config **ret, struct ft_diag *diag);
 /* The same from a string; name stands for the file name in messages. */
 int ft_config_parse(const char *text, const char *name, struct ft_config **ret, struct ft_diag *diag);
-
-/* Parses "192.0.2.1:2055", "[2001:db8::1]:2055", "*:2055" (IPv4 any), "[::]:2055". */
-int ft_listen_addr_parse(const char *s, struct ft_listen_addr *ret);
 
 bool ft_config_exporter_allowed(const struct ft_config *c, const struct ft_addr *a);
 

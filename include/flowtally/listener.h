@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "flowtally/config.h"
-#include "flowtally/netflow.h"
+#include "flowtally/datagram.h"
+#include "flowtally/listen.h"
 
 /* Datagrams one ft_listener_recv() reads at most: few enough that a batch (some 23 KiB of
  * 1,464-byte datagrams) is still in the first-level cache when it is decoded. */

@@ -12,18 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flowtally/datagram.h"
 #include "flowtally/flow.h"
-
-/* One received UDP datagram.  The payload is borrowed for the duration of the call. */
-struct ft_datagram {
-	struct ft_addr src;
-	struct ft_addr dst;
-	uint16_t sport;
-	uint16_t dport;
-	int64_t recv_ns;           /* receive time, UTC nanoseconds since the epoch */
-	const uint8_t *data;
-	size_t len;
-};
 
 /* Why a datagram (or part of one) was dropped.  Names are stable: they are the keys of
  * the "errors" objects in stats.json and in `flowtally replay --totals`. */

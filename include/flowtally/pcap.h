@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "flowtally/netflow.h"
+#include "flowtally/datagram.h"
 
 struct ft_pcap_stats {
 	uint64_t frames;              /* frames read from the file */

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FT_NAME_MAX 32          /* tenant and class names, NUL included */
+#include "flowtally/names.h"
 
 struct ft_volume {
 	uint64_t bytes;
@@ -46,6 +46,20 @@ struct ft_step {
 int ft_step_cell_cmp(const void *a, const void *b);
 /* Checks the contract above; 0, or -EBADMSG naming nothing (callers report). */
 int ft_step_check(const struct ft_step *s);
+/* Sorts the cells into that order, adding up cells with the same key. */
+void ft_step_sort(struct ft_step *s);
+/* Frees the cells (the step itself is the caller's). */
 void ft_step_done(struct ft_step *s);
+/* A deep copy of src into *ret (the caller's: ft_step_done).  0 or -ENOMEM. */
+int ft_step_copy(const struct ft_step *src, struct ft_step *ret);
+/* Adds src into dst (same start and length): cells merged by name, kept in order.
+ * 0 or -ENOMEM (dst is then unchanged). */
+int ft_step_merge(struct ft_step *dst, const struct ft_step *src);
+
+/* Steps across a clean restart: saved as JSON (atomically), loaded back with their
+ * contract checked.  0 or negative errno (-ENOENT: no file; -EBADMSG: a step does not
+ * balance).  *ret belongs to the caller (ft_step_done each, then free). */
+int ft_steps_save(const char *path, const struct ft_step *steps, size_t n);
+int ft_steps_load(const char *path, struct ft_step **ret, size_t *ret_n);
 
 #endif

@@ -19,7 +19,7 @@
 
 #include "flowtally/diag.h"
 #include "flowtally/flow.h"
-#include "flowtally/step.h"
+#include "flowtally/names.h"
 
 #define FT_TIME_MIN INT64_MIN   /* open start of a validity period */
 #define FT_TIME_MAX INT64_MAX   /* open end */
@@ -96,9 +96,6 @@ struct ft_tenant_conf {
 	char **files;                    /* names referred to by ft_where */
 	size_t n_files;
 };
-
-/* A tenant or class name: 1-31 letters, digits, '-', '_' or '.'. */
-bool ft_tenant_name_valid(const char *s);
 
 /* An empty map: only "unattributed", "internet" and "partner". */
 int ft_tenant_conf_init(struct ft_tenant_conf *c);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "flowtally/agg.h"
+#include "flowtally/step.h"
 #include "flowtally/file.h"
 
 static json_t *vol_json(const struct ft_volume *v)
