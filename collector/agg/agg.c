@@ -4,8 +4,10 @@
  * (start / step) mod k; the open window is [oldest, newest], oldest being the oldest
  * step whose lateness window has not passed and newest the step holding the clock.  A
  * slot's counters are a dense array [tenant][direction][class] of struct ft_volume for
- * the map in force; tenant 0 is "unattributed".  Counts that a map reload could not
- * re-key (a tenant or class the new map lacks) stay in a per-slot list keyed by name.
+ * map it is keyed to; tenant 0 is "unattributed".  The names of that map's tenants and
+ * classes are copied in (the aggregation keeps no pointer to a map, which the view that
+ * holds it may retire).  Counts that a map reload could not re-key (a tenant or class
+ * the new map lacks) stay in a per-slot list keyed by name.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,7 +28,9 @@ struct slot {
 struct ft_agg {
 	int64_t step;
 	int64_t lateness;
-	const struct ft_tenant_map *map;
+	char (*tenants)[FT_NAME_MAX];  /* names of the keyed map's tenants, [0] unattributed */
+	char (*classes)[FT_NAME_MAX];
+	char map_id[65];
 	size_t nt, nc;
 	size_t k;
 	struct slot *slots;
@@ -89,7 +93,31 @@ static void window(struct ft_agg *a, int64_t now)
 		a->win[d] = slot_of(a, a->newest - (int64_t)d * a->step);
 }
 
-struct ft_agg *ft_agg_new(const struct ft_agg_opts *o, const struct ft_tenant_map *map, int64_t now_ms)
+/* Takes map's numbering: its tenant and class names by number, and its identity. */
+static int key_to(struct ft_agg *a, const struct ft_tenant_map *map)
+{
+	size_t nt = ft_tenant_map_n_tenants(map), nc = ft_tenant_map_n_classes(map);
+	char (*t)[FT_NAME_MAX] = calloc(nt, FT_NAME_MAX), (*c)[FT_NAME_MAX] = calloc(nc, FT_NAME_MAX);
+	if (!t || !c) {
+		free(t);
+		free(c);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nt; i++)
+		snprintf(t[i], FT_NAME_MAX, "%s", ft_tenant_map_tenant(map, (uint16_t)i)->name);
+	for (size_t i = 0; i < nc; i++)
+		snprintf(c[i], FT_NAME_MAX, "%s", ft_tenant_map_class(map, (uint8_t)i));
+	free(a->tenants);
+	free(a->classes);
+	a->tenants = t;
+	a->classes = c;
+	a->nt = nt;
+	a->nc = nc;
+	snprintf(a->map_id, sizeof(a->map_id), "%s", ft_tenant_map_id(map));
+	return 0;
+}
+
+struct ft_agg *ft_agg_new(const struct ft_agg_conf *o, const struct ft_tenant_map *map, int64_t now_ms)
 {
 	struct ft_agg *a = calloc(1, sizeof(*a));
 	if (!a || o->step_ms <= 0 || o->lateness_ms < 0) {
@@ -99,9 +127,8 @@ struct ft_agg *ft_agg_new(const struct ft_agg_opts *o, const struct ft_tenant_ma
 	a->step = o->step_ms;
 	a->lateness = o->lateness_ms;
 	a->k = (size_t)((o->lateness_ms + o->step_ms - 1) / o->step_ms) + 2;
-	a->map = map;
-	a->nt = ft_tenant_map_n_tenants(map);
-	a->nc = ft_tenant_map_n_classes(map);
+	if (key_to(a, map) < 0)
+		return ft_agg_free(a);
 	a->slots = calloc(a->k, sizeof(*a->slots));
 	a->due = calloc(a->k, sizeof(*a->due));
 	a->win = calloc(a->k, sizeof(*a->win));
@@ -125,6 +152,8 @@ struct ft_agg *ft_agg_free(struct ft_agg *a)
 	for (size_t i = 0; i < a->n_restored; i++)
 		ft_step_done(&a->restored[i]);
 	free(a->restored);
+	free(a->tenants);
+	free(a->classes);
 	free(a->slots);
 	free(a->due);
 	free(a->win);
@@ -334,27 +363,15 @@ static void add_attributed(struct ft_agg *a, const struct ft_flow *f, const stru
 	add_parts(a, f, src, dst, bytes, packets, flows);
 }
 
-void ft_agg_add(struct ft_agg *a, const struct ft_flow *f)
+void ft_agg_add(struct ft_agg *a, const struct ft_flow *f, const struct ft_attr *at)
 {
-	struct ft_attr at;
-	ft_tenant_attribute(a->map, f, &at);
-	add_attributed(a, f, &at);
+	add_attributed(a, f, at);
 }
 
-#define ATTR_CHUNK 32
-
-void ft_agg_add_batch(struct ft_agg *a, const struct ft_flow *f, size_t n)
+void ft_agg_add_batch(struct ft_agg *a, const struct ft_flow *f, const struct ft_attr *at, size_t n)
 {
-	struct ft_attr at[ATTR_CHUNK];
-	/* all lookups of a chunk first: a loop of nothing but lookups keeps several of
-	 * them in flight at once */
-	for (size_t i = 0; i < n; i += ATTR_CHUNK) {
-		size_t m = n - i < ATTR_CHUNK ? n - i : ATTR_CHUNK;
-		for (size_t j = 0; j < m; j++)
-			ft_tenant_attribute(a->map, &f[i + j], &at[j]);
-		for (size_t j = 0; j < m; j++)
-			add_attributed(a, &f[i + j], &at[j]);
-	}
+	for (size_t i = 0; i < n; i++)
+		add_attributed(a, &f[i], &at[i]);
 }
 
 /* ---- steps out --------------------------------------------------------------------------- */
@@ -397,7 +414,7 @@ static int to_step(const struct ft_agg *a, const struct slot *s, struct ft_step 
 	*st = (struct ft_step){ .start_ms = s->start, .length_ms = a->step, .total = s->total,
 	                        .unattributed_src = s->unattr_src, .unattributed_dst = s->unattr_dst,
 	                        .late = s->late, .not_accounted = s->not_accounted };
-	snprintf(st->map_id, sizeof(st->map_id), "%s", ft_tenant_map_id(a->map));
+	snprintf(st->map_id, sizeof(st->map_id), "%s", a->map_id);
 	for (size_t i = 0; i < n_cells(a); i++) {
 		const struct ft_volume *v = &s->cells[i];
 		size_t cls = i % a->nc, dir = i / a->nc % 2, t = i / a->nc / 2;
@@ -407,8 +424,7 @@ static int to_step(const struct ft_agg *a, const struct slot *s, struct ft_step 
 			vsum(dir == FT_DIR_OUT ? &st->unattributed_src : &st->unattributed_dst, v);
 			continue;
 		}
-		if (push_cell(st, &cap, ft_tenant_map_tenant(a->map, (uint16_t)t)->name, (int)dir,
-		              ft_tenant_map_class(a->map, (uint8_t)cls), v) < 0)
+		if (push_cell(st, &cap, a->tenants[t], (int)dir, a->classes[cls], v) < 0)
 			goto fail;
 	}
 	for (size_t i = 0; i < s->n_named; i++)
@@ -481,11 +497,11 @@ static int find_name(const struct ft_agg *a, const char *tenant, const char *cls
 {
 	*rt = SIZE_MAX;
 	for (size_t t = 1; t < a->nt && *rt == SIZE_MAX; t++)
-		if (strcmp(ft_tenant_map_tenant(a->map, (uint16_t)t)->name, tenant) == 0)
+		if (strcmp(a->tenants[t], tenant) == 0)
 			*rt = t;
 	*rc = SIZE_MAX;
 	for (size_t c = 0; c < a->nc && *rc == SIZE_MAX; c++)
-		if (strcmp(ft_tenant_map_class(a->map, (uint8_t)c), cls) == 0)
+		if (strcmp(a->classes[c], cls) == 0)
 			*rc = c;
 	return *rt != SIZE_MAX && *rc != SIZE_MAX ? 0 : -ENOENT;
 }
@@ -508,46 +524,52 @@ static int add_named(struct ft_agg *a, struct slot *s, const struct ft_step_cell
 	return 0;
 }
 
-int ft_agg_set_map(struct ft_agg *a, const struct ft_tenant_map *map)
+/* The open slots in named form, and zeroed counter arrays for a map of nt × nc. */
+static int unkey(struct ft_agg *a, size_t nt, size_t nc, struct ft_step *old, struct ft_volume **cells)
 {
-	struct ft_step *old = calloc(a->k, sizeof(*old));
-	size_t nt = ft_tenant_map_n_tenants(map), nc = ft_tenant_map_n_classes(map);
-	if (!old)
-		return -ENOMEM;
 	for (size_t i = 0; i < a->k; i++) {
 		if (a->slots[i].used && to_step(a, &a->slots[i], &old[i]) < 0)
-			goto fail;
-		struct ft_volume *cells = calloc(nt * 2 * nc, sizeof(*cells));
-		if (!cells)
-			goto fail;
-		free(a->slots[i].cells);
-		a->slots[i].cells = cells;
+			return -ENOMEM;
+		if (!(cells[i] = calloc(nt * 2 * nc, sizeof(**cells))))
+			return -ENOMEM;
 	}
-	a->map = map;
-	a->nt = nt;
-	a->nc = nc;
-	int r = 0;
-	for (size_t i = 0; i < a->k; i++) {
+	return 0;
+}
+
+int ft_agg_set_map(struct ft_agg *a, const struct ft_tenant_map *map)
+{
+	size_t nt = ft_tenant_map_n_tenants(map), nc = ft_tenant_map_n_classes(map);
+	struct ft_step *old = calloc(a->k, sizeof(*old));
+	struct ft_volume **cells = calloc(a->k, sizeof(*cells));
+	int r = old && cells ? unkey(a, nt, nc, old, cells) : -ENOMEM;
+	bool named_lost = false;
+	if (r == 0)
+		r = key_to(a, map);
+	for (size_t i = 0; i < a->k && r == 0; i++) {   /* from here on, every slot is re-keyed */
 		struct slot *s = &a->slots[i];
+		free(s->cells);
+		s->cells = cells[i];
+		cells[i] = NULL;
 		if (!s->used)
 			continue;
 		free(s->named);
 		s->named = NULL;
 		s->n_named = 0;
-		if (add_named(a, s, old[i].cells, old[i].n_cells) < 0)
-			r = -ENOMEM;
 		/* unattributed volume lived in tenant 0's cells: now it is in the step's sums */
 		s->unattr_src = old[i].unattributed_src;
 		s->unattr_dst = old[i].unattributed_dst;
-		ft_step_done(&old[i]);
+		if (add_named(a, s, old[i].cells, old[i].n_cells) < 0)
+			named_lost = true;
+	}
+	for (size_t i = 0; i < a->k; i++) {
+		if (old)
+			ft_step_done(&old[i]);
+		if (cells)
+			free(cells[i]);
 	}
 	free(old);
-	return r;
-fail:
-	for (size_t i = 0; i < a->k; i++)
-		ft_step_done(&old[i]);
-	free(old);
-	return -ENOMEM;
+	free(cells);
+	return r < 0 ? r : named_lost ? -ENOBUFS : 0;
 }
 
 static void add_totals(struct slot *s, const struct ft_step *st)

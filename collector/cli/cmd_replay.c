@@ -1,5 +1,7 @@
 /* flowtally replay: decode a capture with the daemon's decoding code (ft_netflow_input)
- * and print the records (JSON lines) or the totals (one JSON object). */
+ * and print the records (JSON lines) or the totals (one JSON object); with --by-tenant,
+ * feed it through the daemon's whole pipeline (pipeline.h: the capture is a source like
+ * the network) and sum the closed steps per tenant (tenant_report.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -12,6 +14,8 @@
 #include "flowtally/netflow.h"
 #include "flowtally/config.h"
 #include "flowtally/pcap.h"
+#include "flowtally/pipeline.h"
+#include "flowtally/view.h"
 #include "tenant_report.h"
 
 static const char usage_text[] =
@@ -35,8 +39,10 @@ static const char usage_text[] =
 "                      (post_bytes, reverse_bytes, initiator_bytes, responder_bytes,\n"
 "                      total_bytes, and the same for packets) and option_records\n"
 "                      counts options data records\n"
-"  -b, --by-tenant     attribute the flows to tenants with the daemon's own code\n"
-"                      (tenant map, sampling correction, steps) and print one\n"
+"  -b, --by-tenant     attribute the flows to tenants with the daemon's own pipeline\n"
+"                      (tenant map, sampling correction, steps of the configured\n"
+"                      step and lateness, the capture's time as the clock; no\n"
+"                      allow-list) and print one\n"
 "                      JSON object: {\"tenants\":{\"NAME\":{\"out\":{\"bytes\":N,\n"
 "                      \"packets\":N,\"flows\":N},\"in\":{...},\"classes\":{\"CLASS\":\n"
 "                      {\"out\":{...},\"in\":{...}}}}},\"unattributed\":{\"src\":{...},\n"
@@ -63,7 +69,6 @@ struct vtotals {
 struct replay {
 	bool json, totals, by_tenant;
 	const char *config, *prefixes;
-	struct tenant_report *tr;
 	uint64_t datagrams;
 	struct vtotals by_version[256];
 	uint64_t errors[FT_NF_ERR__MAX];
@@ -101,8 +106,6 @@ static void print_flow(const struct ft_flow *f)
 static void account(struct ft_flow_batch *b, void *ctx)
 {
 	struct replay *rp = ctx;
-	if (rp->tr)
-		tenant_report_flows(rp->tr, b->flows, b->n);
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ft_flow *f = &b->flows[i];
 		struct vtotals *v = &rp->by_version[f->version];
@@ -204,29 +207,29 @@ static void print_text(const struct replay *rp, const struct ft_pcap_stats *ps)
 			printf("dropped (%s): %" PRIu64 " datagrams\n", ft_nf_error_name(e), rp->errors[e]);
 }
 
-static int run(struct replay *rp, const char *path, uint16_t port, const struct ft_config *cfg)
+static struct ft_pcap_reader *open_capture(const char *path, uint16_t port)
 {
 	char err[256];
 	struct ft_pcap_reader *rd = ft_pcap_open(path, err, sizeof(err));
-	if (!rd) {
+	if (!rd)
 		fprintf(stderr, "flowtally replay: %s: %s\n", path, err);
+	else
+		ft_pcap_set_port(rd, port);
+	return rd;
+}
+
+/* Decoding only: the records, or their totals. */
+static int run_decode(struct replay *rp, const char *path, uint16_t port, const struct ft_config *cfg)
+{
+	struct ft_pcap_reader *rd = open_capture(path, port);
+	if (!rd)
 		return FT_EXIT_FAILURE;
-	}
-	ft_pcap_set_port(rd, port);
-	struct ft_netflow_opts o = { 0 };
-	if (cfg)
-		ft_config_netflow_opts(cfg, &o);
-	struct ft_netflow *nf = ft_netflow_new(&o);
+	struct ft_netflow *nf = ft_netflow_new(&cfg->netflow);
 	struct ft_flow flows[256];
 	struct ft_flow_batch b = { .flows = flows, .cap = 256, .flush = account, .ctx = rp };
 	struct ft_datagram dg;
 	int r = -ENOMEM;
 	while (nf && (r = ft_pcap_next(rd, &dg)) > 0) {
-		if (rp->tr) {
-			/* the capture's time is the clock: move it before the datagram's records */
-			account(&b, rp);
-			tenant_report_tick(rp->tr, dg.recv_ns);
-		}
 		ft_netflow_input(nf, &dg, &b);
 		rp->datagrams++;
 	}
@@ -237,8 +240,6 @@ static int run(struct replay *rp, const char *path, uint16_t port, const struct 
 	}
 	if (r < 0)
 		fprintf(stderr, "flowtally replay: %s: %s\n", path, strerror(-r));
-	else if (rp->tr)
-		tenant_report_print(rp->tr);
 	else if (rp->totals)
 		print_totals_json(rp, ft_pcap_stats(rd));
 	else if (!rp->json)
@@ -248,25 +249,70 @@ static int run(struct replay *rp, const char *path, uint16_t port, const struct 
 	return r < 0 ? FT_EXIT_FAILURE : FT_EXIT_OK;
 }
 
+static void print_diag(struct ft_diag *d, bool warnings)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (warnings || !strstr(d->lines[i], ": warning: "))
+			fprintf(stderr, "%s\n", d->lines[i]);
+	ft_diag_done(d);
+}
+
+/* The capture through the daemon's pipeline, as a source, and its steps summed. */
+static int run_by_tenant(const char *path, uint16_t port, const struct ft_config *cfg)
+{
+	struct ft_pipeline_opts po = { .accept_all = true };
+	struct ft_diag d = { 0 };
+	struct ft_view *v = NULL;
+	int r = ft_view_build(cfg, &d, &v);
+	print_diag(&d, false);      /* the lint's warnings are for check-config */
+	if (r < 0)
+		return r == -EINVAL ? FT_EXIT_USAGE : FT_EXIT_FAILURE;
+	struct ft_pcap_reader *rd = open_capture(path, port);
+	struct tenant_report *t = rd ? tenant_report_new(v->tenants) : NULL;
+	struct ft_pipeline *p = NULL;
+	int ret = FT_EXIT_FAILURE;
+	/* the capture's first timestamp starts the step clock, as in flowtallyd --replay */
+	if (t && ft_pipeline_new(cfg, &po, v, INT64_MIN / 4, &p) == 0) {
+		r = ft_pipeline_replay(p, rd, &(struct ft_step_out){ tenant_report_step, t });
+		if (r < 0)
+			fprintf(stderr, "flowtally replay: %s: %s\n", path, strerror(-r));
+		else
+			tenant_report_print(t);
+		ret = r < 0 || tenant_report_bad_steps(t) ? FT_EXIT_FAILURE : FT_EXIT_OK;
+	}
+	ft_pipeline_free(p);
+	tenant_report_free(t);
+	ft_pcap_close(rd);
+	ft_view_free(v);
+	return ret;
+}
+
+/* The configuration: a file, or the embedded defaults with a prefix file's tenants. */
+static int replay_config(const struct replay *rp, struct ft_config **ret)
+{
+	struct ft_diag d = { 0 };
+	int r;
+	if (rp->config) {
+		r = ft_config_load(rp->config, ret, &d);
+	} else {
+		*ret = ft_config_new_default();
+		r = *ret ? 0 : -ENOMEM;
+		if (r == 0 && rp->prefixes)
+			r = ft_tenant_conf_read_prefixes(&(*ret)->tenants, rp->prefixes, true, FT_TIME_MIN,
+			                                 FT_TIME_MAX, &d);
+	}
+	print_diag(&d, true);
+	if (r < 0)
+		*ret = ft_config_free(*ret);
+	return r < 0 ? (r == -EINVAL ? FT_EXIT_USAGE : FT_EXIT_FAILURE) : FT_EXIT_OK;
+}
+
 static int run_with_config(struct replay *rp, const char *path, uint16_t port)
 {
 	struct ft_config *cfg = NULL;
-	int ret = FT_EXIT_OK;
-	if (rp->config) {
-		struct ft_diag d = { 0 };
-		int r = ft_config_load(rp->config, &cfg, &d);
-		for (size_t i = 0; i < d.n; i++)
-			fprintf(stderr, "%s\n", d.lines[i]);
-		ft_diag_done(&d);
-		if (r < 0)
-			return r == -EINVAL ? FT_EXIT_USAGE : FT_EXIT_FAILURE;
-	}
-	if (rp->by_tenant && !(rp->tr = tenant_report_new(cfg, rp->prefixes, &ret))) {
-		ft_config_free(cfg);
-		return ret;
-	}
-	ret = run(rp, path, port, cfg);
-	rp->tr = tenant_report_free(rp->tr);
+	int ret = replay_config(rp, &cfg);
+	if (ret == FT_EXIT_OK)
+		ret = rp->by_tenant ? run_by_tenant(path, port, cfg) : run_decode(rp, path, port, cfg);
 	ft_config_free(cfg);
 	return ret;
 }
@@ -325,6 +371,10 @@ int ft_cmd_replay(int argc, char **argv)
 	}
 	if (ret < 0 && rp->by_tenant && !rp->config == !rp->prefixes) {
 		fprintf(stderr, "flowtally replay: --by-tenant needs --config FILE or --prefixes FILE\n");
+		ret = FT_EXIT_USAGE;
+	}
+	if (ret < 0 && rp->by_tenant && (rp->json || rp->totals)) {
+		fprintf(stderr, "flowtally replay: --by-tenant prints its own JSON: no --totals or --format json\n");
 		ret = FT_EXIT_USAGE;
 	}
 	if (ret < 0)

@@ -46,6 +46,35 @@ static void print_exporter(json_t *e)
 	       num(e, "lost_records"), num(e, "parse_errors"), str(e, "last_seen"));
 }
 
+/* Every sink alike: the counters all have, then its own rows. */
+static void print_sinks(json_t *sinks)
+{
+	static const char *const common[] = { "steps_written", "last_step", "steps_refused", "write_errors",
+	                                      "steps_dropped", "steps_pending", "samples_written", NULL };
+	const char *name, *k;
+	json_t *sk, *v;
+	json_object_foreach(sinks, name, sk) {
+		printf("\n%s: %lld steps written (last %s), %lld already held, %lld write errors, "
+		       "%lld dropped, %lld waiting", name, num(sk, "steps_written"), str(sk, "last_step"),
+		       num(sk, "steps_refused"), num(sk, "write_errors"), num(sk, "steps_dropped"),
+		       num(sk, "steps_pending"));
+		if (num(sk, "samples_written"))
+			printf(", %lld interface samples", num(sk, "samples_written"));
+		json_object_foreach(sk, k, v) {
+			size_t i = 0;
+			while (common[i] && strcmp(common[i], k) != 0)
+				i++;
+			if (common[i])
+				continue;
+			if (json_is_integer(v))
+				printf(", %s %lld", k, json_integer_value(v));
+			else if (json_is_string(v))
+				printf(", %s %s", k, json_string_value(v));
+		}
+		putchar('\n');
+	}
+}
+
 static void print_human(json_t *root)
 {
 	json_t *t = json_object_get(root, "totals"), *v;
@@ -68,11 +97,7 @@ static void print_human(json_t *root)
 	       "id", "datagrams", "records", "bytes", "lost", "errors", "last seen");
 	json_array_foreach(json_object_get(root, "exporters"), i, v)
 		print_exporter(v);
-	json_t *l = json_object_get(root, "ledger");
-	if (l)
-		printf("\nledger: %lld steps written (last %s), %lld already held, %lld write errors, "
-		       "%lld waiting\n", num(l, "steps_written"), str(l, "last_step"), num(l, "steps_refused"),
-		       num(l, "write_errors"), num(l, "steps_pending"));
+	print_sinks(json_object_get(root, "sinks"));
 	json_object_foreach(json_object_get(root, "errors"), k, v)
 		if (json_integer_value(v))
 			printf("dropped (%s): %lld datagrams\n", k, json_integer_value(v));

@@ -1,25 +1,21 @@
-/* flowtally replay --by-tenant: attribution of a capture with the daemon's own stages
- * (tenant map, aggregation into steps), summed over the whole capture. */
+/* flowtally replay --by-tenant: the closed steps of a capture, summed per tenant,
+ * direction and class over the whole capture (tenant_report.c). */
 #ifndef FT_TENANT_REPORT_H
 #define FT_TENANT_REPORT_H
 
-#include <stddef.h>
-#include <stdint.h>
-
-#include "flowtally/config.h"
-#include "flowtally/flow.h"
+#include "flowtally/step.h"
+#include "flowtally/tenant.h"
 
 struct tenant_report;
 
-/* From a configuration (cfg, whose tenants/step/lateness are used) or, when cfg is
- * NULL, from a plain "prefix tenant" file whose tenant names need no declaration.
- * NULL on error (already reported on stderr); *ret_exit says which exit status. */
-struct tenant_report *tenant_report_new(const struct ft_config *cfg, const char *prefixes, int *ret_exit);
+/* Sums for the tenants and classes of m (which must outlive it); NULL on ENOMEM. */
+struct tenant_report *tenant_report_new(const struct ft_tenant_map *m);
 struct tenant_report *tenant_report_free(struct tenant_report *t);
-void tenant_report_flows(struct tenant_report *t, const struct ft_flow *f, size_t n);
-/* The capture's clock: closes the steps whose lateness window has passed. */
-void tenant_report_tick(struct tenant_report *t, int64_t now_ns);
-/* Closes every step and prints the JSON object. */
-void tenant_report_print(struct tenant_report *t);
+/* Adds a closed step and frees it (a struct ft_step_out function). */
+void tenant_report_step(struct ft_step *s, void *ctx);
+/* Prints the JSON object. */
+void tenant_report_print(const struct tenant_report *t);
+/* Steps that broke the attribution contract (an internal error): 0 normally. */
+unsigned long tenant_report_bad_steps(const struct tenant_report *t);
 
 #endif

@@ -261,7 +261,7 @@ static int one_tenant(struct cctx *c, const config_setting_t *g)
 	return bad ? -EINVAL : 0;
 }
 
-int ft_config_apply_tenants(struct cctx *c, const config_setting_t *s)
+static int apply_tenants(struct cctx *c, const config_setting_t *s)
 {
 	int bad = 0;
 	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
@@ -302,7 +302,7 @@ static int one_class(struct cctx *c, const config_setting_t *g)
 	return p ? prefix_rules(c, p, 0, cls) : 0;
 }
 
-int ft_config_apply_classes(struct cctx *c, const config_setting_t *s)
+static int apply_classes(struct cctx *c, const config_setting_t *s)
 {
 	int bad = 0;
 	for (int i = 0; config_setting_type(s) == CONFIG_TYPE_LIST && i < config_setting_length(s); i++)
@@ -338,7 +338,7 @@ static int one_point(struct cctx *c, const config_setting_t *g)
 	return ft_tenant_conf_add_point(&c->cfg->tenants, &p);
 }
 
-int ft_config_apply_points(struct cctx *c, const config_setting_t *s)
+static int apply_points(struct cctx *c, const config_setting_t *s)
 {
 	int bad = 0;
 	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
@@ -353,7 +353,7 @@ int ft_config_apply_points(struct cctx *c, const config_setting_t *s)
 
 /* prefix_files = [ "ipam.txt", { path = "next.txt"; valid_from = "2027-01-01"; } ];
  * read after the whole file, when every tenant is known. */
-int ft_config_apply_prefix_files(struct cctx *c, const config_setting_t *s)
+static int apply_prefix_files(struct cctx *c, const config_setting_t *s)
 {
 	int bad = 0;
 	for (int i = 0; config_setting_is_array(s) || config_setting_is_list(s) ? i < config_setting_length(s) : 0; i++) {
@@ -377,7 +377,7 @@ int ft_config_apply_prefix_files(struct cctx *c, const config_setting_t *s)
 	return bad ? -EINVAL : 0;
 }
 
-int ft_config_apply_address_space(struct cctx *c, const config_setting_t *s)
+static int apply_address_space(struct cctx *c, const config_setting_t *s)
 {
 	int n = ft_config_string_list(c, s);
 	if (n < 0)
@@ -400,3 +400,25 @@ int ft_config_apply_address_space(struct cctx *c, const config_setting_t *s)
 	}
 	return bad ? -EINVAL : 0;
 }
+
+static const struct ft_config_key keys[] = {
+	{ "tenants", FT_KEY_APPLY, 0, 0, 0, apply_tenants, false },
+	{ "classes", FT_KEY_APPLY, 0, 0, 0, apply_classes, false },
+	{ "accounting_points", FT_KEY_APPLY, 0, 0, 0, apply_points, false },
+	{ "address_space", FT_KEY_APPLY, 0, 0, 0, apply_address_space, false },
+	{ "prefix_files", FT_KEY_APPLY, 0, 0, 0, apply_prefix_files, true },
+};
+
+static int init(struct ft_config *c)
+{
+	return ft_tenant_conf_init(&c->tenants);
+}
+
+static void done(struct ft_config *c)
+{
+	ft_tenant_conf_done(&c->tenants);
+}
+
+const struct ft_config_section ft_config_tenants = {
+	keys, sizeof(keys) / sizeof(keys[0]), init, NULL, done,
+};

@@ -18,12 +18,6 @@ static const char *const level_names[] = {
 	[FT_LOG_INFO] = "info", [FT_LOG_DEBUG] = "debug",
 };
 
-static const char *const group_names[] = {
-	[FT_LOG_MAIN] = "main", [FT_LOG_CONFIG] = "config", [FT_LOG_NET] = "net",
-	[FT_LOG_NETFLOW] = "netflow", [FT_LOG_PCAP] = "pcap", [FT_LOG_STATS] = "stats",
-	[FT_LOG_GEN] = "gen",
-};
-
 void ft_log_open(const char *ident, bool use_syslog)
 {
 	log_ident = ident;
@@ -47,7 +41,7 @@ const char *ft_log_level_name(int level)
 	return level_names[level];
 }
 
-void ft_log_write(int level, enum ft_log_group group, const char *fmt, ...)
+void ft_log_write(int level, const char *group, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -56,7 +50,7 @@ void ft_log_write(int level, enum ft_log_group group, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (to_syslog) {
-		syslog(level, "%s: %s", group_names[group], msg);
+		syslog(level, "%s: %s", group, msg);
 		return;
 	}
 	struct timespec ts;
@@ -66,7 +60,7 @@ void ft_log_write(int level, enum ft_log_group group, const char *fmt, ...)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(stderr, "%s %s[%s] %s: %s\n", when, log_ident, ft_log_level_name(level),
-	        group_names[group], msg);
+	        group, msg);
 }
 
 bool ft_log_rl_allow(struct ft_log_rl *rl, int64_t now_s, uint32_t burst, uint32_t interval_s)

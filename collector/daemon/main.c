@@ -1,10 +1,14 @@
 /* flowtallyd: the collector daemon.
  *
- * Startup reads the configuration (or the embedded defaults), opens the data directory
- * and the listeners, and starts the receive threads with the signals blocked; the main
- * thread then waits in sigtimedwait(2) for SIGTERM/SIGINT (stop), SIGHUP (reload) or
- * the statistics interval, and rewrites stats.json.  With --replay the same pipeline is
- * fed from a capture file in the main thread instead, and the daemon exits at its end.
+ * Startup reads the configuration (or the embedded defaults), builds the view the
+ * stages read, opens the data directory and the sinks, and starts the receive threads,
+ * the UDP source (receiver.c), after the control thread's event loop has blocked the
+ * signals it handles, so that only the loop sees them.  The control thread then runs
+ * its loop: SIGTERM/SIGINT stop, SIGHUP reloads, a timer hands the closed steps to the
+ * sinks every STEP_TICK_NS, another rewrites stats.json every stats_interval.  The SNMP
+ * poller and the AgentX subagent join this loop (or their own) by file descriptor.
+ * With --replay the same pipeline is fed from a capture file instead, and the daemon
+ * exits at its end.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,11 +22,14 @@
 #include "flowtally/clock.h"
 #include "flowtally/config.h"
 #include "flowtally/log.h"
+#include "flowtally/loop.h"
 #include "flowtally/pcap.h"
+#include "flowtally/pipeline.h"
+#include "flowtally/sinks.h"
+#include "flowtally/view.h"
 #include "ft_version.h"
-#include "flowtally/tenant.h"
+#include "outputs.h"
 #include "receiver.h"
-#include "steps.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
@@ -36,8 +43,10 @@ struct opts {
 
 static const char usage_text[] =
 "Usage: flowtallyd [OPTION]...\n"
-"Receive NetFlow v5 export datagrams over UDP, account them per exporter, and keep the\n"
-"collector's statistics in DATA_DIR/stats.json (see `flowtally status`).\n"
+"Receive NetFlow v5, v9 and IPFIX export datagrams over UDP, attribute every byte to a\n"
+"tenant or to 'unattributed', write each closed time step to the ledger in\n"
+"DATA_DIR/ledger, and keep the collector's statistics in DATA_DIR/stats.json (see\n"
+"`flowtally status`).\n"
 "\n"
 "  -c, --config FILE     read the configuration from FILE (libconfig syntax; check it\n"
 "                        first with `flowtally check-config FILE`).  Without it the\n"
@@ -49,12 +58,14 @@ static const char usage_text[] =
 "                        flowtallyd detaches and logs to syslog (facility daemon)\n"
 "  -p, --pidfile FILE    write the process ID to FILE\n"
 "      --replay FILE     feed a pcap/pcapng capture through the full pipeline instead\n"
-"                        of the network (allow-list included), write stats.json, exit\n"
+"                        of the network (allow-list included), with the capture's\n"
+"                        timestamps as the clock; write the ledger and stats.json, exit\n"
 "  -h, --help            show this help and exit\n"
 "  -V, --version         show the version and exit\n"
 "\n"
-"Signals: SIGTERM or SIGINT stop after the datagrams already received are counted;\n"
-"SIGHUP re-reads the configuration file and applies its log level.\n"
+"Signals: SIGTERM or SIGINT stop after the datagrams already received are counted (the\n"
+"steps still open are saved in DATA_DIR/state/ and restored at the next start); SIGHUP\n"
+"re-reads the configuration file and applies its tenant map and log level.\n"
 "\n"
 "Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.\n";
 
@@ -128,28 +139,19 @@ static int make_dir(const char *path)
 	return 0;
 }
 
-static void stats_path(const struct ft_config *cfg, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/stats.json", cfg->data_dir);
-}
-
 static void write_stats(const struct ft_config *cfg, struct ft_stats *s)
 {
-	char path[4096];
-	stats_path(cfg, path, sizeof(path));
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/stats.json", cfg->data_dir);
 	int r = ft_stats_write_json(s, path);
 	if (r < 0)
 		ft_log_err(FT_LOG_STATS, "cannot write %s: %s", path, strerror(-r));
 }
 
-static void stats_ledger(struct ft_stats *s, const struct ft_stepper *st)
+static void stats_sinks(struct ft_stats *s, struct ft_outputs *o)
 {
-	s->have_ledger = true;
-	s->ledger_steps = st->written;
-	s->ledger_refused = st->refused;
-	s->ledger_errors = st->errors;
-	s->ledger_pending = st->n;
-	s->ledger_last_ms = st->written ? st->last_written : 0;
+	struct ft_sink_report r[16];
+	ft_stats_set_sinks(s, r, ft_outputs_report(o, r, 16));
 }
 
 static void log_totals(const struct ft_stats *s)
@@ -165,58 +167,56 @@ static void log_totals(const struct ft_stats *s)
 	              (unsigned long long)errors, (unsigned long long)s->rejects.total, s->n_exporters);
 }
 
-static struct ft_tenant_map *build_map(const struct ft_config *cfg)
+/* The view a configuration asks for, its problems logged; NULL when it has errors. */
+static struct ft_view *build_view(const struct ft_config *cfg)
 {
 	struct ft_diag d = { 0 };
-	struct ft_tenant_map *m = ft_tenant_map_build(&cfg->tenants, &d);
+	struct ft_view *v = NULL;
+	int r = ft_view_build(cfg, &d, &v);
 	for (size_t i = 0; i < d.n; i++)
-		if (!m || strstr(d.lines[i], ": warning: ") == NULL)
+		if (r < 0 || strstr(d.lines[i], ": warning: ") == NULL)
 			ft_log_err(FT_LOG_CONFIG, "%s", d.lines[i]);
-	if (m)
+	if (v)
 		ft_log_info(FT_LOG_CONFIG, "tenant map %s: %zu tenants, %zu classes (check-config shows "
-		            "%zu warnings)", ft_tenant_map_id(m), ft_tenant_map_n_tenants(m) - 1,
-		            ft_tenant_map_n_classes(m), d.warnings);
+		            "%zu warnings)", ft_tenant_map_id(v->tenants), ft_tenant_map_n_tenants(v->tenants) - 1,
+		            ft_tenant_map_n_classes(v->tenants), d.warnings);
+	else if (r == -ENOMEM)
+		ft_log_err(FT_LOG_CONFIG, "out of memory while building the tenant map");
 	ft_diag_done(&d);
-	return m;
+	return v;
 }
 
-/* Closes what the capture's clock says is closed and writes it to the ledger. */
-static void replay_steps(struct ft_pipeline *p, struct ft_stepper *st, int64_t now_ms, bool all)
+/* ---- --replay ----------------------------------------------------------------------------- */
+
+/* A replay has one pipeline: every step it closes is complete. */
+static void replay_step(struct ft_step *s, void *ctx)
 {
-	struct ft_step steps[8];
-	size_t n;
-	ft_pipeline_flush(p);
-	do {
-		n = all ? ft_agg_flush(p->agg, steps, 8) : ft_agg_advance(p->agg, now_ms, steps, 8);
-		for (size_t i = 0; i < n; i++)
-			ft_stepper_add(st, &steps[i]);
-	} while (n == 8);
-	ft_stepper_commit(st, all ? INT64_MAX : ft_agg_oldest(p->agg));
+	ft_outputs_add(ctx, s);
+	ft_outputs_commit(ctx, INT64_MAX);
 }
 
-static int replay_loop(const struct ft_config *cfg, struct ft_pcap_reader *rd, struct ft_pipeline *p,
-                       struct ft_stepper *st, const char *file)
+static int replay(const struct ft_config *cfg, const struct ft_view *v, struct ft_pcap_reader *rd,
+                  struct ft_outputs *o, const char *file)
 {
+	struct ft_pipeline_opts po = { .index = 0, .keep_state = true };
+	struct ft_pipeline *p;
 	struct ft_stats s;
-	struct ft_datagram dg;
-	int r;
-	ft_stats_init(&s, ft_clock_now_ns(), "replay");
-	while ((r = ft_pcap_next(rd, &dg)) > 0) {
-		/* the capture's time is the clock: move it before the datagram's records */
-		replay_steps(p, st, dg.recv_ns / FT_NS_PER_MS, false);
-		ft_pipeline_datagram(p, &dg);
-	}
+	/* the capture's first timestamp starts the step clock */
+	if (ft_pipeline_new(cfg, &po, v, INT64_MIN / 4, &p) < 0)
+		return EXIT_RUNTIME;
+	ft_pipeline_load_state(p);
+	int r = ft_pipeline_replay(p, rd, &(struct ft_step_out){ replay_step, o });
 	if (r < 0)
 		ft_log_err(FT_LOG_PCAP, "%s: read error: %s", file, strerror(-r));
-	ft_pipeline_finish(p);
-	replay_steps(p, st, 0, true);
-	ft_pipeline_snapshot(p, &s);
+	ft_stats_init(&s, ft_clock_now_ns(), "replay");
+	ft_pipeline_stats(p, &s);
 	s.have_pcap = true;
 	s.pcap = *ft_pcap_stats(rd);
-	stats_ledger(&s, st);
+	stats_sinks(&s, o);
 	write_stats(cfg, &s);
 	log_totals(&s);
 	ft_stats_done(&s);
+	ft_pipeline_free(p);
 	return r < 0 ? EXIT_RUNTIME : 0;
 }
 
@@ -224,85 +224,62 @@ static int run_replay(const struct ft_config *cfg, const char *file)
 {
 	char err[256];
 	struct ft_pcap_reader *rd = ft_pcap_open(file, err, sizeof(err));
-	struct ft_tenant_map *map = rd ? build_map(cfg) : NULL;
-	struct ft_stepper st;
-	struct ft_pipeline p;
+	struct ft_view *v = rd ? build_view(cfg) : NULL;
+	struct ft_outputs *o = NULL;
 	int ret = EXIT_RUNTIME;
 	if (!rd)
 		ft_log_err(FT_LOG_PCAP, "%s: %s", file, err);
-	if (!map) {
-		ft_pcap_close(rd);
-		return rd ? EXIT_USAGE : EXIT_RUNTIME;
-	}
-	if (ft_stepper_open(&st, cfg, false) == 0) {
-		/* the capture's first timestamp starts the step clock */
-		if (ft_pipeline_init(&p, cfg, 0, map, INT64_MIN / 4) == 0) {
-			ft_pipeline_load_state(&p);
-			ret = replay_loop(cfg, rd, &p, &st, file);
-			ft_pipeline_done(&p);
-		}
-		ft_stepper_close(&st);
-	}
-	ft_tenant_map_free(map);
+	else if (!v)
+		ret = EXIT_USAGE;
+	else if (ft_outputs_open(cfg, ft_sink_table, ft_sink_table_len, false, &o) == 0)
+		ret = replay(cfg, v, rd, o, file);
+	ft_outputs_close(o);
+	ft_view_free(v);
 	ft_pcap_close(rd);
 	return ret;
 }
 
-static void collect(struct ft_receiver *rs, unsigned n, struct ft_stats *s)
-{
-	ft_stats_clear(s);
-	for (unsigned i = 0; i < n; i++)
-		ft_receiver_collect(&rs[i], s);
-}
+/* ---- the running daemon ------------------------------------------------------------------- */
 
-/* What the main thread keeps while receivers run. */
+/* What the control thread keeps while receivers run. */
 struct daemon {
 	const struct opts *o;
 	const struct ft_config *cfg;
+	struct ft_loop *loop;
+	struct ft_views *views;
+	struct ft_outputs *out;
 	struct ft_receiver *rs;
 	unsigned n;
 	struct ft_stats stats;
-	struct ft_stepper steps;
-	_Atomic(const struct ft_tenant_map *) map;
-	struct ft_tenant_map *retired[8];       /* replaced maps some thread may still use */
-	size_t n_retired;
 };
 
-static void free_retired(struct daemon *d)
-{
-	size_t keep = 0;
-	for (size_t i = 0; i < d->n_retired; i++) {
-		bool used = false;
-		for (unsigned k = 0; k < d->n; k++)
-			used |= atomic_load(&d->rs[k].map_in_use) == d->retired[i];
-		if (used)
-			d->retired[keep++] = d->retired[i];
-		else
-			ft_tenant_map_free(d->retired[i]);
-	}
-	d->n_retired = keep;
-}
-
-/* SIGHUP: a new configuration's tenant map replaces the old one if it builds; receiving
+/* SIGHUP: a new configuration's view replaces the old one if it builds; receiving
  * never pauses and the open steps keep their counts. */
-static void reload(struct daemon *d)
+static void on_reload(struct ft_loop *l, int signo, void *ctx)
 {
+	struct daemon *d = ctx;
 	struct ft_config *cfg = load_config(d->o);
-	struct ft_tenant_map *m = cfg ? build_map(cfg) : NULL;
-	free_retired(d);
-	if (!m || d->n_retired == sizeof(d->retired) / sizeof(d->retired[0])) {
-		ft_log_err(FT_LOG_CONFIG, "reload failed: the tenant map and configuration in force are kept");
-		ft_tenant_map_free(m);
+	struct ft_view *v = cfg ? build_view(cfg) : NULL;
+	(void)l, (void)signo;
+	if (!v || ft_views_publish(d->views, v) < 0) {
+		ft_log_err(FT_LOG_CONFIG, "reload failed: %s", v ? "earlier reloads are still being taken "
+		           "up: try again in a moment" : "the tenant map and configuration in force are kept");
+		ft_view_free(v);
 		ft_config_free(cfg);
 		return;
 	}
 	ft_log_level = cfg->log_level;
-	d->retired[d->n_retired++] = (struct ft_tenant_map *)atomic_load(&d->map);
-	atomic_store(&d->map, m);
 	ft_log_notice(FT_LOG_CONFIG, "reloaded %s: tenant map %s, log level %s (listeners and "
-	              "decoder settings change at restart)", cfg->source, ft_tenant_map_id(m),
+	              "decoder settings change at restart)", cfg->source, ft_tenant_map_id(v->tenants),
 	              ft_log_level_name(cfg->log_level));
 	ft_config_free(cfg);
+}
+
+static void on_stop(struct ft_loop *l, int signo, void *ctx)
+{
+	(void)ctx;
+	ft_log_notice(FT_LOG_MAIN, "%s received: stopping", strsignal(signo));
+	ft_loop_stop(l);
 }
 
 /* Collects closed step parts and writes the steps every thread has closed. */
@@ -310,47 +287,51 @@ static void step_tick(struct daemon *d)
 {
 	int64_t before = INT64_MAX;
 	for (unsigned i = 0; i < d->n; i++) {
-		int64_t b = ft_receiver_take_steps(&d->rs[i], &d->steps);
+		int64_t b = ft_receiver_take_steps(&d->rs[i], d->out);
 		before = b < before ? b : before;
 	}
-	ft_stepper_commit(&d->steps, before);
+	ft_outputs_commit(d->out, before);
+	ft_views_collect(d->views);
+}
+
+static void on_step_tick(struct ft_loop *l, uint64_t id, uint64_t expirations, void *ctx)
+{
+	(void)l, (void)id, (void)expirations;
+	step_tick(ctx);
 }
 
 static void refresh_stats(struct daemon *d)
 {
-	collect(d->rs, d->n, &d->stats);
-	stats_ledger(&d->stats, &d->steps);
+	ft_stats_clear(&d->stats);
+	for (unsigned i = 0; i < d->n; i++)
+		ft_receiver_collect(&d->rs[i], &d->stats);
+	stats_sinks(&d->stats, d->out);
 	write_stats(d->cfg, &d->stats);
+}
+
+static void on_stats(struct ft_loop *l, uint64_t id, uint64_t expirations, void *ctx)
+{
+	(void)l, (void)id, (void)expirations;
+	refresh_stats(ctx);
 }
 
 #define STEP_TICK_NS (250 * FT_NS_PER_MS)
 
-/* Waits for signals, the step tick and the statistics interval until told to stop. */
-static void main_loop(struct daemon *d)
+/* Signals first: the loop blocks them here, before any other thread exists, so every
+ * thread inherits the mask and only the loop sees them. */
+static int make_loop(struct daemon *d)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	int64_t next = ft_clock_mono_ns() + d->cfg->stats_interval * FT_NS_PER_SEC;
-	for (;;) {
-		int64_t wait = next - ft_clock_mono_ns();
-		wait = wait < 0 ? 0 : wait > STEP_TICK_NS ? STEP_TICK_NS : wait;
-		struct timespec ts = { wait / FT_NS_PER_SEC, wait % FT_NS_PER_SEC };
-		int sig = sigtimedwait(&set, NULL, &ts);
-		if (sig == SIGTERM || sig == SIGINT) {
-			ft_log_notice(FT_LOG_MAIN, "%s received: stopping", strsignal(sig));
-			return;
-		}
-		if (sig == SIGHUP)
-			reload(d);
-		step_tick(d);
-		if (ft_clock_mono_ns() >= next) {
-			refresh_stats(d);
-			next += d->cfg->stats_interval * FT_NS_PER_SEC;
-		}
+	int64_t every = d->cfg->stats_interval * FT_NS_PER_SEC;
+	d->loop = ft_loop_new();
+	if (!d->loop || ft_loop_add_signal(d->loop, SIGTERM, on_stop, d) < 0 ||
+	    ft_loop_add_signal(d->loop, SIGINT, on_stop, d) < 0 ||
+	    ft_loop_add_signal(d->loop, SIGHUP, on_reload, d) < 0 ||
+	    ft_loop_add_timer(d->loop, STEP_TICK_NS, STEP_TICK_NS, on_step_tick, d, NULL) < 0 ||
+	    ft_loop_add_timer(d->loop, every, every, on_stats, d, NULL) < 0) {
+		ft_log_err(FT_LOG_MAIN, "cannot set up the control loop: %s", strerror(errno));
+		return -1;
 	}
+	return 0;
 }
 
 static int start_receivers(struct daemon *d)
@@ -359,9 +340,9 @@ static int start_receivers(struct daemon *d)
 	struct ft_step *restore = NULL;
 	size_t n_restore = 0;
 	int ret = 0;
-	ft_stepper_take_open(&d->steps, &restore, &n_restore);
+	ft_outputs_take_open(d->out, &restore, &n_restore);
 	for (unsigned i = 0; i < d->n && ret == 0; i++)
-		if (ft_receiver_start(&d->rs[i], d->cfg, i, i ? &d->rs[0] : NULL, &d->map,
+		if (ft_receiver_start(&d->rs[i], d->cfg, i, i ? &d->rs[0] : NULL, d->views,
 		                      i ? NULL : restore, i ? 0 : n_restore, err, sizeof(err)) < 0)
 			ret = EXIT_RUNTIME;
 	for (size_t i = 0; i < n_restore; i++)
@@ -372,12 +353,12 @@ static int start_receivers(struct daemon *d)
 	return ret;
 }
 
-/* After the threads ended: every closed part goes to the ledger, the open steps to
+/* After the threads ended: every closed part goes to the sinks, the open steps to
  * state/steps.json. */
 static void finish_steps(struct daemon *d)
 {
 	step_tick(d);
-	ft_stepper_commit(&d->steps, INT64_MAX);
+	ft_outputs_commit(d->out, INT64_MAX);
 	size_t n = 0;
 	for (unsigned i = 0; i < d->n; i++)
 		n += d->rs[i].n_open;
@@ -390,48 +371,55 @@ static void finish_steps(struct daemon *d)
 		d->rs[i].n_open = 0;
 	}
 	if (open)
-		ft_stepper_save_open(&d->steps, open, k);
+		ft_outputs_save_open(d->out, open, k);
 	free(open);
+}
+
+static int serve(struct daemon *d)
+{
+	int ret = start_receivers(d);
+	bool started = ret == 0;
+	if (started) {
+		ft_log_notice(FT_LOG_MAIN, "flowtallyd %s started: %zu listen address(es), %u receive "
+		              "thread(s), tenant map %s, data in %s", FT_VERSION, d->cfg->net.n_listen, d->n,
+		              ft_tenant_map_id(ft_views_current(d->views)->tenants), d->cfg->data_dir);
+		refresh_stats(d);
+		if (ft_loop_run(d->loop) < 0) {
+			ft_log_err(FT_LOG_MAIN, "control loop failed: stopping");
+			ret = EXIT_RUNTIME;
+		}
+	}
+	for (unsigned i = 0; i < d->n; i++)
+		ft_receiver_join(&d->rs[i]);
+	if (started) {
+		finish_steps(d);
+		refresh_stats(d);
+		log_totals(&d->stats);
+	}
+	return ret;
 }
 
 static int run_udp(const struct opts *o, const struct ft_config *cfg)
 {
-	struct daemon d = { .o = o, .cfg = cfg, .n = cfg->receive_threads };
-	struct ft_tenant_map *map = build_map(cfg);
+	struct daemon d = { .o = o, .cfg = cfg, .n = cfg->net.receive_threads };
+	struct ft_view *v = build_view(cfg);
 	int ret = EXIT_RUNTIME;
-	if (!map)
+	if (!v)
 		return EXIT_USAGE;
-	atomic_store(&d.map, map);
-	d.rs = calloc(d.n, sizeof(*d.rs));
-	if (!d.rs || ft_stepper_open(&d.steps, cfg, true) < 0) {
-		free(d.rs);
-		ft_tenant_map_free(map);
-		return EXIT_RUNTIME;
+	if (!(d.views = ft_views_new(v, d.n)))
+		ft_view_free(v);
+	else if (make_loop(&d) == 0 && (d.rs = calloc(d.n, sizeof(*d.rs))) &&
+	         ft_outputs_open(cfg, ft_sink_table, ft_sink_table_len, true, &d.out) == 0) {
+		ft_stats_init(&d.stats, ft_clock_now_ns(), "udp");
+		ret = serve(&d);
+		ft_stats_done(&d.stats);
 	}
-	ft_stats_init(&d.stats, ft_clock_now_ns(), "udp");
-	ret = start_receivers(&d);
-	if (ret == 0) {
-		ft_log_notice(FT_LOG_MAIN, "flowtallyd %s started: %zu listen address(es), %u receive "
-		              "thread(s), tenant map %s, data in %s", FT_VERSION, cfg->n_listen, d.n,
-		              ft_tenant_map_id(map), cfg->data_dir);
-		refresh_stats(&d);
-		main_loop(&d);
-	}
-	for (unsigned i = 0; i < d.n; i++)
-		ft_receiver_join(&d.rs[i]);
-	if (ret == 0) {
-		finish_steps(&d);
-		refresh_stats(&d);
-		log_totals(&d.stats);
-	}
-	for (unsigned i = 0; i < d.n; i++)
+	for (unsigned i = 0; d.rs && i < d.n; i++)
 		ft_receiver_free(&d.rs[i]);
-	ft_stepper_close(&d.steps);
-	ft_stats_done(&d.stats);
+	ft_outputs_close(d.out);
 	free(d.rs);
-	d.n = 0;
-	free_retired(&d);
-	ft_tenant_map_free((struct ft_tenant_map *)atomic_load(&d.map));
+	ft_views_free(d.views);
+	ft_loop_free(d.loop);
 	return ret;
 }
 
@@ -457,17 +445,8 @@ static int start(const struct opts *o, struct ft_config *cfg)
 	}
 	if (o->pidfile && (r = write_pidfile(o->pidfile)) < 0)
 		ft_log_err(FT_LOG_MAIN, "cannot write pid file %s: %s", o->pidfile, strerror(-r));
-	if (o->replay)
-		return run_replay(cfg, o->replay);
-	/* Blocked before any thread starts, so only the main thread's sigtimedwait sees them. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	return run_udp(o, cfg);
+	return o->replay ? run_replay(cfg, o->replay) : run_udp(o, cfg);
 }
 
 int main(int argc, char **argv)

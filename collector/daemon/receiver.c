@@ -1,6 +1,6 @@
-/* Receive threads.  Each owns its listeners (one socket per listen address, several
- * threads sharing an address through SO_REUSEPORT) and its pipeline: no locks on the
- * per-datagram path.  About once a second, and when asked to stop, a thread copies its
+/* Receive threads, the UDP source.  Each owns its listeners (one socket per listen
+ * address, several threads sharing an address through SO_REUSEPORT) and its pipeline
+ * (pipeline.h): no locks on the per-datagram path.  About once a second, and when asked to stop, a thread copies its
  * counters into a snapshot under its mutex; the main thread merges snapshots.
  *
  * Below its limit a thread would wake for every few datagrams, and the wake-ups (a
@@ -31,7 +31,7 @@ static void publish(struct ft_receiver *r)
 {
 	pthread_mutex_lock(&r->lock);
 	ft_stats_clear(&r->snap);
-	ft_pipeline_snapshot(&r->pipe, &r->snap);
+	ft_pipeline_stats(r->pipe, &r->snap);
 	for (size_t i = 0; i < r->n_listeners; i++)
 		ft_listener_update_drops(r->listeners[i]);
 	for (size_t i = 0; i < r->n_listeners; i++)
@@ -53,7 +53,7 @@ static unsigned drain(struct ft_receiver *r, struct ft_listener *l, unsigned max
 		if (n <= 0)
 			break;
 		for (int i = 0; i < n; i++)
-			ft_pipeline_datagram(&r->pipe, &dgs[i]);
+			ft_pipeline_datagram(r->pipe, &dgs[i]);
 		got += (unsigned)n;
 	}
 	return got;
@@ -91,62 +91,58 @@ static bool read_ready(struct ft_receiver *r, const struct pollfd *pfd, bool all
 	return got > 0 && !behind;
 }
 
-#define CLOSE_BATCH 8
-
-static void push_closed(struct ft_receiver *r, struct ft_step *st, size_t n)
+/* A closed step part, into the outbox for the control thread. */
+static void push_closed(struct ft_step *st, void *ctx)
 {
+	struct ft_receiver *r = ctx;
 	pthread_mutex_lock(&r->lock);
-	for (size_t i = 0; i < n; i++) {
-		if (r->n_out == r->cap_out) {
-			size_t cap = r->cap_out ? r->cap_out * 2 : 8;
-			struct ft_step *o = realloc(r->outbox, cap * sizeof(*o));
-			if (!o) {
-				ft_log_err(FT_LOG_MAIN, "out of memory: step %lld part lost", (long long)st[i].start_ms);
-				ft_step_done(&st[i]);
-				continue;
-			}
-			r->outbox = o;
-			r->cap_out = cap;
+	if (r->n_out == r->cap_out) {
+		size_t cap = r->cap_out ? r->cap_out * 2 : 8;
+		struct ft_step *o = realloc(r->outbox, cap * sizeof(*o));
+		if (!o) {
+			pthread_mutex_unlock(&r->lock);
+			ft_log_err(FT_LOG_MAIN, "out of memory: step %lld part lost", (long long)st->start_ms);
+			ft_step_done(st);
+			return;
 		}
-		r->outbox[r->n_out++] = st[i];
+		r->outbox = o;
+		r->cap_out = cap;
 	}
-	r->closed_before = ft_agg_oldest(r->pipe.agg);
+	r->outbox[r->n_out++] = *st;
 	pthread_mutex_unlock(&r->lock);
 }
 
-/* Takes a reloaded map: records read before it are attributed with the old one, every
- * record read after it with the new one. */
-static void follow_map(struct ft_receiver *r)
+/* Takes up a reloaded view: records read before it are attributed with the old one,
+ * every record read after it with the new one. */
+static void follow_view(struct ft_receiver *r)
 {
-	const struct ft_tenant_map *m = atomic_load(r->shared_map);
-	if (m == r->pipe.map)
+	const struct ft_view *v = ft_views_current(r->views);
+	if (v == ft_pipeline_view(r->pipe))
 		return;
-	ft_pipeline_flush(&r->pipe);
-	if (ft_agg_set_map(r->pipe.agg, m) == 0) {
-		r->pipe.map = m;
-		atomic_store(&r->map_in_use, m);
-	}
+	int e = ft_pipeline_use_view(r->pipe, v);
+	if (e == -ENOMEM)
+		return;                 /* still on the old view: tried again next round */
+	if (e < 0)
+		ft_log_err(FT_LOG_MAIN, "out of memory while re-keying the open steps to the new "
+		           "tenant map: some counts of tenants or classes it lacks are lost");
+	ft_views_hold(r->views, r->index, v);
 }
 
 /* Closes the steps whose lateness window has passed. */
 static void tick_steps(struct ft_receiver *r)
 {
-	struct ft_step st[CLOSE_BATCH];
-	size_t n;
-	ft_pipeline_flush(&r->pipe);
-	follow_map(r);
-	do {
-		n = ft_agg_advance(r->pipe.agg, ft_clock_now_ns() / FT_NS_PER_MS, st, CLOSE_BATCH);
-		push_closed(r, st, n);
-	} while (n == CLOSE_BATCH);
+	follow_view(r);
+	int64_t before = ft_pipeline_close(r->pipe, ft_clock_now_ns() / FT_NS_PER_MS,
+	                                   &(struct ft_step_out){ push_closed, r });
+	pthread_mutex_lock(&r->lock);
+	r->closed_before = before;
+	pthread_mutex_unlock(&r->lock);
 }
 
 static void keep_open_steps(struct ft_receiver *r)
 {
-	size_t k = ft_agg_max_open(r->pipe.agg);
-	r->open_at_exit = calloc(k, sizeof(*r->open_at_exit));
-	if (r->open_at_exit)
-		r->n_open = ft_agg_snapshot(r->pipe.agg, r->open_at_exit, k);
+	if (ft_pipeline_open_steps(r->pipe, &r->open_at_exit, &r->n_open) < 0)
+		ft_log_err(FT_LOG_MAIN, "out of memory: the open steps of receive thread %u are lost", r->index);
 }
 
 static void *receiver_main(void *arg)
@@ -154,8 +150,8 @@ static void *receiver_main(void *arg)
 	struct ft_receiver *r = arg;
 	struct pollfd pfd[FT_RECEIVER_MAX_LISTENERS + 1];
 	struct pollfd *timer = &pfd[r->n_listeners];
-	int64_t next_publish = ft_clock_mono_ns() + PUBLISH_NS;
-	int64_t next_save = ft_clock_mono_ns() + (int64_t)r->pipe.cfg->state_interval * FT_NS_PER_SEC;
+	int64_t save_every = (int64_t)r->cfg->state_interval * FT_NS_PER_SEC;
+	int64_t next_publish = ft_clock_mono_ns() + PUBLISH_NS, next_save = ft_clock_mono_ns() + save_every;
 
 	for (size_t i = 0; i < r->n_listeners; i++)
 		pfd[i] = (struct pollfd){ .fd = ft_listener_fd(r->listeners[i]), .events = POLLIN };
@@ -163,7 +159,7 @@ static void *receiver_main(void *arg)
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
 		int n = poll(pfd, r->n_listeners + 1, POLL_MS);
 		bool paused = n > 0 && (timer->revents & POLLIN);
-		follow_map(r);
+		follow_view(r);
 		if (paused)
 			set_gather(r, pfd, false);
 		if (n > 0 && read_ready(r, pfd, paused))
@@ -175,57 +171,63 @@ static void *receiver_main(void *arg)
 			next_publish = now + PUBLISH_NS;
 		}
 		if (now >= next_save) {
-			if (ft_netflow_dirty(r->pipe.nf))
-				ft_pipeline_save_state(&r->pipe);
-			next_save = now + (int64_t)r->pipe.cfg->state_interval * FT_NS_PER_SEC;
+			ft_pipeline_save_state(r->pipe);
+			next_save = now + save_every;
 		}
 	}
 	/* What the kernel already holds was sent before the stop: count it. */
 	for (size_t i = 0; i < r->n_listeners; i++)
 		drain(r, r->listeners[i], UINT32_MAX);
-	ft_pipeline_finish(&r->pipe);
+	ft_pipeline_finish(r->pipe);
 	tick_steps(r);
 	keep_open_steps(r);
 	publish(r);
 	return NULL;
 }
 
+static int open_listeners(struct ft_receiver *r, const struct ft_receiver *first, char *err, size_t errlen)
+{
+	const struct ft_listener_conf *c = &r->cfg->net;
+	for (size_t i = 0; i < c->n_listen && i < FT_RECEIVER_MAX_LISTENERS; i++) {
+		struct ft_listen_addr a = c->listen[i];
+		if (first && a.port == 0)   /* join the port the first thread was given */
+			a.port = ft_listener_port(first->listeners[i]);
+		int ret = ft_listener_open(&a, c->receive_buffer, c->receive_threads, &r->listeners[i], err, errlen);
+		if (ret < 0)
+			return ret;
+		r->n_listeners++;
+		if (r->index == 0)
+			ft_log_info(FT_LOG_NET, "listening on %s (port %u), receive buffer %u bytes",
+			            c->listen[i].text, ft_listener_port(r->listeners[i]),
+			            ft_listener_stats(r->listeners[i])->rcvbuf);
+	}
+	return 0;
+}
+
 int ft_receiver_start(struct ft_receiver *r, const struct ft_config *cfg, unsigned index,
-                      const struct ft_receiver *first,
-                      _Atomic(const struct ft_tenant_map *) *shared_map,
+                      const struct ft_receiver *first, struct ft_views *views,
                       const struct ft_step *restore, size_t n_restore, char *err, size_t errlen)
 {
-	int ret;
-	memset(r, 0, sizeof(*r));
+	struct ft_pipeline_opts po = { .index = index, .keep_state = true };
+	*r = (struct ft_receiver){ .index = index, .cfg = cfg, .views = views };
 	/* Without a timer the thread polls the sockets only, and wakes more often. */
 	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	pthread_mutex_init(&r->lock, NULL);
 	ft_stats_init(&r->snap, 0, "udp");
-	r->shared_map = shared_map;
-	const struct ft_tenant_map *map = atomic_load(shared_map);
-	atomic_store(&r->map_in_use, map);
-	if ((ret = ft_pipeline_init(&r->pipe, cfg, index, map, ft_clock_now_ns() / FT_NS_PER_MS)) < 0)
+	int ret = ft_pipeline_new(cfg, &po, ft_views_current(views), ft_clock_now_ns() / FT_NS_PER_MS, &r->pipe);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot set up receive thread %u: %s", index, strerror(-ret));
 		return ret;
+	}
 	for (size_t i = 0; i < n_restore; i++)
-		if (ft_agg_restore(r->pipe.agg, &restore[i]) < 0)
+		if (ft_pipeline_restore(r->pipe, &restore[i]) < 0)
 			ft_log_err(FT_LOG_MAIN, "saved step %lld could not be restored: its records are lost",
 			           (long long)restore[i].start_ms);
-	r->closed_before = ft_agg_oldest(r->pipe.agg);
-	ft_pipeline_load_state(&r->pipe);
-	for (size_t i = 0; i < cfg->n_listen && i < FT_RECEIVER_MAX_LISTENERS; i++) {
-		struct ft_listen_addr a = cfg->listen[i];
-		if (first && a.port == 0)   /* join the port the first thread was given */
-			a.port = ft_listener_port(first->listeners[i]);
-		ret = ft_listener_open(&a, cfg->receive_buffer, cfg->receive_threads,
-		                       &r->listeners[i], err, errlen);
-		if (ret < 0)
-			return ret;
-		r->n_listeners++;
-		if (index == 0)
-			ft_log_info(FT_LOG_NET, "listening on %s (port %u), receive buffer %u bytes",
-			            cfg->listen[i].text, ft_listener_port(r->listeners[i]),
-			            ft_listener_stats(r->listeners[i])->rcvbuf);
-	}
+	r->closed_before = ft_pipeline_close(r->pipe, ft_clock_now_ns() / FT_NS_PER_MS,
+	                                     &(struct ft_step_out){ push_closed, r });
+	ft_pipeline_load_state(r->pipe);
+	if ((ret = open_listeners(r, first, err, errlen)) < 0)
+		return ret;
 	publish(r);
 	ret = pthread_create(&r->thread, NULL, receiver_main, r);
 	if (ret) {
@@ -252,7 +254,7 @@ void ft_receiver_free(struct ft_receiver *r)
 	if (r->timer_fd > 0)            /* 0: a receiver that was never started */
 		close(r->timer_fd);
 	r->timer_fd = -1;
-	ft_pipeline_done(&r->pipe);
+	r->pipe = ft_pipeline_free(r->pipe);
 	ft_stats_done(&r->snap);
 	for (size_t i = 0; i < r->n_out; i++)
 		ft_step_done(&r->outbox[i]);
@@ -263,11 +265,11 @@ void ft_receiver_free(struct ft_receiver *r)
 	pthread_mutex_destroy(&r->lock);
 }
 
-int64_t ft_receiver_take_steps(struct ft_receiver *r, struct ft_stepper *s)
+int64_t ft_receiver_take_steps(struct ft_receiver *r, struct ft_outputs *o)
 {
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->n_out; i++)
-		ft_stepper_add(s, &r->outbox[i]);
+		ft_outputs_add(o, &r->outbox[i]);
 	r->n_out = 0;
 	int64_t before = r->closed_before;
 	pthread_mutex_unlock(&r->lock);

@@ -56,7 +56,7 @@ const char *ft_nf_error_name(enum ft_nf_error e)
 	return error_names[e];
 }
 
-static int copy_conf(struct ft_netflow *nf, const struct ft_netflow_opts *o)
+static int copy_conf(struct ft_netflow *nf, const struct ft_netflow_conf *o)
 {
 	if (!o || !o->n_exporters)
 		return 0;
@@ -68,7 +68,7 @@ static int copy_conf(struct ft_netflow *nf, const struct ft_netflow_opts *o)
 	return 0;
 }
 
-struct ft_netflow *ft_netflow_new(const struct ft_netflow_opts *opts)
+struct ft_netflow *ft_netflow_new(const struct ft_netflow_conf *opts)
 {
 	struct ft_netflow *nf = calloc(1, sizeof(*nf));
 	if (!nf)

@@ -79,7 +79,7 @@ struct ft_netflow {
 	size_t used;
 	struct exporter *last;
 	struct ft_exporter_stats overflow;
-	struct ft_netflow_opts o;
+	struct ft_netflow_conf o;
 	struct ft_exporter_conf *conf;
 	size_t n_conf;
 	bool templates_changed;       /* since the last save */

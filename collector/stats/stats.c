@@ -53,6 +53,7 @@ void ft_stats_done(struct ft_stats *s)
 {
 	free(s->exporters);
 	free(s->listeners);
+	free(s->sinks);
 	*s = (struct ft_stats){ 0 };
 }
 
@@ -126,6 +127,18 @@ int ft_stats_add_listener(struct ft_stats *s, const char *name, const struct ft_
 	s->listeners = n;
 	snprintf(n[s->n_listeners].name, sizeof(n->name), "%s", name);
 	n[s->n_listeners++].st = *ls;
+	return 0;
+}
+
+int ft_stats_set_sinks(struct ft_stats *s, const struct ft_sink_report *r, size_t n)
+{
+	struct ft_sink_report *c = realloc(s->sinks, (n + 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	if (n)
+		memcpy(c, r, n * sizeof(*c));
+	s->sinks = c;
+	s->n_sinks = n;
 	return 0;
 }
 
@@ -250,6 +263,31 @@ static json_t *pcap_json(const struct ft_pcap_stats *p)
 		"fragments_incomplete", jint(p->fragments_incomplete));
 }
 
+/* Every sink's counters, then its own rows, under its name. */
+static json_t *sink_json(const struct ft_sink_report *r)
+{
+	const struct ft_sink_counts *c = &r->c;
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+		"steps_written", jint(c->written), "steps_refused", jint(c->refused),
+		"write_errors", jint(c->errors), "steps_dropped", jint(c->dropped),
+		"steps_pending", jint(c->pending), "samples_written", jint(c->samples),
+		"last_step", time_json(c->last_ms * FT_NS_PER_MS));
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct ft_sink_stat *row = &r->rows[i];
+		json_object_set_new(o, row->name, row->kind == FT_SINK_STAT_TIME_MS ?
+		                    time_json(row->value * FT_NS_PER_MS) : json_integer(row->value));
+	}
+	return o;
+}
+
+static json_t *sinks_json(const struct ft_stats *s)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < s->n_sinks; i++)
+		json_object_set_new(o, s->sinks[i].name, sink_json(&s->sinks[i]));
+	return o;
+}
+
 static int cmp_exporter(const void *a, const void *b)
 {
 	const struct ft_exporter_key *x = &((const struct ft_exporter_stats *)a)->key;
@@ -267,7 +305,7 @@ static json_t *stats_json(struct ft_stats *s)
 	int64_t now = ft_clock_now_ns();
 	uint64_t drops;
 	json_t *root = json_object();
-	json_object_set_new(root, "schema", json_integer(1));
+	json_object_set_new(root, "schema", json_integer(2));
 	json_object_set_new(root, "mode", json_string(s->mode));
 	json_object_set_new(root, "generated", time_json(now));
 	json_object_set_new(root, "started", time_json(s->started_ns));
@@ -287,11 +325,8 @@ static json_t *stats_json(struct ft_stats *s)
 	json_object_set_new(root, "exporters", ex);
 	if (s->have_pcap)
 		json_object_set_new(root, "capture", pcap_json(&s->pcap));
-	if (s->have_ledger)
-		json_object_set_new(root, "ledger", json_pack("{s:I,s:I,s:I,s:I,s:o}",
-			"steps_written", jint(s->ledger_steps), "steps_refused", jint(s->ledger_refused),
-			"write_errors", jint(s->ledger_errors), "steps_pending", jint(s->ledger_pending),
-			"last_step", time_json(s->ledger_last_ms * FT_NS_PER_MS)));
+	if (s->n_sinks)
+		json_object_set_new(root, "sinks", sinks_json(s));
 	return root;
 }
 

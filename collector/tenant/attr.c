@@ -129,3 +129,11 @@ void ft_tenant_attribute(const struct ft_tenant_map *m, const struct ft_flow *f,
 	ret->src_class = class_of(m, &f->dst, ret->dst, when);
 	ret->dst_class = class_of(m, &f->src, ret->src, when);
 }
+
+void ft_tenant_attribute_batch(const struct ft_tenant_map *m, const struct ft_flow *f, size_t n,
+                               struct ft_attr *ret)
+{
+	/* a loop of nothing but lookups keeps several of them in flight at once */
+	for (size_t i = 0; i < n; i++)
+		ft_tenant_attribute(m, &f[i], &ret[i]);
+}

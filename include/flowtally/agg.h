@@ -1,4 +1,6 @@
-/* flowtally — aggregation of attributed flows into time steps.
+/* flowtally — aggregation of attributed flows into time steps: the last stage of the
+ * receive path (decode → enrich → attribute → aggregate), whose closed steps go to the
+ * sinks.
  *
  * One struct ft_agg per receive thread (no locks, no allocation per record).  Steps are
  * aligned to multiples of the step length in UTC.  A step stays open until `lateness`
@@ -8,9 +10,10 @@
  * with exact integer remainders (largest remainder), so the parts add up to the whole.
  * Its flow count goes to the step of its end.
  *
- * Counters live in dense arrays indexed by the tenant map's tenant and class numbers;
- * ft_agg_set_map() re-keys the open steps by name when the map changes, so a reload
- * keeps every count.
+ * Counters live in dense arrays indexed by the tenant and class numbers of the map the
+ * attribution stage used (struct ft_attr); the aggregation copies that map's names and
+ * keeps no pointer to it.  ft_agg_set_map() re-keys the open steps by name when the map
+ * changes, so a reload keeps every count.
  */
 #ifndef FLOWTALLY_AGG_H
 #define FLOWTALLY_AGG_H
@@ -22,25 +25,28 @@
 #include "flowtally/step.h"
 #include "flowtally/tenant.h"
 
-struct ft_agg_opts {
+struct ft_agg_conf {
 	int64_t step_ms;            /* divides a day */
 	int64_t lateness_ms;
 };
 
 struct ft_agg;
 
-/* now_ms: the clock the agg starts at (wall clock, or a capture's first time). */
-struct ft_agg *ft_agg_new(const struct ft_agg_opts *o, const struct ft_tenant_map *map, int64_t now_ms);
+/* now_ms: the clock the agg starts at (wall clock, or a capture's first time).  map is
+ * only read during the call (its numbering and names).  NULL on ENOMEM or bad opts. */
+struct ft_agg *ft_agg_new(const struct ft_agg_conf *o, const struct ft_tenant_map *map, int64_t now_ms);
 struct ft_agg *ft_agg_free(struct ft_agg *a);
-/* Switches to another map (owned by the caller, who keeps it alive while in use);
- * the open steps' counts are re-keyed by name.  0 or -ENOMEM (counts kept even then,
- * but some may stay keyed to the old map's numbering: the caller should not free it). */
+/* Re-keys the open steps' counts by name to map's numbering (map is only read during
+ * the call), for flows attributed with map from now on.  0; -ENOMEM: nothing changed
+ * (still keyed as before); -ENOBUFS: re-keyed, but some counts of tenants or classes
+ * the new map lacks could not be kept for want of memory. */
 int ft_agg_set_map(struct ft_agg *a, const struct ft_tenant_map *map);
 
-/* Attributes and adds one flow (never fails, never allocates). */
-void ft_agg_add(struct ft_agg *a, const struct ft_flow *f);
-/* The same for n flows, faster (the tenant map lookups of several flows overlap). */
-void ft_agg_add_batch(struct ft_agg *a, const struct ft_flow *f, size_t n);
+/* Adds one flow, attributed by the tenant map the agg is keyed to (never fails, never
+ * allocates). */
+void ft_agg_add(struct ft_agg *a, const struct ft_flow *f, const struct ft_attr *at);
+/* The same for n flows and their attributions. */
+void ft_agg_add_batch(struct ft_agg *a, const struct ft_flow *f, const struct ft_attr *at, size_t n);
 
 /* Moves the clock to now_ms (never back), closing the steps whose lateness window has
  * passed: up to cap of them into ret (oldest first; each to be ft_step_done()).  Returns

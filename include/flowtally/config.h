@@ -1,8 +1,11 @@
 /* flowtally — configuration.
  *
- * One table in config.c holds every key with its type, bounds, default and parser.
- * Files use libconfig syntax (`key = value;`, lists in [ ]); every problem is reported
- * as "file:line: what" and rejects the whole file.  An unknown key is an error.
+ * Files use libconfig syntax (`key = value;`, lists in [ ] or ( )); every problem is
+ * reported as "file:line: what" and rejects the whole file.  An unknown key is an
+ * error.  struct ft_config holds the general settings and one part per module, each
+ * module's struct declared in its own header and parsed by its own section
+ * (collector/config/<module>_conf.c), so a module adds keys without touching the
+ * others.  A reload parses into a new struct, validates it, then swaps.
  */
 #ifndef FLOWTALLY_CONFIG_H
 #define FLOWTALLY_CONFIG_H
@@ -11,39 +14,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flowtally/agg.h"
 #include "flowtally/diag.h"
 #include "flowtally/flow.h"
-#include "flowtally/listen.h"
+#include "flowtally/listener.h"
 #include "flowtally/netflow.h"
 #include "flowtally/tenant.h"
 
 struct ft_config {
 	char *source;               /* file name, or "(defaults)" */
-	struct ft_listen_addr *listen;
-	size_t n_listen;
-	struct ft_prefix *exporters;   /* allow-list; empty accepts nothing */
-	size_t n_exporters;
-	uint32_t receive_buffer;    /* SO_RCVBUF bytes per socket */
-	uint32_t receive_threads;   /* sockets per listen address (SO_REUSEPORT) */
+	/* general (config.c) */
 	char *data_dir;
-	uint32_t step;              /* seconds; divides a day */
 	int log_level;
 	uint32_t stats_interval;    /* seconds between stats.json rewrites */
-	uint32_t max_exporters;
-	uint32_t max_templates;     /* per exporter and domain */
-	uint32_t template_lifetime; /* seconds; 0 never expires */
-	uint32_t pending_sets;      /* data sets kept per exporter awaiting their template */
-	uint32_t pending_bytes;
 	uint32_t state_interval;    /* seconds between saves of templates to state/ */
-	struct ft_exporter_conf *exporter_settings;  /* first match wins */
-	size_t n_exporter_settings;
-	struct ft_tenant_conf tenants;  /* the tenant map as configured */
-	uint32_t lateness;          /* seconds a step stays open for late records */
 	char *timezone;             /* local time zone of the edges (recharge months, graphs) */
+	struct ft_prefix *exporters;   /* allow-list; empty accepts nothing */
+	size_t n_exporters;
+	/* the modules' parts */
+	struct ft_listener_conf net;        /* UDP sockets (net_conf.c) */
+	struct ft_netflow_conf netflow;     /* decoder caps, per-exporter settings (netflow_conf.c) */
+	struct ft_tenant_conf tenants;      /* the tenant map as configured (tenant_conf.c) */
+	struct ft_agg_conf agg;             /* step and lateness (agg_conf.c) */
 };
-
-/* The decoder options this configuration asks for (pointers into c). */
-void ft_config_netflow_opts(const struct ft_config *c, struct ft_netflow_opts *ret);
 
 /* The embedded defaults: listen on 127.0.0.1:2055 and [::1]:2055, accept exporters on
  * loopback only, data in ./flowtally-data. */
@@ -57,5 +50,9 @@ int ft_config_load(const char *path, struct ft_config **ret, struct ft_diag *dia
 int ft_config_parse(const char *text, const char *name, struct ft_config **ret, struct ft_diag *diag);
 
 bool ft_config_exporter_allowed(const struct ft_config *c, const struct ft_addr *a);
+
+/* Whether the system's time zone database knows zone (e.g. "Europe/London"): a file
+ * under $TZDIR or /usr/share/zoneinfo in the TZif format. */
+bool ft_config_zone_known(const char *zone);
 
 #endif

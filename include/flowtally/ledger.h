@@ -7,8 +7,9 @@
  * day files.  The format is described in exporters/ledger/ledger.c and in the README
  * ("The ledger").
  *
- * One writer (flowtallyd's writer thread) appends; any number of readers verify and
- * sum.  Nothing here is thread-safe: each object belongs to one thread.
+ * One writer (flowtallyd's control thread, through ft_ledger_sink) appends; any number
+ * of readers verify and sum.  Nothing here is thread-safe: each object belongs to one
+ * thread.
  */
 #ifndef FLOWTALLY_LEDGER_H
 #define FLOWTALLY_LEDGER_H
@@ -18,6 +19,7 @@
 #include <stdint.h>
 
 #include "flowtally/diag.h"
+#include "flowtally/sink.h"
 #include "flowtally/step.h"
 
 #define FT_LEDGER_HASH_HEX 65   /* SHA-256 in lowercase hex, NUL included */
@@ -61,6 +63,10 @@ const char *ft_ledger_head(const struct ft_ledger *l);
 
 /* Closes the file and releases the lock.  NULL-safe; returns NULL. */
 struct ft_ledger *ft_ledger_close(struct ft_ledger *l);
+
+/* The ledger as the daemon's first, authoritative sink: DATA_DIR/ledger, opened with
+ * ft_ledger_open() and written with ft_ledger_append(). */
+extern const struct ft_sink_ops ft_ledger_sink;
 
 /* ---- Reader ---- */
 

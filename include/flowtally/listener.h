@@ -20,6 +20,8 @@
  * 1,464-byte datagrams) is still in the first-level cache when it is decoded. */
 #define FT_LISTENER_BATCH 16
 
+#define FT_LOG_NET "net"          /* log group (log.h) */
+
 struct ft_listener_stats {
 	uint64_t datagrams;
 	uint64_t bytes;
@@ -28,6 +30,14 @@ struct ft_listener_stats {
 	uint64_t recv_errors;
 	uint32_t rcvbuf;            /* what the kernel granted, as getsockopt reports it */
 	uint16_t port;              /* local port bound */
+};
+
+/* The UDP part of the configuration (key names in the README). */
+struct ft_listener_conf {
+	struct ft_listen_addr *listen;     /* owned by the configuration */
+	size_t n_listen;
+	uint32_t receive_buffer;    /* SO_RCVBUF bytes per socket */
+	uint32_t receive_threads;   /* sockets per listen address (SO_REUSEPORT) */
 };
 
 struct ft_listener;

@@ -15,6 +15,8 @@
 #include "flowtally/datagram.h"
 #include "flowtally/flow.h"
 
+#define FT_LOG_NETFLOW "netflow"  /* log group (log.h) */
+
 /* Why a datagram (or part of one) was dropped.  Names are stable: they are the keys of
  * the "errors" objects in stats.json and in `flowtally replay --totals`. */
 enum ft_nf_error {
@@ -95,7 +97,7 @@ struct ft_exporter_conf {
 	bool count_totals;           /* account octetTotalCount/packetTotalCount (IE 85/86) */
 };
 
-struct ft_netflow_opts {
+struct ft_netflow_conf {
 	uint32_t max_exporters;      /* cap on the exporter table; 0: default */
 	uint32_t max_templates;      /* per exporter/domain; 0: default */
 	uint32_t template_lifetime;  /* seconds without refresh before a template expires; 0: never */
@@ -110,7 +112,7 @@ struct ft_netflow_opts {
 #define FT_NETFLOW_DEFAULT_PENDING_SETS 512
 #define FT_NETFLOW_DEFAULT_PENDING_BYTES (1u << 20)
 
-struct ft_netflow *ft_netflow_new(const struct ft_netflow_opts *opts);
+struct ft_netflow *ft_netflow_new(const struct ft_netflow_conf *opts);
 struct ft_netflow *ft_netflow_free(struct ft_netflow *nf);
 
 /* Decodes one datagram (NetFlow v5, v9 or IPFIX) and appends its flow records to out.

@@ -14,6 +14,8 @@
 
 #include "flowtally/datagram.h"
 
+#define FT_LOG_PCAP "pcap"        /* log group (log.h) */
+
 struct ft_pcap_stats {
 	uint64_t frames;              /* frames read from the file */
 	uint64_t datagrams;           /* UDP datagrams handed out */

@@ -1,7 +1,8 @@
 /* flowtally — the collector's own statistics and their machine-readable form.
  *
  * struct ft_stats is a plain snapshot: exporters (merged by key), listeners, rejected
- * sources and, for replays, the capture reader's counters.  Receive threads fill their
+ * sources, every sink's counters and rows and, for replays, the capture reader's
+ * counters.  Receive threads fill their
  * own snapshot off the hot path; the main thread merges them and writes stats.json
  * atomically (write, fsync, rename).  The schema is documented in the README.
  */
@@ -15,6 +16,7 @@
 #include "flowtally/listener.h"
 #include "flowtally/netflow.h"
 #include "flowtally/pcap.h"
+#include "flowtally/sink.h"
 
 /* Datagrams from sources outside the exporter allow-list, per source address, up to
  * FT_REJECTS_MAX addresses; beyond that they are summed in `other`. */
@@ -50,12 +52,8 @@ struct ft_stats {
 	struct ft_rejects rejects;
 	bool have_pcap;
 	struct ft_pcap_stats pcap;
-	bool have_ledger;           /* the step ledger's counters */
-	uint64_t ledger_steps;      /* steps written */
-	uint64_t ledger_refused;    /* steps the ledger already held */
-	uint64_t ledger_errors;     /* failed writes (retried) */
-	uint64_t ledger_pending;    /* closed steps waiting to be written */
-	int64_t ledger_last_ms;     /* start of the last step written */
+	struct ft_sink_report *sinks;   /* in the order of the sink table */
+	size_t n_sinks;
 };
 
 void ft_stats_init(struct ft_stats *s, int64_t started_ns, const char *mode);
@@ -65,6 +63,8 @@ void ft_stats_clear(struct ft_stats *s);
 /* Adds nf's exporters and totals. 0 or -ENOMEM. */
 int ft_stats_add_netflow(struct ft_stats *s, const struct ft_netflow *nf);
 int ft_stats_add_listener(struct ft_stats *s, const char *name, const struct ft_listener_stats *ls);
+/* Replaces the sinks' statistics with a copy of r[0..n).  0 or -ENOMEM. */
+int ft_stats_set_sinks(struct ft_stats *s, const struct ft_sink_report *r, size_t n);
 /* Adds everything in src to dst, merging exporters and listeners by name. */
 int ft_stats_merge(struct ft_stats *dst, const struct ft_stats *src);
 /* Writes the snapshot as JSON to path atomically (exporters sorted by address,

@@ -1,8 +1,9 @@
-/* The whole per-record path from memory, one core: decode (ft_netflow_input), then
- * attribution and aggregation (ft_agg_add_batch, as flowtallyd: tenant map lookups on both sides, classes,
- * sampling correction, pro-rata spreading over steps).  Datagrams come from the
- * generator (v5, 30 records each, or IPFIX with the 18-field template); the tenant map
- * has 10,000 IPv4 prefixes for 40 tenants and a class, as a regional WAN might.
+/* The whole per-record path from memory, one core: flowtallyd's pipeline (pipeline.h),
+ * the exporter allow-list, decoding, then the stages attribute (tenant map lookups on
+ * both sides, classes) and aggregate (sampling correction, pro-rata spreading over
+ * steps), with steps closed by the wall clock.  Datagrams come from the generator
+ * (v5, 30 records each, or IPFIX with the 18-field template); the tenant map has
+ * 10,000 IPv4 prefixes for 40 tenants and a class, as a regional WAN might.
  *
  *   bench_pipeline [SECONDS] [CPU]
  */
@@ -11,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flowtally/agg.h"
 #include "flowtally/clock.h"
+#include "flowtally/config.h"
 #include "flowtally/gen.h"
-#include "flowtally/netflow.h"
-#include "flowtally/tenant.h"
+#include "flowtally/pipeline.h"
+#include "flowtally/view.h"
 
 #define POOL 2048
 
@@ -39,23 +40,25 @@ static void build_pool(struct pool *p, uint8_t version)
 	ft_gen_free(g);
 }
 
-/* 40 tenants sharing 10,000 random /24../16 prefixes of 10.0.0.0/8 and 192.168.0.0/16. */
-static struct ft_tenant_map *build_map(void)
+/* 40 tenants sharing 10,000 random /24../16 prefixes of 10.0.0.0/8 and 192.168.0.0/16,
+ * in the embedded defaults (which accept exporters on loopback). */
+static struct ft_config *build_config(void)
 {
-	struct ft_tenant_conf c;
+	struct ft_config *cfg = ft_config_new_default();
 	struct ft_where at = { "bench", 1 };
 	uint64_t x = 88172645463325252ull;
-	if (ft_tenant_conf_init(&c) < 0)
+	if (!cfg)
 		abort();
+	struct ft_tenant_conf *c = &cfg->tenants;
 	for (int t = 0; t < 40; t++) {
 		char name[16];
 		snprintf(name, sizeof(name), "t%02d", t);
-		ft_tenant_conf_add_tenant(&c, name, at);
+		ft_tenant_conf_add_tenant(c, name, at);
 	}
-	int cls = ft_tenant_conf_add_class(&c, "psn");
+	int cls = ft_tenant_conf_add_class(c, "psn");
 	struct ft_class_rule cr = { (uint8_t)cls, { { { 0 } }, 0 }, FT_TIME_MIN, FT_TIME_MAX, at };
 	ft_prefix_parse("192.168.192.0/19", &cr.prefix);
-	ft_tenant_conf_add_class_rule(&c, &cr);
+	ft_tenant_conf_add_class_rule(c, &cr);
 	for (int i = 0; i < 10000; i++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		struct ft_rule r = { .kind = FT_RULE_PREFIX, .from_ms = FT_TIME_MIN, .until_ms = FT_TIME_MAX,
@@ -67,60 +70,50 @@ static struct ft_tenant_map *build_map(void)
 		r.tenant = (uint16_t)(1 + (v4 * 2654435761u ^ len) % 40);
 		ft_addr_from_v4(&r.prefix.addr, v4);
 		r.prefix.len = (uint8_t)(96 + len);
-		ft_tenant_conf_add_rule(&c, &r);
+		ft_tenant_conf_add_rule(c, &r);
 	}
-	struct ft_tenant_map *m = ft_tenant_map_build(&c, NULL);
-	ft_tenant_conf_done(&c);
-	return m;
+	return cfg;
 }
 
-struct sink {
-	struct ft_agg *agg;
-	uint64_t flows;
-};
-
-static void flush(struct ft_flow_batch *b, void *ctx)
+/* Closed steps: checked and dropped. */
+static void take_step(struct ft_step *st, void *ctx)
 {
-	struct sink *s = ctx;
-	ft_agg_add_batch(s->agg, b->flows, b->n);
-	s->flows += b->n;
-	b->n = 0;
+	uint64_t *closed = ctx;
+	if (ft_step_check(st) < 0)
+		abort();
+	ft_step_done(st);
+	(*closed)++;
 }
 
-static double run(const struct pool *p, const struct ft_tenant_map *m, double seconds, uint64_t *ret_steps)
+static double run(const struct pool *p, const struct ft_config *cfg, const struct ft_view *v, double seconds,
+                  uint64_t *ret_steps)
 {
-	struct ft_agg_opts ao = { 60000, 120000 };
-	struct ft_netflow *nf = ft_netflow_new(NULL);
-	static struct ft_flow flows[32];        /* as flowtallyd hands them on */
-	struct sink s = { ft_agg_new(&ao, m, ft_clock_now_ns() / FT_NS_PER_MS), 0 };
-	struct ft_flow_batch b = { .flows = flows, .cap = 32, .flush = flush, .ctx = &s };
+	struct ft_pipeline_opts po = { 0 };
+	struct ft_pipeline *pipe;
 	struct ft_datagram dg = { .recv_ns = 1 };
-	struct ft_step steps[16];
 	uint64_t closed = 0;
+	struct ft_step_out out = { take_step, &closed };
+	struct ft_stats st;
+	if (ft_pipeline_new(cfg, &po, v, ft_clock_now_ns() / FT_NS_PER_MS, &pipe) < 0)
+		abort();
 	ft_addr_from_v4(&dg.src, 0x7f000001);
 	int64_t t0 = ft_clock_mono_ns(), end = t0 + (int64_t)(seconds * 1e9), now;
 	do {
 		for (size_t i = 0; i < POOL; i++) {
 			dg.data = p->buf[i];
 			dg.len = p->len[i];
-			ft_netflow_input(nf, &dg, &b);
+			ft_pipeline_datagram(pipe, &dg);
 		}
-		size_t n = ft_agg_advance(s.agg, ft_clock_now_ns() / FT_NS_PER_MS, steps, 16);
-		for (size_t i = 0; i < n; i++)
-			ft_step_done(&steps[i]);
-		closed += n;
+		ft_pipeline_close(pipe, ft_clock_now_ns() / FT_NS_PER_MS, &out);
 	} while ((now = ft_clock_mono_ns()) < end);
-	flush(&b, &s);
-	size_t n = ft_agg_flush(s.agg, steps, 16);
-	for (size_t i = 0; i < n; i++) {
-		if (ft_step_check(&steps[i]) < 0)
-			abort();
-		ft_step_done(&steps[i]);
-	}
-	*ret_steps = closed + n;
-	ft_agg_free(s.agg);
-	ft_netflow_free(nf);
-	return s.flows / ((now - t0) / 1e9);
+	ft_pipeline_close(pipe, FT_PIPELINE_CLOSE_ALL, &out);
+	ft_stats_init(&st, 0, "bench");
+	ft_pipeline_stats(pipe, &st);
+	*ret_steps = closed;
+	double records = (double)st.totals.records;
+	ft_stats_done(&st);
+	ft_pipeline_free(pipe);
+	return records / ((now - t0) / 1e9);
 }
 
 int main(int argc, char **argv)
@@ -132,8 +125,9 @@ int main(int argc, char **argv)
 		CPU_SET((int)strtol(argv[2], NULL, 10), &set);
 		sched_setaffinity(0, sizeof(set), &set);
 	}
-	struct ft_tenant_map *m = build_map();
-	if (!m) {
+	struct ft_config *cfg = build_config();
+	struct ft_view *v;
+	if (ft_view_build(cfg, NULL, &v) < 0) {
 		fprintf(stderr, "bench_pipeline: the tenant map did not build\n");
 		return 1;
 	}
@@ -144,11 +138,12 @@ int main(int argc, char **argv)
 		struct pool p;
 		uint64_t steps;
 		build_pool(&p, runs[i].version);
-		double r = run(&p, m, seconds, &steps);
+		double r = run(&p, cfg, v, seconds, &steps);
 		printf("pipeline %-30s %6.1f M records/s, one core (decode + attribute + aggregate)\n",
 		       runs[i].name, r / 1e6);
 		free(p.buf);
 	}
-	ft_tenant_map_free(m);
+	ft_view_free(v);
+	ft_config_free(cfg);
 	return 0;
 }

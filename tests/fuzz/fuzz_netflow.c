@@ -376,7 +376,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	ft_log_level = 0;   /* v9/IPFIX template changes and sampling rates are logged */
 	struct model m = { .cap = 1 + data[0] % MAX_EXPORTERS };
-	const struct ft_netflow_opts opts = { .max_exporters = (uint32_t)m.cap };
+	const struct ft_netflow_conf opts = { .max_exporters = (uint32_t)m.cap };
 	struct ft_netflow *nf = ft_netflow_new(&opts);
 	struct flow_sink sink;
 	CHECK(nf);

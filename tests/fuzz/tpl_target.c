@@ -170,7 +170,7 @@ static struct model_exporter *model_lookup(struct model *m, const struct ft_expo
 /* ---- checks after each datagram ------------------------------------------------- */
 
 static void check_exporter(const struct ft_exporter_stats *s, const struct model_exporter *e,
-                           const struct flow_sink *sink, const struct ft_netflow_opts *o)
+                           const struct flow_sink *sink, const struct ft_netflow_conf *o)
 {
 	struct sink_tally t = sink_tally_of(sink, &e->key);
 	CHECK(s->datagrams == e->datagrams);
@@ -200,7 +200,7 @@ static void check_exporter(const struct ft_exporter_stats *s, const struct model
 
 /* The exporter table from inside: template tables and kept sets match the counts the
  * statistics report and stay within the caps. */
-static void check_internals(const struct ft_netflow *nf, const struct ft_netflow_opts *o)
+static void check_internals(const struct ft_netflow *nf, const struct ft_netflow_conf *o)
 {
 	size_t used = 0;
 	CHECK(nf->size && !(nf->size & (nf->size - 1)) && nf->used * 2 <= nf->size);
@@ -232,7 +232,7 @@ static void check_internals(const struct ft_netflow *nf, const struct ft_netflow
 }
 
 static void check_table(const struct ft_netflow *nf, struct model *m,
-                        const struct flow_sink *sink, const struct ft_netflow_opts *o)
+                        const struct flow_sink *sink, const struct ft_netflow_conf *o)
 {
 	struct ft_exporter_stats s[MAX_EXPORTERS + 1], t, want = { .datagrams = m->overflow };
 	bool seen[MAX_EXPORTERS] = { false };
@@ -333,7 +333,7 @@ static void check_same_options(const struct options *a, const struct options *b)
 
 /* Saves nf, loads the file into a fresh struct ft_netflow, and compares what it holds
  * with what was saved: every exporter with templates or options data, nothing else. */
-static void round_trip(struct ft_netflow *nf, const struct ft_netflow_opts *o, int64_t now)
+static void round_trip(struct ft_netflow *nf, const struct ft_netflow_conf *o, int64_t now)
 {
 	struct state_file f;
 	state_create(&f);
@@ -362,7 +362,7 @@ static void round_trip(struct ft_netflow *nf, const struct ft_netflow_opts *o, i
 
 struct run {
 	struct ft_netflow *nf;
-	struct ft_netflow_opts opts;
+	struct ft_netflow_conf opts;
 	struct model m;
 	struct flow_sink sink;
 	uint16_t version;
@@ -425,7 +425,7 @@ void tpl_target_run(const uint8_t *data, size_t size, uint16_t version)
 	setup_once();
 	uint8_t cfg = data[0];
 	struct run run = { .version = version };
-	run.opts = (struct ft_netflow_opts){
+	run.opts = (struct ft_netflow_conf){
 		.max_exporters = MAX_EXPORTERS,
 		.max_templates = max_templates[cfg & 3],
 		.max_pending_sets = pending_caps[cfg >> 2 & 3].sets,

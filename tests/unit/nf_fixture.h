@@ -33,7 +33,7 @@ static void collect(struct ft_flow_batch *b, void *ctx)
 	b->n = 0;
 }
 
-static void open_nf(const struct ft_netflow_opts *o)
+static void open_nf(const struct ft_netflow_conf *o)
 {
 	ft_netflow_free(nf);
 	nf = ft_netflow_new(o);

@@ -136,9 +136,17 @@ static struct ft_flow flow(const char *src, const char *dst, int64_t start, int6
 	return f;
 }
 
+/* The attribution stage, then aggregation, as the receive path runs them. */
+static void add(struct ft_agg *a, const struct ft_tenant_map *m, const struct ft_flow *f)
+{
+	struct ft_attr at;
+	ft_tenant_attribute(m, f, &at);
+	ft_agg_add(a, f, &at);
+}
+
 static struct ft_agg *agg_at(const struct ft_tenant_map *m, int64_t step, int64_t lateness, int64_t now)
 {
-	struct ft_agg_opts o = { .step_ms = step, .lateness_ms = lateness };
+	struct ft_agg_conf o = { .step_ms = step, .lateness_ms = lateness };
 	struct ft_agg *a = ft_agg_new(&o, m, now);
 	ck_assert_ptr_nonnull(a);
 	return a;
@@ -240,7 +248,7 @@ static void spread_is(int64_t start, int64_t end, uint64_t bytes, uint64_t packe
 	struct steps st = { 0 };
 	struct ft_flow f = flow("10.1.0.1", "8.8.8.8", start, end, bytes, packets);
 	f.sampling_rate = rate;
-	ft_agg_add(a, &f);
+	add(a, m, &f);
 	close_steps(a, INT64_MAX, 8, &st);
 	int64_t first = start - start % 1000;
 	for (size_t i = 0; i < n; i++) {
@@ -331,7 +339,7 @@ static void check_apportioned(uint64_t total, int64_t step, int64_t start, int64
 static void one_record(const struct ft_tenant_map *m, int64_t step, const struct ft_flow *f, struct steps *st)
 {
 	struct ft_agg *a = agg_at(m, step, 70 * step, f->end_ms + 1);
-	ft_agg_add(a, f);
+	add(a, m, f);
 	close_steps(a, INT64_MAX, 8, st);
 	ft_agg_free(a);
 }
@@ -439,10 +447,10 @@ START_TEST(sampling_multiplies_bytes_and_packets_not_flows)
 	struct ft_flow f = flow("10.1.0.1", "10.2.0.1", T0 + 1000, T0 + 2000, 1000, 10);
 	f.sampling_rate = 100;
 	f.flags = FT_FLOW_SAMPLED;
-	ft_agg_add(a, &f);
+	add(a, m, &f);
 	f.sampling_rate = 1;
 	f.flags = 0;
-	ft_agg_add(a, &f);
+	add(a, m, &f);
 	ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &st), 1);
 	const struct ft_step *s = &st.s[0];
 	check_ok(s);
@@ -470,8 +478,8 @@ START_TEST(late_records_go_to_the_oldest_open_step)
 	ck_assert_int_eq(ft_agg_oldest(a), T0 + 3 * MINUTE);
 	struct ft_flow old = flow("10.1.0.1", "8.8.8.8", T0 + 90000, T0 + 100000, 600, 1);
 	struct ft_flow half = flow("10.1.0.1", "8.8.8.8", T0 + 170000, T0 + 190000, 100, 2);
-	ft_agg_add(a, &old);
-	ft_agg_add(a, &half);                    /* half of it before T0+3:00 */
+	add(a, m, &old);
+	add(a, m, &half);                    /* half of it before T0+3:00 */
 
 	ck_assert_uint_eq(close_steps(a, T0 + 4 * MINUTE + 2 * MINUTE - 1, 8, &st), 0);
 	ck_assert_uint_eq(close_steps(a, T0 + 4 * MINUTE + 2 * MINUTE, 8, &st), 1);
@@ -496,7 +504,7 @@ START_TEST(steps_close_after_their_window_oldest_first)
 	static const int64_t at[] = { 7000, 2000, 9000, 4000, 10000 };
 	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
 		struct ft_flow f = flow("10.2.0.1", "10.1.0.1", T0 + at[i] + 100, T0 + at[i] + 200, 10 + i, 1);
-		ft_agg_add(a, &f);
+		add(a, m, &f);
 	}
 	ck_assert_uint_eq(close_steps(a, T0 + 12999, 8, &st), 0);   /* T0+2 s closes at T0+13 s */
 	ck_assert_uint_eq(close_steps(a, T0 + 13000, 8, &st), 1);
@@ -530,7 +538,7 @@ START_TEST(flush_closes_every_open_step)
 	struct ft_agg *a = agg_at(m, MINUTE, 5 * MINUTE, T0 + 5 * MINUTE + 1);
 	struct steps st = { 0 };
 	struct ft_flow f = flow("8.8.8.8", "10.1.0.1", T0 + 30000, T0 + 5 * MINUTE + 1, 3 * MINUTE * 2 + 2, 1);
-	ft_agg_add(a, &f);
+	add(a, m, &f);
 	ck_assert_uint_eq(close_steps(a, INT64_MAX, 2, &st), 6);
 	for (size_t i = 0; i < st.n; i++) {
 		ck_assert_int_eq(st.s[i].start_ms, T0 + (int64_t)i * MINUTE);
@@ -553,10 +561,10 @@ START_TEST(flow_counted_once_in_the_step_of_its_end)
 	struct ft_agg *a = agg_at(m, 1000, 10000, T0 + 5000);
 	struct steps st = { 0 };
 	struct ft_flow f = flow("10.1.0.1", "192.168.0.1", T0 + 500, T0 + 2500, 300, 3);
-	ft_agg_add(a, &f);
+	add(a, m, &f);
 	struct ft_flow back = flow("192.168.0.1", "10.1.0.1", T0 + 500, T0 + 2500, 40, 3);
 	back.flags = FT_FLOW_SECOND_HALF;      /* the reverse direction of the same record */
-	ft_agg_add(a, &back);
+	add(a, m, &back);
 	ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &st), 3);
 	uint64_t bytes = 0;
 	for (size_t i = 0; i < 3; i++) {
@@ -585,7 +593,7 @@ START_TEST(flow_ending_on_a_step_boundary_counts_in_that_step)
 	struct ft_agg *a = agg_at(m, 1000, 10000, T0 + 5000);
 	struct steps st = { 0 };
 	struct ft_flow f = flow("10.1.0.1", "8.8.8.8", T0 + 1500, T0 + 2000, 100, 1);
-	ft_agg_add(a, &f);
+	add(a, m, &f);
 	close_steps(a, INT64_MAX, 8, &st);
 	uint64_t flows = 0;
 	for (size_t i = 0; i < st.n; i++)
@@ -608,7 +616,7 @@ START_TEST(record_ending_before_it_starts_counts_at_its_end)
 	struct ft_agg *a = agg_at(m, 1000, 10000, T0 + 5000);
 	struct steps st = { 0 };
 	struct ft_flow f = flow("10.1.0.1", "8.8.8.8", T0 + 2500, T0 + 1500, 100, 1);
-	ft_agg_add(a, &f);
+	add(a, m, &f);
 	close_steps(a, INT64_MAX, 8, &st);
 	const struct ft_step *s = step_at(&st, T0 + 1000);
 	ck_assert_ptr_nonnull(s);
@@ -638,14 +646,14 @@ START_TEST(not_accounted_volume_kept_apart)
 	struct ft_flow f = flow("10.1.0.1", "8.8.8.8", T0 + 1000, T0 + 2000, 1000, 10);
 	f.in_if = 5;
 	f.sampling_rate = 10;
-	ft_agg_add(a, &f);                     /* counts */
+	add(a, m, &f);                     /* counts */
 	f.in_if = 6;
-	ft_agg_add(a, &f);                     /* outside the accounting points */
+	add(a, m, &f);                     /* outside the accounting points */
 	f.in_if = 5;
 	f.flags = FT_FLOW_NOT_ACCOUNTED;       /* a total counter */
-	ft_agg_add(a, &f);
+	add(a, m, &f);
 	f.flags = FT_FLOW_NOT_ACCOUNTED | FT_FLOW_SECOND_HALF;
-	ft_agg_add(a, &f);
+	add(a, m, &f);
 	ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &st), 1);
 	const struct ft_step *s = &st.s[0];
 	check_ok(s);
@@ -696,8 +704,8 @@ START_TEST(restore_into_an_open_step)
 	struct ft_flow r1 = flow("10.1.0.1", "10.2.0.1", T0 + 70000, T0 + 80000, 100, 1);
 	struct ft_flow r2 = flow("8.8.8.8", "9.9.9.9", T0 + 130000, T0 + 140000, 200, 2);
 	struct ft_flow r3 = flow("10.2.0.1", "192.168.7.7", T0 + 61000, T0 + 62000, 400, 4);
-	ft_agg_add(a, &r1);
-	ft_agg_add(a, &r2);
+	add(a, m, &r1);
+	add(a, m, &r2);
 	size_t k = ft_agg_max_open(a);
 	ck_assert_uint_ge(k, 3);
 	struct ft_step *saved = calloc(k, sizeof(*saved));
@@ -714,7 +722,7 @@ START_TEST(restore_into_an_open_step)
 	wrong = saved[0];
 	wrong.start_ms = T0 + 10 * MINUTE;       /* after the newest open step */
 	ck_assert_int_eq(ft_agg_restore(a, &wrong), -EINVAL);
-	ft_agg_add(a, &r3);
+	add(a, m, &r3);
 
 	struct steps st = { 0 };
 	ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &st), 2);
@@ -750,9 +758,9 @@ static size_t saved_steps(const struct ft_tenant_map *m, struct ft_step *saved, 
 	struct ft_flow r1 = flow("10.1.0.1", "10.2.0.1", T0 + 10000, T0 + 20000, 100, 1);
 	struct ft_flow r2 = flow("192.168.0.1", "10.2.0.1", T0 + 70000, T0 + 80000, 200, 2);
 	r2.sampling_rate = 3;
-	ft_agg_add(a, &r1);
-	ft_agg_add(a, &r2);
-	ft_agg_add(a, &r1);
+	add(a, m, &r1);
+	add(a, m, &r2);
+	add(a, m, &r1);
 	size_t n = ft_agg_snapshot(a, saved, cap);
 	ft_agg_free(a);
 	ck_assert_uint_eq(n, 2);
@@ -854,12 +862,12 @@ START_TEST(reload_mid_step_keeps_counts_by_name)
 	struct ft_flow r2 = flow("10.2.0.1", "192.168.1.1", T0 + 1000, T0 + 2000, 200, 2);
 	struct ft_flow r3 = flow("10.2.0.1", "8.8.8.8", T0 + 3000, T0 + 4000, 400, 4);
 	struct ft_flow r4 = flow("192.168.1.1", "10.3.0.1", T0 + 3000, T0 + 4000, 800, 8);
-	ft_agg_add(a, &r1);
-	ft_agg_add(a, &r2);
+	add(a, m1, &r1);
+	add(a, m1, &r2);
 	ck_assert_int_eq(ft_agg_set_map(a, m2), 0);
 	ft_tenant_map_free(m1);                  /* the aggregator no longer needs it */
-	ft_agg_add(a, &r3);
-	ft_agg_add(a, &r4);
+	add(a, m2, &r3);
+	add(a, m2, &r4);
 
 	struct steps st = { 0 };
 	ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &st), 1);
@@ -886,7 +894,7 @@ START_TEST(reload_keeps_unattributed_counts)
 	struct ft_tenant_map *m1 = basic_map(), *m2 = basic_map();
 	struct ft_agg *a = agg_at(m1, MINUTE, MINUTE, T0 + 30000);
 	struct ft_flow f = flow("8.8.8.8", "9.9.9.9", T0 + 1000, T0 + 2000, 100, 1);
-	ft_agg_add(a, &f);
+	add(a, m1, &f);
 	ck_assert_int_eq(ft_agg_set_map(a, m2), 0);
 	struct steps st = { 0 };
 	ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &st), 1);
@@ -1182,10 +1190,10 @@ static void add_record(struct run *r)
 {
 	const struct rmap *rm = &r->maps[r->cur];
 	struct ft_flow f = random_record(r, rm);
-	ft_agg_add(r->a, &f);
-
 	struct ft_attr at;
 	ft_tenant_attribute(rm->m, &f, &at);
+	ft_agg_add(r->a, &f, &at);
+
 	struct ft_volume v = { f.bytes * f.sampling_rate, f.packets * f.sampling_rate,
 	                       f.flags & FT_FLOW_SECOND_HALF ? 0 : 1 };
 	if (!at.accounted) {
@@ -1254,7 +1262,7 @@ static void restart(struct run *r)
 	ft_agg_free(r->a);
 	if (below(&r->s, 2))
 		r->now += (int64_t)below(&r->s, (uint64_t)(r->lateness + 3 * r->step));
-	struct ft_agg_opts o = { r->step, r->lateness };
+	struct ft_agg_conf o = { r->step, r->lateness };
 	r->a = ft_agg_new(&o, r->maps[r->cur].m, r->now);
 	ck_assert_ptr_nonnull(r->a);
 	for (size_t i = 0; i < n; i++) {
@@ -1319,7 +1327,7 @@ static void run_one(uint64_t seed, unsigned what, unsigned actions)
 	r->n_maps = what & RELOADS ? 3 : 1;
 	for (size_t i = 0; i < r->n_maps; i++)
 		random_map(&r->s, &r->maps[i]);
-	struct ft_agg_opts o = { r->step, r->lateness };
+	struct ft_agg_conf o = { r->step, r->lateness };
 	r->a = ft_agg_new(&o, r->maps[0].m, r->now);
 	ck_assert_ptr_nonnull(r->a);
 	for (unsigned k = 0; k < actions; k++) {
@@ -1375,7 +1383,8 @@ START_TEST(random_records_across_restarts_keep_the_ledger_invariant)
 }
 END_TEST
 
-/* ft_agg_add_batch() gives exactly the steps that ft_agg_add() one flow at a time does. */
+/* The attribution and aggregation stages on batches (ft_tenant_attribute_batch(),
+ * ft_agg_add_batch()) give exactly the steps that one flow at a time does. */
 START_TEST(batches_add_up_as_single_records)
 {
 	for (uint64_t seed = 7000000; seed < 7000000 + ROUNDS(200); seed++) {
@@ -1387,7 +1396,7 @@ START_TEST(batches_add_up_as_single_records)
 		r->lateness = (int64_t)below(&r->s, 4) * r->step / 2;
 		r->now = T0 + (int64_t)below(&r->s, (uint64_t)r->step);
 		random_map(&r->s, &r->maps[0]);
-		struct ft_agg_opts o = { r->step, r->lateness };
+		struct ft_agg_conf o = { r->step, r->lateness };
 		struct ft_agg *one = ft_agg_new(&o, r->maps[0].m, r->now), *many = ft_agg_new(&o, r->maps[0].m, r->now);
 		ck_assert_ptr_nonnull(one);
 		ck_assert_ptr_nonnull(many);
@@ -1396,11 +1405,13 @@ START_TEST(batches_add_up_as_single_records)
 			size_t n = (size_t)below(&r->s, 101);
 			for (size_t i = 0; i < n; i++) {
 				f[i] = random_record(r, &r->maps[0]);
-				ft_agg_add(one, &f[i]);
+				add(one, r->maps[0].m, &f[i]);
 			}
 			for (size_t i = 0, k; i < n; i += k) {
 				k = 1 + (size_t)below(&r->s, n - i);
-				ft_agg_add_batch(many, f + i, k);
+				struct ft_attr at[100];
+				ft_tenant_attribute_batch(r->maps[0].m, f + i, k, at);
+				ft_agg_add_batch(many, f + i, at, k);
 			}
 			r->now += (int64_t)below(&r->s, (uint64_t)r->step);
 			struct ft_step a[16], b[16];

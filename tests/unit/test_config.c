@@ -37,10 +37,10 @@ static bool diag_has(const char *needle)
 START_TEST(defaults_listen_on_loopback)
 {
 	cfg = ft_config_new_default();
-	ck_assert_uint_eq(cfg->n_listen, 2);
-	ck_assert_str_eq(cfg->listen[0].text, "127.0.0.1:2055");
-	ck_assert_str_eq(cfg->listen[1].text, "[::1]:2055");
-	ck_assert(cfg->listen[1].v6);
+	ck_assert_uint_eq(cfg->net.n_listen, 2);
+	ck_assert_str_eq(cfg->net.listen[0].text, "127.0.0.1:2055");
+	ck_assert_str_eq(cfg->net.listen[1].text, "[::1]:2055");
+	ck_assert(cfg->net.listen[1].v6);
 	ck_assert_str_eq(cfg->data_dir, "./flowtally-data");
 	struct ft_addr a;
 	ft_addr_parse("127.0.0.5", &a);
@@ -49,7 +49,7 @@ START_TEST(defaults_listen_on_loopback)
 	ck_assert(ft_config_exporter_allowed(cfg, &a));
 	ft_addr_parse("192.0.2.1", &a);
 	ck_assert(!ft_config_exporter_allowed(cfg, &a));
-	ck_assert_uint_eq(cfg->step, 60);
+	ck_assert_int_eq(cfg->agg.step_ms, 60 * 1000);
 }
 END_TEST
 
@@ -61,19 +61,19 @@ START_TEST(every_key_is_read)
 	                       "data_dir = \"/var/lib/flowtally\";\nstep = 300;\nlog_level = \"debug\";\n"
 	                       "stats_interval = 10;\nmax_exporters = 100;\n"), 0);
 	ck_assert_uint_eq(diag.n, 0);
-	ck_assert_uint_eq(cfg->n_listen, 3);
-	ck_assert_uint_eq(cfg->listen[0].port, 9995);
-	ck_assert_uint_eq(cfg->listen[1].port, 4739);
-	ck_assert(cfg->listen[1].v6);
-	ck_assert(!cfg->listen[2].v6);
+	ck_assert_uint_eq(cfg->net.n_listen, 3);
+	ck_assert_uint_eq(cfg->net.listen[0].port, 9995);
+	ck_assert_uint_eq(cfg->net.listen[1].port, 4739);
+	ck_assert(cfg->net.listen[1].v6);
+	ck_assert(!cfg->net.listen[2].v6);
 	ck_assert_uint_eq(cfg->n_exporters, 3);
-	ck_assert_uint_eq(cfg->receive_buffer, 8388608);
-	ck_assert_uint_eq(cfg->receive_threads, 2);
+	ck_assert_uint_eq(cfg->net.receive_buffer, 8388608);
+	ck_assert_uint_eq(cfg->net.receive_threads, 2);
 	ck_assert_str_eq(cfg->data_dir, "/var/lib/flowtally");
-	ck_assert_uint_eq(cfg->step, 300);
+	ck_assert_int_eq(cfg->agg.step_ms, 300 * 1000);
 	ck_assert_int_eq(cfg->log_level, FT_LOG_DEBUG);
 	ck_assert_uint_eq(cfg->stats_interval, 10);
-	ck_assert_uint_eq(cfg->max_exporters, 100);
+	ck_assert_uint_eq(cfg->netflow.max_exporters, 100);
 	struct ft_addr a;
 	ft_addr_parse("2001:db8:ffff::9", &a);
 	ck_assert(ft_config_exporter_allowed(cfg, &a));

@@ -647,7 +647,7 @@ END_TEST
 START_TEST(template_flood_hits_the_cap)
 {
 	static const struct mb_field wide[] = { { 8, 4, 0 }, { 1, 8, 0 } };
-	struct ft_netflow_opts o = { .max_templates = 16 };
+	struct ft_netflow_conf o = { .max_templates = 16 };
 	open_nf(&o);
 	for (uint32_t round = 0; round < 2; round++) {
 		mb_ipfix(&m, SECS, 0, DOM);

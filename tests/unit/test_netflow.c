@@ -13,7 +13,7 @@ static uint8_t buf[24 + 48 * 30];
 
 static void setup(void)
 {
-	struct ft_netflow_opts o = { .max_exporters = 3 };
+	struct ft_netflow_conf o = { .max_exporters = 3 };
 	nf = ft_netflow_new(&o);
 	ck_assert_ptr_nonnull(nf);
 	batch = (struct ft_flow_batch){ .flows = flows, .cap = 256 };
@@ -181,7 +181,7 @@ END_TEST
 
 START_TEST(table_grows_past_its_initial_size)
 {
-	struct ft_netflow_opts o = { .max_exporters = 1000 };
+	struct ft_netflow_conf o = { .max_exporters = 1000 };
 	struct ft_netflow *big = ft_netflow_new(&o);
 	struct v5hdr h = { .count = 1, .uptime = 1, .secs = 1 };
 	for (unsigned i = 0; i < 1000; i++) {

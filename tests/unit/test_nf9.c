@@ -282,7 +282,7 @@ START_TEST(count_totals_accounts_total_counters)
 {
 	struct ft_exporter_conf c = { .count_totals = true };
 	ck_assert_int_eq(ft_prefix_parse("192.0.2.0/24", &c.match), 0);
-	struct ft_netflow_opts o = { .exporters = &c, .n_exporters = 1 };
+	struct ft_netflow_conf o = { .exporters = &c, .n_exporters = 1 };
 	open_nf(&o);
 	totals_datagram();
 	ck_assert_int_eq(send_msg(), 2);
@@ -402,7 +402,7 @@ END_TEST
 
 START_TEST(pending_overflow_counts_no_template)
 {
-	struct ft_netflow_opts o = { .max_pending_sets = 2, .max_pending_bytes = 1u << 20 };
+	struct ft_netflow_conf o = { .max_pending_sets = 2, .max_pending_bytes = 1u << 20 };
 	open_nf(&o);
 	for (uint32_t i = 0; i < 3; i++) {
 		mb_v9(&m, UPTIME, SECS, i, SID);
@@ -427,7 +427,7 @@ END_TEST
 
 START_TEST(pending_bytes_cap_counts_no_template)
 {
-	struct ft_netflow_opts o = { .max_pending_sets = 100, .max_pending_bytes = 100 };
+	struct ft_netflow_conf o = { .max_pending_sets = 100, .max_pending_bytes = 100 };
 	open_nf(&o);
 	mb_v9(&m, UPTIME, SECS, 0, SID);
 	v4_data(256, 1, 1);                        /* 60 bytes */
@@ -513,7 +513,7 @@ END_TEST
 
 START_TEST(template_expires_after_its_lifetime)
 {
-	struct ft_netflow_opts o = { .template_lifetime = 60 };
+	struct ft_netflow_conf o = { .template_lifetime = 60 };
 	open_nf(&o);
 	const int64_t s1 = 1000000000LL;
 	mb_v9(&m, UPTIME, SECS, 0, SID);
@@ -549,7 +549,7 @@ END_TEST
 START_TEST(template_cap_counts_template_limit)
 {
 	static const struct mb_field other[] = { { 1, 8, 0 } };
-	struct ft_netflow_opts o = { .max_templates = 2 };
+	struct ft_netflow_conf o = { .max_templates = 2 };
 	open_nf(&o);
 	mb_v9(&m, UPTIME, SECS, 0, SID);
 	mb_set(&m, MB_V9_TEMPLATE);
@@ -681,7 +681,7 @@ START_TEST(configured_override_wins)
 {
 	struct ft_exporter_conf c = { .sampling_override = 7, .sampling_default = 3 };
 	ck_assert_int_eq(ft_prefix_parse("192.0.2.0/24", &c.match), 0);
-	struct ft_netflow_opts o = { .exporters = &c, .n_exporters = 1 };
+	struct ft_netflow_conf o = { .exporters = &c, .n_exporters = 1 };
 	open_nf(&o);
 	mb_v9(&m, UPTIME, SECS, 0, SID);
 	sampling_options(34);
@@ -700,7 +700,7 @@ START_TEST(configured_default_when_nothing_announced)
 {
 	struct ft_exporter_conf c = { .sampling_default = 10 };
 	ck_assert_int_eq(ft_prefix_parse(EXP, &c.match), 0);
-	struct ft_netflow_opts o = { .exporters = &c, .n_exporters = 1 };
+	struct ft_netflow_conf o = { .exporters = &c, .n_exporters = 1 };
 	open_nf(&o);
 	mb_v9(&m, UPTIME, SECS, 0, SID);
 	v4_template(256);

@@ -1,0 +1,105 @@
+/* The decoder's part of the configuration (struct ft_netflow_conf, netflow.h): the
+ * caps on what exporters can make grow, and per-exporter settings. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_int.h"
+
+/* exporter_settings = ( { match = "192.0.2.0/24"; sampling_default = 100;
+ *                         sampling_override = 0; count_totals = false; }, ... ); */
+static int exporter_setting(struct cctx *c, const config_setting_t *g, struct ft_exporter_conf *x)
+{
+	int bad = 0;
+	bool have_match = false;
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+		int t = config_setting_type(s);
+		if (strcmp(name, "match") == 0 && t == CONFIG_TYPE_STRING) {
+			have_match = true;
+			if (ft_prefix_parse(config_setting_get_string(s), &x->match) < 0) {
+				ft_config_err(c, s, "exporter_settings: match '%s' is not an address or prefix",
+				    config_setting_get_string(s));
+				bad++;
+			}
+		} else if ((strcmp(name, "sampling_default") == 0 || strcmp(name, "sampling_override") == 0) &&
+		           (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)) {
+			long long v = config_setting_get_int64(s);
+			if (v < 0 || v > 16777215) {
+				ft_config_err(c, s, "exporter_settings: %s = %lld is out of range [0, 16777215]", name, v);
+				bad++;
+			} else {
+				*(name[9] == 'd' ? &x->sampling_default : &x->sampling_override) = (uint32_t)v;
+			}
+		} else if (strcmp(name, "count_totals") == 0 && t == CONFIG_TYPE_BOOL) {
+			x->count_totals = config_setting_get_bool(s);
+		} else {
+			ft_config_err(c, s, "exporter_settings: unknown key or wrong type '%s' (keys: match (string), "
+			    "sampling_default, sampling_override (numbers), count_totals (true/false))", name);
+			bad++;
+		}
+	}
+	if (!have_match) {
+		ft_config_err(c, g, "exporter_settings: an entry has no 'match'");
+		bad++;
+	}
+	return bad ? -EINVAL : 0;
+}
+
+static int apply_exporter_settings(struct cctx *c, const config_setting_t *s)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		ft_config_err(c, s, "exporter_settings must be a list of groups: ( { match = \"...\"; ... } )");
+		return -EINVAL;
+	}
+	int n = config_setting_length(s), bad = 0;
+	struct ft_exporter_conf *x = calloc((size_t)n + 1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+		if (!config_setting_is_group(g)) {
+			ft_config_err(c, g, "exporter_settings: element %d is not a group { ... }", i + 1);
+			bad++;
+			continue;
+		}
+		bad += exporter_setting(c, g, &x[i]) < 0;
+	}
+	free((struct ft_exporter_conf *)c->cfg->netflow.exporters);
+	c->cfg->netflow.exporters = x;
+	c->cfg->netflow.n_exporters = (size_t)n;
+	return bad ? -EINVAL : 0;
+}
+
+#define NF(field) offsetof(struct ft_config, netflow.field)
+
+static const struct ft_config_key keys[] = {
+	{ "max_exporters", FT_KEY_U32, 1, 1000000, NF(max_exporters), NULL, false },
+	{ "max_templates", FT_KEY_U32, 1, 65535, NF(max_templates), NULL, false },
+	{ "template_lifetime", FT_KEY_U32, 0, 30 * 86400, NF(template_lifetime), NULL, false },
+	{ "pending_sets", FT_KEY_U32, 1, 1000000, NF(max_pending_sets), NULL, false },
+	{ "pending_bytes", FT_KEY_U32, 1024, 1LL << 30, NF(max_pending_bytes), NULL, false },
+	{ "exporter_settings", FT_KEY_APPLY, 0, 0, 0, apply_exporter_settings, false },
+};
+
+static int init(struct ft_config *c)
+{
+	c->netflow = (struct ft_netflow_conf){
+		.max_exporters = FT_NETFLOW_DEFAULT_MAX_EXPORTERS,
+		.max_templates = FT_NETFLOW_DEFAULT_MAX_TEMPLATES,
+		.template_lifetime = 7200,
+		.max_pending_sets = FT_NETFLOW_DEFAULT_PENDING_SETS,
+		.max_pending_bytes = FT_NETFLOW_DEFAULT_PENDING_BYTES,
+	};
+	return 0;
+}
+
+static void done(struct ft_config *c)
+{
+	free((struct ft_exporter_conf *)c->netflow.exporters);
+}
+
+const struct ft_config_section ft_config_netflow = {
+	keys, sizeof(keys) / sizeof(keys[0]), init, NULL, done,
+};

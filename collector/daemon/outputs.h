@@ -1,0 +1,45 @@
+/* flowtallyd internals: closed steps from the receive threads to the sinks, and the
+ * open steps across restarts (outputs.c). */
+#ifndef FT_OUTPUTS_H
+#define FT_OUTPUTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtally/config.h"
+#include "flowtally/sink.h"
+#include "flowtally/step.h"
+
+struct ft_outputs;
+
+/* Opens the sinks of a table (the daemon's is ft_sink_table; tests bring their own):
+ * sinks[0] is authoritative (the ledger), the others are fed by a writer thread that
+ * starts here when there are any.  live: the running daemon, which keeps
+ * state/running.json to tell a crash from a clean stop.  0 and *ret, or negative errno
+ * (logged: a sink that does not open stops the start). */
+int ft_outputs_open(const struct ft_config *cfg, const struct ft_sink_entry *sinks, size_t n,
+                    bool live, struct ft_outputs **ret);
+/* Writes what the queue still holds, closes every sink, removes the running marker.
+ * NULL-safe. */
+void ft_outputs_close(struct ft_outputs *o);
+
+/* The steps saved open at the last clean stop, but those the authoritative sink already
+ * holds (their file is then removed: they are restored once).  *ret the caller's. */
+int ft_outputs_take_open(struct ft_outputs *o, struct ft_step **ret, size_t *ret_n);
+/* Saves the steps still open at a stop (parts merged by start; taken). */
+int ft_outputs_save_open(struct ft_outputs *o, struct ft_step *open, size_t n);
+
+/* Takes a closed step, or one receive thread's part of it (merged with the others). */
+void ft_outputs_add(struct ft_outputs *o, struct ft_step *s);
+/* The steps starting before complete_before (closed by every thread) go to the
+ * authoritative sink, oldest first, then to the others' queue.  A step the first one
+ * cannot write now stays and is tried again at the next call. */
+void ft_outputs_commit(struct ft_outputs *o, int64_t complete_before);
+/* Interface samples for the sinks that take them (copied; queued). */
+void ft_outputs_samples(struct ft_outputs *o, const struct ft_if_sample *s, size_t n);
+
+/* Each sink's statistics, up to cap, in table order; returns how many sinks. */
+size_t ft_outputs_report(struct ft_outputs *o, struct ft_sink_report *ret, size_t cap);
+
+#endif

@@ -1,0 +1,107 @@
+/* flowtally — sinks: where closed steps go (the ledger, round-robin time series, ...).
+ *
+ * A sink is a small table of functions: open from the configuration, write a closed
+ * step, optionally write interface samples (SNMP polling), flush, close, and report its
+ * own statistics rows.  It owns its state behind a void pointer and sees nothing but
+ * the contract types (step.h), never the receive path.  The daemon's sinks are listed
+ * in one table (exporters/sinks.c); adding a sink is one folder under exporters/ and
+ * one line there.
+ *
+ * The first sink of the table, the ledger, is authoritative: it is written first and
+ * synchronously, a step it cannot take for the moment (a full disk) is kept and
+ * retried, and only the steps it committed go on to the others.  The others are fed
+ * from one bounded queue on a writer thread, so none of them can stall receiving or the
+ * ledger; a failing sink is counted and logged, never fatal.  Besides the rows a sink
+ * reports itself, every sink has the same counters (struct ft_sink_counts), shown per
+ * sink by stats.json and `flowtally status`.
+ */
+#ifndef FLOWTALLY_SINK_H
+#define FLOWTALLY_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtally/flow.h"
+#include "flowtally/names.h"
+#include "flowtally/step.h"
+
+/* What a sink is opened with. */
+struct ft_sink_env {
+	const char *data_dir;       /* the collector's data directory (it exists) */
+	const void *conf;           /* the sink's part of the configuration, or NULL */
+	bool live;                  /* the running daemon (not a replay of a capture) */
+};
+
+/* One interface's counters at one time, from SNMP polling (IF-MIB ifXTable). */
+struct ft_if_sample {
+	struct ft_addr device;      /* the exporter (router) the interface belongs to */
+	uint32_t ifindex;
+	int64_t time_ms;            /* UTC */
+	uint64_t in_octets;         /* ifHCInOctets */
+	uint64_t out_octets;        /* ifHCOutOctets */
+	uint64_t speed_bps;         /* ifHighSpeed × 10^6 */
+	uint8_t oper_up;            /* ifOperStatus up(1) */
+};
+
+/* A statistics row: name (a static string, the JSON key) and value. */
+enum ft_sink_stat_kind { FT_SINK_STAT_COUNT, FT_SINK_STAT_TIME_MS };
+struct ft_sink_stat {
+	const char *name;
+	uint8_t kind;               /* enum ft_sink_stat_kind; a time of 0 is "never" */
+	int64_t value;
+};
+#define FT_SINK_STATS_MAX 16    /* rows a sink may add of its own */
+
+struct ft_sink_ops {
+	const char *name;           /* stats.json key and log prefix: "ledger", "rrd" */
+	/* 0 and *ret_state, or negative errno (logged by the caller; the sink stays shut:
+	 * for the ledger that stops the start). */
+	int (*open)(const struct ft_sink_env *env, void **ret_state);
+	/* One closed step, the caller's.  0; -EEXIST when the sink already holds it (after
+	 * a restart: not an error, not written again); -EINVAL or -EBADMSG when it can never
+	 * take this step; another negative errno when it cannot now (the ledger's are
+	 * retried, the others' counted). */
+	int (*write_step)(void *state, const struct ft_step *s);
+	/* Optional (NULL): interface samples, the caller's.  0 or negative errno. */
+	int (*write_samples)(void *state, const struct ft_if_sample *s, size_t n);
+	/* Optional: the start of the newest step the sink holds (UTC ms); -ENOENT when it
+	 * holds none.  Steps at or before it are not given to it again. */
+	int (*last_step)(void *state, int64_t *ret_start_ms);
+	/* Optional: makes what was written durable (when the queue runs dry, and before
+	 * close).  0 or negative errno. */
+	int (*flush)(void *state);
+	/* Releases everything (NULL-safe). */
+	void (*close)(void *state);
+	/* Optional: the sink's own rows, up to cap; returns how many. */
+	size_t (*stats)(void *state, struct ft_sink_stat *ret, size_t cap);
+};
+
+/* A sink in a table: its functions and where its part of the configuration is
+ * (offsetof(struct ft_config, ...)), or FT_SINK_NO_CONF. */
+#define FT_SINK_NO_CONF SIZE_MAX
+struct ft_sink_entry {
+	const struct ft_sink_ops *ops;
+	size_t conf_off;
+};
+
+/* What every sink counts (kept by the daemon, not by the sink). */
+struct ft_sink_counts {
+	uint64_t written;           /* steps the sink took */
+	uint64_t refused;           /* steps it already held (-EEXIST) */
+	uint64_t errors;            /* failed writes (the ledger's are retried) */
+	uint64_t dropped;           /* steps it never got: queue full, or refused for good */
+	uint64_t pending;           /* steps waiting for it now */
+	uint64_t samples;           /* interface samples it took */
+	int64_t last_ms;            /* start of the last step it took; 0 none */
+};
+
+/* One sink's statistics: its counters and its own rows. */
+struct ft_sink_report {
+	char name[FT_NAME_MAX];
+	struct ft_sink_counts c;
+	struct ft_sink_stat rows[FT_SINK_STATS_MAX];
+	size_t n_rows;
+};
+
+#endif

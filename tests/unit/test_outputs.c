@@ -1,0 +1,409 @@
+/* The daemon's outputs (collector/daemon/outputs.c, writer.c): closed steps go to the
+ * authoritative ledger first and then, through the writer thread's queue, to every other
+ * sink of the table.  A recording sink registered here, as a new sink would be in
+ * exporters/sinks.c, must receive exactly the steps the ledger holds afterwards; a
+ * failing sink is counted and harms nothing; a stuck sink loses steps to the queue's
+ * bound (counted), never the ledger's. */
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check_main.h"
+#include "flowtally/clock.h"
+#include "flowtally/config.h"
+#include "flowtally/gen.h"
+#include "flowtally/ledger.h"
+#include "flowtally/log.h"
+#include "flowtally/pipeline.h"
+#include "flowtally/view.h"
+#include "outputs.h"
+#include "writer.h"
+
+static char dir[64];
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st, (void)flag, (void)f;
+	return remove(p);
+}
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/ft-outputs-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ft_log_level = FT_LOG_ERR - 1;      /* the failures below are meant */
+}
+
+static void teardown(void)
+{
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- the recording sink: keeps a copy of every step and counts samples ---- */
+
+struct recorder {
+	pthread_mutex_t mu;
+	struct ft_step *steps;
+	size_t n;
+	size_t samples;
+	int64_t last;               /* what last_step() says: INT64_MIN none */
+	bool fail;                  /* every write fails with -EIO */
+	bool gate_closed;           /* writes wait until the gate opens */
+	pthread_cond_t gate;
+};
+
+static struct recorder rec;
+
+static void rec_init(void)
+{
+	rec = (struct recorder){ .last = INT64_MIN };
+	pthread_mutex_init(&rec.mu, NULL);
+	pthread_cond_init(&rec.gate, NULL);
+}
+
+static void rec_done(void)
+{
+	for (size_t i = 0; i < rec.n; i++)
+		ft_step_done(&rec.steps[i]);
+	free(rec.steps);
+	pthread_cond_destroy(&rec.gate);
+	pthread_mutex_destroy(&rec.mu);
+}
+
+static int rec_open(const struct ft_sink_env *env, void **ret)
+{
+	ck_assert_str_eq(env->data_dir, dir);
+	*ret = &rec;
+	return 0;
+}
+
+static int rec_write(void *state, const struct ft_step *s)
+{
+	struct recorder *r = state;
+	pthread_mutex_lock(&r->mu);
+	while (r->gate_closed)
+		pthread_cond_wait(&r->gate, &r->mu);
+	int ret = r->fail ? -EIO : 0;
+	if (!r->fail) {
+		r->steps = realloc(r->steps, (r->n + 1) * sizeof(*r->steps));
+		ck_assert_ptr_nonnull(r->steps);
+		ck_assert_int_eq(ft_step_copy(s, &r->steps[r->n]), 0);
+		r->n++;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return ret;
+}
+
+static int rec_samples(void *state, const struct ft_if_sample *s, size_t n)
+{
+	struct recorder *r = state;
+	(void)s;
+	pthread_mutex_lock(&r->mu);
+	r->samples += n;
+	pthread_mutex_unlock(&r->mu);
+	return 0;
+}
+
+static int rec_last(void *state, int64_t *ret)
+{
+	struct recorder *r = state;
+	if (r->last == INT64_MIN)
+		return -ENOENT;
+	*ret = r->last;
+	return 0;
+}
+
+static void rec_close(void *state)
+{
+	(void)state;
+}
+
+static const struct ft_sink_ops recorder_sink = {
+	.name = "recorder", .open = rec_open, .write_step = rec_write, .write_samples = rec_samples,
+	.last_step = rec_last, .close = rec_close,
+};
+
+static const struct ft_sink_entry table[] = {
+	{ &ft_ledger_sink, FT_SINK_NO_CONF },
+	{ &recorder_sink, FT_SINK_NO_CONF },
+};
+
+static void gate(bool closed)
+{
+	pthread_mutex_lock(&rec.mu);
+	rec.gate_closed = closed;
+	pthread_cond_broadcast(&rec.gate);
+	pthread_mutex_unlock(&rec.mu);
+}
+
+/* ---- traffic: generated v5 datagrams through the pipeline, steps to the outputs ---- */
+
+static struct ft_config *config(void)
+{
+	struct ft_config *cfg = NULL;
+	char text[512];
+	snprintf(text, sizeof(text),
+	         "data_dir = \"%s\";\nstep = 1;\nlateness = 2;\nexporters = [\"127.0.0.0/8\"];\n"
+	         "tenants = ( { name = \"north\"; prefixes = [\"10.0.0.0/9\"]; },\n"
+	         "            { name = \"south\"; prefixes = [\"10.128.0.0/9\", \"192.168.0.0/17\"]; } );\n", dir);
+	ck_assert_int_eq(ft_config_parse(text, "t.conf", &cfg, NULL), 0);
+	return cfg;
+}
+
+static void to_outputs(struct ft_step *s, void *ctx)
+{
+	ft_outputs_add(ctx, s);
+	ft_outputs_commit(ctx, INT64_MAX);      /* one pipeline: every closed step is complete */
+}
+
+/* Sends `datagrams` v5 datagrams, 10 ms of export time apart, through a pipeline whose
+ * clock is their export time; returns the records sent. */
+static uint64_t feed(const struct ft_config *cfg, struct ft_outputs *o, uint32_t datagrams, int64_t start_ms)
+{
+	struct ft_gen_opts go = { .seed = 11, .exporters = 3, .start_ms = start_ms, .ms_per_datagram = 10 };
+	ft_gen_opts_default(&go);
+	struct ft_gen *g = ft_gen_new(&go);
+	struct ft_view *v;
+	struct ft_pipeline *p;
+	struct ft_pipeline_opts po = { 0 };
+	struct ft_step_out out = { to_outputs, o };
+	uint8_t buf[FT_GEN_MAX_DATAGRAM];
+	ck_assert_ptr_nonnull(g);
+	ck_assert_int_eq(ft_view_build(cfg, NULL, &v), 0);
+	ck_assert_int_eq(ft_pipeline_new(cfg, &po, v, INT64_MIN / 4, &p), 0);
+	for (uint32_t i = 0; i < datagrams; i++) {
+		uint32_t e;
+		struct ft_datagram dg = { .data = buf, .recv_ns = (start_ms + 10 * (int64_t)i) * FT_NS_PER_MS };
+		dg.len = ft_gen_next(g, buf, sizeof(buf), &e);
+		ft_addr_from_v4(&dg.src, 0x7f000001);
+		ft_pipeline_close(p, dg.recv_ns / FT_NS_PER_MS, &out);
+		ft_pipeline_datagram(p, &dg);
+	}
+	ft_pipeline_finish(p);
+	ft_pipeline_close(p, FT_PIPELINE_CLOSE_ALL, &out);
+	uint64_t records = ft_gen_total(g)->records;
+	ft_pipeline_free(p);
+	ft_view_free(v);
+	ft_gen_free(g);
+	return records;
+}
+
+/* Every step of the ledger, in order. */
+static size_t read_ledger(struct ft_step **ret)
+{
+	char ldir[128];
+	struct ft_ledger_reader *r;
+	struct ft_step *s = NULL;
+	size_t n = 0;
+	snprintf(ldir, sizeof(ldir), "%s/ledger", dir);
+	ck_assert_int_eq(ft_ledger_reader_open(ldir, INT64_MIN, INT64_MAX, &r), 0);
+	for (;;) {
+		s = realloc(s, (n + 1) * sizeof(*s));
+		int k = ft_ledger_reader_next(r, &s[n], NULL);
+		ck_assert_int_ge(k, 0);
+		if (k == 0)
+			break;
+		n++;
+	}
+	ft_ledger_reader_free(r);
+	*ret = s;
+	return n;
+}
+
+static void same_step(const struct ft_step *a, const struct ft_step *b)
+{
+	ck_assert_int_eq(a->start_ms, b->start_ms);
+	ck_assert_int_eq(a->length_ms, b->length_ms);
+	ck_assert_str_eq(a->map_id, b->map_id);
+	ck_assert_uint_eq(a->n_cells, b->n_cells);
+	for (size_t i = 0; i < a->n_cells; i++) {
+		ck_assert_int_eq(ft_step_cell_cmp(&a->cells[i], &b->cells[i]), 0);
+		ck_assert_mem_eq(&a->cells[i].v, &b->cells[i].v, sizeof(a->cells[i].v));
+	}
+	ck_assert_mem_eq(&a->total, &b->total, sizeof(a->total));
+	ck_assert_mem_eq(&a->unattributed_src, &b->unattributed_src, sizeof(a->total));
+	ck_assert_mem_eq(&a->unattributed_dst, &b->unattributed_dst, sizeof(a->total));
+	ck_assert_mem_eq(&a->late, &b->late, sizeof(a->total));
+	ck_assert_mem_eq(&a->not_accounted, &b->not_accounted, sizeof(a->total));
+}
+
+static void free_steps(struct ft_step *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ft_step_done(&s[i]);
+	free(s);
+}
+
+static const struct ft_sink_report *report_of(const struct ft_sink_report *r, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(r[i].name, name) == 0)
+			return &r[i];
+	ck_abort_msg("no report for sink %s", name);
+	return NULL;
+}
+
+/* Waits (10 s at most) until the writer has dealt with every step the ledger wrote;
+ * leaves the reports in rep. */
+static void settle(struct ft_outputs *o, struct ft_sink_report rep[2])
+{
+	for (int i = 0; i < 1000; i++) {
+		ck_assert_uint_eq(ft_outputs_report(o, rep, 2), 2);
+		const struct ft_sink_counts *l = &rep[0].c, *r = &rep[1].c;
+		if (r->written + r->refused + r->errors + r->dropped == l->written)
+			return;
+		struct timespec ts = { 0, 10 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	ck_abort_msg("the writer did not catch up");
+}
+
+/* ---- tests ---- */
+
+START_TEST(a_registered_sink_gets_exactly_the_ledgers_steps)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	rec_init();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
+	uint64_t sent = feed(cfg, o, 2000, 1764000000000);   /* 20 s of traffic, 1 s steps */
+	ft_outputs_close(o);                 /* the writer's queue is written before this returns */
+
+	struct ft_step *ledger;
+	size_t n = read_ledger(&ledger);
+	ck_assert_uint_ge(n, 20);
+	ck_assert_uint_eq(rec.n, n);
+	uint64_t flows = 0;
+	for (size_t i = 0; i < n; i++) {
+		same_step(&ledger[i], &rec.steps[i]);
+		flows += ledger[i].total.flows;
+	}
+	ck_assert_uint_eq(flows, sent);
+	free_steps(ledger, n);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+START_TEST(each_sink_is_counted_on_its_own)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_sink_report rep[2];
+	struct ft_if_sample samples[3] = { { .ifindex = 1 }, { .ifindex = 2 }, { .ifindex = 3 } };
+	rec_init();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
+	feed(cfg, o, 500, 1764000000000);
+	ft_outputs_samples(o, samples, 3);
+	settle(o, rep);
+	ck_assert_uint_eq(rep[1].c.written, rep[0].c.written);
+	ck_assert_uint_eq(rep[1].c.samples, 3);
+	ck_assert_int_eq(rep[1].c.last_ms, rep[0].c.last_ms);
+	ft_outputs_close(o);
+	ck_assert_uint_eq(rec.samples, 3);
+	/* reopened, the ledger refuses what it holds, and so does a sink that says it holds it */
+	struct ft_step *ledger;
+	size_t n = read_ledger(&ledger);
+	rec.last = ledger[n - 1].start_ms;
+	size_t before = rec.n;
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
+	ft_outputs_add(o, &(struct ft_step){ .start_ms = ledger[n - 1].start_ms, .length_ms = 1000 });
+	ft_outputs_commit(o, INT64_MAX);
+	ck_assert_uint_eq(ft_outputs_report(o, rep, 2), 2);
+	ck_assert_uint_eq(rep[0].c.refused, 1);
+	ck_assert_uint_eq(rep[0].c.written, 0);
+	ft_outputs_close(o);
+	ck_assert_uint_eq(rec.n, before);
+	free_steps(ledger, n);
+
+	/* a failing sink is counted; the ledger goes on */
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
+	rec.fail = true;
+	feed(cfg, o, 300, 1764000100000);
+	settle(o, rep);
+	ck_assert_uint_ge(rep[0].c.written, 3);
+	ck_assert_uint_eq(rep[1].c.errors, rep[0].c.written);
+	ck_assert_uint_eq(rep[1].c.written, 0);
+	ft_outputs_close(o);
+	n = read_ledger(&ledger);
+	ck_assert_uint_eq(rec.n, before);
+	ck_assert_int_eq(ledger[n - 1].start_ms / 1000, (1764000100000 + 299 * 10) / 1000);
+	free_steps(ledger, n);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+/* After a restart a sink may hold steps the ledger has not (it wrote them, the ledger's
+ * block was cut by a crash): it is not given them again. */
+START_TEST(a_sink_is_not_given_what_it_holds)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_sink_report rep[2];
+	int64_t start = 1764000000000;
+	rec_init();
+	rec.last = start + 5000;
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
+	feed(cfg, o, 2000, start);
+	settle(o, rep);
+	ft_outputs_close(o);
+	struct ft_step *ledger;
+	size_t n = read_ledger(&ledger), held = 0;
+	for (size_t i = 0; i < n; i++)
+		held += ledger[i].start_ms <= rec.last;
+	ck_assert_uint_ge(held, 1);
+	ck_assert_uint_eq(rep[1].c.refused, held);
+	ck_assert_uint_eq(rec.n, n - held);
+	for (size_t i = 0; i < rec.n; i++)
+		same_step(&ledger[held + i], &rec.steps[i]);
+	free_steps(ledger, n);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+/* A sink that does not keep up loses steps beyond the queue's bound (counted as
+ * dropped); the ledger and receiving are never held up by it. */
+START_TEST(a_stuck_sink_holds_up_nothing)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_sink_report rep[2];
+	rec_init();
+	gate(true);
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
+	feed(cfg, o, 20000, 1764000000000);             /* 200 steps */
+	ck_assert_uint_eq(ft_outputs_report(o, rep, 2), 2);
+	const struct ft_sink_report *l = report_of(rep, 2, "ledger"), *r = report_of(rep, 2, "recorder");
+	ck_assert_uint_ge(l->c.written, 200);
+	ck_assert_uint_eq(r->c.written, 0);
+	ck_assert_uint_ge(r->c.dropped, l->c.written - FT_WRITER_QUEUE - 1);
+	ck_assert_uint_le(r->c.pending, FT_WRITER_QUEUE);
+	uint64_t written = l->c.written, dropped = r->c.dropped;
+	gate(false);
+	ft_outputs_close(o);
+	ck_assert_uint_eq(rec.n + dropped, written);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+Suite *ft_test_suite(void)
+{
+	Suite *s = suite_create("outputs");
+	TCase *tc = tcase_create("sinks");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, a_registered_sink_gets_exactly_the_ledgers_steps);
+	tcase_add_test(tc, each_sink_is_counted_on_its_own);
+	tcase_add_test(tc, a_sink_is_not_given_what_it_holds);
+	tcase_add_test(tc, a_stuck_sink_holds_up_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}
