@@ -3,8 +3,8 @@
  *
  * Builds deterministic (seeded) datagrams, and keeps the exact totals of what it
  * built per exporter, so tests and benchmarks can compare a collector's counts with
- * what was sent.  Used by `flowtally generate`, the end-to-end tests, the benchmarks
- * and the demo.
+ * what was sent.  A test and benchmark tool (tools/gen/), no stage of the collector:
+ * used by `flowtally generate`, the end-to-end tests, the benchmarks and the demo.
  */
 #ifndef FLOWTALLY_GEN_H
 #define FLOWTALLY_GEN_H
