@@ -49,6 +49,7 @@
 #include "cli.h"
 #include "flowtally/clock.h"
 #include "flowtally/gen.h"
+#include "flowtally/parse.h"
 
 #define DEFAULT_RECORDS 30000
 #define DEFAULT_PORT 2055
@@ -271,20 +272,6 @@ static const char usage_text[] =
 
 /* ---- parsing values ---- */
 
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
-{
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end != '\0' || v < min || v > max)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 static int parse_double(const char *s, double max, double *ret)
 {
 	char *end;
@@ -434,7 +421,7 @@ static int parse_hostport(const char *s, struct endpoint *ret)
 		return -EINVAL;
 	memcpy(host, h, hl);
 	host[hl] = '\0';
-	if (port_text && parse_u64(port_text, 1, 65535, &port) < 0)
+	if (port_text && ft_parse_u64(port_text, 1, 65535, &port) < 0)
 		return -EINVAL;
 	return endpoint_from_text(host, (uint16_t)port, ret);
 }
@@ -531,9 +518,9 @@ static int set_option(struct args *a, const struct opt *o, const char *arg)
 
 	switch (o->kind) {
 	case K_U64:
-		return parse_u64(arg, o->min, o->max, (uint64_t *)t);
+		return ft_parse_u64(arg, o->min, o->max, (uint64_t *)t);
 	case K_U32:
-		if (parse_u64(arg, o->min, o->max, &u) < 0)
+		if (ft_parse_u64(arg, o->min, o->max, &u) < 0)
 			return -EINVAL;
 		*(uint32_t *)t = (uint32_t)u;
 		return 0;

@@ -2,10 +2,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "flowtally/flow.h"
+#include "flowtally/parse.h"
 
 static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
@@ -86,17 +86,9 @@ int ft_prefix_parse(const char *s, struct ft_prefix *ret)
 	if (ft_addr_parse(host, &p.addr) < 0)
 		return -EINVAL;
 	bool v4 = strchr(host, ':') == NULL;
-	unsigned max = v4 ? 32 : 128;
-	unsigned long len = max;
-	if (slash) {
-		char *end;
-		if (slash[1] < '0' || slash[1] > '9')
-			return -EINVAL;
-		errno = 0;
-		len = strtoul(slash + 1, &end, 10);
-		if (errno || *end != '\0' || len > max)
-			return -EINVAL;
-	}
+	uint64_t max = v4 ? 32 : 128, len = max;
+	if (slash && ft_parse_u64(slash + 1, 0, max, &len) < 0)
+		return -EINVAL;
 	p.len = (uint8_t)(v4 ? len + 96 : len);
 	mask_to(&p.addr, p.len);
 	*ret = p;

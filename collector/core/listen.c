@@ -1,10 +1,10 @@
 /* Listen addresses: "host:port" (listen.h). */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "flowtally/listen.h"
+#include "flowtally/parse.h"
 
 int ft_listen_addr_parse(const char *s, struct ft_listen_addr *ret)
 {
@@ -38,10 +38,8 @@ int ft_listen_addr_parse(const char *s, struct ft_listen_addr *ret)
 	}
 	if (ft_addr_parse(host, &l.addr) < 0 || ft_addr_is_v4(&l.addr) == l.v6)
 		return -EINVAL;
-	char *end;
-	errno = 0;
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || port > 65535 || colon[1] == '-')
+	uint64_t port;
+	if (ft_parse_u64(colon + 1, 0, 65535, &port) < 0)
 		return -EINVAL;
 	l.port = (uint16_t)port;
 	snprintf(l.text, sizeof(l.text), "%s", s);

@@ -1,10 +1,14 @@
-/* Addresses and prefixes in the one 16-byte form. */
+/* The core suite: addresses and prefixes in the one 16-byte form, listen addresses,
+ * time, numbers. */
 #include <check.h>
 #include <errno.h>
+#include <stdint.h>
 
 #include "check_main.h"
 #include "flowtally/clock.h"
 #include "flowtally/flow.h"
+#include "flowtally/listen.h"
+#include "flowtally/parse.h"
 
 START_TEST(ipv4_is_mapped)
 {
@@ -79,6 +83,46 @@ START_TEST(utc_time_formats)
 }
 END_TEST
 
+START_TEST(u64_accepts_whole_decimal_numbers_in_range)
+{
+	uint64_t v = 7;
+	ck_assert_int_eq(ft_parse_u64("0", 0, 10, &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(ft_parse_u64("10", 0, 10, &v), 0);
+	ck_assert_uint_eq(v, 10);
+	ck_assert_int_eq(ft_parse_u64("007", 1, 10, &v), 0);
+	ck_assert_uint_eq(v, 7);
+	ck_assert_int_eq(ft_parse_u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
+	ck_assert_uint_eq(v, UINT64_MAX);
+}
+END_TEST
+
+START_TEST(u64_rejects_anything_else_and_leaves_ret)
+{
+	static const char *const bad[] = { "", " 5", "5 ", "+5", "-5", "-0", "5x", "x5", "0x10",
+	                                   "1e3", "5.0", "18446744073709551616",
+	                                   "99999999999999999999999" };
+	uint64_t v = 7;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(ft_parse_u64(bad[i], 0, UINT64_MAX, &v) == -EINVAL, "took '%s'", bad[i]);
+	ck_assert_int_eq(ft_parse_u64("11", 0, 10, &v), -EINVAL);
+	ck_assert_int_eq(ft_parse_u64("0", 1, 10, &v), -EINVAL);
+	ck_assert_uint_eq(v, 7);
+}
+END_TEST
+
+START_TEST(listen_port_is_a_plain_number)
+{
+	static const char *const bad[] = { "127.0.0.1:65536", "127.0.0.1:+5", "[::1]: 5",
+	                                   "[::1]:5x" };
+	struct ft_listen_addr l;
+	ck_assert_int_eq(ft_listen_addr_parse("127.0.0.1:02055", &l), 0);
+	ck_assert_uint_eq(l.port, 2055);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(ft_listen_addr_parse(bad[i], &l) == -EINVAL, "took '%s'", bad[i]);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("addr");
@@ -87,6 +131,9 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, ipv6_round_trips);
 	tcase_add_test(tc, prefixes_parse_and_match);
 	tcase_add_test(tc, utc_time_formats);
+	tcase_add_test(tc, u64_accepts_whole_decimal_numbers_in_range);
+	tcase_add_test(tc, u64_rejects_anything_else_and_leaves_ret);
+	tcase_add_test(tc, listen_port_is_a_plain_number);
 	suite_add_tcase(s, tc);
 	return s;
 }
