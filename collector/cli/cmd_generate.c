@@ -286,88 +286,38 @@ static int parse_double(const char *s, double max, double *ret)
 	return 0;
 }
 
-static bool take_digits(const char **p, int n, int *ret)
+/* "1764075600" or "1764075600.5": seconds since the epoch, digits past nanoseconds
+ * ignored. */
+static int parse_epoch(const char *s, int64_t *ret_ns)
 {
-	int v = 0;
+	size_t n = strcspn(s, ".");
+	const char *frac = s[n] ? s + n + 1 : "";
+	char digits[10] = "000000000";
+	uint64_t secs, ns;
 
-	for (int i = 0; i < n; i++) {
-		if ((*p)[i] < '0' || (*p)[i] > '9')
-			return false;
-		v = v * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	*ret = v;
-	return true;
-}
-
-static bool take_char(const char **p, char c)
-{
-	if (**p != c)
-		return false;
-	(*p)++;
-	return true;
-}
-
-/* ".123" → 123000000 ns; digits beyond nanoseconds are ignored. */
-static bool take_fraction(const char **p, int64_t *ret_ns)
-{
-	int64_t ns = 0, scale = FT_NS_PER_SEC;
-
-	*ret_ns = 0;
-	if (!take_char(p, '.'))
-		return true;
-	if (**p < '0' || **p > '9')
-		return false;
-	for (; **p >= '0' && **p <= '9'; (*p)++) {
-		scale /= 10;
-		ns += (**p - '0') * scale;
-	}
-	*ret_ns = ns;
-	return true;
-}
-
-/* YYYY-MM-DD[(T| )HH:MM[:SS[.frac]]][Z|+00:00], always UTC. */
-static int parse_iso8601(const char *s, int64_t *ret_ns)
-{
-	int y, mo, d, h = 0, mi = 0, sec = 0;
-	int64_t frac = 0;
-	const char *p = s;
-
-	if (!take_digits(&p, 4, &y) || !take_char(&p, '-') || !take_digits(&p, 2, &mo) ||
-	    !take_char(&p, '-') || !take_digits(&p, 2, &d))
+	if (s[n] && (!frac[0] || frac[strspn(frac, "0123456789")]))
 		return -EINVAL;
-	if (take_char(&p, 'T') || take_char(&p, ' ')) {
-		if (!take_digits(&p, 2, &h) || !take_char(&p, ':') || !take_digits(&p, 2, &mi))
-			return -EINVAL;
-		if (take_char(&p, ':') && (!take_digits(&p, 2, &sec) || !take_fraction(&p, &frac)))
-			return -EINVAL;
-	}
-	if (!take_char(&p, 'Z') && strcmp(p, "+00:00") == 0)
-		p += 6;
-	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	memcpy(digits, frac, strnlen(frac, 9));
+	char *whole = strndup(s, n);
+	int rc = whole ? ft_parse_u64(whole, 0, MAX_START_S, &secs) : -ENOMEM;
+	free(whole);
+	if (rc < 0 || ft_parse_u64(digits, 0, FT_NS_PER_SEC - 1, &ns) < 0)
 		return -EINVAL;
-	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-	                 .tm_hour = h, .tm_min = mi, .tm_sec = sec };
-	time_t t = timegm(&tm);
-	if (t < 0 || t > MAX_START_S)
-		return -EINVAL;
-	*ret_ns = (int64_t)t * FT_NS_PER_SEC + frac;
+	*ret_ns = (int64_t)secs * FT_NS_PER_SEC + (int64_t)ns;
 	return 0;
 }
 
-static int parse_time(const char *s, int64_t *ret_ns)
+/* --start: epoch seconds, or UTC ISO-8601 as everywhere in flowtally; export seconds
+ * are 32 bits in v5, v9 and IPFIX. */
+static int parse_start(const char *s, int64_t *ret_ns)
 {
-	const char *p = s;
-	uint64_t secs = 0;
-	int64_t frac;
+	int64_t ns;
 
-	for (; *p >= '0' && *p <= '9' && secs <= (uint64_t)MAX_START_S; p++)
-		secs = secs * 10 + (uint64_t)(*p - '0');
-	if (p == s || (*p != '\0' && *p != '.'))
-		return parse_iso8601(s, ret_ns);
-	if (!take_fraction(&p, &frac) || *p != '\0' || secs > (uint64_t)MAX_START_S)
+	if (parse_epoch(s, &ns) < 0 && ft_time_parse_ns(s, &ns) < 0)
 		return -EINVAL;
-	*ret_ns = (int64_t)secs * FT_NS_PER_SEC + frac;
+	if (ns / FT_NS_PER_SEC > MAX_START_S)
+		return -EINVAL;
+	*ret_ns = ns;
 	return 0;
 }
 
@@ -530,7 +480,7 @@ static int set_option(struct args *a, const struct opt *o, const char *arg)
 		*(double *)t = d;
 		return 0;
 	case K_TIME:
-		return parse_time(arg, (int64_t *)t);
+		return parse_start(arg, (int64_t *)t);
 	case K_PREFIX:
 		return ft_prefix_parse(arg, (struct ft_prefix *)t);
 	case K_STRING:

@@ -83,6 +83,74 @@ START_TEST(utc_time_formats)
 }
 END_TEST
 
+/* 2026-11-25T13:00:00Z */
+#define T13 1795611600LL
+
+static int64_t ns_of(const char *s)
+{
+	int64_t ns = -1;
+	ck_assert_msg(ft_time_parse_ns(s, &ns) == 0, "refused '%s'", s);
+	return ns;
+}
+
+START_TEST(time_takes_every_iso8601_form)
+{
+	ck_assert_int_eq(ns_of("2026-11-25"), (T13 - 13 * 3600) * FT_NS_PER_SEC);
+	ck_assert_int_eq(ns_of("2026-11-25Z"), (T13 - 13 * 3600) * FT_NS_PER_SEC);
+	ck_assert_int_eq(ns_of("2026-11-25T13:00"), T13 * FT_NS_PER_SEC);
+	ck_assert_int_eq(ns_of("2026-11-25 13:00"), T13 * FT_NS_PER_SEC);
+	ck_assert_int_eq(ns_of("2026-11-25T13:00Z"), T13 * FT_NS_PER_SEC);
+	ck_assert_int_eq(ns_of("2026-11-25T13:00:00Z"), T13 * FT_NS_PER_SEC);
+	ck_assert_int_eq(ns_of("2026-11-25 13:00:07+00:00"), (T13 + 7) * FT_NS_PER_SEC);
+	ck_assert_int_eq(ns_of("2026-11-25T13:00:07.5"), (T13 + 7) * FT_NS_PER_SEC + 500000000);
+	ck_assert_int_eq(ns_of("2026-11-25T13:00:07.123456789Z"),
+	                 (T13 + 7) * FT_NS_PER_SEC + 123456789);
+	ck_assert_int_eq(ns_of("2026-11-25T13:00:07.1234567891234Z"),
+	                 (T13 + 7) * FT_NS_PER_SEC + 123456789);
+	ck_assert_int_eq(ns_of("2026-11-25T13:00:60Z"), (T13 + 60) * FT_NS_PER_SEC);
+	ck_assert_int_eq(ns_of("2024-02-29"), 1709164800LL * FT_NS_PER_SEC);
+	ck_assert_int_eq(ns_of("1970-01-01T00:00:00Z"), 0);
+	ck_assert_int_eq(ns_of("2262-04-11T23:47:16.854775807Z"), INT64_MAX);
+}
+END_TEST
+
+START_TEST(time_refuses_what_is_no_time)
+{
+	static const char *const bad[] = {
+		"", "2026", "2026-11", "2026-11-2", "2026-1-25", "2026-11-25T", "2026-11-25 ",
+		"2026-11-25T13", "2026-11-25T13:0", "2026-11-25T1300", "2026-11-25T13:00:0",
+		"2026-11-25T13:00:00.", "2026-11-25T13:00.5", "2026-11-25T13:00:00ZZ",
+		"2026-11-25T13:00:00+01:00", "2026-11-25T13:00:00 Z", "2026-11-25x", " 2026-11-25",
+		"+2026-11-25", "2026-+1-25", "2026-11--1", "2O26-11-25", "2026-11-25T13:00:00x",
+		"2026-02-31", "2026-02-29", "2026-04-31", "2026-13-01", "2026-00-10", "2026-11-00",
+		"2026-11-32", "2026-11-25T25:00", "2026-11-25T24:00", "2026-11-25T13:60",
+		"2026-11-25T13:00:61", "1969-12-31T23:59:59Z", "0000-01-01",
+		"2262-04-11T23:47:16.854775808Z", "9999-12-31", "1795611600",
+	};
+	int64_t ns = 42;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(ft_time_parse_ns(bad[i], &ns) == -EINVAL, "took '%s'", bad[i]);
+	ck_assert_int_eq(ns, 42);
+}
+END_TEST
+
+START_TEST(time_in_ms_floors_and_reaches_9999)
+{
+	int64_t ms = 42;
+	ck_assert_int_eq(ft_time_parse_utc("2026-11-25T13:00:00.250Z", &ms), 0);
+	ck_assert_int_eq(ms, T13 * 1000 + 250);
+	ck_assert_int_eq(ft_time_parse_utc("2026-11-25T13:00:00.2509Z", &ms), 0);
+	ck_assert_int_eq(ms, T13 * 1000 + 250);
+	ck_assert_int_eq(ft_time_parse_utc("2026-11-25 13:00", &ms), 0);
+	ck_assert_int_eq(ms, T13 * 1000);
+	ck_assert_int_eq(ft_time_parse_utc("9999-12-31T23:59:59.999Z", &ms), 0);
+	ck_assert_int_eq(ms, 253402300799999LL);
+	ck_assert_int_eq(ft_time_parse_utc("2026-02-31", &ms), -EINVAL);
+	ck_assert_int_eq(ft_time_parse_utc("2026-11-25T13:00:00Zjunk", &ms), -EINVAL);
+	ck_assert_int_eq(ms, 253402300799999LL);
+}
+END_TEST
+
 START_TEST(u64_accepts_whole_decimal_numbers_in_range)
 {
 	uint64_t v = 7;
@@ -131,6 +199,9 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, ipv6_round_trips);
 	tcase_add_test(tc, prefixes_parse_and_match);
 	tcase_add_test(tc, utc_time_formats);
+	tcase_add_test(tc, time_takes_every_iso8601_form);
+	tcase_add_test(tc, time_refuses_what_is_no_time);
+	tcase_add_test(tc, time_in_ms_floors_and_reaches_9999);
 	tcase_add_test(tc, u64_accepts_whole_decimal_numbers_in_range);
 	tcase_add_test(tc, u64_rejects_anything_else_and_leaves_ret);
 	tcase_add_test(tc, listen_port_is_a_plain_number);
