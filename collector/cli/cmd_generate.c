@@ -49,10 +49,12 @@
 #include "cli.h"
 #include "flowtally/clock.h"
 #include "flowtally/gen.h"
+#include "flowtally/listen.h"
 #include "flowtally/parse.h"
 
 #define DEFAULT_RECORDS 30000
 #define DEFAULT_PORT 2055
+#define LOCALHOST "127.0.0.1"
 #define POOL_TARGET 4096         /* datagrams built up front and sent round and round */
 #define MAX_BATCH 1024           /* UIO_MAXIOV: the most sendmmsg() takes per call */
 #define MAX_START_S 4294967295LL /* export seconds are 32 bits in v5, v9 and IPFIX */
@@ -323,57 +325,79 @@ static int parse_start(const char *s, int64_t *ret_ns)
 
 /* ---- addresses ---- */
 
+/* The socket address of a: IPv6 (a mapped IPv4 address included) when v6. */
+static void endpoint_from_addr(const struct ft_addr *a, bool v6, uint16_t port,
+                               struct endpoint *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (v6) {
+		ret->addr.in6.sin6_family = AF_INET6;
+		ret->addr.in6.sin6_port = htons(port);
+		memcpy(&ret->addr.in6.sin6_addr, a->b, 16);
+		ret->len = sizeof(ret->addr.in6);
+	} else {
+		ret->addr.in.sin_family = AF_INET;
+		ret->addr.in.sin_port = htons(port);
+		memcpy(&ret->addr.in.sin_addr, a->b + 12, 4);
+		ret->len = sizeof(ret->addr.in);
+	}
+}
+
+/* --source: an IP address, or localhost. */
 static int endpoint_from_text(const char *host, uint16_t port, struct endpoint *ret)
 {
-	struct endpoint e;
+	struct ft_addr a;
 
-	memset(&e, 0, sizeof(e));
 	if (strcmp(host, "localhost") == 0)
-		host = "127.0.0.1";
-	if (inet_pton(AF_INET, host, &e.addr.in.sin_addr) == 1) {
-		e.addr.in.sin_family = AF_INET;
-		e.addr.in.sin_port = htons(port);
-		e.len = sizeof(e.addr.in);
-	} else if (inet_pton(AF_INET6, host, &e.addr.in6.sin6_addr) == 1) {
-		e.addr.in6.sin6_family = AF_INET6;
-		e.addr.in6.sin6_port = htons(port);
-		e.len = sizeof(e.addr.in6);
-	} else {
+		host = LOCALHOST;
+	if (ft_addr_parse(host, &a) < 0)
 		return -EINVAL;
-	}
-	*ret = e;
+	endpoint_from_addr(&a, strchr(host, ':') != NULL, port, ret);
 	return 0;
 }
 
-/* "127.0.0.1:2055", "[::1]:2055", "localhost", "127.0.0.1" (port 2055). */
-static int parse_hostport(const char *s, struct endpoint *ret)
+/* --to as ft_listen_addr_parse() reads it, plus what only flowtally generate takes:
+ * localhost, an IPv4 address (or localhost) in brackets too, and no port for 2055.
+ * The core's "*" (any address) is no destination.  0, or -EINVAL for "*" or when
+ * buf is too short. */
+static int to_listen_text(const char *s, char *buf, size_t size)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port_text = NULL, *h = s;
-	size_t hl;
-	uint64_t port = DEFAULT_PORT;
+	const char *close = s[0] == '[' ? strchr(s, ']') : NULL;
+	const char *host = close ? s + 1 : s;
+	size_t hl = close ? (size_t)(close - host) : strcspn(s, ":");
+	const char *rest = host + hl + (close ? 1 : 0);
+	const char *open = close && memchr(host, ':', hl) ? "[" : "", *shut = *open ? "]" : "";
+	int n;
 
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || (close[1] != '\0' && close[1] != ':'))
-			return -EINVAL;
-		h = s + 1;
-		hl = (size_t)(close - h);
-		port_text = close[1] ? close + 2 : NULL;
-	} else {
-		const char *colon = strchr(s, ':');
-		if (colon && strchr(colon + 1, ':'))
-			return -EINVAL;     /* a bare IPv6 address: needs brackets */
-		hl = colon ? (size_t)(colon - s) : strlen(s);
-		port_text = colon ? colon + 1 : NULL;
+	if (hl >= size || (hl == 1 && host[0] == '*'))
+		return -EINVAL;
+	if (hl == strlen("localhost") && strncmp(host, "localhost", hl) == 0) {
+		host = LOCALHOST;
+		hl = strlen(LOCALHOST);
 	}
-	if (hl == 0 || hl >= sizeof(host))
+	if (*rest)
+		n = snprintf(buf, size, "%s%.*s%s%s", open, (int)hl, host, shut, rest);
+	else
+		n = snprintf(buf, size, "%s%.*s%s:%d", open, (int)hl, host, shut, DEFAULT_PORT);
+	return n >= 0 && (size_t)n < size ? 0 : -EINVAL;
+}
+
+/* "127.0.0.1:2055", "[::1]:2055", "localhost", "127.0.0.1" (port 2055); port 0 is
+ * no destination either. */
+static int parse_to(const char *s, struct endpoint *ret)
+{
+	size_t size = strlen(s) + sizeof(LOCALHOST) + 8;
+	char *text = malloc(size);
+	struct ft_listen_addr l;
+	int rc = text ? to_listen_text(s, text, size) : -ENOMEM;
+
+	if (rc == 0)
+		rc = ft_listen_addr_parse(text, &l);
+	free(text);
+	if (rc < 0 || l.port == 0)
 		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	if (port_text && ft_parse_u64(port_text, 1, 65535, &port) < 0)
-		return -EINVAL;
-	return endpoint_from_text(host, (uint16_t)port, ret);
+	endpoint_from_addr(&l.addr, l.v6, l.port, ret);
+	return 0;
 }
 
 static bool endpoint_is_loopback(const struct endpoint *e)
@@ -550,7 +574,7 @@ static int read_options(int argc, char **argv, struct args *a)
 /* Destination and source: parsed, loopback only, one family. */
 static int check_endpoints(struct args *a)
 {
-	if (parse_hostport(a->to_text, &a->to) < 0)
+	if (parse_to(a->to_text, &a->to) < 0)
 		return usage_error("--to: '%s' is not HOST:PORT (127.0.0.1:2055 or [::1]:2055)",
 		                   a->to_text);
 	if (!endpoint_is_loopback(&a->to))
