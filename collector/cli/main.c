@@ -16,7 +16,7 @@ static const struct command commands[] = {
 	{ "replay", ft_cmd_replay, "decode the export datagrams in a pcap/pcapng capture" },
 	{ "check-config", ft_cmd_check_config, "validate a configuration file without starting anything" },
 	{ "status", ft_cmd_status, "show the running (or last) collector's statistics" },
-	{ "generate", ft_cmd_generate, "send or write generated NetFlow v5 test traffic (loopback only)" },
+	{ "generate", ft_cmd_generate, "send or write NetFlow v5, v9 or IPFIX test traffic (loopback only)" },
 	{ "ledger", ft_cmd_ledger, "verify the step ledger, or sum it per tenant over a time range" },
 };
 
