@@ -248,14 +248,14 @@ static const struct ft_sink_report *report_of(const struct ft_sink_report *r, si
 	return NULL;
 }
 
-/* Waits (10 s at most) until the writer has dealt with every step the ledger wrote;
- * leaves the reports in rep. */
-static void settle(struct ft_outputs *o, struct ft_sink_report rep[2])
+/* Waits (10 s at most) until the writer has dealt with every step the ledger wrote and
+ * with `samples` interface samples; leaves the reports in rep. */
+static void settle(struct ft_outputs *o, struct ft_sink_report rep[2], uint64_t samples)
 {
 	for (int i = 0; i < 1000; i++) {
 		ck_assert_uint_eq(ft_outputs_report(o, rep, 2), 2);
 		const struct ft_sink_counts *l = &rep[0].c, *r = &rep[1].c;
-		if (r->written + r->refused + r->errors + r->dropped == l->written)
+		if (r->written + r->refused + r->errors + r->dropped == l->written && r->samples >= samples)
 			return;
 		struct timespec ts = { 0, 10 * 1000000 };
 		nanosleep(&ts, NULL);
@@ -300,7 +300,7 @@ START_TEST(each_sink_is_counted_on_its_own)
 	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
 	feed(cfg, o, 500, 1764000000000);
 	ft_outputs_samples(o, samples, 3);
-	settle(o, rep);
+	settle(o, rep, 3);
 	ck_assert_uint_eq(rep[1].c.written, rep[0].c.written);
 	ck_assert_uint_eq(rep[1].c.samples, 3);
 	ck_assert_int_eq(rep[1].c.last_ms, rep[0].c.last_ms);
@@ -325,7 +325,7 @@ START_TEST(each_sink_is_counted_on_its_own)
 	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
 	rec.fail = true;
 	feed(cfg, o, 300, 1764000100000);
-	settle(o, rep);
+	settle(o, rep, 0);
 	ck_assert_uint_ge(rep[0].c.written, 3);
 	ck_assert_uint_eq(rep[1].c.errors, rep[0].c.written);
 	ck_assert_uint_eq(rep[1].c.written, 0);
@@ -351,7 +351,7 @@ START_TEST(a_sink_is_not_given_what_it_holds)
 	rec.last = start + 5000;
 	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
 	feed(cfg, o, 2000, start);
-	settle(o, rep);
+	settle(o, rep, 0);
 	ft_outputs_close(o);
 	struct ft_step *ledger;
 	size_t n = read_ledger(&ledger), held = 0;
