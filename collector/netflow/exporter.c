@@ -421,9 +421,10 @@ static void pending_drop_oldest(struct exporter *e)
 	e->s.errors[FT_NF_ERR_NO_TEMPLATE]++;
 }
 
-int ft_pending_add(struct ft_netflow *nf, struct exporter *e, uint16_t tid, const uint8_t *data,
-                   size_t len, const struct msg_ctx *m)
+int ft_pending_add(const struct ft_msg *m, uint16_t tid, const uint8_t *data, size_t len)
 {
+	struct ft_netflow *nf = m->nf;
+	struct exporter *e = m->e;
 	struct pending *p = &e->pend;
 	if (nf->o.max_pending_sets == 0 || len > nf->o.max_pending_bytes) {
 		e->s.errors[FT_NF_ERR_NO_TEMPLATE]++;
@@ -449,9 +450,9 @@ int ft_pending_add(struct ft_netflow *nf, struct exporter *e, uint16_t tid, cons
 	return 0;
 }
 
-void ft_pending_replay(struct ft_netflow *nf, struct exporter *e, const struct ft_template *t,
-                       struct ft_flow_batch *out)
+void ft_pending_replay(struct ft_msg *m, const struct ft_template *t)
 {
+	struct exporter *e = m->e;
 	struct pending *p = &e->pend;
 	uint32_t keep = 0;
 	for (uint32_t i = 0; i < p->n; i++) {
@@ -460,8 +461,11 @@ void ft_pending_replay(struct ft_netflow *nf, struct exporter *e, const struct f
 			p->sets[keep++] = *s;
 			continue;
 		}
-		struct msg_ctx m = { e->s.key.version, s->uptime, s->export_ms, s->recv_ns };
-		nf->late_records += ft_data_set(nf, e, t, s->data, s->len, &m, out);
+		/* Decoded under the header times of the message that brought it. */
+		struct ft_msg late = { .nf = m->nf, .e = e, .version = e->s.key.version,
+		                       .uptime = s->uptime, .export_ms = s->export_ms,
+		                       .recv_ns = s->recv_ns, .out = m->out };
+		m->late_records += ft_data_set(&late, t, s->data, s->len);
 		e->s.pending_decoded++;
 		p->bytes -= s->len;
 		free(s->data);

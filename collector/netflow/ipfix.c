@@ -37,24 +37,25 @@ static size_t read_fields(struct ft_netflow *nf, const uint8_t *p, size_t len, u
 	return o;
 }
 
-static void define(struct ft_netflow *nf, struct exporter *e, uint16_t tid, uint16_t cnt,
-                   uint16_t scope, bool options, int64_t now, struct ft_flow_batch *out)
+static void define(struct ft_msg *m, uint16_t tid, uint16_t cnt, uint16_t scope, bool options)
 {
+	struct exporter *e = m->e;
 	if (tid < 256) {
 		e->s.errors[FT_NF_ERR_TEMPLATE_ID]++;
 		return;
 	}
-	int r = ft_exporter_define(nf, e, tid, nf->scratch, cnt, scope, options, now);
+	int r = ft_exporter_define(m->nf, e, tid, m->nf->scratch, cnt, scope, options, m->recv_ns);
 	if (r < 0)
 		e->s.errors[-r]++;
 	else
-		ft_template_arrived(nf, e, tid, out);
+		ft_template_arrived(m, tid);
 }
 
 /* Template Set (§3.4.1) and Options Template Set (§3.4.2). */
-static void template_set(struct ft_netflow *nf, struct exporter *e, const uint8_t *p, size_t len,
-                         bool options, int64_t now, struct ft_flow_batch *out)
+static void template_set(struct ft_msg *m, const uint8_t *p, size_t len, bool options)
 {
+	struct ft_netflow *nf = m->nf;
+	struct exporter *e = m->e;
 	size_t hdr = options ? 6 : 4, o = 0;
 	while (len - o >= 4) {
 		uint16_t tid = rd16(p + o), cnt = rd16(p + o + 2);
@@ -77,17 +78,16 @@ static void template_set(struct ft_netflow *nf, struct exporter *e, const uint8_
 			e->s.errors[FT_NF_ERR_SCOPE]++;
 			continue;
 		}
-		define(nf, e, tid, cnt, scope, options, now, out);
+		define(m, tid, cnt, scope, options);
 	}
 }
 
 /* Template (ID 2) and Options Template (ID 3) sets. */
-static bool template_sets(struct ft_netflow *nf, struct exporter *e, uint16_t id, const uint8_t *p,
-                          size_t len, int64_t recv_ns, struct ft_flow_batch *out)
+static bool template_sets(struct ft_msg *m, uint16_t id, const uint8_t *p, size_t len)
 {
 	if (id != 2 && id != 3)
 		return false;
-	template_set(nf, e, p, len, id == 3, recv_ns, out);
+	template_set(m, p, len, id == 3);
 	return true;
 }
 
@@ -104,12 +104,12 @@ int ft_ipfix_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct f
 		e->s.errors[FT_NF_ERR_LENGTH]++;
 		return -FT_NF_ERR_LENGTH;
 	}
-	struct msg_ctx m = { 10, 0, (int64_t)rd32(p + 4) * 1000, dg->recv_ns };
-	uint32_t records = 0;
-	bool pending = false;
-	ft_walk_sets(nf, e, p, len, IPFIX_HEADER_LEN, &m, template_sets, out, &records, &pending);
-	ft_seq_track(e, rd32(p + 8), records, false, &e->s.lost_records);
-	if (pending)
+	struct ft_msg m = { .nf = nf, .e = e, .version = 10,
+	                    .export_ms = (int64_t)rd32(p + 4) * 1000, .recv_ns = dg->recv_ns,
+	                    .out = out };
+	ft_walk_sets(&m, p, len, IPFIX_HEADER_LEN, template_sets);
+	ft_seq_track(e, rd32(p + 8), m.records, false, &e->s.lost_records);
+	if (m.pending)
 		e->seq_valid = false;
-	return (int)(records + nf->late_records);
+	return (int)(m.records + m.late_records);
 }

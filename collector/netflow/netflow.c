@@ -220,8 +220,7 @@ static int64_t ntp_to_ms(uint64_t v)
 }
 
 /* One end of a flow's time span in UTC ms, or INT64_MIN when the record lacks it. */
-static int64_t flow_time(const struct exporter *e, const struct ft_rec *r, const struct msg_ctx *m,
-                         bool start)
+static int64_t flow_time(const struct ft_msg *m, const struct ft_rec *r, bool start)
 {
 	enum ft_slot ms = start ? SL_START_MS : SL_END_MS, s = start ? SL_START_S : SL_END_S;
 	enum ft_slot us = start ? SL_START_US : SL_END_US, ns = start ? SL_START_NS : SL_END_NS;
@@ -242,17 +241,16 @@ static int64_t flow_time(const struct exporter *e, const struct ft_rec *r, const
 	if (m->version == 9)   /* RFC 3954 §8: FIRST/LAST_SWITCHED are sysUptime ms */
 		return m->export_ms - (int32_t)(m->uptime - (uint32_t)ft_rec_val(r, up));
 	/* IPFIX flowStart/EndSysUpTime count from systemInitTimeMilliseconds (RFC 7011 IE 160) */
-	int64_t init = ft_rec_has(r, SL_INIT_MS) ? (int64_t)ft_rec_val(r, SL_INIT_MS) : e->opt.init_ms;
+	int64_t init = ft_rec_has(r, SL_INIT_MS) ? (int64_t)ft_rec_val(r, SL_INIT_MS) : m->e->opt.init_ms;
 	int64_t t;
 	if (!init || ft_rec_val(r, up) > (uint64_t)INT64_MAX || __builtin_add_overflow(init, (int64_t)ft_rec_val(r, up), &t))
 		return INT64_MIN;
 	return t;
 }
 
-static void set_times(const struct exporter *e, const struct ft_rec *r, const struct msg_ctx *m,
-                      struct ft_flow *f)
+static void set_times(const struct ft_msg *m, const struct ft_rec *r, struct ft_flow *f)
 {
-	int64_t s = flow_time(e, r, m, true), en = flow_time(e, r, m, false);
+	int64_t s = flow_time(m, r, true), en = flow_time(m, r, false);
 	if (s == INT64_MIN && en == INT64_MIN) {
 		f->start_ms = f->end_ms = m->export_ms;
 		return;
@@ -353,13 +351,13 @@ static bool second_half(const struct ft_rec *r, const struct ft_flow *first, str
 	return true;
 }
 
-static void emit(struct exporter *e, const struct ft_rec *r, const struct msg_ctx *m,
-                 struct ft_flow_batch *out)
+static void emit(const struct ft_msg *m, const struct ft_rec *r)
 {
 	/* Copied from a zero flow: GCC turns a 192-byte memset into rep stos, which costs
 	 * more than the rest of the record. */
 	static const struct ft_flow zero;
-	struct ft_flow *f = ft_batch_push(out);
+	struct exporter *e = m->e;
+	struct ft_flow *f = ft_batch_push(m->out);
 	if (!f)
 		return;
 	*f = zero;
@@ -370,12 +368,12 @@ static void emit(struct exporter *e, const struct ft_rec *r, const struct msg_ct
 	if (f->sampling_rate > 1)
 		f->flags |= FT_FLOW_SAMPLED;
 	set_fields(r, f);
-	set_times(e, r, m, f);
+	set_times(m, r, f);
 	set_volume(e, r, f);
 	count_volume(e, f, 1);
 	struct ft_flow second;
 	if (second_half(r, f, &second)) {
-		struct ft_flow *g = ft_batch_push(out);
+		struct ft_flow *g = ft_batch_push(m->out);
 		if (g) {
 			*g = second;
 			count_volume(e, g, 1);
@@ -391,9 +389,10 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-uint32_t ft_data_set(struct ft_netflow *nf, struct exporter *e, const struct ft_template *t,
-                     const uint8_t *p, size_t len, const struct msg_ctx *m, struct ft_flow_batch *out)
+uint32_t ft_data_set(const struct ft_msg *m, const struct ft_template *t, const uint8_t *p,
+                     size_t len)
 {
+	struct exporter *e = m->e;
 	struct ft_rec r;
 	size_t off = 0;
 	uint32_t n = 0;
@@ -407,10 +406,10 @@ uint32_t ft_data_set(struct ft_netflow *nf, struct exporter *e, const struct ft_
 		n++;
 		if (t->options) {
 			e->s.option_records++;
-			ft_exporter_options(nf, e, &r, m->recv_ns);
+			ft_exporter_options(m->nf, e, &r, m->recv_ns);
 		} else {
 			e->s.records++;
-			emit(e, &r, m, out);
+			emit(m, &r);
 		}
 	}
 	/* RFC 7011 §3.3.1 / RFC 3954 §5.3: what is left is padding, shorter than a record. */
@@ -427,23 +426,21 @@ static bool expired(const struct ft_netflow *nf, const struct ft_template *t, in
 
 /* A data set with ID tid: decoded with its template when known and live, else kept
  * for later. */
-static void data_set(struct ft_netflow *nf, struct exporter *e, uint16_t tid, const uint8_t *p,
-                     size_t len, const struct msg_ctx *m, struct ft_flow_batch *out,
-                     uint32_t *records, bool *pending)
+static void data_set(struct ft_msg *m, uint16_t tid, const uint8_t *p, size_t len)
 {
-	struct ft_template *t = ft_tpl_find(&e->tpls, tid);
-	if (t && !expired(nf, t, m->recv_ns)) {
-		*records += ft_data_set(nf, e, t, p, len, m, out);
+	struct ft_template *t = ft_tpl_find(&m->e->tpls, tid);
+	if (t && !expired(m->nf, t, m->recv_ns)) {
+		m->records += ft_data_set(m, t, p, len);
 		return;
 	}
-	*pending = true;
-	ft_pending_add(nf, e, tid, p, len, m);
+	m->pending = true;
+	ft_pending_add(m, tid, p, len);
 }
 
-void ft_walk_sets(struct ft_netflow *nf, struct exporter *e, const uint8_t *p, size_t len,
-                  size_t off, const struct msg_ctx *m, ft_template_set_fn tpl,
-                  struct ft_flow_batch *out, uint32_t *records, bool *pending)
+void ft_walk_sets(struct ft_msg *m, const uint8_t *p, size_t len, size_t off,
+                  ft_template_set_fn tpl)
 {
+	struct exporter *e = m->e;
 	while (len - off >= 4) {
 		uint16_t id = rd16(p + off), slen = rd16(p + off + 2);
 		if (slen < 4 || slen > len - off) {
@@ -452,22 +449,22 @@ void ft_walk_sets(struct ft_netflow *nf, struct exporter *e, const uint8_t *p, s
 		}
 		const uint8_t *body = p + off + 4;
 		if (id >= 256)
-			data_set(nf, e, id, body, slen - 4u, m, out, records, pending);
-		else if (!tpl(nf, e, id, body, slen - 4u, m->recv_ns, out))
+			data_set(m, id, body, slen - 4u);
+		else if (!tpl(m, id, body, slen - 4u))
 			e->s.errors[FT_NF_ERR_SET_ID]++;
 		off += slen;
 	}
 }
 
-void ft_template_arrived(struct ft_netflow *nf, struct exporter *e, uint16_t tid,
-                         struct ft_flow_batch *out)
+void ft_template_arrived(struct ft_msg *m, uint16_t tid)
 {
+	struct exporter *e = m->e;
 	e->s.templates++;
 	if (!e->pend.n)
 		return;
 	struct ft_template *t = ft_tpl_find(&e->tpls, tid);
 	if (t)
-		ft_pending_replay(nf, e, t, out);
+		ft_pending_replay(m, t);
 }
 
 struct exporter *ft_exporter_for(struct ft_netflow *nf, const struct ft_datagram *dg,
@@ -507,7 +504,6 @@ int ft_netflow_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct
 {
 	int r;
 
-	nf->late_records = 0;
 	if (dg->len < 2)
 		return drop_unreadable(nf, dg, -FT_NF_ERR_SHORT_HEADER);
 	switch (rd16(dg->data)) {

@@ -84,16 +84,24 @@ struct ft_netflow {
 	size_t n_conf;
 	bool templates_changed;       /* since the last save */
 	struct ft_tpl_field *scratch; /* fields of the template being read: 16384 entries */
-	uint32_t late_records;        /* decoded from waiting sets during this datagram */
 };
 #define FT_SCRATCH_FIELDS 16384
 
-/* Header context of a v9/IPFIX message, for turning record times into UTC. */
-struct msg_ctx {
+/* One v9/IPFIX message being decoded, passed through the set walk, the format's
+ * template sets, data sets and kept sets: whose it is, its header times (for turning
+ * record times into UTC), where its flows go, and what came of it so far.  A kept data
+ * set is decoded later under one rebuilt from its struct pending_set. */
+struct ft_msg {
+	struct ft_netflow *nf;
+	struct exporter *e;
 	uint8_t version;
-	uint32_t uptime;              /* v9 only */
+	uint32_t uptime;              /* v9 header sysUptime */
 	int64_t export_ms;
 	int64_t recv_ns;
+	struct ft_flow_batch *out;
+	uint32_t records;             /* decoded from its own data sets (data and options) */
+	uint32_t late_records;        /* decoded from kept sets its templates explained */
+	bool pending;                 /* a data set was kept for its template */
 };
 
 /* exporter.c */
@@ -109,34 +117,30 @@ int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
 void ft_exporter_withdraw(struct ft_netflow *nf, struct exporter *e, uint16_t id);
 uint32_t ft_exporter_rate(const struct exporter *e, const struct ft_rec *r);
 void ft_exporter_options(struct ft_netflow *nf, struct exporter *e, const struct ft_rec *r, int64_t now);
-int ft_pending_add(struct ft_netflow *nf, struct exporter *e, uint16_t tid, const uint8_t *p,
-                   size_t len, const struct msg_ctx *m);
+int ft_pending_add(const struct ft_msg *m, uint16_t tid, const uint8_t *p, size_t len);
 
-/* Decodes the records of one data set (after its 4-byte header) with template t;
- * appends flows to out (flushing when full).  Returns records decoded.  (netflow.c) */
-uint32_t ft_data_set(struct ft_netflow *nf, struct exporter *e, const struct ft_template *t,
-                     const uint8_t *p, size_t len, const struct msg_ctx *m, struct ft_flow_batch *out);
-/* Decodes the pending sets of e that template t now explains. */
-void ft_pending_replay(struct ft_netflow *nf, struct exporter *e, const struct ft_template *t,
-                       struct ft_flow_batch *out);
+/* Decodes the records of one data set (after its 4-byte header) with template t under
+ * m's header times; appends flows to m->out (flushing when full).  Returns records
+ * decoded.  (netflow.c) */
+uint32_t ft_data_set(const struct ft_msg *m, const struct ft_template *t, const uint8_t *p,
+                     size_t len);
+/* Decodes the pending sets of m's exporter that template t now explains, adding their
+ * records to m->late_records. */
+void ft_pending_replay(struct ft_msg *m, const struct ft_template *t);
 
 /* A format's template sets (v9 IDs 0 and 1, IPFIX 2 and 3): parses the set body p of
  * len bytes and returns true, or returns false when id is none of them. */
-typedef bool (*ft_template_set_fn)(struct ft_netflow *nf, struct exporter *e, uint16_t id,
-                                   const uint8_t *p, size_t len, int64_t recv_ns,
-                                   struct ft_flow_batch *out);
+typedef bool (*ft_template_set_fn)(struct ft_msg *m, uint16_t id, const uint8_t *p, size_t len);
 /* The sets of a v9 or IPFIX message from offset off of the len-byte message p (both
  * formats share the 4-byte set header, RFC 3954 §5.2 / RFC 7011 §3.3.2): template sets
  * through tpl, data sets (ID >= 256) decoded with their template when known and live,
  * else kept for later; other IDs are counted as errors, and a set length that cannot
- * be right ends the message.  Adds the records decoded (data and options) to *records;
- * sets *pending when a data set was kept.  (netflow.c) */
-void ft_walk_sets(struct ft_netflow *nf, struct exporter *e, const uint8_t *p, size_t len,
-                  size_t off, const struct msg_ctx *m, ft_template_set_fn tpl,
-                  struct ft_flow_batch *out, uint32_t *records, bool *pending);
+ * be right ends the message.  Adds the records decoded (data and options) to
+ * m->records; sets m->pending when a data set was kept.  (netflow.c) */
+void ft_walk_sets(struct ft_msg *m, const uint8_t *p, size_t len, size_t off,
+                  ft_template_set_fn tpl);
 /* After a template was defined: decodes what waited for it.  (netflow.c) */
-void ft_template_arrived(struct ft_netflow *nf, struct exporter *e, uint16_t tid,
-                         struct ft_flow_batch *out);
+void ft_template_arrived(struct ft_msg *m, uint16_t tid);
 void ft_seq_track(struct exporter *e, uint32_t seq, uint32_t count, bool uptime_back, uint64_t *lost);
 bool ft_uptime_back(struct exporter *e, uint32_t uptime);
 /* The exporter for a v9/IPFIX header, counting the datagram; NULL (counted) at the cap. */

@@ -12,9 +12,10 @@
 #define NF9_HEADER_LEN 20
 
 /* Template FlowSet (§5.2): template ID, field count, then (type, length) pairs. */
-static void template_set(struct ft_netflow *nf, struct exporter *e, const uint8_t *p, size_t len,
-                         int64_t now, struct ft_flow_batch *out)
+static void template_set(struct ft_msg *m, const uint8_t *p, size_t len)
 {
+	struct ft_netflow *nf = m->nf;
+	struct exporter *e = m->e;
 	size_t o = 0;
 	while (len - o >= 4) {
 		uint16_t tid = rd16(p + o), cnt = rd16(p + o + 2);
@@ -30,20 +31,21 @@ static void template_set(struct ft_netflow *nf, struct exporter *e, const uint8_
 			e->s.errors[FT_NF_ERR_TEMPLATE_ID]++;
 			continue;
 		}
-		int r = ft_exporter_define(nf, e, tid, nf->scratch, cnt, 0, false, now);
+		int r = ft_exporter_define(nf, e, tid, nf->scratch, cnt, 0, false, m->recv_ns);
 		if (r < 0)
 			e->s.errors[-r]++;
 		else
-			ft_template_arrived(nf, e, tid, out);
+			ft_template_arrived(m, tid);
 	}
 }
 
 /* Options Template FlowSet (§6.1): template ID, scope length, option length (bytes),
  * scope (type, length) pairs, option (type, length) pairs; scope types are renumbered
  * into FT_V9_SCOPE_BASE + type. */
-static void options_set(struct ft_netflow *nf, struct exporter *e, const uint8_t *p, size_t len,
-                        int64_t now, struct ft_flow_batch *out)
+static void options_set(struct ft_msg *m, const uint8_t *p, size_t len)
 {
+	struct ft_netflow *nf = m->nf;
+	struct exporter *e = m->e;
 	size_t o = 0;
 	while (len - o >= 6) {
 		uint16_t tid = rd16(p + o), slen = rd16(p + o + 2), olen = rd16(p + o + 4);
@@ -70,22 +72,21 @@ static void options_set(struct ft_netflow *nf, struct exporter *e, const uint8_t
 			e->s.errors[FT_NF_ERR_TEMPLATE_ID]++;
 			continue;
 		}
-		int r = ft_exporter_define(nf, e, tid, nf->scratch, n, ns, true, now);
+		int r = ft_exporter_define(nf, e, tid, nf->scratch, n, ns, true, m->recv_ns);
 		if (r < 0)
 			e->s.errors[-r]++;
 		else
-			ft_template_arrived(nf, e, tid, out);
+			ft_template_arrived(m, tid);
 	}
 }
 
 /* Template (ID 0) and options template (ID 1) sets. */
-static bool template_sets(struct ft_netflow *nf, struct exporter *e, uint16_t id, const uint8_t *p,
-                          size_t len, int64_t recv_ns, struct ft_flow_batch *out)
+static bool template_sets(struct ft_msg *m, uint16_t id, const uint8_t *p, size_t len)
 {
 	if (id == 0)
-		template_set(nf, e, p, len, recv_ns, out);
+		template_set(m, p, len);
 	else if (id == 1)
-		options_set(nf, e, p, len, recv_ns, out);
+		options_set(m, p, len);
 	else
 		return false;
 	return true;
@@ -100,10 +101,10 @@ int ft_nf9_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_
 	struct exporter *e = ft_exporter_for(nf, dg, 9, rd32(p + 16));
 	if (!e)
 		return -FT_NF_ERR_EXPORTER_LIMIT;
-	struct msg_ctx m = { 9, rd32(p + 4), (int64_t)rd32(p + 8) * 1000, dg->recv_ns };
+	struct ft_msg m = { .nf = nf, .e = e, .version = 9, .uptime = rd32(p + 4),
+	                    .export_ms = (int64_t)rd32(p + 8) * 1000, .recv_ns = dg->recv_ns,
+	                    .out = out };
 	ft_seq_track(e, rd32(p + 12), 1, ft_uptime_back(e, m.uptime), &e->s.lost_datagrams);
-	uint32_t records = 0;
-	bool pending = false;
-	ft_walk_sets(nf, e, p, len, NF9_HEADER_LEN, &m, template_sets, out, &records, &pending);
-	return (int)(records + nf->late_records);
+	ft_walk_sets(&m, p, len, NF9_HEADER_LEN, template_sets);
+	return (int)(m.records + m.late_records);
 }
