@@ -92,6 +92,21 @@ struct exporter *ft_exporter_get(struct ft_netflow *nf, const struct ft_exporter
 	return e;
 }
 
+struct exporter *ft_exporter_for(struct ft_netflow *nf, const struct ft_datagram *dg,
+                                 uint8_t version, uint32_t domain)
+{
+	struct ft_exporter_key k = { .addr = dg->src, .version = version, .domain = domain };
+	struct exporter *e = ft_exporter_get(nf, &k, dg->recv_ns);
+	if (!e) {
+		nf->overflow.datagrams++;
+		nf->overflow.errors[FT_NF_ERR_EXPORTER_LIMIT]++;
+		return NULL;
+	}
+	e->s.datagrams++;
+	e->s.last_seen_ns = dg->recv_ns;
+	return e;
+}
+
 static void tpl_table_done(struct tpl_table *t)
 {
 	for (uint32_t i = 0; i < t->size; i++)

@@ -1,5 +1,9 @@
-/* NetFlow input internals shared by netflow.c, nf9.c, ipfix.c, exporter.c and
- * persist.c; tests use them too. */
+/* NetFlow input internals shared by the files of collector/netflow/; tests use them too.
+ *
+ * Calls go one way, top down: netflow.c (dispatch) -> nf5.c, nf9.c, ipfix.c (formats)
+ * -> sets.c (the v9/IPFIX set walk) -> pending.c (kept data sets) -> records.c
+ * (template records into flows) -> the per-exporter state: exporter.c, template table,
+ * options data, seq.c (sequence numbers).  persist.c saves and loads that state. */
 #ifndef FT_NETFLOW_INT_H
 #define FT_NETFLOW_INT_H
 
@@ -104,8 +108,59 @@ struct ft_msg {
 	bool pending;                 /* a data set was kept for its template */
 };
 
-/* exporter.c */
+/* ---- netflow.c: dispatch and statistics ---- */
+
+/* Appends one flow, flushing the batch through its flush hook when full; NULL (counted
+ * in b->overflow) when it stays full. */
+struct ft_flow *ft_batch_push(struct ft_flow_batch *b);
+
+/* ---- nf5.c, nf9.c, ipfix.c: one datagram of each format ---- */
+
+/* Decode one datagram of the format, counted against the exporter its header names, and
+ * return the records decoded (late ones included) or -(enum ft_nf_error); a
+ * SHORT_HEADER is returned uncounted, for the dispatcher to count. */
+int ft_nf5_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
+int ft_nf9_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
+int ft_ipfix_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
+
+/* ---- sets.c: the v9/IPFIX set walk ---- */
+
+/* A format's template sets (v9 IDs 0 and 1, IPFIX 2 and 3): parses the set body p of
+ * len bytes and returns true, or returns false when id is none of them. */
+typedef bool (*ft_template_set_fn)(struct ft_msg *m, uint16_t id, const uint8_t *p, size_t len);
+/* The sets of a v9 or IPFIX message from offset off of the len-byte message p (both
+ * formats share the 4-byte set header, RFC 3954 §5.2 / RFC 7011 §3.3.2): template sets
+ * through tpl, data sets (ID >= 256) decoded with their template when known and live,
+ * else kept for later; other IDs are counted as errors, and a set length that cannot
+ * be right ends the message.  Adds the records decoded (data and options) to
+ * m->records; sets m->pending when a data set was kept. */
+void ft_walk_sets(struct ft_msg *m, const uint8_t *p, size_t len, size_t off,
+                  ft_template_set_fn tpl);
+/* After template tid was defined: counts it and decodes the kept sets it explains. */
+void ft_template_arrived(struct ft_msg *m, uint16_t tid);
+
+/* ---- records.c: template records into flows ---- */
+
+/* Decodes the records of one data set (after its 4-byte header) with template t under
+ * m's header times; appends flows to m->out (flushing when full).  Returns records
+ * decoded. */
+uint32_t ft_data_set(const struct ft_msg *m, const struct ft_template *t, const uint8_t *p,
+                     size_t len);
+
+/* ---- seq.c: sequence numbers ---- */
+
+/* Tracks a sequence that advances by count per datagram; *lost grows by gaps, and
+ * uptime_back (the exporter restarted) resets it. */
+void ft_seq_track(struct exporter *e, uint32_t seq, uint32_t count, bool uptime_back, uint64_t *lost);
+/* Records sysUptime; true when it went back by more than any datagram stays in flight. */
+bool ft_uptime_back(struct exporter *e, uint32_t uptime);
+
+/* ---- exporter.c ---- */
+
 struct exporter *ft_exporter_get(struct ft_netflow *nf, const struct ft_exporter_key *k, int64_t now);
+/* The exporter for a datagram's header, counting the datagram; NULL (counted) at the cap. */
+struct exporter *ft_exporter_for(struct ft_netflow *nf, const struct ft_datagram *dg,
+                                 uint8_t version, uint32_t domain);
 void ft_exporter_release(struct exporter *e);
 void ft_exporter_count(struct ft_netflow *nf, struct exporter *e, enum ft_nf_error err);
 struct ft_template *ft_tpl_find(struct tpl_table *t, uint16_t id);
@@ -118,40 +173,18 @@ void ft_exporter_withdraw(struct ft_netflow *nf, struct exporter *e, uint16_t id
 uint32_t ft_exporter_rate(const struct exporter *e, const struct ft_rec *r);
 void ft_exporter_options(struct ft_netflow *nf, struct exporter *e, const struct ft_rec *r, int64_t now);
 int ft_pending_add(const struct ft_msg *m, uint16_t tid, const uint8_t *p, size_t len);
-
-/* Decodes the records of one data set (after its 4-byte header) with template t under
- * m's header times; appends flows to m->out (flushing when full).  Returns records
- * decoded.  (netflow.c) */
-uint32_t ft_data_set(const struct ft_msg *m, const struct ft_template *t, const uint8_t *p,
-                     size_t len);
 /* Decodes the pending sets of m's exporter that template t now explains, adding their
  * records to m->late_records. */
 void ft_pending_replay(struct ft_msg *m, const struct ft_template *t);
 
-/* A format's template sets (v9 IDs 0 and 1, IPFIX 2 and 3): parses the set body p of
- * len bytes and returns true, or returns false when id is none of them. */
-typedef bool (*ft_template_set_fn)(struct ft_msg *m, uint16_t id, const uint8_t *p, size_t len);
-/* The sets of a v9 or IPFIX message from offset off of the len-byte message p (both
- * formats share the 4-byte set header, RFC 3954 §5.2 / RFC 7011 §3.3.2): template sets
- * through tpl, data sets (ID >= 256) decoded with their template when known and live,
- * else kept for later; other IDs are counted as errors, and a set length that cannot
- * be right ends the message.  Adds the records decoded (data and options) to
- * m->records; sets m->pending when a data set was kept.  (netflow.c) */
-void ft_walk_sets(struct ft_msg *m, const uint8_t *p, size_t len, size_t off,
-                  ft_template_set_fn tpl);
-/* After a template was defined: decodes what waited for it.  (netflow.c) */
-void ft_template_arrived(struct ft_msg *m, uint16_t tid);
-void ft_seq_track(struct exporter *e, uint32_t seq, uint32_t count, bool uptime_back, uint64_t *lost);
-bool ft_uptime_back(struct exporter *e, uint32_t uptime);
-/* The exporter for a v9/IPFIX header, counting the datagram; NULL (counted) at the cap. */
-struct exporter *ft_exporter_for(struct ft_netflow *nf, const struct ft_datagram *dg,
-                                 uint8_t version, uint32_t domain);
-
-/* nf9.c, ipfix.c */
-int ft_nf9_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
-int ft_ipfix_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
-
-/* Appends one flow, flushing the batch through its flush hook when full. */
-struct ft_flow *ft_batch_push(struct ft_flow_batch *b);
+/* Adds a flow's volume to its exporter's counters unless it is not accounted (inline:
+ * once per flow on the decode path). */
+static inline void ft_exporter_add_volume(struct exporter *e, const struct ft_flow *f)
+{
+	if (f->flags & FT_FLOW_NOT_ACCOUNTED)
+		return;
+	e->s.bytes += f->bytes;
+	e->s.packets += f->packets;
+}
 
 #endif

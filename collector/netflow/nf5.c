@@ -1,4 +1,5 @@
-/* NetFlow version 5 decoder.
+/* NetFlow version 5: the stateless decoder, and datagram input with its exporter
+ * accounting.
  *
  * A datagram is a 24-byte header and count (1..30) fixed 48-byte records; its length
  * must be exactly 24 + 48 × count.  Record times are sysUptime milliseconds: a record's
@@ -13,11 +14,15 @@
  * Record: 0 srcaddr, 4 dstaddr, 8 nexthop, 12 input, 14 output, 16 dPkts, 20 dOctets,
  * 24 First, 28 Last, 32 srcport, 34 dstport, 36 pad, 37 tcp_flags, 38 prot, 39 tos,
  * 40 src_as, 42 dst_as, 44 src_mask, 45 dst_mask, 46 pad.
+ *
+ * ft_nf5_input() counts the datagram against its (address, 5, engine) exporter, whose
+ * flow_sequence counts records (seq.c), and stamps each record with the sampling rate
+ * in force.  Records are decoded straight into the batch when they fit.
  */
 #include <string.h>
 
 #include "flowtally/nf5.h"
-#include "flowtally/netflow.h"
+#include "netflow_int.h"
 #include "wire.h"
 
 int ft_nf5_parse_header(const uint8_t *buf, size_t len, struct ft_nf5_header *ret)
@@ -99,4 +104,54 @@ int ft_nf5_decode(const uint8_t *buf, size_t len, const struct ft_addr *exporter
 	for (unsigned i = 0; i < h.count; i++, rec += FT_NF5_RECORD_LEN)
 		decode_record(rec, &proto, export_ms, h.sys_uptime_ms, &flows[i]);
 	return h.count;
+}
+
+/* The rate in force for a datagram: the configuration's override, else the header's
+ * interval, else the configuration's default, else 1.  A change is counted. */
+static uint32_t sampling_rate(struct exporter *e, const struct ft_nf5_header *h, int64_t now)
+{
+	uint32_t rate = e->conf_override_rate ? e->conf_override_rate :
+	                h->sampling_interval ? h->sampling_interval : e->conf_default_rate ? e->conf_default_rate : 1;
+	if (rate != e->s.sampling_rate && e->s.records)
+		e->s.sampling_changes++, e->s.sampling_changed_ns = now;
+	e->s.sampling_rate = rate;
+	e->s.sampling_mode = h->sampling_mode;
+	return rate;
+}
+
+int ft_nf5_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out)
+{
+	struct ft_nf5_header h;
+	struct ft_flow local[FT_NF5_MAX_RECORDS];
+	if (out->cap - out->n < FT_NF5_MAX_RECORDS && out->flush)
+		out->flush(out, out->ctx);
+	bool direct = out->cap - out->n >= FT_NF5_MAX_RECORDS;
+	struct ft_flow *flows = direct ? out->flows + out->n : local;
+	int n = ft_nf5_decode(dg->data, dg->len, &dg->src, &h, flows);
+	if (n == -FT_NF_ERR_SHORT_HEADER)
+		return n;
+	struct exporter *e = ft_exporter_for(nf, dg, 5, (uint32_t)h.engine_type << 8 | h.engine_id);
+	if (!e)
+		return -FT_NF_ERR_EXPORTER_LIMIT;
+	if (n < 0) {
+		e->s.errors[-n]++;
+		return n;
+	}
+	ft_seq_track(e, h.flow_sequence, h.count, ft_uptime_back(e, h.sys_uptime_ms), &e->s.lost_records);
+	uint32_t rate = sampling_rate(e, &h, dg->recv_ns);
+	for (int i = 0; i < n; i++)
+		flows[i].sampling_rate = rate;
+	e->s.records += (uint64_t)n;
+	for (int i = 0; i < n; i++)
+		ft_exporter_add_volume(e, &flows[i]);
+	if (direct) {
+		out->n += (size_t)n;
+	} else {
+		for (int i = 0; i < n; i++) {
+			struct ft_flow *f = ft_batch_push(out);
+			if (f)
+				*f = local[i];
+		}
+	}
+	return n;
 }
