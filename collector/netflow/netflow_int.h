@@ -1,9 +1,12 @@
 /* NetFlow input internals shared by the files of collector/netflow/; tests use them too.
  *
- * Calls go one way, top down: netflow.c (dispatch) -> nf5.c, nf9.c, ipfix.c (formats)
- * -> sets.c (the v9/IPFIX set walk) -> pending.c (kept data sets) -> records.c
- * (template records into flows) -> the per-exporter state: exporter.c, template table,
- * options data, seq.c (sequence numbers).  persist.c saves and loads that state. */
+ * netflow.c dispatches each datagram to its format: nf5.c, nf9.c or ipfix.c.  The two
+ * template formats share the set walk (sets.c), which turns data sets into flows
+ * (records.c) or keeps them until their template comes (pending.c).  Beneath them lies
+ * the state per exporter: the exporter table (exporter.c) and each entry's templates
+ * (tpl_table.c), options data (options.c) and sequence numbers (seq.c); persist.c saves
+ * and loads templates and options.  Nothing below a format names one: the set walk
+ * reaches a format's template sets only through the callback it is given. */
 #ifndef FT_NETFLOW_INT_H
 #define FT_NETFLOW_INT_H
 
@@ -14,7 +17,8 @@
 #include "flowtally/netflow.h"
 #include "template.h"
 
-/* Templates of one exporter (address, version, domain): open addressing by ID. */
+/* Templates of one exporter (address, version, domain): open addressing by ID
+ * (tpl_table.c). */
 struct tpl_table {
 	struct ft_template *slot;     /* size entries; id 0 = empty (real IDs are >= 256) */
 	uint32_t size;
@@ -33,7 +37,7 @@ struct ifname {
 	char desc[128];
 };
 
-/* What options data taught us about one exporter/domain. */
+/* What options data taught us about one exporter/domain (options.c). */
 struct options {
 	uint32_t default_rate;        /* from samplingInterval / packet interval+space; 0 unknown */
 	struct sampler *samplers;     /* samplerId (48) -> rate */
@@ -45,7 +49,8 @@ struct options {
 	int64_t init_ms;              /* systemInitTimeMilliseconds; 0 unknown */
 };
 
-/* A data set that arrived before its template, kept for later. */
+/* A data set that arrived before its template, kept for later (pending.c) with what
+ * rebuilds its message context then. */
 struct pending_set {
 	uint8_t *data;                /* the set's records (after the set header) */
 	uint32_t len;
@@ -62,6 +67,7 @@ struct pending {
 	size_t bytes;
 };
 
+/* One entry of the exporter table (exporter.c). */
 struct exporter {
 	struct ft_exporter_stats s;
 	struct ft_log_rl log_rl;      /* notices about this exporter */
@@ -116,9 +122,9 @@ struct ft_flow *ft_batch_push(struct ft_flow_batch *b);
 
 /* ---- nf5.c, nf9.c, ipfix.c: one datagram of each format ---- */
 
-/* Decode one datagram of the format, counted against the exporter its header names, and
- * return the records decoded (late ones included) or -(enum ft_nf_error); a
- * SHORT_HEADER is returned uncounted, for the dispatcher to count. */
+/* Decodes one datagram of the format, counted against the exporter its header names;
+ * returns the records decoded (late ones included) or -(enum ft_nf_error), a
+ * SHORT_HEADER uncounted, for the dispatcher to count. */
 int ft_nf5_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
 int ft_nf9_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
 int ft_ipfix_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
@@ -139,6 +145,18 @@ void ft_walk_sets(struct ft_msg *m, const uint8_t *p, size_t len, size_t off,
 /* After template tid was defined: counts it and decodes the kept sets it explains. */
 void ft_template_arrived(struct ft_msg *m, uint16_t tid);
 
+/* ---- pending.c: data sets waiting for their template ---- */
+
+/* Keeps a copy of data set tid (len bytes at p) with m's header times, dropping the
+ * oldest kept sets to stay within the caps; 0, -FT_NF_ERR_NO_TEMPLATE (counted) when
+ * it can never fit, or -FT_NF_ERR_NOMEM. */
+int ft_pending_add(const struct ft_msg *m, uint16_t tid, const uint8_t *p, size_t len);
+/* Decodes the kept sets of m's exporter that template t now explains, each under its own
+ * message's header times, adding their records to m->late_records. */
+void ft_pending_replay(struct ft_msg *m, const struct ft_template *t);
+/* Frees the kept sets (uncounted) and empties p. */
+void ft_pending_done(struct pending *p);
+
 /* ---- records.c: template records into flows ---- */
 
 /* Decodes the records of one data set (after its 4-byte header) with template t under
@@ -147,22 +165,9 @@ void ft_template_arrived(struct ft_msg *m, uint16_t tid);
 uint32_t ft_data_set(const struct ft_msg *m, const struct ft_template *t, const uint8_t *p,
                      size_t len);
 
-/* ---- seq.c: sequence numbers ---- */
+/* ---- tpl_table.c: an exporter's templates ---- */
 
-/* Tracks a sequence that advances by count per datagram; *lost grows by gaps, and
- * uptime_back (the exporter restarted) resets it. */
-void ft_seq_track(struct exporter *e, uint32_t seq, uint32_t count, bool uptime_back, uint64_t *lost);
-/* Records sysUptime; true when it went back by more than any datagram stays in flight. */
-bool ft_uptime_back(struct exporter *e, uint32_t uptime);
-
-/* ---- exporter.c ---- */
-
-struct exporter *ft_exporter_get(struct ft_netflow *nf, const struct ft_exporter_key *k, int64_t now);
-/* The exporter for a datagram's header, counting the datagram; NULL (counted) at the cap. */
-struct exporter *ft_exporter_for(struct ft_netflow *nf, const struct ft_datagram *dg,
-                                 uint8_t version, uint32_t domain);
-void ft_exporter_release(struct exporter *e);
-void ft_exporter_count(struct ft_netflow *nf, struct exporter *e, enum ft_nf_error err);
+/* The template with ID id, or NULL. */
 struct ft_template *ft_tpl_find(struct tpl_table *t, uint16_t id);
 /* Adds or replaces a template; 0, -FT_NF_ERR_TEMPLATE_LIMIT, or -(ft_tpl_error mapped). */
 int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
@@ -170,12 +175,37 @@ int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
                        int64_t now);
 /* Withdraws one template (id), or all data (id 2) or options (id 3) templates. */
 void ft_exporter_withdraw(struct ft_netflow *nf, struct exporter *e, uint16_t id);
+/* Frees every template and empties t. */
+void ft_tpl_table_done(struct tpl_table *t);
+
+/* ---- options.c: what options data said ---- */
+
+/* The sampling rate of data record r (1 when nothing says otherwise). */
 uint32_t ft_exporter_rate(const struct exporter *e, const struct ft_rec *r);
+/* Learns what options record r says (rates, interface names, init time), received at now. */
 void ft_exporter_options(struct ft_netflow *nf, struct exporter *e, const struct ft_rec *r, int64_t now);
-int ft_pending_add(const struct ft_msg *m, uint16_t tid, const uint8_t *p, size_t len);
-/* Decodes the pending sets of m's exporter that template t now explains, adding their
- * records to m->late_records. */
-void ft_pending_replay(struct ft_msg *m, const struct ft_template *t);
+/* Frees o's tables. */
+void ft_options_done(struct options *o);
+
+/* ---- seq.c: sequence numbers ---- */
+
+/* Tracks a sequence that advances by count per datagram: *lost grows by gaps, a late
+ * datagram gives its count back, and a jump too far back or with uptime_back (the
+ * exporter restarted) starts tracking afresh. */
+void ft_seq_track(struct exporter *e, uint32_t seq, uint32_t count, bool uptime_back, uint64_t *lost);
+/* Records sysUptime; true when it went back by more than any datagram stays in flight. */
+bool ft_uptime_back(struct exporter *e, uint32_t uptime);
+
+/* ---- exporter.c: the exporter table ---- */
+
+/* The entry for k, created (first seen at now) when new; NULL at max_exporters or out
+ * of memory. */
+struct exporter *ft_exporter_get(struct ft_netflow *nf, const struct ft_exporter_key *k, int64_t now);
+/* The exporter for a datagram's header, counting the datagram; NULL (counted) at the cap. */
+struct exporter *ft_exporter_for(struct ft_netflow *nf, const struct ft_datagram *dg,
+                                 uint8_t version, uint32_t domain);
+/* Frees what the entry holds (its templates, options data and kept sets). */
+void ft_exporter_release(struct exporter *e);
 
 /* Adds a flow's volume to its exporter's counters unless it is not accounted (inline:
  * once per flow on the decode path). */

@@ -1,0 +1,164 @@
+/* The templates of one exporter (address, version, domain).
+ *
+ * Open addressing by template ID (real IDs are >= 256, so ID 0 marks an empty slot),
+ * grown by doubling at half full, capped at max_templates, and the template last looked
+ * up is tried first.  A template sent again unchanged only refreshes its time; a
+ * different one under a known ID is compiled (template.c) and replaces it, counted and
+ * logged.  A withdrawal (RFC 7011 §8.1) rebuilds the table without what it names.
+ * Every change marks the state for saving (persist.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowtally/log.h"
+#include "netflow_int.h"
+
+static struct ft_template *tpl_probe(struct ft_template *slot, uint32_t size, uint16_t id)
+{
+	uint32_t i = (id * 0x9e3779b1u) >> 16 & (size - 1);
+	while (slot[i].id && slot[i].id != id)
+		i = (i + 1) & (size - 1);
+	return &slot[i];
+}
+
+struct ft_template *ft_tpl_find(struct tpl_table *t, uint16_t id)
+{
+	if (t->last && t->last->id == id)
+		return t->last;
+	if (!t->size)
+		return NULL;
+	struct ft_template *s = tpl_probe(t->slot, t->size, id);
+	if (!s->id)
+		return NULL;
+	t->last = s;
+	return s;
+}
+
+static int tpl_grow(struct tpl_table *t)
+{
+	uint32_t nsize = t->size ? t->size * 2 : 16;
+	struct ft_template *n = calloc(nsize, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < t->size; i++)
+		if (t->slot[i].id)
+			*tpl_probe(n, nsize, t->slot[i].id) = t->slot[i];
+	free(t->slot);
+	t->slot = n;
+	t->size = nsize;
+	t->last = NULL;
+	return 0;
+}
+
+static enum ft_nf_error tpl_error(int r)
+{
+	switch (-r) {
+	case FT_TPL_EMPTY: return FT_NF_ERR_TEMPLATE_EMPTY;
+	case FT_TPL_FIELD_LENGTH: return FT_NF_ERR_FIELD_LENGTH;
+	case FT_TPL_SCOPE: return FT_NF_ERR_SCOPE;
+	case FT_TPL_TOO_LONG: return FT_NF_ERR_TEMPLATE_TOO_LONG;
+	default: return FT_NF_ERR_NOMEM;
+	}
+}
+
+static void log_change(struct exporter *e, const struct ft_template *old, int64_t now)
+{
+	char a[FT_ADDR_STRLEN];
+	if (!ft_log_rl_allow(&e->log_rl, now / 1000000000, 10, 3600))
+		return;
+	if (old->loaded)
+		ft_log_notice(FT_LOG_NETFLOW, "exporter %s domain %u: saved template %u differs from "
+		              "the one just received: replaced", ft_addr_format(&e->s.key.addr, a),
+		              e->s.key.domain, old->id);
+	else
+		ft_log_info(FT_LOG_NETFLOW, "exporter %s domain %u: template %u redefined",
+		            ft_addr_format(&e->s.key.addr, a), e->s.key.domain, old->id);
+}
+
+int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
+                       const struct ft_tpl_field *f, uint16_t n, uint16_t scope, bool options,
+                       int64_t now)
+{
+	struct ft_template *t = ft_tpl_find(&e->tpls, id);
+	if (t && ft_tpl_same(t, f, n, scope, options)) {
+		t->refreshed_ns = now;
+		t->loaded = false;
+		return 0;
+	}
+	struct ft_template nt;
+	int r = ft_tpl_compile(&nt, id, f, n, scope, options);
+	if (r < 0)
+		return -(int)tpl_error(r);
+	nt.refreshed_ns = now;
+	if (t) {
+		log_change(e, t, now);
+		e->s.template_changes++;
+		ft_tpl_done(t);
+		*t = nt;
+	} else {
+		if (e->tpls.used >= nf->o.max_templates ||
+		    ((e->tpls.used + 1) * 2 > e->tpls.size && tpl_grow(&e->tpls) < 0)) {
+			ft_tpl_done(&nt);
+			return e->tpls.used >= nf->o.max_templates ? -FT_NF_ERR_TEMPLATE_LIMIT : -FT_NF_ERR_NOMEM;
+		}
+		*tpl_probe(e->tpls.slot, e->tpls.size, id) = nt;
+		e->tpls.used++;
+		e->tpls.last = NULL;
+	}
+	e->s.templates_active = e->tpls.used;
+	nf->templates_changed = true;
+	return 0;
+}
+
+/* Rebuilds the table without the templates `drop` selects (withdrawal is rare). */
+static void tpl_filter(struct tpl_table *t, bool (*drop)(const struct ft_template *, uint16_t), uint16_t arg)
+{
+	struct ft_template *n = calloc(t->size ? t->size : 1, sizeof(*n));
+	if (!n)
+		return;
+	uint32_t used = 0;
+	for (uint32_t i = 0; i < t->size; i++) {
+		struct ft_template *s = &t->slot[i];
+		if (!s->id)
+			continue;
+		if (drop(s, arg)) {
+			ft_tpl_done(s);
+			continue;
+		}
+		*tpl_probe(n, t->size, s->id) = *s;
+		used++;
+	}
+	free(t->slot);
+	t->slot = n;
+	t->used = used;
+	t->last = NULL;
+}
+
+static bool drop_id(const struct ft_template *t, uint16_t id)
+{
+	return t->id == id;
+}
+
+/* RFC 7011 §8.1: template ID 2 withdraws all data templates, 3 all options templates. */
+static bool drop_kind(const struct ft_template *t, uint16_t id)
+{
+	return t->options == (id == 3);
+}
+
+void ft_exporter_withdraw(struct ft_netflow *nf, struct exporter *e, uint16_t id)
+{
+	if (e->tpls.size)
+		tpl_filter(&e->tpls, id == 2 || id == 3 ? drop_kind : drop_id, id);
+	e->s.templates_active = e->tpls.used;
+	nf->templates_changed = true;
+}
+
+void ft_tpl_table_done(struct tpl_table *t)
+{
+	for (uint32_t i = 0; i < t->size; i++)
+		if (t->slot[i].id)
+			ft_tpl_done(&t->slot[i]);
+	free(t->slot);
+	memset(t, 0, sizeof(*t));
+}
