@@ -4,8 +4,9 @@
 #   scripts/deps.sh test    build + Check, clang/libFuzzer, tshark, jq, nfdump
 set -euo pipefail
 
-build_pkgs=(gcc pkg-config meson ninja-build libpcap-dev libsnmp-dev librrd-dev
-            libmaxminddb-dev libconfig-dev libjansson-dev nettle-dev jq)
+# net-snmp, librrd and libmaxminddb are added with the modules that link them.
+build_pkgs=(gcc pkg-config meson ninja-build libpcap-dev libconfig-dev libjansson-dev
+            nettle-dev tzdata jq)
 test_pkgs=(check clang libclang-rt-14-dev tshark nfdump pmacct procps)
 
 case "${1:-build}" in

@@ -164,6 +164,24 @@ START_TEST(file_errors_name_the_file)
 }
 END_TEST
 
+START_TEST(timezone_must_be_a_known_zone)
+{
+	cfg = ft_config_new_default();
+	ck_assert_str_eq(cfg->timezone, "Europe/London");
+	if (!ft_config_zone_known("Europe/London") || !ft_config_zone_known("UTC"))
+		return;                 /* no time zone database on this machine (Debian: tzdata) */
+	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\ntimezone = \"America/New_York\";\n"), 0);
+	ck_assert_str_eq(cfg->timezone, "America/New_York");
+	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\n\ntimezone = \"Mars/Olympus_Mons\";\n"), -EINVAL);
+	ck_assert(diag_has("t.conf:3: timezone 'Mars/Olympus_Mons' is not a zone of the system's time zone database"));
+	/* names outside the database, and files in it that are not zones */
+	static const char *const bad[] = { "/etc/localtime", "../../../etc/passwd", "Europe/../UTC", "",
+	                                   "Europe/London ", "tzdata.zi", "Europe" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!ft_config_zone_known(bad[i]), "'%s' taken for a zone", bad[i]);
+}
+END_TEST
+
 START_TEST(listen_addresses_parse)
 {
 	struct ft_listen_addr l;
@@ -194,6 +212,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, absent_allow_list_accepts_nothing_and_warns);
 	tcase_add_test(tc, unreadable_file_is_reported);
 	tcase_add_test(tc, file_errors_name_the_file);
+	tcase_add_test(tc, timezone_must_be_a_known_zone);
 	tcase_add_test(tc, listen_addresses_parse);
 	suite_add_tcase(s, tc);
 	return s;
