@@ -13,7 +13,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "replay", ft_cmd_replay, "decode the export datagrams in a pcap/pcapng capture" },
+	{ "replay", ft_cmd_replay, "decode a pcap/pcapng capture, or attribute it per tenant" },
 	{ "check-config", ft_cmd_check_config, "validate a configuration file without starting anything" },
 	{ "status", ft_cmd_status, "show the running (or last) collector's statistics" },
 	{ "generate", ft_cmd_generate, "send or write NetFlow v5, v9 or IPFIX test traffic (loopback only)" },
