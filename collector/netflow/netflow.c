@@ -98,17 +98,6 @@ bool ft_netflow_dirty(const struct ft_netflow *nf)
 	return nf->templates_changed;
 }
 
-struct ft_flow *ft_batch_push(struct ft_flow_batch *b)
-{
-	if (b->n == b->cap && b->flush)
-		b->flush(b, b->ctx);
-	if (b->n >= b->cap) {
-		b->overflow++;
-		return NULL;
-	}
-	return &b->flows[b->n++];
-}
-
 /* ---- dispatch ------------------------------------------------------------------- */
 
 /* A datagram whose header could not be read is counted against (address, version 0). */
