@@ -184,11 +184,10 @@ void ft_writer_counts(struct ft_writer *w, size_t i, struct ft_sink_counts *ret)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Runs on the control thread while the writer may be inside the same sink: a sink's
+ * stats() reads its own counters as they are (sink.h). */
 size_t ft_writer_stats(struct ft_writer *w, size_t i, struct ft_sink_stat *ret, size_t cap)
 {
-	/* the sink's own rows are read while the writer may be in it: under the lock, which
-	 * the writer does not hold while writing, so a sink's stats() must be thread-safe
-	 * against its own writes (counters read as they are) */
 	const struct ft_sink_slot *s = &w->slots[i];
 	return s->ops->stats ? s->ops->stats(s->state, ret, cap) : 0;
 }

@@ -73,7 +73,9 @@ struct ft_sink_ops {
 	int (*flush)(void *state);
 	/* Releases everything (NULL-safe). */
 	void (*close)(void *state);
-	/* Optional: the sink's own rows, up to cap; returns how many. */
+	/* Optional: the sink's own rows, up to cap; returns how many.  Called from the
+	 * control thread while the sink may be writing on the writer thread: it reads its
+	 * counters as they are (atomics), never waits for a write. */
 	size_t (*stats)(void *state, struct ft_sink_stat *ret, size_t cap);
 };
 
