@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "flowtally/config.h"
-#include "flowtally/tenant.h"
+#include "flowtally/view.h"
 
 static const char usage_text[] =
 "Usage: flowtally check-config [-q] FILE\n"
@@ -52,13 +52,13 @@ int ft_cmd_check_config(int argc, char **argv)
 	struct ft_config *cfg = NULL;
 	struct ft_diag d = { 0 };
 	int r = ft_config_load(path, &cfg, &d);
-	struct ft_tenant_map *map = NULL;
-	if (r == 0 && !(map = ft_tenant_map_build(&cfg->tenants, &d)))
-		r = -EINVAL;
-	if (map && !quiet)
-		printf("%s: tenant map %s: %zu tenants, %zu classes\n", path, ft_tenant_map_id(map),
-		       ft_tenant_map_n_tenants(map) - 1, ft_tenant_map_n_classes(map));
-	ft_tenant_map_free(map);
+	struct ft_view *v = NULL;
+	if (r == 0)
+		r = ft_view_build(cfg, &d, &v);     /* what the daemon's stages would read */
+	if (v && !quiet)
+		printf("%s: tenant map %s: %zu tenants, %zu classes\n", path, ft_tenant_map_id(v->tenants),
+		       ft_tenant_map_n_tenants(v->tenants) - 1, ft_tenant_map_n_classes(v->tenants));
+	ft_view_free(v);
 	for (size_t i = 0; i < d.n; i++)
 		fprintf(stderr, "%s\n", d.lines[i]);
 	if (r == 0 && !quiet)
