@@ -166,6 +166,17 @@ int64_t ft_agg_oldest(const struct ft_agg *a)
 	return a->oldest;
 }
 
+int64_t ft_agg_first_held(const struct ft_agg *a)
+{
+	int64_t first = INT64_MAX;
+	for (size_t i = 0; i < a->n_restored; i++)
+		first = a->restored[i].start_ms < first ? a->restored[i].start_ms : first;
+	for (size_t i = 0; i < a->k; i++)
+		if (a->slots[i].used && a->slots[i].start < first)
+			first = a->slots[i].start;
+	return first;
+}
+
 size_t ft_agg_max_open(const struct ft_agg *a)
 {
 	return a->k + a->n_restored;

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "flowtally/clock.h"
 #include "flowtally/netflow.h"
+#include "flowtally/parse.h"
 #include "flowtally/config.h"
 #include "flowtally/pcap.h"
 #include "flowtally/pipeline.h"
@@ -321,13 +322,11 @@ static int run_with_config(struct replay *rp, const char *path, uint16_t port)
 
 static int parse_port(const char *s, uint16_t *ret)
 {
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v == 0 || v > 65535)
-		return -EINVAL;
-	*ret = (uint16_t)v;
-	return 0;
+	uint64_t v;
+	int r = ft_parse_u64(s, 1, 65535, &v);
+	if (r == 0)
+		*ret = (uint16_t)v;
+	return r;
 }
 
 int ft_cmd_replay(int argc, char **argv)

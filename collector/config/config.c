@@ -210,8 +210,13 @@ static int apply_number(struct cctx *c, const struct ft_config_key *k, const con
 		return -EINVAL;
 	}
 	char *field = (char *)c->cfg + k->off;
+	int64_t ms;
+	if (k->type == FT_KEY_SECONDS_MS && __builtin_mul_overflow((int64_t)v, 1000, &ms)) {
+		ft_config_err(c, s, "'%s' = %lld is out of range", k->name, v);
+		return -EINVAL;
+	}
 	if (k->type == FT_KEY_SECONDS_MS)
-		*(int64_t *)(void *)field = (int64_t)v * 1000;
+		*(int64_t *)(void *)field = ms;
 	else
 		*(uint32_t *)(void *)field = (uint32_t)v;
 	return 0;

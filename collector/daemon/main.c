@@ -204,11 +204,11 @@ static int replay(const struct ft_config *cfg, const struct ft_view *v, struct f
 	/* the capture's first timestamp starts the step clock */
 	if (ft_pipeline_new(cfg, &po, v, INT64_MIN / 4, &p) < 0)
 		return EXIT_RUNTIME;
+	ft_stats_init(&s, ft_clock_now_ns(), "replay");
 	ft_pipeline_load_state(p);
 	int r = ft_pipeline_replay(p, rd, &(struct ft_step_out){ replay_step, o });
 	if (r < 0)
 		ft_log_err(FT_LOG_PCAP, "%s: read error: %s", file, strerror(-r));
-	ft_stats_init(&s, ft_clock_now_ns(), "replay");
 	ft_pipeline_stats(p, &s);
 	s.have_pcap = true;
 	s.pcap = *ft_pcap_stats(rd);
@@ -322,16 +322,20 @@ static void on_stats(struct ft_loop *l, uint64_t id, uint64_t expirations, void 
 static int make_loop(struct daemon *d)
 {
 	int64_t every = d->cfg->stats_interval * FT_NS_PER_SEC;
-	d->loop = ft_loop_new();
-	if (!d->loop || ft_loop_add_signal(d->loop, SIGTERM, on_stop, d) < 0 ||
-	    ft_loop_add_signal(d->loop, SIGINT, on_stop, d) < 0 ||
-	    ft_loop_add_signal(d->loop, SIGHUP, on_reload, d) < 0 ||
-	    ft_loop_add_timer(d->loop, STEP_TICK_NS, STEP_TICK_NS, on_step_tick, d, NULL) < 0 ||
-	    ft_loop_add_timer(d->loop, every, every, on_stats, d, NULL) < 0) {
-		ft_log_err(FT_LOG_MAIN, "cannot set up the control loop: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	int r = (d->loop = ft_loop_new()) ? 0 : -errno;
+	if (r == 0)
+		r = ft_loop_add_signal(d->loop, SIGTERM, on_stop, d);
+	if (r == 0)
+		r = ft_loop_add_signal(d->loop, SIGINT, on_stop, d);
+	if (r == 0)
+		r = ft_loop_add_signal(d->loop, SIGHUP, on_reload, d);
+	if (r == 0)
+		r = ft_loop_add_timer(d->loop, STEP_TICK_NS, STEP_TICK_NS, on_step_tick, d, NULL);
+	if (r == 0)
+		r = ft_loop_add_timer(d->loop, every, every, on_stats, d, NULL);
+	if (r < 0)
+		ft_log_err(FT_LOG_MAIN, "cannot set up the control loop: %s", strerror(-r));
+	return r;
 }
 
 static int start_receivers(struct daemon *d)
@@ -353,12 +357,12 @@ static int start_receivers(struct daemon *d)
 	return ret;
 }
 
-/* After the threads ended: every closed part goes to the sinks, the open steps to
- * state/steps.json. */
+/* After the threads ended: the steps every thread closed go to the sinks; the others
+ * (a thread that stopped a moment later may have closed a step that one before it
+ * still had open) go with the open steps to state/steps.json. */
 static void finish_steps(struct daemon *d)
 {
 	step_tick(d);
-	ft_outputs_commit(d->out, INT64_MAX);
 	size_t n = 0;
 	for (unsigned i = 0; i < d->n; i++)
 		n += d->rs[i].n_open;
@@ -390,6 +394,8 @@ static int serve(struct daemon *d)
 		}
 	}
 	for (unsigned i = 0; i < d->n; i++)
+		ft_receiver_stop(&d->rs[i]);
+	for (unsigned i = 0; i < d->n; i++)
 		ft_receiver_join(&d->rs[i]);
 	if (started) {
 		finish_steps(d);
@@ -406,8 +412,10 @@ static int run_udp(const struct opts *o, const struct ft_config *cfg)
 	int ret = EXIT_RUNTIME;
 	if (!v)
 		return EXIT_USAGE;
-	if (!(d.views = ft_views_new(v, d.n)))
+	if (!(d.views = ft_views_new(v, d.n))) {
+		ft_log_err(FT_LOG_MAIN, "out of memory");
 		ft_view_free(v);
+	}
 	else if (make_loop(&d) == 0 && (d.rs = calloc(d.n, sizeof(*d.rs))) &&
 	         ft_outputs_open(cfg, ft_sink_table, ft_sink_table_len, true, &d.out) == 0) {
 		ft_stats_init(&d.stats, ft_clock_now_ns(), "udp");

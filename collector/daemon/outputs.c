@@ -96,6 +96,7 @@ int ft_outputs_take_open(struct ft_outputs *o, struct ft_step **ret, size_t *ret
 
 /* ---- opening the sinks -------------------------------------------------------------------- */
 
+/* Opens one sink.  The sink logs what went wrong itself, with its paths or addresses. */
 static int open_slot(struct ft_sink_slot *s, const struct ft_sink_entry *e, const struct ft_config *cfg,
                      bool live)
 {
@@ -104,8 +105,7 @@ static int open_slot(struct ft_sink_slot *s, const struct ft_sink_entry *e, cons
 	*s = (struct ft_sink_slot){ .ops = e->ops, .held_until = INT64_MIN };
 	int r = e->ops->open(&env, &s->state);
 	if (r < 0) {
-		ft_log_err(FT_LOG_MAIN, "cannot open the %s in %s: %s", e->ops->name, cfg->data_dir, strerror(-r));
-		s->ops = NULL;
+		s->off = true;
 		return r;
 	}
 	if (!s->ops->last_step || s->ops->last_step(s->state, &s->held_until) < 0)
@@ -113,12 +113,18 @@ static int open_slot(struct ft_sink_slot *s, const struct ft_sink_entry *e, cons
 	return 0;
 }
 
+/* The first sink must open: nothing is counted without it.  Another that does not is
+ * off for this run: its steps count as dropped, and the others go on. */
 static int open_sinks(struct ft_outputs *o, const struct ft_config *cfg, const struct ft_sink_entry *sinks)
 {
 	for (size_t i = 0; i < o->n; i++) {
 		int r = open_slot(&o->slots[i], &sinks[i], cfg, o->live);
-		if (r < 0)
+		if (r < 0 && i == 0)
 			return r;
+		if (r < 0)
+			ft_log_err(FT_LOG_MAIN, "sink %s did not open (%s): it is off until the next start; "
+			           "its steps are counted as dropped and the ledger has them", sinks[i].ops->name,
+			           strerror(-r));
 	}
 	return o->n > 1 ? ft_writer_start(o->slots + 1, o->n - 1, &o->writer) : 0;
 }
@@ -151,18 +157,28 @@ int ft_outputs_open(const struct ft_config *cfg, const struct ft_sink_entry *sin
 	return 0;
 }
 
+/* How long the other sinks may take to write what is queued at a stop. */
+#define DRAIN_NS (15 * FT_NS_PER_SEC)
+
 void ft_outputs_close(struct ft_outputs *o)
+{
+	ft_outputs_close_within(o, DRAIN_NS);
+}
+
+void ft_outputs_close_within(struct ft_outputs *o, int64_t drain_ns)
 {
 	if (!o)
 		return;
-	ft_writer_stop(o->writer);
+	/* a sink stuck in a write keeps the writer thread: it and its sinks are left */
+	bool stuck = ft_writer_stop(o->writer, drain_ns) < 0;
 	for (size_t i = 0; i < o->n_pending; i++)
 		ft_step_done(&o->pending[i]);
 	free(o->pending);
-	for (size_t i = 0; o->slots && i < o->n; i++)
-		if (o->slots[i].ops)
+	for (size_t i = 0; o->slots && i < (stuck ? 1 : o->n); i++)
+		if (o->slots[i].ops && !o->slots[i].off)
 			o->slots[i].ops->close(o->slots[i].state);
-	free(o->slots);
+	if (!stuck)
+		free(o->slots);
 	if (o->live)
 		unlink(o->marker);
 	free(o);
@@ -261,6 +277,11 @@ int ft_outputs_save_open(struct ft_outputs *o, struct ft_step *open, size_t n)
 	struct ft_outputs tmp = { 0 };
 	for (size_t i = 0; i < n; i++)
 		ft_outputs_add(&tmp, &open[i]);
+	/* and what is not written: parts of steps some thread still had open, or steps the
+	 * ledger could not take */
+	for (size_t i = 0; i < o->n_pending; i++)
+		ft_outputs_add(&tmp, &o->pending[i]);
+	o->n_pending = 0;
 	int r = ft_steps_save(o->open_path, tmp.pending, tmp.n_pending);
 	if (r < 0)
 		ft_log_err(FT_LOG_MAIN, "cannot save the open steps to %s: %s: their records are lost",

@@ -20,14 +20,18 @@ struct ft_outputs;
  * (logged: a sink that does not open stops the start). */
 int ft_outputs_open(const struct ft_config *cfg, const struct ft_sink_entry *sinks, size_t n,
                     bool live, struct ft_outputs **ret);
-/* Writes what the queue still holds, closes every sink, removes the running marker.
- * NULL-safe. */
+/* Writes what the queue still holds (for 15 s at most: what is left then is dropped,
+ * counted), closes every sink, removes the running marker.  NULL-safe. */
 void ft_outputs_close(struct ft_outputs *o);
+/* The same with another bound than 15 s. */
+void ft_outputs_close_within(struct ft_outputs *o, int64_t drain_ns);
 
 /* The steps saved open at the last clean stop, but those the authoritative sink already
  * holds (their file is then removed: they are restored once).  *ret the caller's. */
 int ft_outputs_take_open(struct ft_outputs *o, struct ft_step **ret, size_t *ret_n);
-/* Saves the steps still open at a stop (parts merged by start; taken). */
+/* Saves the steps still open at a stop, with every step not written yet (parts merged
+ * by start; taken): the next start restores them, so nothing is counted twice or lost
+ * when threads stop at slightly different times or the ledger cannot write. */
 int ft_outputs_save_open(struct ft_outputs *o, struct ft_step *open, size_t n);
 
 /* Takes a closed step, or one receive thread's part of it (merged with the others). */

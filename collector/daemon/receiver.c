@@ -116,16 +116,15 @@ static void push_closed(struct ft_step *st, void *ctx)
  * every record read after it with the new one. */
 static void follow_view(struct ft_receiver *r)
 {
-	const struct ft_view *v = ft_views_current(r->views);
-	if (v == ft_pipeline_view(r->pipe))
+	if (ft_views_current(r->views) == ft_pipeline_view(r->pipe))
 		return;
+	const struct ft_view *v = ft_views_enter(r->views, r->index);
 	int e = ft_pipeline_use_view(r->pipe, v);
-	if (e == -ENOMEM)
-		return;                 /* still on the old view: tried again next round */
-	if (e < 0)
+	/* -ENOMEM: still on the old view, tried again next round */
+	ft_views_leave(r->views, r->index, e != -ENOMEM);
+	if (e == -ENOBUFS)
 		ft_log_err(FT_LOG_MAIN, "out of memory while re-keying the open steps to the new "
 		           "tenant map: some counts of tenants or classes it lacks are lost");
-	ft_views_hold(r->views, r->index, v);
 }
 
 /* Closes the steps whose lateness window has passed. */
@@ -238,9 +237,14 @@ int ft_receiver_start(struct ft_receiver *r, const struct ft_config *cfg, unsign
 	return 0;
 }
 
-void ft_receiver_join(struct ft_receiver *r)
+void ft_receiver_stop(struct ft_receiver *r)
 {
 	atomic_store(&r->stop, true);
+}
+
+void ft_receiver_join(struct ft_receiver *r)
+{
+	ft_receiver_stop(r);
 	if (r->running)
 		pthread_join(r->thread, NULL);
 	r->running = false;

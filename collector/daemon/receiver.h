@@ -43,7 +43,10 @@ int ft_receiver_start(struct ft_receiver *r, const struct ft_config *cfg, unsign
                       const struct ft_step *restore, size_t n_restore, char *err, size_t errlen);
 /* Moves the closed step parts into o; returns the thread's closed_before. */
 int64_t ft_receiver_take_steps(struct ft_receiver *r, struct ft_outputs *o);
-/* Stops the thread after it has drained its sockets and published its last snapshot. */
+/* Asks the thread to stop: it drains its sockets, closes what its clock says is closed
+ * and publishes its last snapshot. */
+void ft_receiver_stop(struct ft_receiver *r);
+/* Stops the thread if not asked yet, and waits for it. */
 void ft_receiver_join(struct ft_receiver *r);
 /* Joins if needed, then frees everything. */
 void ft_receiver_free(struct ft_receiver *r);

@@ -5,13 +5,15 @@
  * ring drops the item, counted for every sink); the writer pops one item at a time and
  * hands it to each sink outside the lock, then updates the sink's counters under it.
  * When the ring runs dry the sinks are flushed.  A sink's error is counted and logged
- * (a few times an hour), and the next item is written as if nothing happened.
+ * (a few times an hour), and the next item is written as if nothing happened.  At a
+ * stop the ring is written for a bounded time; what is left is dropped, counted.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "flowtally/clock.h"
 #include "writer.h"
@@ -32,6 +34,7 @@ struct ft_writer {
 	struct item ring[FT_WRITER_QUEUE];
 	size_t head, used;
 	bool stop;
+	int64_t deadline_ns;        /* CLOCK_MONOTONIC: past it, a stopping writer drops */
 };
 
 static void item_done(struct item *it)
@@ -55,6 +58,12 @@ static void write_item(struct ft_writer *w, struct ft_sink_slot *s, const struct
 	int r = 0;
 	if (!it->is_step && !s->ops->write_samples)
 		return;
+	if (s->off) {
+		pthread_mutex_lock(&w->mu);
+		s->c.dropped++;
+		pthread_mutex_unlock(&w->mu);
+		return;
+	}
 	bool held = it->is_step && it->step.start_ms <= s->held_until;
 	if (it->is_step && !held)
 		r = s->ops->write_step(s->state, &it->step);
@@ -75,11 +84,31 @@ static void write_item(struct ft_writer *w, struct ft_sink_slot *s, const struct
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Counts an item as dropped for every sink it was for (under the lock). */
+static void count_dropped(struct ft_writer *w, const struct item *it)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (it->is_step || w->slots[i].ops->write_samples)
+			w->slots[i].c.dropped++;
+}
+
+/* A stopping writer past its deadline: the rest of the ring is dropped (locked). */
+static void drop_rest(struct ft_writer *w)
+{
+	size_t n = w->used;
+	for (; w->used; w->used--, w->head = (w->head + 1) % FT_WRITER_QUEUE) {
+		count_dropped(w, &w->ring[w->head]);
+		item_done(&w->ring[w->head]);
+	}
+	ft_log_err(FT_LOG_MAIN, "sinks still busy at the stop: %zu queued item(s) not written "
+	           "(counted as dropped; the ledger has every step)", n);
+}
+
 static void flush_all(struct ft_writer *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
 		struct ft_sink_slot *s = &w->slots[i];
-		int r = s->ops->flush ? s->ops->flush(s->state) : 0;
+		int r = s->ops->flush && !s->off ? s->ops->flush(s->state) : 0;
 		if (r < 0)
 			log_failure(s, "(flush)", r);
 	}
@@ -92,6 +121,8 @@ static void *writer_main(void *arg)
 	for (;;) {
 		while (!w->used && !w->stop)
 			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->stop && w->used && ft_clock_mono_ns() > w->deadline_ns)
+			drop_rest(w);
 		if (!w->used)
 			break;
 		struct item it = w->ring[w->head];
@@ -143,9 +174,7 @@ static bool push(struct ft_writer *w, struct item *it)
 		w->used++;
 		pthread_cond_signal(&w->cv);
 	} else {
-		for (size_t i = 0; i < w->n; i++)
-			if (it->is_step || w->slots[i].ops->write_samples)
-				w->slots[i].c.dropped++;
+		count_dropped(w, it);
 	}
 	pthread_mutex_unlock(&w->mu);
 	if (!room)
@@ -158,8 +187,7 @@ bool ft_writer_push_step(struct ft_writer *w, const struct ft_step *s)
 	struct item it = { .is_step = true };
 	if (ft_step_copy(s, &it.step) < 0) {
 		pthread_mutex_lock(&w->mu);
-		for (size_t i = 0; i < w->n; i++)
-			w->slots[i].c.dropped++;
+		count_dropped(w, &it);
 		pthread_mutex_unlock(&w->mu);
 		return false;
 	}
@@ -169,8 +197,12 @@ bool ft_writer_push_step(struct ft_writer *w, const struct ft_step *s)
 bool ft_writer_push_samples(struct ft_writer *w, const struct ft_if_sample *s, size_t n)
 {
 	struct item it = { .samples = malloc((n ? n : 1) * sizeof(*s)), .n_samples = n };
-	if (!it.samples)
+	if (!it.samples) {
+		pthread_mutex_lock(&w->mu);
+		count_dropped(w, &it);
+		pthread_mutex_unlock(&w->mu);
 		return false;
+	}
 	if (n)
 		memcpy(it.samples, s, n * sizeof(*s));
 	return push(w, &it);
@@ -180,7 +212,11 @@ void ft_writer_counts(struct ft_writer *w, size_t i, struct ft_sink_counts *ret)
 {
 	pthread_mutex_lock(&w->mu);
 	*ret = w->slots[i].c;
-	ret->pending = w->used;
+	ret->pending = 0;
+	for (size_t k = 0; k < w->used; k++) {
+		const struct item *it = &w->ring[(w->head + k) % FT_WRITER_QUEUE];
+		ret->pending += it->is_step || w->slots[i].ops->write_samples;
+	}
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -192,16 +228,27 @@ size_t ft_writer_stats(struct ft_writer *w, size_t i, struct ft_sink_stat *ret, 
 	return s->ops->stats ? s->ops->stats(s->state, ret, cap) : 0;
 }
 
-void ft_writer_stop(struct ft_writer *w)
+int ft_writer_stop(struct ft_writer *w, int64_t timeout_ns)
 {
+	struct timespec until;
 	if (!w)
-		return;
+		return 0;
 	pthread_mutex_lock(&w->mu);
 	w->stop = true;
+	w->deadline_ns = ft_clock_mono_ns() + timeout_ns;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
+	/* a sink stuck inside a write never lets the thread see its deadline: wait a
+	 * second longer for it, then leave it */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)(timeout_ns / FT_NS_PER_SEC) + 1;
+	if (pthread_timedjoin_np(w->thread, NULL, &until) != 0) {
+		ft_log_err(FT_LOG_MAIN, "a sink has not come back from a write for %lld s: left as it "
+		           "is at the stop", (long long)(timeout_ns / FT_NS_PER_SEC) + 1);
+		return -ETIMEDOUT;
+	}
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
+	return 0;
 }

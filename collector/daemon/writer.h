@@ -15,10 +15,11 @@
  * counted and logged (the ledger has the step: the sink can be rebuilt from it). */
 #define FT_WRITER_QUEUE 64
 
-/* An open sink. */
+/* A sink of the table. */
 struct ft_sink_slot {
 	const struct ft_sink_ops *ops;
 	void *state;
+	bool off;                   /* did not open: every step it would get counts as dropped */
 	struct ft_sink_counts c;
 	int64_t held_until;         /* the newest step it held when opened; INT64_MIN none */
 	struct ft_log_rl rl;
@@ -38,7 +39,10 @@ bool ft_writer_push_samples(struct ft_writer *w, const struct ft_if_sample *s, s
 void ft_writer_counts(struct ft_writer *w, size_t i, struct ft_sink_counts *ret);
 /* Slot i's own statistics rows. */
 size_t ft_writer_stats(struct ft_writer *w, size_t i, struct ft_sink_stat *ret, size_t cap);
-/* Writes what is queued, flushes the sinks and ends the thread.  NULL-safe. */
-void ft_writer_stop(struct ft_writer *w);
+/* Writes what is queued for up to timeout_ns, drops what is left (counted), flushes the
+ * sinks and ends the thread.  0; -ETIMEDOUT when a sink has not come back from a write
+ * by then: the thread is left to it, and w, the slots and their sinks must not be
+ * freed or closed (the process is about to exit).  NULL-safe. */
+int ft_writer_stop(struct ft_writer *w, int64_t timeout_ns);
 
 #endif

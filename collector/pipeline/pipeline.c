@@ -137,7 +137,9 @@ int64_t ft_pipeline_close(struct ft_pipeline *p, int64_t now_ms, const struct ft
 		for (size_t i = 0; i < n; i++)
 			out->step(&st[i], out->ctx);
 	} while (n == CLOSE_BATCH);
-	return all ? FT_PIPELINE_CLOSE_ALL : ft_agg_oldest(p->agg);
+	/* a step some record may still go into, or one held back by a close cut short */
+	int64_t held = ft_agg_first_held(p->agg), oldest = ft_agg_oldest(p->agg);
+	return all || held < oldest ? held : oldest;
 }
 
 int ft_pipeline_replay(struct ft_pipeline *p, struct ft_pcap_reader *rd, const struct ft_step_out *out)

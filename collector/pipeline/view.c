@@ -1,14 +1,14 @@
 /* Views (view.h): building one from the configuration, and publishing a new one to the
  * receive threads without a lock.
  *
- * current is the published view; held[i] the one reader i uses.  A reader only ever
- * holds a view it read from current, and current never goes back to an older view,
- * so once every held[i] equals current no reader can pick up a retired view again:
- * that is when the retired ones are freed.  A reader that read current just before a
- * publish and holds it a moment later holds a view newer than its old one and older
- * than current, which keeps the retired list until it moves on.  (Sequentially
- * consistent atomics: the publisher's store of current comes before its loads of
- * held[].)
+ * current is the published view.  Each reader has two slots: held, the view it uses,
+ * and entering, the one it is switching to (or NULL).  A reader enters by storing the
+ * current view in entering and reading current again: if it changed in between, it
+ * tries again, so once it stops, the publisher (which stores current before it reads
+ * the slots) either saw the view in entering or had not retired it yet.  A retired
+ * view in no reader's slot is then freed: no reader can come to use it any more.  All
+ * atomics are sequentially consistent, which this order (store, then load, on both
+ * sides) needs.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -40,9 +40,14 @@ struct ft_view *ft_view_free(struct ft_view *v)
 	return NULL;
 }
 
+struct reader {
+	_Atomic(const struct ft_view *) held;
+	_Atomic(const struct ft_view *) entering;
+};
+
 struct ft_views {
 	_Atomic(const struct ft_view *) current;
-	_Atomic(const struct ft_view *) held[FT_VIEWS_MAX_READERS];
+	struct reader r[FT_VIEWS_MAX_READERS];
 	unsigned readers;
 	struct ft_view *retired[FT_VIEWS_MAX_RETIRED];
 	size_t n_retired;
@@ -55,8 +60,10 @@ struct ft_views *ft_views_new(struct ft_view *first, unsigned readers)
 		return NULL;
 	vs->readers = readers;
 	atomic_store(&vs->current, first);
-	for (unsigned i = 0; i < readers; i++)
-		atomic_store(&vs->held[i], first);
+	for (unsigned i = 0; i < readers; i++) {
+		atomic_store(&vs->r[i].held, first);
+		atomic_store(&vs->r[i].entering, NULL);
+	}
 	return vs;
 }
 
@@ -76,28 +83,55 @@ const struct ft_view *ft_views_current(const struct ft_views *vs)
 	return atomic_load((_Atomic(const struct ft_view *) *)&vs->current);
 }
 
-void ft_views_hold(struct ft_views *vs, unsigned reader, const struct ft_view *v)
+const struct ft_view *ft_views_enter(struct ft_views *vs, unsigned reader)
 {
-	if (reader < vs->readers)
-		atomic_store(&vs->held[reader], v);
+	const struct ft_view *v;
+	do {
+		v = atomic_load(&vs->current);
+		atomic_store(&vs->r[reader].entering, v);
+	} while (atomic_load(&vs->current) != v);
+	return v;
+}
+
+void ft_views_leave(struct ft_views *vs, unsigned reader, bool switched)
+{
+	if (switched)
+		atomic_store(&vs->r[reader].held, atomic_load(&vs->r[reader].entering));
+	atomic_store(&vs->r[reader].entering, NULL);
+}
+
+static bool in_use(const struct ft_views *vs, const struct ft_view *v)
+{
+	for (unsigned i = 0; i < vs->readers; i++)
+		if (atomic_load(&vs->r[i].held) == v || atomic_load(&vs->r[i].entering) == v)
+			return true;
+	return false;
 }
 
 void ft_views_collect(struct ft_views *vs)
 {
-	const struct ft_view *cur = atomic_load(&vs->current);
-	for (unsigned i = 0; i < vs->readers; i++)
-		if (atomic_load(&vs->held[i]) != cur)
-			return;
-	for (size_t i = 0; i < vs->n_retired; i++)
-		ft_view_free(vs->retired[i]);
-	vs->n_retired = 0;
+	size_t keep = 0;
+	for (size_t i = 0; i < vs->n_retired; i++) {
+		if (in_use(vs, vs->retired[i]))
+			vs->retired[keep++] = vs->retired[i];
+		else
+			ft_view_free(vs->retired[i]);
+	}
+	vs->n_retired = keep;
+}
+
+size_t ft_views_retired(const struct ft_views *vs)
+{
+	return vs->n_retired;
 }
 
 int ft_views_publish(struct ft_views *vs, struct ft_view *v)
 {
-	ft_views_collect(vs);
+	if (vs->n_retired == FT_VIEWS_MAX_RETIRED)
+		ft_views_collect(vs);
 	if (vs->n_retired == FT_VIEWS_MAX_RETIRED)
 		return -EBUSY;
 	vs->retired[vs->n_retired++] = (struct ft_view *)atomic_exchange(&vs->current, v);
+	ft_views_collect(vs);
 	return 0;
 }

@@ -2,6 +2,7 @@
  * appended and fsynced per step.  The first and authoritative sink of the table. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "flowtally/ledger.h"
 #include "flowtally/log.h"
@@ -13,8 +14,10 @@ static int open_ledger(const struct ft_sink_env *env, void **ret_state)
 	if (snprintf(dir, sizeof(dir), "%s/ledger", env->data_dir) >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
 	int r = ft_ledger_open(dir, &l);
-	if (r < 0)
+	if (r < 0) {
+		ft_log_err(FT_LOG_MAIN, "cannot open the ledger in %s: %s", dir, strerror(-r));
 		return r;
+	}
 	*ret_state = l;
 	return 0;
 }

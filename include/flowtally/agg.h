@@ -63,6 +63,10 @@ int ft_agg_restore(struct ft_agg *a, const struct ft_step *s);
 
 /* Start of the oldest open step. */
 int64_t ft_agg_oldest(const struct ft_agg *a);
+/* Start of the oldest step it still holds: open, restored, or due but not handed out
+ * yet (a close cut short by cap or by a lack of memory); INT64_MAX when it holds none.
+ * Every step before it has been handed out. */
+int64_t ft_agg_first_held(const struct ft_agg *a);
 /* The most steps ft_agg_snapshot() can return now (open and restored). */
 size_t ft_agg_max_open(const struct ft_agg *a);
 

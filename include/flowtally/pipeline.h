@@ -71,7 +71,8 @@ int ft_pipeline_use_view(struct ft_pipeline *p, const struct ft_view *v);
 /* The records decoded so far go through the stages, the step clock moves to now_ms
  * (never back; FT_PIPELINE_CLOSE_ALL closes every step), and each step whose lateness
  * window has passed goes to out, oldest first.  Returns the start of the oldest step
- * still open: every step before it is closed here. */
+ * still open (FT_PIPELINE_CLOSE_ALL when none is left): every step before it has gone
+ * to out. */
 int64_t ft_pipeline_close(struct ft_pipeline *p, int64_t now_ms, const struct ft_step_out *out);
 
 /* Feeds a capture: before each datagram the capture's time moves the step clock, and

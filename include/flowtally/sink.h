@@ -55,8 +55,9 @@ struct ft_sink_stat {
 
 struct ft_sink_ops {
 	const char *name;           /* stats.json key and log prefix: "ledger", "rrd" */
-	/* 0 and *ret_state, or negative errno (logged by the caller; the sink stays shut:
-	 * for the ledger that stops the start). */
+	/* 0 and *ret_state, or negative errno, having logged what went wrong with the
+	 * paths or addresses concerned.  The ledger not opening stops the start; another
+	 * sink stays off for the run, its steps counted as dropped. */
 	int (*open)(const struct ft_sink_env *env, void **ret_state);
 	/* One closed step, the caller's.  0; -EEXIST when the sink already holds it (after
 	 * a restart: not an error, not written again); -EINVAL or -EBADMSG when it can never

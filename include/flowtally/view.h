@@ -11,6 +11,7 @@
 #ifndef FLOWTALLY_VIEW_H
 #define FLOWTALLY_VIEW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "flowtally/config.h"
@@ -32,14 +33,16 @@ struct ft_view *ft_view_free(struct ft_view *v);
 /* ---- Publishing views to the receive threads ----
  *
  * One publisher (the control thread) and up to FT_VIEWS_MAX_READERS readers (the
- * receive threads), each with a number.  A reader reads ft_views_current() and, once it
- * has switched to that view, says so with ft_views_hold(); until then it goes on with
- * the view it held before, which stays alive.  Replaced views are freed only when
- * every reader holds the current one, so a reader can never be left with a freed view,
- * whenever it reads. */
+ * receive threads), each with a number.  When ft_views_current() differs from the view
+ * it uses, a reader calls ft_views_enter(), which returns the current view and keeps it
+ * alive for that reader; having switched to it (or failed to), the reader calls
+ * ft_views_leave().  A replaced view is freed as soon as no reader uses it or is
+ * entering it, so a burst of reloads costs no more than the views still in use. */
 
 #define FT_VIEWS_MAX_READERS 64
-#define FT_VIEWS_MAX_RETIRED 8
+/* Replaced views that may still be alive: at most two a reader (the one it uses, the
+ * one it is entering). */
+#define FT_VIEWS_MAX_RETIRED (2 * FT_VIEWS_MAX_READERS + 1)
 
 struct ft_views;
 
@@ -49,16 +52,22 @@ struct ft_views *ft_views_new(struct ft_view *first, unsigned readers);
 /* Frees every view (the readers must have stopped).  NULL-safe; returns NULL. */
 struct ft_views *ft_views_free(struct ft_views *vs);
 
-/* Any thread: the view published last. */
+/* Any thread: the view published last, to compare with the one in use (a reader must
+ * not use it without ft_views_enter()). */
 const struct ft_view *ft_views_current(const struct ft_views *vs);
-/* Reader `reader`: it now uses v, a view it had from ft_views_current(). */
-void ft_views_hold(struct ft_views *vs, unsigned reader, const struct ft_view *v);
+/* Reader `reader`: the view published last, alive for it until ft_views_leave(). */
+const struct ft_view *ft_views_enter(struct ft_views *vs, unsigned reader);
+/* Reader `reader`: switched true, it now uses the view it entered (the one it used may
+ * go); false, it stays on the view it used. */
+void ft_views_leave(struct ft_views *vs, unsigned reader, bool switched);
 
 /* Publisher: makes v current (taken) and retires the one before.  0, or -EBUSY when
- * FT_VIEWS_MAX_RETIRED replaced views still wait for a reader to move past them (v is
- * then left to the caller). */
+ * FT_VIEWS_MAX_RETIRED replaced views are still in use (v is then left to the
+ * caller). */
 int ft_views_publish(struct ft_views *vs, struct ft_view *v);
-/* Publisher: frees the retired views once every reader holds the current one. */
+/* Publisher: frees the replaced views that no reader uses or is entering. */
 void ft_views_collect(struct ft_views *vs);
+/* Publisher: replaced views not freed yet. */
+size_t ft_views_retired(const struct ft_views *vs);
 
 #endif

@@ -53,6 +53,8 @@ struct recorder {
 	size_t samples;
 	int64_t last;               /* what last_step() says: INT64_MIN none */
 	bool fail;                  /* every write fails with -EIO */
+	bool no_open;               /* open fails with -ECONNREFUSED */
+	int64_t slow_ns;            /* every write takes this long */
 	bool gate_closed;           /* writes wait until the gate opens */
 	pthread_cond_t gate;
 };
@@ -78,6 +80,8 @@ static void rec_done(void)
 static int rec_open(const struct ft_sink_env *env, void **ret)
 {
 	ck_assert_str_eq(env->data_dir, dir);
+	if (rec.no_open)
+		return -ECONNREFUSED;
 	*ret = &rec;
 	return 0;
 }
@@ -88,6 +92,10 @@ static int rec_write(void *state, const struct ft_step *s)
 	pthread_mutex_lock(&r->mu);
 	while (r->gate_closed)
 		pthread_cond_wait(&r->gate, &r->mu);
+	if (r->slow_ns) {
+		struct timespec ts = { 0, (long)r->slow_ns };
+		nanosleep(&ts, NULL);
+	}
 	int ret = r->fail ? -EIO : 0;
 	if (!r->fail) {
 		r->steps = realloc(r->steps, (r->n + 1) * sizeof(*r->steps));
@@ -394,6 +402,54 @@ START_TEST(a_stuck_sink_holds_up_nothing)
 }
 END_TEST
 
+/* A sink that does not open is off for the run: counted, and nothing else stops. */
+START_TEST(a_sink_that_does_not_open_is_off)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_sink_report rep[2];
+	rec_init();
+	rec.no_open = true;
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
+	feed(cfg, o, 500, 1764000000000);
+	settle(o, rep, 0);
+	ck_assert_uint_ge(rep[0].c.written, 5);
+	ck_assert_uint_eq(rep[1].c.dropped, rep[0].c.written);
+	ck_assert_uint_eq(rep[1].c.written, 0);
+	ft_outputs_close(o);
+	ck_assert_uint_eq(rec.n, 0);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+/* At a stop a slow sink gets what it can write within the bound; the rest of the queue
+ * is dropped, counted, and the stop does not wait for it. */
+START_TEST(a_slow_sink_is_cut_off_at_the_stop)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	rec_init();
+	rec.slow_ns = 100 * FT_NS_PER_MS;
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
+	feed(cfg, o, 5000, 1764000000000);              /* 50 steps, 5 s of writing */
+	int64_t t0 = ft_clock_mono_ns();
+	ft_outputs_close_within(o, FT_NS_PER_SEC);
+	int64_t took = ft_clock_mono_ns() - t0;
+	ck_assert_int_lt(took, 3 * FT_NS_PER_SEC);
+	struct ft_step *ledger;
+	size_t n = read_ledger(&ledger);
+	ck_assert_uint_ge(n, 50);
+	ck_assert_uint_gt(rec.n, 0);
+	ck_assert_uint_lt(rec.n, n);
+	for (size_t i = 0; i < rec.n; i++)
+		same_step(&ledger[i], &rec.steps[i]);
+	free_steps(ledger, n);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("outputs");
@@ -404,6 +460,8 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, each_sink_is_counted_on_its_own);
 	tcase_add_test(tc, a_sink_is_not_given_what_it_holds);
 	tcase_add_test(tc, a_stuck_sink_holds_up_nothing);
+	tcase_add_test(tc, a_sink_that_does_not_open_is_off);
+	tcase_add_test(tc, a_slow_sink_is_cut_off_at_the_stop);
 	suite_add_tcase(s, tc);
 	return s;
 }

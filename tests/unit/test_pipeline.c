@@ -162,9 +162,10 @@ START_TEST(closing_follows_the_clock)
 }
 END_TEST
 
-/* Reader 1 lags behind: the views it may still use stay alive (ASan would see a use
- * after free), publishing stops at FT_VIEWS_MAX_RETIRED, and once it holds the current
- * view everything retired goes. */
+/* Reader 1 lags behind while reader 0 follows every reload: the view reader 1 uses
+ * stays alive (ASan would see a use after free), every other replaced view goes at
+ * once, so a burst of reloads never fills the list; once reader 1 has switched,
+ * nothing replaced is left. */
 START_TEST(a_view_outlives_its_last_reader)
 {
 	struct ft_config *cfg = config("acme");
@@ -173,17 +174,30 @@ START_TEST(a_view_outlives_its_last_reader)
 	ck_assert_ptr_nonnull(vs);
 	ck_assert_ptr_eq(ft_views_current(vs), first);
 	const struct ft_view *lagging = ft_views_current(vs);
-	for (int i = 0; i < FT_VIEWS_MAX_RETIRED; i++) {
+	for (int i = 0; i < 3 * FT_VIEWS_MAX_RETIRED; i++) {
 		ck_assert_int_eq(ft_views_publish(vs, view(cfg)), 0);
-		ft_views_hold(vs, 0, ft_views_current(vs));
+		const struct ft_view *v = ft_views_enter(vs, 0);
+		ck_assert_ptr_eq(v, ft_views_current(vs));
+		ft_views_leave(vs, 0, true);
 		ft_views_collect(vs);
+		ck_assert_uint_eq(ft_views_retired(vs), 1);     /* only the lagging one's */
 		ck_assert_str_eq(ft_tenant_map_id(lagging->tenants), ft_tenant_map_id(first->tenants));
 	}
-	struct ft_view *extra = view(cfg);
-	ck_assert_int_eq(ft_views_publish(vs, extra), -EBUSY);
-	ft_views_hold(vs, 1, ft_views_current(vs));
-	ck_assert_int_eq(ft_views_publish(vs, extra), 0);   /* it collects first */
-	ck_assert_ptr_eq(ft_views_current(vs), extra);
+	/* a reader that fails to switch keeps its view; entering protects the new one */
+	const struct ft_view *v = ft_views_enter(vs, 1);
+	ck_assert_int_eq(ft_views_publish(vs, view(cfg)), 0);
+	ck_assert_uint_eq(ft_views_retired(vs), 2);         /* lagging, and v being entered */
+	ck_assert_ptr_nonnull(v->tenants);
+	ft_views_leave(vs, 1, false);
+	ft_views_enter(vs, 0);                              /* reader 0 leaves v too */
+	ft_views_leave(vs, 0, true);
+	ft_views_collect(vs);
+	ck_assert_uint_eq(ft_views_retired(vs), 1);
+	ck_assert_str_eq(ft_tenant_map_id(lagging->tenants), ft_tenant_map_id(first->tenants));
+	ft_views_enter(vs, 1);
+	ft_views_leave(vs, 1, true);
+	ft_views_collect(vs);
+	ck_assert_uint_eq(ft_views_retired(vs), 0);
 	ck_assert_ptr_null(ft_views_new(NULL, FT_VIEWS_MAX_READERS + 1));
 	ft_views_free(vs);
 	ft_config_free(cfg);
