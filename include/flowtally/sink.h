@@ -4,8 +4,8 @@
  * step, optionally write interface samples (SNMP polling), flush, close, and report its
  * own statistics rows.  It owns its state behind a void pointer and sees nothing but
  * the contract types (step.h), never the receive path.  The daemon's sinks are listed
- * in one table (exporters/sinks.c); adding a sink is one folder under exporters/ and
- * one line there.
+ * in exporters/sinks.def; adding a sink is one folder under exporters/ and one line
+ * there.
  *
  * The first sink of the table, the ledger, is authoritative: it is written first and
  * synchronously, a step it cannot take for the moment (a full disk) is kept and

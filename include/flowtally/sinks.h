@@ -1,5 +1,6 @@
-/* flowtally — the daemon's sinks: one table, in exporters/sinks.c.  Its first entry is
- * the authoritative ledger; the others are fed from the writer thread's queue. */
+/* flowtally — the daemon's sinks: one table, made in exporters/sinks.c from the list in
+ * exporters/sinks.def.  Its first entry is the authoritative ledger; the others are fed
+ * from the writer thread's queue. */
 #ifndef FLOWTALLY_SINKS_H
 #define FLOWTALLY_SINKS_H
 
