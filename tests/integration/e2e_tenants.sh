@@ -10,7 +10,10 @@
 #   2. clean restart with steps still open: saved in state/steps.json, restored at the
 #      next start, nothing lost or counted twice;
 #   3. kill -9 once every step was written: the next start says the last run did not
-#      stop cleanly, and the ledger holds exactly what was sent.
+#      stop cleanly, and the ledger holds exactly what was sent;
+#   4. two receive threads, fed at once from addresses the socket filter sends to
+#      different threads: steps merged from both, a stop with steps open in both (the
+#      threads stop a moment apart), a restart, and nothing lost or counted twice.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 ftd=$1 ft=$2
@@ -67,6 +70,7 @@ listen = ["127.0.0.1:0"];
 exporters = ["127.0.0.0/8", "::1"];
 data_dir = "$data";
 receive_buffer = 33554432;
+receive_threads = ${THREADS:-1};
 stats_interval = 1;
 log_level = "info";
 step = $STEP;
@@ -296,5 +300,29 @@ wait_flows "$(want_flows "$tmp"/k[1-3].json)" || true
 stop_daemon || fail "flowtallyd exited with status $?"
 check_clean "$tmp/k.log" "$tmp/l.log"
 compare "kill -9, then more traffic" "$data" "$tmp"/k[1-3].json
+verify_ledger "$data"
+# ---- 4. two receive threads ------------------------------------------------------------
+data=$tmp/threads
+THREADS=2 write_conf "$tmp/ft.conf" "$tmp/p1.txt"
+start "$tmp/t.log"
+# gen_both NAME1 NAME2 SEED: v5 from 127.0.0.1 (thread 1) and IPFIX from 127.0.0.2
+# (thread 0: the filter takes the address modulo the thread count), sent at once.
+gen_both() {
+	gen "$tmp/$1.json" "$tmp/p1.txt" --records 20000 --exporters 2 --sampling 5 --seed "$3" &
+	local a=$!
+	gen "$tmp/$2.json" "$tmp/p1.txt" --source 127.0.0.2 --version 10 --records 12000 --seed "$(($3 + 1))" &
+	local b=$!
+	wait "$a" && wait "$b" || fail "flowtally generate failed"
+}
+gen_both t1 t2 31
+stop_daemon || fail "flowtallyd exited with status $?"
+compare "two threads, at the stop (ledger + saved open steps)" "$data" "$tmp"/t[1-2].json
+start "$tmp/u.log"
+gen_both t3 t4 33
+wait_flows "$(want_flows "$tmp"/t[1-4].json)" || true
+stop_daemon || fail "flowtallyd exited with status $?"
+check_clean "$tmp/t.log" "$tmp/u.log"
+! grep -h 'already in the ledger' "$tmp/t.log" "$tmp/u.log" >&2 || fail "a step was written before every thread had closed it"
+compare "two threads, after a restart" "$data" "$tmp"/t[1-4].json
 verify_ledger "$data"
 echo "e2e_tenants: ok"
