@@ -114,19 +114,12 @@ struct ft_msg {
 	bool pending;                 /* a data set was kept for its template */
 };
 
+/* ---- batch.c: the output batch ---- */
+
 /* Appends one flow, flushing the batch through its flush hook when full; NULL (counted
- * in b->overflow) when it stays full.  Inline, so that the formats and records.c, which
- * append, need nothing of netflow.c (dispatch), which sits above them. */
-static inline struct ft_flow *ft_batch_push(struct ft_flow_batch *b)
-{
-	if (b->n == b->cap && b->flush)
-		b->flush(b, b->ctx);
-	if (b->n >= b->cap) {
-		b->overflow++;
-		return NULL;
-	}
-	return &b->flows[b->n++];
-}
+ * in b->overflow) when it stays full.  Its own file, below the formats and records.c
+ * that append, so that none of them needs netflow.c (dispatch), which sits above. */
+struct ft_flow *ft_batch_push(struct ft_flow_batch *b);
 
 /* ---- nf5.c, nf9.c, ipfix.c: one datagram of each format ---- */
 
