@@ -90,8 +90,9 @@ static void print_human(json_t *root)
 	       num(t, "rejected_datagrams"));
 	printf("\nlisteners:\n");
 	json_array_foreach(json_object_get(root, "listeners"), i, v)
-		printf("  %-30s port %-5lld %12lld datagrams, %lld kernel drops, buffer %lld bytes\n",
-		       str(v, "address"), num(v, "port"), num(v, "datagrams"), num(v, "kernel_drops"),
+		printf("  %-30s port %-5lld %12lld datagrams, %lld kernel drops, receive buffer %lld "
+		       "bytes configured, %lld granted\n", str(v, "address"), num(v, "port"),
+		       num(v, "datagrams"), num(v, "kernel_drops"), num(v, "receive_buffer_configured"),
 		       num(v, "receive_buffer"));
 	printf("\nexporters:\n  %-39s %-3s %-14s %12s %12s %16s %10s %8s  %s\n", "address", "ver",
 	       "id", "datagrams", "records", "bytes", "lost", "errors", "last seen");

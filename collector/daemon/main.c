@@ -9,6 +9,13 @@
  * poller and the AgentX subagent join this loop (or their own) by file descriptor.
  * With --replay the same pipeline is fed from a capture file instead, and the daemon
  * exits at its end.
+ *
+ * Detaching tells the truth: the process forks first, and the parent waits on a pipe
+ * while the child, in a session of its own, opens and checks everything (data
+ * directory, ledger, sockets, threads).  Ready, the child writes the pid file, moves its
+ * logging from standard error to syslog and writes one byte to the pipe: the parent
+ * exits 0.  A child that fails has said why on standard error and exits 1 or 2: the
+ * parent exits with that status.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,11 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "flowtally/clock.h"
 #include "flowtally/config.h"
+#include "flowtally/file.h"
 #include "flowtally/log.h"
 #include "flowtally/loop.h"
 #include "flowtally/pcap.h"
@@ -99,7 +109,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static struct ft_config *load_config(const struct opts *o)
+/* The configuration, or NULL.  At the start its findings go to standard error; at a
+ * reload (logged) through the logger, which is syslog once detached. */
+static struct ft_config *load_config(const struct opts *o, bool logged)
 {
 	struct ft_config *cfg = NULL;
 	struct ft_diag d = { 0 };
@@ -108,8 +120,15 @@ static struct ft_config *load_config(const struct opts *o)
 		cfg = ft_config_new_default();
 	else
 		ft_config_load(o->config, &cfg, &d);
-	for (size_t i = 0; i < d.n; i++)
-		fprintf(stderr, "flowtallyd: %s\n", d.lines[i]);
+	for (size_t i = 0; i < d.n; i++) {
+		bool warning = strstr(d.lines[i], ": warning: ") != NULL;
+		if (!logged)
+			fprintf(stderr, "flowtallyd: %s\n", d.lines[i]);
+		else if (warning)
+			ft_log_warn(FT_LOG_CONFIG, "%s", d.lines[i]);
+		else
+			ft_log_err(FT_LOG_CONFIG, "%s", d.lines[i]);
+	}
 	ft_diag_done(&d);
 	if (cfg && o->data_dir) {
 		char *dup = strdup(o->data_dir);
@@ -241,9 +260,47 @@ static int run_replay(const struct ft_config *cfg, const char *file)
 
 /* ---- the running daemon ------------------------------------------------------------------- */
 
+/* Getting ready: the pid file, and the parent waiting for a detached child. */
+struct startup {
+	const char *pidfile;
+	bool wrote_pidfile;
+	int ready_fd;               /* the pipe to the waiting parent; -1 in the foreground */
+};
+
+static int write_pidfile(const char *path)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	return ft_file_write_atomic(path, text, (size_t)n);
+}
+
+/* Everything is open and the receive threads run: the pid file, then (detached) syslog
+ * and the parent's release. */
+static void ready(struct startup *su)
+{
+	int r;
+	if (su->pidfile && (r = write_pidfile(su->pidfile)) < 0)
+		ft_log_err(FT_LOG_MAIN, "cannot write pid file %s: %s", su->pidfile, strerror(-r));
+	else
+		su->wrote_pidfile = su->pidfile != NULL;
+	if (su->ready_fd < 0)
+		return;
+	ft_log_open("flowtallyd", true);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; null >= 0 && fd <= 2; fd++)
+		dup2(null, fd);
+	if (null > 2)
+		close(null);
+	ssize_t w = write(su->ready_fd, "r", 1);
+	(void)w;                    /* a parent gone already has nothing to tell */
+	close(su->ready_fd);
+	su->ready_fd = -1;
+}
+
 /* What the control thread keeps while receivers run. */
 struct daemon {
 	const struct opts *o;
+	struct startup *su;
 	const struct ft_config *cfg;
 	struct ft_loop *loop;
 	struct ft_views *views;
@@ -258,7 +315,7 @@ struct daemon {
 static void on_reload(struct ft_loop *l, int signo, void *ctx)
 {
 	struct daemon *d = ctx;
-	struct ft_config *cfg = load_config(d->o);
+	struct ft_config *cfg = load_config(d->o, true);
 	struct ft_view *v = cfg ? build_view(cfg) : NULL;
 	(void)l, (void)signo;
 	if (!v || ft_views_publish(d->views, v) < 0) {
@@ -360,7 +417,7 @@ static int start_receivers(struct daemon *d)
 /* After the threads ended: the steps every thread closed go to the sinks; the others
  * (a thread that stopped a moment later may have closed a step that one before it
  * still had open) go with the open steps to state/steps.json. */
-static void finish_steps(struct daemon *d)
+static int finish_steps(struct daemon *d)
 {
 	step_tick(d);
 	size_t n = 0;
@@ -368,15 +425,18 @@ static void finish_steps(struct daemon *d)
 		n += d->rs[i].n_open;
 	struct ft_step *open = calloc(n + 1, sizeof(*open));
 	size_t k = 0;
+	if (!open)
+		ft_log_err(FT_LOG_MAIN, "out of memory at the stop: the %zu open step part(s) of the "
+		           "receive threads are lost", n);
 	for (unsigned i = 0; open && i < d->n; i++) {
 		if (d->rs[i].n_open)
 			memcpy(open + k, d->rs[i].open_at_exit, d->rs[i].n_open * sizeof(*open));
 		k += d->rs[i].n_open;
 		d->rs[i].n_open = 0;
 	}
-	if (open)
-		ft_outputs_save_open(d->out, open, k);
+	int r = ft_outputs_save_open(d->out, open, k);
 	free(open);
+	return r < 0 || !open ? -1 : 0;
 }
 
 static int serve(struct daemon *d)
@@ -388,6 +448,7 @@ static int serve(struct daemon *d)
 		              "thread(s), tenant map %s, data in %s", FT_VERSION, d->cfg->net.n_listen, d->n,
 		              ft_tenant_map_id(ft_views_current(d->views)->tenants), d->cfg->data_dir);
 		refresh_stats(d);
+		ready(d->su);
 		if (ft_loop_run(d->loop) < 0) {
 			ft_log_err(FT_LOG_MAIN, "control loop failed: stopping");
 			ret = EXIT_RUNTIME;
@@ -398,16 +459,17 @@ static int serve(struct daemon *d)
 	for (unsigned i = 0; i < d->n; i++)
 		ft_receiver_join(&d->rs[i]);
 	if (started) {
-		finish_steps(d);
+		if (finish_steps(d) < 0)
+			ret = EXIT_RUNTIME;       /* what was lost is logged */
 		refresh_stats(d);
 		log_totals(&d->stats);
 	}
 	return ret;
 }
 
-static int run_udp(const struct opts *o, const struct ft_config *cfg)
+static int run_udp(const struct opts *o, const struct ft_config *cfg, struct startup *su)
 {
-	struct daemon d = { .o = o, .cfg = cfg, .n = cfg->net.receive_threads };
+	struct daemon d = { .o = o, .su = su, .cfg = cfg, .n = cfg->net.receive_threads };
 	struct ft_view *v = build_view(cfg);
 	int ret = EXIT_RUNTIME;
 	if (!v)
@@ -431,30 +493,57 @@ static int run_udp(const struct opts *o, const struct ft_config *cfg)
 	return ret;
 }
 
-static int write_pidfile(const char *path)
+/* The parent of a detached start: waits until the child is ready (0) or has ended
+ * (its exit status). */
+static int wait_ready(int fd, pid_t child)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%ld\n", (long)getpid());
-	return fclose(f) == 0 ? 0 : -errno;
+	char c;
+	ssize_t n;
+	int st;
+	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 1)
+		return 0;
+	while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_RUNTIME;
 }
 
-static int start(const struct opts *o, struct ft_config *cfg)
+/* Forks; the parent never returns.  The child gets the write end of the pipe. */
+static int detach(struct startup *su)
 {
-	int r = make_dir(cfg->data_dir);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(p[1]);
+		exit(wait_ready(p[0], pid));
+	}
+	close(p[0]);
+	su->ready_fd = p[1];
+	return setsid() < 0 ? -errno : 0;
+}
+
+static int start(const struct opts *o, struct ft_config *cfg, struct startup *su)
+{
+	int r = !o->foreground && !o->replay ? detach(su) : 0;
 	if (r < 0) {
+		ft_log_err(FT_LOG_MAIN, "cannot detach: %s", strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	if ((r = make_dir(cfg->data_dir)) < 0) {
 		ft_log_err(FT_LOG_MAIN, "cannot create data directory %s: %s", cfg->data_dir, strerror(-r));
 		return EXIT_RUNTIME;
 	}
-	if (!o->foreground && !o->replay && daemon(1, 0) < 0) {
-		ft_log_err(FT_LOG_MAIN, "cannot detach: %s", strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	if (o->pidfile && (r = write_pidfile(o->pidfile)) < 0)
-		ft_log_err(FT_LOG_MAIN, "cannot write pid file %s: %s", o->pidfile, strerror(-r));
 	signal(SIGPIPE, SIG_IGN);
-	return o->replay ? run_replay(cfg, o->replay) : run_udp(o, cfg);
+	signal(SIGXFSZ, SIG_IGN);   /* a file-size limit is a write error, not an end */
+	if (!o->replay)
+		return run_udp(o, cfg, su);
+	ready(su);
+	return run_replay(cfg, o->replay);
 }
 
 int main(int argc, char **argv)
@@ -463,15 +552,14 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o) < 0)
 		return EXIT_USAGE;
 	ft_log_open("flowtallyd", false);
-	struct ft_config *cfg = load_config(&o);
+	struct ft_config *cfg = load_config(&o, false);
 	if (!cfg)
 		return EXIT_USAGE;
 	ft_log_level = cfg->log_level;
-	if (!o.foreground && !o.replay)
-		ft_log_open("flowtallyd", true);
-	int ret = start(&o, cfg);
-	if (o.pidfile)
-		unlink(o.pidfile);
+	struct startup su = { .pidfile = o.pidfile, .ready_fd = -1 };
+	int ret = start(&o, cfg, &su);
+	if (su.wrote_pidfile)
+		unlink(o.pidfile);          /* never another daemon's */
 	ft_config_free(cfg);
 	return ret;
 }

@@ -129,6 +129,19 @@ static int open_sinks(struct ft_outputs *o, const struct ft_config *cfg, const s
 	return o->n > 1 ? ft_writer_start(o->slots + 1, o->n - 1, &o->writer) : 0;
 }
 
+/* Another flowtallyd holds the data directory: which one, from its running marker. */
+static void say_who(const struct ft_outputs *o, const char *data_dir)
+{
+	json_t *j = json_load_file(o->marker, 0, NULL);
+	json_int_t pid = json_integer_value(json_object_get(j, "pid"));
+	if (pid > 0)
+		ft_log_err(FT_LOG_MAIN, "%s is in use by flowtallyd pid %lld (%s)", data_dir, (long long)pid,
+		           o->marker);
+	else
+		ft_log_err(FT_LOG_MAIN, "%s is in use by another flowtally process", data_dir);
+	json_decref(j);
+}
+
 int ft_outputs_open(const struct ft_config *cfg, const struct ft_sink_entry *sinks, size_t n,
                     bool live, struct ft_outputs **ret)
 {
@@ -142,8 +155,12 @@ int ft_outputs_open(const struct ft_config *cfg, const struct ft_sink_entry *sin
 	snprintf(o->open_path, sizeof(o->open_path), "%s/state/steps.json", cfg->data_dir);
 	snprintf(dir, sizeof(dir), "%s/state", cfg->data_dir);
 	int r = mkdir(dir, 0755) < 0 && errno != EEXIST ? -errno : 0;
+	if (r < 0)
+		ft_log_err(FT_LOG_MAIN, "cannot create %s: %s", dir, strerror(-r));
 	if (r == 0)
 		r = (o->slots = calloc(n, sizeof(*o->slots))) ? open_sinks(o, cfg, sinks) : -ENOMEM;
+	if (r == -EBUSY)
+		say_who(o, cfg->data_dir);
 	if (r < 0) {
 		o->live = false;        /* nothing ran: leave a crash's marker for the next start */
 		ft_outputs_close(o);
@@ -272,22 +289,45 @@ void ft_outputs_samples(struct ft_outputs *o, const struct ft_if_sample *s, size
 		ft_writer_push_samples(o->writer, s, n);
 }
 
+/* "from T to T: F flows, B bytes, P packets" of s[0..n) (n > 0), into buf. */
+static char *describe(const struct ft_step *s, size_t n, char *buf, size_t size)
+{
+	struct ft_volume v = { 0 };
+	char from[40], to[40];
+	for (size_t i = 0; i < n; i++) {
+		v.bytes += s[i].total.bytes + s[i].not_accounted.bytes;
+		v.packets += s[i].total.packets + s[i].not_accounted.packets;
+		v.flows += s[i].total.flows + s[i].not_accounted.flows;
+	}
+	snprintf(buf, size, "from %s to %s: %" PRIu64 " flows, %" PRIu64 " bytes, %" PRIu64 " packets",
+	         ft_time_format_utc(s[0].start_ms * FT_NS_PER_MS, from, sizeof(from)),
+	         ft_time_format_utc(s[n - 1].start_ms * FT_NS_PER_MS, to, sizeof(to)), v.flows, v.bytes,
+	         v.packets);
+	return buf;
+}
+
 int ft_outputs_save_open(struct ft_outputs *o, struct ft_step *open, size_t n)
 {
 	struct ft_outputs tmp = { 0 };
+	char what[256];
+	if (o->n_pending)
+		ft_log_warn(FT_LOG_MAIN, "%zu closed step(s) not written (the %s could not take them, or "
+		            "a thread stopped with them open), %s: saved with the open steps", o->n_pending,
+		            o->slots[0].ops->name, describe(o->pending, o->n_pending, what, sizeof(what)));
 	for (size_t i = 0; i < n; i++)
 		ft_outputs_add(&tmp, &open[i]);
-	/* and what is not written: parts of steps some thread still had open, or steps the
-	 * ledger could not take */
 	for (size_t i = 0; i < o->n_pending; i++)
 		ft_outputs_add(&tmp, &o->pending[i]);
 	o->n_pending = 0;
-	int r = ft_steps_save(o->open_path, tmp.pending, tmp.n_pending);
-	if (r < 0)
-		ft_log_err(FT_LOG_MAIN, "cannot save the open steps to %s: %s: their records are lost",
-		           o->open_path, strerror(-r));
+	int r = tmp.n_pending ? ft_steps_save(o->open_path, tmp.pending, tmp.n_pending) : 0;
+	if (r < 0 && tmp.n_pending)
+		ft_log_err(FT_LOG_MAIN, "cannot save %zu step(s) to %s (%s): they are LOST, %s", tmp.n_pending,
+		           o->open_path, strerror(-r), describe(tmp.pending, tmp.n_pending, what, sizeof(what)));
+	else if (r < 0)
+		ft_log_err(FT_LOG_MAIN, "cannot write %s: %s", o->open_path, strerror(-r));
 	else if (tmp.n_pending)
-		ft_log_notice(FT_LOG_MAIN, "saved %zu open step(s) to %s", tmp.n_pending, o->open_path);
+		ft_log_notice(FT_LOG_MAIN, "saved %zu open step(s) to %s, %s", tmp.n_pending, o->open_path,
+		              describe(tmp.pending, tmp.n_pending, what, sizeof(what)));
 	for (size_t i = 0; i < tmp.n_pending; i++)
 		ft_step_done(&tmp.pending[i]);
 	free(tmp.pending);

@@ -196,8 +196,9 @@ static int open_listeners(struct ft_receiver *r, const struct ft_receiver *first
 			return ret;
 		r->n_listeners++;
 		if (r->index == 0)
-			ft_log_info(FT_LOG_NET, "listening on %s (port %u), receive buffer %u bytes",
-			            c->listen[i].text, ft_listener_port(r->listeners[i]),
+			ft_log_info(FT_LOG_NET, "listening on %s (port %u), receive buffer: %u bytes "
+			            "configured, %u granted (the kernel doubles what it is asked for)",
+			            c->listen[i].text, ft_listener_port(r->listeners[i]), c->receive_buffer,
 			            ft_listener_stats(r->listeners[i])->rcvbuf);
 	}
 	return 0;

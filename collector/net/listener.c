@@ -126,6 +126,7 @@ int ft_listener_open(const struct ft_listen_addr *a, uint32_t rcvbuf, unsigned t
 	socklen_t vl = sizeof(v);
 	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &vl);
 	l->st.rcvbuf = (uint32_t)v;
+	l->st.rcvbuf_asked = rcvbuf;
 	l->st.port = l->port;
 	snprintf(l->name, sizeof(l->name), "%s", a->text);
 	l->addr = a->addr;

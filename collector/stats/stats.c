@@ -233,11 +233,11 @@ static json_t *listeners_json(const struct ft_stats *s, uint64_t *ret_drops)
 	for (size_t i = 0; i < s->n_listeners; i++) {
 		const struct ft_listener_stats *l = &s->listeners[i].st;
 		drops += l->kernel_drops;
-		json_array_append_new(a, json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I}",
+		json_array_append_new(a, json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 			"address", s->listeners[i].name, "port", (int)l->port, "datagrams", jint(l->datagrams),
 			"bytes", jint(l->bytes), "kernel_drops", jint(l->kernel_drops),
 			"truncated", jint(l->truncated), "receive_errors", jint(l->recv_errors),
-			"receive_buffer", jint(l->rcvbuf)));
+			"receive_buffer", jint(l->rcvbuf), "receive_buffer_configured", jint(l->rcvbuf_asked)));
 	}
 	*ret_drops = drops;
 	return a;

@@ -28,7 +28,9 @@ struct ft_listener_stats {
 	uint64_t kernel_drops;      /* SO_MEMINFO: dropped by the kernel, buffer full */
 	uint64_t truncated;         /* larger than the receive buffer slot (MSG_TRUNC) */
 	uint64_t recv_errors;
-	uint32_t rcvbuf;            /* what the kernel granted, as getsockopt reports it */
+	uint32_t rcvbuf;            /* what the kernel granted, as getsockopt reports it (Linux
+	                             * doubles what it is asked for, for its bookkeeping) */
+	uint32_t rcvbuf_asked;      /* what the configuration asked for (receive_buffer) */
 	uint16_t port;              /* local port bound */
 };
 
