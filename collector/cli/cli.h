@@ -4,7 +4,15 @@
 #ifndef FT_CLI_H
 #define FT_CLI_H
 
+#include <stdint.h>
+
 enum { FT_EXIT_OK = 0, FT_EXIT_FAILURE = 1, FT_EXIT_USAGE = 2 };
+
+/* "" for one, "s" for any other count: "1 datagram", "2 datagrams". */
+static inline const char *ft_cli_s(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
 
 int ft_cmd_replay(int argc, char **argv);
 int ft_cmd_check_config(int argc, char **argv);

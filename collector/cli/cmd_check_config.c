@@ -19,7 +19,7 @@ static const char usage_text[] =
 "between validity periods, address space of 'address_space' that no tenant announces,\n"
 "and a map without accounting points are warnings.\n"
 "\n"
-"  -q, --quiet   print nothing when the file is valid\n"
+"  -q, --quiet   print nothing when the file is valid (warnings included)\n"
 "  -h, --help    show this help and exit\n"
 "\n"
 "Exit status: 0 valid (warnings allowed), 1 the file cannot be read, 2 errors found or\n"
@@ -56,10 +56,11 @@ int ft_cmd_check_config(int argc, char **argv)
 	if (r == 0)
 		r = ft_view_build(cfg, &d, &v);     /* what the daemon's stages would read */
 	if (v && !quiet)
-		printf("%s: tenant map %s: %zu tenants, %zu classes\n", path, ft_tenant_map_id(v->tenants),
-		       ft_tenant_map_n_tenants(v->tenants) - 1, ft_tenant_map_n_classes(v->tenants));
+		printf("%s: tenant map %s: %zu tenant%s, %zu class%s\n", path, ft_tenant_map_id(v->tenants),
+		       ft_tenant_map_n_tenants(v->tenants) - 1, ft_cli_s(ft_tenant_map_n_tenants(v->tenants) - 1),
+		       ft_tenant_map_n_classes(v->tenants), ft_tenant_map_n_classes(v->tenants) == 1 ? "" : "es");
 	ft_view_free(v);
-	for (size_t i = 0; i < d.n; i++)
+	for (size_t i = 0; i < d.n && !(quiet && r == 0); i++)   /* -q: nothing when valid */
 		fprintf(stderr, "%s\n", d.lines[i]);
 	if (r == 0 && !quiet)
 		printf("%s: valid (%zu warning%s)\n", path, d.warnings, d.warnings == 1 ? "" : "s");

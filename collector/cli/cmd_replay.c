@@ -207,7 +207,8 @@ static void print_text(const struct replay *rp, const struct ft_pcap_stats *ps)
 	printf("\n%" PRIu64 " frames, %" PRIu64 " UDP datagrams decoded\n", ps->frames, rp->datagrams);
 	for (int e = 1; e < FT_NF_ERR__MAX; e++)
 		if (rp->errors[e])
-			printf("dropped (%s): %" PRIu64 " datagrams\n", ft_nf_error_name(e), rp->errors[e]);
+			printf("dropped (%s): %" PRIu64 " datagram%s\n", ft_nf_error_name(e), rp->errors[e],
+			       ft_cli_s(rp->errors[e]));
 }
 
 static struct ft_pcap_reader *open_capture(const char *path, uint16_t port)
@@ -303,6 +304,7 @@ static int replay_config(const struct replay *rp, struct ft_config **ret)
 		if (r == 0 && rp->prefixes)
 			r = ft_tenant_conf_read_prefixes(&(*ret)->tenants, rp->prefixes, true, FT_TIME_MIN,
 			                                 FT_TIME_MAX, &d);
+
 	}
 	print_diag(&d, true);
 	if (r < 0)

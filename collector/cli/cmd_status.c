@@ -1,10 +1,12 @@
 /* flowtally status: read the collector's stats.json (rewritten atomically by flowtallyd
  * every stats_interval seconds and at exit) and show it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "flowtally/config.h"
@@ -101,10 +103,11 @@ static void print_human(json_t *root)
 	print_sinks(json_object_get(root, "sinks"));
 	json_object_foreach(json_object_get(root, "errors"), k, v)
 		if (json_integer_value(v))
-			printf("dropped (%s): %lld datagrams\n", k, json_integer_value(v));
+			printf("dropped (%s): %lld datagram%s\n", k, json_integer_value(v),
+			       ft_cli_s((uint64_t)json_integer_value(v)));
 	json_object_foreach(json_object_get(json_object_get(root, "rejected"), "by_source"), k, v)
-		printf("rejected (not in the exporter allow-list): %s, %lld datagrams\n", k,
-		       json_integer_value(v));
+		printf("rejected (not in the exporter allow-list): %s, %lld datagram%s\n", k,
+		       json_integer_value(v), ft_cli_s((uint64_t)json_integer_value(v)));
 }
 
 
@@ -140,7 +143,14 @@ int ft_cmd_status(int argc, char **argv)
 	}
 	snprintf(path, sizeof(path), "%s/stats.json", dir);
 	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr);
+	/* flowtallyd writes a plain file: a symbolic link there is not its statistics */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	json_t *root = fd >= 0 ? json_loadfd(fd, 0, &jerr) : NULL;
+	if (fd < 0)
+		snprintf(jerr.text, sizeof(jerr.text), "%s", errno == ELOOP ? "a symbolic link, not "
+		         "flowtallyd's statistics" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
 	if (!root) {
 		fprintf(stderr, "flowtally status: %s: %s (is flowtallyd running with this data directory?)\n",
 		        path, jerr.text);

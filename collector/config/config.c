@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config_int.h"
@@ -270,7 +271,33 @@ static int apply_all(struct cctx *c, const config_t *lc)
 	return bad || c->diag->errors ? -EINVAL : 0;
 }
 
-static int finish(config_t *lc, int read_ok, const char *name, struct ft_config **ret, struct ft_diag *diag)
+/* Line `line` (from 1) of text, without its newline, into buf. */
+static void text_line(const char *text, int line, char *buf, size_t size)
+{
+	for (int i = 1; text && i < line; i++)
+		if ((text = strchr(text, '\n')))
+			text++;
+	size_t n = text ? strcspn(text, "\n") : 0;
+	snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), text ? text : "");
+}
+
+/* libconfig says little more than "syntax error": show the line it stopped at. */
+static void syntax_error(const config_t *lc, const char *name, const char *text, struct ft_diag *diag)
+{
+	const char *file = config_error_file(lc) ? config_error_file(lc) : name;
+	int line = config_error_line(lc);
+	char buf[96] = "", *at = buf;
+	text_line(text, line, buf, sizeof(buf));
+	at += strspn(at, " \t");
+	if (*at)
+		ft_diag_add(diag, true, file, line, "%s in \"%s\" (a setting is: name = value;)",
+		            config_error_text(lc), at);
+	else
+		ft_diag_add(diag, true, file, line, "%s", config_error_text(lc));
+}
+
+static int finish(config_t *lc, int read_ok, const char *name, const char *text, struct ft_config **ret,
+                  struct ft_diag *diag)
 {
 	struct ft_diag local = { 0 };
 	if (!diag)
@@ -280,8 +307,7 @@ static int finish(config_t *lc, int read_ok, const char *name, struct ft_config 
 		if (config_error_type(lc) == CONFIG_ERR_FILE_IO)
 			ft_diag_add(diag, true, name, 0, "cannot read: %s", strerror(errno));
 		else
-			ft_diag_add(diag, true, config_error_file(lc) ? config_error_file(lc) : name,
-			            config_error_line(lc), "syntax error: %s", config_error_text(lc));
+			syntax_error(lc, name, text, diag);
 		ft_diag_done(&local);
 		return r < 0 ? r : -EINVAL;
 	}
@@ -302,15 +328,37 @@ static int finish(config_t *lc, int read_ok, const char *name, struct ft_config 
 	return 0;
 }
 
+/* The whole file, for showing where a syntax error is (NULL if unreadable). */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t cap = 0;
+	if (f && getdelim(&text, &cap, '\0', f) < 0) {
+		free(text);
+		text = NULL;
+	}
+	if (f)
+		fclose(f);
+	return text;
+}
+
 int ft_config_load(const char *path, struct ft_config **ret, struct ft_diag *diag)
 {
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		ft_diag_add(diag, true, path, 0, "is a directory, not a configuration file");
+		return -EISDIR;
+	}
 	config_t lc;
 	config_init(&lc);
 	errno = 0;
 	int ok = config_read_file(&lc, path);
 	int saved = errno;
 	errno = saved ? saved : EIO;
-	int r = finish(&lc, ok, path, ret, diag);
+	char *text = ok ? NULL : slurp(path);
+	int r = finish(&lc, ok, path, text, ret, diag);
+	free(text);
 	config_destroy(&lc);
 	return r;
 }
@@ -320,7 +368,7 @@ int ft_config_parse(const char *text, const char *name, struct ft_config **ret, 
 	config_t lc;
 	config_init(&lc);
 	int ok = config_read_string(&lc, text);
-	int r = finish(&lc, ok, name, ret, diag);
+	int r = finish(&lc, ok, name, text, ret, diag);
 	config_destroy(&lc);
 	return r;
 }

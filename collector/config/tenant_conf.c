@@ -365,7 +365,8 @@ static int apply_prefix_files(struct cctx *c, const config_setting_t *s)
 			bad++;
 			continue;
 		}
-		int r = ft_tenant_conf_read_prefixes(&c->cfg->tenants, path, false, from, until, c->diag);
+		struct ft_where at = where(c, e);
+		int r = ft_tenant_conf_read_prefixes_at(&c->cfg->tenants, path, &at, false, from, until, c->diag);
 		if (r == -ENOMEM)
 			return r;
 		bad += r < 0;

@@ -196,9 +196,10 @@ static struct ft_view *build_view(const struct ft_config *cfg)
 		if (r < 0 || strstr(d.lines[i], ": warning: ") == NULL)
 			ft_log_err(FT_LOG_CONFIG, "%s", d.lines[i]);
 	if (v)
-		ft_log_info(FT_LOG_CONFIG, "tenant map %s: %zu tenants, %zu classes (check-config shows "
-		            "%zu warnings)", ft_tenant_map_id(v->tenants), ft_tenant_map_n_tenants(v->tenants) - 1,
-		            ft_tenant_map_n_classes(v->tenants), d.warnings);
+		ft_log_info(FT_LOG_CONFIG, "tenant map %s: %zu tenant%s, %zu class%s (check-config shows "
+		            "%zu warning%s)", ft_tenant_map_id(v->tenants), ft_tenant_map_n_tenants(v->tenants) - 1,
+		            ft_tenant_map_n_tenants(v->tenants) == 2 ? "" : "s", ft_tenant_map_n_classes(v->tenants),
+		            ft_tenant_map_n_classes(v->tenants) == 1 ? "" : "es", d.warnings, d.warnings == 1 ? "" : "s");
 	else if (r == -ENOMEM)
 		ft_log_err(FT_LOG_CONFIG, "out of memory while building the tenant map");
 	ft_diag_done(&d);

@@ -151,11 +151,20 @@ static int prefix_line(struct ft_tenant_conf *c, char *line, struct ft_where at,
 int ft_tenant_conf_read_prefixes(struct ft_tenant_conf *c, const char *path, bool implicit,
                                  int64_t from_ms, int64_t until_ms, struct ft_diag *diag)
 {
+	return ft_tenant_conf_read_prefixes_at(c, path, NULL, implicit, from_ms, until_ms, diag);
+}
+
+int ft_tenant_conf_read_prefixes_at(struct ft_tenant_conf *c, const char *path, const struct ft_where *named,
+                                    bool implicit, int64_t from_ms, int64_t until_ms, struct ft_diag *diag)
+{
 	const char *file = ft_tenant_conf_file(c, path);
 	FILE *f = file ? fopen(path, "r") : NULL;
 	if (!f) {
 		int e = file ? errno : ENOMEM;
-		ft_diag_add(diag, true, path, 0, "cannot read: %s", strerror(e));
+		if (named)
+			ft_diag_add(diag, true, named->file, named->line, "cannot read %s: %s", path, strerror(e));
+		else
+			ft_diag_add(diag, true, path, 0, "cannot read: %s", strerror(e));
 		return -e;
 	}
 	char *line = NULL;

@@ -167,7 +167,7 @@ void ft_tenant_lint(const struct ft_tenant_map *m, const struct ft_tenant_conf *
 			            " more unannounced prefixes not listed", plan, g.more);
 	}
 	if (c->n_tenants > 1 && c->n_points == 0)
-		ft_diag_add(diag, false, c->address_space_at.file ? c->address_space_at.file : "tenant map", 0,
+		ft_diag_add(diag, false, c->n_files ? c->files[0] : "tenant map", 0,
 		            "no accounting_points: every record counts, so traffic seen by two routers is "
 		            "counted twice");
 }

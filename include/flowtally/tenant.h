@@ -112,9 +112,13 @@ int ft_tenant_conf_add_class_rule(struct ft_tenant_conf *c, const struct ft_clas
 int ft_tenant_conf_add_point(struct ft_tenant_conf *c, const struct ft_acct_point *p);
 /* Reads a file of "prefix tenant" lines (# comments, blank lines).  Unknown tenants
  * are errors unless implicit, when they are created.  Problems go to diag as
- * file:line; returns 0, -EINVAL (errors in diag) or -errno (cannot read). */
+ * file:line; returns 0, -EINVAL (errors in diag) or -errno (cannot read, in diag too). */
 int ft_tenant_conf_read_prefixes(struct ft_tenant_conf *c, const char *path, bool implicit,
                                  int64_t from_ms, int64_t until_ms, struct ft_diag *diag);
+/* The same for a file named at `named` (a configuration's file:line), which a file that
+ * cannot be read is reported at. */
+int ft_tenant_conf_read_prefixes_at(struct ft_tenant_conf *c, const char *path, const struct ft_where *named,
+                                    bool implicit, int64_t from_ms, int64_t until_ms, struct ft_diag *diag);
 
 struct ft_tenant_map;
 
