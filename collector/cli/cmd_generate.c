@@ -329,18 +329,11 @@ static int parse_start(const char *s, int64_t *ret_ns)
 static void endpoint_from_addr(const struct ft_addr *a, bool v6, uint16_t port,
                                struct endpoint *ret)
 {
+	struct ft_listen_addr l = { .addr = *a, .port = port, .v6 = v6 };
+	struct sockaddr_storage ss;
 	memset(ret, 0, sizeof(*ret));
-	if (v6) {
-		ret->addr.in6.sin6_family = AF_INET6;
-		ret->addr.in6.sin6_port = htons(port);
-		memcpy(&ret->addr.in6.sin6_addr, a->b, 16);
-		ret->len = sizeof(ret->addr.in6);
-	} else {
-		ret->addr.in.sin_family = AF_INET;
-		ret->addr.in.sin_port = htons(port);
-		memcpy(&ret->addr.in.sin_addr, a->b + 12, 4);
-		ret->len = sizeof(ret->addr.in);
-	}
+	ret->len = ft_listen_addr_sockaddr(&l, &ss);
+	memcpy(&ret->addr, &ss, ret->len);
 }
 
 /* --source: an IP address, or localhost. */

@@ -256,7 +256,7 @@ static int run_decode(struct replay *rp, const char *path, uint16_t port, const 
 static void print_diag(struct ft_diag *d, bool warnings)
 {
 	for (size_t i = 0; i < d->n; i++)
-		if (warnings || !strstr(d->lines[i], ": warning: "))
+		if (warnings || !d->warning[i])
 			fprintf(stderr, "%s\n", d->lines[i]);
 	ft_diag_done(d);
 }

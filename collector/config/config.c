@@ -62,12 +62,6 @@ const config_setting_t *ft_config_top(const config_t *lc, const char *key)
 	return config_setting_get_member(config_root_setting(lc), key);
 }
 
-int ft_config_line(const config_t *lc, const char *key)
-{
-	const config_setting_t *s = ft_config_top(lc, key);
-	return s ? config_setting_source_line(s) : 0;
-}
-
 /* ---- the general section: data directory, logging, intervals, time zone, allow-list ---- */
 
 static int apply_exporters(struct cctx *c, const config_setting_t *s)

@@ -60,7 +60,5 @@ int ft_config_string_list(struct cctx *c, const config_setting_t *s);
 int ft_config_string(struct cctx *c, const config_setting_t *s, char **field);
 /* The setting named key at the top level, for checks that name its line; or NULL. */
 const config_setting_t *ft_config_top(const config_t *lc, const char *key);
-/* Line of a top-level key, 0 when absent. */
-int ft_config_line(const config_t *lc, const char *key);
 
 #endif

@@ -1,5 +1,6 @@
 /* Listen addresses: "host:port" (listen.h). */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,4 +46,21 @@ int ft_listen_addr_parse(const char *s, struct ft_listen_addr *ret)
 	snprintf(l.text, sizeof(l.text), "%s", s);
 	*ret = l;
 	return 0;
+}
+
+socklen_t ft_listen_addr_sockaddr(const struct ft_listen_addr *a, struct sockaddr_storage *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (a->v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ret;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(a->port);
+		memcpy(&s6->sin6_addr, a->addr.b, 16);
+		return sizeof(*s6);
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ret;
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(a->port);
+	memcpy(&s4->sin_addr, a->addr.b + 12, 4);
+	return sizeof(*s4);
 }

@@ -121,7 +121,7 @@ static struct ft_config *load_config(const struct opts *o, bool logged)
 	else
 		ft_config_load(o->config, &cfg, &d);
 	for (size_t i = 0; i < d.n; i++) {
-		bool warning = strstr(d.lines[i], ": warning: ") != NULL;
+		bool warning = d.warning[i];
 		if (!logged)
 			fprintf(stderr, "flowtallyd: %s\n", d.lines[i]);
 		else if (warning)
@@ -193,7 +193,7 @@ static struct ft_view *build_view(const struct ft_config *cfg)
 	struct ft_view *v = NULL;
 	int r = ft_view_build(cfg, &d, &v);
 	for (size_t i = 0; i < d.n; i++)
-		if (r < 0 || strstr(d.lines[i], ": warning: ") == NULL)
+		if (r < 0 || !d.warning[i])
 			ft_log_err(FT_LOG_CONFIG, "%s", d.lines[i]);
 	if (v)
 		ft_log_info(FT_LOG_CONFIG, "tenant map %s: %zu tenant%s, %zu class%s (check-config shows "

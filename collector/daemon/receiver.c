@@ -1,7 +1,8 @@
 /* Receive threads, the UDP source.  Each owns its listeners (one socket per listen
  * address, several threads sharing an address through SO_REUSEPORT) and its pipeline
- * (pipeline.h): no locks on the per-datagram path.  About once a second, and when asked to stop, a thread copies its
- * counters into a snapshot under its mutex; the main thread merges snapshots.
+ * (pipeline.h): no locks on the per-datagram path.  About once a second, and when
+ * asked to stop, a thread copies its counters into a snapshot under its mutex; the
+ * control thread merges snapshots.
  *
  * Below its limit a thread would wake for every few datagrams, and the wake-ups (a
  * context switch each) would cost more than the records.  So when a read has emptied

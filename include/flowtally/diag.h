@@ -8,6 +8,7 @@
 
 struct ft_diag {
 	char **lines;
+	bool *warning;              /* warning[i]: lines[i] is a warning, not an error */
 	size_t n;
 	size_t errors;
 	size_t warnings;

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "flowtally/flow.h"
 
@@ -18,5 +19,9 @@ struct ft_listen_addr {
 /* Parses "192.0.2.1:2055", "[2001:db8::1]:2055", "*:2055" (IPv4 any), "[::]:2055".
  * 0 or -EINVAL. */
 int ft_listen_addr_parse(const char *s, struct ft_listen_addr *ret);
+
+/* The socket address of a (AF_INET6 when a->v6, an IPv4-mapped address included;
+ * else AF_INET) into *ret; returns its length. */
+socklen_t ft_listen_addr_sockaddr(const struct ft_listen_addr *a, struct sockaddr_storage *ret);
 
 #endif

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "check_main.h"
+#include "same_step.h"
 #include "flowtally/clock.h"
 #include "flowtally/config.h"
 #include "flowtally/gen.h"
@@ -221,23 +222,6 @@ static size_t read_ledger(struct ft_step **ret)
 	ft_ledger_reader_free(r);
 	*ret = s;
 	return n;
-}
-
-static void same_step(const struct ft_step *a, const struct ft_step *b)
-{
-	ck_assert_int_eq(a->start_ms, b->start_ms);
-	ck_assert_int_eq(a->length_ms, b->length_ms);
-	ck_assert_str_eq(a->map_id, b->map_id);
-	ck_assert_uint_eq(a->n_cells, b->n_cells);
-	for (size_t i = 0; i < a->n_cells; i++) {
-		ck_assert_int_eq(ft_step_cell_cmp(&a->cells[i], &b->cells[i]), 0);
-		ck_assert_mem_eq(&a->cells[i].v, &b->cells[i].v, sizeof(a->cells[i].v));
-	}
-	ck_assert_mem_eq(&a->total, &b->total, sizeof(a->total));
-	ck_assert_mem_eq(&a->unattributed_src, &b->unattributed_src, sizeof(a->total));
-	ck_assert_mem_eq(&a->unattributed_dst, &b->unattributed_dst, sizeof(a->total));
-	ck_assert_mem_eq(&a->late, &b->late, sizeof(a->total));
-	ck_assert_mem_eq(&a->not_accounted, &b->not_accounted, sizeof(a->total));
 }
 
 static void free_steps(struct ft_step *s, size_t n)
