@@ -18,7 +18,8 @@
 #define SYNOPSIS \
 "Usage: flowtally ledger verify [-d DIR | -c FILE] [--from T] [--to T]\n" \
 "       flowtally ledger show [-d DIR | -c FILE] [--from T] [--to T] [--tenant NAME]\n" \
-"                             [--by-class] [--json]\n"
+"                             [--by-class] [--json] [--across-breaks]\n" \
+"       flowtally ledger acknowledge [-d DIR | -c FILE] [--note TEXT] [--all | ID...]\n"
 
 static const char short_usage[] = SYNOPSIS "Try 'flowtally ledger --help'.\n";
 
@@ -34,12 +35,19 @@ static const char usage_text[] = SYNOPSIS
 "        attribution contract (out cells + unattributed source = total = in cells +\n"
 "        unattributed destination).  Each problem is printed on standard error as\n"
 "        FILE:LINE: what.  A summary follows on standard output: days, steps, totals,\n"
-"        and the hash at the head of the chain (keep it: removing blocks from the end\n"
-"        of the newest file cannot be seen otherwise).\n"
+"        and the hash at the head of the chain, which must be the one DIR/ledger/HEAD\n"
+"        names (so blocks removed from the end, or deleted day files, are seen).\n"
+"        Breaks in the chain are listed: where flowtallyd set a damaged day file aside\n"
+"        (DIR/ledger/quarantine/) or found blocks missing at a start.\n"
 "show    sums the range per tenant: bytes, packets and flows sent (out: the tenant\n"
 "        owns the source) and received (in: it owns the destination), then the\n"
 "        unattributed volume and the total, so each column adds up.  It verifies as\n"
-"        it reads and prints no sums if the range has a problem.\n"
+"        it reads and prints no sums if the range has a problem, or crosses a break\n"
+"        not acknowledged yet (unless --across-breaks).\n"
+"acknowledge  records that a break or a damaged file was looked into (in\n"
+"        DIR/ledger/acknowledged, with the time and the note): flowtally status stops\n"
+"        showing it and show sums across it.  Without --all or an ID it lists what\n"
+"        is to be acknowledged, with the IDs.  It works while flowtallyd runs.\n"
 "\n"
 "Options:\n"
 "  -d, --data-dir DIR  the data directory (default: ./flowtally-data)\n"
@@ -49,22 +57,28 @@ static const char usage_text[] = SYNOPSIS
 "      --tenant NAME   show: this tenant only\n"
 "      --by-class      show: a row per traffic class, and a subtotal per tenant\n"
 "  -j, --json          show: print one JSON object (schema in the README)\n"
+"      --across-breaks  show: sum across breaks not acknowledged yet (each is named)\n"
+"      --note TEXT     acknowledge: why (a ticket, who looked)\n"
+"      --all           acknowledge: everything listed\n"
 "  -h, --help          show this help and exit\n"
 "\n"
 "T is a UTC time (2026-11-01T00:00:00Z) or a date (2026-11-01, its midnight UTC).\n"
 "The range includes --from and excludes --to: --from 2026-11-01 --to 2026-12-01 is\n"
 "November.  A step is in the range when it starts in it.\n"
 "\n"
-"Exit status: 0 success (verify: no problem found), 1 problems found or no readable\n"
-"ledger, 2 usage or configuration error.\n"
+"Exit status: 0 success (verify: no problem found, no break left unacknowledged;\n"
+"acknowledge: nothing left to acknowledge), 1 problems or unacknowledged breaks\n"
+"found, or no readable ledger, 2 usage or configuration error.\n"
 "\n"
 "Examples:\n"
 "  flowtally ledger verify -c /etc/flowtally/flowtally.conf\n"
 "  flowtally ledger show -d /var/lib/flowtally --from 2026-11-01 --to 2026-12-01\n"
-"  flowtally ledger show --tenant acme --by-class --json --from 2026-11-01 --to 2026-12-01\n";
+"  flowtally ledger show --tenant acme --by-class --json --from 2026-11-01 --to 2026-12-01\n"
+"  flowtally ledger acknowledge -c /etc/flowtally/flowtally.conf --all --note 'disk fault, INC-42'\n";
 
 struct opts {
-	bool show;
+	bool show, ack, across, all;
+	const char *note;
 	char dir[4096];
 	int64_t from_ms, to_ms;
 	const char *tenant;
@@ -118,6 +132,15 @@ static int take_option(int c, struct opts *o)
 	case 'j':
 		o->json = true;
 		return -1;
+	case 'A':
+		o->across = true;
+		return -1;
+	case 'N':
+		o->note = optarg;
+		return -1;
+	case 'a':
+		o->all = true;
+		return -1;
 	case 'h':
 		fputs(usage_text, stdout);
 		return FT_EXIT_OK;
@@ -133,17 +156,23 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		{ "data-dir", required_argument, NULL, 'd' }, { "config", required_argument, NULL, 'c' },
 		{ "from", required_argument, NULL, 'F' }, { "to", required_argument, NULL, 'U' },
 		{ "tenant", required_argument, NULL, 'T' }, { "by-class", no_argument, NULL, 'C' },
-		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { 0 },
+		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
+		{ "across-breaks", no_argument, NULL, 'A' }, { "note", required_argument, NULL, 'N' },
+		{ "all", no_argument, NULL, 'a' }, { 0 },
 	};
 	int c, rc;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:c:jh", lopts, NULL)) != -1)
 		if ((rc = take_option(c, o)) >= 0)
 			return rc;
-	if (optind != argc)
+	if (optind != argc && !o->ack)
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (!o->show && (o->tenant || o->by_class || o->json))
-		return usage_error("%s", "--tenant, --by-class and --json are options of show");
+	if (!o->show && (o->tenant || o->by_class || o->json || o->across))
+		return usage_error("%s", "--tenant, --by-class, --json and --across-breaks are options of show");
+	if (!o->ack && (o->note || o->all))
+		return usage_error("%s", "--note and --all are options of acknowledge");
+	if (o->ack && o->all && optind != argc)
+		return usage_error("%s", "give --all or IDs, not both");
 	if (o->from_ms >= o->to_ms)
 		return usage_error("%s", "--from must be before --to");
 	return -1;
@@ -171,6 +200,10 @@ static void print_problems(struct ft_diag *d)
 /* What verify counts beyond the sums. */
 struct tally {
 	uint64_t cells, days, problems;
+	uint64_t breaks, open_breaks;
+	char first_open[1400];      /* the first break not acknowledged */
+	const char *dir;            /* DIR/ledger */
+	bool list_breaks;           /* verify: one line per break on standard output */
 	char first_day[11], last_day[11], file[4096];
 	char head[FT_LEDGER_HASH_HEX];
 	bool overflow;
@@ -186,6 +219,24 @@ static void count_day(struct tally *t, const char *path)
 	if (!t->days++)
 		snprintf(t->first_day, sizeof(t->first_day), "%.10s", base);
 	snprintf(t->last_day, sizeof(t->last_day), "%.10s", base);
+}
+
+/* A break in the range: counted, and named (verify lists them all). */
+static void note_break(struct ft_ledger_reader *r, struct tally *t)
+{
+	const struct ft_ledger_break *k = ft_ledger_reader_break(r);
+	char when[32], line[1400];
+	bool ack = ft_ledger_acknowledged(t->dir, k->hash);
+	time_text(k->time_ms, when, sizeof(when));
+	snprintf(line, sizeof(line), "%.400s:%d: break (%s) at %s: %s%s%s [%s; id %s]",
+	         ft_ledger_reader_file(r), ft_ledger_reader_line(r), k->kind, when, k->text,
+	         strcmp(k->kind, "quarantine") ? "" : "; set aside in ", strcmp(k->kind, "quarantine") ? "" : k->ref,
+	         ack ? "acknowledged" : "NOT acknowledged", k->hash);
+	t->breaks++;
+	if (!ack && !t->open_breaks++)
+		snprintf(t->first_open, sizeof(t->first_open), "%s", line);
+	if (t->list_breaks)
+		printf("%-15s %s\n", "break", line);
 }
 
 /* Reads the range into sum; returns the exit status when reading must stop, else -1. */
@@ -205,6 +256,10 @@ static int read_range(struct ft_ledger_reader *r, struct ft_ledger_sum *sum, str
 		print_problems(&d);
 		if (rc < 0)
 			continue;
+		if (rc == 2) {
+			note_break(r, t);
+			continue;
+		}
 		t->cells += s.n_cells;
 		count_day(t, ft_ledger_reader_file(r));
 		snprintf(t->head, sizeof(t->head), "%s", ft_ledger_reader_hash(r));
@@ -258,7 +313,15 @@ static void print_verify(const char *path, const struct opts *o, const struct ft
 	if (t->overflow)
 		printf("%-15s sums passed 2^64 - 1 and stopped: use a shorter range\n", "note");
 	printf("%-15s %s\n", "head", t->days ? t->head : "-");
-	if (t->problems)
+	if (t->breaks)
+		printf("%-15s %" PRIu64 " (%" PRIu64 " not acknowledged)\n", "breaks", t->breaks, t->open_breaks);
+	if (t->problems && t->open_breaks)
+		printf("%-15s %" PRIu64 " problem%s found, %" PRIu64 " break%s to acknowledge\n", "result",
+		       t->problems, t->problems == 1 ? "" : "s", t->open_breaks, t->open_breaks == 1 ? "" : "s");
+	else if (t->open_breaks)
+		printf("%-15s %" PRIu64 " break%s to acknowledge (flowtally ledger acknowledge)\n", "result",
+		       t->open_breaks, t->open_breaks == 1 ? "" : "s");
+	else if (t->problems)
 		printf("%-15s %" PRIu64 " problem%s found\n", "result", t->problems,
 		       t->problems == 1 ? "" : "s");
 	else
@@ -270,14 +333,17 @@ static int run_verify(const struct opts *o)
 	char path[4200];
 	struct ft_ledger_reader *r;
 	struct ft_ledger_sum sum;
-	struct tally t = { 0 };
+	struct tally t = { .dir = path, .list_breaks = true };
 	if (open_reader(o, path, sizeof(path), &r) < 0)
 		return FT_EXIT_FAILURE;
 	ft_ledger_sum_init(&sum, false);
 	int rc = read_range(r, &sum, &t);
 	if (rc < 0) {
+		if (ft_ledger_reader_no_head(r))
+			printf("%-15s no %s/HEAD yet (a ledger of an older flowtallyd): blocks removed from "
+			       "the end cannot be seen until flowtallyd has started once\n", "note", path);
 		print_verify(path, o, &sum, &t);
-		rc = t.problems ? FT_EXIT_FAILURE : FT_EXIT_OK;
+		rc = t.problems || t.open_breaks ? FT_EXIT_FAILURE : FT_EXIT_OK;
 	}
 	ft_ledger_sum_done(&sum);
 	ft_ledger_reader_free(r);
@@ -473,12 +539,18 @@ static int run_show(const struct opts *o)
 	char path[4200];
 	struct ft_ledger_reader *r;
 	struct ft_ledger_sum sum;
-	struct tally t = { 0 };
+	struct tally t = { .dir = path };
 	if (open_reader(o, path, sizeof(path), &r) < 0)
 		return FT_EXIT_FAILURE;
 	ft_ledger_sum_init(&sum, o->by_class);
 	int rc = read_range(r, &sum, &t);
-	if (rc < 0 && t.problems) {
+	if (rc < 0 && t.open_breaks && !o->across) {
+		fprintf(stderr, "flowtally ledger: the range crosses %" PRIu64 " break%s in the chain not "
+		        "acknowledged yet: no sums printed.  The first:\n  %s\nLook into it (flowtally ledger "
+		        "verify), then flowtally ledger acknowledge; or sum anyway with --across-breaks.\n",
+		        t.open_breaks, t.open_breaks == 1 ? "" : "s", t.first_open);
+		rc = FT_EXIT_FAILURE;
+	} else if (rc < 0 && t.problems) {
 		fprintf(stderr, "flowtally ledger: %" PRIu64 " problem%s in the range: no sums "
 		        "printed\n", t.problems, t.problems == 1 ? "" : "s");
 		rc = FT_EXIT_FAILURE;
@@ -486,6 +558,10 @@ static int run_show(const struct opts *o)
 		fputs("flowtally ledger: a sum passes 2^64 - 1: use a shorter range\n", stderr);
 		rc = FT_EXIT_FAILURE;
 	} else if (rc < 0) {
+		if (t.open_breaks)
+			fprintf(stderr, "flowtally ledger: note: summed across %" PRIu64 " break%s not "
+			        "acknowledged (--across-breaks); the first:\n  %s\n", t.open_breaks,
+			        t.open_breaks == 1 ? "" : "s", t.first_open);
 		if (o->tenant)
 			keep_tenant(&sum, o->tenant);
 		if (o->json)
@@ -497,6 +573,62 @@ static int run_show(const struct opts *o)
 	ft_ledger_sum_done(&sum);
 	ft_ledger_reader_free(r);
 	return rc;
+}
+
+/* ---- acknowledge ---- */
+
+static int run_acknowledge(const struct opts *o, int argc, char **argv)
+{
+	char path[4200];
+	struct ft_ledger_attention a;
+	snprintf(path, sizeof(path), "%s/ledger", o->dir);
+	int rc = ft_ledger_attention_scan(path, &a, NULL);
+	if (rc < 0) {
+		fprintf(stderr, "flowtally ledger: %s: %s\n", path, rc == -ENOENT ? "no ledger there (is "
+		        "this flowtallyd's data directory?)" : strerror(-rc));
+		return FT_EXIT_FAILURE;
+	}
+	bool listing = !o->all && optind == argc;
+	size_t done = 0;
+	for (int i = optind; i < argc; i++) {
+		size_t k = 0;
+		while (k < a.n && strcmp(a.v[k].id, argv[i]) != 0)
+			k++;
+		if (k == a.n) {
+			fprintf(stderr, "flowtally ledger: %s: nothing with this id to acknowledge (run "
+			        "flowtally ledger acknowledge alone for the list)\n", argv[i]);
+			ft_ledger_attention_done(&a);
+			return FT_EXIT_USAGE;
+		}
+	}
+	for (size_t k = 0; k < a.n; k++) {
+		bool chosen = o->all;
+		for (int i = optind; i < argc && !chosen; i++)
+			chosen = strcmp(a.v[k].id, argv[i]) == 0;
+		if (a.v[k].acknowledged) {
+			if (listing)
+				printf("acknowledged    %s\n                id %s\n", a.v[k].what, a.v[k].id);
+			continue;
+		}
+		if (listing) {
+			printf("to acknowledge  %s\n                id %s\n", a.v[k].what, a.v[k].id);
+		} else if (chosen) {
+			if ((rc = ft_ledger_acknowledge(path, a.v[k].id, o->note)) < 0) {
+				fprintf(stderr, "flowtally ledger: %s/acknowledged: %s\n", path, strerror(-rc));
+				ft_ledger_attention_done(&a);
+				return FT_EXIT_FAILURE;
+			}
+			printf("acknowledged    %s\n", a.v[k].what);
+			done++;
+		}
+	}
+	size_t left = a.open - done;
+	if (listing && !a.open)
+		printf("nothing to acknowledge: no break in the chain and no damage not acknowledged\n");
+	else if (listing)
+		printf("%zu to acknowledge: give their ids, or --all (with --note TEXT to say why)\n", a.open);
+	ft_ledger_attention_done(&a);
+	return left ? FT_EXIT_FAILURE : FT_EXIT_OK;
 }
 
 int ft_cmd_ledger(int argc, char **argv)
@@ -511,10 +643,13 @@ int ft_cmd_ledger(int argc, char **argv)
 		return FT_EXIT_OK;
 	}
 	o.show = strcmp(argv[1], "show") == 0;
-	if (!o.show && strcmp(argv[1], "verify") != 0)
-		return usage_error("unknown subcommand '%s' (verify or show)", argv[1]);
+	o.ack = strcmp(argv[1], "acknowledge") == 0;
+	if (!o.show && !o.ack && strcmp(argv[1], "verify") != 0)
+		return usage_error("unknown subcommand '%s' (verify, show or acknowledge)", argv[1]);
 	int rc = parse_options(argc - 1, argv + 1, &o);
 	if (rc >= 0)
 		return rc;
+	if (o.ack)
+		return run_acknowledge(&o, argc - 1, argv + 1);
 	return o.show ? run_show(&o) : run_verify(&o);
 }

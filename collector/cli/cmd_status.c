@@ -15,8 +15,9 @@ static const char usage_text[] =
 "Usage: flowtally status [--json] [-d DIR | -c FILE]\n"
 "Show the statistics of the running collector (or of its last run): totals, listeners\n"
 "with kernel drops, exporters with records, bytes, loss estimates and parse errors,\n"
-"and datagrams rejected by the exporter allow-list.  They are read from stats.json in\n"
-"the data directory.\n"
+"datagrams rejected by the exporter allow-list, and, until acknowledged, breaks and\n"
+"damage found in the ledger (a line ATTENTION).  They are read from stats.json in the\n"
+"data directory.\n"
 "\n"
 "  -d, --data-dir DIR  the data directory (default: ./flowtally-data)\n"
 "  -c, --config FILE   take the data directory from this configuration file\n"
@@ -101,6 +102,13 @@ static void print_human(json_t *root)
 	json_array_foreach(json_object_get(root, "exporters"), i, v)
 		print_exporter(v);
 	print_sinks(json_object_get(root, "sinks"));
+	json_t *lg = json_object_get(json_object_get(root, "sinks"), "ledger");
+	if (num(lg, "attention") > 0)
+		printf("\nATTENTION: the ledger has %lld thing%s to look into (%lld break%s in the chain, "
+		       "%lld damaged file%s): see flowtally ledger verify, then flowtally ledger "
+		       "acknowledge\n", num(lg, "attention"), ft_cli_s((uint64_t)num(lg, "attention")),
+		       num(lg, "breaks"), ft_cli_s((uint64_t)num(lg, "breaks")), num(lg, "damaged_files"),
+		       ft_cli_s((uint64_t)num(lg, "damaged_files")));
 	json_object_foreach(json_object_get(root, "errors"), k, v)
 		if (json_integer_value(v))
 			printf("dropped (%s): %lld datagram%s\n", k, json_integer_value(v),

@@ -268,3 +268,27 @@ int ft_ledger_list(const char *dir, struct ft_ledger_file **ret, size_t *ret_n)
 	*ret_n = n;
 	return 0;
 }
+
+void ft_ledger_clean_text(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+void ft_ledger_format_break(struct ft_ledger_buf *b, const struct ft_ledger_break *k,
+                            const char *prev_hash, char ret_hash[FT_LEDGER_HASH_HEX])
+{
+	char t[LEDGER_TIME_LEN + 1];
+	size_t begin = b->len;
+	ft_ledger_time_text(k->time_ms, t);
+	ft_ledger_buf_printf(b, "K\t%s\t%s\t%s\t%s\t%s\n", t, prev_hash, k->kind, k->ref, k->text);
+	struct sha256_ctx ctx;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	sha256_init(&ctx);
+	if (!b->oom)
+		sha256_update(&ctx, b->len - begin, (const uint8_t *)b->p + begin);
+	sha256_digest(&ctx, sizeof(d), d);
+	ft_ledger_sha256_hex(d, ret_hash);
+	ft_ledger_buf_printf(b, "E\t%s\t%s\n", t, ret_hash);
+}

@@ -42,10 +42,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "flowtally/file.h"
@@ -59,8 +62,15 @@ struct ft_ledger {
 	int64_t fd_day;
 	bool have_last;
 	int64_t last_start_ms, last_length_ms;
+	int64_t floor_ms;           /* no step before this (a break's time) */
 	char head[FT_LEDGER_HASH_HEX];
+	uint64_t steps;
 	bool broken;                /* a failed write could not be undone */
+	bool head_stale;            /* HEAD could not be written: retried with each block */
+	size_t open_breaks;
+	/* breaks found at open, appended once the chain's end is known */
+	struct ft_ledger_break todo[2];
+	size_t n_todo;
 };
 
 /* mkdir, and when it made the directory, fsync its parent so the entry is durable. */
@@ -84,65 +94,311 @@ static int make_dir(const char *dir)
 	return r;
 }
 
-static int cut_tail(const char *path, off_t off)
+static int cut_tail(const char *path, off_t off, bool confirmed)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	int r = ftruncate(fd, off) < 0 || fsync(fd) < 0 ? -errno : 0;
 	close(fd);
-	if (r == 0)
-		ft_log_warn(FT_LOG_MAIN, "ledger: %s: cut off an incomplete block at byte %lld "
-		            "(written when the collector stopped; that step was never committed)",
-		            path, (long long)off);
+	if (r == 0 && confirmed)
+		ft_log_warn(FT_LOG_MAIN, "ledger: %s: cut off an incomplete %s at byte %lld (written when "
+		            "the collector stopped; HEAD shows that step was never committed)", path,
+		            off ? "block" : "file header", (long long)off);
+	else if (r == 0)
+		ft_log_warn(FT_LOG_MAIN, "ledger: %s: cut off an incomplete %s at byte %lld (written when "
+		            "the collector stopped; there is no HEAD yet to confirm the step was never "
+		            "committed)", path, off ? "block" : "file header", (long long)off);
 	return r;
 }
 
-/* Verifies the day files from `from_day` on; the last good block becomes the head. */
-static int scan(struct ft_ledger *l, int64_t from_day)
+/* What one day file holds, verified, up to its first problem. */
+struct scan {
+	bool any;                   /* a good block */
+	int64_t last_start_ms, last_length_ms, floor_ms;
+	bool have_last;
+	char hash[FT_LEDGER_HASH_HEX];
+	off_t good_end;             /* after the last good block */
+	uint64_t good_steps;
+	bool damaged;
+	char problem[300];          /* the first, "LINE: what" */
+	size_t problems;
+	bool tail;                  /* an incomplete block at its end, and nothing else wrong */
+	off_t tail_off;
+	bool head_seen;             /* at the last good block: HEAD names it or one before */
+	uint64_t after_head;
+};
+
+static void note_problem(struct scan *sc, const struct ft_diag *d, size_t from, const char *name)
+{
+	for (size_t i = from; i < d->n; i++) {
+		if (!d->warning[i] && !sc->problems++) {
+			const char *p = strstr(d->lines[i], name);
+			p = p ? p + strlen(name) : d->lines[i];
+			snprintf(sc->problem, sizeof(sc->problem), "line %s", *p == ':' ? p + 1 : p);
+			ft_ledger_clean_text(sc->problem);
+		}
+	}
+}
+
+static int scan_file(struct ft_ledger *l, const struct ft_ledger_file *fe, struct scan *sc)
 {
 	struct ft_ledger_reader *r;
 	struct ft_diag d = { 0 };
 	struct ft_step s;
-	bool damaged = false;
-	int rc = ft_ledger_reader_open_mode(l->dir, from_day * LEDGER_DAY_MS, INT64_MAX, true, &r);
+	*sc = (struct scan){ .floor_ms = INT64_MIN };
+	int rc = ft_ledger_reader_open_mode(l->dir, fe->day * LEDGER_DAY_MS, (fe->day + 1) * LEDGER_DAY_MS,
+	                                    true, &r);
 	if (rc < 0)
 		return rc;
+	sc->head_seen = r->head_seen;
 	while ((rc = ft_ledger_reader_next(r, &s, &d)) != 0 && rc != -ENOMEM) {
 		if (rc < 0) {
-			damaged = true;
+			sc->damaged = true;
 			continue;
 		}
-		l->have_last = true;
-		l->last_start_ms = s.start_ms;
-		l->last_length_ms = s.length_ms;
-		snprintf(l->head, sizeof(l->head), "%s", ft_ledger_reader_hash(r));
-		ft_step_done(&s);
+		if (rc == 1)
+			ft_step_done(&s);
+		if (sc->damaged)
+			continue;       /* nothing after the first problem is kept */
+		if (rc == 1) {
+			sc->have_last = true;
+			sc->last_start_ms = s.start_ms;
+			sc->last_length_ms = s.length_ms;
+			sc->good_steps++;
+		} else {
+			sc->floor_ms = ft_ledger_reader_break(r)->time_ms;
+		}
+		sc->any = true;
+		snprintf(sc->hash, sizeof(sc->hash), "%s", ft_ledger_reader_hash(r));
+		sc->good_end = r->block_end;
+		sc->head_seen = r->head_seen;
+		sc->after_head = r->after_head;
 	}
+	note_problem(sc, &d, 0, fe->name);
 	for (size_t i = 0; i < d.n; i++)
 		ft_log_err(FT_LOG_MAIN, "ledger: %s", d.lines[i]);
 	ft_diag_done(&d);
-	if (rc == 0 && damaged) {
-		ft_log_err(FT_LOG_MAIN, "ledger: %s is damaged; nothing is appended to it until "
-		           "`flowtally ledger verify` passes", l->dir);
-		rc = -EBADMSG;
-	} else if (rc == 0 && r->tail_incomplete) {
-		rc = cut_tail(r->tail_path, r->tail_off);
+	if (!sc->damaged && r->tail_incomplete) {
+		sc->tail = true;
+		sc->tail_off = r->tail_off;
 	}
 	ft_ledger_reader_free(r);
 	return rc;
 }
 
-static int recover(struct ft_ledger *l)
+/* Moves a damaged day file whole into DIR/quarantine/ and puts its verified blocks
+ * (up to the first problem) back in its place; a break is to be appended. */
+static int quarantine(struct ft_ledger *l, const struct ft_ledger_file *fe, const struct scan *sc,
+                      const char *why)
+{
+	char src[4200], qdir[4200], dst[4300], kept[4200], stamp[32], t[LEDGER_TIME_LEN + 1] = "";
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(src, sizeof(src), "%s/%s", l->dir, fe->name);
+	snprintf(qdir, sizeof(qdir), "%s/quarantine", l->dir);
+	snprintf(kept, sizeof(kept), "%s.kept", fe->name);
+	int rc = make_dir(qdir);
+	/* a hard link first: the damaged bytes are never anywhere but in one of the two */
+	for (int i = 0; rc == 0; i++) {
+		snprintf(dst, sizeof(dst), i ? "%s/%s.%s.%d" : "%s/%s.%s", qdir, fe->name, stamp, i);
+		if (link(src, dst) == 0)
+			break;
+		if (errno != EEXIST || i > 100)
+			rc = -errno;
+	}
+	if (rc == 0 && sc->any) {
+		/* the good prefix becomes the day file again, atomically */
+		int in = open(src, O_RDONLY | O_CLOEXEC);
+		int out = openat(l->dir_fd, kept, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		char *buf = malloc((size_t)sc->good_end ? (size_t)sc->good_end : 1);
+		if (in < 0 || out < 0 || !buf)
+			rc = buf ? -errno : -ENOMEM;
+		else if (pread(in, buf, (size_t)sc->good_end, 0) != sc->good_end)
+			rc = -EIO;
+		else if ((rc = ft_file_write_all(out, buf, (size_t)sc->good_end)) == 0 && fsync(out) < 0)
+			rc = -errno;
+		if (rc == 0 && renameat(l->dir_fd, kept, l->dir_fd, fe->name) < 0)
+			rc = -errno;
+		if (rc < 0 && out >= 0)
+			unlinkat(l->dir_fd, kept, 0);
+		free(buf);
+		if (in >= 0)
+			close(in);
+		if (out >= 0)
+			close(out);
+	} else if (rc == 0 && unlink(src) < 0) {
+		rc = -errno;
+	}
+	int qfd = rc == 0 ? open(qdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (rc == 0 && (fsync(l->dir_fd) < 0 || qfd < 0 || fsync(qfd) < 0))
+		rc = -errno;
+	if (qfd >= 0)
+		close(qfd);
+	if (rc < 0) {
+		ft_log_err(FT_LOG_MAIN, "ledger: %s is damaged and cannot be moved to %s: %s; nothing is "
+		           "appended to the ledger until it is", src, qdir, strerror(-rc));
+		return rc;
+	}
+	if (sc->have_last)
+		ft_ledger_time_text(sc->last_start_ms, t);
+	const char *base = strrchr(dst, '/') + 1;
+	ft_log_err(FT_LOG_MAIN, "ledger: %s is damaged (%s): moved to quarantine/%s; kept in its "
+	           "place: the %" PRIu64 " verified step%s before the damage%s%s; a break record starts a "
+	           "new chain segment (flowtally ledger verify shows it; acknowledge it with flowtally "
+	           "ledger acknowledge)", src, why, base, sc->good_steps, sc->good_steps == 1 ? "" : "s",
+	           *t ? ", to " : "", t);
+	struct ft_ledger_break *k = &l->todo[l->n_todo++];
+	*k = (struct ft_ledger_break){ .time_ms = sc->have_last ? sc->last_start_ms + sc->last_length_ms
+	                                                          : fe->day * LEDGER_DAY_MS };
+	snprintf(k->kind, sizeof(k->kind), "quarantine");
+	snprintf(k->ref, sizeof(k->ref), "quarantine/%s", base);
+	snprintf(k->text, sizeof(k->text), "%s damaged (%.200s): %" PRIu64 " step%s kept, the rest set aside",
+	         fe->name, why, sc->good_steps, sc->good_steps == 1 ? "" : "s");
+	ft_ledger_clean_text(k->ref);
+	ft_ledger_clean_text(k->text);
+	return 0;
+}
+
+static void take_end(struct ft_ledger *l, const struct scan *sc)
+{
+	if (!sc->any)
+		return;                 /* an empty ledger: the chain starts from 64 zeros */
+	l->have_last = sc->have_last;
+	l->last_start_ms = sc->last_start_ms;
+	l->last_length_ms = sc->last_length_ms;
+	l->floor_ms = sc->floor_ms;
+	memcpy(l->head, sc->hash, sizeof(l->head));
+}
+
+/* The day files from the newest back to the one holding the chain's last good block. */
+static int find_end(struct ft_ledger *l, const struct ft_ledger_headrec *h, bool have_head,
+                    struct scan *end)
 {
 	struct ft_ledger_file *files;
 	size_t n;
 	int rc = ft_ledger_list(l->dir, &files, &n);
 	if (rc < 0)
 		return rc;
-	for (size_t k = n; k-- > 0 && !l->have_last && rc == 0;)
-		rc = scan(l, files[k].day);
+	*end = (struct scan){ .floor_ms = INT64_MIN };
+	for (size_t k = n; k-- > 0 && rc >= 0;) {
+		struct scan sc;
+		char why[400];
+		if ((rc = scan_file(l, &files[k], &sc)) < 0)
+			break;
+		/* HEAD names a later step than the last complete block: the block cut short at
+		 * the end had been committed, and was damaged later */
+		bool committed = sc.tail && sc.tail_off > 0 && have_head && h->have_last && !sc.head_seen &&
+		                 h->last_start_ms >= files[k].day * LEDGER_DAY_MS &&
+		                 (!sc.have_last || h->last_start_ms > sc.last_start_ms);
+		if (sc.damaged || committed) {
+			if (committed) {
+				char t[LEDGER_TIME_LEN + 1];
+				ft_ledger_time_text(h->last_start_ms, t);
+				snprintf(why, sizeof(why), "its last block, committed (HEAD names step %s), was "
+				         "cut short at byte %lld", t, (long long)sc.tail_off);
+			} else {
+				snprintf(why, sizeof(why), "%zu problem%s, the first at %s", sc.problems,
+				         sc.problems == 1 ? "" : "s", sc.problem);
+			}
+			if (l->n_todo == sizeof(l->todo) / sizeof(l->todo[0]))
+				rc = -EBADMSG;
+			else
+				rc = quarantine(l, &files[k], &sc, why);
+		} else if (sc.tail) {
+			char path[4200];
+			snprintf(path, sizeof(path), "%s/%s", l->dir, files[k].name);
+			rc = cut_tail(path, sc.tail_off, have_head);
+		}
+		if (rc >= 0 && sc.any) {
+			*end = sc;
+			break;
+		}
+		/* empty, header only, or nothing kept: the chain ends in an earlier file */
+	}
 	free(files);
+	return rc < 0 ? rc : 0;
+}
+
+static int write_head(struct ft_ledger *l)
+{
+	struct ft_ledger_headrec h = { .steps = l->steps, .have_last = l->have_last,
+	                               .last_start_ms = l->last_start_ms, .last_length_ms = l->last_length_ms };
+	memcpy(h.hash, l->head, sizeof(h.hash));
+	int rc = ft_ledger_headrec_write(l->dir_fd, &h);
+	if (rc < 0 && !l->head_stale)
+		ft_log_err(FT_LOG_MAIN, "ledger: %s/" LEDGER_HEAD_NAME ": cannot write: %s (the blocks are "
+		           "written; HEAD is retried with each block)", l->dir, strerror(-rc));
+	else if (rc == 0 && l->head_stale)
+		ft_log_notice(FT_LOG_MAIN, "ledger: %s/" LEDGER_HEAD_NAME " is up to date again", l->dir);
+	l->head_stale = rc < 0;
+	return rc;
+}
+
+static int append_break(struct ft_ledger *l, const struct ft_ledger_break *k);
+
+static int recover(struct ft_ledger *l)
+{
+	struct ft_ledger_headrec h;
+	char path[4200];
+	int hs = ft_ledger_headrec_read(l->dir, &h);
+	snprintf(path, sizeof(path), "%s/" LEDGER_HEAD_NAME, l->dir);
+	if (hs < 0 && hs != -ENOENT) {
+		char aside[4300];
+		snprintf(aside, sizeof(aside), "%s.damaged-%lld", path, (long long)time(NULL));
+		rename(path, aside);
+		ft_log_err(FT_LOG_MAIN, "ledger: %s is unreadable (%s): kept as %s; rebuilt from the chain "
+		           "(a truncation before now cannot be seen)", path,
+		           hs == -EBADMSG ? "not a ledger HEAD" : strerror(-hs), aside);
+	}
+	struct scan end;
+	int rc = find_end(l, &h, hs == 0, &end);
+	if (rc < 0)
+		return rc;
+	take_end(l, &end);
+	bool quarantined = l->n_todo > 0;
+	char a[LEDGER_TIME_LEN + 1] = "-", b[LEDGER_TIME_LEN + 1] = "-";
+	if (hs == 0 && !quarantined && strcmp(h.hash, l->head) == 0) {
+		l->steps = h.steps;
+	} else if (hs == 0 && !quarantined && end.head_seen) {
+		l->steps = h.steps + end.after_head;
+		ft_log_notice(FT_LOG_MAIN, "ledger: %s was %" PRIu64 " step%s behind the chain (a stop "
+		              "between writing a block and HEAD): brought up to date", path, end.after_head,
+		              end.after_head == 1 ? "" : "s");
+	} else {
+		if ((rc = ft_ledger_count_steps(l->dir, &l->steps)) < 0)
+			return rc;
+		if (hs != 0 && (l->have_last || l->steps)) {
+			ft_log_notice(FT_LOG_MAIN, "ledger: no %s (a ledger of an older flowtallyd, or a first "
+			              "start): written from the chain, %" PRIu64 " step%s", path, l->steps,
+			              l->steps == 1 ? "" : "s");
+		} else if (hs == 0 && !quarantined) {
+			struct ft_ledger_break *k = &l->todo[l->n_todo++];
+			if (l->have_last)
+				ft_ledger_time_text(l->last_start_ms, a);
+			if (h.have_last)
+				ft_ledger_time_text(h.last_start_ms, b);
+			ft_log_err(FT_LOG_MAIN, "ledger: the chain ends with step %s (%" PRIu64 " steps), but %s "
+			           "names step %s (%" PRIu64 " steps): blocks were removed from the end of the "
+			           "newest day file, or day files deleted; a break record starts a new chain "
+			           "segment (acknowledge it with flowtally ledger acknowledge)", a, l->steps, path,
+			           b, h.steps);
+			*k = (struct ft_ledger_break){ .time_ms = l->have_last ? l->last_start_ms + l->last_length_ms
+			                                                         : h.last_start_ms };
+			snprintf(k->kind, sizeof(k->kind), "truncated");
+			snprintf(k->ref, sizeof(k->ref), "%s", h.hash);
+			snprintf(k->text, sizeof(k->text), "HEAD named step %s (%" PRIu64 " steps); the chain "
+			         "ended with step %s (%" PRIu64 " steps): blocks or day files removed", b, h.steps,
+			         a, l->steps);
+		}
+	}
+	for (size_t i = 0; i < l->n_todo && rc == 0; i++)
+		rc = append_break(l, &l->todo[i]);
+	l->open_breaks = l->n_todo;
+	if (rc == 0)
+		write_head(l);          /* a failure is logged, and retried with each block */
 	return rc;
 }
 
@@ -206,6 +462,40 @@ static int commit(struct ft_ledger *l, const struct ft_ledger_buf *b, off_t size
 	return rc;
 }
 
+/* The day file of `day`, its size (0: the header is to be written first). */
+static int day_file(struct ft_ledger *l, int64_t day, off_t *ret_size)
+{
+	struct stat st;
+	int rc;
+	if ((l->fd < 0 || l->fd_day != day) && (rc = open_day(l, day)) < 0)
+		return rc;
+	if (fstat(l->fd, &st) < 0)
+		return -errno;
+	*ret_size = st.st_size;
+	return 0;
+}
+
+static int append_break(struct ft_ledger *l, const struct ft_ledger_break *k)
+{
+	int64_t day = ft_ledger_day_of(k->time_ms);
+	off_t size;
+	int rc = day_file(l, day, &size);
+	if (rc < 0)
+		return rc;
+	struct ft_ledger_buf b = { 0 };
+	char hash[FT_LEDGER_HASH_HEX];
+	if (size == 0)
+		ft_ledger_format_header(&b, day);
+	ft_ledger_format_break(&b, k, l->head, hash);
+	rc = b.oom ? -ENOMEM : commit(l, &b, size);
+	ft_ledger_buf_done(&b);
+	if (rc < 0)
+		return rc;
+	memcpy(l->head, hash, sizeof(hash));
+	l->floor_ms = k->time_ms;
+	return 0;
+}
+
 int ft_ledger_append(struct ft_ledger *l, const struct ft_step *s)
 {
 	if (l->broken)
@@ -214,28 +504,30 @@ int ft_ledger_append(struct ft_ledger *l, const struct ft_step *s)
 		return -EINVAL;
 	if (ft_step_check(s) < 0)
 		return -EBADMSG;
-	if (l->have_last && s->start_ms < l->last_start_ms + l->last_length_ms)
+	if ((l->have_last && s->start_ms < l->last_start_ms + l->last_length_ms) || s->start_ms < l->floor_ms)
 		return -EEXIST;
 	int64_t day = ft_ledger_day_of(s->start_ms);
-	struct stat st;
-	int rc = 0;
-	if ((l->fd < 0 || l->fd_day != day) && (rc = open_day(l, day)) < 0)
+	off_t size;
+	int rc = day_file(l, day, &size);
+	if (rc < 0)
 		return rc;
-	if (fstat(l->fd, &st) < 0)
-		return -errno;
 	struct ft_ledger_buf b = { 0 };
 	char hash[FT_LEDGER_HASH_HEX];
-	if (st.st_size == 0)
+	if (size == 0)
 		ft_ledger_format_header(&b, day);
 	ft_ledger_format_block(&b, s, l->head, hash);
-	rc = b.oom ? -ENOMEM : commit(l, &b, st.st_size);
+	rc = b.oom ? -ENOMEM : commit(l, &b, size);
 	ft_ledger_buf_done(&b);
 	if (rc < 0)
 		return rc;
 	l->have_last = true;
 	l->last_start_ms = s->start_ms;
 	l->last_length_ms = s->length_ms;
+	l->steps++;
 	memcpy(l->head, hash, sizeof(hash));
+	/* the block is committed; HEAD follows (a stop in between leaves HEAD one behind,
+	 * which the next open sees and brings up to date) */
+	write_head(l);
 	return 0;
 }
 
@@ -251,6 +543,16 @@ int ft_ledger_last_step(const struct ft_ledger *l, int64_t *ret_start_ms, int64_
 const char *ft_ledger_head(const struct ft_ledger *l)
 {
 	return l->head;
+}
+
+uint64_t ft_ledger_steps(const struct ft_ledger *l)
+{
+	return l->steps;
+}
+
+size_t ft_ledger_open_breaks(const struct ft_ledger *l)
+{
+	return l->open_breaks;
 }
 
 struct ft_ledger *ft_ledger_close(struct ft_ledger *l)

@@ -19,6 +19,7 @@
 #define LEDGER_LINE_MAX 512          /* longer lines are damage: a real one is < 250 bytes */
 #define LEDGER_TIME_LEN 20           /* "2026-11-01T00:00:00Z" */
 #define LEDGER_NAME_LEN 17           /* "2026-11-01.ledger" */
+#define LEDGER_HEADER_LEN 32         /* "H\tflowtally-ledger\t1\t2026-11-01\n" */
 #define LEDGER_MAX_MS 253402300800000LL  /* 10000-01-01: four-digit years only */
 #define LEDGER_N_STATS 5
 
@@ -63,6 +64,34 @@ void ft_ledger_format_block(struct ft_ledger_buf *b, const struct ft_step *s,
                             const char *prev_hash, char ret_hash[FT_LEDGER_HASH_HEX]);
 void ft_ledger_sha256_hex(const uint8_t digest[32], char ret[FT_LEDGER_HASH_HEX]);
 
+/* A break's block: its K line, then its E line. */
+void ft_ledger_format_break(struct ft_ledger_buf *b, const struct ft_ledger_break *k,
+                            const char *prev_hash, char ret_hash[FT_LEDGER_HASH_HEX]);
+/* Text a break may hold (kind, ref, text): no tab, newline or control character. */
+void ft_ledger_clean_text(char *s);
+
+/* DIR/HEAD: the chain's head, replaced atomically after each block.
+ *   flowtally-ledger-head  1
+ *   hash   HASH
+ *   steps  N
+ *   last   START  LENGTH_S       (or "last  -" without steps)
+ */
+#define LEDGER_HEAD_NAME "HEAD"
+struct ft_ledger_headrec {
+	char hash[FT_LEDGER_HASH_HEX];
+	uint64_t steps;
+	bool have_last;
+	int64_t last_start_ms, last_length_ms;
+};
+/* 0; -ENOENT; -EBADMSG when it is not a HEAD; -errno. */
+int ft_ledger_headrec_read(const char *dir, struct ft_ledger_headrec *h);
+/* Writes HEAD.tmp, fsyncs it, renames it over HEAD, fsyncs the directory. */
+int ft_ledger_headrec_write(int dir_fd, const struct ft_ledger_headrec *h);
+/* Steps in the day files of dir, counted from their B lines (no verification). */
+int ft_ledger_count_steps(const char *dir, uint64_t *ret);
+/* SHA-256 of a file's bytes, in hex. */
+int ft_ledger_file_sha256(const char *path, char ret[FT_LEDGER_HASH_HEX]);
+
 /* The day files of a directory, sorted (oldest first).  Other names are ignored. */
 struct ft_ledger_file {
 	char name[LEDGER_NAME_LEN + 1];
@@ -84,6 +113,7 @@ struct ft_ledger_reader {
 	char *path;
 	int64_t file_day;
 	bool file_newest;
+	size_t last_content;        /* the last file with more than a header */
 	int lineno;                 /* of the line in line[] */
 	off_t off, line_off;        /* end of what was read; start of line[] */
 	char *line;
@@ -98,6 +128,18 @@ struct ft_ledger_reader {
 	size_t n_problems;          /* reported so far */
 	/* the block returned last */
 	char hash[FT_LEDGER_HASH_HEX];
+	int block_line;
+	off_t block_end;            /* the offset after its E line */
+	struct ft_ledger_break brk;
+	/* the chain's end as read, against DIR/HEAD */
+	struct ft_ledger_headrec head;
+	int head_state;             /* 0 read, -ENOENT none, other: unreadable */
+	bool head_seen;             /* the chain passed the block HEAD names */
+	bool head_checked, no_head;
+	uint64_t after_head;        /* steps read after it */
+	uint64_t steps;             /* steps read (all, in range or not) */
+	int64_t last_start_ms;      /* of the last step read */
+	bool any_block;
 	/* recover mode: where the newest file's incomplete block starts */
 	bool tail_incomplete;
 	off_t tail_off;

@@ -21,7 +21,7 @@
 
 #define MAX_FIELDS 8
 
-enum { READ_END = 0, READ_BLOCK = 1, READ_OTHER = 2 };
+enum { READ_END = 0, READ_BLOCK = 1, READ_OTHER = 2, READ_BREAK = 3 };
 
 /* One block being read. */
 struct block {
@@ -35,6 +35,8 @@ struct block {
 	uint64_t declared;          /* cells the B line announces */
 	int n_stats;                /* S lines read */
 	struct sha256_ctx ctx;
+	bool is_break;              /* a K block: brk, not s */
+	struct ft_ledger_break brk;
 };
 
 static void report(struct ft_ledger_reader *r, struct ft_diag *diag, bool shown, int line,
@@ -80,7 +82,7 @@ static char line_type(const struct ft_ledger_reader *r)
 	if (r->line_len < 2 || r->line_len > LEDGER_LINE_MAX || r->line[1] != '\t' ||
 	    strlen(r->line) != (size_t)r->line_len)
 		return 0;
-	return strchr("BLSEH", r->line[0]) ? r->line[0] : 0;
+	return strchr("BLSEHK", r->line[0]) ? r->line[0] : 0;
 }
 
 /* Splits a copy of the line on tabs; the count of fields, or -1 for more than max. */
@@ -158,7 +160,7 @@ static void skip_to_block(struct ft_ledger_reader *r)
 {
 	int rc;
 	while ((rc = get_line(r)) == 1) {
-		if (line_type(r) == 'B') {
+		if (line_type(r) == 'B' || line_type(r) == 'K') {
 			r->held = true;
 			return;
 		}
@@ -184,6 +186,29 @@ static bool parse_b(struct ft_ledger_reader *r, struct block *b, const char **wh
 	b->s.length_ms = (int64_t)len_s * 1000;
 	snprintf(b->s.map_id, sizeof(b->s.map_id), "%s", strcmp(f[3], "-") ? f[3] : "");
 	snprintf(b->prev, sizeof(b->prev), "%s", f[4]);
+	snprintf(b->time, sizeof(b->time), "%s", f[1]);
+	return true;
+}
+
+/* K  TIME  PREV_HASH  KIND  REF  TEXT */
+static bool parse_k(struct ft_ledger_reader *r, struct block *b, const char **why)
+{
+	char copy[LEDGER_LINE_MAX + 1], *f[MAX_FIELDS];
+	b->is_break = true;
+	if (split(r->line, copy, f, MAX_FIELDS) != 6)
+		return *why = "a K line (a break) has 6 fields", false;
+	if (ft_ledger_time_read(f[1], &b->brk.time_ms) < 0)
+		return *why = "bad break time (want 2026-11-01T00:00:00Z)", false;
+	if (!ft_ledger_hash_ok(f[2], strlen(f[2])))
+		return *why = "bad previous-block hash (want 64 lowercase hex digits)", false;
+	if (!*f[3] || strlen(f[3]) >= sizeof(b->brk.kind) || !*f[4] ||
+	    strlen(f[4]) >= sizeof(b->brk.ref) || strlen(f[5]) >= sizeof(b->brk.text))
+		return *why = "a break's kind, reference or text is empty or too long", false;
+	b->s.start_ms = b->brk.time_ms;
+	snprintf(b->brk.kind, sizeof(b->brk.kind), "%s", f[3]);
+	snprintf(b->brk.ref, sizeof(b->brk.ref), "%s", f[4]);
+	snprintf(b->brk.text, sizeof(b->brk.text), "%s", f[5]);
+	snprintf(b->prev, sizeof(b->prev), "%s", f[2]);
 	snprintf(b->time, sizeof(b->time), "%s", f[1]);
 	return true;
 }
@@ -243,7 +268,9 @@ static int block_line(struct ft_ledger_reader *r, struct block *b, struct ft_dia
 	sha256_update(&b->ctx, (size_t)r->line_len, (const uint8_t *)r->line);
 	sha256_update(&b->ctx, 1, (const uint8_t *)"\n");
 	const char *why;
-	if (type == 'L') {
+	if (b->is_break) {
+		why = "a break (K line) is followed by its E line only";
+	} else if (type == 'L') {
 		why = parse_l(r, b);
 		if (!why)
 			return -ENOMEM;
@@ -312,14 +339,32 @@ static void end_block(struct ft_ledger_reader *r, struct block *b, struct ft_dia
 	} else {
 		next = f[2];
 	}
-	check_step(r, b, diag);
+	if (b->is_break) {
+		if (ft_ledger_day_of(b->brk.time_ms) != r->file_day)
+			report(r, diag, b->in_range, b->line, "the break is not on the file's day");
+	} else {
+		check_step(r, b, diag);
+	}
 	check_chain(r, b, diag);
 	/* The next block links to the hash written here (or, without one, to the true one),
 	 * so one damaged block is one problem, not two. */
 	snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", next ? next : computed);
 	snprintf(r->hash, sizeof(r->hash), "%s", r->prev_hash);
+	snprintf(b->brk.hash, sizeof(b->brk.hash), "%s", r->prev_hash);
 	r->chain_known = true;
-	r->prev_end_ms = b->s.start_ms + b->s.length_ms;
+	if (!b->is_break) {
+		r->prev_end_ms = b->s.start_ms + b->s.length_ms;
+		r->steps++;
+		r->last_start_ms = b->s.start_ms;
+		r->after_head += r->head_seen;
+	}
+	if (r->head_state == 0 && strcmp(r->prev_hash, r->head.hash) == 0) {
+		r->head_seen = true;
+		r->after_head = 0;
+	}
+	r->any_block = true;
+	r->block_line = b->line;
+	r->block_end = r->off;
 }
 
 /* READ_BLOCK: a block in *b (damaged or not); READ_OTHER: lines outside any block, or an
@@ -337,7 +382,8 @@ static int read_block(struct ft_ledger_reader *r, struct block *b, struct ft_dia
 	b->line = r->lineno;
 	b->off = r->line_off;
 	b->in_range = true;
-	if (line_type(r) != 'B' || !parse_b(r, b, &why)) {
+	char first = line_type(r);
+	if ((first != 'B' && first != 'K') || !(first == 'B' ? parse_b(r, b, &why) : parse_k(r, b, &why))) {
 		report(r, diag, true, r->lineno, "%s", why ? why : "expected a B line (a block's start)");
 		skip_to_block(r);
 		return READ_OTHER;
@@ -348,14 +394,14 @@ static int read_block(struct ft_ledger_reader *r, struct block *b, struct ft_dia
 	sha256_update(&b->ctx, 1, (const uint8_t *)"\n");
 	while ((rc = get_line(r)) == 1) {
 		char type = line_type(r);
-		if (type == 'B') {
+		if (type == 'B' || type == 'K') {
 			r->held = true;
 			end_block(r, b, diag, false);
-			return READ_BLOCK;
+			return b->is_break ? READ_BREAK : READ_BLOCK;
 		}
 		if (type == 'E') {
 			end_block(r, b, diag, true);
-			return READ_BLOCK;
+			return b->is_break ? READ_BREAK : READ_BLOCK;
 		}
 		if ((rc = block_line(r, b, diag, type)) < 0)
 			return rc;
@@ -375,7 +421,7 @@ static int open_file(struct ft_ledger_reader *r, struct ft_diag *diag)
 	free(r->path);
 	r->path = path;
 	r->file_day = fe->day;
-	r->file_newest = r->next_file == r->n_files;
+	r->file_newest = r->next_file > r->last_content;
 	r->lineno = 0;
 	r->off = 0;
 	r->held = false;
@@ -386,22 +432,31 @@ static int open_file(struct ft_ledger_reader *r, struct ft_diag *diag)
 		return -e;
 	}
 	struct ft_ledger_buf want = { 0 };
-	int rc = get_line(r);
-	if (rc <= 0 || rc == 2) {
-		if (rc >= 0)
-			tail(r, diag, 0, 1);
-		close_file(r);
-		return rc < 0 ? rc : 0;
-	}
 	ft_ledger_format_header(&want, fe->day);
 	if (want.oom) {
 		ft_ledger_buf_done(&want);
 		return -ENOMEM;
 	}
+	int rc = get_line(r);
+	if (rc == 2 && (size_t)r->line_len < want.len && memcmp(r->line, want.p, (size_t)r->line_len) == 0) {
+		/* the header cut short: a crash or a full disk before the first block was
+		 * written, a torn write of nothing (the writer cuts it off) */
+		if (r->recover && r->file_newest)
+			tail(r, diag, 0, 1);
+		rc = 0;
+	}
+	if (rc <= 0 || rc == 2) {
+		/* an empty file is a torn write of nothing too */
+		if (rc == 2)
+			tail(r, diag, 0, 1);
+		close_file(r);
+		ft_ledger_buf_done(&want);
+		return rc < 0 ? rc : 0;
+	}
 	if (strncmp(r->line, want.p, want.len - 1) != 0 || (size_t)r->line_len != want.len - 1) {
 		report(r, diag, true, 1, "not the header of this day's file (want H, %s, %d, the day)",
 		       LEDGER_MAGIC, LEDGER_VERSION);
-		r->held = line_type(r) == 'B';
+		r->held = line_type(r) == 'B' || line_type(r) == 'K';
 	}
 	ft_ledger_buf_done(&want);
 	return 1;
@@ -425,6 +480,9 @@ static int file_last_hash(const char *path, char ret[FT_LEDGER_HASH_HEX])
 	close(fd);
 	if (n <= 0)
 		return n < 0 ? -EIO : 0;
+	if (at == 0 && n < LEDGER_LINE_MAX && !memchr(buf, '\n', (size_t)n) &&
+	    strncmp(buf, "H\t", n < 2 ? (size_t)n : 2) == 0)
+		return 0;               /* a header cut short: nothing was written after it */
 	if (buf[n - 1] != '\n')
 		return -EBADMSG;
 	buf[n - 1] = '\0';
@@ -451,6 +509,8 @@ static int find_link(struct ft_ledger_reader *r, size_t first)
 		if (asprintf(&path, "%s/%s", r->dir, r->files[i].name) < 0)
 			return -ENOMEM;
 		int rc = file_last_hash(path, r->prev_hash);
+		if (rc > 0 && r->head_state == 0 && strcmp(r->prev_hash, r->head.hash) == 0)
+			r->head_seen = true;
 		if (rc < 0) {
 			r->chain_known = false;
 			if (asprintf(&r->link_problem, "cannot check the link to the previous block: "
@@ -478,10 +538,21 @@ int ft_ledger_reader_open_mode(const char *dir, int64_t from_ms, int64_t to_ms, 
 	r->to_ms = to_ms;
 	r->recover = recover;
 	r->prev_end_ms = INT64_MIN;
+	r->last_start_ms = INT64_MIN;
+	r->head_state = ft_ledger_headrec_read(dir, &r->head);
 	int rc = ft_ledger_list(dir, &r->files, &r->n_files);
 	if (rc < 0) {
 		ft_ledger_reader_free(r);
 		return rc;
+	}
+	/* The newest file is the last one holding more than a header: an empty or
+	 * header-only file after it is a torn write of nothing, and changes nothing. */
+	for (size_t i = 0; i < r->n_files; i++) {
+		char path[4200];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", dir, r->files[i].name);
+		if (stat(path, &st) < 0 || st.st_size > LEDGER_HEADER_LEN)
+			r->last_content = i;
 	}
 	int64_t first_day = ft_ledger_day_of(from_ms), last_day = ft_ledger_day_of(to_ms - 1);
 	while (r->next_file < r->n_files && r->files[r->next_file].day < first_day)
@@ -503,11 +574,80 @@ int ft_ledger_reader_open(const char *dir, int64_t from_ms, int64_t to_ms,
 	return ft_ledger_reader_open_mode(dir, from_ms, to_ms, false, ret);
 }
 
+/* The chain's end against DIR/HEAD, once the range has been read to the end of the
+ * ledger. */
+static void check_head(struct ft_ledger_reader *r, struct ft_diag *diag)
+{
+	char path[4200], a[LEDGER_TIME_LEN + 1] = "-", b[LEDGER_TIME_LEN + 1] = "-";
+	snprintf(path, sizeof(path), "%s/" LEDGER_HEAD_NAME, r->dir);
+	if (r->head_state == -ENOENT) {
+		r->no_head = r->n_files > 0;
+		return;
+	}
+	free(r->path);
+	r->path = strdup(path);
+	if (r->head_state < 0) {
+		report(r, diag, true, 0, "unreadable (%s): flowtallyd rebuilds it at its next start",
+		       r->head_state == -EBADMSG ? "not a ledger HEAD" : strerror(-r->head_state));
+		return;
+	}
+	if (r->head.have_last && r->head.last_start_ms >= r->to_ms)
+		return;                 /* the range ends before the head */
+	if (r->last_start_ms != INT64_MIN)
+		ft_ledger_time_text(r->last_start_ms, a);
+	if (r->head.have_last)
+		ft_ledger_time_text(r->head.last_start_ms, b);
+	if (strcmp(r->prev_hash, r->head.hash) == 0) {
+		if (r->from_ms == INT64_MIN && r->steps != r->head.steps && !r->n_problems)
+			report(r, diag, true, 0, "HEAD counts %" PRIu64 " steps, the chain holds %" PRIu64,
+			       r->head.steps, r->steps);
+		return;
+	}
+	if (r->head_seen) {
+		ft_diag_add(diag, false, path, 0, "%" PRIu64 " step%s after the block HEAD names (a stop "
+		            "between writing a block and HEAD): flowtallyd brings HEAD up to date when it "
+		            "starts", r->after_head, r->after_head == 1 ? "" : "s");
+		return;
+	}
+	/* A writer may have appended since this reader read the newest file: then HEAD
+	 * and the newest file's end agree, on a later step (a few tries: a block may be
+	 * half written at the moment) */
+	for (int tries = 0; tries < 5 && writer_holds(r->dir); tries++) {
+		struct ft_ledger_headrec now;
+		struct ft_ledger_file *files;
+		size_t n;
+		char end[FT_LEDGER_HASH_HEX] = "", *p = NULL;
+		bool agree = false;
+		if (ft_ledger_headrec_read(r->dir, &now) == 0 && ft_ledger_list(r->dir, &files, &n) == 0) {
+			agree = n && asprintf(&p, "%s/%s", r->dir, files[n - 1].name) >= 0 &&
+			        file_last_hash(p, end) > 0 && strcmp(end, now.hash) == 0 &&
+			        (!r->any_block || now.last_start_ms > r->last_start_ms);
+			free(p);
+			free(files);
+		}
+		if (agree)
+			return;
+		usleep(20000);
+	}
+	if (r->head.have_last && r->head.last_start_ms == r->last_start_ms)
+		report(r, diag, true, 0, "the last block (step %s) was changed after it was written: it "
+		       "hashes to %.12s…, HEAD names %.12s…", a, r->prev_hash, r->head.hash);
+	else
+		report(r, diag, true, 0, "the chain ends with block %.12s… (step %s), but HEAD names block "
+	       "%.12s… (step %s, %" PRIu64 " steps in all): blocks were removed from the end of the "
+	       "newest day file, or day files deleted", r->prev_hash, a, r->head.hash, b, r->head.steps);
+}
+
 int ft_ledger_reader_next(struct ft_ledger_reader *r, struct ft_step *ret, struct ft_diag *diag)
 {
 	size_t before = r->n_problems;
 	for (;;) {
 		if (!r->f) {
+			if (r->next_file >= r->end_file && !r->head_checked && r->end_file == r->n_files &&
+			    !r->recover) {
+				r->head_checked = true;
+				check_head(r, diag);
+			}
 			if (r->next_file >= r->end_file)
 				return r->n_problems > before ? -EBADMSG : 0;
 			int rc = open_file(r, diag);
@@ -527,6 +667,11 @@ int ft_ledger_reader_next(struct ft_ledger_reader *r, struct ft_step *ret, struc
 		}
 		if (rc == READ_END)
 			close_file(r);
+		if (rc == READ_BREAK && b.in_range && r->n_problems == before) {
+			r->brk = b.brk;
+			ft_step_done(&b.s);
+			return 2;
+		}
 		if (rc == READ_BLOCK && b.in_range && r->n_problems == before) {
 			*ret = b.s;
 			return 1;
@@ -545,6 +690,21 @@ const char *ft_ledger_reader_file(const struct ft_ledger_reader *r)
 const char *ft_ledger_reader_hash(const struct ft_ledger_reader *r)
 {
 	return r->hash;
+}
+
+int ft_ledger_reader_line(const struct ft_ledger_reader *r)
+{
+	return r->block_line;
+}
+
+const struct ft_ledger_break *ft_ledger_reader_break(const struct ft_ledger_reader *r)
+{
+	return &r->brk;
+}
+
+bool ft_ledger_reader_no_head(const struct ft_ledger_reader *r)
+{
+	return r->no_head;
 }
 
 struct ft_ledger_reader *ft_ledger_reader_free(struct ft_ledger_reader *r)

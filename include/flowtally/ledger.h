@@ -24,17 +24,38 @@
 
 #define FT_LEDGER_HASH_HEX 65   /* SHA-256 in lowercase hex, NUL included */
 
+/* A break in the chain: a record (a K block) flowtallyd writes where the chain cannot go
+ * on as it was, so that the place and what was set aside stay in the chain itself.
+ *   quarantine  the newest day file was damaged at a start: it was moved whole into
+ *               DIR/quarantine/ (ref), its blocks up to the first problem were kept;
+ *   truncated   DIR/HEAD named a later block than the chain ends with: blocks or day
+ *               files were removed from the end (ref: the hash HEAD named).
+ * A break stays to be looked into until acknowledged (flowtally ledger acknowledge);
+ * sums across one that is not are refused. */
+struct ft_ledger_break {
+	int64_t time_ms;            /* where it sits: the end of the last step before it */
+	char kind[16];
+	char ref[256];
+	char text[320];             /* what happened, with figures */
+	char hash[FT_LEDGER_HASH_HEX];  /* its block's hash: its identity */
+};
+
 /* ---- Writer ---- */
 
 struct ft_ledger;
 
 /* Opens the ledger in dir (normally DATA_DIR/ledger; created if missing, its parent
  * must exist) for appending, and locks it (flock on the directory): -EBUSY when another
- * process writes it.  The newest day files are verified first.  A block left incomplete
- * at the end of the newest file (a crash while writing it: that step was never
- * committed) is cut off, with a warning logged.  Any other damage is logged as
- * file:line and refused with -EBADMSG: nothing is appended to a chain that does not
- * verify.  *ret belongs to the caller (ft_ledger_close). */
+ * process writes it.  The newest day files are verified first, against DIR/HEAD:
+ *  - a block left incomplete at the end of the newest file whose step HEAD does not
+ *    name (a crash while writing it: never committed) is cut off, with a warning;
+ *  - a newest file with any other damage, or whose committed last block was cut short
+ *    later, is moved whole into DIR/quarantine/, its blocks up to the first problem are
+ *    kept, and a quarantine break is appended (logged at error level);
+ *  - a chain that ends before the block HEAD names gets a truncated break;
+ *  - an empty or header-only newest file is a torn write of nothing;
+ *  - a missing HEAD (a ledger of an older flowtallyd) is rebuilt, with a notice.
+ * Damage never refuses the open: collection goes on.  *ret belongs to the caller. */
 int ft_ledger_open(const char *dir, struct ft_ledger **ret);
 
 /* Appends s as one block, then fsyncs the file (and the directory when the step opens
@@ -57,9 +78,14 @@ int ft_ledger_append(struct ft_ledger *l, const struct ft_step *s);
 /* The last step in the ledger (start and length, ms); -ENOENT when it is empty. */
 int ft_ledger_last_step(const struct ft_ledger *l, int64_t *ret_start_ms, int64_t *ret_length_ms);
 
-/* The hash of the last block (64 zeros when empty).  Removing whole blocks from the end
- * of the newest file cannot be seen from inside the chain: keep this elsewhere to check. */
+/* The hash of the last block (64 zeros when empty), as DIR/HEAD holds it too (replaced
+ * atomically after each block, with the count of steps), so that removing blocks from
+ * the end, or the newest day files, is seen. */
 const char *ft_ledger_head(const struct ft_ledger *l);
+/* Steps in the chain. */
+uint64_t ft_ledger_steps(const struct ft_ledger *l);
+/* Breaks this open appended (0, 1 or 2). */
+size_t ft_ledger_open_breaks(const struct ft_ledger *l);
 
 /* Closes the file and releases the lock.  NULL-safe; returns NULL. */
 struct ft_ledger *ft_ledger_close(struct ft_ledger *l);
@@ -80,8 +106,11 @@ int ft_ledger_reader_open(const char *dir, int64_t from_ms, int64_t to_ms,
 
 /* The next block in the range, verified: its hash, its link to the previous block
  * (across day files too), its order after the previous step, its day file, its syntax,
- * and the step's contract (ft_step_check).  Returns
+ * and the step's contract (ft_step_check).  When the range reaches the end of the
+ * ledger, its last block is checked against DIR/HEAD too (a HEAD behind by blocks a
+ * stop did not record is a warning in diag, not a problem).  Returns
  *    1        *ret is the step (the caller's: ft_step_done);
+ *    2        a break (ft_ledger_reader_break); *ret untouched;
  *    0        end of the range;
  *   -EBADMSG  damage, each problem added to diag (NULL: not kept) as "file:line: what";
  *             *ret is untouched; call again to go on after it;
@@ -90,12 +119,51 @@ int ft_ledger_reader_open(const char *dir, int64_t from_ms, int64_t to_ms,
  * being written: it is not reached.  Without a writer it is reported. */
 int ft_ledger_reader_next(struct ft_ledger_reader *r, struct ft_step *ret, struct ft_diag *diag);
 
-/* Of the block returned last: its day file (path) and the hash that ends it. */
+/* Of the block returned last: its day file (path), the line of its first line and
+ * the hash that ends it; the break, when it was one. */
 const char *ft_ledger_reader_file(const struct ft_ledger_reader *r);
+int ft_ledger_reader_line(const struct ft_ledger_reader *r);
 const char *ft_ledger_reader_hash(const struct ft_ledger_reader *r);
+const struct ft_ledger_break *ft_ledger_reader_break(const struct ft_ledger_reader *r);
+/* True once the range was read to its end without DIR/HEAD (a ledger of an older
+ * flowtallyd, before its first start with this one). */
+bool ft_ledger_reader_no_head(const struct ft_ledger_reader *r);
 
 /* NULL-safe; returns NULL. */
 struct ft_ledger_reader *ft_ledger_reader_free(struct ft_ledger_reader *r);
+
+/* ---- What needs looking into: breaks and damage, until acknowledged ---- */
+
+/* One thing to look into: a break (id: its hash) or a damaged day file (id:
+ * "file:NAME:SHA256" of its bytes, so a file damaged again is new again). */
+struct ft_ledger_issue {
+	char id[128];
+	char what[640];             /* one line: where and what */
+	bool acknowledged;
+};
+
+struct ft_ledger_attention {
+	struct ft_ledger_issue *v;
+	size_t n, cap;
+	size_t breaks, damaged;     /* of v: breaks, damaged files */
+	size_t open;                /* of v: not acknowledged */
+	uint64_t steps, problems;
+};
+
+/* Reads the whole ledger in dir (as verify does; it may be being written) and fills
+ * *ret (ft_ledger_attention_done).  0 or -errno (-ENOENT: no ledger; -ECANCELED when
+ * *cancel became true: cancel may be NULL). */
+int ft_ledger_attention_scan(const char *dir, struct ft_ledger_attention *ret,
+                             const volatile bool *cancel);
+/* Marks what DIR/acknowledged lists; returns how many remain open. */
+size_t ft_ledger_attention_mark(const char *dir, struct ft_ledger_attention *a);
+void ft_ledger_attention_done(struct ft_ledger_attention *a);
+
+/* Records id in DIR/acknowledged (appended, fsynced) with the time and note (no tabs
+ * or newlines: they become blanks).  0 or -errno. */
+int ft_ledger_acknowledge(const char *dir, const char *id, const char *note);
+/* True when DIR/acknowledged lists id. */
+bool ft_ledger_acknowledged(const char *dir, const char *id);
 
 /* ---- Sums over steps (what `flowtally ledger show` and recharge report) ---- */
 

@@ -1,7 +1,10 @@
 /* Step ledger: steps written and read back exactly, across reopening and day files;
  * old steps refused; every kind of damage (a digit, a line, a block, the chain, a crash
- * mid-block, a broken contract) reported as file:line; sums over a range. */
+ * mid-block, a broken contract) reported as file:line; damage at open quarantined and
+ * collection going on; HEAD catching removed blocks and files; torn writes told from
+ * committed blocks damaged later; empty day files; acknowledgements; sums over a range. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <nettle/sha2.h>
@@ -34,7 +37,7 @@ static void setup(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/ft-ledger-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ft_log_level = FT_LOG_ERR - 1;  /* the damage below is meant */
+	ft_log_level = getenv("FT_TEST_LOG") ? FT_LOG_DEBUG : FT_LOG_ERR - 1;  /* the damage below is meant */
 }
 
 static void teardown(void)
@@ -113,8 +116,9 @@ static void write_steps(int64_t start, int n)
 }
 
 struct read_result {
-	int good, bad;
+	int good, bad, breaks;
 	int64_t starts[64];
+	struct ft_ledger_break brk[4];
 };
 
 static struct read_result read_range(int64_t from, int64_t to)
@@ -127,6 +131,12 @@ static struct read_result read_range(int64_t from, int64_t to)
 	while ((rc = ft_ledger_reader_next(r, &s, &diag)) != 0) {
 		if (rc < 0) {
 			rr.bad++;
+			continue;
+		}
+		if (rc == 2) {
+			if (rr.breaks < 4)
+				rr.brk[rr.breaks] = *ft_ledger_reader_break(r);
+			rr.breaks++;
 			continue;
 		}
 		ck_assert_int_eq(ft_step_check(&s), 0);
@@ -242,6 +252,45 @@ static off_t file_size(const char *path)
 	struct stat st;
 	ck_assert_int_eq(stat(path, &st), 0);
 	return st.st_size;
+}
+
+/* A file of the ledger directory (HEAD), whole. */
+static const char *read_text(const char *name)
+{
+	static char buf[4096];
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void write_text(const char *name, const char *text)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Files in DIR/quarantine/. */
+static int quarantined(void)
+{
+	char path[128];
+	int n = 0;
+	snprintf(path, sizeof(path), "%s/quarantine", dir);
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
 
 /* ---- tests ---- */
@@ -441,9 +490,24 @@ START_TEST(a_flipped_digit_is_found)
 	snprintf(where, sizeof(where), "%s:13: the attribution contract fails", day_file("2026-11-01"));
 	ck_assert(diag_has(where));              /* its B line */
 	ck_assert(!diag_has("chain"));           /* block 3 still links to what block 2 says */
-	/* and the writer will not append to it */
+	/* the writer sets the file aside, keeps block 1, and collection goes on */
 	struct ft_ledger *l;
-	ck_assert_int_eq(ft_ledger_open(dir, &l), -EBADMSG);
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	ck_assert_uint_eq(ft_ledger_open_breaks(l), 1);
+	ck_assert_uint_eq(ft_ledger_steps(l), 1);
+	append_ok(l, step_k(t("2026-11-01T10:05:00Z"), 5));
+	ft_ledger_close(l);
+	ck_assert_int_eq(quarantined(), 1);
+	ft_diag_done(&diag);
+	rr = read_all();
+	dump_diag();
+	ck_assert_int_eq(rr.bad, 0);
+	ck_assert_int_eq(rr.good, 2);            /* block 1 kept, the new one appended */
+	ck_assert_int_eq(rr.breaks, 1);
+	ck_assert_str_eq(rr.brk[0].kind, "quarantine");
+	ck_assert_int_eq(rr.brk[0].time_ms, t("2026-11-01T10:01:00Z"));   /* block 1's end */
+	ck_assert(strstr(rr.brk[0].text, "1 step kept"));
+	ck_assert(strstr(rr.brk[0].text, "the first at line 23: checksum mismatch"));
 }
 END_TEST
 
@@ -522,7 +586,14 @@ START_TEST(a_removed_block_breaks_the_chain)
 	snprintf(where, sizeof(where), "%s:13: chain broken", day_file("2026-11-02"));
 	ck_assert(diag_has(where));
 	struct ft_ledger *l;
-	ck_assert_int_eq(ft_ledger_open(dir, &l), -EBADMSG);   /* nothing appended to it */
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);          /* set aside, and on */
+	ck_assert_uint_eq(ft_ledger_open_breaks(l), 1);
+	ft_ledger_close(l);
+	ft_diag_done(&diag);
+	rr = read_all();
+	ck_assert_int_eq(rr.bad, 0);
+	ck_assert_int_eq(rr.good, 3);            /* the 1st's two, the 2nd's first */
+	ck_assert_int_eq(rr.breaks, 1);
 }
 END_TEST
 
@@ -555,11 +626,15 @@ START_TEST(a_crash_mid_block_is_cut_off_at_open)
 	write_steps(t0, 2);
 	off_t committed = file_size(day_file("2026-11-01"));
 	struct ft_ledger *l;
+	/* the third block as a crash leaves it: cut in the middle of a line, HEAD not
+	 * moved on (the block was never committed) */
+	char head[4096];
+	snprintf(head, sizeof(head), "%s", read_text("HEAD"));
 	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
 	append_ok(l, step_k(t0 + 2 * MIN_MS, 2));
 	ft_ledger_close(l);
-	/* the third block, cut in the middle of a line */
 	ck_assert_int_eq(truncate(day_file("2026-11-01"), committed + 150), 0);
+	write_text("HEAD", head);
 	struct read_result rr = read_all();
 	ck_assert_int_eq(rr.good, 2);
 	ck_assert_int_eq(rr.bad, 1);
@@ -578,6 +653,174 @@ START_TEST(a_crash_mid_block_is_cut_off_at_open)
 	rr = read_all();
 	ck_assert_int_eq(rr.good, 3);
 	ck_assert_int_eq(rr.bad, 0);
+	ck_assert_int_eq(quarantined(), 0);
+}
+END_TEST
+
+START_TEST(a_committed_block_cut_short_later_is_set_aside)
+{
+	int64_t t0 = t("2026-11-01T10:00:00Z");
+	write_steps(t0, 3);
+	off_t size = file_size(day_file("2026-11-01"));
+	/* the last block was committed (HEAD names it), then lost its end */
+	ck_assert_int_eq(truncate(day_file("2026-11-01"), size - 40), 0);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 2);
+	ck_assert(diag_has("HEAD names block"));
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	ck_assert_uint_eq(ft_ledger_open_breaks(l), 1);
+	int64_t start, len;
+	ck_assert_int_eq(ft_ledger_last_step(l, &start, &len), 0);
+	ck_assert_int_eq(start, t0 + MIN_MS);
+	ft_ledger_close(l);
+	ck_assert_int_eq(quarantined(), 1);
+	ft_diag_done(&diag);
+	rr = read_all();
+	ck_assert_int_eq(rr.bad, 0);
+	ck_assert_int_eq(rr.good, 2);
+	ck_assert_int_eq(rr.breaks, 1);
+	ck_assert(strstr(rr.brk[0].text, "committed (HEAD names step 2026-11-01T10:02:00Z)"));
+}
+END_TEST
+
+START_TEST(removed_blocks_and_files_are_seen_through_head)
+{
+	int64_t t0 = t("2026-11-01T23:58:00Z");
+	write_steps(t0, 4);                     /* 2 on the 1st, 2 on the 2nd */
+	struct lines L;
+	load(day_file("2026-11-02"), &L);
+	size_t b2 = nth(&L, "B", 1);
+	while (L.n > b2)
+		drop(&L, b2);                       /* the last block, whole */
+	save(day_file("2026-11-02"), &L);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 3);
+	ck_assert_int_eq(rr.bad, 1);
+	ck_assert(diag_has("blocks were removed from the end of the newest day file, or day files deleted"));
+	/* flowtallyd sees it at start: a truncated break, and collection goes on */
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	ck_assert_uint_eq(ft_ledger_open_breaks(l), 1);
+	ck_assert_uint_eq(ft_ledger_steps(l), 3);
+	ft_ledger_close(l);
+	ft_diag_done(&diag);
+	rr = read_all();
+	ck_assert_int_eq(rr.bad, 0);
+	ck_assert_int_eq(rr.breaks, 1);
+	ck_assert_str_eq(rr.brk[0].kind, "truncated");
+	ck_assert(strstr(rr.brk[0].text, "HEAD named step 2026-11-02T00:01:00Z (4 steps)"));
+	/* the newest day file deleted */
+	ck_assert_int_eq(unlink(day_file("2026-11-02")), 0);
+	ft_diag_done(&diag);
+	rr = read_all();
+	ck_assert_int_eq(rr.bad, 1);
+	ck_assert(diag_has("HEAD names block"));
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	ck_assert_uint_eq(ft_ledger_open_breaks(l), 1);
+	ck_assert_uint_eq(ft_ledger_steps(l), 2);
+	ft_ledger_close(l);
+	/* a ledger without HEAD (an older flowtallyd's) reads, and gets one */
+	char path[128];
+	snprintf(path, sizeof(path), "%s/HEAD", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	ft_diag_done(&diag);
+	rr = read_all();
+	ck_assert_int_eq(rr.bad, 0);
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	ck_assert_uint_eq(ft_ledger_open_breaks(l), 0);
+	ck_assert_uint_eq(ft_ledger_steps(l), 2);
+	ft_ledger_close(l);
+	ck_assert(strstr(read_text("HEAD"), "steps\t2\n"));
+}
+END_TEST
+
+START_TEST(a_head_behind_by_a_block_is_brought_up_to_date)
+{
+	int64_t t0 = t("2026-11-01T10:00:00Z");
+	write_steps(t0, 2);
+	char head[4096];
+	snprintf(head, sizeof(head), "%s", read_text("HEAD"));
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	append_ok(l, step_k(t0 + 2 * MIN_MS, 2));
+	ft_ledger_close(l);
+	write_text("HEAD", head);               /* a stop between the block and HEAD */
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.bad, 0);
+	ck_assert(diag_has("1 step after the block HEAD names"));
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	ck_assert_uint_eq(ft_ledger_open_breaks(l), 0);
+	ck_assert_uint_eq(ft_ledger_steps(l), 3);
+	ft_ledger_close(l);
+	ft_diag_done(&diag);
+	rr = read_all();
+	ck_assert_int_eq(rr.bad, 0);
+	ck_assert_uint_eq(diag.n, 0);
+}
+END_TEST
+
+START_TEST(empty_and_header_only_day_files_are_torn_writes_of_nothing)
+{
+	write_steps(t("2026-11-01T10:00:00Z"), 1);
+	/* a day file created, then nothing written (a crash, a full disk) */
+	fclose(fopen(day_file("2026-11-02"), "w"));
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	ck_assert_uint_eq(ft_ledger_open_breaks(l), 0);
+	append_ok(l, step_k(t("2026-11-03T10:00:00Z"), 1));
+	ft_ledger_close(l);
+	struct read_result rr = read_all();
+	dump_diag();
+	ck_assert_int_eq(rr.bad, 0);
+	ck_assert_int_eq(rr.good, 2);
+	/* a header alone, between two full days */
+	FILE *f = fopen(day_file("2026-11-04"), "w");
+	fputs("H\tflowtally-ledger\t1\t2026-11-04\n", f);
+	fclose(f);
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	append_ok(l, step_k(t("2026-11-05T10:00:00Z"), 2));
+	ft_ledger_close(l);
+	ft_diag_done(&diag);
+	rr = read_all();
+	ck_assert_int_eq(rr.bad, 0);
+	ck_assert_int_eq(rr.good, 3);
+	ck_assert_int_eq(rr.breaks, 0);
+}
+END_TEST
+
+START_TEST(acknowledgements_are_kept)
+{
+	write_steps(t("2026-11-01T10:00:00Z"), 3);
+	struct lines L;
+	load(day_file("2026-11-01"), &L);
+	drop(&L, nth(&L, "L", 4 + 3));
+	save(day_file("2026-11-01"), &L);
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	ft_ledger_close(l);
+	struct ft_ledger_attention a;
+	ck_assert_int_eq(ft_ledger_attention_scan(dir, &a, NULL), 0);
+	ck_assert_uint_eq(a.breaks, 1);
+	ck_assert_uint_eq(a.damaged, 0);
+	ck_assert_uint_eq(a.open, 1);
+	ck_assert(strstr(a.v[0].what, "set aside in quarantine/2026-11-01.ledger."));
+	ck_assert(!ft_ledger_acknowledged(dir, a.v[0].id));
+	ck_assert_int_eq(ft_ledger_acknowledge(dir, a.v[0].id, "disk\tfault, ticket 7"), 0);
+	ck_assert(ft_ledger_acknowledged(dir, a.v[0].id));
+	ck_assert_uint_eq(ft_ledger_attention_mark(dir, &a), 0);
+	ft_ledger_attention_done(&a);
+	/* damage in an older file: found, and new again when the file changes again */
+	write_steps(t("2026-11-02T10:00:00Z"), 1);
+	load(day_file("2026-11-01"), &L);
+	replace(&L, 1, "B\tgarbage\n");
+	save(day_file("2026-11-01"), &L);
+	ck_assert_int_eq(ft_ledger_attention_scan(dir, &a, NULL), 0);
+	ck_assert_uint_eq(a.damaged, 1);
+	ck_assert_uint_eq(a.open, 1);            /* the break is still acknowledged */
+	ck_assert_int_eq(ft_ledger_acknowledge(dir, a.v[0].id, NULL), 0);
+	ck_assert_uint_eq(ft_ledger_attention_mark(dir, &a), 0);
+	ft_ledger_attention_done(&a);
 }
 END_TEST
 
@@ -595,13 +838,13 @@ START_TEST(a_crash_between_lines_or_in_a_new_header_is_cut_off)
 	fclose(f);
 	struct read_result rr = read_all();
 	ck_assert_int_eq(rr.good, 1);
-	ck_assert(diag_has("incomplete block, yet newer day files follow"));
-	ck_assert(diag_has("2026-11-02.ledger:1: incomplete block at the end of the newest file"));
-	/* damage that is not at the very end is not a crash: refused */
+	/* the half header is a torn write of nothing: the block before it ends the chain */
+	ck_assert(!diag_has("newer day files follow"));
+	ck_assert(!diag_has("2026-11-02"));
+	ck_assert(diag_has("2026-11-01.ledger:13: incomplete block at the end of the newest file"));
 	struct ft_ledger *l;
-	ck_assert_int_eq(ft_ledger_open(dir, &l), -EBADMSG);
-	ck_assert_int_eq(unlink(day_file("2026-11-02")), 0);
 	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	ck_assert_uint_eq(ft_ledger_open_breaks(l), 0);
 	append_ok(l, step_k(t("2026-11-02T00:00:00Z"), 1));
 	ft_ledger_close(l);
 	ft_diag_done(&diag);
@@ -639,8 +882,9 @@ START_TEST(a_broken_contract_is_found)
 	save(day_file("2026-11-01"), &L);
 	struct read_result rr = read_all();
 	ck_assert_int_eq(rr.good, 1);
-	ck_assert_int_eq(rr.bad, 1);
-	ck_assert_uint_eq(diag.n, 1);
+	ck_assert_int_eq(rr.bad, 2);             /* and HEAD names the block as it was */
+	ck_assert_uint_eq(diag.n, 2);
+	ck_assert(diag_has("the last block (step 2026-11-01T10:01:00Z) was changed after it was written"));
 	char where[256];
 	snprintf(where, sizeof(where), "%s:13: the attribution contract fails", day_file("2026-11-01"));
 	ck_assert(diag_has(where));
@@ -779,6 +1023,11 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, a_removed_block_breaks_the_chain);
 	tcase_add_test(tc, a_removed_day_breaks_the_chain);
 	tcase_add_test(tc, a_crash_mid_block_is_cut_off_at_open);
+	tcase_add_test(tc, a_committed_block_cut_short_later_is_set_aside);
+	tcase_add_test(tc, removed_blocks_and_files_are_seen_through_head);
+	tcase_add_test(tc, a_head_behind_by_a_block_is_brought_up_to_date);
+	tcase_add_test(tc, empty_and_header_only_day_files_are_torn_writes_of_nothing);
+	tcase_add_test(tc, acknowledgements_are_kept);
 	tcase_add_test(tc, a_crash_between_lines_or_in_a_new_header_is_cut_off);
 	tcase_add_test(tc, a_block_being_written_is_not_damage);
 	tcase_add_test(tc, a_broken_contract_is_found);
