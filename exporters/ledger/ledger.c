@@ -69,7 +69,7 @@ struct ft_ledger {
 	bool head_stale;            /* HEAD could not be written: retried with each block */
 	size_t open_breaks;
 	/* breaks found at open, appended once the chain's end is known */
-	struct ft_ledger_break todo[2];
+	struct ft_ledger_break todo[8];
 	size_t n_todo;
 };
 
@@ -303,9 +303,11 @@ static int find_end(struct ft_ledger *l, const struct ft_ledger_headrec *h, bool
 				snprintf(why, sizeof(why), "%zu problem%s, the first at %s", sc.problems,
 				         sc.problems == 1 ? "" : "s", sc.problem);
 			}
-			if (l->n_todo == sizeof(l->todo) / sizeof(l->todo[0]))
+			if (l->n_todo == sizeof(l->todo) / sizeof(l->todo[0]) - 1) {
+				ft_log_err(FT_LOG_MAIN, "ledger: %s: %zu damaged day files at the end and more: "
+				           "nothing is appended until someone looks into it", l->dir, l->n_todo);
 				rc = -EBADMSG;
-			else
+			} else
 				rc = quarantine(l, &files[k], &sc, why);
 		} else if (sc.tail) {
 			char path[4200];
@@ -475,8 +477,14 @@ static int day_file(struct ft_ledger *l, int64_t day, off_t *ret_size)
 	return 0;
 }
 
-static int append_break(struct ft_ledger *l, const struct ft_ledger_break *k)
+static int append_break(struct ft_ledger *l, const struct ft_ledger_break *brk)
 {
+	/* never before what the chain already holds: breaks found in earlier files come
+	 * after those found in later ones */
+	struct ft_ledger_break kk = *brk, *k = &kk;
+	int64_t next = ft_ledger_next_start(l);
+	if (k->time_ms < next)
+		k->time_ms = next;
 	int64_t day = ft_ledger_day_of(k->time_ms);
 	off_t size;
 	int rc = day_file(l, day, &size);
@@ -543,6 +551,12 @@ int ft_ledger_last_step(const struct ft_ledger *l, int64_t *ret_start_ms, int64_
 const char *ft_ledger_head(const struct ft_ledger *l)
 {
 	return l->head;
+}
+
+int64_t ft_ledger_next_start(const struct ft_ledger *l)
+{
+	int64_t end = l->have_last ? l->last_start_ms + l->last_length_ms : INT64_MIN;
+	return end > l->floor_ms ? end : l->floor_ms;
 }
 
 uint64_t ft_ledger_steps(const struct ft_ledger *l)

@@ -36,6 +36,7 @@ struct block {
 	int n_stats;                /* S lines read */
 	struct sha256_ctx ctx;
 	bool is_break;              /* a K block: brk, not s */
+	size_t problems_before;     /* the reader's count when it began */
 	struct ft_ledger_break brk;
 };
 
@@ -325,6 +326,7 @@ static void end_block(struct ft_ledger_reader *r, struct block *b, struct ft_dia
 	char copy[LEDGER_LINE_MAX + 1], *f[MAX_FIELDS], computed[FT_LEDGER_HASH_HEX];
 	uint8_t d[SHA256_DIGEST_SIZE];
 	const char *next = NULL;
+	bool intact = r->n_problems == b->problems_before;   /* its lines parsed */
 	sha256_digest(&b->ctx, sizeof(d), d);
 	ft_ledger_sha256_hex(d, computed);
 	if (!has_e) {
@@ -336,9 +338,11 @@ static void end_block(struct ft_ledger_reader *r, struct block *b, struct ft_dia
 		report(r, diag, b->in_range, r->lineno, "checksum mismatch: the block's lines hash "
 		       "to %.12s…, the E line says %.12s…", computed, f[2]);
 		next = f[2];
+		intact = false;
 	} else {
 		next = f[2];
 	}
+	intact = intact && has_e && next;
 	if (b->is_break) {
 		if (ft_ledger_day_of(b->brk.time_ms) != r->file_day)
 			report(r, diag, b->in_range, b->line, "the break is not on the file's day");
@@ -352,8 +356,12 @@ static void end_block(struct ft_ledger_reader *r, struct block *b, struct ft_dia
 	snprintf(r->hash, sizeof(r->hash), "%s", r->prev_hash);
 	snprintf(b->brk.hash, sizeof(b->brk.hash), "%s", r->prev_hash);
 	r->chain_known = true;
-	if (!b->is_break) {
+	if (!b->is_break && intact && ft_ledger_day_of(b->s.start_ms) == r->file_day)
+		/* only a block whose bytes are as written says where the steps are (a moved
+		 * one too): a damaged one's times would make every later block look out of
+		 * order */
 		r->prev_end_ms = b->s.start_ms + b->s.length_ms;
+	if (!b->is_break) {
 		r->steps++;
 		r->last_start_ms = b->s.start_ms;
 		r->after_head += r->head_seen;
@@ -382,6 +390,7 @@ static int read_block(struct ft_ledger_reader *r, struct block *b, struct ft_dia
 	b->line = r->lineno;
 	b->off = r->line_off;
 	b->in_range = true;
+	b->problems_before = r->n_problems;
 	char first = line_type(r);
 	if ((first != 'B' && first != 'K') || !(first == 'B' ? parse_b(r, b, &why) : parse_k(r, b, &why))) {
 		report(r, diag, true, r->lineno, "%s", why ? why : "expected a B line (a block's start)");

@@ -82,9 +82,13 @@ int ft_ledger_last_step(const struct ft_ledger *l, int64_t *ret_start_ms, int64_
  * atomically after each block, with the count of steps), so that removing blocks from
  * the end, or the newest day files, is seen. */
 const char *ft_ledger_head(const struct ft_ledger *l);
+/* The earliest start a step may have now: the end of the last step, or a break's time
+ * when one came after it (INT64_MIN for an empty ledger). */
+int64_t ft_ledger_next_start(const struct ft_ledger *l);
 /* Steps in the chain. */
 uint64_t ft_ledger_steps(const struct ft_ledger *l);
-/* Breaks this open appended (0, 1 or 2). */
+/* Breaks this open appended: one per damaged day file set aside (up to 7 at the end
+ * of the ledger; more refuse the open with -EBADMSG), or one truncation. */
 size_t ft_ledger_open_breaks(const struct ft_ledger *l);
 
 /* Closes the file and releases the lock.  NULL-safe; returns NULL. */
