@@ -192,7 +192,8 @@ static int open_listeners(struct ft_receiver *r, const struct ft_receiver *first
 		struct ft_listen_addr a = c->listen[i];
 		if (first && a.port == 0)   /* join the port the first thread was given */
 			a.port = ft_listener_port(first->listeners[i]);
-		int ret = ft_listener_open(&a, c->receive_buffer, c->receive_threads, &r->listeners[i], err, errlen);
+		int ret = ft_listener_open(&a, c->receive_buffer, c->receive_threads, first != NULL,
+		                           &r->listeners[i], err, errlen);
 		if (ret < 0)
 			return ret;
 		r->n_listeners++;

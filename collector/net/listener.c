@@ -63,12 +63,34 @@ static int steer_by_source(int fd, bool v6, unsigned threads)
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) == 0 ? 0 : -errno;
 }
 
-static int make_socket(const struct ft_listen_addr *a, uint32_t rcvbuf, unsigned threads,
+/* Whether something listens on the address already: a socket without SO_REUSEPORT
+ * cannot be bound next to any other, shared or not.  0, or -EADDRINUSE. */
+static int address_taken(const struct ft_listen_addr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = ft_listen_addr_sockaddr(a, &ss);
+	int one = 1, r = 0;
+	int fd = socket(a->v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;               /* the real socket will say what is wrong */
+	if (a->v6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 && errno == EADDRINUSE)
+		r = -EADDRINUSE;
+	close(fd);
+	return r;
+}
+
+static int make_socket(const struct ft_listen_addr *a, uint32_t rcvbuf, unsigned threads, bool join,
                        char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = ft_listen_addr_sockaddr(a, &ss);
 	int one = 1;
+	if (threads > 1 && !join && a->port != 0 && address_taken(a) < 0) {
+		snprintf(err, errlen, "%s: %s (another process listens there)", a->text, strerror(EADDRINUSE));
+		return -EADDRINUSE;
+	}
 	int fd = socket(a->v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: socket: %s", a->text, strerror(errno));
@@ -89,7 +111,7 @@ static int make_socket(const struct ft_listen_addr *a, uint32_t rcvbuf, unsigned
 	return fd;
 }
 
-int ft_listener_open(const struct ft_listen_addr *a, uint32_t rcvbuf, unsigned threads,
+int ft_listener_open(const struct ft_listen_addr *a, uint32_t rcvbuf, unsigned threads, bool join,
                      struct ft_listener **ret, char *err, size_t errlen)
 {
 	struct ft_listener *l = calloc(1, sizeof(*l));
@@ -98,7 +120,7 @@ int ft_listener_open(const struct ft_listen_addr *a, uint32_t rcvbuf, unsigned t
 		snprintf(err, errlen, "%s: out of memory", a->text);
 		return -ENOMEM;
 	}
-	int fd = make_socket(a, rcvbuf, threads, err, errlen);
+	int fd = make_socket(a, rcvbuf, threads, join, err, errlen);
 	if (fd < 0) {
 		free(l->buf);
 		free(l);

@@ -44,9 +44,12 @@ struct ft_listener_conf {
 
 struct ft_listener;
 
-/* Binds a socket, one of `threads` on the same address.  On failure returns negative
- * errno and writes the reason to err. */
-int ft_listener_open(const struct ft_listen_addr *a, uint32_t rcvbuf, unsigned threads,
+/* Binds a socket, one of `threads` on the same address; join: this process already
+ * holds the group's first socket.  The first socket of a group of several is only
+ * bound when nothing else listens on the address: SO_REUSEPORT would otherwise let a
+ * second collector share the port and take part of the traffic without a word.  On
+ * failure returns negative errno and writes the reason to err. */
+int ft_listener_open(const struct ft_listen_addr *a, uint32_t rcvbuf, unsigned threads, bool join,
                      struct ft_listener **ret, char *err, size_t errlen);
 struct ft_listener *ft_listener_close(struct ft_listener *l);
 int ft_listener_fd(const struct ft_listener *l);

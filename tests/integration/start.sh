@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts and stops that tell the truth.  A detached flowtallyd returns only once it is
 # ready (exit 0, pid file written) or has failed (exit 1 or 2, with the reason on
-# standard error): a port already taken, a data directory another flowtallyd holds
+# standard error): a port already taken (also one shared through SO_REUSEPORT by
+# several receive threads), a data directory another flowtallyd holds
 # (named by its pid, and its pid file left alone), a data directory that is a file.
 # Configuration errors found at SIGHUP are logged, each file:line, not lost on a
 # standard error nobody reads.
@@ -66,6 +67,20 @@ detached "$tmp/c.conf" "$tmp/c.pid"
 [ "$rc" = 1 ] || { cat "$tmp/err" >&2; fail "a start on a taken port exited $rc"; }
 expect_err "127.0.0.1:$port: Address already in use"
 [ ! -e "$tmp/c.pid" ] || fail "a pid file written by a daemon that did not start"
+
+# 3b. With several receive threads (SO_REUSEPORT), a second collector on the port would
+#     share it and take part of the traffic without a word: refused the same way.
+conf "$tmp/r1.conf" "$tmp/r1" 0
+echo 'receive_threads = 2;' >>"$tmp/r1.conf"
+detached "$tmp/r1.conf" "$tmp/r1.pid"
+[ "$rc" = 0 ] || { cat "$tmp/err" >&2; fail "a start with two receive threads exited $rc"; }
+rport=$(jq '.listeners[0].port' "$tmp/r1/stats.json")
+conf "$tmp/r2.conf" "$tmp/r2" "$rport"
+echo 'receive_threads = 2;' >>"$tmp/r2.conf"
+detached "$tmp/r2.conf" "$tmp/r2.pid"
+[ "$rc" = 1 ] || { cat "$tmp/err" >&2; fail "a second daemon sharing a SO_REUSEPORT port exited $rc"; }
+expect_err "127.0.0.1:$rport: Address already in use (another process listens there)"
+kill -TERM "$(cat "$tmp/r1.pid")"
 
 # 4. A data directory that is a file: exit 1, the path named.
 : >"$tmp/file"
