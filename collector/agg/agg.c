@@ -349,9 +349,9 @@ static void add_attributed(struct ft_agg *a, const struct ft_flow *f, const stru
 	}
 	/* Most records lie within the open window and span one step or two: found by
 	 * stepping back from the newest step (no division), spread with one division per
-	 * counter, added straight into the cells.  A record within one step is spread as
-	 * if over two with nothing in the first, rather than branch on how many (as good as
-	 * random).  The same parts as add_parts() would give. */
+	 * counter when they span two, added straight into the cells.  A record within one
+	 * step is added as if over two with nothing in the first (the same code after the
+	 * division, which it skips).  The same parts as add_parts() would give. */
 	if (e > s && s >= a->oldest && e <= a->newest + step) {
 		size_t de = 0;
 		int64_t ste = a->newest;                /* the step holding e - 1 */
@@ -360,7 +360,10 @@ static void add_attributed(struct ft_agg *a, const struct ft_flow *f, const stru
 		uint64_t b0, p0;
 		bool two = s < ste;
 		uint64_t w0 = two ? (uint64_t)(ste - s) : 0, w = (uint64_t)(e - s);
-		if (s >= ste - step && share0(bytes, w0, w, &b0) && share0(packets, w0, w, &p0)) {
+		/* within one step, nothing goes to the first: no division (most records, with
+		 * steps longer than flows) */
+		if (s >= ste - step && (two ? share0(bytes, w0, w, &b0) && share0(packets, w0, w, &p0)
+		                            : (b0 = p0 = 0, true))) {
 			add_cells(back(a, de + two, two ? ste - step : ste), src, dst, b0, p0, 0);
 			/* the flow counts in the step holding its end: the next one when it ends
 			 * on the boundary, unless that is past the newest */

@@ -5,16 +5,19 @@
  * control thread merges snapshots.
  *
  * Below its limit a thread would wake for every few datagrams, and the wake-ups (a
- * context switch each) would cost more than the records.  So when a read has emptied
- * the sockets, the thread stops polling them for GATHER_NS, a timerfd in the same poll
- * set, and lets datagrams gather in the kernel: the next wake-up reads dozens.  While
- * the sockets do not empty, or when none had anything, it polls them as before. */
+ * context switch each, and the system calls around it) would cost more than the
+ * records.  So when a read has emptied the sockets, the thread waits without polling
+ * them (ppoll's timeout) and lets datagrams gather in the kernel: long enough for about
+ * GATHER_TARGET datagrams at the rate it just saw, within GATHER_MIN_NS and
+ * GATHER_MAX_NS, and never so long that they could fill more than a quarter of the
+ * receive buffer.  While the sockets do not empty, or when none had anything, it
+ * polls them. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "flowtally/clock.h"
@@ -24,9 +27,11 @@
 #define PUBLISH_NS (1 * FT_NS_PER_SEC)
 #define POLL_MS 100
 #define DRAIN_BATCHES 64
-/* At 20 M records/s a millisecond of datagrams is under 2 MiB of receive buffer, and
- * counters a millisecond late are not seen by anyone. */
-#define GATHER_NS (1 * FT_NS_PER_MS)
+/* Counters and steps a few milliseconds late are not seen by anyone; 256 datagrams are
+ * 16 reads of FT_LISTENER_BATCH. */
+#define GATHER_TARGET 256
+#define GATHER_MIN_NS (FT_NS_PER_MS / 4)
+#define GATHER_MAX_NS (8 * FT_NS_PER_MS)
 
 static void publish(struct ft_receiver *r)
 {
@@ -56,40 +61,49 @@ static unsigned drain(struct ft_receiver *r, struct ft_listener *l, unsigned max
 		for (int i = 0; i < n; i++)
 			ft_pipeline_datagram(r->pipe, &dgs[i]);
 		got += (unsigned)n;
+		if (n < FT_LISTENER_BATCH)
+			break;              /* recvmmsg stopped at an empty queue */
 	}
 	return got;
 }
 
-/* Polls the sockets, or (gather) only the timer, armed for GATHER_NS. */
-static void set_gather(struct ft_receiver *r, struct pollfd *pfd, bool gather)
+/* Reads the listeners that poll() found ready (all of them after a pause); *got: the
+ * datagrams read.  Returns true when they ended empty after some datagrams: time to
+ * let more gather. */
+static bool read_ready(struct ft_receiver *r, const struct pollfd *pfd, bool all, unsigned *got)
 {
-	if (gather) {
-		struct itimerspec its = { .it_value = { 0, GATHER_NS } };
-		if (r->timer_fd < 0 || timerfd_settime(r->timer_fd, 0, &its, NULL) < 0)
-			return;             /* no pause without a timer to end it */
-	} else {
-		uint64_t expirations;
-		ssize_t n = read(r->timer_fd, &expirations, sizeof(expirations));
-		(void)n;                /* EAGAIN if it had not fired: nothing to clear */
-	}
-	for (size_t i = 0; i < r->n_listeners; i++)
-		pfd[i].events = gather ? 0 : POLLIN;
-}
-
-/* Reads the listeners that poll() found ready (all of them after a pause); returns
- * true when they ended empty after some datagrams: time to let more gather. */
-static bool read_ready(struct ft_receiver *r, const struct pollfd *pfd, bool all)
-{
-	unsigned got = 0;
 	bool behind = false;
+	*got = 0;
 	for (size_t i = 0; i < r->n_listeners; i++) {
 		if (!all && !(pfd[i].revents & POLLIN))
 			continue;
 		unsigned n = drain(r, r->listeners[i], DRAIN_BATCHES);
 		behind |= n == DRAIN_BATCHES * FT_LISTENER_BATCH;
-		got += n;
+		*got += n;
 	}
-	return got > 0 && !behind;
+	return *got > 0 && !behind;
+}
+
+/* How long to let datagrams gather, after `got` arrived in `since_ns`. */
+static int64_t gather_ns(const struct ft_receiver *r, unsigned got, int64_t since_ns)
+{
+	uint64_t bytes = 0, datagrams = 0, buffer = UINT32_MAX;
+	for (size_t i = 0; i < r->n_listeners; i++) {
+		const struct ft_listener_stats *st = ft_listener_stats(r->listeners[i]);
+		bytes += st->bytes;
+		datagrams += st->datagrams;
+		buffer = st->rcvbuf && st->rcvbuf < buffer ? st->rcvbuf : buffer;
+	}
+	/* what a datagram takes of the buffer: its bytes rounded up to a power of two,
+	 * plus the kernel's bookkeeping (skb truesize) */
+	uint64_t len = datagrams ? bytes / datagrams + 320 : 1500, size = 256;
+	while (size < len)
+		size *= 2;
+	size += 256;
+	double per_ns = (double)got / (double)(since_ns > 0 ? since_ns : 1);
+	double want = GATHER_TARGET / per_ns, room = (double)buffer / 4 / (double)size / per_ns;
+	double ns = want < room ? want : room;
+	return ns < GATHER_MIN_NS ? GATHER_MIN_NS : ns > GATHER_MAX_NS ? GATHER_MAX_NS : (int64_t)ns;
 }
 
 /* A closed step part, into the outbox for the control thread. */
@@ -148,22 +162,28 @@ static void keep_open_steps(struct ft_receiver *r)
 static void *receiver_main(void *arg)
 {
 	struct ft_receiver *r = arg;
-	struct pollfd pfd[FT_RECEIVER_MAX_LISTENERS + 1];
-	struct pollfd *timer = &pfd[r->n_listeners];
+	struct pollfd pfd[FT_RECEIVER_MAX_LISTENERS];
 	int64_t save_every = (int64_t)r->cfg->state_interval * FT_NS_PER_SEC;
 	int64_t next_publish = ft_clock_mono_ns() + PUBLISH_NS, next_save = ft_clock_mono_ns() + save_every;
+	int64_t pause = 0, last_read = ft_clock_mono_ns();
 
 	for (size_t i = 0; i < r->n_listeners; i++)
 		pfd[i] = (struct pollfd){ .fd = ft_listener_fd(r->listeners[i]), .events = POLLIN };
-	*timer = (struct pollfd){ .fd = r->timer_fd, .events = POLLIN };   /* -1: ignored */
 	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
-		int n = poll(pfd, r->n_listeners + 1, POLL_MS);
-		bool paused = n > 0 && (timer->revents & POLLIN);
+		/* a pause waits on nothing but its timeout; otherwise the sockets are polled */
+		int64_t wait = pause ? pause : POLL_MS * FT_NS_PER_MS;
+		struct timespec ts = { .tv_sec = wait / FT_NS_PER_SEC, .tv_nsec = wait % FT_NS_PER_SEC };
+		for (size_t i = 0; i < r->n_listeners; i++)
+			pfd[i].events = pause ? 0 : POLLIN;
+		int n = ppoll(pfd, r->n_listeners, &ts, NULL);
 		follow_view(r);
-		if (paused)
-			set_gather(r, pfd, false);
-		if (n > 0 && read_ready(r, pfd, paused))
-			set_gather(r, pfd, true);
+		if (pause || n > 0) {
+			unsigned got;
+			int64_t start = ft_clock_mono_ns();
+			bool gather = read_ready(r, pfd, pause != 0, &got);
+			pause = gather ? gather_ns(r, got, start - last_read) : 0;
+			last_read = start;
+		}
 		tick_steps(r);
 		int64_t now = ft_clock_mono_ns();
 		if (now >= next_publish) {
@@ -212,8 +232,6 @@ int ft_receiver_start(struct ft_receiver *r, const struct ft_config *cfg, unsign
 {
 	struct ft_pipeline_opts po = { .index = index, .keep_state = true };
 	*r = (struct ft_receiver){ .index = index, .cfg = cfg, .views = views };
-	/* Without a timer the thread polls the sockets only, and wakes more often. */
-	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	pthread_mutex_init(&r->lock, NULL);
 	ft_stats_init(&r->snap, 0, "udp");
 	int ret = ft_pipeline_new(cfg, &po, ft_views_current(views), ft_clock_now_ns() / FT_NS_PER_MS, &r->pipe);
@@ -258,9 +276,6 @@ void ft_receiver_free(struct ft_receiver *r)
 	ft_receiver_join(r);
 	for (size_t i = 0; i < r->n_listeners; i++)
 		r->listeners[i] = ft_listener_close(r->listeners[i]);
-	if (r->timer_fd > 0)            /* 0: a receiver that was never started */
-		close(r->timer_fd);
-	r->timer_fd = -1;
 	r->pipe = ft_pipeline_free(r->pipe);
 	ft_stats_done(&r->snap);
 	for (size_t i = 0; i < r->n_out; i++)

@@ -23,7 +23,6 @@ struct ft_receiver {
 	struct ft_pipeline *pipe;
 	struct ft_listener *listeners[FT_RECEIVER_MAX_LISTENERS];
 	size_t n_listeners;
-	int timer_fd;               /* ends a pause that lets datagrams gather; -1 if none */
 	struct ft_log_rl err_rl;
 	pthread_mutex_t lock;       /* guards snap, outbox, closed_before */
 	struct ft_stats snap;
