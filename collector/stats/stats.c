@@ -188,10 +188,21 @@ static uint64_t error_sum(const uint64_t errors[FT_NF_ERR__MAX])
 	return n;
 }
 
+/* Datagrams dropped whole, each under one reason: datagrams = accepted + dropped. */
+static uint64_t dropped_sum(const uint64_t errors[FT_NF_ERR__MAX])
+{
+	uint64_t n = 0;
+	for (int i = 1; i < FT_NF_ERR__MAX; i++)
+		if (ft_nf_error_drops_datagram(i))
+			n += errors[i];
+	return n;
+}
+
 static json_t *counters_json(const struct ft_exporter_stats *e)
 {
-	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-		"datagrams", jint(e->datagrams), "records", jint(e->records),
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		"datagrams", jint(e->datagrams), "accepted", jint(e->accepted),
+		"dropped", jint(dropped_sum(e->errors)), "records", jint(e->records),
 		"bytes", jint(e->bytes), "packets", jint(e->packets),
 		"lost_records", jint(e->lost_records), "lost_datagrams", jint(e->lost_datagrams),
 		"sequence_resets", jint(e->seq_resets), "reordered", jint(e->reordered),
@@ -241,6 +252,15 @@ static json_t *listeners_json(const struct ft_stats *s, uint64_t *ret_drops)
 	}
 	*ret_drops = drops;
 	return a;
+}
+
+/* Datagrams the sources handed to the pipelines: every listener's, or the capture's. */
+static uint64_t received(const struct ft_stats *s)
+{
+	uint64_t n = s->have_pcap ? s->pcap.datagrams : 0;
+	for (size_t i = 0; i < s->n_listeners; i++)
+		n += s->listeners[i].st.datagrams;
+	return n;
 }
 
 static json_t *rejects_json(const struct ft_rejects *r)
@@ -314,6 +334,8 @@ static json_t *stats_json(struct ft_stats *s)
 	json_object_set_new(root, "listeners", listeners_json(s, &drops));
 	json_object_set_new(totals, "kernel_drops", json_integer(jint(drops)));
 	json_object_set_new(totals, "rejected_datagrams", json_integer(jint(s->rejects.total)));
+	/* = accepted + dropped + rejected_datagrams */
+	json_object_set_new(totals, "received", json_integer(jint(received(s))));
 	json_object_set_new(root, "totals", totals);
 	json_object_set_new(root, "errors", errors_json(s->totals.errors));
 	json_object_set_new(root, "rejected", rejects_json(&s->rejects));
