@@ -86,6 +86,26 @@ static void print_sinks(json_t *sinks)
 	}
 }
 
+/* The heaviest sources outside the allow-list, each with how many more it may have sent
+ * before it was listed, and what the others sent. */
+static void print_rejected(json_t *rej)
+{
+	json_t *errors = json_object_get(rej, "by_source_error"), *v;
+	const char *k;
+	json_object_foreach(json_object_get(rej, "by_source"), k, v) {
+		json_int_t n = json_integer_value(v), more = json_integer_value(json_object_get(errors, k));
+		printf("rejected (not in the exporter allow-list): %s, %lld datagram%s", k, n,
+		       ft_cli_s((uint64_t)n));
+		if (more)
+			printf(" (up to %lld more before it was listed)", more);
+		putchar('\n');
+	}
+	if (num(rej, "other_sources"))
+		printf("rejected (not in the exporter allow-list): other sources, %lld datagram%s "
+		       "(at most %lld from any one)\n", num(rej, "other_sources"),
+		       ft_cli_s((uint64_t)num(rej, "other_sources")), num(rej, "other_source_max"));
+}
+
 static void print_human(json_t *root)
 {
 	json_t *t = json_object_get(root, "totals"), *v;
@@ -118,9 +138,7 @@ static void print_human(json_t *root)
 		else if (n)
 			printf("error in accepted datagrams (%s): %lld\n", k, n);
 	}
-	json_object_foreach(json_object_get(json_object_get(root, "rejected"), "by_source"), k, v)
-		printf("rejected (not in the exporter allow-list): %s, %lld datagram%s\n", k,
-		       json_integer_value(v), ft_cli_s((uint64_t)json_integer_value(v)));
+	print_rejected(json_object_get(root, "rejected"));
 }
 
 

@@ -8,7 +8,8 @@
 #   received (what the listeners read) = accepted + the datagrams dropped whole (the five
 #   reasons the README marks "the datagram") + the datagrams the allow-list rejected,
 # in total and, without the allow-list, per exporter; every reason's count must be what
-# the corpus holds, and the accepted datagrams those it sent to be accepted.
+# the corpus holds, and the accepted datagrams those it sent to be accepted; and the
+# heavy source outside the allow-list, which comes after 300 light ones, is listed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 ftd=$1 ft=$2 gen=$3
@@ -114,6 +115,13 @@ accepted=$(jq -s '[.[].accepted] | add' "$tmp/main.json" "$tmp/oom.json" "$tmp/o
 [ "$(jq .totals.accepted "$s")" = "$accepted" ] || fail "accepted $(jq .totals.accepted "$s"), the corpus has $accepted"
 [ "$(jq .rejected.datagrams "$s")" = "$(jq .rejected "$tmp/main.json")" ] || fail "rejected datagrams: $(jq -c .rejected "$s")"
 note "errors by reason as sent, each at least 100 times: $got"
+
+# the 301 rejected sources overflow the table of 256: the heavy one, last to come, is
+# listed with all it sent, and the listed ones and the others add up
+jq -e '.rejected | .by_source["127.0.3.1"] == 150 and (.by_source | length) == 256 and
+	([.by_source[]] | add) + .other_sources == .datagrams and .other_source_max >= 1' "$s" >/dev/null ||
+	fail "rejected sources: $(jq -c '.rejected | del(.by_source, .by_source_error)' "$s"), 127.0.3.1: $(jq '.rejected.by_source["127.0.3.1"]' "$s")"
+note "rejected: the heavy source listed with its 150 datagrams, $(jq .rejected.other_sources "$s") from sources not listed"
 
 "$ft" status -d "$data" >"$tmp/status"
 grep -q "^totals: $sent datagrams received: $accepted accepted," "$tmp/status" ||
