@@ -37,6 +37,15 @@ static const char *str(json_t *o, const char *key)
 	return s ? s : "-";
 }
 
+/* Whether errors of the reason named so drop whole datagrams, or parts of accepted ones. */
+static bool drops_datagram(const char *name)
+{
+	for (int e = 1; e < FT_NF_ERR__MAX; e++)
+		if (strcmp(ft_nf_error_name(e), name) == 0)
+			return ft_nf_error_drops_datagram(e);
+	return false;
+}
+
 static void print_exporter(json_t *e)
 {
 	char id[64];
@@ -44,9 +53,9 @@ static void print_exporter(json_t *e)
 		snprintf(id, sizeof(id), "engine %lld/%lld", num(e, "engine_type"), num(e, "engine_id"));
 	else
 		snprintf(id, sizeof(id), "domain %lld", num(e, "domain"));
-	printf("  %-39s v%-2lld %-14s %12lld %12lld %16lld %10lld %8lld  %s\n", str(e, "address"),
-	       num(e, "version"), id, num(e, "datagrams"), num(e, "records"), num(e, "bytes"),
-	       num(e, "lost_records"), num(e, "parse_errors"), str(e, "last_seen"));
+	printf("  %-39s v%-2lld %-14s %12lld %12lld %12lld %16lld %10lld %8lld  %s\n", str(e, "address"),
+	       num(e, "version"), id, num(e, "datagrams"), num(e, "accepted"), num(e, "records"),
+	       num(e, "bytes"), num(e, "lost_records"), num(e, "parse_errors"), str(e, "last_seen"));
 }
 
 /* Every sink alike: the counters all have, then its own rows. */
@@ -78,6 +87,26 @@ static void print_sinks(json_t *sinks)
 	}
 }
 
+/* The heaviest sources outside the allow-list, each with how many more it may have sent
+ * before it was listed, and what the others sent. */
+static void print_rejected(json_t *rej)
+{
+	json_t *errors = json_object_get(rej, "by_source_error"), *v;
+	const char *k;
+	json_object_foreach(json_object_get(rej, "by_source"), k, v) {
+		json_int_t n = json_integer_value(v), more = json_integer_value(json_object_get(errors, k));
+		printf("rejected (not in the exporter allow-list): %s, %lld datagram%s", k, n,
+		       ft_cli_s((uint64_t)n));
+		if (more)
+			printf(" (up to %lld more before it was listed)", more);
+		putchar('\n');
+	}
+	if (num(rej, "other_sources"))
+		printf("rejected (not in the exporter allow-list): other sources, %lld datagram%s "
+		       "(at most %lld from any one)\n", num(rej, "other_sources"),
+		       ft_cli_s((uint64_t)num(rej, "other_sources")), num(rej, "other_source_max"));
+}
+
 static void print_human(json_t *root)
 {
 	json_t *t = json_object_get(root, "totals"), *v;
@@ -85,23 +114,32 @@ static void print_human(json_t *root)
 	const char *k;
 	printf("flowtallyd (%s), started %s, statistics of %s\n", str(root, "mode"),
 	       str(root, "started"), str(root, "generated"));
-	printf("totals: %lld datagrams, %lld records, %lld bytes, %lld packets\n"
-	       "        %lld records lost (sequence gaps), %lld parse errors, %lld kernel drops, "
-	       "%lld rejected datagrams\n",
-	       num(t, "datagrams"), num(t, "records"), num(t, "bytes"), num(t, "packets"),
-	       num(t, "lost_records"), num(t, "parse_errors"), num(t, "kernel_drops"),
-	       num(t, "rejected_datagrams"));
+	printf("totals: %lld datagrams received: %lld accepted, %lld dropped whole, %lld rejected by "
+	       "the allow-list\n"
+	       "        %lld records, %lld bytes, %lld packets\n"
+	       "        %lld records lost (sequence gaps), %lld parse errors, %lld kernel drops\n",
+	       num(t, "received"), num(t, "accepted"), num(t, "dropped"), num(t, "rejected_datagrams"),
+	       num(t, "records"), num(t, "bytes"), num(t, "packets"),
+	       num(t, "lost_records"), num(t, "parse_errors"), num(t, "kernel_drops"));
 	printf("\nlisteners:\n");
 	json_array_foreach(json_object_get(root, "listeners"), i, v)
 		printf("  %-30s port %-5lld %12lld datagrams, %lld kernel drops, receive buffer %lld "
 		       "bytes configured, %lld granted\n", str(v, "address"), num(v, "port"),
 		       num(v, "datagrams"), num(v, "kernel_drops"), num(v, "receive_buffer_configured"),
 		       num(v, "receive_buffer"));
-	printf("\nexporters:\n  %-39s %-3s %-14s %12s %12s %16s %10s %8s  %s\n", "address", "ver",
-	       "id", "datagrams", "records", "bytes", "lost", "errors", "last seen");
+	printf("\nexporters:\n  %-39s %-3s %-14s %12s %12s %12s %16s %10s %8s  %s\n", "address", "ver",
+	       "id", "datagrams", "accepted", "records", "bytes", "lost", "errors", "last seen");
 	json_array_foreach(json_object_get(root, "exporters"), i, v)
 		print_exporter(v);
 	print_sinks(json_object_get(root, "sinks"));
+	json_object_foreach(json_object_get(root, "errors"), k, v) {
+		json_int_t n = json_integer_value(v);
+		if (n && drops_datagram(k))
+			printf("dropped (%s): %lld datagram%s\n", k, n, ft_cli_s((uint64_t)n));
+		else if (n)
+			printf("error in accepted datagrams (%s): %lld\n", k, n);
+	}
+	print_rejected(json_object_get(root, "rejected"));
 	json_t *lg = json_object_get(json_object_get(root, "sinks"), "ledger");
 	if (num(lg, "attention") > 0)
 		printf("\nATTENTION: the ledger has %lld thing%s to look into (%lld break%s in the chain, "
@@ -109,13 +147,6 @@ static void print_human(json_t *root)
 		       "acknowledge\n", num(lg, "attention"), ft_cli_s((uint64_t)num(lg, "attention")),
 		       num(lg, "breaks"), ft_cli_s((uint64_t)num(lg, "breaks")), num(lg, "damaged_files"),
 		       ft_cli_s((uint64_t)num(lg, "damaged_files")));
-	json_object_foreach(json_object_get(root, "errors"), k, v)
-		if (json_integer_value(v))
-			printf("dropped (%s): %lld datagram%s\n", k, json_integer_value(v),
-			       ft_cli_s((uint64_t)json_integer_value(v)));
-	json_object_foreach(json_object_get(json_object_get(root, "rejected"), "by_source"), k, v)
-		printf("rejected (not in the exporter allow-list): %s, %lld datagram%s\n", k,
-		       json_integer_value(v), ft_cli_s((uint64_t)json_integer_value(v)));
 }
 
 

@@ -179,11 +179,12 @@ static void log_totals(const struct ft_stats *s)
 	uint64_t errors = 0;
 	for (int i = 1; i < FT_NF_ERR__MAX; i++)
 		errors += t->errors[i];
-	ft_log_notice(FT_LOG_MAIN, "totals: %llu datagrams, %llu records, %llu bytes, %llu packets, "
-	              "%llu parse errors, %llu rejected datagrams, %zu exporters",
-	              (unsigned long long)t->datagrams, (unsigned long long)t->records,
-	              (unsigned long long)t->bytes, (unsigned long long)t->packets,
-	              (unsigned long long)errors, (unsigned long long)s->rejects.total, s->n_exporters);
+	ft_log_notice(FT_LOG_MAIN, "totals: %llu datagrams (%llu accepted), %llu records, %llu bytes, "
+	              "%llu packets, %llu parse errors, %llu rejected datagrams, %zu exporters",
+	              (unsigned long long)t->datagrams, (unsigned long long)t->accepted,
+	              (unsigned long long)t->records, (unsigned long long)t->bytes,
+	              (unsigned long long)t->packets, (unsigned long long)errors,
+	              (unsigned long long)s->rejects.total, s->n_exporters);
 }
 
 /* The view a configuration asks for, its problems logged; NULL when it has errors. */

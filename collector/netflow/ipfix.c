@@ -104,6 +104,7 @@ int ft_ipfix_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct f
 		e->s.errors[FT_NF_ERR_LENGTH]++;
 		return -FT_NF_ERR_LENGTH;
 	}
+	e->s.accepted++;
 	struct ft_msg m = { .nf = nf, .e = e, .version = 10,
 	                    .export_ms = (int64_t)rd32(p + 4) * 1000, .recv_ns = dg->recv_ns,
 	                    .out = out };

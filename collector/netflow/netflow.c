@@ -5,7 +5,10 @@
  * template records into flows (records.c) and the per-exporter tables (exporter.c,
  * tpl_table.c, options.c, pending.c).  Every datagram is counted against exactly one
  * exporter entry: the one its header names, or (address, version 0) when the header is
- * unreadable.
+ * unreadable, or the overflow entry when the table is full.  There it counts either as
+ * accepted, by its format once the header, the exporter entry and the length have
+ * passed, or as dropped whole under exactly one reason (ft_nf_error_drops_datagram());
+ * what goes wrong in its sets after that is counted per set and leaves it accepted.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,6 +44,14 @@ const char *ft_nf_error_name(enum ft_nf_error e)
 	if ((unsigned)e >= FT_NF_ERR__MAX)
 		return "unknown";
 	return error_names[e];
+}
+
+/* The checks a datagram passes before its sets are read (its header, its exporter entry,
+ * v5 count and length, the IPFIX length field): failing one leaves nothing to keep. */
+bool ft_nf_error_drops_datagram(enum ft_nf_error e)
+{
+	return e == FT_NF_ERR_SHORT_HEADER || e == FT_NF_ERR_VERSION || e == FT_NF_ERR_COUNT ||
+	       e == FT_NF_ERR_LENGTH || e == FT_NF_ERR_EXPORTER_LIMIT;
 }
 
 static int copy_conf(struct ft_netflow *nf, const struct ft_netflow_conf *o)
@@ -153,6 +164,7 @@ size_t ft_netflow_exporters(const struct ft_netflow *nf, struct ft_exporter_stat
 void ft_exporter_stats_add(struct ft_exporter_stats *dst, const struct ft_exporter_stats *src)
 {
 	dst->datagrams += src->datagrams;
+	dst->accepted += src->accepted;
 	dst->records += src->records;
 	dst->bytes += src->bytes;
 	dst->packets += src->packets;

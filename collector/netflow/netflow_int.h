@@ -123,9 +123,10 @@ struct ft_flow *ft_batch_push(struct ft_flow_batch *b);
 
 /* ---- nf5.c, nf9.c, ipfix.c: one datagram of each format ---- */
 
-/* Decodes one datagram of the format, counted against the exporter its header names;
- * returns the records decoded (late ones included) or -(enum ft_nf_error), a
- * SHORT_HEADER uncounted, for the dispatcher to count. */
+/* Decodes one datagram of the format, counted against the exporter its header names, and
+ * as accepted there once its header, exporter entry and length have passed; returns
+ * the records decoded (late ones included) or -(enum ft_nf_error), a SHORT_HEADER
+ * uncounted, for the dispatcher to count. */
 int ft_nf5_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
 int ft_nf9_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
 int ft_ipfix_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
@@ -149,8 +150,8 @@ void ft_template_arrived(struct ft_msg *m, uint16_t tid);
 /* ---- pending.c: data sets waiting for their template ---- */
 
 /* Keeps a copy of data set tid (len bytes at p) with m's header times, dropping the
- * oldest kept sets to stay within the caps; 0, -FT_NF_ERR_NO_TEMPLATE (counted) when
- * it can never fit, or -FT_NF_ERR_NOMEM. */
+ * oldest kept sets to stay within the caps; 0, -FT_NF_ERR_NO_TEMPLATE when it can never
+ * fit, or -FT_NF_ERR_NOMEM, each counted. */
 int ft_pending_add(const struct ft_msg *m, uint16_t tid, const uint8_t *p, size_t len);
 /* Decodes the kept sets of m's exporter that template t now explains, each under its own
  * message's header times, adding their records to m->late_records. */

@@ -137,6 +137,7 @@ int ft_nf5_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_
 		e->s.errors[-n]++;
 		return n;
 	}
+	e->s.accepted++;
 	ft_seq_track(e, h.flow_sequence, h.count, ft_uptime_back(e, h.sys_uptime_ms), &e->s.lost_records);
 	uint32_t rate = sampling_rate(e, &h, dg->recv_ns);
 	for (int i = 0; i < n; i++)

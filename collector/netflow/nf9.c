@@ -101,6 +101,7 @@ int ft_nf9_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_
 	struct exporter *e = ft_exporter_for(nf, dg, 9, rd32(p + 16));
 	if (!e)
 		return -FT_NF_ERR_EXPORTER_LIMIT;
+	e->s.accepted++;
 	struct ft_msg m = { .nf = nf, .e = e, .version = 9, .uptime = rd32(p + 4),
 	                    .export_ms = (int64_t)rd32(p + 8) * 1000, .recv_ns = dg->recv_ns,
 	                    .out = out };

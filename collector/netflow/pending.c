@@ -21,6 +21,13 @@ static void pending_drop_oldest(struct exporter *e)
 	e->s.errors[FT_NF_ERR_NO_TEMPLATE]++;
 }
 
+/* A set that could not be kept for want of memory is lost, and counted so. */
+static int lost(struct exporter *e)
+{
+	e->s.errors[FT_NF_ERR_NOMEM]++;
+	return -FT_NF_ERR_NOMEM;
+}
+
 int ft_pending_add(const struct ft_msg *m, uint16_t tid, const uint8_t *data, size_t len)
 {
 	struct ft_netflow *nf = m->nf;
@@ -36,13 +43,13 @@ int ft_pending_add(const struct ft_msg *m, uint16_t tid, const uint8_t *data, si
 		uint32_t cap = p->cap ? p->cap * 2 : 8;
 		struct pending_set *s = realloc(p->sets, cap * sizeof(*s));
 		if (!s)
-			return -FT_NF_ERR_NOMEM;
+			return lost(e);
 		p->sets = s;
 		p->cap = cap;
 	}
 	uint8_t *copy = malloc(len ? len : 1);
 	if (!copy)
-		return -FT_NF_ERR_NOMEM;
+		return lost(e);
 	memcpy(copy, data, len);
 	p->sets[p->n++] = (struct pending_set){ copy, (uint32_t)len, tid, m->uptime, m->export_ms, m->recv_ns };
 	p->bytes += len;

@@ -13,6 +13,29 @@
 #include "flowtally/file.h"
 #include "flowtally/stats.h"
 
+static uint64_t estimate(const struct ft_source_count *c)
+{
+	return c->datagrams + c->error;
+}
+
+/* The listed source with the lowest estimate: Space-Saving's next to give way. */
+static size_t lowest(const struct ft_rejects *r)
+{
+	size_t j = 0;
+	for (size_t i = 1; i < r->n; i++)
+		if (estimate(&r->src[i]) < estimate(&r->src[j]))
+			j = i;
+	return j;
+}
+
+static ptrdiff_t find_source(const struct ft_rejects *r, const struct ft_addr *a)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (ft_addr_equal(&r->src[i].addr, a))
+			return (ptrdiff_t)i;
+	return -1;
+}
+
 void ft_rejects_add(struct ft_rejects *r, const struct ft_addr *a, uint64_t count)
 {
 	r->total += count;
@@ -20,27 +43,80 @@ void ft_rejects_add(struct ft_rejects *r, const struct ft_addr *a, uint64_t coun
 		r->src[r->last].datagrams += count;
 		return;
 	}
-	for (size_t i = 0; i < r->n; i++) {
-		if (ft_addr_equal(&r->src[i].addr, a)) {
-			r->src[i].datagrams += count;
-			r->last = i;
-			return;
-		}
-	}
-	if (r->n == FT_REJECTS_MAX) {
-		r->other += count;
+	ptrdiff_t i = find_source(r, a);
+	if (i >= 0) {
+		r->src[i].datagrams += count;
+		r->last = (size_t)i;
 		return;
 	}
-	r->src[r->n] = (struct ft_source_count){ *a, count };
-	r->last = r->n++;
+	/* Not listed, the newcomer may have sent up to floor before (0 until a source gave way). */
+	if (r->n < FT_REJECTS_MAX) {
+		r->src[r->n] = (struct ft_source_count){ *a, count, r->floor };
+		r->last = r->n++;
+		return;
+	}
+	/* The one that gives way may have sent up to its estimate: floor covers it now.  In
+	 * one stream floor never exceeds the lowest estimate, so the newcomer's error is
+	 * Space-Saving's; after a merge floor can, and then it is the bound. */
+	size_t j = lowest(r);
+	uint64_t gone = estimate(&r->src[j]);
+	r->other += r->src[j].datagrams;
+	if (gone > r->floor)
+		r->floor = gone;
+	r->src[j] = (struct ft_source_count){ *a, count, r->floor };
+	r->last = j;
+}
+
+static int cmp_estimate_desc(const void *x, const void *y)
+{
+	uint64_t a = estimate(x), b = estimate(y);
+	return (a < b) - (a > b);
+}
+
+/* What one side of a merge says of a source the other side lists: its entry, or, when
+ * it does not list it, nothing counted and up to its floor sent. */
+static void take_side(struct ft_source_count *c, const struct ft_rejects *side)
+{
+	ptrdiff_t i = find_source(side, &c->addr);
+	if (i < 0) {
+		c->error += side->floor;
+		return;
+	}
+	c->datagrams += side->src[i].datagrams;
+	c->error += side->src[i].error;
 }
 
 void ft_rejects_merge(struct ft_rejects *dst, const struct ft_rejects *src)
 {
-	for (size_t i = 0; i < src->n; i++)
-		ft_rejects_add(dst, &src->src[i].addr, src->src[i].datagrams);
-	dst->total += src->other;
+	struct ft_source_count all[2 * FT_REJECTS_MAX];
+	size_t n = 0;
+	uint64_t floor = dst->floor + src->floor;   /* a source neither lists */
+	for (size_t i = 0; i < dst->n; i++) {
+		all[n] = dst->src[i];
+		take_side(&all[n++], src);
+	}
+	for (size_t i = 0; i < src->n; i++) {
+		if (find_source(dst, &src->src[i].addr) >= 0)
+			continue;
+		all[n] = src->src[i];
+		all[n].error += dst->floor;
+		n++;
+	}
+	dst->total += src->total;
 	dst->other += src->other;
+	if (n > FT_REJECTS_MAX) {
+		qsort(all, n, sizeof(*all), cmp_estimate_desc);
+		for (size_t i = FT_REJECTS_MAX; i < n; i++) {
+			dst->other += all[i].datagrams;
+			if (estimate(&all[i]) > floor)
+				floor = estimate(&all[i]);
+		}
+		n = FT_REJECTS_MAX;
+	}
+	memcpy(dst->src, all, n * sizeof(*all));
+	dst->n = n;
+	dst->floor = floor;
+	dst->last = 0;
 }
 
 void ft_stats_init(struct ft_stats *s, int64_t started_ns, const char *mode)
@@ -188,10 +264,21 @@ static uint64_t error_sum(const uint64_t errors[FT_NF_ERR__MAX])
 	return n;
 }
 
+/* Datagrams dropped whole, each under one reason: datagrams = accepted + dropped. */
+static uint64_t dropped_sum(const uint64_t errors[FT_NF_ERR__MAX])
+{
+	uint64_t n = 0;
+	for (int i = 1; i < FT_NF_ERR__MAX; i++)
+		if (ft_nf_error_drops_datagram(i))
+			n += errors[i];
+	return n;
+}
+
 static json_t *counters_json(const struct ft_exporter_stats *e)
 {
-	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-		"datagrams", jint(e->datagrams), "records", jint(e->records),
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		"datagrams", jint(e->datagrams), "accepted", jint(e->accepted),
+		"dropped", jint(dropped_sum(e->errors)), "records", jint(e->records),
 		"bytes", jint(e->bytes), "packets", jint(e->packets),
 		"lost_records", jint(e->lost_records), "lost_datagrams", jint(e->lost_datagrams),
 		"sequence_resets", jint(e->seq_resets), "reordered", jint(e->reordered),
@@ -243,14 +330,41 @@ static json_t *listeners_json(const struct ft_stats *s, uint64_t *ret_drops)
 	return a;
 }
 
+/* Datagrams the sources handed to the pipelines: every listener's, or the capture's. */
+static uint64_t received(const struct ft_stats *s)
+{
+	uint64_t n = s->have_pcap ? s->pcap.datagrams : 0;
+	for (size_t i = 0; i < s->n_listeners; i++)
+		n += s->listeners[i].st.datagrams;
+	return n;
+}
+
+static int cmp_datagrams_desc(const void *x, const void *y)
+{
+	const struct ft_source_count *a = x, *b = y;
+	if (a->datagrams != b->datagrams)
+		return (a->datagrams < b->datagrams) - (a->datagrams > b->datagrams);
+	return memcmp(a->addr.b, b->addr.b, sizeof(a->addr.b));
+}
+
+/* The listed sources heaviest first; by_source_error only for those that may have sent
+ * more than they are listed with. */
 static json_t *rejects_json(const struct ft_rejects *r)
 {
 	char a[FT_ADDR_STRLEN];
-	json_t *by = json_object();
-	for (size_t i = 0; i < r->n; i++)
-		json_object_set_new(by, ft_addr_format(&r->src[i].addr, a), json_integer(jint(r->src[i].datagrams)));
-	return json_pack("{s:I,s:I,s:o}", "datagrams", jint(r->total),
-	                 "other_sources", jint(r->other), "by_source", by);
+	struct ft_source_count src[FT_REJECTS_MAX];
+	json_t *by = json_object(), *err = json_object();
+	memcpy(src, r->src, r->n * sizeof(*src));
+	qsort(src, r->n, sizeof(*src), cmp_datagrams_desc);
+	for (size_t i = 0; i < r->n; i++) {
+		ft_addr_format(&src[i].addr, a);
+		json_object_set_new(by, a, json_integer(jint(src[i].datagrams)));
+		if (src[i].error)
+			json_object_set_new(err, a, json_integer(jint(src[i].error)));
+	}
+	return json_pack("{s:I,s:I,s:I,s:o,s:o}", "datagrams", jint(r->total),
+	                 "other_sources", jint(r->other), "other_source_max", jint(r->floor),
+	                 "by_source", by, "by_source_error", err);
 }
 
 static json_t *pcap_json(const struct ft_pcap_stats *p)
@@ -314,6 +428,8 @@ static json_t *stats_json(struct ft_stats *s)
 	json_object_set_new(root, "listeners", listeners_json(s, &drops));
 	json_object_set_new(totals, "kernel_drops", json_integer(jint(drops)));
 	json_object_set_new(totals, "rejected_datagrams", json_integer(jint(s->rejects.total)));
+	/* = accepted + dropped + rejected_datagrams */
+	json_object_set_new(totals, "received", json_integer(jint(received(s))));
 	json_object_set_new(root, "totals", totals);
 	json_object_set_new(root, "errors", errors_json(s->totals.errors));
 	json_object_set_new(root, "rejected", rejects_json(&s->rejects));

@@ -43,6 +43,13 @@ enum ft_nf_error {
 	FT_NF_ERR__MAX
 };
 const char *ft_nf_error_name(enum ft_nf_error e);
+/* True for the reasons that drop a whole datagram: short_header, bad_version, bad_count,
+ * bad_length and exporter_limit.  A datagram dropped so counts one of them, once, and
+ * is not accepted.  Every other reason drops part of a datagram (a set, a template
+ * record, the rest of a data set) or nothing (bad_padding), in a datagram that is
+ * accepted all the same: such a datagram may count several of them, or one later
+ * (no_template, when a kept set is given up). */
+bool ft_nf_error_drops_datagram(enum ft_nf_error e);
 
 /* A caller-owned array that decoders append flow records to.  When it is full the
  * decoder calls flush (which must consume the records and set n to 0); without a flush
@@ -67,6 +74,8 @@ struct ft_exporter_key {
 struct ft_exporter_stats {
 	struct ft_exporter_key key;
 	uint64_t datagrams;        /* every datagram, good or bad */
+	uint64_t accepted;         /* datagrams not dropped whole: datagrams = accepted + the
+	                            * errors of the reasons ft_nf_error_drops_datagram() names */
 	uint64_t records;          /* flow records decoded */
 	uint64_t bytes;            /* as exported */
 	uint64_t packets;

@@ -18,21 +18,39 @@
 #include "flowtally/pcap.h"
 #include "flowtally/sink.h"
 
-/* Datagrams from sources outside the exporter allow-list, per source address, up to
- * FT_REJECTS_MAX addresses; beyond that they are summed in `other`. */
+/* Datagrams from sources outside the exporter allow-list, per source address.  Such
+ * sources are whoever a peer says they are (spoofing costs nothing), so the table is
+ * bounded: it keeps the FT_REJECTS_MAX heaviest sources by the Space-Saving algorithm
+ * (Metwally, Agrawal, El Abbadi, "Efficient computation of frequent and top-k elements
+ * in data streams", ICDT 2005).  A source not listed takes the place of the listed one
+ * with the lowest estimate (datagrams + error), whose datagrams move to `other`; the
+ * newcomer's error is that estimate, the most it can have sent before.  So, exactly:
+ *   - total = Σ datagrams + other: every datagram counts once, for the listed source
+ *     that sent it or in other (datagrams of sources not listed when they were counted);
+ *   - a listed source sent between datagrams and datagrams + error;
+ *   - a source not listed sent at most floor; in one stream floor <= total /
+ *     FT_REJECTS_MAX (the estimates add up to total), so every source that sent more
+ *     than that share is listed.
+ * Below FT_REJECTS_MAX sources every count is exact (errors and floor 0).  A new source
+ * costs a scan of the table for the lowest estimate, as a lookup already scans it. */
 #define FT_REJECTS_MAX 256
 struct ft_source_count {
 	struct ft_addr addr;
-	uint64_t datagrams;
+	uint64_t datagrams;         /* counted for it while listed */
+	uint64_t error;             /* it may have sent this many more before, in other */
 };
 struct ft_rejects {
 	struct ft_source_count src[FT_REJECTS_MAX];
 	size_t n;
 	uint64_t total;
 	uint64_t other;
+	uint64_t floor;             /* the most a source not listed may have sent */
 	size_t last;                /* index of the last hit, checked first */
 };
 void ft_rejects_add(struct ft_rejects *r, const struct ft_addr *a, uint64_t count);
+/* Adds src into dst, keeping the heaviest FT_REJECTS_MAX of both by estimate; the
+ * bounds above hold for the merged streams (a source listed in one and not the other
+ * takes the other's floor into its error). */
 void ft_rejects_merge(struct ft_rejects *dst, const struct ft_rejects *src);
 
 struct ft_stats_listener {
