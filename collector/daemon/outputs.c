@@ -9,6 +9,14 @@
  * cannot be written now (a full disk) stays pending and is retried at the next commit.
  * Every step the ledger committed is then queued for the other sinks (writer.c).
  *
+ * A live run (the daemon, not --replay) writes a block for every step it ran, from
+ * the step holding its start on: a step no thread closed with records gets an empty
+ * one (all zeros, the tenant map in force) when the commit reaches it, so in the ledger
+ * a quiet step is a block of zeros and a step without a block is one flowtallyd did not
+ * run.  next_ms is where that filling has got to: every step before it is pending or
+ * was handed to the ledger.  A replay writes only the steps its capture has records
+ * for: a capture says nothing about when a collector was running.
+ *
  * state/steps.json holds the steps still open at a clean stop; the next start takes
  * them back and deletes the file.  state/running.json exists while flowtallyd runs; if
  * a start finds it, the last run did not stop cleanly and the steps it had open are
@@ -35,10 +43,25 @@ struct ft_outputs {
 	struct ft_writer *writer;   /* NULL when there is no sink after the first */
 	struct ft_step *pending;    /* closed steps by start, parts merged */
 	size_t n_pending, cap_pending;
+	int64_t step_ms, lateness_ms;   /* the configuration's */
+	int64_t next_ms;            /* live: the first step not filled in yet (see above) */
+	char map_id[65];            /* live: the tenant map in force, for the empty steps */
+	struct ft_log_rl fill_rl;
 	char marker[4200], open_path[4200];
 };
 
 /* ---- the running marker and the steps saved open ---------------------------------------- */
+
+/* Nothing in it: no cells, all zeros (an empty step, or records of no volume). */
+static bool step_empty(const struct ft_step *s)
+{
+	const struct ft_volume *v[] = { &s->total, &s->unattributed_src, &s->unattributed_dst, &s->late,
+	                                &s->not_accounted };
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i]->bytes || v[i]->packets || v[i]->flows)
+			return false;
+	return s->n_cells == 0;
+}
 
 static void write_marker(struct ft_outputs *o, int64_t oldest_open)
 {
@@ -71,8 +94,11 @@ int ft_outputs_take_open(struct ft_outputs *o, struct ft_step **ret, size_t *ret
 	struct ft_step *st = NULL;
 	size_t n = 0, keep = 0;
 	int r = ft_steps_load(o->open_path, &st, &n);
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		*ret = NULL;
+		*ret_n = 0;
 		return 0;
+	}
 	if (r < 0) {
 		ft_log_err(FT_LOG_MAIN, "%s: cannot use the saved open steps (%s): they are not restored",
 		           o->open_path, strerror(-r));
@@ -80,8 +106,12 @@ int ft_outputs_take_open(struct ft_outputs *o, struct ft_step **ret, size_t *ret
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (st[i].start_ms <= o->slots[0].held_until) {
-			ft_log_warn(FT_LOG_MAIN, "saved step %" PRId64 " is already in the %s: not restored",
-			            st[i].start_ms, o->slots[0].ops->name);
+			if (step_empty(&st[i]))     /* nothing lost */
+				ft_log_debug(FT_LOG_MAIN, "saved empty step %" PRId64 " is already in the %s",
+				             st[i].start_ms, o->slots[0].ops->name);
+			else
+				ft_log_warn(FT_LOG_MAIN, "saved step %" PRId64 " is already in the %s: not restored",
+				            st[i].start_ms, o->slots[0].ops->name);
 			ft_step_done(&st[i]);
 			continue;
 		}
@@ -146,11 +176,13 @@ int ft_outputs_open(const struct ft_config *cfg, const struct ft_sink_entry *sin
                     bool live, struct ft_outputs **ret)
 {
 	char dir[4200];
-	struct ft_outputs *o = n ? calloc(1, sizeof(*o)) : NULL;
+	struct ft_outputs *o = n && cfg->agg.step_ms > 0 ? calloc(1, sizeof(*o)) : NULL;
 	if (!o)
-		return n ? -ENOMEM : -EINVAL;
+		return n && cfg->agg.step_ms > 0 ? -ENOMEM : -EINVAL;
 	o->live = live;
 	o->n = n;
+	o->step_ms = cfg->agg.step_ms;
+	o->lateness_ms = cfg->agg.lateness_ms;
 	snprintf(o->marker, sizeof(o->marker), "%s/state/running.json", cfg->data_dir);
 	snprintf(o->open_path, sizeof(o->open_path), "%s/state/steps.json", cfg->data_dir);
 	snprintf(dir, sizeof(dir), "%s/state", cfg->data_dir);
@@ -169,9 +201,32 @@ int ft_outputs_open(const struct ft_config *cfg, const struct ft_sink_entry *sin
 	if (live) {
 		check_unclean(o);
 		write_marker(o, ft_clock_now_ns() / FT_NS_PER_MS);
+		ft_outputs_set_first_step(o, ft_clock_now_ns() / FT_NS_PER_MS);
 	}
 	*ret = o;
 	return 0;
+}
+
+static int64_t floor_to(int64_t t, int64_t step)
+{
+	int64_t q = t / step;
+	return (q - (t % step < 0)) * step;
+}
+
+void ft_outputs_set_first_step(struct ft_outputs *o, int64_t t_ms)
+{
+	int64_t held = o->slots[0].held_until;
+	o->next_ms = floor_to(t_ms, o->step_ms);
+	/* the sink says where its last step starts, not how long it is: taken to be a step
+	 * of this configuration's (a longer one only makes the ledger refuse empty steps
+	 * it covers, which loses nothing) */
+	if (held != INT64_MIN && held < INT64_MAX - 2 * o->step_ms && held + o->step_ms > o->next_ms)
+		o->next_ms = floor_to(held + 2 * o->step_ms - 1, o->step_ms);
+}
+
+void ft_outputs_set_map_id(struct ft_outputs *o, const char *map_id)
+{
+	snprintf(o->map_id, sizeof(o->map_id), "%s", map_id);
 }
 
 /* How long the other sinks may take to write what is queued at a stop. */
@@ -205,7 +260,8 @@ void ft_outputs_close_within(struct ft_outputs *o, int64_t drain_ns)
 
 static struct ft_step *find_or_insert(struct ft_outputs *o, const struct ft_step *st)
 {
-	size_t i = 0;
+	/* steps mostly come in order: after the last one, without a walk */
+	size_t i = o->n_pending && o->pending[o->n_pending - 1].start_ms < st->start_ms ? o->n_pending : 0;
 	while (i < o->n_pending && o->pending[i].start_ms < st->start_ms)
 		i++;
 	if (i < o->n_pending && o->pending[i].start_ms == st->start_ms)
@@ -234,6 +290,29 @@ void ft_outputs_add(struct ft_outputs *o, struct ft_step *st)
 	ft_step_done(st);
 }
 
+/* Every step start in [from, before) (from aligned) that d holds no step for gets an
+ * empty one with map_id, up to max of them; returns the first start not filled in (the
+ * first aligned one at or after before when all were). */
+static int64_t fill_quiet(struct ft_outputs *d, int64_t from, int64_t before, int64_t step,
+                          const char *map_id, size_t max)
+{
+	int64_t s = from;
+	for (size_t k = 0; s < before && k < max; k++, s += step) {
+		size_t n = d->n_pending;
+		struct ft_step *st = find_or_insert(d, &(struct ft_step){ .start_ms = s, .length_ms = step });
+		if (!st) {
+			char t[40];
+			if (ft_log_rl_allow(&d->fill_rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 3, 300))
+				ft_log_err(FT_LOG_MAIN, "out of memory: the empty step %s and those after it wait",
+				           ft_time_format_utc(s * FT_NS_PER_MS, t, sizeof(t)));
+			break;
+		}
+		if (d->n_pending > n)
+			snprintf(st->map_id, sizeof(st->map_id), "%s", map_id);
+	}
+	return s;
+}
+
 static void drop_first(struct ft_outputs *o)
 {
 	ft_step_done(&o->pending[0]);
@@ -250,7 +329,12 @@ static bool commit_first(struct ft_outputs *o)
 	ft_time_format_utc(st->start_ms * FT_NS_PER_MS, t, sizeof(t));
 	int r = ft_step_check(st) < 0 ? -EBADMSG : s->ops->write_step(s->state, st);
 	if (r == -EEXIST) {
-		ft_log_warn(FT_LOG_MAIN, "step %s is already in the %s: not written again", t, s->ops->name);
+		/* an empty one is covered by a step the sink holds (a longer one of an earlier
+		 * configuration): nothing is lost, nothing to warn of */
+		if (step_empty(st))
+			ft_log_debug(FT_LOG_MAIN, "empty step %s is in the %s already", t, s->ops->name);
+		else
+			ft_log_warn(FT_LOG_MAIN, "step %s is already in the %s: not written again", t, s->ops->name);
 		s->c.refused++;
 	} else if (r == -EINVAL || r == -EBADMSG) {
 		/* the sink cannot hold this step as it is: retrying will not help */
@@ -275,9 +359,19 @@ static bool commit_first(struct ft_outputs *o)
 	return true;
 }
 
+/* Empty steps filled in at one commit at most: a clock that jumped far ahead keeps the
+ * control loop turning, and the rest come at the next commits. */
+#define FILL_MAX 4096
+
 void ft_outputs_commit(struct ft_outputs *o, int64_t complete_before)
 {
-	while (o->n_pending && o->pending[0].start_ms < complete_before && commit_first(o))
+	int64_t upto = complete_before;
+	if (o->live && complete_before < INT64_MAX / 2) {
+		o->next_ms = fill_quiet(o, o->next_ms, complete_before, o->step_ms, o->map_id, FILL_MAX);
+		upto = o->next_ms < complete_before ? o->next_ms : complete_before;
+	}
+	/* only what is filled in: a step after an empty one not made yet would shut it out */
+	while (o->n_pending && o->pending[0].start_ms < upto && commit_first(o))
 		;
 	if (o->live && complete_before < INT64_MAX / FT_NS_PER_MS)
 		write_marker(o, complete_before);
@@ -306,6 +400,21 @@ static char *describe(const struct ft_step *s, size_t n, char *buf, size_t size)
 	return buf;
 }
 
+/* At a stop the steps from next_ms to the one holding the clock were the run's too:
+ * those no thread had records in are saved empty with the others, for the next start to
+ * write.  Not beyond the open window (the clock may have jumped), but up to the last
+ * step saved, so that the saved steps follow each other without a hole. */
+static void fill_saved(const struct ft_outputs *o, struct ft_outputs *tmp)
+{
+	int64_t window = ((o->lateness_ms + o->step_ms - 1) / o->step_ms + 2) * o->step_ms;
+	int64_t end = floor_to(ft_clock_now_ns() / FT_NS_PER_MS, o->step_ms) + o->step_ms;
+	if (end > o->next_ms + window)
+		end = o->next_ms + window;
+	if (tmp->n_pending && tmp->pending[tmp->n_pending - 1].start_ms >= end)
+		end = tmp->pending[tmp->n_pending - 1].start_ms + o->step_ms;
+	fill_quiet(tmp, o->next_ms, end, o->step_ms, o->map_id, SIZE_MAX);
+}
+
 int ft_outputs_save_open(struct ft_outputs *o, struct ft_step *open, size_t n)
 {
 	struct ft_outputs tmp = { 0 };
@@ -319,6 +428,8 @@ int ft_outputs_save_open(struct ft_outputs *o, struct ft_step *open, size_t n)
 	for (size_t i = 0; i < o->n_pending; i++)
 		ft_outputs_add(&tmp, &o->pending[i]);
 	o->n_pending = 0;
+	if (o->live)
+		fill_saved(o, &tmp);
 	int r = tmp.n_pending ? ft_steps_save(o->open_path, tmp.pending, tmp.n_pending) : 0;
 	if (r < 0 && tmp.n_pending)
 		ft_log_err(FT_LOG_MAIN, "cannot save %zu step(s) to %s (%s): they are LOST, %s", tmp.n_pending,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include "same_step.h"
@@ -255,6 +256,72 @@ static void settle(struct ft_outputs *o, struct ft_sink_report rep[2], uint64_t 
 	ck_abort_msg("the writer did not catch up");
 }
 
+/* ---- a live run: hand-made steps, the commits a control thread would make ---- */
+
+#define T0 1764000000000LL      /* 2025-11-24T16:00:00Z, a multiple of a minute */
+
+/* A step at t with `flows` flows of 100 bytes, 2 packets each, owned by no tenant. */
+static struct ft_step data_step(int64_t t, uint64_t flows, const char *map_id)
+{
+	struct ft_volume v = { 100 * flows, 2 * flows, flows };
+	struct ft_step s = { .start_ms = t, .length_ms = 1000, .total = v, .unattributed_src = v,
+	                     .unattributed_dst = v };
+	snprintf(s.map_id, sizeof(s.map_id), "%s", map_id);
+	return s;
+}
+
+/* That step, closed by every thread, to the outputs. */
+static void add_data(struct ft_outputs *o, int64_t t, uint64_t flows, const char *map_id)
+{
+	struct ft_step s = data_step(t, flows, map_id);
+	ft_outputs_add(o, &s);
+}
+
+static bool all_zero(const struct ft_step *s)
+{
+	const struct ft_volume *v[] = { &s->total, &s->unattributed_src, &s->unattributed_dst, &s->late,
+	                                &s->not_accounted };
+	for (size_t i = 0; i < 5; i++)
+		if (v[i]->bytes || v[i]->packets || v[i]->flows)
+			return false;
+	return s->n_cells == 0;
+}
+
+/* Standard error into a file while a test runs, to look for warnings in it. */
+static int saved_stderr = -1;
+static char err_path[96];
+
+static void capture_stderr(void)
+{
+	snprintf(err_path, sizeof(err_path), "%s.stderr", dir);
+	fflush(stderr);
+	saved_stderr = dup(2);
+	FILE *f = fopen(err_path, "w");
+	ck_assert_ptr_nonnull(f);
+	dup2(fileno(f), 2);
+	fclose(f);
+}
+
+/* Ends the capture; true when it holds no warning or error. */
+static bool stderr_clean(void)
+{
+	char line[1200];
+	bool clean = true;
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	FILE *f = fopen(err_path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[warning]") || strstr(line, "[err]")) {
+			fprintf(stderr, "logged: %s", line);
+			clean = false;
+		}
+	fclose(f);
+	remove(err_path);
+	return clean;
+}
+
 /* ---- tests ---- */
 
 START_TEST(a_registered_sink_gets_exactly_the_ledgers_steps)
@@ -434,6 +501,183 @@ START_TEST(a_slow_sink_is_cut_off_at_the_stop)
 }
 END_TEST
 
+/* A live run writes a block for every step from the one holding its start, a quiet
+ * one as zeros with the map in force, so that a missing block means flowtallyd was not
+ * running; the other sinks get the same steps. */
+START_TEST(a_live_run_writes_a_block_for_every_step)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_sink_report rep[2];
+	rec_init();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, true, &o), 0);
+	ft_outputs_set_first_step(o, T0 + 400);         /* started within step T0 */
+	ft_outputs_set_map_id(o, "mapA");
+	add_data(o, T0 + 3000, 5, "mapA");
+	ft_outputs_commit(o, T0 + 2000);                /* every thread closed T0 and T0 + 1 s */
+	ft_outputs_commit(o, T0 + 5000);
+	ft_outputs_set_map_id(o, "mapB");               /* a reload */
+	add_data(o, T0 + 7000, 3, "mapB");
+	ft_outputs_commit(o, T0 + 10000);
+	settle(o, rep, 0);
+	ck_assert_uint_eq(rep[0].c.written, 10);
+	ck_assert_uint_eq(rep[0].c.pending, 0);
+	ck_assert_uint_eq(rep[0].c.refused + rep[0].c.errors + rep[0].c.dropped, 0);
+	ft_outputs_close(o);
+
+	struct ft_step *ledger;
+	size_t n = read_ledger(&ledger);
+	ck_assert_uint_eq(n, 10);
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = T0 + 1000 * (int64_t)i;
+		ck_assert_int_eq(ledger[i].start_ms, t);
+		ck_assert_int_eq(ledger[i].length_ms, 1000);
+		if (t == T0 + 3000 || t == T0 + 7000) {
+			ck_assert_uint_eq(ledger[i].total.flows, t == T0 + 3000 ? 5 : 3);
+			continue;
+		}
+		ck_assert_msg(all_zero(&ledger[i]), "step %zu is not all zeros", i);
+		ck_assert_str_eq(ledger[i].map_id, t < T0 + 5000 ? "mapA" : "mapB");
+	}
+	ck_assert_uint_eq(rec.n, n);
+	for (size_t i = 0; i < n; i++)
+		same_step(&ledger[i], &rec.steps[i]);
+	free_steps(ledger, n);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+/* A replay writes the steps with records only: its capture's quiet times are not a
+ * collector's. */
+START_TEST(a_replay_writes_the_steps_with_records_only)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	rec_init();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
+	add_data(o, T0 + 3000, 5, "mapA");
+	add_data(o, T0 + 7000, 3, "mapA");
+	ft_outputs_commit(o, T0 + 10000);
+	ft_outputs_close(o);
+	struct ft_step *ledger;
+	size_t n = read_ledger(&ledger);
+	ck_assert_uint_eq(n, 2);
+	free_steps(ledger, n);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+/* Steps the ledger holds are never written again, and the empty steps a restart would
+ * give them are no warning: not after the ledger's last step of this length, nor inside
+ * a longer step an earlier configuration wrote. */
+START_TEST(steps_the_ledger_holds_get_no_empty_step)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_sink_report rep[2];
+	rec_init();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
+	for (int64_t t = T0; t <= T0 + 5000; t += 1000)
+		add_data(o, t, 1, "mapA");
+	ft_outputs_commit(o, INT64_MAX);
+	ft_outputs_close(o);
+
+	capture_stderr();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, true, &o), 0);
+	ft_outputs_set_first_step(o, T0 + 2500);        /* a step the ledger holds */
+	ft_outputs_set_map_id(o, "mapA");
+	ft_outputs_commit(o, T0 + 9000);
+	settle(o, rep, 0);
+	ck_assert_uint_eq(rep[0].c.written, 3);         /* T0 + 6, 7, 8 s */
+	ck_assert_uint_eq(rep[0].c.refused + rep[0].c.errors, 0);
+	ft_outputs_close(o);
+	ck_assert(stderr_clean());
+
+	/* the ledger's last step a minute long, from an earlier configuration: the steps of
+	 * a second inside it are covered, the next minute's are written */
+	char ldir[128];
+	struct ft_ledger *l;
+	snprintf(ldir, sizeof(ldir), "%s/ledger", dir);
+	nftw(ldir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ck_assert_int_eq(ft_ledger_open(ldir, &l), 0);
+	struct ft_step minute = data_step(T0, 4, "mapA");
+	minute.length_ms = 60000;
+	ck_assert_int_eq(ft_ledger_append(l, &minute), 0);
+	ft_ledger_close(l);
+	capture_stderr();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, true, &o), 0);
+	ft_outputs_set_first_step(o, T0 + 10000);
+	ft_outputs_set_map_id(o, "mapA");
+	ft_outputs_commit(o, T0 + 62000);
+	settle(o, rep, 0);
+	ck_assert_uint_eq(rep[0].c.written, 2);         /* T0 + 60 and 61 s */
+	ck_assert_uint_eq(rep[0].c.refused, 50);        /* T0 + 10 … 59 s, held */
+	ck_assert_uint_eq(rep[0].c.errors, 0);
+	ft_outputs_close(o);
+	ck_assert(stderr_clean());
+	struct ft_step *ledger;
+	size_t n = read_ledger(&ledger);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(ledger[1].start_ms, T0 + 60000);
+	ck_assert_int_eq(ledger[2].start_ms, T0 + 61000);
+	free_steps(ledger, n);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+/* The authoritative sink first, and it cannot write (a full disk). */
+static const struct ft_sink_entry recorder_first[] = {
+	{ &recorder_sink, FT_SINK_NO_CONF },
+};
+
+/* A ledger that cannot write keeps the quiet steps pending with the others, in order,
+ * and the stop saves them all with the empty open ones after them: no hole. */
+START_TEST(quiet_steps_wait_in_order_when_the_ledger_cannot_write)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_sink_report rep[1];
+	char path[128];
+	struct ft_step *saved;
+	size_t n;
+	rec_init();
+	rec.fail = true;
+	ck_assert_int_eq(ft_outputs_open(cfg, recorder_first, 1, true, &o), 0);
+	ft_outputs_set_first_step(o, T0);
+	ft_outputs_set_map_id(o, "mapA");
+	add_data(o, T0 + 2000, 7, "mapA");
+	ft_outputs_commit(o, T0 + 4000);
+	ft_outputs_commit(o, T0 + 5000);
+	ck_assert_uint_eq(ft_outputs_report(o, rep, 1), 1);
+	ck_assert_uint_eq(rep[0].c.pending, 5);
+	ck_assert_uint_eq(rep[0].c.written, 0);
+	/* a thread stopped with T0 + 6 s open; the clock is past the open window (a test's
+	 * clock is long ago), so the stop fills in that window: two steps of lateness, and
+	 * two more */
+	struct ft_step open = data_step(T0 + 6000, 2, "mapA");
+	ck_assert_int_eq(ft_outputs_save_open(o, &open, 1), 0);
+	ft_outputs_close(o);
+	snprintf(path, sizeof(path), "%s/state/steps.json", dir);
+	ck_assert_int_eq(ft_steps_load(path, &saved, &n), 0);
+	ck_assert_uint_eq(n, 9);                        /* T0 … T0 + 8 s */
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = T0 + 1000 * (int64_t)i;
+		ck_assert_int_eq(saved[i].start_ms, t);
+		if (t == T0 + 2000 || t == T0 + 6000)
+			ck_assert_uint_eq(saved[i].total.flows, t == T0 + 2000 ? 7 : 2);
+		else
+			ck_assert_msg(all_zero(&saved[i]) && strcmp(saved[i].map_id, "mapA") == 0,
+			              "saved step %zu is not an empty step of mapA", i);
+	}
+	free_steps(saved, n);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("outputs");
@@ -446,6 +690,10 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, a_stuck_sink_holds_up_nothing);
 	tcase_add_test(tc, a_sink_that_does_not_open_is_off);
 	tcase_add_test(tc, a_slow_sink_is_cut_off_at_the_stop);
+	tcase_add_test(tc, a_live_run_writes_a_block_for_every_step);
+	tcase_add_test(tc, a_replay_writes_the_steps_with_records_only);
+	tcase_add_test(tc, steps_the_ledger_holds_get_no_empty_step);
+	tcase_add_test(tc, quiet_steps_wait_in_order_when_the_ledger_cannot_write);
 	suite_add_tcase(s, tc);
 	return s;
 }
