@@ -44,7 +44,11 @@ struct ft_outputs {
 	struct ft_step *pending;    /* closed steps by start, parts merged */
 	size_t n_pending, cap_pending;
 	int64_t step_ms, lateness_ms;   /* the configuration's */
+	int64_t first_ms;           /* live: the run's first step, the one holding its start */
 	int64_t next_ms;            /* live: the first step not filled in yet (see above) */
+	bool unclean;               /* live: the last run did not stop cleanly */
+	int64_t gap_from, gap_to;   /* the steps between the last run and this one: none */
+	int64_t gap_steps;
 	char map_id[65];            /* live: the tenant map in force, for the empty steps */
 	struct ft_log_rl fill_rl;
 	char marker[4200], open_path[4200];
@@ -86,7 +90,34 @@ static void check_unclean(struct ft_outputs *o)
 	ft_log_warn(FT_LOG_MAIN, "the last run did not stop cleanly (alive at %s): the records of "
 	            "the steps it had open, from %s on, are lost; nothing was counted twice",
 	            alive ? alive : "?", open ? open : "?");
+	o->unclean = true;
 	json_decref(j);
+}
+
+/* Live, at the start: the steps from the end of the last one the ledger holds or the
+ * last run saved to this run's first have no block, and never will (the ledger takes
+ * no step before its last): said once, and kept for the statistics.  The ledger's last
+ * step is taken to be of this configuration's length, as in ft_outputs_set_first_step. */
+static void say_gap(struct ft_outputs *o, const struct ft_step *restored, size_t n)
+{
+	int64_t end = INT64_MIN, held = o->slots[0].held_until;
+	char from[40], to[40];
+	if (held != INT64_MIN && held < INT64_MAX - o->step_ms)
+		end = held + o->step_ms;
+	for (size_t i = 0; i < n; i++)
+		if (restored[i].start_ms + restored[i].length_ms > end)
+			end = restored[i].start_ms + restored[i].length_ms;
+	if (end == INT64_MIN || end >= o->first_ms)
+		return;
+	o->gap_from = end;
+	o->gap_to = o->first_ms;
+	o->gap_steps = (o->first_ms - end + o->step_ms - 1) / o->step_ms;
+	ft_log_notice(FT_LOG_MAIN, "no steps from %s to %s (%" PRId64 " step%s of %" PRId64 " s): "
+	              "flowtallyd was not running%s", ft_time_format_utc(end * FT_NS_PER_MS, from, sizeof(from)),
+	              ft_time_format_utc(o->first_ms * FT_NS_PER_MS, to, sizeof(to)), o->gap_steps,
+	              o->gap_steps == 1 ? "" : "s", o->step_ms / 1000,
+	              o->unclean ? " (or, since the last run did not stop cleanly, lost the steps it had "
+	              "open among them)" : "");
 }
 
 int ft_outputs_take_open(struct ft_outputs *o, struct ft_step **ret, size_t *ret_n)
@@ -95,6 +126,8 @@ int ft_outputs_take_open(struct ft_outputs *o, struct ft_step **ret, size_t *ret
 	size_t n = 0, keep = 0;
 	int r = ft_steps_load(o->open_path, &st, &n);
 	if (r == -ENOENT) {
+		if (o->live)
+			say_gap(o, NULL, 0);
 		*ret = NULL;
 		*ret_n = 0;
 		return 0;
@@ -119,6 +152,8 @@ int ft_outputs_take_open(struct ft_outputs *o, struct ft_step **ret, size_t *ret
 	}
 	unlink(o->open_path);    /* restored once: a later crash loses them, never counts them twice */
 	ft_log_notice(FT_LOG_MAIN, "restored %zu open step(s) saved at the last stop", keep);
+	if (o->live)
+		say_gap(o, st, keep);
 	*ret = st;
 	*ret_n = keep;
 	return 0;
@@ -216,7 +251,7 @@ static int64_t floor_to(int64_t t, int64_t step)
 void ft_outputs_set_first_step(struct ft_outputs *o, int64_t t_ms)
 {
 	int64_t held = o->slots[0].held_until;
-	o->next_ms = floor_to(t_ms, o->step_ms);
+	o->first_ms = o->next_ms = floor_to(t_ms, o->step_ms);
 	/* the sink says where its last step starts, not how long it is: taken to be a step
 	 * of this configuration's (a longer one only makes the ledger refuse empty steps
 	 * it covers, which loses nothing) */
@@ -447,6 +482,15 @@ int ft_outputs_save_open(struct ft_outputs *o, struct ft_step *open, size_t n)
 
 /* ---- statistics --------------------------------------------------------------------------- */
 
+/* The authoritative sink's gap before this run: the steps it will never have a block
+ * for (0 and never when there are none). */
+static void add_gap_rows(const struct ft_outputs *o, struct ft_sink_report *r)
+{
+	r->rows[r->n_rows++] = (struct ft_sink_stat){ "gap_steps", FT_SINK_STAT_COUNT, o->gap_steps };
+	r->rows[r->n_rows++] = (struct ft_sink_stat){ "gap_from", FT_SINK_STAT_TIME_MS, o->gap_from };
+	r->rows[r->n_rows++] = (struct ft_sink_stat){ "gap_to", FT_SINK_STAT_TIME_MS, o->gap_to };
+}
+
 size_t ft_outputs_report(struct ft_outputs *o, struct ft_sink_report *ret, size_t cap)
 {
 	size_t n = o->n < cap ? o->n : cap;
@@ -458,7 +502,8 @@ size_t ft_outputs_report(struct ft_outputs *o, struct ft_sink_report *ret, size_
 		if (i == 0) {
 			r->c = s->c;
 			r->c.pending = o->n_pending;
-			r->n_rows = s->ops->stats ? s->ops->stats(s->state, r->rows, FT_SINK_STATS_MAX) : 0;
+			r->n_rows = s->ops->stats ? s->ops->stats(s->state, r->rows, FT_SINK_STATS_MAX - 3) : 0;
+			add_gap_rows(o, r);
 		} else {
 			ft_writer_counts(o->writer, i - 1, &r->c);
 			r->n_rows = ft_writer_stats(o->writer, i - 1, r->rows, FT_SINK_STATS_MAX);

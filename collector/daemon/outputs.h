@@ -37,7 +37,10 @@ void ft_outputs_close(struct ft_outputs *o);
 void ft_outputs_close_within(struct ft_outputs *o, int64_t drain_ns);
 
 /* The steps saved open at the last clean stop, but those the authoritative sink already
- * holds (their file is then removed: they are restored once).  *ret the caller's. */
+ * holds (their file is then removed: they are restored once).  *ret the caller's.  In a
+ * live run, also logs (notice) and reports in the first sink's statistics the steps
+ * between the end of the last one it holds or was saved and this run's first: they
+ * have no block, and never will (flowtallyd was not running). */
 int ft_outputs_take_open(struct ft_outputs *o, struct ft_step **ret, size_t *ret_n);
 /* Saves the steps still open at a stop, with every step not written yet (parts merged
  * by start; taken) and, in a live run, an empty step for each one of the run no thread

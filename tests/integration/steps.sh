@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# A block for every step flowtallyd ran.  With 1-second steps and traffic only at the
-# beginning, the ledger (with the steps saved at the stop) holds one block for every
-# second from the step holding the start to the step holding the stop, contiguous, the
-# quiet ones all zeros with the map in force; the flows add up to what was sent.
+# A block for every step flowtallyd ran, and none for the steps it did not.  With
+# 1-second steps and traffic only at the beginning, the ledger (with the steps saved at
+# the stop) holds one block for every second from the step holding the start to the
+# step holding the stop, contiguous, the quiet ones all zeros with the map in force;
+# the flows add up to what was sent.  Stopped for a few seconds and started again, the
+# daemon logs the seconds it missed once ("no steps from T1 to T2 (N steps of 1 s):
+# flowtallyd was not running"), reports them in stats.json, and writes no block for
+# them: the ledger is contiguous on either side of exactly that gap.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 ftd=$1 ft=$2
@@ -90,6 +94,31 @@ quiet=$(blocks | awk '$3 == 0 && $5 == 0' | wc -l)
 [ "$quiet" -ge 3 ] || fail "only $quiet quiet steps among the blocks"
 blocks | awk -v map="$map" '$3 == 0 && $5 == 0 && ($2 != 0 || $4 != map) { bad = 1; print } END { exit bad }' >&2 ||
 	fail "a quiet step is not all zeros with the map in force ($map)"
+jq -e '.sinks.ledger.gap_steps == 0 and .sinks.ledger.gap_from == null' "$tmp/stats.last" >/dev/null ||
+	fail "stats.json reports a gap before the first run"
+! grep -q 'no steps from' "$tmp/a.log" || fail "a gap was logged at the first start"
 note "first run: $((last - first + 1)) steps from $first to $last, $quiet of them quiet, $(flows) flows"
 
+# 2. Three seconds stopped, then a run without traffic.
+sleep 3
+run "$tmp/b.log" 3 0
+msg=$(grep -o 'no steps from .* to .* ([0-9]* steps* of 1 s): flowtallyd was not running' "$tmp/b.log") ||
+	{ cat "$tmp/b.log" >&2; fail "no gap logged at the restart"; }
+[ "$(grep -c 'no steps from' "$tmp/b.log")" = 1 ] || fail "the gap was logged more than once"
+g1=$(date -u -d "$(echo "$msg" | awk '{ print $4 }')" +%s)
+g2=$(date -u -d "$(echo "$msg" | awk '{ print $6 }')" +%s)
+n=$(echo "$msg" | sed 's/.*(\([0-9]*\) step.*/\1/')
+[ "$g1" = $((last + 1)) ] || fail "the gap starts at $g1, the first run's last step ended at $((last + 1))"
+[ "$g2" -ge "$t_before" ] && [ "$g2" -le "$t_ready" ] || fail "the gap ends at $g2, not at the second start"
+[ "$n" = $((g2 - g1)) ] && [ "$n" -ge 2 ] || fail "$n steps said for a gap of $((g2 - g1)) s"
+jq -e --argjson n "$n" '.sinks.ledger | .gap_steps == $n and .gap_from != null and .gap_to != null' \
+	"$tmp/stats.last" >/dev/null || fail "stats.json does not report the gap of $n steps: $(jq -c .sinks.ledger "$tmp/stats.last")"
+in_gap=$(blocks | awk -v a="$g1" -v b="$g2" '$1 >= a && $1 < b' | wc -l)
+[ "$in_gap" = 0 ] || fail "$in_gap blocks inside the gap"
+end=$(blocks | tail -n1 | cut -d' ' -f1)
+contiguous "$first" $((g1 - 1)) || fail "the first run's blocks are not contiguous once written"
+contiguous "$g2" "$end" || fail "the second run's blocks are not one per second from $g2 to $end"
+[ "$(flows)" = "$(sent)" ] || fail "after the restart the blocks hold $(flows) flows, $(sent) were sent"
+"$ft" ledger verify -d "$data" >/dev/null || fail "ledger verify failed"
+note "restart: $msg; blocks on either side, none inside"
 echo "steps: ok"

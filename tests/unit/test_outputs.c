@@ -628,6 +628,94 @@ START_TEST(steps_the_ledger_holds_get_no_empty_step)
 }
 END_TEST
 
+static int64_t row(const struct ft_sink_report *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_rows; i++)
+		if (strcmp(r->rows[i].name, name) == 0)
+			return r->rows[i].value;
+	ck_abort_msg("no row %s in the report of %s", name, r->name);
+	return 0;
+}
+
+/* Opens a live run starting at t_ms and takes the saved steps back, as the daemon
+ * starts; returns how many were restored (freed). */
+static size_t start_live(const struct ft_config *cfg, int64_t t_ms, struct ft_outputs **o)
+{
+	struct ft_step *restored = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, true, o), 0);
+	ft_outputs_set_first_step(*o, t_ms);
+	ft_outputs_set_map_id(*o, "mapA");
+	ck_assert_int_eq(ft_outputs_take_open(*o, &restored, &n), 0);
+	free_steps(restored, n);
+	return n;
+}
+
+/* The steps between the last run's and a start's first are said once, reported, and
+ * get no block: after the ledger's last step, or after the last step saved at a stop. */
+START_TEST(the_steps_before_a_start_are_said_and_get_no_block)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_sink_report rep[2];
+	char path[128], line[1200];
+	rec_init();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
+	for (int64_t t = T0; t <= T0 + 5000; t += 1000)
+		add_data(o, t, 1, "mapA");
+	ft_outputs_commit(o, INT64_MAX);
+	ft_outputs_close(o);
+
+	/* the first start after the ledger's last step, T0 + 5 s: 14 steps missed */
+	int saved_level = ft_log_level;
+	ft_log_level = FT_LOG_NOTICE;
+	capture_stderr();
+	ck_assert_uint_eq(start_live(cfg, T0 + 20500, &o), 0);
+	ft_log_level = saved_level;
+	ft_outputs_commit(o, T0 + 23000);
+	settle(o, rep, 0);
+	ck_assert_int_eq(row(&rep[0], "gap_steps"), 14);
+	ck_assert_int_eq(row(&rep[0], "gap_from"), T0 + 6000);
+	ck_assert_int_eq(row(&rep[0], "gap_to"), T0 + 20000);
+	ft_outputs_close(o);
+	fflush(stderr);
+	FILE *f = fopen(err_path, "r");
+	ck_assert_ptr_nonnull(f);
+	int said = 0;
+	while (fgets(line, sizeof(line), f))
+		said += strstr(line, "no steps from 2025-11-24T16:00:06.000Z to 2025-11-24T16:00:20.000Z "
+		                     "(14 steps of 1 s): flowtallyd was not running") != NULL;
+	fclose(f);
+	ck_assert(stderr_clean());
+	ck_assert_int_eq(said, 1);
+	struct ft_step *ledger;
+	size_t n = read_ledger(&ledger);
+	ck_assert_uint_eq(n, 9);                        /* T0 … T0 + 5 s, T0 + 20 … 22 s */
+	ck_assert_int_eq(ledger[5].start_ms, T0 + 5000);
+	ck_assert_int_eq(ledger[6].start_ms, T0 + 20000);
+	free_steps(ledger, n);
+
+	/* steps saved at the stop, up to T0 + 30 s, end the last run there */
+	struct ft_step saved[2] = { data_step(T0 + 29000, 1, "mapA"), data_step(T0 + 30000, 0, "mapA") };
+	snprintf(path, sizeof(path), "%s/state/steps.json", dir);
+	ck_assert_int_eq(ft_steps_save(path, saved, 2), 0);
+	ck_assert_uint_eq(start_live(cfg, T0 + 40000, &o), 2);
+	ck_assert_uint_eq(ft_outputs_report(o, rep, 2), 2);
+	ck_assert_int_eq(row(&rep[0], "gap_steps"), 9);
+	ck_assert_int_eq(row(&rep[0], "gap_from"), T0 + 31000);
+	ft_outputs_close(o);
+
+	/* a start right after the last run's last step: nothing missed */
+	ck_assert_uint_eq(start_live(cfg, T0 + 23999, &o), 0);
+	ck_assert_uint_eq(ft_outputs_report(o, rep, 2), 2);
+	ck_assert_int_eq(row(&rep[0], "gap_steps"), 0);
+	ck_assert_int_eq(row(&rep[0], "gap_from"), 0);
+	ft_outputs_close(o);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
 /* The authoritative sink first, and it cannot write (a full disk). */
 static const struct ft_sink_entry recorder_first[] = {
 	{ &recorder_sink, FT_SINK_NO_CONF },
@@ -694,6 +782,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, a_replay_writes_the_steps_with_records_only);
 	tcase_add_test(tc, steps_the_ledger_holds_get_no_empty_step);
 	tcase_add_test(tc, quiet_steps_wait_in_order_when_the_ledger_cannot_write);
+	tcase_add_test(tc, the_steps_before_a_start_are_said_and_get_no_block);
 	suite_add_tcase(s, tc);
 	return s;
 }
