@@ -20,7 +20,10 @@
  * state/steps.json holds the steps still open at a clean stop; the next start takes
  * them back and deletes the file.  state/running.json exists while flowtallyd runs; if
  * a start finds it, the last run did not stop cleanly and the steps it had open are
- * lost, which is logged with the times concerned.
+ * lost, which is logged with the times concerned.  Either file, found damaged (it does
+ * not parse, or fails its checks), is said with what is wrong and set aside as
+ * NAME.damaged-TIME (file.h) for inspection; the start goes on without it, and a marker
+ * that cannot be read still tells an unclean stop.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,6 +35,7 @@
 #include <unistd.h>
 
 #include "flowtally/clock.h"
+#include "flowtally/file.h"
 #include "flowtally/log.h"
 #include "outputs.h"
 #include "writer.h"
@@ -80,13 +84,34 @@ static void write_marker(struct ft_outputs *o, int64_t oldest_open)
 	json_decref(j);
 }
 
+/* A time of the marker, or NULL when it is not one. */
+static const char *marker_time(json_t *j, const char *key)
+{
+	const char *t = json_string_value(json_object_get(j, key));
+	int64_t ns;
+	return t && ft_time_parse_ns(t, &ns) == 0 ? t : NULL;
+}
+
+/* A marker left at the start is a run that did not stop cleanly.  One that cannot be
+ * read (a crash or a full disk while it was written, or worse) is still one: it is set
+ * aside for inspection, and what it cannot tell is "?". */
 static void check_unclean(struct ft_outputs *o)
 {
-	json_t *j = json_load_file(o->marker, 0, NULL);
-	if (!j)
+	json_error_t err;
+	json_t *j = json_load_file(o->marker, 0, &err);
+	if (!j && access(o->marker, F_OK) < 0 && errno == ENOENT)
 		return;
-	const char *alive = json_string_value(json_object_get(j, "alive"));
-	const char *open = json_string_value(json_object_get(j, "oldest_open"));
+	const char *alive = marker_time(j, "alive"), *open = marker_time(j, "oldest_open");
+	if (!alive || !open || json_integer_value(json_object_get(j, "pid")) <= 0) {
+		char what[400];
+		if (j)
+			snprintf(what, sizeof(what), "the running marker is not {\"pid\": N, \"alive\": TIME, "
+			         "\"oldest_open\": TIME}");
+		else
+			snprintf(what, sizeof(what), "the running marker cannot be read (line %d, column %d: %s)",
+			         err.line, err.column, err.text);
+		ft_file_damaged(FT_LOG_WARNING, FT_LOG_MAIN, o->marker, what);
+	}
 	ft_log_warn(FT_LOG_MAIN, "the last run did not stop cleanly (alive at %s): the records of "
 	            "the steps it had open, from %s on, are lost; nothing was counted twice",
 	            alive ? alive : "?", open ? open : "?");
@@ -124,18 +149,24 @@ int ft_outputs_take_open(struct ft_outputs *o, struct ft_step **ret, size_t *ret
 {
 	struct ft_step *st = NULL;
 	size_t n = 0, keep = 0;
-	int r = ft_steps_load(o->open_path, &st, &n);
-	if (r == -ENOENT) {
+	char why[300], what[400];
+	int r = ft_steps_load(o->open_path, &st, &n, why, sizeof(why));
+	if (r == -EINVAL || r == -EBADMSG) {
+		/* kept for inspection, and out of the way of the next stop's save */
+		snprintf(what, sizeof(what), "the saved open steps cannot be used (%s): they are not "
+		         "restored, their records are lost", why);
+		ft_file_damaged(FT_LOG_ERR, FT_LOG_MAIN, o->open_path, what);
+	} else if (r < 0 && r != -ENOENT) {
+		ft_log_err(FT_LOG_MAIN, "%s: cannot use the saved open steps (%s): they are not restored",
+		           o->open_path, strerror(-r));
+		return r;
+	}
+	if (r < 0) {
 		if (o->live)
 			say_gap(o, NULL, 0);
 		*ret = NULL;
 		*ret_n = 0;
 		return 0;
-	}
-	if (r < 0) {
-		ft_log_err(FT_LOG_MAIN, "%s: cannot use the saved open steps (%s): they are not restored",
-		           o->open_path, strerror(-r));
-		return r;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (st[i].start_ms <= o->slots[0].held_until) {

@@ -5,12 +5,14 @@
  * failing sink is counted and harms nothing; a stuck sink loses steps to the queue's
  * bound (counted), never the ledger's. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -716,6 +718,132 @@ START_TEST(the_steps_before_a_start_are_said_and_get_no_block)
 }
 END_TEST
 
+/* The names in dir/state that start with prefix, and the text of the last (sorted). */
+static size_t set_aside_as(const char *prefix, char *ret_text, size_t size)
+{
+	char sdir[128], p[512];
+	struct dirent **names;
+	snprintf(sdir, sizeof(sdir), "%s/state", dir);
+	int n = scandir(sdir, &names, NULL, alphasort);
+	size_t found = 0;
+	ck_assert_int_ge(n, 0);
+	for (int i = 0; i < n; i++) {
+		if (strncmp(names[i]->d_name, prefix, strlen(prefix)) == 0) {
+			found++;
+			snprintf(p, sizeof(p), "%s/%s", sdir, names[i]->d_name);
+			FILE *f = fopen(p, "r");
+			ck_assert_ptr_nonnull(f);
+			size_t k = fread(ret_text, 1, size - 1, f);
+			ret_text[k] = '\0';
+			fclose(f);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
+static void put_state(const char *name, const char *text)
+{
+	char p[256], sdir[128];
+	snprintf(sdir, sizeof(sdir), "%s/state", dir);
+	mkdir(sdir, 0755);
+	snprintf(p, sizeof(p), "%s/%s", sdir, name);
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Lines of the captured standard error that hold both strings. */
+static int said(const char *a, const char *b)
+{
+	char line[1200];
+	int n = 0;
+	fflush(stderr);
+	FILE *f = fopen(err_path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, a) && strstr(line, b);
+	fclose(f);
+	return n;
+}
+
+static void end_capture(void)
+{
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	remove(err_path);
+}
+
+/* A running marker that cannot be read still means the last run did not stop cleanly
+ * (said, with "?" for what it cannot tell); it is set aside with what is wrong, and the
+ * start goes on with a new one. */
+START_TEST(a_damaged_running_marker_still_tells_an_unclean_stop)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	char text[256], marker[128];
+	static const char *const garbage[] = { "{\"pid\": 12, \"alive\": tru", "", "{\"pid\": \"x\"}" };
+	rec_init();
+	snprintf(marker, sizeof(marker), "%s/state/running.json", dir);
+	ft_log_level = FT_LOG_WARNING;
+	for (size_t i = 0; i < 3; i++) {
+		put_state("running.json", garbage[i]);
+		capture_stderr();
+		ck_assert_int_eq(ft_outputs_open(cfg, table, 2, true, &o), 0);
+		ck_assert_int_eq(said("[warning]", "did not stop cleanly (alive at ?)"), 1);
+		ck_assert_int_eq(said("[warning]", "from ? on, are lost"), 1);
+		ck_assert_int_eq(said("[warning]", i < 2 ? "running.json: the running marker cannot be read (line 1, column "
+		                                         : "running.json: the running marker is not {"), 1);
+		ck_assert_int_eq(said("[warning]", "the file is kept as "), 1);
+		ck_assert_int_eq(said("[warning]", ""), 2);     /* those two lines, and nothing else */
+		ck_assert_int_eq(said("[err]", ""), 0);
+		end_capture();
+		ck_assert_uint_eq(set_aside_as("running.json.damaged-", text, sizeof(text)), i + 1);
+		ck_assert_str_eq(text, garbage[i]);     /* the last one sorted: the newest */
+		ck_assert_int_eq(access(marker, F_OK), 0);      /* a new marker for this run */
+		ft_outputs_close(o);
+	}
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+/* Saved open steps that cannot be used are said, with what is wrong, and set aside;
+ * the start goes on without them. */
+START_TEST(damaged_saved_steps_are_set_aside)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_step *restored = NULL;
+	size_t n = 9;
+	char text[256];
+	static const char garbage[] = "{\"schema\":1,\"steps\":[{\"start_ms\":1764000000000,\"length_ms\":\"x\"}]}";
+	rec_init();
+	put_state("steps.json", garbage);
+	ft_log_level = FT_LOG_WARNING;
+	capture_stderr();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, true, &o), 0);
+	ck_assert_int_eq(ft_outputs_take_open(o, &restored, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(said("[err]", "steps.json: the saved open steps cannot be used (steps[0]: start_ms "
+	                      "and length_ms are not a step"), 1);
+	ck_assert_int_eq(said("[err]", "the file is kept as "), 1);
+	ck_assert_int_eq(said("[err]", ""), 1);
+	ck_assert_int_eq(said("[warning]", ""), 0);
+	end_capture();
+	ck_assert_uint_eq(set_aside_as("steps.json.damaged-", text, sizeof(text)), 1);
+	ck_assert_str_eq(text, garbage);
+	ck_assert_uint_eq(set_aside_as("steps.json", text, sizeof(text)), 1);   /* only the one set aside */
+	ft_outputs_close(o);
+	free(restored);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
 /* The authoritative sink first, and it cannot write (a full disk). */
 static const struct ft_sink_entry recorder_first[] = {
 	{ &recorder_sink, FT_SINK_NO_CONF },
@@ -749,7 +877,7 @@ START_TEST(quiet_steps_wait_in_order_when_the_ledger_cannot_write)
 	ck_assert_int_eq(ft_outputs_save_open(o, &open, 1), 0);
 	ft_outputs_close(o);
 	snprintf(path, sizeof(path), "%s/state/steps.json", dir);
-	ck_assert_int_eq(ft_steps_load(path, &saved, &n), 0);
+	ck_assert_int_eq(ft_steps_load(path, &saved, &n, NULL, 0), 0);
 	ck_assert_uint_eq(n, 9);                        /* T0 … T0 + 8 s */
 	for (size_t i = 0; i < n; i++) {
 		int64_t t = T0 + 1000 * (int64_t)i;
@@ -783,6 +911,8 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, steps_the_ledger_holds_get_no_empty_step);
 	tcase_add_test(tc, quiet_steps_wait_in_order_when_the_ledger_cannot_write);
 	tcase_add_test(tc, the_steps_before_a_start_are_said_and_get_no_block);
+	tcase_add_test(tc, a_damaged_running_marker_still_tells_an_unclean_stop);
+	tcase_add_test(tc, damaged_saved_steps_are_set_aside);
 	suite_add_tcase(s, tc);
 	return s;
 }
