@@ -5,14 +5,18 @@
  * Written to a temporary name, fsynced and renamed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "flowtally/step.h"
 #include "flowtally/file.h"
+#include "flowtally/names.h"
+#include "flowtally/step.h"
 
 static json_t *vol_json(const struct ft_volume *v)
 {
@@ -50,78 +54,156 @@ int ft_steps_save(const char *path, const struct ft_step *steps, size_t n)
 	return r;
 }
 
-static int vol_of(json_t *a, struct ft_volume *v)
+/* ---- loading: every field checked, the first thing wrong said ---------------------- */
+
+/* why ← "WHERE: what" (why may be NULL); returns err. */
+__attribute__((format(printf, 5, 6)))
+static int bad(char *why, size_t size, int err, const char *where, const char *fmt, ...)
 {
-	json_t *b = json_array_get(a, 0), *p = json_array_get(a, 1), *f = json_array_get(a, 2);
-	if (!json_is_integer(b) || !json_is_integer(p) || !json_is_integer(f))
-		return -EINVAL;
-	*v = (struct ft_volume){ (uint64_t)json_integer_value(b), (uint64_t)json_integer_value(p),
-	                         (uint64_t)json_integer_value(f) };
+	char what[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (why && size)
+		snprintf(why, size, "%s: %s", where, what);
+	return err;
+}
+
+/* A count: an integer from 0 on. */
+static bool count_of(json_t *j, uint64_t *ret)
+{
+	if (!json_is_integer(j) || json_integer_value(j) < 0)
+		return false;
+	*ret = (uint64_t)json_integer_value(j);
+	return true;
+}
+
+/* [bytes, packets, flows] at a[from..from + 3). */
+static bool vol_at(json_t *a, size_t from, struct ft_volume *v)
+{
+	return count_of(json_array_get(a, from), &v->bytes) &&
+	       count_of(json_array_get(a, from + 1), &v->packets) &&
+	       count_of(json_array_get(a, from + 2), &v->flows);
+}
+
+static int vol_of(json_t *step, const char *key, struct ft_volume *v, const char *where, char *why, size_t size)
+{
+	json_t *a = json_object_get(step, key);
+	if (!json_is_array(a) || json_array_size(a) != 3 || !vol_at(a, 0, v))
+		return bad(why, size, -EINVAL, where, "%s is not [bytes, packets, flows]", key);
 	return 0;
 }
 
-static int cell_of(json_t *c, struct ft_step_cell *ret)
+/* ["tenant", "out"|"in", "class", bytes, packets, flows] */
+static int cell_of(json_t *c, struct ft_step_cell *ret, const char *where, size_t k, char *why, size_t size)
 {
 	const char *t = json_string_value(json_array_get(c, 0));
 	const char *d = json_string_value(json_array_get(c, 1));
-	const char *k = json_string_value(json_array_get(c, 2));
-	json_t *v = json_array();
-	for (size_t i = 3; i < 6; i++)
-		json_array_append(v, json_array_get(c, i));
-	int r = t && d && k && strlen(t) < FT_NAME_MAX && strlen(k) < FT_NAME_MAX ? vol_of(v, &ret->v) : -EINVAL;
-	json_decref(v);
-	if (r < 0)
-		return r;
+	const char *cls = json_string_value(json_array_get(c, 2));
+	if (!json_is_array(c) || json_array_size(c) != 6)
+		return bad(why, size, -EINVAL, where, "cell %zu is not [tenant, direction, class, bytes, "
+		           "packets, flows]", k);
+	if (!t || !ft_name_valid(t) || !cls || !ft_name_valid(cls))
+		return bad(why, size, -EINVAL, where, "cell %zu: the tenant or class is not a name", k);
+	if (!d || (strcmp(d, "out") != 0 && strcmp(d, "in") != 0))
+		return bad(why, size, -EINVAL, where, "cell %zu: the direction is not \"out\" or \"in\"", k);
+	if (!vol_at(c, 3, &ret->v))
+		return bad(why, size, -EINVAL, where, "cell %zu: bytes, packets and flows are not counts", k);
 	snprintf(ret->tenant, sizeof(ret->tenant), "%s", t);
-	snprintf(ret->class_, sizeof(ret->class_), "%s", k);
+	snprintf(ret->class_, sizeof(ret->class_), "%s", cls);
 	ret->direction = strcmp(d, "in") == 0 ? FT_DIR_IN : FT_DIR_OUT;
 	return 0;
 }
 
-static int step_of(json_t *j, struct ft_step *s)
+static int cells_of(json_t *cells, struct ft_step *s, const char *where, char *why, size_t size)
 {
-	const char *map = json_string_value(json_object_get(j, "map"));
-	json_t *cells = json_object_get(j, "cells"), *c;
-	size_t i;
-	*s = (struct ft_step){ .start_ms = json_integer_value(json_object_get(j, "start_ms")),
-	                       .length_ms = json_integer_value(json_object_get(j, "length_ms")) };
-	snprintf(s->map_id, sizeof(s->map_id), "%s", map ? map : "");
-	if (s->length_ms <= 0 || vol_of(json_object_get(j, "total"), &s->total) < 0 ||
-	    vol_of(json_object_get(j, "unattributed_src"), &s->unattributed_src) < 0 ||
-	    vol_of(json_object_get(j, "unattributed_dst"), &s->unattributed_dst) < 0 ||
-	    vol_of(json_object_get(j, "late"), &s->late) < 0 ||
-	    vol_of(json_object_get(j, "not_accounted"), &s->not_accounted) < 0)
-		return -EINVAL;
-	s->cells = calloc(json_array_size(cells) + 1, sizeof(*s->cells));
-	if (!s->cells)
+	json_t *c;
+	size_t k;
+	if (!json_is_array(cells))
+		return bad(why, size, -EINVAL, where, "cells is not a list");
+	if (!(s->cells = calloc(json_array_size(cells) + 1, sizeof(*s->cells))))
 		return -ENOMEM;
-	json_array_foreach(cells, i, c) {
-		if (cell_of(c, &s->cells[i]) < 0) {
-			ft_step_done(s);
-			return -EINVAL;
-		}
+	json_array_foreach(cells, k, c) {
+		int r = cell_of(c, &s->cells[k], where, k, why, size);
+		if (r < 0)
+			return r;
+		/* in the ledger's order, as saved: a step past its window is written as it is */
+		if (k && ft_step_cell_cmp(&s->cells[k - 1], &s->cells[k]) >= 0)
+			return bad(why, size, -EINVAL, where, "cell %zu is not after the one before it", k);
 		s->n_cells++;
 	}
-	return ft_step_check(s) == 0 ? 0 : (ft_step_done(s), -EBADMSG);
+	return 0;
 }
 
-int ft_steps_load(const char *path, struct ft_step **ret, size_t *ret_n)
+static int step_of(json_t *j, struct ft_step *s, size_t i, char *why, size_t size)
+{
+	char where[48];
+	json_t *start = json_object_get(j, "start_ms"), *length = json_object_get(j, "length_ms");
+	const char *map = json_string_value(json_object_get(j, "map"));
+	int r;
+	snprintf(where, sizeof(where), "steps[%zu]", i);
+	*s = (struct ft_step){ 0 };
+	if (!json_is_object(j))
+		return bad(why, size, -EINVAL, where, "not an object");
+	if (!json_is_integer(start) || !json_is_integer(length) || json_integer_value(length) <= 0 ||
+	    json_integer_value(start) % json_integer_value(length))
+		return bad(why, size, -EINVAL, where, "start_ms and length_ms are not a step (a start, a "
+		           "multiple of a length above 0)");
+	if (!map || strlen(map) >= sizeof(s->map_id))
+		return bad(why, size, -EINVAL, where, "map is not a map identity");
+	s->start_ms = json_integer_value(start);
+	s->length_ms = json_integer_value(length);
+	snprintf(s->map_id, sizeof(s->map_id), "%s", map);
+	snprintf(where, sizeof(where), "steps[%zu] (start_ms %" PRId64 ")", i, s->start_ms);
+	if ((r = vol_of(j, "total", &s->total, where, why, size)) < 0 ||
+	    (r = vol_of(j, "unattributed_src", &s->unattributed_src, where, why, size)) < 0 ||
+	    (r = vol_of(j, "unattributed_dst", &s->unattributed_dst, where, why, size)) < 0 ||
+	    (r = vol_of(j, "late", &s->late, where, why, size)) < 0 ||
+	    (r = vol_of(j, "not_accounted", &s->not_accounted, where, why, size)) < 0 ||
+	    (r = cells_of(json_object_get(j, "cells"), s, where, why, size)) < 0)
+		return r;
+	if (ft_step_check(s) < 0)
+		return bad(why, size, -EBADMSG, where, "it does not balance (out + unattributed_src, total "
+		           "and in + unattributed_dst differ)");
+	return 0;
+}
+
+static int steps_of(json_t *root, struct ft_step *s, size_t *n, char *why, size_t size)
+{
+	json_t *arr = json_object_get(root, "steps"), *j;
+	size_t i;
+	if (!json_is_object(root) || json_integer_value(json_object_get(root, "schema")) != 1 ||
+	    !json_is_array(arr))
+		return bad(why, size, -EINVAL, "the file", "not {\"schema\": 1, \"steps\": [...]}");
+	json_array_foreach(arr, i, j) {
+		int r = step_of(j, &s[*n], i, why, size);
+		(*n)++;                 /* its cells are freed with the others */
+		if (r < 0)
+			return r;
+		if (i && s[i].start_ms <= s[i - 1].start_ms)
+			return bad(why, size, -EINVAL, "steps", "step %zu does not start after the one before it", i);
+	}
+	return 0;
+}
+
+int ft_steps_load(const char *path, struct ft_step **ret, size_t *ret_n, char *why, size_t why_size)
 {
 	json_error_t err;
-	json_t *root = json_load_file(path, 0, &err), *j;
-	if (!root)
-		return access(path, F_OK) == 0 ? -EINVAL : -ENOENT;
-	json_t *arr = json_object_get(root, "steps");
-	struct ft_step *s = calloc(json_array_size(arr) + 1, sizeof(*s));
-	size_t n = 0, i;
-	int r = s ? 0 : -ENOMEM;
-	json_array_foreach(arr, i, j) {
-		if (r == 0 && (r = step_of(j, &s[n])) == 0)
-			n++;
+	json_t *root = json_load_file(path, 0, &err);
+	if (!root && access(path, F_OK) < 0 && errno == ENOENT)
+		return -ENOENT;
+	if (!root) {
+		char where[40];
+		snprintf(where, sizeof(where), "line %d, column %d", err.line, err.column);
+		return bad(why, why_size, -EINVAL, where, "%s", err.text);
 	}
+	size_t n = 0;
+	struct ft_step *s = calloc(json_array_size(json_object_get(root, "steps")) + 1, sizeof(*s));
+	int r = s ? steps_of(root, s, &n, why, why_size) : -ENOMEM;
 	json_decref(root);
 	if (r < 0) {
-		for (size_t k = 0; k < n; k++)
+		for (size_t k = 0; s && k < n; k++)
 			ft_step_done(&s[k]);
 		free(s);
 		return r;

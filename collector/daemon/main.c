@@ -328,6 +328,7 @@ static void on_reload(struct ft_loop *l, int signo, void *ctx)
 		return;
 	}
 	ft_log_level = cfg->log_level;
+	ft_outputs_set_map_id(d->out, ft_tenant_map_id(v->tenants));   /* for the empty steps */
 	ft_log_notice(FT_LOG_CONFIG, "reloaded %s: tenant map %s, log level %s (listeners and "
 	              "decoder settings change at restart)", cfg->source, ft_tenant_map_id(v->tenants),
 	              ft_log_level_name(cfg->log_level));
@@ -483,6 +484,7 @@ static int run_udp(const struct opts *o, const struct ft_config *cfg, struct sta
 	else if (make_loop(&d) == 0 && (d.rs = calloc(d.n, sizeof(*d.rs))) &&
 	         ft_outputs_open(cfg, ft_sink_table, ft_sink_table_len, true, &d.out) == 0) {
 		ft_stats_init(&d.stats, ft_clock_now_ns(), "udp");
+		ft_outputs_set_map_id(d.out, ft_tenant_map_id(v->tenants));
 		ret = serve(&d);
 		ft_stats_done(&d.stats);
 	}

@@ -9,10 +9,21 @@
  * cannot be written now (a full disk) stays pending and is retried at the next commit.
  * Every step the ledger committed is then queued for the other sinks (writer.c).
  *
+ * A live run (the daemon, not --replay) writes a block for every step it ran, from
+ * the step holding its start on: a step no thread closed with records gets an empty
+ * one (all zeros, the tenant map in force) when the commit reaches it, so in the ledger
+ * a quiet step is a block of zeros and a step without a block is one flowtallyd did not
+ * run.  next_ms is where that filling has got to: every step before it is pending or
+ * was handed to the ledger.  A replay writes only the steps its capture has records
+ * for: a capture says nothing about when a collector was running.
+ *
  * state/steps.json holds the steps still open at a clean stop; the next start takes
  * them back and deletes the file.  state/running.json exists while flowtallyd runs; if
  * a start finds it, the last run did not stop cleanly and the steps it had open are
- * lost, which is logged with the times concerned.
+ * lost, which is logged with the times concerned.  Either file, found damaged (it does
+ * not parse, or fails its checks), is said with what is wrong and set aside as
+ * NAME.damaged-TIME (file.h) for inspection; the start goes on without it, and a marker
+ * that cannot be read still tells an unclean stop.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,6 +35,7 @@
 #include <unistd.h>
 
 #include "flowtally/clock.h"
+#include "flowtally/file.h"
 #include "flowtally/log.h"
 #include "outputs.h"
 #include "writer.h"
@@ -35,10 +47,29 @@ struct ft_outputs {
 	struct ft_writer *writer;   /* NULL when there is no sink after the first */
 	struct ft_step *pending;    /* closed steps by start, parts merged */
 	size_t n_pending, cap_pending;
+	int64_t step_ms, lateness_ms;   /* the configuration's */
+	int64_t first_ms;           /* live: the run's first step, the one holding its start */
+	int64_t next_ms;            /* live: the first step not filled in yet (see above) */
+	bool unclean;               /* live: the last run did not stop cleanly */
+	int64_t gap_from, gap_to;   /* the steps between the last run and this one: none */
+	int64_t gap_steps;
+	char map_id[65];            /* live: the tenant map in force, for the empty steps */
+	struct ft_log_rl fill_rl;
 	char marker[4200], open_path[4200];
 };
 
 /* ---- the running marker and the steps saved open ---------------------------------------- */
+
+/* Nothing in it: no cells, all zeros (an empty step, or records of no volume). */
+static bool step_empty(const struct ft_step *s)
+{
+	const struct ft_volume *v[] = { &s->total, &s->unattributed_src, &s->unattributed_dst, &s->late,
+	                                &s->not_accounted };
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i]->bytes || v[i]->packets || v[i]->flows)
+			return false;
+	return s->n_cells == 0;
+}
 
 static void write_marker(struct ft_outputs *o, int64_t oldest_open)
 {
@@ -53,35 +84,98 @@ static void write_marker(struct ft_outputs *o, int64_t oldest_open)
 	json_decref(j);
 }
 
+/* A time of the marker, or NULL when it is not one. */
+static const char *marker_time(json_t *j, const char *key)
+{
+	const char *t = json_string_value(json_object_get(j, key));
+	int64_t ns;
+	return t && ft_time_parse_ns(t, &ns) == 0 ? t : NULL;
+}
+
+/* A marker left at the start is a run that did not stop cleanly.  One that cannot be
+ * read (a crash or a full disk while it was written, or worse) is still one: it is set
+ * aside for inspection, and what it cannot tell is "?". */
 static void check_unclean(struct ft_outputs *o)
 {
-	json_t *j = json_load_file(o->marker, 0, NULL);
-	if (!j)
+	json_error_t err;
+	json_t *j = json_load_file(o->marker, 0, &err);
+	if (!j && access(o->marker, F_OK) < 0 && errno == ENOENT)
 		return;
-	const char *alive = json_string_value(json_object_get(j, "alive"));
-	const char *open = json_string_value(json_object_get(j, "oldest_open"));
+	const char *alive = marker_time(j, "alive"), *open = marker_time(j, "oldest_open");
+	if (!alive || !open || json_integer_value(json_object_get(j, "pid")) <= 0) {
+		char what[400];
+		if (j)
+			snprintf(what, sizeof(what), "the running marker is not {\"pid\": N, \"alive\": TIME, "
+			         "\"oldest_open\": TIME}");
+		else
+			snprintf(what, sizeof(what), "the running marker cannot be read (line %d, column %d: %s)",
+			         err.line, err.column, err.text);
+		ft_file_damaged(FT_LOG_WARNING, FT_LOG_MAIN, o->marker, what);
+	}
 	ft_log_warn(FT_LOG_MAIN, "the last run did not stop cleanly (alive at %s): the records of "
 	            "the steps it had open, from %s on, are lost; nothing was counted twice",
 	            alive ? alive : "?", open ? open : "?");
+	o->unclean = true;
 	json_decref(j);
+}
+
+/* Live, at the start: the steps from the end of the last one the ledger holds or the
+ * last run saved to this run's first have no block, and never will (the ledger takes
+ * no step before its last): said once, and kept for the statistics.  The ledger's last
+ * step is taken to be of this configuration's length, as in ft_outputs_set_first_step. */
+static void say_gap(struct ft_outputs *o, const struct ft_step *restored, size_t n)
+{
+	int64_t end = INT64_MIN, held = o->slots[0].held_until;
+	char from[40], to[40];
+	if (held != INT64_MIN && held < INT64_MAX - o->step_ms)
+		end = held + o->step_ms;
+	for (size_t i = 0; i < n; i++)
+		if (restored[i].start_ms + restored[i].length_ms > end)
+			end = restored[i].start_ms + restored[i].length_ms;
+	if (end == INT64_MIN || end >= o->first_ms)
+		return;
+	o->gap_from = end;
+	o->gap_to = o->first_ms;
+	o->gap_steps = (o->first_ms - end + o->step_ms - 1) / o->step_ms;
+	ft_log_notice(FT_LOG_MAIN, "no steps from %s to %s (%" PRId64 " step%s of %" PRId64 " s): "
+	              "flowtallyd was not running%s", ft_time_format_utc(end * FT_NS_PER_MS, from, sizeof(from)),
+	              ft_time_format_utc(o->first_ms * FT_NS_PER_MS, to, sizeof(to)), o->gap_steps,
+	              o->gap_steps == 1 ? "" : "s", o->step_ms / 1000,
+	              o->unclean ? " (or, since the last run did not stop cleanly, lost the steps it had "
+	              "open among them)" : "");
 }
 
 int ft_outputs_take_open(struct ft_outputs *o, struct ft_step **ret, size_t *ret_n)
 {
 	struct ft_step *st = NULL;
 	size_t n = 0, keep = 0;
-	int r = ft_steps_load(o->open_path, &st, &n);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
+	char why[300], what[400];
+	int r = ft_steps_load(o->open_path, &st, &n, why, sizeof(why));
+	if (r == -EINVAL || r == -EBADMSG) {
+		/* kept for inspection, and out of the way of the next stop's save */
+		snprintf(what, sizeof(what), "the saved open steps cannot be used (%s): they are not "
+		         "restored, their records are lost", why);
+		ft_file_damaged(FT_LOG_ERR, FT_LOG_MAIN, o->open_path, what);
+	} else if (r < 0 && r != -ENOENT) {
 		ft_log_err(FT_LOG_MAIN, "%s: cannot use the saved open steps (%s): they are not restored",
 		           o->open_path, strerror(-r));
 		return r;
 	}
+	if (r < 0) {
+		if (o->live)
+			say_gap(o, NULL, 0);
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (st[i].start_ms <= o->slots[0].held_until) {
-			ft_log_warn(FT_LOG_MAIN, "saved step %" PRId64 " is already in the %s: not restored",
-			            st[i].start_ms, o->slots[0].ops->name);
+			if (step_empty(&st[i]))     /* nothing lost */
+				ft_log_debug(FT_LOG_MAIN, "saved empty step %" PRId64 " is already in the %s",
+				             st[i].start_ms, o->slots[0].ops->name);
+			else
+				ft_log_warn(FT_LOG_MAIN, "saved step %" PRId64 " is already in the %s: not restored",
+				            st[i].start_ms, o->slots[0].ops->name);
 			ft_step_done(&st[i]);
 			continue;
 		}
@@ -89,6 +183,8 @@ int ft_outputs_take_open(struct ft_outputs *o, struct ft_step **ret, size_t *ret
 	}
 	unlink(o->open_path);    /* restored once: a later crash loses them, never counts them twice */
 	ft_log_notice(FT_LOG_MAIN, "restored %zu open step(s) saved at the last stop", keep);
+	if (o->live)
+		say_gap(o, st, keep);
 	*ret = st;
 	*ret_n = keep;
 	return 0;
@@ -146,11 +242,13 @@ int ft_outputs_open(const struct ft_config *cfg, const struct ft_sink_entry *sin
                     bool live, struct ft_outputs **ret)
 {
 	char dir[4200];
-	struct ft_outputs *o = n ? calloc(1, sizeof(*o)) : NULL;
+	struct ft_outputs *o = n && cfg->agg.step_ms > 0 ? calloc(1, sizeof(*o)) : NULL;
 	if (!o)
-		return n ? -ENOMEM : -EINVAL;
+		return n && cfg->agg.step_ms > 0 ? -ENOMEM : -EINVAL;
 	o->live = live;
 	o->n = n;
+	o->step_ms = cfg->agg.step_ms;
+	o->lateness_ms = cfg->agg.lateness_ms;
 	snprintf(o->marker, sizeof(o->marker), "%s/state/running.json", cfg->data_dir);
 	snprintf(o->open_path, sizeof(o->open_path), "%s/state/steps.json", cfg->data_dir);
 	snprintf(dir, sizeof(dir), "%s/state", cfg->data_dir);
@@ -169,9 +267,32 @@ int ft_outputs_open(const struct ft_config *cfg, const struct ft_sink_entry *sin
 	if (live) {
 		check_unclean(o);
 		write_marker(o, ft_clock_now_ns() / FT_NS_PER_MS);
+		ft_outputs_set_first_step(o, ft_clock_now_ns() / FT_NS_PER_MS);
 	}
 	*ret = o;
 	return 0;
+}
+
+static int64_t floor_to(int64_t t, int64_t step)
+{
+	int64_t q = t / step;
+	return (q - (t % step < 0)) * step;
+}
+
+void ft_outputs_set_first_step(struct ft_outputs *o, int64_t t_ms)
+{
+	int64_t held = o->slots[0].held_until;
+	o->first_ms = o->next_ms = floor_to(t_ms, o->step_ms);
+	/* the sink says where its last step starts, not how long it is: taken to be a step
+	 * of this configuration's (a longer one only makes the ledger refuse empty steps
+	 * it covers, which loses nothing) */
+	if (held != INT64_MIN && held < INT64_MAX - 2 * o->step_ms && held + o->step_ms > o->next_ms)
+		o->next_ms = floor_to(held + 2 * o->step_ms - 1, o->step_ms);
+}
+
+void ft_outputs_set_map_id(struct ft_outputs *o, const char *map_id)
+{
+	snprintf(o->map_id, sizeof(o->map_id), "%s", map_id);
 }
 
 /* How long the other sinks may take to write what is queued at a stop. */
@@ -205,7 +326,8 @@ void ft_outputs_close_within(struct ft_outputs *o, int64_t drain_ns)
 
 static struct ft_step *find_or_insert(struct ft_outputs *o, const struct ft_step *st)
 {
-	size_t i = 0;
+	/* steps mostly come in order: after the last one, without a walk */
+	size_t i = o->n_pending && o->pending[o->n_pending - 1].start_ms < st->start_ms ? o->n_pending : 0;
 	while (i < o->n_pending && o->pending[i].start_ms < st->start_ms)
 		i++;
 	if (i < o->n_pending && o->pending[i].start_ms == st->start_ms)
@@ -234,6 +356,29 @@ void ft_outputs_add(struct ft_outputs *o, struct ft_step *st)
 	ft_step_done(st);
 }
 
+/* Every step start in [from, before) (from aligned) that d holds no step for gets an
+ * empty one with map_id, up to max of them; returns the first start not filled in (the
+ * first aligned one at or after before when all were). */
+static int64_t fill_quiet(struct ft_outputs *d, int64_t from, int64_t before, int64_t step,
+                          const char *map_id, size_t max)
+{
+	int64_t s = from;
+	for (size_t k = 0; s < before && k < max; k++, s += step) {
+		size_t n = d->n_pending;
+		struct ft_step *st = find_or_insert(d, &(struct ft_step){ .start_ms = s, .length_ms = step });
+		if (!st) {
+			char t[40];
+			if (ft_log_rl_allow(&d->fill_rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 3, 300))
+				ft_log_err(FT_LOG_MAIN, "out of memory: the empty step %s and those after it wait",
+				           ft_time_format_utc(s * FT_NS_PER_MS, t, sizeof(t)));
+			break;
+		}
+		if (d->n_pending > n)
+			snprintf(st->map_id, sizeof(st->map_id), "%s", map_id);
+	}
+	return s;
+}
+
 static void drop_first(struct ft_outputs *o)
 {
 	ft_step_done(&o->pending[0]);
@@ -250,7 +395,12 @@ static bool commit_first(struct ft_outputs *o)
 	ft_time_format_utc(st->start_ms * FT_NS_PER_MS, t, sizeof(t));
 	int r = ft_step_check(st) < 0 ? -EBADMSG : s->ops->write_step(s->state, st);
 	if (r == -EEXIST) {
-		ft_log_warn(FT_LOG_MAIN, "step %s is already in the %s: not written again", t, s->ops->name);
+		/* an empty one is covered by a step the sink holds (a longer one of an earlier
+		 * configuration): nothing is lost, nothing to warn of */
+		if (step_empty(st))
+			ft_log_debug(FT_LOG_MAIN, "empty step %s is in the %s already", t, s->ops->name);
+		else
+			ft_log_warn(FT_LOG_MAIN, "step %s is already in the %s: not written again", t, s->ops->name);
 		s->c.refused++;
 	} else if (r == -EINVAL || r == -EBADMSG) {
 		/* the sink cannot hold this step as it is: retrying will not help */
@@ -275,9 +425,19 @@ static bool commit_first(struct ft_outputs *o)
 	return true;
 }
 
+/* Empty steps filled in at one commit at most: a clock that jumped far ahead keeps the
+ * control loop turning, and the rest come at the next commits. */
+#define FILL_MAX 4096
+
 void ft_outputs_commit(struct ft_outputs *o, int64_t complete_before)
 {
-	while (o->n_pending && o->pending[0].start_ms < complete_before && commit_first(o))
+	int64_t upto = complete_before;
+	if (o->live && complete_before < INT64_MAX / 2) {
+		o->next_ms = fill_quiet(o, o->next_ms, complete_before, o->step_ms, o->map_id, FILL_MAX);
+		upto = o->next_ms < complete_before ? o->next_ms : complete_before;
+	}
+	/* only what is filled in: a step after an empty one not made yet would shut it out */
+	while (o->n_pending && o->pending[0].start_ms < upto && commit_first(o))
 		;
 	if (o->live && complete_before < INT64_MAX / FT_NS_PER_MS)
 		write_marker(o, complete_before);
@@ -306,6 +466,21 @@ static char *describe(const struct ft_step *s, size_t n, char *buf, size_t size)
 	return buf;
 }
 
+/* At a stop the steps from next_ms to the one holding the clock were the run's too:
+ * those no thread had records in are saved empty with the others, for the next start to
+ * write.  Not beyond the open window (the clock may have jumped), but up to the last
+ * step saved, so that the saved steps follow each other without a hole. */
+static void fill_saved(const struct ft_outputs *o, struct ft_outputs *tmp)
+{
+	int64_t window = ((o->lateness_ms + o->step_ms - 1) / o->step_ms + 2) * o->step_ms;
+	int64_t end = floor_to(ft_clock_now_ns() / FT_NS_PER_MS, o->step_ms) + o->step_ms;
+	if (end > o->next_ms + window)
+		end = o->next_ms + window;
+	if (tmp->n_pending && tmp->pending[tmp->n_pending - 1].start_ms >= end)
+		end = tmp->pending[tmp->n_pending - 1].start_ms + o->step_ms;
+	fill_quiet(tmp, o->next_ms, end, o->step_ms, o->map_id, SIZE_MAX);
+}
+
 int ft_outputs_save_open(struct ft_outputs *o, struct ft_step *open, size_t n)
 {
 	struct ft_outputs tmp = { 0 };
@@ -319,6 +494,8 @@ int ft_outputs_save_open(struct ft_outputs *o, struct ft_step *open, size_t n)
 	for (size_t i = 0; i < o->n_pending; i++)
 		ft_outputs_add(&tmp, &o->pending[i]);
 	o->n_pending = 0;
+	if (o->live)
+		fill_saved(o, &tmp);
 	int r = tmp.n_pending ? ft_steps_save(o->open_path, tmp.pending, tmp.n_pending) : 0;
 	if (r < 0 && tmp.n_pending)
 		ft_log_err(FT_LOG_MAIN, "cannot save %zu step(s) to %s (%s): they are LOST, %s", tmp.n_pending,
@@ -336,6 +513,15 @@ int ft_outputs_save_open(struct ft_outputs *o, struct ft_step *open, size_t n)
 
 /* ---- statistics --------------------------------------------------------------------------- */
 
+/* The authoritative sink's gap before this run: the steps it will never have a block
+ * for (0 and never when there are none). */
+static void add_gap_rows(const struct ft_outputs *o, struct ft_sink_report *r)
+{
+	r->rows[r->n_rows++] = (struct ft_sink_stat){ "gap_steps", FT_SINK_STAT_COUNT, o->gap_steps };
+	r->rows[r->n_rows++] = (struct ft_sink_stat){ "gap_from", FT_SINK_STAT_TIME_MS, o->gap_from };
+	r->rows[r->n_rows++] = (struct ft_sink_stat){ "gap_to", FT_SINK_STAT_TIME_MS, o->gap_to };
+}
+
 size_t ft_outputs_report(struct ft_outputs *o, struct ft_sink_report *ret, size_t cap)
 {
 	size_t n = o->n < cap ? o->n : cap;
@@ -347,7 +533,8 @@ size_t ft_outputs_report(struct ft_outputs *o, struct ft_sink_report *ret, size_
 		if (i == 0) {
 			r->c = s->c;
 			r->c.pending = o->n_pending;
-			r->n_rows = s->ops->stats ? s->ops->stats(s->state, r->rows, FT_SINK_STATS_MAX) : 0;
+			r->n_rows = s->ops->stats ? s->ops->stats(s->state, r->rows, FT_SINK_STATS_MAX - 3) : 0;
+			add_gap_rows(o, r);
 		} else {
 			ft_writer_counts(o->writer, i - 1, &r->c);
 			r->n_rows = ft_writer_stats(o->writer, i - 1, r->rows, FT_SINK_STATS_MAX);

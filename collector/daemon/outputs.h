@@ -20,6 +20,16 @@ struct ft_outputs;
  * (logged: a sink that does not open stops the start). */
 int ft_outputs_open(const struct ft_config *cfg, const struct ft_sink_entry *sinks, size_t n,
                     bool live, struct ft_outputs **ret);
+/* A live run writes a block for every step from its first on: at each commit a step
+ * that is complete and no thread closed with records gets an empty one (all zeros,
+ * the map set last), and at a stop those up to the one holding the clock are saved
+ * empty with the open steps.  ft_outputs_open() makes the step holding the wall clock
+ * the first of a live run (never one the first sink holds); this makes the one holding
+ * t_ms the first instead (tests, with a clock of their own), before the first commit. */
+void ft_outputs_set_first_step(struct ft_outputs *o, int64_t t_ms);
+/* The identity of the tenant map in force (copied), for the empty steps: at the start
+ * and at every reload, as receive threads key their steps to it. */
+void ft_outputs_set_map_id(struct ft_outputs *o, const char *map_id);
 /* Writes what the queue still holds (for 15 s at most: what is left then is dropped,
  * counted), closes every sink, removes the running marker.  NULL-safe. */
 void ft_outputs_close(struct ft_outputs *o);
@@ -27,18 +37,26 @@ void ft_outputs_close(struct ft_outputs *o);
 void ft_outputs_close_within(struct ft_outputs *o, int64_t drain_ns);
 
 /* The steps saved open at the last clean stop, but those the authoritative sink already
- * holds (their file is then removed: they are restored once).  *ret the caller's. */
+ * holds (their file is then removed: they are restored once).  *ret the caller's.  In a
+ * live run, also logs (notice) and reports in the first sink's statistics the steps
+ * between the end of the last one it holds or was saved and this run's first: they
+ * have no block, and never will (flowtallyd was not running). */
 int ft_outputs_take_open(struct ft_outputs *o, struct ft_step **ret, size_t *ret_n);
 /* Saves the steps still open at a stop, with every step not written yet (parts merged
- * by start; taken): the next start restores them, so nothing is counted twice or lost
- * when threads stop at slightly different times or the ledger cannot write. */
+ * by start; taken) and, in a live run, an empty step for each one of the run no thread
+ * had records in, up to the one holding the clock (at most the open window past the
+ * last commit): the next start restores them, so nothing is counted twice or lost when
+ * threads stop at slightly different times or the ledger cannot write, and every step
+ * the run was up for gets its block. */
 int ft_outputs_save_open(struct ft_outputs *o, struct ft_step *open, size_t n);
 
 /* Takes a closed step, or one receive thread's part of it (merged with the others). */
 void ft_outputs_add(struct ft_outputs *o, struct ft_step *s);
 /* The steps starting before complete_before (closed by every thread) go to the
- * authoritative sink, oldest first, then to the others' queue.  A step the first one
- * cannot write now stays and is tried again at the next call. */
+ * authoritative sink, oldest first, then to the others' queue; in a live run with an
+ * empty step for each one no thread had records in (up to 4096 filled in a call, the
+ * rest at the next calls).  A step the first sink cannot write now stays, in order with
+ * the empty ones, and is tried again at the next call. */
 void ft_outputs_commit(struct ft_outputs *o, int64_t complete_before);
 /* Interface samples for the sinks that take them (copied; queued). */
 void ft_outputs_samples(struct ft_outputs *o, const struct ft_if_sample *s, size_t n);

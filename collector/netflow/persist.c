@@ -7,11 +7,15 @@
  *     "refreshed_ns":N,"fields":[[id,length,enterprise],...]}],
  *     "options":{"default_rate":N,"init_ms":N,"samplers":[[id,rate]],
  *     "selectors":[[id,rate]],"ifnames":[[ifindex,"name","description"]]}}]}
- * Loading compiles every template again, exactly as if the exporter had sent it.
+ * Loading compiles every template again, exactly as if the exporter had sent it, and
+ * logs nothing: it tells its caller whether the file is damaged (not JSON, or an entry
+ * flowtally could not have written) or only had entries beyond the configured caps,
+ * with the first reason, and the caller reports it once (pipeline.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +23,6 @@
 
 #include "flowtally/clock.h"
 #include "flowtally/file.h"
-#include "flowtally/log.h"
 #include "netflow_int.h"
 
 static json_t *template_json(const struct ft_template *t)
@@ -102,30 +105,57 @@ int ft_netflow_save(struct ft_netflow *nf, const char *path)
 
 /* ---- loading -------------------------------------------------------------------- */
 
-static int load_template(struct ft_netflow *nf, struct exporter *e, json_t *t, int64_t now)
+/* What an entry that cannot be used says: -EINVAL (the file is damaged) or -ENOSPC (a
+ * configured cap refused it), and why, into r. */
+struct refusal {
+	int err;
+	char why[160];
+};
+
+__attribute__((format(printf, 3, 4)))
+static int refuse(struct refusal *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+	r->err = err;
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static int load_template(struct ft_netflow *nf, struct exporter *e, json_t *t, int64_t now, struct refusal *why)
 {
 	json_t *fields = json_object_get(t, "fields"), *f;
 	size_t n = json_array_size(fields), i;
 	json_int_t id = json_integer_value(json_object_get(t, "id"));
 	json_int_t scope = json_integer_value(json_object_get(t, "scope"));
 	json_t *refreshed = json_object_get(t, "refreshed_ns");
-	if (n == 0 || n > FT_SCRATCH_FIELDS || id < 256 || id > 65535 || scope < 0 || scope > (json_int_t)n)
-		return -EINVAL;
+	if (!json_is_object(t) || id < 256 || id > 65535)
+		return refuse(why, -EINVAL, "a template without an id from 256 to 65535");
+	if (n == 0 || n > FT_SCRATCH_FIELDS || scope < 0 || scope > (json_int_t)n)
+		return refuse(why, -EINVAL, "template %lld: no fields, too many, or a scope beyond them",
+		              (long long)id);
 	json_array_foreach(fields, i, f) {
 		json_int_t fid = json_integer_value(json_array_get(f, 0));
 		json_int_t len = json_integer_value(json_array_get(f, 1));
 		json_int_t pen = json_integer_value(json_array_get(f, 2));
 		if (fid < 0 || fid > 65535 || len < 0 || len > 65535 || pen < 0 || pen > UINT32_MAX)
-			return -EINVAL;
+			return refuse(why, -EINVAL, "template %lld: field %zu is not [id, length, enterprise]",
+			              (long long)id, i);
 		nf->scratch[i] = (struct ft_tpl_field){ (uint16_t)fid, (uint16_t)len, (uint32_t)pen };
 	}
 	int64_t when = json_is_integer(refreshed) ? json_integer_value(refreshed) : now;
 	int r = ft_exporter_define(nf, e, (uint16_t)id, nf->scratch, (uint16_t)n, (uint16_t)scope,
 	                           json_is_true(json_object_get(t, "options")), when);
-	struct ft_template *tpl = r == 0 ? ft_tpl_find(&e->tpls, (uint16_t)id) : NULL;
+	if (r == -FT_NF_ERR_TEMPLATE_LIMIT)
+		return refuse(why, -ENOSPC, "template %lld: beyond max_templates", (long long)id);
+	if (r < 0)
+		return refuse(why, -EINVAL, "template %lld: %s", (long long)id,
+		              ft_nf_error_name((enum ft_nf_error)-r));
+	struct ft_template *tpl = ft_tpl_find(&e->tpls, (uint16_t)id);
 	if (tpl)
 		tpl->loaded = true;
-	return r < 0 ? -EINVAL : 0;
+	return 0;
 }
 
 static void load_rates(json_t *a, struct sampler **tab, uint32_t *n)
@@ -176,7 +206,8 @@ static void load_options(struct exporter *e, json_t *o)
 	load_ifnames(json_object_get(o, "ifnames"), &e->opt);
 }
 
-static int load_exporter(struct ft_netflow *nf, json_t *x, int64_t now)
+/* One exporter's entry; on a refusal, the first of its templates refused says why. */
+static int load_exporter(struct ft_netflow *nf, json_t *x, int64_t now, struct refusal *why)
 {
 	struct ft_exporter_key k = { 0 };
 	const char *addr = json_string_value(json_object_get(x, "address"));
@@ -184,44 +215,73 @@ static int load_exporter(struct ft_netflow *nf, json_t *x, int64_t now)
 	json_int_t domain = json_integer_value(json_object_get(x, "domain"));
 	if (!addr || ft_addr_parse(addr, &k.addr) < 0 || (version != 9 && version != 10) ||
 	    domain < 0 || domain > UINT32_MAX)
-		return -EINVAL;
+		return refuse(why, -EINVAL, "no address, version 9 or 10 and domain");
 	k.version = (uint8_t)version;
 	k.domain = (uint32_t)domain;
 	struct exporter *e = ft_exporter_get(nf, &k, 0);
 	if (!e)
-		return -ENOSPC;
+		return refuse(why, -ENOSPC, "%s: beyond max_exporters", addr);
 	size_t i;
 	json_t *t;
-	int bad = 0;
-	json_array_foreach(json_object_get(x, "templates"), i, t)
-		bad += load_template(nf, e, t, now) < 0;
+	int r = 0;
+	struct refusal first = { 0 };
+	json_array_foreach(json_object_get(x, "templates"), i, t) {
+		struct refusal one;
+		/* a damaged template outweighs one that did not fit */
+		if (load_template(nf, e, t, now, &one) < 0 && (r == 0 || (one.err == -EINVAL && r != -EINVAL))) {
+			r = one.err;
+			snprintf(first.why, sizeof(first.why), "%s: %.100s", addr, one.why);
+		}
+	}
 	load_options(e, json_object_get(x, "options"));
-	return bad ? -EINVAL : 0;
+	if (r < 0)
+		return refuse(why, r, "%s", first.why);
+	return 0;
 }
 
-int ft_netflow_load(struct ft_netflow *nf, const char *path, int64_t now_ns)
+/* The file as a whole: 0, or the worst of its entries (-EINVAL over -ENOSPC) with the
+ * first such entry's reason and how many there were. */
+static int load_exporters(struct ft_netflow *nf, json_t *root, int64_t now, char *why, size_t size)
+{
+	json_t *arr = json_object_get(root, "exporters"), *x;
+	size_t i, bad = 0;
+	int r = 0;
+	struct refusal first = { 0 };
+	if (!json_is_object(root) || json_integer_value(json_object_get(root, "schema")) != 1 ||
+	    !json_is_array(arr)) {
+		if (why && size)
+			snprintf(why, size, "not {\"schema\": 1, \"exporters\": [...]}");
+		return -EINVAL;
+	}
+	json_array_foreach(arr, i, x) {
+		struct refusal one;
+		if (load_exporter(nf, x, now, &one) == 0)
+			continue;
+		bad++;
+		if (r == 0 || (one.err == -EINVAL && r != -EINVAL)) {
+			r = one.err;
+			snprintf(first.why, sizeof(first.why), "exporters[%zu]: %.100s", i, one.why);
+		}
+	}
+	if (r < 0 && why && size)
+		snprintf(why, size, "%zu of %zu exporter entries %s, the first %s", bad, json_array_size(arr),
+		         r == -EINVAL ? "not valid" : "not kept", first.why);
+	return r;
+}
+
+int ft_netflow_load(struct ft_netflow *nf, const char *path, int64_t now_ns, char *why, size_t why_size)
 {
 	json_error_t err;
 	json_t *root = json_load_file(path, 0, &err);
+	if (!root && access(path, F_OK) < 0 && errno == ENOENT)
+		return -ENOENT;
 	if (!root) {
-		if (access(path, F_OK) < 0)
-			return -ENOENT;
-		ft_log_err(FT_LOG_NETFLOW, "%s:%d: cannot read saved templates: %s", path, err.line, err.text);
+		if (why && why_size)
+			snprintf(why, why_size, "line %d, column %d: %s", err.line, err.column, err.text);
 		return -EINVAL;
 	}
-	size_t i;
-	json_t *x;
-	int bad = 0;
-	if (json_integer_value(json_object_get(root, "schema")) != 1) {
-		ft_log_err(FT_LOG_NETFLOW, "%s: unknown schema: saved templates ignored", path);
-		bad = 1;
-	} else {
-		json_array_foreach(json_object_get(root, "exporters"), i, x)
-			bad += load_exporter(nf, x, now_ns) < 0;
-	}
+	int r = load_exporters(nf, root, now_ns, why, why_size);
 	json_decref(root);
-	if (bad)
-		ft_log_warn(FT_LOG_NETFLOW, "%s: %d saved exporter entries could not be used", path, bad);
 	nf->templates_changed = false;
-	return bad ? -EINVAL : 0;
+	return r;
 }

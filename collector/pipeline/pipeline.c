@@ -16,6 +16,7 @@
 
 #include "flowtally/agg.h"
 #include "flowtally/clock.h"
+#include "flowtally/file.h"
 #include "flowtally/log.h"
 #include "flowtally/netflow.h"
 #include "flowtally/pipeline.h"
@@ -178,6 +179,26 @@ int ft_pipeline_stats(const struct ft_pipeline *p, struct ft_stats *s)
 	return ft_stats_add_netflow(s, p->nf);
 }
 
+/* One thread's saved templates.  A damaged file is set aside (what is valid in it is
+ * used all the same): kept for inspection, and out of the way of the next save, which
+ * would replace it.  Every thread loads every file, one after the other at the start,
+ * so the first to find a damaged one reports it and the others no longer see it. */
+static void load_file(struct ft_pipeline *p, const char *path)
+{
+	char why[300], what[400];
+	int r = ft_netflow_load(p->nf, path, ft_clock_now_ns(), why, sizeof(why));
+	if (r == 0)
+		ft_log_info(FT_LOG_NETFLOW, "templates loaded from %s", path);
+	else if (r == -ENOSPC)
+		ft_log_warn(FT_LOG_NETFLOW, "%s: %s: the others are loaded", path, why);
+	else if (r == -EINVAL) {
+		snprintf(what, sizeof(what), "the saved templates are damaged (%s): what is valid in them "
+		         "is loaded, exporters resend the rest", why);
+		ft_file_damaged(FT_LOG_ERR, FT_LOG_NETFLOW, path, what);
+	} else if (r != -ENOENT)
+		ft_log_err(FT_LOG_NETFLOW, "%s: cannot load the saved templates: %s", path, strerror(-r));
+}
+
 void ft_pipeline_load_state(struct ft_pipeline *p)
 {
 	char pattern[4200];
@@ -188,8 +209,7 @@ void ft_pipeline_load_state(struct ft_pipeline *p)
 	if (glob(pattern, 0, NULL, &g) != 0)
 		return;
 	for (size_t i = 0; i < g.gl_pathc; i++)
-		if (ft_netflow_load(p->nf, g.gl_pathv[i], ft_clock_now_ns()) == 0)
-			ft_log_info(FT_LOG_NETFLOW, "templates loaded from %s", g.gl_pathv[i]);
+		load_file(p, g.gl_pathv[i]);
 	globfree(&g);
 }
 

@@ -139,9 +139,15 @@ void ft_netflow_drop_pending(struct ft_netflow *nf);
 
 /* Templates and options data survive restarts: ft_netflow_save() writes them to path
  * (atomically), ft_netflow_load() reads them back; templates an exporter sends again
- * replace the loaded ones.  0 or negative errno (-ENOENT: no file). */
+ * replace the loaded ones.  Save: 0 or negative errno.  Load logs nothing: 0, every
+ * entry used; -ENOENT, no file; -EINVAL, a file that cannot be read or is not what
+ * ft_netflow_save() writes (the entries that are valid are used all the same); -ENOSPC,
+ * a valid file some of whose entries max_exporters or max_templates refused.  On
+ * -EINVAL and -ENOSPC, why (why_size bytes, NULL for none) says what: "line 3, column
+ * 7: ..." for JSON that does not parse, or how many entries, and the first one's
+ * reason. */
 int ft_netflow_save(struct ft_netflow *nf, const char *path);
-int ft_netflow_load(struct ft_netflow *nf, const char *path, int64_t now_ns);
+int ft_netflow_load(struct ft_netflow *nf, const char *path, int64_t now_ns, char *why, size_t why_size);
 /* True when templates or options changed since the last save. */
 bool ft_netflow_dirty(const struct ft_netflow *nf);
 

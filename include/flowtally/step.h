@@ -56,10 +56,15 @@ int ft_step_copy(const struct ft_step *src, struct ft_step *ret);
  * 0 or -ENOMEM (dst is then unchanged). */
 int ft_step_merge(struct ft_step *dst, const struct ft_step *src);
 
-/* Steps across a clean restart: saved as JSON (atomically), loaded back with their
- * contract checked.  0 or negative errno (-ENOENT: no file; -EBADMSG: a step does not
- * balance).  *ret belongs to the caller (ft_step_done each, then free). */
+/* Steps across a clean restart: saved as JSON (atomically), loaded back with every
+ * field and their contract checked.  0 or negative errno: -ENOENT, no file; -EINVAL, a
+ * file that cannot be read or is not what ft_steps_save() writes (a field missing or
+ * out of range, cells or steps out of order); -EBADMSG, a step does not balance;
+ * -ENOMEM.  On -EINVAL and -EBADMSG, why (why_size bytes; NULL for none) says what is
+ * wrong and where: "line 3, column 7: ..." for JSON that does not parse, "steps[2]
+ * (start_ms N): ..." for a step.  *ret belongs to the caller (ft_step_done each, then
+ * free). */
 int ft_steps_save(const char *path, const struct ft_step *steps, size_t n);
-int ft_steps_load(const char *path, struct ft_step **ret, size_t *ret_n);
+int ft_steps_load(const char *path, struct ft_step **ret, size_t *ret_n, char *why, size_t why_size);
 
 #endif

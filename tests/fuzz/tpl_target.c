@@ -339,7 +339,7 @@ static void round_trip(struct ft_netflow *nf, const struct ft_netflow_conf *o, i
 	state_create(&f);
 	int saved_r = ft_netflow_save(nf, f.path);
 	struct ft_netflow *nf2 = ft_netflow_new(o);
-	int loaded_r = nf2 ? ft_netflow_load(nf2, f.path, now) : 0;
+	int loaded_r = nf2 ? ft_netflow_load(nf2, f.path, now, NULL, 0) : 0;
 	state_remove(&f);
 	CHECK(saved_r == 0 && nf2 && loaded_r == 0);
 	CHECK(!ft_netflow_dirty(nf) && !ft_netflow_dirty(nf2));

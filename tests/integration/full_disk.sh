@@ -91,7 +91,10 @@ run 0 "$tmp/c.log" 2
 grep -q 'restored [0-9]* open step' "$tmp/c.log" || { cat "$tmp/c.log" >&2; fail "nothing restored"; }
 [ "$(flows_held)" = "$(sent)" ] || fail "after the restart: $(flows_held) flows held, $(sent) sent"
 run 0 "$tmp/d.log" 0
-[ ! -s "$data/state/steps.json" ] || fail "steps still saved after a run with nothing open"
+# A run without traffic saves only the empty steps of its open window at the stop.
+[ ! -s "$data/state/steps.json" ] ||
+	jq -e '[.steps[] | select(.total != [0, 0, 0] or .not_accounted != [0, 0, 0] or (.cells | length) > 0)] |
+	       length == 0' "$data/state/steps.json" >/dev/null || fail "steps with records still saved after a run with nothing open"
 [ "$(flows_held)" = "$(sent)" ] || fail "in the ledger: $(flows_held) flows, $(sent) sent"
 "$ft" ledger verify -d "$data" >/dev/null || fail "ledger verify failed"
 note "after restarts: the ledger holds all $(sent) flows"

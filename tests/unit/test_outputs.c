@@ -5,13 +5,16 @@
  * failing sink is counted and harms nothing; a stuck sink loses steps to the queue's
  * bound (counted), never the ledger's. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include "same_step.h"
@@ -255,6 +258,72 @@ static void settle(struct ft_outputs *o, struct ft_sink_report rep[2], uint64_t 
 	ck_abort_msg("the writer did not catch up");
 }
 
+/* ---- a live run: hand-made steps, the commits a control thread would make ---- */
+
+#define T0 1764000000000LL      /* 2025-11-24T16:00:00Z, a multiple of a minute */
+
+/* A step at t with `flows` flows of 100 bytes, 2 packets each, owned by no tenant. */
+static struct ft_step data_step(int64_t t, uint64_t flows, const char *map_id)
+{
+	struct ft_volume v = { 100 * flows, 2 * flows, flows };
+	struct ft_step s = { .start_ms = t, .length_ms = 1000, .total = v, .unattributed_src = v,
+	                     .unattributed_dst = v };
+	snprintf(s.map_id, sizeof(s.map_id), "%s", map_id);
+	return s;
+}
+
+/* That step, closed by every thread, to the outputs. */
+static void add_data(struct ft_outputs *o, int64_t t, uint64_t flows, const char *map_id)
+{
+	struct ft_step s = data_step(t, flows, map_id);
+	ft_outputs_add(o, &s);
+}
+
+static bool all_zero(const struct ft_step *s)
+{
+	const struct ft_volume *v[] = { &s->total, &s->unattributed_src, &s->unattributed_dst, &s->late,
+	                                &s->not_accounted };
+	for (size_t i = 0; i < 5; i++)
+		if (v[i]->bytes || v[i]->packets || v[i]->flows)
+			return false;
+	return s->n_cells == 0;
+}
+
+/* Standard error into a file while a test runs, to look for warnings in it. */
+static int saved_stderr = -1;
+static char err_path[96];
+
+static void capture_stderr(void)
+{
+	snprintf(err_path, sizeof(err_path), "%s.stderr", dir);
+	fflush(stderr);
+	saved_stderr = dup(2);
+	FILE *f = fopen(err_path, "w");
+	ck_assert_ptr_nonnull(f);
+	dup2(fileno(f), 2);
+	fclose(f);
+}
+
+/* Ends the capture; true when it holds no warning or error. */
+static bool stderr_clean(void)
+{
+	char line[1200];
+	bool clean = true;
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	FILE *f = fopen(err_path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[warning]") || strstr(line, "[err]")) {
+			fprintf(stderr, "logged: %s", line);
+			clean = false;
+		}
+	fclose(f);
+	remove(err_path);
+	return clean;
+}
+
 /* ---- tests ---- */
 
 START_TEST(a_registered_sink_gets_exactly_the_ledgers_steps)
@@ -434,6 +503,397 @@ START_TEST(a_slow_sink_is_cut_off_at_the_stop)
 }
 END_TEST
 
+/* A live run writes a block for every step from the one holding its start, a quiet
+ * one as zeros with the map in force, so that a missing block means flowtallyd was not
+ * running; the other sinks get the same steps. */
+START_TEST(a_live_run_writes_a_block_for_every_step)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_sink_report rep[2];
+	rec_init();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, true, &o), 0);
+	ft_outputs_set_first_step(o, T0 + 400);         /* started within step T0 */
+	ft_outputs_set_map_id(o, "mapA");
+	add_data(o, T0 + 3000, 5, "mapA");
+	ft_outputs_commit(o, T0 + 2000);                /* every thread closed T0 and T0 + 1 s */
+	ft_outputs_commit(o, T0 + 5000);
+	ft_outputs_set_map_id(o, "mapB");               /* a reload */
+	add_data(o, T0 + 7000, 3, "mapB");
+	ft_outputs_commit(o, T0 + 10000);
+	settle(o, rep, 0);
+	ck_assert_uint_eq(rep[0].c.written, 10);
+	ck_assert_uint_eq(rep[0].c.pending, 0);
+	ck_assert_uint_eq(rep[0].c.refused + rep[0].c.errors + rep[0].c.dropped, 0);
+	ft_outputs_close(o);
+
+	struct ft_step *ledger;
+	size_t n = read_ledger(&ledger);
+	ck_assert_uint_eq(n, 10);
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = T0 + 1000 * (int64_t)i;
+		ck_assert_int_eq(ledger[i].start_ms, t);
+		ck_assert_int_eq(ledger[i].length_ms, 1000);
+		if (t == T0 + 3000 || t == T0 + 7000) {
+			ck_assert_uint_eq(ledger[i].total.flows, t == T0 + 3000 ? 5 : 3);
+			continue;
+		}
+		ck_assert_msg(all_zero(&ledger[i]), "step %zu is not all zeros", i);
+		ck_assert_str_eq(ledger[i].map_id, t < T0 + 5000 ? "mapA" : "mapB");
+	}
+	ck_assert_uint_eq(rec.n, n);
+	for (size_t i = 0; i < n; i++)
+		same_step(&ledger[i], &rec.steps[i]);
+	free_steps(ledger, n);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+/* A replay writes the steps with records only: its capture's quiet times are not a
+ * collector's. */
+START_TEST(a_replay_writes_the_steps_with_records_only)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	rec_init();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
+	add_data(o, T0 + 3000, 5, "mapA");
+	add_data(o, T0 + 7000, 3, "mapA");
+	ft_outputs_commit(o, T0 + 10000);
+	ft_outputs_close(o);
+	struct ft_step *ledger;
+	size_t n = read_ledger(&ledger);
+	ck_assert_uint_eq(n, 2);
+	free_steps(ledger, n);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+/* Steps the ledger holds are never written again, and the empty steps a restart would
+ * give them are no warning: not after the ledger's last step of this length, nor inside
+ * a longer step an earlier configuration wrote. */
+START_TEST(steps_the_ledger_holds_get_no_empty_step)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_sink_report rep[2];
+	rec_init();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
+	for (int64_t t = T0; t <= T0 + 5000; t += 1000)
+		add_data(o, t, 1, "mapA");
+	ft_outputs_commit(o, INT64_MAX);
+	ft_outputs_close(o);
+
+	capture_stderr();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, true, &o), 0);
+	ft_outputs_set_first_step(o, T0 + 2500);        /* a step the ledger holds */
+	ft_outputs_set_map_id(o, "mapA");
+	ft_outputs_commit(o, T0 + 9000);
+	settle(o, rep, 0);
+	ck_assert_uint_eq(rep[0].c.written, 3);         /* T0 + 6, 7, 8 s */
+	ck_assert_uint_eq(rep[0].c.refused + rep[0].c.errors, 0);
+	ft_outputs_close(o);
+	ck_assert(stderr_clean());
+
+	/* the ledger's last step a minute long, from an earlier configuration: the steps of
+	 * a second inside it are covered, the next minute's are written */
+	char ldir[128];
+	struct ft_ledger *l;
+	snprintf(ldir, sizeof(ldir), "%s/ledger", dir);
+	nftw(ldir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ck_assert_int_eq(ft_ledger_open(ldir, &l), 0);
+	struct ft_step minute = data_step(T0, 4, "mapA");
+	minute.length_ms = 60000;
+	ck_assert_int_eq(ft_ledger_append(l, &minute), 0);
+	ft_ledger_close(l);
+	capture_stderr();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, true, &o), 0);
+	ft_outputs_set_first_step(o, T0 + 10000);
+	ft_outputs_set_map_id(o, "mapA");
+	ft_outputs_commit(o, T0 + 62000);
+	settle(o, rep, 0);
+	ck_assert_uint_eq(rep[0].c.written, 2);         /* T0 + 60 and 61 s */
+	ck_assert_uint_eq(rep[0].c.refused, 50);        /* T0 + 10 … 59 s, held */
+	ck_assert_uint_eq(rep[0].c.errors, 0);
+	ft_outputs_close(o);
+	ck_assert(stderr_clean());
+	struct ft_step *ledger;
+	size_t n = read_ledger(&ledger);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(ledger[1].start_ms, T0 + 60000);
+	ck_assert_int_eq(ledger[2].start_ms, T0 + 61000);
+	free_steps(ledger, n);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+static int64_t row(const struct ft_sink_report *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_rows; i++)
+		if (strcmp(r->rows[i].name, name) == 0)
+			return r->rows[i].value;
+	ck_abort_msg("no row %s in the report of %s", name, r->name);
+	return 0;
+}
+
+/* Opens a live run starting at t_ms and takes the saved steps back, as the daemon
+ * starts; returns how many were restored (freed). */
+static size_t start_live(const struct ft_config *cfg, int64_t t_ms, struct ft_outputs **o)
+{
+	struct ft_step *restored = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, true, o), 0);
+	ft_outputs_set_first_step(*o, t_ms);
+	ft_outputs_set_map_id(*o, "mapA");
+	ck_assert_int_eq(ft_outputs_take_open(*o, &restored, &n), 0);
+	free_steps(restored, n);
+	return n;
+}
+
+/* The steps between the last run's and a start's first are said once, reported, and
+ * get no block: after the ledger's last step, or after the last step saved at a stop. */
+START_TEST(the_steps_before_a_start_are_said_and_get_no_block)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_sink_report rep[2];
+	char path[128], line[1200];
+	rec_init();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
+	for (int64_t t = T0; t <= T0 + 5000; t += 1000)
+		add_data(o, t, 1, "mapA");
+	ft_outputs_commit(o, INT64_MAX);
+	ft_outputs_close(o);
+
+	/* the first start after the ledger's last step, T0 + 5 s: 14 steps missed */
+	int saved_level = ft_log_level;
+	ft_log_level = FT_LOG_NOTICE;
+	capture_stderr();
+	ck_assert_uint_eq(start_live(cfg, T0 + 20500, &o), 0);
+	ft_log_level = saved_level;
+	ft_outputs_commit(o, T0 + 23000);
+	settle(o, rep, 0);
+	ck_assert_int_eq(row(&rep[0], "gap_steps"), 14);
+	ck_assert_int_eq(row(&rep[0], "gap_from"), T0 + 6000);
+	ck_assert_int_eq(row(&rep[0], "gap_to"), T0 + 20000);
+	ft_outputs_close(o);
+	fflush(stderr);
+	FILE *f = fopen(err_path, "r");
+	ck_assert_ptr_nonnull(f);
+	int said = 0;
+	while (fgets(line, sizeof(line), f))
+		said += strstr(line, "no steps from 2025-11-24T16:00:06.000Z to 2025-11-24T16:00:20.000Z "
+		                     "(14 steps of 1 s): flowtallyd was not running") != NULL;
+	fclose(f);
+	ck_assert(stderr_clean());
+	ck_assert_int_eq(said, 1);
+	struct ft_step *ledger;
+	size_t n = read_ledger(&ledger);
+	ck_assert_uint_eq(n, 9);                        /* T0 … T0 + 5 s, T0 + 20 … 22 s */
+	ck_assert_int_eq(ledger[5].start_ms, T0 + 5000);
+	ck_assert_int_eq(ledger[6].start_ms, T0 + 20000);
+	free_steps(ledger, n);
+
+	/* steps saved at the stop, up to T0 + 30 s, end the last run there */
+	struct ft_step saved[2] = { data_step(T0 + 29000, 1, "mapA"), data_step(T0 + 30000, 0, "mapA") };
+	snprintf(path, sizeof(path), "%s/state/steps.json", dir);
+	ck_assert_int_eq(ft_steps_save(path, saved, 2), 0);
+	ck_assert_uint_eq(start_live(cfg, T0 + 40000, &o), 2);
+	ck_assert_uint_eq(ft_outputs_report(o, rep, 2), 2);
+	ck_assert_int_eq(row(&rep[0], "gap_steps"), 9);
+	ck_assert_int_eq(row(&rep[0], "gap_from"), T0 + 31000);
+	ft_outputs_close(o);
+
+	/* a start right after the last run's last step: nothing missed */
+	ck_assert_uint_eq(start_live(cfg, T0 + 23999, &o), 0);
+	ck_assert_uint_eq(ft_outputs_report(o, rep, 2), 2);
+	ck_assert_int_eq(row(&rep[0], "gap_steps"), 0);
+	ck_assert_int_eq(row(&rep[0], "gap_from"), 0);
+	ft_outputs_close(o);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+/* The names in dir/state that start with prefix, and the text of the last (sorted). */
+static size_t set_aside_as(const char *prefix, char *ret_text, size_t size)
+{
+	char sdir[128], p[512];
+	struct dirent **names;
+	snprintf(sdir, sizeof(sdir), "%s/state", dir);
+	int n = scandir(sdir, &names, NULL, alphasort);
+	size_t found = 0;
+	ck_assert_int_ge(n, 0);
+	for (int i = 0; i < n; i++) {
+		if (strncmp(names[i]->d_name, prefix, strlen(prefix)) == 0) {
+			found++;
+			snprintf(p, sizeof(p), "%s/%s", sdir, names[i]->d_name);
+			FILE *f = fopen(p, "r");
+			ck_assert_ptr_nonnull(f);
+			size_t k = fread(ret_text, 1, size - 1, f);
+			ret_text[k] = '\0';
+			fclose(f);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
+static void put_state(const char *name, const char *text)
+{
+	char p[256], sdir[128];
+	snprintf(sdir, sizeof(sdir), "%s/state", dir);
+	mkdir(sdir, 0755);
+	snprintf(p, sizeof(p), "%s/%s", sdir, name);
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Lines of the captured standard error that hold both strings. */
+static int said(const char *a, const char *b)
+{
+	char line[1200];
+	int n = 0;
+	fflush(stderr);
+	FILE *f = fopen(err_path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, a) && strstr(line, b);
+	fclose(f);
+	return n;
+}
+
+static void end_capture(void)
+{
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	remove(err_path);
+}
+
+/* A running marker that cannot be read still means the last run did not stop cleanly
+ * (said, with "?" for what it cannot tell); it is set aside with what is wrong, and the
+ * start goes on with a new one. */
+START_TEST(a_damaged_running_marker_still_tells_an_unclean_stop)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	char text[256], marker[128];
+	static const char *const garbage[] = { "{\"pid\": 12, \"alive\": tru", "", "{\"pid\": \"x\"}" };
+	rec_init();
+	snprintf(marker, sizeof(marker), "%s/state/running.json", dir);
+	ft_log_level = FT_LOG_WARNING;
+	for (size_t i = 0; i < 3; i++) {
+		put_state("running.json", garbage[i]);
+		capture_stderr();
+		ck_assert_int_eq(ft_outputs_open(cfg, table, 2, true, &o), 0);
+		ck_assert_int_eq(said("[warning]", "did not stop cleanly (alive at ?)"), 1);
+		ck_assert_int_eq(said("[warning]", "from ? on, are lost"), 1);
+		ck_assert_int_eq(said("[warning]", i < 2 ? "running.json: the running marker cannot be read (line 1, column "
+		                                         : "running.json: the running marker is not {"), 1);
+		ck_assert_int_eq(said("[warning]", "the file is kept as "), 1);
+		ck_assert_int_eq(said("[warning]", ""), 2);     /* those two lines, and nothing else */
+		ck_assert_int_eq(said("[err]", ""), 0);
+		end_capture();
+		ck_assert_uint_eq(set_aside_as("running.json.damaged-", text, sizeof(text)), i + 1);
+		ck_assert_str_eq(text, garbage[i]);     /* the last one sorted: the newest */
+		ck_assert_int_eq(access(marker, F_OK), 0);      /* a new marker for this run */
+		ft_outputs_close(o);
+	}
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+/* Saved open steps that cannot be used are said, with what is wrong, and set aside;
+ * the start goes on without them. */
+START_TEST(damaged_saved_steps_are_set_aside)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_step *restored = NULL;
+	size_t n = 9;
+	char text[256];
+	static const char garbage[] = "{\"schema\":1,\"steps\":[{\"start_ms\":1764000000000,\"length_ms\":\"x\"}]}";
+	rec_init();
+	put_state("steps.json", garbage);
+	ft_log_level = FT_LOG_WARNING;
+	capture_stderr();
+	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, true, &o), 0);
+	ck_assert_int_eq(ft_outputs_take_open(o, &restored, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(said("[err]", "steps.json: the saved open steps cannot be used (steps[0]: start_ms "
+	                      "and length_ms are not a step"), 1);
+	ck_assert_int_eq(said("[err]", "the file is kept as "), 1);
+	ck_assert_int_eq(said("[err]", ""), 1);
+	ck_assert_int_eq(said("[warning]", ""), 0);
+	end_capture();
+	ck_assert_uint_eq(set_aside_as("steps.json.damaged-", text, sizeof(text)), 1);
+	ck_assert_str_eq(text, garbage);
+	ck_assert_uint_eq(set_aside_as("steps.json", text, sizeof(text)), 1);   /* only the one set aside */
+	ft_outputs_close(o);
+	free(restored);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+/* The authoritative sink first, and it cannot write (a full disk). */
+static const struct ft_sink_entry recorder_first[] = {
+	{ &recorder_sink, FT_SINK_NO_CONF },
+};
+
+/* A ledger that cannot write keeps the quiet steps pending with the others, in order,
+ * and the stop saves them all with the empty open ones after them: no hole. */
+START_TEST(quiet_steps_wait_in_order_when_the_ledger_cannot_write)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_sink_report rep[1];
+	char path[128];
+	struct ft_step *saved;
+	size_t n;
+	rec_init();
+	rec.fail = true;
+	ck_assert_int_eq(ft_outputs_open(cfg, recorder_first, 1, true, &o), 0);
+	ft_outputs_set_first_step(o, T0);
+	ft_outputs_set_map_id(o, "mapA");
+	add_data(o, T0 + 2000, 7, "mapA");
+	ft_outputs_commit(o, T0 + 4000);
+	ft_outputs_commit(o, T0 + 5000);
+	ck_assert_uint_eq(ft_outputs_report(o, rep, 1), 1);
+	ck_assert_uint_eq(rep[0].c.pending, 5);
+	ck_assert_uint_eq(rep[0].c.written, 0);
+	/* a thread stopped with T0 + 6 s open; the clock is past the open window (a test's
+	 * clock is long ago), so the stop fills in that window: two steps of lateness, and
+	 * two more */
+	struct ft_step open = data_step(T0 + 6000, 2, "mapA");
+	ck_assert_int_eq(ft_outputs_save_open(o, &open, 1), 0);
+	ft_outputs_close(o);
+	snprintf(path, sizeof(path), "%s/state/steps.json", dir);
+	ck_assert_int_eq(ft_steps_load(path, &saved, &n, NULL, 0), 0);
+	ck_assert_uint_eq(n, 9);                        /* T0 … T0 + 8 s */
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = T0 + 1000 * (int64_t)i;
+		ck_assert_int_eq(saved[i].start_ms, t);
+		if (t == T0 + 2000 || t == T0 + 6000)
+			ck_assert_uint_eq(saved[i].total.flows, t == T0 + 2000 ? 7 : 2);
+		else
+			ck_assert_msg(all_zero(&saved[i]) && strcmp(saved[i].map_id, "mapA") == 0,
+			              "saved step %zu is not an empty step of mapA", i);
+	}
+	free_steps(saved, n);
+	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("outputs");
@@ -446,6 +906,13 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, a_stuck_sink_holds_up_nothing);
 	tcase_add_test(tc, a_sink_that_does_not_open_is_off);
 	tcase_add_test(tc, a_slow_sink_is_cut_off_at_the_stop);
+	tcase_add_test(tc, a_live_run_writes_a_block_for_every_step);
+	tcase_add_test(tc, a_replay_writes_the_steps_with_records_only);
+	tcase_add_test(tc, steps_the_ledger_holds_get_no_empty_step);
+	tcase_add_test(tc, quiet_steps_wait_in_order_when_the_ledger_cannot_write);
+	tcase_add_test(tc, the_steps_before_a_start_are_said_and_get_no_block);
+	tcase_add_test(tc, a_damaged_running_marker_still_tells_an_unclean_stop);
+	tcase_add_test(tc, damaged_saved_steps_are_set_aside);
 	suite_add_tcase(s, tc);
 	return s;
 }

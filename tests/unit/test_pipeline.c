@@ -3,10 +3,14 @@
  * before a view change are attributed with the old view, every record after it with the
  * new one, and a replaced view outlives every reader that may still use it. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include "flowtally/clock.h"
@@ -204,6 +208,95 @@ START_TEST(a_view_outlives_its_last_reader)
 }
 END_TEST
 
+/* ---- saved templates ---- */
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st, (void)flag, (void)f;
+	return remove(p);
+}
+
+static void put(const char *p, const char *text)
+{
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* How many names in sdir start with prefix; the text of the last (sorted) in text. */
+static int files_like(const char *sdir, const char *prefix, char *text, size_t size)
+{
+	struct dirent **names;
+	char p[512];
+	int n = scandir(sdir, &names, NULL, alphasort), found = 0;
+	ck_assert_int_ge(n, 0);
+	for (int i = 0; i < n; i++) {
+		if (strncmp(names[i]->d_name, prefix, strlen(prefix)) == 0) {
+			found++;
+			snprintf(p, sizeof(p), "%s/%s", sdir, names[i]->d_name);
+			FILE *f = fopen(p, "r");
+			ck_assert_ptr_nonnull(f);
+			text[fread(text, 1, size - 1, f)] = '\0';
+			fclose(f);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
+/* A v9 exporter entry with template `id` of four fields. */
+#define TPL_ENTRY(addr, id) "{\"address\":\"" addr "\",\"version\":9,\"domain\":0,\"templates\":" \
+	"[{\"id\":" #id ",\"options\":false,\"scope\":0,\"fields\":[[8,4,0],[12,4,0],[1,4,0],[2,4,0]]}]}"
+
+/* Saved templates that do not parse, or hold entries that are not valid, are set aside
+ * (never overwritten: the next save would replace them); what is valid in them is used. */
+START_TEST(damaged_saved_templates_are_set_aside)
+{
+	char ddir[64], sdir[128], tpl[256], text[1024];
+	static const char *const garbage[] = {
+		"{\"schema\":1,\"exporters\":[" TPL_ENTRY("127.0.0.1", 256) ",",
+		"{\"schema\":1,\"exporters\":[" TPL_ENTRY("127.0.0.1", 256) "," TPL_ENTRY("127.0.0.2", 12) "]}",
+		"{\"schema\":1,\"exporters\":{}}",
+	};
+	snprintf(ddir, sizeof(ddir), "/tmp/ft-pipeline-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(ddir));
+	snprintf(sdir, sizeof(sdir), "%s/state", ddir);
+	snprintf(tpl, sizeof(tpl), "%s/templates.json", sdir);
+	ck_assert_int_eq(mkdir(sdir, 0755), 0);
+	struct ft_config *cfg = config("acme");
+	free(cfg->data_dir);
+	cfg->data_dir = strdup(ddir);
+	struct ft_view *v = view(cfg);
+	struct ft_pipeline_opts po = { .keep_state = true };
+	for (int i = 0; i < 3; i++) {
+		struct ft_pipeline *p;
+		put(tpl, garbage[i]);
+		ck_assert_int_eq(ft_pipeline_new(cfg, &po, v, T0, &p), 0);
+		ft_pipeline_load_state(p);
+		ck_assert_int_eq(files_like(sdir, "templates.json.damaged-", text, sizeof(text)), i + 1);
+		ck_assert_str_eq(text, garbage[i]);             /* the newest, as it was */
+		ck_assert_int_eq(access(tpl, F_OK), -1);
+		ft_pipeline_finish(p);                          /* saves what it holds */
+		ck_assert_int_eq(files_like(sdir, "templates.json", text, sizeof(text)), i + 2);
+		ck_assert_int_eq(files_like(sdir, "templates.json.damaged-", text, sizeof(text)), i + 1);
+		FILE *f = fopen(tpl, "r");
+		ck_assert_ptr_nonnull(f);
+		text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
+		fclose(f);
+		/* the valid entry of the second file was used and is saved again */
+		ck_assert_int_eq(strstr(text, "\"id\":256") != NULL, i == 1);
+		ck_assert_ptr_null(strstr(text, "\"id\":12,"));
+		unlink(tpl);
+		ft_pipeline_free(p);
+	}
+	ft_view_free(v);
+	ft_config_free(cfg);
+	nftw(ddir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("pipeline");
@@ -212,6 +305,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, the_allow_list_rejects_and_counts);
 	tcase_add_test(tc, closing_follows_the_clock);
 	tcase_add_test(tc, a_view_outlives_its_last_reader);
+	tcase_add_test(tc, damaged_saved_templates_are_set_aside);
 	suite_add_tcase(s, tc);
 	return s;
 }
