@@ -268,6 +268,7 @@ static int run_by_tenant(const char *path, uint16_t port, const struct ft_config
 	struct ft_diag d = { 0 };
 	struct ft_view *v = NULL;
 	int r = ft_view_build(cfg, &d, &v);
+	ft_diag_sort(&d);
 	print_diag(&d, false);      /* the lint's warnings are for check-config */
 	if (r < 0)
 		return r == -EINVAL ? FT_EXIT_USAGE : FT_EXIT_FAILURE;

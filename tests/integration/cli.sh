@@ -68,9 +68,31 @@ printf 'exporters = ["127.0.0.1"];\ntenants = ( { name = "a"; } );\nprefix_files
 expect_status 2 "$ft" check-config "$tmp/pf.conf"
 expect_err "$tmp/pf.conf:3: cannot read $tmp/nope.txt: No such file or directory"
 [ "$(grep -c "$tmp/nope.txt" "$tmp/err")" = 1 ] || fail "the missing prefix file is named more than once"
+# A prefix file missing or with a syntax error: the rest is still linted (the overlap at
+# line 3), and every finding comes in file and line order, from check-config and from
+# flowtallyd's start alike.
+printf '10.9.0.0/16 a\nnot-a-prefix b\n' >"$tmp/ipam.txt"
+cat >"$tmp/lint.conf" <<CONF
+exporters = ["127.0.0.1"];
+tenants = ( { name = "a"; prefixes = ["10.0.0.0/8"]; },
+            { name = "b"; prefixes = ["10.0.0.0/8"]; } );
+prefix_files = [ "$tmp/nope.txt", "$tmp/ipam.txt" ];
+colour = "blue";
+CONF
+cat >"$tmp/lint.want" <<WANT
+$tmp/lint.conf:2: warning: no accounting_points: every record counts, so traffic seen by two routers is counted twice
+$tmp/lint.conf:3: 10.0.0.0/8: assigned to tenant 'b' here and to 'a' at $tmp/lint.conf:2 for overlapping periods
+$tmp/lint.conf:4: cannot read $tmp/nope.txt: No such file or directory
+$tmp/lint.conf:5: unknown key 'colour'
+$tmp/ipam.txt:2: 'not-a-prefix' is not a prefix (e.g. 10.1.0.0/16)
+WANT
+expect_status 2 "$ft" check-config "$tmp/lint.conf"
+grep -v ': 4 errors: not valid$' "$tmp/err" | diff "$tmp/lint.want" - >&2 || fail "check-config: findings missing or out of order"
+expect_status 2 "$ftd" -f -c "$tmp/lint.conf" -d "$tmp/lint-data"
+sed 's/^flowtallyd: //' "$tmp/err" | diff "$tmp/lint.want" - >&2 || fail "flowtallyd: findings missing or out of order"
 printf 'exporters = ["127.0.0.1"];\ntenants = ( { name = "a"; prefixes = ["10.0.0.0/8"]; } );\n' >"$tmp/warn.conf"
 expect_status 0 "$ft" check-config "$tmp/warn.conf"
-expect_err "$tmp/warn.conf: warning: no accounting_points"
+expect_err "$tmp/warn.conf:2: warning: no accounting_points"
 grep -q "1 tenant, 2 classes" "$tmp/out" || fail "check-config: no singular for one tenant"
 expect_status 0 "$ft" check-config -q "$tmp/warn.conf"
 [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ] || fail "check-config -q printed something for a valid file"
