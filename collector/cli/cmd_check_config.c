@@ -69,7 +69,7 @@ int ft_cmd_check_config(int argc, char **argv)
 		fprintf(stderr, "%s\n", d.lines[i]);
 	if (r == 0 && !quiet)
 		printf("%s: valid (%zu warning%s)\n", path, d.warnings, d.warnings == 1 ? "" : "s");
-	else if (r < 0)
+	else if (r == -EINVAL)                  /* a file that cannot be read said so */
 		fprintf(stderr, "%s: %zu error%s: not valid\n", path, d.errors, d.errors == 1 ? "" : "s");
 	ft_diag_done(&d);
 	ft_config_free(cfg);

@@ -202,10 +202,17 @@ static int load_exporter(struct ft_netflow *nf, json_t *x, int64_t now)
 int ft_netflow_load(struct ft_netflow *nf, const char *path, int64_t now_ns)
 {
 	json_error_t err;
-	json_t *root = json_load_file(path, 0, &err);
+	FILE *f = fopen(path, "r");     /* not json_load_file(): its reasons repeat the path */
+	if (!f && errno == ENOENT)
+		return -ENOENT;
+	if (!f) {
+		int e = errno;
+		ft_log_err(FT_LOG_NETFLOW, "%s: cannot read saved templates: %s", path, strerror(e));
+		return -e;
+	}
+	json_t *root = json_loadf(f, 0, &err);
+	fclose(f);
 	if (!root) {
-		if (access(path, F_OK) < 0)
-			return -ENOENT;
 		ft_log_err(FT_LOG_NETFLOW, "%s:%d: cannot read saved templates: %s", path, err.line, err.text);
 		return -EINVAL;
 	}

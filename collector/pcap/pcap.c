@@ -47,15 +47,24 @@ struct ft_pcap_reader *ft_pcap_new_link(int linktype)
 	return r;
 }
 
-static void unsupported_link(pcap_t *p, const char *path, char *errbuf, size_t errlen)
+static void unsupported_link(pcap_t *p, char *errbuf, size_t errlen)
 {
 	int lt = pcap_datalink(p);
 	const char *name = pcap_datalink_val_to_name(lt);
 	const char *desc = pcap_datalink_val_to_description(lt);
 
-	snprintf(errbuf, errlen, "%s: link type %d (%s, %s) is not supported; flowtally reads "
-	         "Ethernet, Linux cooked (SLL, SLL2), raw IP and BSD loopback captures", path, lt,
+	snprintf(errbuf, errlen, "link type %d (%s, %s) is not supported; flowtally reads "
+	         "Ethernet, Linux cooked (SLL, SLL2), raw IP and BSD loopback captures", lt,
 	         name ? name : "unknown", desc ? desc : "no description");
+}
+
+/* libpcap's reason, without the file name it may begin with (the caller names it). */
+static void open_error(const char *path, const char *perr, char *errbuf, size_t errlen)
+{
+	size_t n = strlen(path);
+	if (strncmp(perr, path, n) == 0 && strncmp(perr + n, ": ", 2) == 0)
+		perr += n + 2;
+	snprintf(errbuf, errlen, "%s", perr);
 }
 
 struct ft_pcap_reader *ft_pcap_open(const char *path, char *errbuf, size_t errlen)
@@ -63,18 +72,18 @@ struct ft_pcap_reader *ft_pcap_open(const char *path, char *errbuf, size_t errle
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (p == NULL) {
-		snprintf(errbuf, errlen, "%s: %s", path, perr);
+		open_error(path, perr, errbuf, errlen);
 		return NULL;
 	}
 	if (!ft_pcap_link_supported(pcap_datalink(p))) {
-		unsupported_link(p, path, errbuf, errlen);
+		unsupported_link(p, errbuf, errlen);
 		pcap_close(p);
 		return NULL;
 	}
 	struct ft_pcap_reader *r = ft_pcap_new_link(pcap_datalink(p));
 	char *copy = strdup(path);
 	if (r == NULL || copy == NULL) {
-		snprintf(errbuf, errlen, "%s: %s", path, strerror(ENOMEM));
+		snprintf(errbuf, errlen, "%s", strerror(ENOMEM));
 		free(copy);
 		ft_pcap_close(r);
 		pcap_close(p);

@@ -16,7 +16,7 @@ static int open_ledger(const struct ft_sink_env *env, void **ret_state)
 	int r = ft_ledger_open(dir, &l);
 	if (r == -EBUSY)
 		ft_log_err(FT_LOG_MAIN, "the ledger in %s is in use by another process", dir);
-	else if (r < 0)
+	else if (r < 0 && r != -EBADMSG)    /* damage: logged with its file:line */
 		ft_log_err(FT_LOG_MAIN, "cannot open the ledger in %s: %s", dir, strerror(-r));
 	if (r < 0)
 		return r;

@@ -30,7 +30,8 @@ struct ft_pcap_stats {
 
 struct ft_pcap_reader;
 
-/* Opens a capture file.  On failure returns NULL and writes the reason into errbuf. */
+/* Opens a capture file.  On failure returns NULL and writes the reason into errbuf,
+ * without the file name (the caller says which file). */
 struct ft_pcap_reader *ft_pcap_open(const char *path, char *errbuf, size_t errlen);
 struct ft_pcap_reader *ft_pcap_close(struct ft_pcap_reader *r);
 

@@ -14,6 +14,14 @@ expect_status() {  # WANT CMD...
 	[ "$got" = "$want" ] || { cat "$tmp/err" >&2; fail "'$*' exited $got, expected $want"; }
 }
 expect_err() { grep -qF -- "$1" "$tmp/err" || { cat "$tmp/err" >&2; fail "stderr lacks: $1"; }; }
+# named_once PATH: stderr names PATH, and no line names it twice ("cannot open X: X: ...").
+named_once() {
+	grep -qF -- "$1" "$tmp/err" || { cat "$tmp/err" >&2; fail "stderr does not name $1"; }
+	local line
+	while IFS= read -r line; do
+		[ "$(grep -oF -- "$1" <<<"$line" | wc -l)" -le 1 ] || fail "$1 named more than once: $line"
+	done <"$tmp/err"
+}
 
 for cmd in "$ftd" "$ft" "$ft replay" "$ft check-config" "$ft status" "$ft generate"; do
 	expect_status 0 $cmd --help
@@ -54,7 +62,8 @@ expect_status 0 "$ft" check-config "$tmp/open.conf"
 expect_err "warning: the exporter allow-list ('exporters') is absent: no exporter will be accepted"
 
 expect_status 1 "$ft" check-config "$tmp/missing.conf"
-expect_err "cannot read"
+expect_err "$tmp/missing.conf: cannot read: No such file or directory"
+[ "$(wc -l <"$tmp/err")" = 1 ] || fail "check-config: more than the reason for a file it cannot read"
 
 # Messages a newcomer reads: what was found where, once.
 mkdir "$tmp/confdir"
@@ -102,10 +111,32 @@ expect_status 1 "$ft" status -d "$tmp/linked"
 expect_err "a symbolic link"
 expect_status 1 "$ft" status -d "$tmp/nowhere"
 expect_status 1 "$ft" replay "$tmp/missing.pcap"
+named_once "$tmp/missing.pcap"
+expect_err "No such file or directory"
 printf 'not a capture\n' >"$tmp/text.pcap"
 expect_status 1 "$ft" replay --totals "$tmp/text.pcap"
+named_once "$tmp/text.pcap"
 expect_status 2 "$ft" replay --port 0 "$tmp/text.pcap"
 expect_status 2 "$ft" generate --to 192.0.2.1:2055 --records 1
 expect_err "loopback"
 expect_status 1 "$ftd" --replay "$tmp/missing.pcap" -d "$tmp/d"
+named_once "$tmp/missing.pcap"
+# A damaged ledger: each problem with its file:line, then the directory once, no
+# "cannot open ...: Bad message" after it.
+mkdir -p "$tmp/dmg/ledger"
+printf 'junk\n' >"$tmp/dmg/ledger/2026-11-01.ledger"
+printf 'listen = ["127.0.0.1:0"];\nexporters = ["127.0.0.1"];\n' >"$tmp/dmg.conf"
+expect_status 1 "$ftd" -f -c "$tmp/dmg.conf" -d "$tmp/dmg"
+expect_err "$tmp/dmg/ledger/2026-11-01.ledger:1: not the header"
+expect_err "$tmp/dmg/ledger is damaged"
+named_once "$tmp/dmg/ledger "
+grep -q "Bad message" "$tmp/err" && fail "the damaged ledger said twice: $(cat "$tmp/err")"
+# Saved templates that cannot be read (a symbolic link to itself): named once, with the
+# reason, and the replay goes on.
+mkdir -p "$tmp/tpl/state"
+ln -s templates.json "$tmp/tpl/state/templates.json"
+"$ft" generate --pcap "$tmp/one.pcap" --records 1 2>/dev/null
+expect_status 0 "$ftd" --replay "$tmp/one.pcap" -d "$tmp/tpl"
+expect_err "$tmp/tpl/state/templates.json: cannot read saved templates: Too many levels of symbolic links"
+named_once "$tmp/tpl/state/templates.json"
 echo "cli: ok"

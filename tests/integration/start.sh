@@ -56,6 +56,7 @@ conf "$tmp/b.conf" "$tmp/a" 0
 detached "$tmp/b.conf" "$tmp/b.pid"
 [ "$rc" = 1 ] || { cat "$tmp/err" >&2; fail "a second daemon on the same data directory exited $rc"; }
 expect_err "in use by flowtallyd pid $apid"
+grep "in use by" "$tmp/err" | grep -vqF "$tmp/a/" || fail "the data directory named twice: $(cat "$tmp/err")"
 [ "$(cat "$tmp/a.pid")" = "$apid" ] || fail "the first daemon's pid file was touched"
 [ ! -e "$tmp/b.pid" ] || fail "a pid file written by a daemon that did not start"
 kill -0 "$apid" || fail "the first daemon is gone"
