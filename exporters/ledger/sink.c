@@ -14,9 +14,8 @@ static int open_ledger(const struct ft_sink_env *env, void **ret_state)
 	if (snprintf(dir, sizeof(dir), "%s/ledger", env->data_dir) >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
 	int r = ft_ledger_open(dir, &l);
-	if (r == -EBUSY)
-		ft_log_err(FT_LOG_MAIN, "the ledger in %s is in use by another process", dir);
-	else if (r < 0 && r != -EBADMSG)    /* damage: logged with its file:line */
+	/* in use: the daemon names the holder; damaged: logged with its file:line */
+	if (r < 0 && r != -EBUSY && r != -EBADMSG)
 		ft_log_err(FT_LOG_MAIN, "cannot open the ledger in %s: %s", dir, strerror(-r));
 	if (r < 0)
 		return r;
