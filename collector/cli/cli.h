@@ -23,5 +23,8 @@ int ft_cmd_ledger(int argc, char **argv);
 /* The data directory a configuration file names, into buf; its findings go to stderr.
  * 0, or negative errno as ft_config_load() returns it. */
 int ft_cli_data_dir_from_config(const char *path, char *buf, size_t size);
+/* Whether the tenant map of the configuration file path declares tenant name: 1 or 0,
+ * or negative errno when the file does not load (its findings are not printed). */
+int ft_cli_config_has_tenant(const char *path, const char *name);
 
 #endif

@@ -46,7 +46,9 @@ static const char usage_text[] = SYNOPSIS
 "  -c, --config FILE   take the data directory from this configuration file\n"
 "      --from T        steps that start at or after T (default: the first step)\n"
 "      --to T          steps that start before T (default: the last step)\n"
-"      --tenant NAME   show: this tenant only\n"
+"      --tenant NAME   show: this tenant only; zeros for a tenant of the tenant map\n"
+"                      (-c FILE) without traffic in the range; a tenant in no step\n"
+"                      of the range nor in that map is unknown (exit status 2)\n"
 "      --by-class      show: a row per traffic class, and a subtotal per tenant\n"
 "  -j, --json          show: print one JSON object (schema in the README)\n"
 "  -h, --help          show this help and exit\n"
@@ -56,7 +58,7 @@ static const char usage_text[] = SYNOPSIS
 "November.  A step is in the range when it starts in it.\n"
 "\n"
 "Exit status: 0 success (verify: no problem found), 1 problems found or no readable\n"
-"ledger, 2 usage or configuration error.\n"
+"ledger, 2 usage or configuration error, or show --tenant names an unknown tenant.\n"
 "\n"
 "Examples:\n"
 "  flowtally ledger verify -c /etc/flowtally/flowtally.conf\n"
@@ -66,6 +68,7 @@ static const char usage_text[] = SYNOPSIS
 struct opts {
 	bool show;
 	char dir[4096];
+	const char *config;         /* -c: its tenant map tells the tenants known */
 	int64_t from_ms, to_ms;
 	const char *tenant;
 	bool by_class, json;
@@ -102,6 +105,7 @@ static int take_option(int c, struct opts *o)
 		snprintf(o->dir, sizeof(o->dir), "%s", optarg);
 		return -1;
 	case 'c':
+		o->config = optarg;
 		return ft_cli_data_dir_from_config(optarg, o->dir, sizeof(o->dir)) < 0 ? FT_EXIT_USAGE : -1;
 	case 'F':
 	case 'U':
@@ -455,17 +459,41 @@ static void print_text(const struct opts *o, const struct ft_ledger_sum *sum)
 	print_volume_line("not accounted", &sum->not_accounted);
 }
 
-/* Keeps only the rows of one tenant. */
-static void keep_tenant(struct ft_ledger_sum *sum, const char *tenant)
+/* A tenant in no step of the range: known when the tenant map of -c declares it (a
+ * tenant without traffic: zeros), else unknown, said with where it was looked for. */
+static bool tenant_known(const struct opts *o, const char *path)
+{
+	char a[32] = "the first step", b[32] = "the last step";
+	int known = o->config ? ft_cli_config_has_tenant(o->config, o->tenant) : 0;
+	if (known > 0) {
+		fprintf(stderr, "flowtally ledger: note: tenant '%s' has no traffic in the range\n",
+		        o->tenant);
+		return true;
+	}
+	if (o->from_ms != INT64_MIN)
+		time_text(o->from_ms, a, sizeof(a));
+	if (o->to_ms != INT64_MAX)
+		time_text(o->to_ms, b, sizeof(b));
+	fprintf(stderr, "flowtally ledger: unknown tenant '%s': in no step of %s from %s to %s, ",
+	        o->tenant, path, a, b);
+	if (strcmp(o->tenant, "unattributed") == 0)
+		fputs("and not a tenant (show without --tenant has the unattributed volume)\n", stderr);
+	else if (o->config)
+		fprintf(stderr, "nor in the tenant map of %s\n", o->config);
+	else
+		fputs("and no configuration (-c FILE) gave a tenant map to look in\n", stderr);
+	return false;
+}
+
+/* Keeps only the rows of one tenant; false when it is unknown. */
+static bool keep_tenant(struct ft_ledger_sum *sum, const struct opts *o, const char *path)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < sum->n_rows; i++)
-		if (strcmp(sum->rows[i].tenant, tenant) == 0)
+		if (strcmp(sum->rows[i].tenant, o->tenant) == 0)
 			sum->rows[n++] = sum->rows[i];
 	sum->n_rows = n;
-	if (!n)
-		fprintf(stderr, "flowtally ledger: note: tenant '%s' has no traffic in the range\n",
-		        tenant);
+	return n || tenant_known(o, path);
 }
 
 static int run_show(const struct opts *o)
@@ -485,9 +513,9 @@ static int run_show(const struct opts *o)
 	} else if (rc < 0 && t.overflow) {
 		fputs("flowtally ledger: a sum passes 2^64 - 1: use a shorter range\n", stderr);
 		rc = FT_EXIT_FAILURE;
+	} else if (rc < 0 && o->tenant && !keep_tenant(&sum, o, path)) {
+		rc = FT_EXIT_USAGE;
 	} else if (rc < 0) {
-		if (o->tenant)
-			keep_tenant(&sum, o->tenant);
 		if (o->json)
 			print_json(o, &sum);
 		else

@@ -139,4 +139,32 @@ ln -s templates.json "$tmp/tpl/state/templates.json"
 expect_status 0 "$ftd" --replay "$tmp/one.pcap" -d "$tmp/tpl"
 expect_err "$tmp/tpl/state/templates.json: cannot read saved templates: Too many levels of symbolic links"
 named_once "$tmp/tpl/state/templates.json"
+
+# ledger show --tenant: a tenant of the map without traffic shows zeros (exit 0); one in
+# no step of the range and in no tenant map is unknown (exit 2), with where it looked.
+cat >"$tmp/lt.conf" <<CONF
+exporters = ["127.0.0.0/8"];
+data_dir = "$tmp/lt";
+step = 1;
+tenants = ( { name = "north"; prefixes = ["10.0.0.0/9"]; },
+            { name = "quiet"; prefixes = ["172.16.0.0/12"]; } );
+CONF
+"$ft" generate --pcap "$tmp/lt.pcap" --records 300 --start 2026-11-25T13:00:00Z 2>/dev/null
+expect_status 0 "$ftd" --replay "$tmp/lt.pcap" -c "$tmp/lt.conf"
+expect_status 0 "$ft" ledger show -c "$tmp/lt.conf" --tenant north
+awk '$1 == "north" && $2 > 0 { ok = 1 } END { exit !ok }' "$tmp/out" || fail "ledger show --tenant north: no traffic"
+expect_status 0 "$ft" ledger show -c "$tmp/lt.conf" --tenant quiet
+awk '$1 == "quiet" && $2 == 0 && $5 == 0 { ok = 1 } END { exit !ok }' "$tmp/out" || fail "ledger show --tenant quiet: not zeros"
+expect_err "tenant 'quiet' has no traffic in the range"
+expect_status 2 "$ft" ledger show -c "$tmp/lt.conf" --tenant nosuch
+expect_err "unknown tenant 'nosuch': in no step of $tmp/lt/ledger from the first step to the last step, nor in the tenant map of $tmp/lt.conf"
+[ ! -s "$tmp/out" ] || fail "ledger show printed sums for an unknown tenant"
+expect_status 2 "$ft" ledger show -d "$tmp/lt" --tenant quiet --json --from 2026-11-25
+expect_err "unknown tenant 'quiet': in no step of $tmp/lt/ledger from 2026-11-25T00:00:00Z to the last step, and no configuration (-c FILE)"
+[ ! -s "$tmp/out" ] || fail "ledger show --json printed sums for an unknown tenant"
+expect_status 0 "$ft" ledger show -d "$tmp/lt" --tenant north --json
+grep -q '"tenant": "north"' "$tmp/out" || fail "ledger show -d --tenant north"
+expect_status 0 "$ft" ledger --help
+grep -q "unknown (exit status 2)" "$tmp/out" || fail "ledger --help does not say what an unknown tenant gives"
+grep -q "show --tenant names an unknown tenant" "$tmp/out" || fail "ledger --help: exit status of an unknown tenant"
 echo "cli: ok"
