@@ -6,7 +6,8 @@
 
 #include <stdint.h>
 
-enum { FT_EXIT_OK = 0, FT_EXIT_FAILURE = 1, FT_EXIT_USAGE = 2 };
+enum { FT_EXIT_OK = 0, FT_EXIT_FAILURE = 1, FT_EXIT_USAGE = 2,
+       FT_EXIT_NOTHING = 3 };     /* replay: the capture held nothing it could decode */
 
 /* "" for one, "s" for any other count: "1 datagram", "2 datagrams". */
 static inline const char *ft_cli_s(uint64_t n)

@@ -140,6 +140,40 @@ expect_status 0 "$ftd" --replay "$tmp/one.pcap" -d "$tmp/tpl"
 expect_err "$tmp/tpl/state/templates.json: cannot read saved templates: Too many levels of symbolic links"
 named_once "$tmp/tpl/state/templates.json"
 
+# A replay that decodes nothing says how many datagrams it dropped and why, and exits 3:
+# sFlow on the NetFlow port (a capture written here by hand), and a capture with no UDP
+# to the port asked for.
+sflow_pcap() {  # FILE N: pcap, N Ethernet/IPv4/UDP frames 127.0.0.1:6343 -> :2055, sFlow v5
+	local i
+	{
+		printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00'
+		for i in $(seq "$2"); do
+			printf '\x00\x10\x27\x6a\x00\x00\x00\x00\x46\x00\x00\x00\x46\x00\x00\x00'       # time, 70 bytes
+			printf '\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00'               # Ethernet
+			printf '\x45\x00\x00\x38\x00\x01\x40\x00\x40\x11\x00\x00\x7f\x00\x00\x01\x7f\x00\x00\x01'
+			printf '\x18\xc7\x08\x07\x00\x24\x00\x00'                                       # UDP
+			printf '\x00\x00\x00\x05\x00\x00\x00\x01\x7f\x00\x00\x01\x00\x00\x00\x00'       # sFlow v5
+			printf '\x00\x00\x00\x01\x00\x00\x00\x10\x00\x00\x00\x00'                       # no samples
+		done
+	} >"$1"
+}
+sflow_pcap "$tmp/sflow.pcap" 3
+for mode in "" --totals "--by-tenant --prefixes $tmp/ipam1.txt"; do
+	printf '10.0.0.0/8 a\n' >"$tmp/ipam1.txt"
+	expect_status 3 "$ft" replay $mode "$tmp/sflow.pcap"
+	expect_err "flowtally replay: $tmp/sflow.pcap: nothing decoded: all its 3 UDP datagrams were dropped:"
+	expect_err "  bad_version: 3 (not NetFlow v5, v9 or IPFIX: sFlow, for one, is not supported yet)"
+done
+"$ft" generate --pcap "$tmp/v5.pcap" --to 127.0.0.1:9995 --records 60 2>/dev/null
+expect_status 3 "$ft" replay --totals --port 2055 "$tmp/v5.pcap"
+expect_err "nothing decoded: no UDP datagram to port 2055 among its 2 frames:"
+expect_err "  other_port: 2 (UDP to a port other than 2055)"
+grep -q '"other_port":2' "$tmp/out" || fail "replay --totals printed no totals for a capture it decoded nothing of"
+expect_status 0 "$ft" replay --totals --port 9995 "$tmp/v5.pcap"
+[ ! -s "$tmp/err" ] || fail "replay of a good capture said: $(cat "$tmp/err")"
+expect_status 0 "$ft" replay --help
+grep -q "^error, 3 nothing in the capture could be decoded" "$tmp/out" || fail "replay --help does not document exit status 3"
+
 # ledger show --tenant: a tenant of the map without traffic shows zeros (exit 0); one in
 # no step of the range and in no tenant map is unknown (exit 2), with where it looked.
 cat >"$tmp/lt.conf" <<CONF
