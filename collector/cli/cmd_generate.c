@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "flowtally/clock.h"
 #include "flowtally/gen.h"
 #include "flowtally/listen.h"
@@ -154,6 +155,8 @@ static const char usage_text[] =
 "    collector's counters can be compared with the report to the byte.  A full\n"
 "    socket buffer (ENOBUFS, EAGAIN) is waited out and counted as a send error; no\n"
 "    datagram is skipped.  SIGINT or SIGTERM stop it early, still with a report.\n"
+"    While it runs longer than half a second, one line on standard error shows how\n"
+"    far it has got, when standard error is a terminal (nothing otherwise).\n"
 "\n"
 "OPTIONS\n"
 "  Where to\n"
@@ -720,6 +723,7 @@ struct run {
 	struct slot **batch;         /* slot of each message in the current batch */
 	int fd;
 	int64_t t0_ns, t1_ns;        /* CLOCK_MONOTONIC: first send, end */
+	struct ft_progress progress; /* on a terminal */
 };
 
 /* v5 needs no more datagrams than the run sends; v9 and IPFIX at least two an
@@ -950,6 +954,25 @@ static void accept_slot(struct run *r, const struct slot *s)
 	}
 }
 
+/* The progress line: how far, of how much, how fast; seconds of export time in a file. */
+static void show_progress(struct run *r, double seconds)
+{
+	const struct args *a = r->a;
+	char of[64] = "", span[64];
+	if (!ft_progress_due(&r->progress))
+		return;
+	double elapsed = (double)(ft_clock_mono_ns() - r->t0_ns) / 1e9;
+	if (a->records_goal != UINT64_MAX)
+		snprintf(of, sizeof(of), " of %" PRIu64, a->records_goal);
+	if (a->duration > 0)
+		snprintf(span, sizeof(span), "%.1f s of %g s", seconds, a->duration);
+	else
+		snprintf(span, sizeof(span), "%.1f s", seconds);
+	ft_progress_show(&r->progress, "flowtally generate: %s, %" PRIu64 "%s records %s (%.0f records/s)",
+	                 span, r->total.records, of, a->pcap_path ? "written" : "sent",
+	                 elapsed > 0 ? (double)r->total.records / elapsed : 0.0);
+}
+
 /* ---- sending ---- */
 
 static void on_signal(int sig)
@@ -1072,6 +1095,7 @@ static int send_udp(struct run *r)
 	if (rc < 0)
 		return rc;
 	r->t0_ns = ft_clock_mono_ns();
+	ft_progress_init(&r->progress);
 	int64_t deadline = a->duration > 0 ? r->t0_ns + (int64_t)(a->duration * 1e9) : 0;
 	bucket_init(&b, r, r->t0_ns);
 	while (!stop_requested && !finished(r)) {
@@ -1085,11 +1109,13 @@ static int send_udp(struct run *r)
 		n = stamp_batch(r, n, a->start_ns + (now - r->t0_ns), budget, records_left(r), &records);
 		b.tokens -= (double)records;
 		if ((rc = send_batch(r, n)) < 0) {
+			ft_progress_done(&r->progress);
 			char text[INET6_ADDRSTRLEN + 8];
 			complain("sending to %s: %s", endpoint_format(&a->to, text, sizeof(text)),
 			         strerror(-rc));
 			break;
 		}
+		show_progress(r, (double)(now - r->t0_ns) / 1e9);
 	}
 	if (rc == 0 && deadline && !stop_requested && !finished(r)) {
 		/* Stopped by the clock: the run lasts --duration, so the rate comes out right. */
@@ -1097,6 +1123,7 @@ static int send_udp(struct run *r)
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 	}
 	r->t1_ns = ft_clock_mono_ns();
+	ft_progress_done(&r->progress);
 	return rc < 0 ? rc : 0;
 }
 
@@ -1209,6 +1236,7 @@ static void write_frames(struct run *r, pcap_dumper_t *d)
 		h.caplen = h.len = (uint32_t)build_frame(frame, a, s->buf, s->len, (uint16_t)i);
 		pcap_dump((u_char *)d, &h, frame);
 		accept_slot(r, s);
+		show_progress(r, offset / 1e9);
 	}
 }
 
@@ -1225,7 +1253,9 @@ static int write_pcap(struct run *r)
 		goto fail;
 	}
 	r->t0_ns = ft_clock_mono_ns();
+	ft_progress_init(&r->progress);
 	write_frames(r, d);
+	ft_progress_done(&r->progress);
 	r->t1_ns = ft_clock_mono_ns();
 	if (pcap_dump_flush(d) < 0 || ferror(pcap_dump_file(d))) {
 		complain("%s: write error: %s", path, strerror(errno));

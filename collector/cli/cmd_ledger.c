@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "flowtally/clock.h"
 #include "flowtally/config.h"
 #include "flowtally/ledger.h"
@@ -35,7 +36,8 @@ static const char usage_text[] = SYNOPSIS
 "        unattributed destination).  Each problem is printed on standard error as\n"
 "        FILE:LINE: what.  A summary follows on standard output: days, steps, totals,\n"
 "        and the hash at the head of the chain (keep it: removing blocks from the end\n"
-"        of the newest file cannot be seen otherwise).\n"
+"        of the newest file cannot be seen otherwise).  A long verify shows the day\n"
+"        it is reading on one line of standard error, when that is a terminal.\n"
 "show    sums the range per tenant: bytes, packets and flows sent (out: the tenant\n"
 "        owns the source) and received (in: it owns the destination), then the\n"
 "        unattributed volume and the total, so each column adds up.  It verifies as\n"
@@ -178,6 +180,7 @@ struct tally {
 	char first_day[11], last_day[11], file[4096];
 	char head[FT_LEDGER_HASH_HEX];
 	bool overflow;
+	struct ft_progress line;    /* on a terminal: the day being read */
 };
 
 static void count_day(struct tally *t, const char *path)
@@ -198,7 +201,10 @@ static int read_range(struct ft_ledger_reader *r, struct ft_ledger_sum *sum, str
 	struct ft_step s;
 	struct ft_diag d = { 0 };
 	int rc;
+	ft_progress_init(&t->line);
 	while ((rc = ft_ledger_reader_next(r, &s, &d)) != 0) {
+		if (rc == -ENOMEM || d.n)
+			ft_progress_done(&t->line);
 		if (rc == -ENOMEM) {
 			fputs("flowtally ledger: out of memory\n", stderr);
 			ft_diag_done(&d);
@@ -215,7 +221,11 @@ static int read_range(struct ft_ledger_reader *r, struct ft_ledger_sum *sum, str
 		if (!t->overflow && ft_ledger_sum_add(sum, &s) < 0)
 			t->overflow = true;
 		ft_step_done(&s);
+		if (ft_progress_due(&t->line))
+			ft_progress_show(&t->line, "flowtally ledger: %s, %" PRIu64 " steps read", t->last_day,
+			                 sum->steps);
 	}
+	ft_progress_done(&t->line);
 	return -1;
 }
 

@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "flowtally/clock.h"
 #include "flowtally/netflow.h"
 #include "flowtally/parse.h"
@@ -59,6 +61,8 @@ static const char usage_text[] =
 "                      apply\n"
 "  -h, --help          show this help and exit\n"
 "\n"
+"While a long replay runs, one line on standard error shows how much of the capture\n"
+"is read, when standard error is a terminal (nothing otherwise).\n"
 "Bytes and packets are as exported, not corrected for sampling.\n"
 "\n"
 "Exit status: 0 success, 1 the capture cannot be read, 2 usage or configuration\n"
@@ -279,21 +283,53 @@ static void print_text(const struct replay *rp, const struct ft_pcap_stats *ps)
 			       ft_cli_s(rp->errors[e]));
 }
 
-static struct ft_pcap_reader *open_capture(const char *path, uint16_t port)
+/* The progress line of a replay, on a terminal: how much of the file is read. */
+struct watch {
+	struct ft_progress line;
+	const struct ft_pcap_reader *rd;
+};
+
+static void show_progress(void *ctx)
+{
+	struct watch *w = ctx;
+	uint64_t done, size;
+	if (!ft_progress_due(&w->line))
+		return;
+	ft_pcap_position(w->rd, &done, &size);
+	const struct ft_pcap_stats *ps = ft_pcap_stats(w->rd);
+	char at[64] = "";
+	if (size)
+		snprintf(at, sizeof(at), "%.0f %% of %.1f MB, ", 100.0 * (double)done / (double)size,
+		         (double)size / 1e6);
+	ft_progress_show(&w->line, "flowtally replay: %s%" PRIu64 " frames read, %" PRIu64 " UDP datagrams",
+	                 at, ps->frames, ps->datagrams);
+}
+
+/* streaming: records go to standard output as they are read, so no line goes between
+ * them on the same terminal. */
+static struct ft_pcap_reader *open_capture(const char *path, uint16_t port, struct watch *w,
+                                           bool streaming)
 {
 	char err[256];
 	struct ft_pcap_reader *rd = ft_pcap_open(path, err, sizeof(err));
-	if (!rd)
+	if (!rd) {
 		fprintf(stderr, "flowtally replay: %s: %s\n", path, err);
-	else
-		ft_pcap_set_port(rd, port);
+		return NULL;
+	}
+	ft_pcap_set_port(rd, port);
+	ft_progress_init(&w->line);
+	w->line.on = w->line.on && !(streaming && isatty(STDOUT_FILENO));
+	w->rd = rd;
+	if (w->line.on)
+		ft_pcap_set_progress(rd, show_progress, w);
 	return rd;
 }
 
 /* Decoding only: the records, or their totals. */
 static int run_decode(struct replay *rp, const char *path, uint16_t port, const struct ft_config *cfg)
 {
-	struct ft_pcap_reader *rd = open_capture(path, port);
+	struct watch w;
+	struct ft_pcap_reader *rd = open_capture(path, port, &w, rp->json);
 	if (!rd)
 		return FT_EXIT_FAILURE;
 	struct ft_netflow *nf = ft_netflow_new(&cfg->netflow);
@@ -310,6 +346,7 @@ static int run_decode(struct replay *rp, const char *path, uint16_t port, const 
 		ft_netflow_drop_pending(nf);
 		collect_stats(rp, nf);
 	}
+	ft_progress_done(&w.line);
 	if (r < 0)
 		fprintf(stderr, "flowtally replay: %s: %s\n", path, strerror(-r));
 	else if (rp->totals)
@@ -346,13 +383,15 @@ static int run_by_tenant(const char *path, uint16_t port, const struct ft_config
 	print_diag(&d, false);      /* the lint's warnings are for check-config */
 	if (r < 0)
 		return r == -EINVAL ? FT_EXIT_USAGE : FT_EXIT_FAILURE;
-	struct ft_pcap_reader *rd = open_capture(path, port);
+	struct watch w;
+	struct ft_pcap_reader *rd = open_capture(path, port, &w, false);
 	struct tenant_report *t = rd ? tenant_report_new(v->tenants) : NULL;
 	struct ft_pipeline *p = NULL;
 	int ret = FT_EXIT_FAILURE;
 	/* the capture's first timestamp starts the step clock, as in flowtallyd --replay */
 	if (t && ft_pipeline_new(cfg, &po, v, INT64_MIN / 4, &p) == 0) {
 		r = ft_pipeline_replay(p, rd, &(struct ft_step_out){ tenant_report_step, t });
+		ft_progress_done(&w.line);
 		if (r < 0)
 			fprintf(stderr, "flowtally replay: %s: %s\n", path, strerror(-r));
 		else

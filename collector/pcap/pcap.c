@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "flowtally/log.h"
 #include "pcap_int.h"
@@ -33,6 +34,8 @@ struct ft_pcap_reader {
 	bool eof;
 	struct ft_pcap_stats stats;
 	struct ft_reasm reasm;
+	void (*progress)(void *ctx);   /* after each frame read from the file, or NULL */
+	void *progress_ctx;
 };
 
 struct ft_pcap_reader *ft_pcap_new_link(int linktype)
@@ -234,6 +237,8 @@ static int read_frame(struct ft_pcap_reader *r, struct ft_datagram *ret)
 	const u_char *data;
 
 	int rc = pcap_next_ex(r->pcap, &h, &data);
+	if (rc == 1 && r->progress)
+		r->progress(r->progress_ctx);
 	if (rc == 1)
 		return ft_pcap_feed(r, data, h->caplen, stamp_ns(&h->ts), ret);
 	if (rc == PCAP_ERROR_BREAK) {
@@ -245,6 +250,21 @@ static int read_frame(struct ft_pcap_reader *r, struct ft_datagram *ret)
 	ft_log_err(FT_LOG_PCAP, "%s: %s", r->path, pcap_geterr(r->pcap));
 	r->err = -EIO;
 	return r->err;
+}
+
+void ft_pcap_set_progress(struct ft_pcap_reader *r, void (*fn)(void *ctx), void *ctx)
+{
+	r->progress = fn;
+	r->progress_ctx = ctx;
+}
+
+void ft_pcap_position(const struct ft_pcap_reader *r, uint64_t *ret_read, uint64_t *ret_size)
+{
+	FILE *f = r->pcap ? pcap_file(r->pcap) : NULL;
+	struct stat st;
+	long at = f ? ftell(f) : -1;
+	*ret_read = at > 0 ? (uint64_t)at : 0;
+	*ret_size = f && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 }
 
 int ft_pcap_next(struct ft_pcap_reader *r, struct ft_datagram *ret)
