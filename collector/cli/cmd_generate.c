@@ -88,6 +88,7 @@ struct args {
 	uint64_t datagrams;          /* the stop criterion in datagrams; UINT64_MAX = none */
 	double rate;                 /* records per second; 0 = as fast as possible */
 	double duration;             /* seconds; 0 = none */
+	double flow_length;          /* seconds; 0 = the generator's default */
 	int64_t start_ns;            /* export time of the first datagram; 0 = now */
 	uint32_t sampling;
 	uint32_t batch;
@@ -139,7 +140,7 @@ static const char usage_text[] =
 "    --dst-prefix, random ports, TCP or UDP, 1..1000 packets of 40..1500 bytes,\n"
 "    interfaces, private AS numbers, masks, ToS and TCP flags (v9 and IPFIX also a\n"
 "    next hop); they end up to a second before their datagram's export time and last\n"
-"    up to a minute.\n"
+"    up to a minute (--flow-length).\n"
 "\n"
 "    v9 and IPFIX records follow one data template (ID 256 for v4, 257 for v6).  Each\n"
 "    exporter sends it in its first datagram and again in every --template-every-th\n"
@@ -218,6 +219,11 @@ static const char usage_text[] =
 "    --sampling N\n"
 "        v5: announce 1-in-N packet sampling in the header (sampling mode 1,\n"
 "        interval N, 1..16383).  Counters are not scaled.  Default: unsampled.\n"
+"    --flow-length S\n"
+"        Records last up to S seconds (decimals allowed, 0.001 to 65).  Default 60,\n"
+"        as routers' one-minute active timeout makes them.  Short records suit short\n"
+"        steps: with --flow-length 1 and the demo's 1-second steps and 2 seconds of\n"
+"        lateness, hardly any volume arrives after its step has closed (\"late\").\n"
 "    --seed N\n"
 "        Seed of the generator.  Default 1.\n"
 "    --start TIME\n"
@@ -443,7 +449,7 @@ enum {
 	O_TO, O_PCAP, O_RECORDS, O_DATAGRAMS, O_RATE, O_DURATION, O_EXPORTERS, O_RPD,
 	O_SAMPLING, O_SEED, O_START, O_SRC_PREFIX, O_DST_PREFIX, O_CPU, O_BATCH, O_SNDBUF,
 	O_SOURCE, O_SOURCE_PORT, O_VERSION, O_TEMPLATE, O_TEMPLATE_EVERY, O_TEMPLATE_SEPARATE,
-	O_DATAGRAM_SIZE, O_EXPECT_TENANTS, O_SUMMARY, O_HELP, O__COUNT
+	O_DATAGRAM_SIZE, O_EXPECT_TENANTS, O_FLOW_LENGTH, O_SUMMARY, O_HELP, O__COUNT
 };
 
 static const struct opt opts[O__COUNT] = {
@@ -475,6 +481,7 @@ static const struct opt opts[O__COUNT] = {
 	[O_DATAGRAM_SIZE] = { "datagram-size", K_U32, A(gen.datagram_size), 1, FT_GEN_MAX_DATAGRAM,
 	                      "bytes, up to 8192" },
 	[O_EXPECT_TENANTS] = { "expect-tenants", K_STRING, A(expect_path), 0, 0, "" },
+	[O_FLOW_LENGTH] = { "flow-length", K_DOUBLE, A(flow_length), 0, 65, "seconds, 0.001 to 65" },
 	[O_SUMMARY] = { "summary", K_FLAG, A(summary), 0, 0, "" },
 	[O_HELP] = { "help", K_FLAG, A(help), 0, 0, "" },
 };
@@ -658,6 +665,9 @@ static int finish_args(struct args *a)
 		                   "the expected totals");
 	if (a->seen[O_DURATION] && a->duration <= 0)
 		return usage_error("%s", "--duration must be above 0");
+	if (a->seen[O_FLOW_LENGTH] && a->flow_length < 0.001)
+		return usage_error("%s", "--flow-length: at least 0.001 seconds");
+	a->gen.max_flow_ms = (uint32_t)llround(a->flow_length * 1000);
 	int rc = check_endpoints(a);
 	if (rc == FT_EXIT_OK)
 		rc = check_format(a);

@@ -245,6 +245,14 @@ static void print_volume_line(const char *what, const struct ft_volume *v)
 	       v->bytes, v->packets, v->flows);
 }
 
+/* "late" says what it is: newcomers read it as lost. */
+static void print_late_line(const struct ft_volume *v)
+{
+	printf("%-15s %" PRIu64 " bytes, %" PRIu64 " packets, %" PRIu64 " flows (arrived after their "
+	       "step had closed; counted in the oldest step still open)\n", "late", v->bytes, v->packets,
+	       v->flows);
+}
+
 static void print_verify(const char *path, const struct opts *o, const struct ft_ledger_sum *sum,
                          const struct tally *t)
 {
@@ -267,7 +275,7 @@ static void print_verify(const char *path, const struct opts *o, const struct ft
 	print_volume_line("total", &sum->total);
 	print_volume_line("unattr. source", &sum->unattributed_src);
 	print_volume_line("unattr. dest.", &sum->unattributed_dst);
-	print_volume_line("late", &sum->late);
+	print_late_line(&sum->late);
 	print_volume_line("not accounted", &sum->not_accounted);
 	if (t->overflow)
 		printf("%-15s sums passed 2^64 - 1 and stopped: use a shorter range\n", "note");
@@ -465,7 +473,7 @@ static void print_text(const struct opts *o, const struct ft_ledger_sum *sum)
 	if (o->tenant)
 		return;
 	putchar('\n');
-	print_volume_line("late", &sum->late);
+	print_late_line(&sum->late);
 	print_volume_line("not accounted", &sum->not_accounted);
 }
 
