@@ -2,9 +2,9 @@
 # The main job: install what is needed, build, start flowtallyd on the embedded
 # defaults plus a demo tenant map (scripts/demo/flowtally.conf: listening on
 # 127.0.0.1:2055 and [::1]:2055, exporters on loopback only, 1-second steps), feed it
-# generated NetFlow v5, v9 and IPFIX sample traffic over UDP (IPv4 and IPv6), stop it
-# with SIGTERM, and print its per-exporter totals, the ledger's per-tenant summary and
-# its verification, next to what was sent.
+# generated NetFlow v5, v9 and IPFIX sample traffic over UDP (IPv4 and IPv6:
+# scripts/demo/send.sh), stop it with SIGTERM, and print its per-exporter totals, the
+# ledger's per-tenant summary and its verification, next to what was sent.
 # Outputs: ./flowtally-data/ (stats.json, ledger/, state/), ./demo-out/ (what was sent,
 # the daemon's log).
 set -euo pipefail
@@ -36,12 +36,9 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 
-echo "demo: sending sample traffic: NetFlow v5 from 4 exporters, v9 from 2, IPFIX over IPv6"
-"$ft" generate --to 127.0.0.1:2055 --records 600000 --exporters 4 --rate 2000000 --seed 1 --summary >"$out/sent-v5.json"
-"$ft" generate --to 127.0.0.1:2055 --source 127.0.0.2 --version 9 --records 120000 --exporters 2 \
-	--rate 2000000 --seed 2 --summary >"$out/sent-v9.json"
-"$ft" generate --to '[::1]:2055' --version 10 --template v6 --src-prefix 2001:db8:0:1::/64 \
-	--dst-prefix 2001:db8:0:2::/64 --records 60000 --rate 2000000 --seed 3 --summary >"$out/sent-ipfix.json"
+echo "demo: sending sample traffic: NetFlow v5 from 4 exporters, v9 from 2, IPFIX over IPv6;" \
+	"flows of up to a second, to fit the 1-second steps"
+scripts/demo/send.sh "$ft" 127.0.0.1:2055 '[::1]:2055' "$out"
 echo "demo: waiting for the last steps to close (step 1 s, lateness 2 s)"
 sleep 4
 kill -TERM $pid
@@ -53,14 +50,14 @@ echo
 echo
 echo "demo: the ledger, per tenant (bytes, packets and flows sent and received):"
 "$ft" ledger show -d "$data"
-echo "(late: the parts of flows that began before the oldest open step; the generated flows last"
-echo " up to a minute, far longer than the demo's 1-second steps and 2-second lateness window)"
 "$ft" ledger verify -d "$data" >"$out/ledger-verify.txt"
 echo "demo: ledger verified: $(tail -1 "$out/ledger-verify.txt")"
 sent=$(jq -s 'map(.records) | add' "$out"/sent-*.json)
 got=$(jq .totals.records "$data/stats.json")
 ledger=$("$ft" ledger show -d "$data" --json | jq .total.flows)
+late=$("$ft" ledger show -d "$data" --json | jq -r '"\(.late.bytes) of \(.total.bytes)"')
 echo "demo: sent $sent records; flowtallyd counted $got; the ledger holds $ledger"
+echo "demo: late: $late bytes (record parts that arrived after their 1-second step and its 2-second lateness window had closed, counted in the oldest step still open)"
 echo "demo: outputs: $data/stats.json (collector statistics), $data/ledger/ (the step ledger),"
 echo "      $out/ (what was sent, the daemon's log)"
 [ "$sent" = "$got" ] && [ "$sent" = "$ledger" ] || { echo "demo: counts differ" >&2; exit 1; }

@@ -6,7 +6,8 @@
 
 #include <stdint.h>
 
-enum { FT_EXIT_OK = 0, FT_EXIT_FAILURE = 1, FT_EXIT_USAGE = 2 };
+enum { FT_EXIT_OK = 0, FT_EXIT_FAILURE = 1, FT_EXIT_USAGE = 2,
+       FT_EXIT_NOTHING = 3 };     /* replay: the capture held nothing it could decode */
 
 /* "" for one, "s" for any other count: "1 datagram", "2 datagrams". */
 static inline const char *ft_cli_s(uint64_t n)
@@ -23,5 +24,8 @@ int ft_cmd_ledger(int argc, char **argv);
 /* The data directory a configuration file names, into buf; its findings go to stderr.
  * 0, or negative errno as ft_config_load() returns it. */
 int ft_cli_data_dir_from_config(const char *path, char *buf, size_t size);
+/* Whether the tenant map of the configuration file path declares tenant name: 1 or 0,
+ * or negative errno when the file does not load (its findings are not printed). */
+int ft_cli_config_has_tenant(const char *path, const char *name);
 
 #endif

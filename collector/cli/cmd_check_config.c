@@ -1,5 +1,5 @@
 /* flowtally check-config: load a configuration exactly as flowtallyd would, report
- * every finding as file:line, start nothing. */
+ * every finding as file:line (in file and line order), start nothing. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -17,7 +17,11 @@ static const char usage_text[] =
 "is valid but accepts nothing, and is reported as a warning.  The tenant map is built\n"
 "and linted: conflicting assignments are errors; duplicates (shadowed rules), gaps\n"
 "between validity periods, address space of 'address_space' that no tenant announces,\n"
-"and a map without accounting points are warnings.\n"
+"and a map without accounting points are warnings.  A file with errors (a prefix file\n"
+"that is missing, say) is linted all the same on the rest of it, so that one run names\n"
+"every problem (but for unannounced address space: what failed may announce it).\n"
+"Findings come in file and line order: FILE, then the prefix files in the order it\n"
+"names them.\n"
 "\n"
 "  -q, --quiet   print nothing when the file is valid (warnings included)\n"
 "  -h, --help    show this help and exit\n"
@@ -55,6 +59,7 @@ int ft_cmd_check_config(int argc, char **argv)
 	struct ft_view *v = NULL;
 	if (r == 0)
 		r = ft_view_build(cfg, &d, &v);     /* what the daemon's stages would read */
+	ft_diag_sort(&d);                       /* the lint among the rest, by file and line */
 	if (v && !quiet)
 		printf("%s: tenant map %s: %zu tenant%s, %zu class%s\n", path, ft_tenant_map_id(v->tenants),
 		       ft_tenant_map_n_tenants(v->tenants) - 1, ft_cli_s(ft_tenant_map_n_tenants(v->tenants) - 1),
@@ -64,7 +69,7 @@ int ft_cmd_check_config(int argc, char **argv)
 		fprintf(stderr, "%s\n", d.lines[i]);
 	if (r == 0 && !quiet)
 		printf("%s: valid (%zu warning%s)\n", path, d.warnings, d.warnings == 1 ? "" : "s");
-	else if (r < 0)
+	else if (r == -EINVAL)                  /* a file that cannot be read said so */
 		fprintf(stderr, "%s: %zu error%s: not valid\n", path, d.errors, d.errors == 1 ? "" : "s");
 	ft_diag_done(&d);
 	ft_config_free(cfg);

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "flowtally/clock.h"
 #include "flowtally/gen.h"
 #include "flowtally/listen.h"
@@ -87,6 +88,7 @@ struct args {
 	uint64_t datagrams;          /* the stop criterion in datagrams; UINT64_MAX = none */
 	double rate;                 /* records per second; 0 = as fast as possible */
 	double duration;             /* seconds; 0 = none */
+	double flow_length;          /* seconds; 0 = the generator's default */
 	int64_t start_ns;            /* export time of the first datagram; 0 = now */
 	uint32_t sampling;
 	uint32_t batch;
@@ -138,7 +140,7 @@ static const char usage_text[] =
 "    --dst-prefix, random ports, TCP or UDP, 1..1000 packets of 40..1500 bytes,\n"
 "    interfaces, private AS numbers, masks, ToS and TCP flags (v9 and IPFIX also a\n"
 "    next hop); they end up to a second before their datagram's export time and last\n"
-"    up to a minute.\n"
+"    up to a minute (--flow-length).\n"
 "\n"
 "    v9 and IPFIX records follow one data template (ID 256 for v4, 257 for v6).  Each\n"
 "    exporter sends it in its first datagram and again in every --template-every-th\n"
@@ -154,6 +156,8 @@ static const char usage_text[] =
 "    collector's counters can be compared with the report to the byte.  A full\n"
 "    socket buffer (ENOBUFS, EAGAIN) is waited out and counted as a send error; no\n"
 "    datagram is skipped.  SIGINT or SIGTERM stop it early, still with a report.\n"
+"    While it runs longer than half a second, one line on standard error shows how\n"
+"    far it has got, when standard error is a terminal (nothing otherwise).\n"
 "\n"
 "OPTIONS\n"
 "  Where to\n"
@@ -215,6 +219,11 @@ static const char usage_text[] =
 "    --sampling N\n"
 "        v5: announce 1-in-N packet sampling in the header (sampling mode 1,\n"
 "        interval N, 1..16383).  Counters are not scaled.  Default: unsampled.\n"
+"    --flow-length S\n"
+"        Records last up to S seconds (decimals allowed, 0.001 to 65).  Default 60,\n"
+"        as routers' one-minute active timeout makes them.  Short records suit short\n"
+"        steps: with --flow-length 1 and the demo's 1-second steps and 2 seconds of\n"
+"        lateness, hardly any volume arrives after its step has closed (\"late\").\n"
 "    --seed N\n"
 "        Seed of the generator.  Default 1.\n"
 "    --start TIME\n"
@@ -440,7 +449,7 @@ enum {
 	O_TO, O_PCAP, O_RECORDS, O_DATAGRAMS, O_RATE, O_DURATION, O_EXPORTERS, O_RPD,
 	O_SAMPLING, O_SEED, O_START, O_SRC_PREFIX, O_DST_PREFIX, O_CPU, O_BATCH, O_SNDBUF,
 	O_SOURCE, O_SOURCE_PORT, O_VERSION, O_TEMPLATE, O_TEMPLATE_EVERY, O_TEMPLATE_SEPARATE,
-	O_DATAGRAM_SIZE, O_EXPECT_TENANTS, O_SUMMARY, O_HELP, O__COUNT
+	O_DATAGRAM_SIZE, O_EXPECT_TENANTS, O_FLOW_LENGTH, O_SUMMARY, O_HELP, O__COUNT
 };
 
 static const struct opt opts[O__COUNT] = {
@@ -472,6 +481,7 @@ static const struct opt opts[O__COUNT] = {
 	[O_DATAGRAM_SIZE] = { "datagram-size", K_U32, A(gen.datagram_size), 1, FT_GEN_MAX_DATAGRAM,
 	                      "bytes, up to 8192" },
 	[O_EXPECT_TENANTS] = { "expect-tenants", K_STRING, A(expect_path), 0, 0, "" },
+	[O_FLOW_LENGTH] = { "flow-length", K_DOUBLE, A(flow_length), 0, 65, "seconds, 0.001 to 65" },
 	[O_SUMMARY] = { "summary", K_FLAG, A(summary), 0, 0, "" },
 	[O_HELP] = { "help", K_FLAG, A(help), 0, 0, "" },
 };
@@ -655,6 +665,9 @@ static int finish_args(struct args *a)
 		                   "the expected totals");
 	if (a->seen[O_DURATION] && a->duration <= 0)
 		return usage_error("%s", "--duration must be above 0");
+	if (a->seen[O_FLOW_LENGTH] && a->flow_length < 0.001)
+		return usage_error("%s", "--flow-length: at least 0.001 seconds");
+	a->gen.max_flow_ms = (uint32_t)llround(a->flow_length * 1000);
 	int rc = check_endpoints(a);
 	if (rc == FT_EXIT_OK)
 		rc = check_format(a);
@@ -720,6 +733,7 @@ struct run {
 	struct slot **batch;         /* slot of each message in the current batch */
 	int fd;
 	int64_t t0_ns, t1_ns;        /* CLOCK_MONOTONIC: first send, end */
+	struct ft_progress progress; /* on a terminal */
 };
 
 /* v5 needs no more datagrams than the run sends; v9 and IPFIX at least two an
@@ -950,6 +964,25 @@ static void accept_slot(struct run *r, const struct slot *s)
 	}
 }
 
+/* The progress line: how far, of how much, how fast; seconds of export time in a file. */
+static void show_progress(struct run *r, double seconds)
+{
+	const struct args *a = r->a;
+	char of[64] = "", span[64];
+	if (!ft_progress_due(&r->progress))
+		return;
+	double elapsed = (double)(ft_clock_mono_ns() - r->t0_ns) / 1e9;
+	if (a->records_goal != UINT64_MAX)
+		snprintf(of, sizeof(of), " of %" PRIu64, a->records_goal);
+	if (a->duration > 0)
+		snprintf(span, sizeof(span), "%.1f s of %g s", seconds, a->duration);
+	else
+		snprintf(span, sizeof(span), "%.1f s", seconds);
+	ft_progress_show(&r->progress, "flowtally generate: %s, %" PRIu64 "%s records %s (%.0f records/s)",
+	                 span, r->total.records, of, a->pcap_path ? "written" : "sent",
+	                 elapsed > 0 ? (double)r->total.records / elapsed : 0.0);
+}
+
 /* ---- sending ---- */
 
 static void on_signal(int sig)
@@ -1072,6 +1105,7 @@ static int send_udp(struct run *r)
 	if (rc < 0)
 		return rc;
 	r->t0_ns = ft_clock_mono_ns();
+	ft_progress_init(&r->progress);
 	int64_t deadline = a->duration > 0 ? r->t0_ns + (int64_t)(a->duration * 1e9) : 0;
 	bucket_init(&b, r, r->t0_ns);
 	while (!stop_requested && !finished(r)) {
@@ -1085,11 +1119,13 @@ static int send_udp(struct run *r)
 		n = stamp_batch(r, n, a->start_ns + (now - r->t0_ns), budget, records_left(r), &records);
 		b.tokens -= (double)records;
 		if ((rc = send_batch(r, n)) < 0) {
+			ft_progress_done(&r->progress);
 			char text[INET6_ADDRSTRLEN + 8];
 			complain("sending to %s: %s", endpoint_format(&a->to, text, sizeof(text)),
 			         strerror(-rc));
 			break;
 		}
+		show_progress(r, (double)(now - r->t0_ns) / 1e9);
 	}
 	if (rc == 0 && deadline && !stop_requested && !finished(r)) {
 		/* Stopped by the clock: the run lasts --duration, so the rate comes out right. */
@@ -1097,6 +1133,7 @@ static int send_udp(struct run *r)
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 	}
 	r->t1_ns = ft_clock_mono_ns();
+	ft_progress_done(&r->progress);
 	return rc < 0 ? rc : 0;
 }
 
@@ -1209,6 +1246,7 @@ static void write_frames(struct run *r, pcap_dumper_t *d)
 		h.caplen = h.len = (uint32_t)build_frame(frame, a, s->buf, s->len, (uint16_t)i);
 		pcap_dump((u_char *)d, &h, frame);
 		accept_slot(r, s);
+		show_progress(r, offset / 1e9);
 	}
 }
 
@@ -1225,7 +1263,9 @@ static int write_pcap(struct run *r)
 		goto fail;
 	}
 	r->t0_ns = ft_clock_mono_ns();
+	ft_progress_init(&r->progress);
 	write_frames(r, d);
+	ft_progress_done(&r->progress);
 	r->t1_ns = ft_clock_mono_ns();
 	if (pcap_dump_flush(d) < 0 || ferror(pcap_dump_file(d))) {
 		complain("%s: write error: %s", path, strerror(errno));

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "flowtally/clock.h"
 #include "flowtally/config.h"
 #include "flowtally/ledger.h"
@@ -38,7 +39,8 @@ static const char usage_text[] = SYNOPSIS
 "        and the hash at the head of the chain, which must be the one DIR/ledger/HEAD\n"
 "        names (so blocks removed from the end, or deleted day files, are seen).\n"
 "        Breaks in the chain are listed: where flowtallyd set a damaged day file aside\n"
-"        (DIR/ledger/quarantine/) or found blocks missing at a start.\n"
+"        (DIR/ledger/quarantine/) or found blocks missing at a start.  A long verify\n"
+"        shows the day it is reading on one line of standard error, on a terminal.\n"
 "show    sums the range per tenant: bytes, packets and flows sent (out: the tenant\n"
 "        owns the source) and received (in: it owns the destination), then the\n"
 "        unattributed volume and the total, so each column adds up.  It verifies as\n"
@@ -54,7 +56,9 @@ static const char usage_text[] = SYNOPSIS
 "  -c, --config FILE   take the data directory from this configuration file\n"
 "      --from T        steps that start at or after T (default: the first step)\n"
 "      --to T          steps that start before T (default: the last step)\n"
-"      --tenant NAME   show: this tenant only\n"
+"      --tenant NAME   show: this tenant only; zeros for a tenant of the tenant map\n"
+"                      (-c FILE) without traffic in the range; a tenant in no step\n"
+"                      of the range nor in that map is unknown (exit status 2)\n"
 "      --by-class      show: a row per traffic class, and a subtotal per tenant\n"
 "  -j, --json          show: print one JSON object (schema in the README)\n"
 "      --across-breaks  show: sum across breaks not acknowledged yet (each is named)\n"
@@ -68,7 +72,8 @@ static const char usage_text[] = SYNOPSIS
 "\n"
 "Exit status: 0 success (verify: no problem found, no break left unacknowledged;\n"
 "acknowledge: nothing left to acknowledge), 1 problems or unacknowledged breaks\n"
-"found, or no readable ledger, 2 usage or configuration error.\n"
+"found, or no readable ledger, 2 usage or configuration error, or\n"
+"show --tenant names an unknown tenant.\n"
 "\n"
 "Examples:\n"
 "  flowtally ledger verify -c /etc/flowtally/flowtally.conf\n"
@@ -80,6 +85,7 @@ struct opts {
 	bool show, ack, across, all;
 	const char *note;
 	char dir[4096];
+	const char *config;         /* -c: its tenant map tells the tenants known */
 	int64_t from_ms, to_ms;
 	const char *tenant;
 	bool by_class, json;
@@ -116,6 +122,7 @@ static int take_option(int c, struct opts *o)
 		snprintf(o->dir, sizeof(o->dir), "%s", optarg);
 		return -1;
 	case 'c':
+		o->config = optarg;
 		return ft_cli_data_dir_from_config(optarg, o->dir, sizeof(o->dir)) < 0 ? FT_EXIT_USAGE : -1;
 	case 'F':
 	case 'U':
@@ -207,6 +214,7 @@ struct tally {
 	char first_day[11], last_day[11], file[4096];
 	char head[FT_LEDGER_HASH_HEX];
 	bool overflow;
+	struct ft_progress line;    /* on a terminal: the day being read */
 };
 
 static void count_day(struct tally *t, const char *path)
@@ -245,7 +253,10 @@ static int read_range(struct ft_ledger_reader *r, struct ft_ledger_sum *sum, str
 	struct ft_step s;
 	struct ft_diag d = { 0 };
 	int rc;
+	ft_progress_init(&t->line);
 	while ((rc = ft_ledger_reader_next(r, &s, &d)) != 0) {
+		if (rc == -ENOMEM || d.n)
+			ft_progress_done(&t->line);
 		if (rc == -ENOMEM) {
 			fputs("flowtally ledger: out of memory\n", stderr);
 			ft_diag_done(&d);
@@ -266,7 +277,11 @@ static int read_range(struct ft_ledger_reader *r, struct ft_ledger_sum *sum, str
 		if (!t->overflow && ft_ledger_sum_add(sum, &s) < 0)
 			t->overflow = true;
 		ft_step_done(&s);
+		if (ft_progress_due(&t->line))
+			ft_progress_show(&t->line, "flowtally ledger: %s, %" PRIu64 " steps read", t->last_day,
+			                 sum->steps);
 	}
+	ft_progress_done(&t->line);
 	return -1;
 }
 
@@ -284,6 +299,14 @@ static void print_volume_line(const char *what, const struct ft_volume *v)
 {
 	printf("%-15s %" PRIu64 " bytes, %" PRIu64 " packets, %" PRIu64 " flows\n", what,
 	       v->bytes, v->packets, v->flows);
+}
+
+/* "late" says what it is: newcomers read it as lost. */
+static void print_late_line(const struct ft_volume *v)
+{
+	printf("%-15s %" PRIu64 " bytes, %" PRIu64 " packets, %" PRIu64 " flows (arrived after their "
+	       "step had closed; counted in the oldest step still open)\n", "late", v->bytes, v->packets,
+	       v->flows);
 }
 
 static void print_verify(const char *path, const struct opts *o, const struct ft_ledger_sum *sum,
@@ -308,7 +331,7 @@ static void print_verify(const char *path, const struct opts *o, const struct ft
 	print_volume_line("total", &sum->total);
 	print_volume_line("unattr. source", &sum->unattributed_src);
 	print_volume_line("unattr. dest.", &sum->unattributed_dst);
-	print_volume_line("late", &sum->late);
+	print_late_line(&sum->late);
 	print_volume_line("not accounted", &sum->not_accounted);
 	if (t->overflow)
 		printf("%-15s sums passed 2^64 - 1 and stopped: use a shorter range\n", "note");
@@ -517,21 +540,45 @@ static void print_text(const struct opts *o, const struct ft_ledger_sum *sum)
 	if (o->tenant)
 		return;
 	putchar('\n');
-	print_volume_line("late", &sum->late);
+	print_late_line(&sum->late);
 	print_volume_line("not accounted", &sum->not_accounted);
 }
 
-/* Keeps only the rows of one tenant. */
-static void keep_tenant(struct ft_ledger_sum *sum, const char *tenant)
+/* A tenant in no step of the range: known when the tenant map of -c declares it (a
+ * tenant without traffic: zeros), else unknown, said with where it was looked for. */
+static bool tenant_known(const struct opts *o, const char *path)
+{
+	char a[32] = "the first step", b[32] = "the last step";
+	int known = o->config ? ft_cli_config_has_tenant(o->config, o->tenant) : 0;
+	if (known > 0) {
+		fprintf(stderr, "flowtally ledger: note: tenant '%s' has no traffic in the range\n",
+		        o->tenant);
+		return true;
+	}
+	if (o->from_ms != INT64_MIN)
+		time_text(o->from_ms, a, sizeof(a));
+	if (o->to_ms != INT64_MAX)
+		time_text(o->to_ms, b, sizeof(b));
+	fprintf(stderr, "flowtally ledger: unknown tenant '%s': in no step of %s from %s to %s, ",
+	        o->tenant, path, a, b);
+	if (strcmp(o->tenant, "unattributed") == 0)
+		fputs("and not a tenant (show without --tenant has the unattributed volume)\n", stderr);
+	else if (o->config)
+		fprintf(stderr, "nor in the tenant map of %s\n", o->config);
+	else
+		fputs("and no configuration (-c FILE) gave a tenant map to look in\n", stderr);
+	return false;
+}
+
+/* Keeps only the rows of one tenant; false when it is unknown. */
+static bool keep_tenant(struct ft_ledger_sum *sum, const struct opts *o, const char *path)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < sum->n_rows; i++)
-		if (strcmp(sum->rows[i].tenant, tenant) == 0)
+		if (strcmp(sum->rows[i].tenant, o->tenant) == 0)
 			sum->rows[n++] = sum->rows[i];
 	sum->n_rows = n;
-	if (!n)
-		fprintf(stderr, "flowtally ledger: note: tenant '%s' has no traffic in the range\n",
-		        tenant);
+	return n || tenant_known(o, path);
 }
 
 static int run_show(const struct opts *o)
@@ -557,13 +604,13 @@ static int run_show(const struct opts *o)
 	} else if (rc < 0 && t.overflow) {
 		fputs("flowtally ledger: a sum passes 2^64 - 1: use a shorter range\n", stderr);
 		rc = FT_EXIT_FAILURE;
+	} else if (rc < 0 && o->tenant && !keep_tenant(&sum, o, path)) {
+		rc = FT_EXIT_USAGE;
 	} else if (rc < 0) {
 		if (t.open_breaks)
 			fprintf(stderr, "flowtally ledger: note: summed across %" PRIu64 " break%s not "
 			        "acknowledged (--across-breaks); the first:\n  %s\n", t.open_breaks,
 			        t.open_breaks == 1 ? "" : "s", t.first_open);
-		if (o->tenant)
-			keep_tenant(&sum, o->tenant);
 		if (o->json)
 			print_json(o, &sum);
 		else

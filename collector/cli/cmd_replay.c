@@ -8,14 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "flowtally/clock.h"
 #include "flowtally/netflow.h"
 #include "flowtally/parse.h"
 #include "flowtally/config.h"
 #include "flowtally/pcap.h"
 #include "flowtally/pipeline.h"
+#include "flowtally/stats.h"
 #include "flowtally/view.h"
 #include "tenant_report.h"
 
@@ -58,8 +61,14 @@ static const char usage_text[] =
 "                      apply\n"
 "  -h, --help          show this help and exit\n"
 "\n"
+"While a long replay runs, one line on standard error shows how much of the capture\n"
+"is read, when standard error is a terminal (nothing otherwise).\n"
 "Bytes and packets are as exported, not corrected for sampling.\n"
-"Exit status: 0 success, 1 the capture cannot be read, 2 usage error.\n";
+"\n"
+"Exit status: 0 success, 1 the capture cannot be read, 2 usage or configuration\n"
+"error, 3 nothing in the capture could be decoded: every UDP datagram was dropped\n"
+"(sFlow, say, which is not supported yet), or there was none (to --port N); how many\n"
+"and why, per reason, on standard error.\n";
 
 /* Volumes per counter kind (enum ft_counter); bytes/packets of the totals are the
  * octetDeltaCount/packetDeltaCount sums (v5 dOctets/dPkts), as other decoders report. */
@@ -140,6 +149,69 @@ static void collect_stats(struct replay *rp, struct ft_netflow *nf)
 	memcpy(rp->errors, t.errors, sizeof(rp->errors));
 }
 
+/* ---- a capture that gave nothing ---- */
+
+/* What a drop reason means, for a reader without the README's table at hand. */
+static const char *const drop_why[FT_NF_ERR__MAX] = {
+	[FT_NF_ERR_SHORT_HEADER] = "shorter than a NetFlow header",
+	[FT_NF_ERR_VERSION] = "not NetFlow v5, v9 or IPFIX: sFlow, for one, is not supported yet",
+	[FT_NF_ERR_COUNT] = "a v5 record count outside 1 to 30",
+	[FT_NF_ERR_LENGTH] = "the datagram's length disagrees with its header",
+	[FT_NF_ERR_EXPORTER_LIMIT] = "more exporters than max_exporters",
+	[FT_NF_ERR_SET_LENGTH] = "a set shorter than its header or running past the message",
+	[FT_NF_ERR_SET_ID] = "a reserved set ID",
+	[FT_NF_ERR_TEMPLATE_EMPTY] = "a v9 template with no fields",
+	[FT_NF_ERR_TEMPLATE_OVERFLOW] = "a template running past its set",
+	[FT_NF_ERR_TEMPLATE_ID] = "a template ID below 256",
+	[FT_NF_ERR_FIELD_LENGTH] = "a field length its element cannot have",
+	[FT_NF_ERR_SCOPE] = "an options template without a usable scope",
+	[FT_NF_ERR_TEMPLATE_TOO_LONG] = "a template whose records fit in no message",
+	[FT_NF_ERR_TEMPLATE_LIMIT] = "more templates than max_templates",
+	[FT_NF_ERR_VARLEN] = "a variable-length field running past its set",
+	[FT_NF_ERR_PADDING] = "non-zero bytes after the last record of a set",
+	[FT_NF_ERR_NO_TEMPLATE] = "data sets whose template is not in the capture",
+	[FT_NF_ERR_NOMEM] = "out of memory",
+};
+
+static void drop_line(const char *reason, uint64_t n, const char *why)
+{
+	if (n)
+		fprintf(stderr, "  %s: %" PRIu64 " (%s)\n", reason, n, why);
+}
+
+/* Says why nothing was decoded when nothing was (no record, options record or
+ * template): true then.  t: the decoder's totals of the datagrams of ps. */
+static bool nothing_decoded(const char *path, uint16_t port, const struct ft_exporter_stats *t,
+                            const struct ft_pcap_stats *ps)
+{
+	uint64_t datagrams = ps->datagrams;
+	char other[64] = "UDP to another port", to[32] = "";
+	if (t->records || t->option_records || t->templates)
+		return false;
+	if (port) {
+		snprintf(other, sizeof(other), "UDP to a port other than %u", port);
+		snprintf(to, sizeof(to), " to port %u", port);
+	}
+	if (datagrams == 1)
+		fprintf(stderr, "flowtally replay: %s: nothing decoded: its one UDP datagram%s was "
+		        "dropped:\n", path, to);
+	else if (datagrams)
+		fprintf(stderr, "flowtally replay: %s: nothing decoded: all its %" PRIu64 " UDP datagrams%s "
+		        "were dropped:\n", path, datagrams, to);
+	else
+		fprintf(stderr, "flowtally replay: %s: nothing decoded: no UDP datagram%s among its "
+		        "%" PRIu64 " frame%s%s\n", path, to, ps->frames, ft_cli_s(ps->frames),
+		        ps->frames ? ":" : "");
+	for (int e = 1; e < FT_NF_ERR__MAX; e++)
+		drop_line(ft_nf_error_name(e), t->errors[e], drop_why[e]);
+	drop_line("not_ip", ps->not_ip, "not an IPv4 or IPv6 packet");
+	drop_line("not_udp", ps->not_udp, "IP, but not UDP");
+	drop_line("other_port", ps->other_port, other);
+	drop_line("truncated", ps->truncated, "cut short by the capture's snapshot length, or malformed");
+	drop_line("fragments_incomplete", ps->fragments_incomplete, "fragments of datagrams never completed");
+	return true;
+}
+
 static void print_extra(const char *key, uint64_t v)
 {
 	if (v)
@@ -211,21 +283,53 @@ static void print_text(const struct replay *rp, const struct ft_pcap_stats *ps)
 			       ft_cli_s(rp->errors[e]));
 }
 
-static struct ft_pcap_reader *open_capture(const char *path, uint16_t port)
+/* The progress line of a replay, on a terminal: how much of the file is read. */
+struct watch {
+	struct ft_progress line;
+	const struct ft_pcap_reader *rd;
+};
+
+static void show_progress(void *ctx)
+{
+	struct watch *w = ctx;
+	uint64_t done, size;
+	if (!ft_progress_due(&w->line))
+		return;
+	ft_pcap_position(w->rd, &done, &size);
+	const struct ft_pcap_stats *ps = ft_pcap_stats(w->rd);
+	char at[64] = "";
+	if (size)
+		snprintf(at, sizeof(at), "%.0f %% of %.1f MB, ", 100.0 * (double)done / (double)size,
+		         (double)size / 1e6);
+	ft_progress_show(&w->line, "flowtally replay: %s%" PRIu64 " frames read, %" PRIu64 " UDP datagrams",
+	                 at, ps->frames, ps->datagrams);
+}
+
+/* streaming: records go to standard output as they are read, so no line goes between
+ * them on the same terminal. */
+static struct ft_pcap_reader *open_capture(const char *path, uint16_t port, struct watch *w,
+                                           bool streaming)
 {
 	char err[256];
 	struct ft_pcap_reader *rd = ft_pcap_open(path, err, sizeof(err));
-	if (!rd)
+	if (!rd) {
 		fprintf(stderr, "flowtally replay: %s: %s\n", path, err);
-	else
-		ft_pcap_set_port(rd, port);
+		return NULL;
+	}
+	ft_pcap_set_port(rd, port);
+	ft_progress_init(&w->line);
+	w->line.on = w->line.on && !(streaming && isatty(STDOUT_FILENO));
+	w->rd = rd;
+	if (w->line.on)
+		ft_pcap_set_progress(rd, show_progress, w);
 	return rd;
 }
 
 /* Decoding only: the records, or their totals. */
 static int run_decode(struct replay *rp, const char *path, uint16_t port, const struct ft_config *cfg)
 {
-	struct ft_pcap_reader *rd = open_capture(path, port);
+	struct watch w;
+	struct ft_pcap_reader *rd = open_capture(path, port, &w, rp->json);
 	if (!rd)
 		return FT_EXIT_FAILURE;
 	struct ft_netflow *nf = ft_netflow_new(&cfg->netflow);
@@ -242,15 +346,22 @@ static int run_decode(struct replay *rp, const char *path, uint16_t port, const 
 		ft_netflow_drop_pending(nf);
 		collect_stats(rp, nf);
 	}
+	ft_progress_done(&w.line);
 	if (r < 0)
 		fprintf(stderr, "flowtally replay: %s: %s\n", path, strerror(-r));
 	else if (rp->totals)
 		print_totals_json(rp, ft_pcap_stats(rd));
 	else if (!rp->json)
 		print_text(rp, ft_pcap_stats(rd));
-	ft_netflow_free(nf);
+	struct ft_exporter_stats t = { .records = 1 };
+	if (nf) {
+		ft_netflow_totals(nf, &t);
+		ft_netflow_free(nf);
+	}
+	if (r == 0 && nothing_decoded(path, port, &t, ft_pcap_stats(rd)))
+		r = 1;
 	ft_pcap_close(rd);
-	return r < 0 ? FT_EXIT_FAILURE : FT_EXIT_OK;
+	return r < 0 ? FT_EXIT_FAILURE : r ? FT_EXIT_NOTHING : FT_EXIT_OK;
 }
 
 static void print_diag(struct ft_diag *d, bool warnings)
@@ -268,21 +379,30 @@ static int run_by_tenant(const char *path, uint16_t port, const struct ft_config
 	struct ft_diag d = { 0 };
 	struct ft_view *v = NULL;
 	int r = ft_view_build(cfg, &d, &v);
+	ft_diag_sort(&d);
 	print_diag(&d, false);      /* the lint's warnings are for check-config */
 	if (r < 0)
 		return r == -EINVAL ? FT_EXIT_USAGE : FT_EXIT_FAILURE;
-	struct ft_pcap_reader *rd = open_capture(path, port);
+	struct watch w;
+	struct ft_pcap_reader *rd = open_capture(path, port, &w, false);
 	struct tenant_report *t = rd ? tenant_report_new(v->tenants) : NULL;
 	struct ft_pipeline *p = NULL;
 	int ret = FT_EXIT_FAILURE;
 	/* the capture's first timestamp starts the step clock, as in flowtallyd --replay */
 	if (t && ft_pipeline_new(cfg, &po, v, INT64_MIN / 4, &p) == 0) {
 		r = ft_pipeline_replay(p, rd, &(struct ft_step_out){ tenant_report_step, t });
+		ft_progress_done(&w.line);
 		if (r < 0)
 			fprintf(stderr, "flowtally replay: %s: %s\n", path, strerror(-r));
 		else
 			tenant_report_print(t);
 		ret = r < 0 || tenant_report_bad_steps(t) ? FT_EXIT_FAILURE : FT_EXIT_OK;
+		struct ft_stats s;
+		ft_stats_init(&s, 0, "replay");
+		if (ret == FT_EXIT_OK && ft_pipeline_stats(p, &s) == 0 &&
+		    nothing_decoded(path, port, &s.totals, ft_pcap_stats(rd)))
+			ret = FT_EXIT_NOTHING;
+		ft_stats_done(&s);
 	}
 	ft_pipeline_free(p);
 	tenant_report_free(t);

@@ -17,3 +17,13 @@ int ft_cli_data_dir_from_config(const char *path, char *buf, size_t size)
 	ft_config_free(cfg);
 	return r;
 }
+
+int ft_cli_config_has_tenant(const char *path, const char *name)
+{
+	struct ft_config *cfg = NULL;
+	int r = ft_config_load(path, &cfg, NULL);
+	if (r == 0)
+		r = ft_tenant_conf_find(&cfg->tenants, name) != 0;
+	ft_config_free(cfg);
+	return r;
+}

@@ -25,5 +25,5 @@ static void check(struct cctx *c, const config_t *lc)
 }
 
 const struct ft_config_section ft_config_agg = {
-	keys, sizeof(keys) / sizeof(keys[0]), init, check, NULL,
+	keys, sizeof(keys) / sizeof(keys[0]), init, check, NULL, NULL,
 };

@@ -1,7 +1,8 @@
 /* Configuration: libconfig reads the syntax (and reports syntax errors with their
  * line); this file hands every top-level setting to the section that has its key (the
  * general one here, the modules' in <module>_conf.c), converts it and names file:line
- * for each problem.  Any error rejects the whole file. */
+ * for each problem.  Any error rejects the whole file; the checks that can still run on
+ * the rest of it run all the same, and the findings come out in file and line order. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
@@ -187,7 +188,7 @@ static void general_done(struct ft_config *c)
 
 const struct ft_config_section ft_config_general = {
 	general_keys, sizeof(general_keys) / sizeof(general_keys[0]), general_init, general_check,
-	general_done,
+	general_done, NULL,
 };
 
 /* ---- reading a file ---- */
@@ -262,7 +263,12 @@ static int apply_all(struct cctx *c, const config_t *lc)
 	for (size_t i = 0; i < N_SECTIONS; i++)
 		if (sections[i]->check)
 			sections[i]->check(c, lc);
-	return bad || c->diag->errors ? -EINVAL : 0;
+	if (!bad && !c->diag->errors)
+		return 0;
+	for (size_t i = 0; i < N_SECTIONS; i++)
+		if (sections[i]->rest)
+			sections[i]->rest(c);
+	return -EINVAL;
 }
 
 /* Line `line` (from 1) of text, without its newline, into buf. */
@@ -296,6 +302,7 @@ static int finish(config_t *lc, int read_ok, const char *name, const char *text,
 	struct ft_diag local = { 0 };
 	if (!diag)
 		diag = &local;
+	ft_diag_file(diag, name);          /* the file first, then the prefix files it names */
 	if (!read_ok) {
 		int r = config_error_type(lc) == CONFIG_ERR_FILE_IO ? -errno : -EINVAL;
 		if (config_error_type(lc) == CONFIG_ERR_FILE_IO)
@@ -313,6 +320,7 @@ static int finish(config_t *lc, int read_ok, const char *name, const char *text,
 	struct cctx c = { .cfg = cfg, .diag = diag, .file = name };
 	ft_tenant_conf_file(&cfg->tenants, name);
 	int r = cfg->source ? apply_all(&c, lc) : -ENOMEM;
+	ft_diag_sort(diag);
 	ft_diag_done(&local);
 	if (r < 0) {
 		ft_config_free(cfg);

@@ -46,6 +46,10 @@ struct ft_config_section {
 	int (*init)(struct ft_config *c);                   /* the embedded defaults; 0 or -ENOMEM */
 	void (*check)(struct cctx *c, const config_t *lc);  /* across keys, once all are read; or NULL */
 	void (*done)(struct ft_config *c);                  /* frees what it owns; or NULL */
+	/* A file with errors, once all are read: the checks that still apply to the rest of
+	 * it (the tenant map's conflicts and lint), so that one run names every problem;
+	 * or NULL. */
+	void (*rest)(struct cctx *c);
 };
 
 extern const struct ft_config_section ft_config_general;    /* config.c */

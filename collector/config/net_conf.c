@@ -56,5 +56,5 @@ static void done(struct ft_config *c)
 }
 
 const struct ft_config_section ft_config_net = {
-	keys, sizeof(keys) / sizeof(keys[0]), init, NULL, done,
+	keys, sizeof(keys) / sizeof(keys[0]), init, NULL, done, NULL,
 };

@@ -101,5 +101,5 @@ static void done(struct ft_config *c)
 }
 
 const struct ft_config_section ft_config_netflow = {
-	keys, sizeof(keys) / sizeof(keys[0]), init, NULL, done,
+	keys, sizeof(keys) / sizeof(keys[0]), init, NULL, done, NULL,
 };

@@ -268,6 +268,7 @@ static int apply_tenants(struct cctx *c, const config_setting_t *s)
 		ft_config_err(c, s, "tenants must be a list of groups: ( { name = \"...\"; ... }, ... )");
 		return -EINVAL;
 	}
+	c->cfg->tenants.tenants_at = where(c, s);
 	for (int i = 0; i < config_setting_length(s); i++) {
 		int r = one_tenant(c, config_setting_get_elem(s, (unsigned)i));
 		if (r == -ENOMEM)
@@ -420,6 +421,14 @@ static void done(struct ft_config *c)
 	ft_tenant_conf_done(&c->tenants);
 }
 
+/* A file with errors (a prefix file missing, say): the map of what could be read, built
+ * for its conflicts and lint only. */
+static void rest(struct cctx *c)
+{
+	c->cfg->tenants.incomplete = true;
+	ft_tenant_map_free(ft_tenant_map_build(&c->cfg->tenants, c->diag));
+}
+
 const struct ft_config_section ft_config_tenants = {
-	keys, sizeof(keys) / sizeof(keys[0]), init, NULL, done,
+	keys, sizeof(keys) / sizeof(keys[0]), init, NULL, done, rest,
 };

@@ -109,34 +109,73 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* The configuration, or NULL.  At the start its findings go to standard error; at a
- * reload (logged) through the logger, which is syslog once detached. */
-static struct ft_config *load_config(const struct opts *o, bool logged)
+static void print_findings(const struct ft_diag *d, bool logged)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (!logged)
+			fprintf(stderr, "flowtallyd: %s\n", d->lines[i]);
+		else if (d->warning[i])
+			ft_log_warn(FT_LOG_CONFIG, "%s", d->lines[i]);
+		else
+			ft_log_err(FT_LOG_CONFIG, "%s", d->lines[i]);
+	}
+}
+
+/* The view a configuration asks for, or NULL.  The map's errors join the findings in d,
+ * with its lint; a map that builds keeps its lint's warnings for check-config. */
+static struct ft_view *build_view(const struct ft_config *cfg, struct ft_diag *d, bool logged)
+{
+	struct ft_diag lint = { 0 };
+	struct ft_view *v = NULL;
+	int r = ft_view_build(cfg, &lint, &v);
+	if (v)
+		ft_log_info(FT_LOG_CONFIG, "tenant map %s: %zu tenant%s, %zu class%s (check-config shows "
+		            "%zu warning%s)", ft_tenant_map_id(v->tenants), ft_tenant_map_n_tenants(v->tenants) - 1,
+		            ft_tenant_map_n_tenants(v->tenants) == 2 ? "" : "s", ft_tenant_map_n_classes(v->tenants),
+		            ft_tenant_map_n_classes(v->tenants) == 1 ? "" : "es", lint.warnings,
+		            lint.warnings == 1 ? "" : "s");
+	else if (r == -ENOMEM && !logged)
+		fputs("flowtallyd: out of memory while building the tenant map\n", stderr);
+	else if (r == -ENOMEM)
+		ft_log_err(FT_LOG_CONFIG, "out of memory while building the tenant map");
+	if (r < 0)
+		ft_diag_move(d, &lint);
+	ft_diag_done(&lint);
+	return v;
+}
+
+/* The configuration (or the embedded defaults) and the view it asks for in *ret_view;
+ * NULL when either has errors.  The findings come in file and line order: at the start
+ * on standard error, at a reload (logged) through the logger, which is syslog once
+ * detached. */
+static struct ft_config *load_config(const struct opts *o, bool logged, struct ft_view **ret_view)
 {
 	struct ft_config *cfg = NULL;
 	struct ft_diag d = { 0 };
+	struct ft_view *v = NULL;
 
 	if (!o->config)
 		cfg = ft_config_new_default();
 	else
 		ft_config_load(o->config, &cfg, &d);
-	for (size_t i = 0; i < d.n; i++) {
-		bool warning = d.warning[i];
-		if (!logged)
-			fprintf(stderr, "flowtallyd: %s\n", d.lines[i]);
-		else if (warning)
-			ft_log_warn(FT_LOG_CONFIG, "%s", d.lines[i]);
-		else
-			ft_log_err(FT_LOG_CONFIG, "%s", d.lines[i]);
-	}
+	if (cfg && !logged)
+		ft_log_level = cfg->log_level;    /* at the start, the file's level from here on */
+	if (cfg)
+		v = build_view(cfg, &d, logged);
+	ft_diag_sort(&d);
+	print_findings(&d, logged);
 	ft_diag_done(&d);
-	if (cfg && o->data_dir) {
-		char *dup = strdup(o->data_dir);
-		if (!dup)
-			return ft_config_free(cfg);
+	char *dup = v && o->data_dir ? strdup(o->data_dir) : NULL;
+	if (!v || (o->data_dir && !dup)) {
+		ft_view_free(v);
+		*ret_view = NULL;
+		return ft_config_free(cfg);
+	}
+	if (dup) {
 		free(cfg->data_dir);
 		cfg->data_dir = dup;
 	}
+	*ret_view = v;
 	return cfg;
 }
 
@@ -179,32 +218,15 @@ static void log_totals(const struct ft_stats *s)
 	uint64_t errors = 0;
 	for (int i = 1; i < FT_NF_ERR__MAX; i++)
 		errors += t->errors[i];
-	ft_log_notice(FT_LOG_MAIN, "totals: %llu datagrams (%llu accepted), %llu records, %llu bytes, "
-	              "%llu packets, %llu parse errors, %llu rejected datagrams, %zu exporters",
-	              (unsigned long long)t->datagrams, (unsigned long long)t->accepted,
-	              (unsigned long long)t->records, (unsigned long long)t->bytes,
-	              (unsigned long long)t->packets, (unsigned long long)errors,
-	              (unsigned long long)s->rejects.total, s->n_exporters);
-}
-
-/* The view a configuration asks for, its problems logged; NULL when it has errors. */
-static struct ft_view *build_view(const struct ft_config *cfg)
-{
-	struct ft_diag d = { 0 };
-	struct ft_view *v = NULL;
-	int r = ft_view_build(cfg, &d, &v);
-	for (size_t i = 0; i < d.n; i++)
-		if (r < 0 || !d.warning[i])
-			ft_log_err(FT_LOG_CONFIG, "%s", d.lines[i]);
-	if (v)
-		ft_log_info(FT_LOG_CONFIG, "tenant map %s: %zu tenant%s, %zu class%s (check-config shows "
-		            "%zu warning%s)", ft_tenant_map_id(v->tenants), ft_tenant_map_n_tenants(v->tenants) - 1,
-		            ft_tenant_map_n_tenants(v->tenants) == 2 ? "" : "s", ft_tenant_map_n_classes(v->tenants),
-		            ft_tenant_map_n_classes(v->tenants) == 1 ? "" : "es", d.warnings, d.warnings == 1 ? "" : "s");
-	else if (r == -ENOMEM)
-		ft_log_err(FT_LOG_CONFIG, "out of memory while building the tenant map");
-	ft_diag_done(&d);
-	return v;
+#define S_(n) ((n) == 1 ? "" : "s")
+	ft_log_notice(FT_LOG_MAIN, "totals: %llu datagram%s (%llu accepted), %llu record%s, %llu byte%s, "
+	              "%llu packet%s, %llu parse error%s, %llu rejected datagram%s, %zu exporter%s",
+	              (unsigned long long)t->datagrams, S_(t->datagrams), (unsigned long long)t->accepted,
+	              (unsigned long long)t->records, S_(t->records), (unsigned long long)t->bytes,
+	              S_(t->bytes), (unsigned long long)t->packets, S_(t->packets),
+	              (unsigned long long)errors, S_(errors), (unsigned long long)s->rejects.total,
+	              S_(s->rejects.total), s->n_exporters, S_(s->n_exporters));
+#undef S_
 }
 
 /* ---- --replay ----------------------------------------------------------------------------- */
@@ -241,17 +263,15 @@ static int replay(const struct ft_config *cfg, const struct ft_view *v, struct f
 	return r < 0 ? EXIT_RUNTIME : 0;
 }
 
-static int run_replay(const struct ft_config *cfg, const char *file)
+/* Takes v. */
+static int run_replay(const struct ft_config *cfg, struct ft_view *v, const char *file)
 {
 	char err[256];
 	struct ft_pcap_reader *rd = ft_pcap_open(file, err, sizeof(err));
-	struct ft_view *v = rd ? build_view(cfg) : NULL;
 	struct ft_outputs *o = NULL;
 	int ret = EXIT_RUNTIME;
 	if (!rd)
 		ft_log_err(FT_LOG_PCAP, "%s: %s", file, err);
-	else if (!v)
-		ret = EXIT_USAGE;
 	else if (ft_outputs_open(cfg, ft_sink_table, ft_sink_table_len, false, &o) == 0)
 		ret = replay(cfg, v, rd, o, file);
 	ft_outputs_close(o);
@@ -317,8 +337,8 @@ struct daemon {
 static void on_reload(struct ft_loop *l, int signo, void *ctx)
 {
 	struct daemon *d = ctx;
-	struct ft_config *cfg = load_config(d->o, true);
-	struct ft_view *v = cfg ? build_view(cfg) : NULL;
+	struct ft_view *v;
+	struct ft_config *cfg = load_config(d->o, true, &v);
 	(void)l, (void)signo;
 	if (!v || ft_views_publish(d->views, v) < 0) {
 		ft_log_err(FT_LOG_CONFIG, "reload failed: %s", v ? "earlier reloads are still being taken "
@@ -470,13 +490,12 @@ static int serve(struct daemon *d)
 	return ret;
 }
 
-static int run_udp(const struct opts *o, const struct ft_config *cfg, struct startup *su)
+/* Takes v. */
+static int run_udp(const struct opts *o, const struct ft_config *cfg, struct ft_view *v,
+                   struct startup *su)
 {
 	struct daemon d = { .o = o, .su = su, .cfg = cfg, .n = cfg->net.receive_threads };
-	struct ft_view *v = build_view(cfg);
 	int ret = EXIT_RUNTIME;
-	if (!v)
-		return EXIT_USAGE;
 	if (!(d.views = ft_views_new(v, d.n))) {
 		ft_log_err(FT_LOG_MAIN, "out of memory");
 		ft_view_free(v);
@@ -531,23 +550,26 @@ static int detach(struct startup *su)
 	return setsid() < 0 ? -errno : 0;
 }
 
-static int start(const struct opts *o, struct ft_config *cfg, struct startup *su)
+/* Takes v. */
+static int start(const struct opts *o, struct ft_config *cfg, struct ft_view *v, struct startup *su)
 {
 	int r = !o->foreground && !o->replay ? detach(su) : 0;
 	if (r < 0) {
 		ft_log_err(FT_LOG_MAIN, "cannot detach: %s", strerror(-r));
+		ft_view_free(v);
 		return EXIT_RUNTIME;
 	}
 	if ((r = make_dir(cfg->data_dir)) < 0) {
 		ft_log_err(FT_LOG_MAIN, "cannot create data directory %s: %s", cfg->data_dir, strerror(-r));
+		ft_view_free(v);
 		return EXIT_RUNTIME;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);   /* a file-size limit is a write error, not an end */
 	if (!o->replay)
-		return run_udp(o, cfg, su);
+		return run_udp(o, cfg, v, su);
 	ready(su);
-	return run_replay(cfg, o->replay);
+	return run_replay(cfg, v, o->replay);
 }
 
 int main(int argc, char **argv)
@@ -556,12 +578,13 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o) < 0)
 		return EXIT_USAGE;
 	ft_log_open("flowtallyd", false);
-	struct ft_config *cfg = load_config(&o, false);
+	struct ft_view *v;
+	struct ft_config *cfg = load_config(&o, false, &v);
 	if (!cfg)
 		return EXIT_USAGE;
 	ft_log_level = cfg->log_level;
 	struct startup su = { .pidfile = o.pidfile, .ready_fd = -1 };
-	int ret = start(&o, cfg, &su);
+	int ret = start(&o, cfg, v, &su);
 	if (su.wrote_pidfile)
 		unlink(o.pidfile);          /* never another daemon's */
 	ft_config_free(cfg);

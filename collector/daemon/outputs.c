@@ -231,8 +231,8 @@ static void say_who(const struct ft_outputs *o, const char *data_dir)
 	json_t *j = json_load_file(o->marker, 0, NULL);
 	json_int_t pid = json_integer_value(json_object_get(j, "pid"));
 	if (pid > 0)
-		ft_log_err(FT_LOG_MAIN, "%s is in use by flowtallyd pid %lld (%s)", data_dir, (long long)pid,
-		           o->marker);
+		ft_log_err(FT_LOG_MAIN, "%s is in use by flowtallyd pid %lld (state/running.json)", data_dir,
+		           (long long)pid);
 	else
 		ft_log_err(FT_LOG_MAIN, "%s is in use by another flowtally process", data_dir);
 	json_decref(j);

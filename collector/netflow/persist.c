@@ -272,9 +272,13 @@ static int load_exporters(struct ft_netflow *nf, json_t *root, int64_t now, char
 int ft_netflow_load(struct ft_netflow *nf, const char *path, int64_t now_ns, char *why, size_t why_size)
 {
 	json_error_t err;
-	json_t *root = json_load_file(path, 0, &err);
-	if (!root && access(path, F_OK) < 0 && errno == ENOENT)
+	FILE *f = fopen(path, "r");     /* not json_load_file(): its reasons repeat the path */
+	if (!f && errno == ENOENT)
 		return -ENOENT;
+	if (!f)
+		return -errno;          /* the caller names the file and the reason */
+	json_t *root = json_loadf(f, 0, &err);
+	fclose(f);
 	if (!root) {
 		if (why && why_size)
 			snprintf(why, why_size, "line %d, column %d: %s", err.line, err.column, err.text);

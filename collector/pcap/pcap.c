@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "flowtally/log.h"
 #include "pcap_int.h"
@@ -33,6 +34,8 @@ struct ft_pcap_reader {
 	bool eof;
 	struct ft_pcap_stats stats;
 	struct ft_reasm reasm;
+	void (*progress)(void *ctx);   /* after each frame read from the file, or NULL */
+	void *progress_ctx;
 };
 
 struct ft_pcap_reader *ft_pcap_new_link(int linktype)
@@ -47,15 +50,24 @@ struct ft_pcap_reader *ft_pcap_new_link(int linktype)
 	return r;
 }
 
-static void unsupported_link(pcap_t *p, const char *path, char *errbuf, size_t errlen)
+static void unsupported_link(pcap_t *p, char *errbuf, size_t errlen)
 {
 	int lt = pcap_datalink(p);
 	const char *name = pcap_datalink_val_to_name(lt);
 	const char *desc = pcap_datalink_val_to_description(lt);
 
-	snprintf(errbuf, errlen, "%s: link type %d (%s, %s) is not supported; flowtally reads "
-	         "Ethernet, Linux cooked (SLL, SLL2), raw IP and BSD loopback captures", path, lt,
+	snprintf(errbuf, errlen, "link type %d (%s, %s) is not supported; flowtally reads "
+	         "Ethernet, Linux cooked (SLL, SLL2), raw IP and BSD loopback captures", lt,
 	         name ? name : "unknown", desc ? desc : "no description");
+}
+
+/* libpcap's reason, without the file name it may begin with (the caller names it). */
+static void open_error(const char *path, const char *perr, char *errbuf, size_t errlen)
+{
+	size_t n = strlen(path);
+	if (strncmp(perr, path, n) == 0 && strncmp(perr + n, ": ", 2) == 0)
+		perr += n + 2;
+	snprintf(errbuf, errlen, "%s", perr);
 }
 
 struct ft_pcap_reader *ft_pcap_open(const char *path, char *errbuf, size_t errlen)
@@ -63,18 +75,18 @@ struct ft_pcap_reader *ft_pcap_open(const char *path, char *errbuf, size_t errle
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (p == NULL) {
-		snprintf(errbuf, errlen, "%s: %s", path, perr);
+		open_error(path, perr, errbuf, errlen);
 		return NULL;
 	}
 	if (!ft_pcap_link_supported(pcap_datalink(p))) {
-		unsupported_link(p, path, errbuf, errlen);
+		unsupported_link(p, errbuf, errlen);
 		pcap_close(p);
 		return NULL;
 	}
 	struct ft_pcap_reader *r = ft_pcap_new_link(pcap_datalink(p));
 	char *copy = strdup(path);
 	if (r == NULL || copy == NULL) {
-		snprintf(errbuf, errlen, "%s: %s", path, strerror(ENOMEM));
+		snprintf(errbuf, errlen, "%s", strerror(ENOMEM));
 		free(copy);
 		ft_pcap_close(r);
 		pcap_close(p);
@@ -225,6 +237,8 @@ static int read_frame(struct ft_pcap_reader *r, struct ft_datagram *ret)
 	const u_char *data;
 
 	int rc = pcap_next_ex(r->pcap, &h, &data);
+	if (rc == 1 && r->progress)
+		r->progress(r->progress_ctx);
 	if (rc == 1)
 		return ft_pcap_feed(r, data, h->caplen, stamp_ns(&h->ts), ret);
 	if (rc == PCAP_ERROR_BREAK) {
@@ -236,6 +250,21 @@ static int read_frame(struct ft_pcap_reader *r, struct ft_datagram *ret)
 	ft_log_err(FT_LOG_PCAP, "%s: %s", r->path, pcap_geterr(r->pcap));
 	r->err = -EIO;
 	return r->err;
+}
+
+void ft_pcap_set_progress(struct ft_pcap_reader *r, void (*fn)(void *ctx), void *ctx)
+{
+	r->progress = fn;
+	r->progress_ctx = ctx;
+}
+
+void ft_pcap_position(const struct ft_pcap_reader *r, uint64_t *ret_read, uint64_t *ret_size)
+{
+	FILE *f = r->pcap ? pcap_file(r->pcap) : NULL;
+	struct stat st;
+	long at = f ? ftell(f) : -1;
+	*ret_read = at > 0 ? (uint64_t)at : 0;
+	*ret_size = f && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 }
 
 int ft_pcap_next(struct ft_pcap_reader *r, struct ft_datagram *ret)

@@ -159,6 +159,7 @@ int ft_tenant_conf_read_prefixes_at(struct ft_tenant_conf *c, const char *path, 
 {
 	const char *file = ft_tenant_conf_file(c, path);
 	FILE *f = file ? fopen(path, "r") : NULL;
+	ft_diag_file(diag, path);
 	if (!f) {
 		int e = file ? errno : ENOMEM;
 		if (named)

@@ -5,9 +5,10 @@
  * across other files has the same identity.
  *
  * Lint (warnings; conflicts are errors found while building): address space of the
- * configured plan ('address_space') that no tenant announces, listed as prefixes, and a
- * map without accounting points (every record then counts, so traffic seen by two
- * routers is counted twice).
+ * configured plan ('address_space') that no tenant announces, listed as prefixes (not
+ * for a map built from a configuration with errors, which may lack what announces it),
+ * and a map without accounting points (every record then counts, so traffic seen by two
+ * routers is counted twice), named at the line that declares the tenants.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -157,7 +158,7 @@ static void find_gaps(const struct ptable *t, struct ft_prefix p, struct gaps *g
 
 void ft_tenant_lint(const struct ft_tenant_map *m, const struct ft_tenant_conf *c, struct ft_diag *diag)
 {
-	for (size_t i = 0; i < c->n_address_space; i++) {
+	for (size_t i = 0; !c->incomplete && i < c->n_address_space; i++) {
 		char plan[64];
 		ft_prefix_format(&c->address_space[i], plan, sizeof(plan));
 		struct gaps g = { diag, c->address_space_at, plan, 0, 0 };
@@ -166,8 +167,10 @@ void ft_tenant_lint(const struct ft_tenant_map *m, const struct ft_tenant_conf *
 			ft_diag_add(diag, false, g.at.file, g.at.line, "address space %s: %" PRIu64
 			            " more unannounced prefixes not listed", plan, g.more);
 	}
+	struct ft_where at = c->tenants_at.file ? c->tenants_at
+	                                        : (struct ft_where){ c->n_files ? c->files[0] : "tenant map", 0 };
 	if (c->n_tenants > 1 && c->n_points == 0)
-		ft_diag_add(diag, false, c->n_files ? c->files[0] : "tenant map", 0,
+		ft_diag_add(diag, false, at.file, at.line,
 		            "no accounting_points: every record counts, so traffic seen by two routers is "
 		            "counted twice");
 }

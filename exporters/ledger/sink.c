@@ -72,9 +72,8 @@ static int open_ledger(const struct ft_sink_env *env, void **ret_state)
 		return -ENAMETOOLONG;
 	}
 	int r = ft_ledger_open(ls->dir, &ls->l);
-	if (r == -EBUSY)
-		ft_log_err(FT_LOG_MAIN, "the ledger in %s is in use by another process", ls->dir);
-	else if (r < 0)
+	/* in use: the daemon names the holder; refused for damage: logged with what */
+	if (r < 0 && r != -EBUSY && r != -EBADMSG)
 		ft_log_err(FT_LOG_MAIN, "cannot open the ledger in %s: %s", ls->dir, strerror(-r));
 	if (r < 0) {
 		pthread_mutex_destroy(&ls->lock);

@@ -21,6 +21,9 @@
 #define FT_GEN_MAX_DATAGRAM 8192
 #define FT_GEN_DEFAULT_DATAGRAM_SIZE 1400
 #define FT_GEN_DEFAULT_TEMPLATE_EVERY 100
+/* A record lasts up to a minute by default, as a router's active timeout cuts flows. */
+#define FT_GEN_DEFAULT_FLOW_MS 60000
+#define FT_GEN_MAX_FLOW_MS 65536
 
 /* The data template of v9 and IPFIX datagrams (template ID 256 and 257). */
 enum ft_gen_template {
@@ -58,6 +61,8 @@ struct ft_gen_opts {
 	uint32_t datagram_size;      /* v9/IPFIX: data sets fill datagrams up to this many
 	                              * bytes (0 = FT_GEN_DEFAULT_DATAGRAM_SIZE), at most
 	                              * FT_GEN_MAX_DATAGRAM */
+	uint32_t max_flow_ms;        /* records last less than this many ms (0:
+	                              * FT_GEN_DEFAULT_FLOW_MS), at most FT_GEN_MAX_FLOW_MS */
 };
 
 struct ft_gen_totals {
@@ -72,14 +77,15 @@ struct ft_gen;
 
 /* Fills unset fields of opts with defaults (version 5, 1 exporter, 30 records a v5
  * datagram, 10.0.0.0/8 to 192.168.0.0/16 or, with the IPv6 template, 2001:db8:1::/48
- * to 2001:db8:2::/48, template every 100 datagrams, 1400-byte datagrams, start now). */
+ * to 2001:db8:2::/48, template every 100 datagrams, 1400-byte datagrams, records of up
+ * to a minute, start now). */
 void ft_gen_opts_default(struct ft_gen_opts *opts);
 /* Smallest datagram_size that holds the template (unless separate) and one record
  * with these options; 0 for version 5 or an unknown version or template. */
 size_t ft_gen_min_datagram_size(const struct ft_gen_opts *opts);
 /* A new generator, owned by the caller (opts is copied).  NULL with errno EINVAL when
  * opts are out of range (version, exporters, records_per_datagram, a prefix of the
- * wrong family, datagram_size, start_ms outside 0 .. 2^32 s), or ENOMEM. */
+ * wrong family, datagram_size, max_flow_ms, start_ms outside 0 .. 2^32 s), or ENOMEM. */
 struct ft_gen *ft_gen_new(const struct ft_gen_opts *opts);
 /* Frees g (NULL is fine); returns NULL. */
 struct ft_gen *ft_gen_free(struct ft_gen *g);

@@ -30,9 +30,16 @@ struct ft_pcap_stats {
 
 struct ft_pcap_reader;
 
-/* Opens a capture file.  On failure returns NULL and writes the reason into errbuf. */
+/* Opens a capture file.  On failure returns NULL and writes the reason into errbuf,
+ * without the file name (the caller says which file). */
 struct ft_pcap_reader *ft_pcap_open(const char *path, char *errbuf, size_t errlen);
 struct ft_pcap_reader *ft_pcap_close(struct ft_pcap_reader *r);
+
+/* Calls fn(ctx) after every frame read from the file (NULL: none), for a progress
+ * display; fn may call ft_pcap_position() and ft_pcap_stats(). */
+void ft_pcap_set_progress(struct ft_pcap_reader *r, void (*fn)(void *ctx), void *ctx);
+/* Bytes of the file read so far, and its size (0 when it has none: a pipe). */
+void ft_pcap_position(const struct ft_pcap_reader *r, uint64_t *ret_read, uint64_t *ret_size);
 
 /* 0 = any port (the default). */
 void ft_pcap_set_port(struct ft_pcap_reader *r, uint16_t port);

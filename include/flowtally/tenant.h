@@ -93,8 +93,13 @@ struct ft_tenant_conf {
 	struct ft_prefix *address_space; /* the network's address plan, for the lint */
 	size_t n_address_space;
 	struct ft_where address_space_at;
+	struct ft_where tenants_at;      /* where the tenants are declared, for the lint */
 	char **files;                    /* names referred to by ft_where */
 	size_t n_files;
+	/* Only part of the configuration could be read (it has errors): the map is built
+	 * for its conflicts and lint alone, and address space is not listed as announced
+	 * by no tenant, since what failed may announce it. */
+	bool incomplete;
 };
 
 /* An empty map: only "unattributed", "internet" and "partner". */
@@ -116,7 +121,8 @@ int ft_tenant_conf_add_point(struct ft_tenant_conf *c, const struct ft_acct_poin
 int ft_tenant_conf_read_prefixes(struct ft_tenant_conf *c, const char *path, bool implicit,
                                  int64_t from_ms, int64_t until_ms, struct ft_diag *diag);
 /* The same for a file named at `named` (a configuration's file:line), which a file that
- * cannot be read is reported at. */
+ * cannot be read is reported at.  The file takes its place among the files of diag
+ * (ft_diag_file()) before it is read. */
 int ft_tenant_conf_read_prefixes_at(struct ft_tenant_conf *c, const char *path, const struct ft_where *named,
                                     bool implicit, int64_t from_ms, int64_t until_ms, struct ft_diag *diag);
 

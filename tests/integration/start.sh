@@ -56,7 +56,8 @@ note "detached: ready, pid $apid, port $port"
 conf "$tmp/b.conf" "$tmp/a" 0
 detached "$tmp/b.conf" "$tmp/b.pid"
 [ "$rc" = 1 ] || { cat "$tmp/err" >&2; fail "a second daemon on the same data directory exited $rc"; }
-expect_err "in use by flowtallyd pid $apid"
+expect_err "$tmp/a is in use by flowtallyd pid $apid (state/running.json)"
+[ "$(grep -c "$tmp/a" "$tmp/err")" = 1 ] || fail "the data directory named more than once: $(cat "$tmp/err")"
 [ "$(cat "$tmp/a.pid")" = "$apid" ] || fail "the first daemon's pid file was touched"
 [ ! -e "$tmp/b.pid" ] || fail "a pid file written by a daemon that did not start"
 kill -0 "$apid" || fail "the first daemon is gone"

@@ -32,7 +32,8 @@ tested=0
 for f in "$fx"/captures/*.pcap; do
 	read -r r b k badc badl < <(oracle "$f")
 	[ $((r + badc + badl)) -gt 0 ] || continue
-	got=$("$ft" replay --totals "$f")
+	# exit status 3: nothing in the capture decoded (ls__nf5_invalid01), its totals still printed
+	got=$("$ft" replay --totals "$f" 2>/dev/null) || [ $? = 3 ] || fail "$(basename "$f"): replay failed"
 	gr=$(jq '.by_version["5"].records // 0' <<<"$got")
 	gb=$(jq '.by_version["5"].bytes // 0' <<<"$got")
 	gk=$(jq '.by_version["5"].packets // 0' <<<"$got")

@@ -164,6 +164,68 @@ START_TEST(file_errors_name_the_file)
 }
 END_TEST
 
+/* A file with errors is still linted, and every finding comes in file and line order:
+ * the file first, then its prefix files in the order it names them. */
+START_TEST(findings_come_in_file_and_line_order)
+{
+	char dir[] = "/tmp/ft-config-XXXXXX", ipam[64], text[512];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(ipam, sizeof(ipam), "%s/ipam.txt", dir);
+	FILE *f = fopen(ipam, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("10.9.0.0/16 a\nnot-a-prefix a\n", f);
+	fclose(f);
+	snprintf(text, sizeof(text),
+	         "exporters = [\"127.0.0.1\"];\n"
+	         "tenants = ( { name = \"a\"; prefixes = [\"10.0.0.0/8\"]; },\n"
+	         "            { name = \"b\"; prefixes = [\"10.0.0.0/8\"]; } );\n"
+	         "prefix_files = [ \"%s/missing.txt\", \"%s\" ];\n"
+	         "colour = \"blue\";\n", dir, ipam);
+	ck_assert_int_eq(parse(text), -EINVAL);
+	char want[5][160];
+	snprintf(want[0], sizeof(want[0]), "t.conf:2: warning: no accounting_points");
+	snprintf(want[1], sizeof(want[1]), "t.conf:3: 10.0.0.0/8: assigned to tenant 'b' here and to 'a' at t.conf:2");
+	snprintf(want[2], sizeof(want[2]), "t.conf:4: cannot read %s/missing.txt: ", dir);
+	snprintf(want[3], sizeof(want[3]), "t.conf:5: unknown key 'colour'");
+	snprintf(want[4], sizeof(want[4]), "%s:2: 'not-a-prefix' is not a prefix", ipam);
+	ck_assert_uint_eq(diag.n, 5);
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_msg(strncmp(diag.lines[i], want[i], strlen(want[i])) == 0, "finding %zu: %s, "
+		              "expected %s", i, diag.lines[i], want[i]);
+	ck_assert(diag.warning[0] && !diag.warning[1] && !diag.warning[4]);
+	unlink(ipam);
+	rmdir(dir);
+}
+END_TEST
+
+/* ft_diag_sort() and ft_diag_move(): files in the order first named, a finding without a
+ * line first in its file, ties kept in the order found. */
+START_TEST(diag_sorts_by_file_then_line)
+{
+	struct ft_diag a = { 0 }, b = { 0 };
+	ft_diag_file(&a, "main.conf");
+	ft_diag_add(&a, true, "ipam.txt", 7, "x");
+	ft_diag_add(&a, true, "main.conf", 9, "y");
+	ft_diag_add(&a, false, "main.conf", 0, "z");
+	ft_diag_add(&a, true, "main.conf", 9, "w");
+	ft_diag_add(&b, true, "ipam.txt", 2, "v");
+	ft_diag_add(&b, false, "main.conf", 3, "u");
+	ft_diag_move(&a, &b);
+	ck_assert_uint_eq(b.n, 0);
+	ft_diag_sort(&a);
+	static const char *const want[] = { "main.conf: warning: z", "main.conf:3: warning: u",
+	                                    "main.conf:9: y", "main.conf:9: w", "ipam.txt:2: v",
+	                                    "ipam.txt:7: x" };
+	ck_assert_uint_eq(a.n, 6);
+	ck_assert_uint_eq(a.errors, 4);
+	ck_assert_uint_eq(a.warnings, 2);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_str_eq(a.lines[i], want[i]);
+	ck_assert(a.warning[0] && a.warning[1] && !a.warning[2]);
+	ft_diag_done(&a);
+}
+END_TEST
+
 START_TEST(timezone_must_be_a_known_zone)
 {
 	cfg = ft_config_new_default();
@@ -212,6 +274,8 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, absent_allow_list_accepts_nothing_and_warns);
 	tcase_add_test(tc, unreadable_file_is_reported);
 	tcase_add_test(tc, file_errors_name_the_file);
+	tcase_add_test(tc, findings_come_in_file_and_line_order);
+	tcase_add_test(tc, diag_sorts_by_file_then_line);
 	tcase_add_test(tc, timezone_must_be_a_known_zone);
 	tcase_add_test(tc, listen_addresses_parse);
 	suite_add_tcase(s, tc);

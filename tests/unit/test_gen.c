@@ -698,6 +698,44 @@ START_TEST(v9_and_ipfix_records_are_plausible)
 }
 END_TEST
 
+/* max_flow_ms bounds how long records last, in every format; by default some last far
+ * longer than a second (up to a minute). */
+START_TEST(records_last_less_than_max_flow_ms)
+{
+	static const uint8_t versions[] = { 5, 9, 10 };
+	for (size_t v = 0; v < sizeof(versions); v++) {
+		for (uint32_t max = 0; max <= 1000; max += 1000) {
+			struct variant plain_v = { versions[v], FT_GEN_TEMPLATE_V4, 1, false, false, 0, 0 };
+			struct ft_gen_opts o = opts_of(&plain_v, 1);
+			o.max_flow_ms = max;
+			struct ft_gen *g = ft_gen_new(&o);
+			ck_assert_ptr_nonnull(g);
+			uint8_t buf[FT_GEN_MAX_DATAGRAM];
+			struct ft_flow flows[64];
+			int64_t longest = 0;
+			for (int i = 0; i < 100; i++) {
+				size_t len = ft_gen_next(g, buf, sizeof(buf), NULL);
+				size_t n = decode_alone(buf, len, flows);
+				ck_assert_uint_gt(n, 0);
+				for (size_t k = 0; k < n; k++) {
+					int64_t d = flows[k].end_ms - flows[k].start_ms;
+					ck_assert_int_ge(d, 0);
+					longest = d > longest ? d : longest;
+				}
+			}
+			if (max)
+				ck_assert_int_lt(longest, max);
+			else
+				ck_assert_int_gt(longest, 30000);
+			ft_gen_free(g);
+		}
+	}
+	struct ft_gen_opts o = opts_with(1, 30);
+	o.max_flow_ms = FT_GEN_MAX_FLOW_MS + 1;
+	ck_assert_ptr_null(ft_gen_new(&o));
+}
+END_TEST
+
 START_TEST(v9_and_ipfix_same_seed_builds_same_bytes)
 {
 	const struct variant *v = &plain[_i];
@@ -1155,6 +1193,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, sequence_numbers_are_contiguous_per_exporter);
 	tcase_add_test(tc, addresses_fall_in_the_prefixes);
 	tcase_add_test(tc, records_are_plausible);
+	tcase_add_test(tc, records_last_less_than_max_flow_ms);
 	tcase_add_loop_test(tc, records_per_datagram_edges, 0,
 	                    (int)(sizeof(rpd_edges) / sizeof(rpd_edges[0])));
 	tcase_add_test(tc, sampling_field_is_written_as_given);

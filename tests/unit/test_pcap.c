@@ -555,7 +555,7 @@ START_TEST(unknown_link_type_fails_to_open)
 	cap_done(&c, NULL);
 
 	ck_assert_ptr_null(ft_pcap_open("/nonexistent/x.pcap", err, sizeof(err)));
-	ck_assert_msg(strstr(err, "/nonexistent/x.pcap: ") == err, "%s", err);
+	ck_assert_msg(strstr(err, "No such file") && !strstr(err, "/nonexistent"), "%s", err);
 }
 END_TEST
 

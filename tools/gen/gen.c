@@ -8,7 +8,7 @@
  *
  * Clock model: every exporter booted BOOT_AGE_MS before start_ms, so the header's
  * sysUptime is BOOT_AGE_MS + (export time - start_ms), modulo 2^32.  A record ends up
- * to MAX_END_LAG_MS before that and lasts up to MAX_FLOW_MS, as a router's cache
+ * to MAX_END_LAG_MS before that and lasts up to max_flow_ms (a minute), as a router's cache
  * exports flows shortly after they go idle.  ft_gen_restamp() moves a datagram to a
  * later export time along the same clock: `flowtally generate` builds a pool once and
  * sends it over and over, patching only header and record times.
@@ -76,6 +76,8 @@ void ft_gen_opts_default(struct ft_gen_opts *opts)
 		opts->template_every = FT_GEN_DEFAULT_TEMPLATE_EVERY;
 	if (opts->datagram_size == 0)
 		opts->datagram_size = FT_GEN_DEFAULT_DATAGRAM_SIZE;
+	if (opts->max_flow_ms == 0)
+		opts->max_flow_ms = FT_GEN_DEFAULT_FLOW_MS;
 	if (prefix_unset(&opts->src_prefix))
 		ft_prefix_parse(v6 ? "2001:db8:1::/48" : "10.0.0.0/8", &opts->src_prefix);
 	if (prefix_unset(&opts->dst_prefix))
@@ -108,6 +110,7 @@ static bool opts_valid(const struct ft_gen_opts *o)
 	         o->template_every < 1 || o->datagram_size > FT_GEN_MAX_DATAGRAM)
 		return false;
 	return o->exporters >= 1 && o->exporters <= FT_GEN_MAX_EXPORTERS &&
+	       o->max_flow_ms <= FT_GEN_MAX_FLOW_MS &&
 	       o->start_ms >= 0 && o->start_ms < MAX_EXPORT_NS / FT_NS_PER_MS &&
 	       prefix_fits(o, &o->src_prefix) && prefix_fits(o, &o->dst_prefix);
 }
@@ -140,6 +143,8 @@ struct ft_gen *ft_gen_new(const struct ft_gen_opts *opts)
 	if (!g)
 		return NULL;
 	g->opts = *opts;
+	if (g->opts.max_flow_ms == 0)
+		g->opts.max_flow_ms = FT_GEN_DEFAULT_FLOW_MS;
 	g->lay = lay;
 	uint64_t x = opts->seed;
 	for (int i = 0; i < 4; i++)
@@ -202,7 +207,7 @@ static void build_record(struct ft_gen *g, uint8_t *r, uint32_t uptime,
 	uint32_t packets = 1 + pick16(b, 1000);
 	uint32_t bytes = packets * (40 + pick16(b >> 16, 1461));
 	uint32_t last = uptime - pick16(b >> 32, MAX_END_LAG_MS);
-	uint32_t first = last - pick16(b >> 48, MAX_FLOW_MS);
+	uint32_t first = last - pick16(b >> 48, g->opts.max_flow_ms);
 	unsigned src_len = g->src.len - 96u, dst_len = g->dst.len - 96u;
 	bool tcp = c & 1;
 

@@ -10,7 +10,6 @@
 
 #define BOOT_AGE_MS 3600000u
 #define MAX_END_LAG_MS 1000u
-#define MAX_FLOW_MS 60000u
 #define TPL_MAX_FIELDS 18
 
 /* A prefix in the 16-byte form: random host bits are masked in under net. */

@@ -234,7 +234,7 @@ static void draw(struct ft_gen *g, struct vals *v, uint64_t end_ref, bool v6)
 	v->packets = 1 + pick16(b, 1000);
 	v->bytes = v->packets * (40 + pick16(b >> 16, 1461));
 	v->last = end_ref - pick16(b >> 32, MAX_END_LAG_MS);
-	v->first = v->last - pick16(b >> 48, MAX_FLOW_MS);
+	v->first = v->last - pick16(b >> 48, g->opts.max_flow_ms);
 	v->in_if = 1 + pick16(c >> 8, 64);
 	v->out_if = 1 + pick16(c >> 24, 64);
 	v->sport = (uint16_t)(1024 + pick16(e, 65536 - 1024));
