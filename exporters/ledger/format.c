@@ -198,6 +198,20 @@ static void format_volume(struct ft_ledger_buf *b, const struct ft_volume *v)
 	                     v->flows);
 }
 
+/* The E line of the block from `begin`: its hash, into ret_hash too. */
+static void end_block(struct ft_ledger_buf *b, size_t begin, const char *t,
+                      char ret_hash[FT_LEDGER_HASH_HEX])
+{
+	struct sha256_ctx ctx;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	sha256_init(&ctx);
+	if (!b->oom)
+		sha256_update(&ctx, b->len - begin, (const uint8_t *)b->p + begin);
+	sha256_digest(&ctx, sizeof(d), d);
+	ft_ledger_sha256_hex(d, ret_hash);
+	ft_ledger_buf_printf(b, "E\t%s\t%s\n", t, ret_hash);
+}
+
 void ft_ledger_format_block(struct ft_ledger_buf *b, const struct ft_step *s,
                             const char *prev_hash, char ret_hash[FT_LEDGER_HASH_HEX])
 {
@@ -216,14 +230,7 @@ void ft_ledger_format_block(struct ft_ledger_buf *b, const struct ft_step *s,
 		ft_ledger_buf_printf(b, "S\t%s\t%s", t, ft_ledger_stat_names[i]);
 		format_volume(b, LEDGER_STAT_C(s, i));
 	}
-	struct sha256_ctx ctx;
-	uint8_t d[SHA256_DIGEST_SIZE];
-	sha256_init(&ctx);
-	if (!b->oom)
-		sha256_update(&ctx, b->len - begin, (const uint8_t *)b->p + begin);
-	sha256_digest(&ctx, sizeof(d), d);
-	ft_ledger_sha256_hex(d, ret_hash);
-	ft_ledger_buf_printf(b, "E\t%s\t%s\n", t, ret_hash);
+	end_block(b, begin, t, ret_hash);
 }
 
 static int file_cmp(const void *a, const void *b)
@@ -283,12 +290,5 @@ void ft_ledger_format_break(struct ft_ledger_buf *b, const struct ft_ledger_brea
 	size_t begin = b->len;
 	ft_ledger_time_text(k->time_ms, t);
 	ft_ledger_buf_printf(b, "K\t%s\t%s\t%s\t%s\t%s\n", t, prev_hash, k->kind, k->ref, k->text);
-	struct sha256_ctx ctx;
-	uint8_t d[SHA256_DIGEST_SIZE];
-	sha256_init(&ctx);
-	if (!b->oom)
-		sha256_update(&ctx, b->len - begin, (const uint8_t *)b->p + begin);
-	sha256_digest(&ctx, sizeof(d), d);
-	ft_ledger_sha256_hex(d, ret_hash);
-	ft_ledger_buf_printf(b, "E\t%s\t%s\n", t, ret_hash);
+	end_block(b, begin, t, ret_hash);
 }

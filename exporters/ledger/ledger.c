@@ -477,6 +477,31 @@ static int day_file(struct ft_ledger *l, int64_t day, off_t *ret_size)
 	return 0;
 }
 
+/* One block, a step's (s) or a break's (k), at the end of the day file of `at`, with
+ * the file's header when it is new; the chain's head moves on to it. */
+static int append_block(struct ft_ledger *l, int64_t at, const struct ft_step *s,
+                        const struct ft_ledger_break *k)
+{
+	int64_t day = ft_ledger_day_of(at);
+	off_t size = 0;
+	int rc = day_file(l, day, &size);
+	if (rc < 0)
+		return rc;
+	struct ft_ledger_buf b = { 0 };
+	char hash[FT_LEDGER_HASH_HEX];
+	if (size == 0)
+		ft_ledger_format_header(&b, day);
+	if (s)
+		ft_ledger_format_block(&b, s, l->head, hash);
+	else
+		ft_ledger_format_break(&b, k, l->head, hash);
+	rc = b.oom ? -ENOMEM : commit(l, &b, size);
+	ft_ledger_buf_done(&b);
+	if (rc == 0)
+		memcpy(l->head, hash, sizeof(hash));
+	return rc;
+}
+
 static int append_break(struct ft_ledger *l, const struct ft_ledger_break *brk)
 {
 	/* never before what the chain already holds: breaks found in earlier files come
@@ -485,23 +510,10 @@ static int append_break(struct ft_ledger *l, const struct ft_ledger_break *brk)
 	int64_t next = ft_ledger_next_start(l);
 	if (k->time_ms < next)
 		k->time_ms = next;
-	int64_t day = ft_ledger_day_of(k->time_ms);
-	off_t size;
-	int rc = day_file(l, day, &size);
-	if (rc < 0)
-		return rc;
-	struct ft_ledger_buf b = { 0 };
-	char hash[FT_LEDGER_HASH_HEX];
-	if (size == 0)
-		ft_ledger_format_header(&b, day);
-	ft_ledger_format_break(&b, k, l->head, hash);
-	rc = b.oom ? -ENOMEM : commit(l, &b, size);
-	ft_ledger_buf_done(&b);
-	if (rc < 0)
-		return rc;
-	memcpy(l->head, hash, sizeof(hash));
-	l->floor_ms = k->time_ms;
-	return 0;
+	int rc = append_block(l, k->time_ms, NULL, k);
+	if (rc == 0)
+		l->floor_ms = k->time_ms;
+	return rc;
 }
 
 int ft_ledger_append(struct ft_ledger *l, const struct ft_step *s)
@@ -514,25 +526,13 @@ int ft_ledger_append(struct ft_ledger *l, const struct ft_step *s)
 		return -EBADMSG;
 	if ((l->have_last && s->start_ms < l->last_start_ms + l->last_length_ms) || s->start_ms < l->floor_ms)
 		return -EEXIST;
-	int64_t day = ft_ledger_day_of(s->start_ms);
-	off_t size;
-	int rc = day_file(l, day, &size);
-	if (rc < 0)
-		return rc;
-	struct ft_ledger_buf b = { 0 };
-	char hash[FT_LEDGER_HASH_HEX];
-	if (size == 0)
-		ft_ledger_format_header(&b, day);
-	ft_ledger_format_block(&b, s, l->head, hash);
-	rc = b.oom ? -ENOMEM : commit(l, &b, size);
-	ft_ledger_buf_done(&b);
+	int rc = append_block(l, s->start_ms, s, NULL);
 	if (rc < 0)
 		return rc;
 	l->have_last = true;
 	l->last_start_ms = s->start_ms;
 	l->last_length_ms = s->length_ms;
 	l->steps++;
-	memcpy(l->head, hash, sizeof(hash));
 	/* the block is committed; HEAD follows (a stop in between leaves HEAD one behind,
 	 * which the next open sees and brings up to date) */
 	write_head(l);
