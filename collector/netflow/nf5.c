@@ -95,6 +95,7 @@ int ft_nf5_decode(const uint8_t *buf, size_t len, const struct ft_addr *exporter
 		.sampling_rate = h.sampling_interval ? h.sampling_interval : 1,
 		.sampling_mode = h.sampling_mode,
 		.version = 5,
+		.direction = 255,       /* v5 has no direction field: not exported */
 		.flags = FT_FLOW_TIMES_ABSOLUTE | (h.sampling_interval > 1 ? FT_FLOW_SAMPLED : 0),
 	};
 	ft_addr_from_v4(&proto.src, 0);

@@ -88,13 +88,14 @@ static void note_rate_change(struct exporter *e, uint32_t old, uint32_t rate, in
 	char a[FT_ADDR_STRLEN];
 	if (old == rate || (old == 0 && rate == e->s.sampling_rate))
 		return;
+	/* the rate in force before this one, for the log: read before it is replaced */
+	uint32_t was = old ? old : e->s.sampling_rate;
 	e->s.sampling_changes++;
 	e->s.sampling_changed_ns = now;
 	e->s.sampling_rate = rate;
 	if (ft_log_rl_allow(&e->log_rl, now / 1000000000, 10, 3600))
-		ft_log_notice(FT_LOG_NETFLOW, "exporter %s domain %u: %s %u sampling rate 1 in %u (was %s%u)",
-		              ft_addr_format(&e->s.key.addr, a), e->s.key.domain, what, id, rate,
-		              old ? "1 in " : "", old ? old : e->s.sampling_rate);
+		ft_log_notice(FT_LOG_NETFLOW, "exporter %s domain %u: %s %u sampling rate 1 in %u (was 1 in %u)",
+		              ft_addr_format(&e->s.key.addr, a), e->s.key.domain, what, id, rate, was);
 }
 
 /* Interface names come from exporters: kept as printable ASCII (anything else becomes

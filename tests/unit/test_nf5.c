@@ -70,6 +70,7 @@ START_TEST(record_fields_are_read)
 	ck_assert_uint_eq(f->dst_as, 64501);
 	ck_assert_uint_eq(f->src_mask, 24);
 	ck_assert_uint_eq(f->dst_mask, 16);
+	ck_assert_uint_eq(f->direction, 255);  /* v5 exports none: unknown, as flow.h says */
 	ck_assert_uint_eq(f->vlan, 0);
 	ck_assert_uint_eq(f->version, 5);
 	ck_assert_uint_eq(f->sampling_rate, 1);

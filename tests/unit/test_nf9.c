@@ -4,7 +4,9 @@
  * datagrams (msg_build.h). */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "flowtally/log.h"
 #include "netflow_int.h"
@@ -677,6 +679,40 @@ START_TEST(sampler_refresh_is_not_a_rate_change)
 }
 END_TEST
 
+START_TEST(a_rate_change_is_logged_with_the_rate_before_it)
+{
+	/* Sampler 1, new, announces 1 in 100 where none was in force (1 in 1), then 1 in
+	 * 250: each line names the new rate and the one in force before it. */
+	static const struct mb_field scope[] = { { 1, 4, 0 } };
+	static const struct mb_field opt[] = { { 48, 1, 0 }, { 50, 4, 0 } };
+	char path[] = "/tmp/ft-nf9-log-XXXXXX", text[4096] = "";
+	int fd = mkstemp(path), saved = dup(2);
+	ck_assert(fd >= 0 && saved >= 0);
+	int level = ft_log_level;
+	ft_log_level = FT_LOG_NOTICE;
+	dup2(fd, 2);
+	for (uint32_t round = 0; round < 2; round++) {
+		mb_v9(&m, UPTIME + round, SECS, round, SID);
+		mb_set(&m, MB_V9_OPTIONS);
+		mb_v9_options(&m, 301, scope, 1, opt, 2);
+		mb_end(&m);
+		mb_set(&m, 301);
+		mb_u32(&m, 0), mb_u8(&m, 1), mb_u32(&m, round ? 250 : 100);
+		mb_end(&m);
+		ck_assert_int_eq(send_msg(), 1);
+	}
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ft_log_level = level;
+	ck_assert(pread(fd, text, sizeof(text) - 1, 0) > 0);
+	close(fd);
+	unlink(path);
+	ck_assert_msg(strstr(text, "sampler 1 sampling rate 1 in 100 (was 1 in 1)"), "logged: %s", text);
+	ck_assert_msg(strstr(text, "sampler 1 sampling rate 1 in 250 (was 1 in 100)"), "logged: %s", text);
+}
+END_TEST
+
 START_TEST(configured_override_wins)
 {
 	struct ft_exporter_conf c = { .sampling_override = 7, .sampling_default = 3 };
@@ -1057,6 +1093,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, options_sampling_interval_applies_to_records);
 	tcase_add_test(tc, sampler_ids_have_their_own_rates);
 	tcase_add_test(tc, sampler_refresh_is_not_a_rate_change);
+	tcase_add_test(tc, a_rate_change_is_logged_with_the_rate_before_it);
 	tcase_add_test(tc, configured_override_wins);
 	tcase_add_test(tc, configured_default_when_nothing_announced);
 	tcase_add_test(tc, interface_names_from_options);
