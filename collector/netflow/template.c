@@ -122,10 +122,10 @@ static const struct elem *lookup(const struct ft_tpl_field *f)
 static int make_op(const struct ft_tpl_field *f, struct ft_op *op)
 {
 	const struct elem *e = lookup(f);
-	if (f->len == 0)
-		return -FT_TPL_FIELD_LENGTH;
 	*op = (struct ft_op){ .kind = OP_SKIP, .len = f->len };
-	if (!e)
+	/* A field of length 0 carries no data (exporters send type 0, length 0 entries as
+	 * padding at a template's end): it is skipped, and the rest of the template read. */
+	if (!e || f->len == 0)
 		return 0;
 	if (f->len == FT_VARLEN)
 		return e->kind == OP_STR ? (op->kind = OP_STR, op->slot = e->slot, 0) : 0;
@@ -251,6 +251,11 @@ int ft_tpl_compile(struct ft_template *t, uint16_t id, const struct ft_tpl_field
 		}
 		nt.varlen |= fields[i].len == FT_VARLEN;
 		nt.min_len += fields[i].len == FT_VARLEN ? 1 : fields[i].len;
+		nt.empty_fields += fields[i].len == 0;
+	}
+	if (nt.min_len == 0) {          /* only empty fields: a record of nothing */
+		ft_tpl_done(&nt);
+		return -FT_TPL_EMPTY;
 	}
 	if (nt.min_len > 65535 - 20) {
 		ft_tpl_done(&nt);

@@ -76,6 +76,7 @@ struct ft_template {
 	bool varlen;             /* some field is variable-length */
 	bool loaded;             /* from saved state, not yet confirmed by the exporter */
 	uint32_t min_len;        /* record length (fixed), or its minimum (variable) */
+	uint16_t empty_fields;   /* fields of length 0: no data, skipped (padding entries) */
 	int64_t refreshed_ns;    /* last (re)definition */
 	struct ft_tpl_field *fields;
 	struct ft_op *ops;
@@ -113,8 +114,8 @@ static inline uint64_t ft_rec_val(const struct ft_rec *r, enum ft_slot s)
 /* Why a template is refused; 0 when valid. */
 enum ft_tpl_error {
 	FT_TPL_OK = 0,
-	FT_TPL_EMPTY,            /* no fields */
-	FT_TPL_FIELD_LENGTH,     /* zero length, or a length the element cannot have */
+	FT_TPL_EMPTY,            /* no fields, or none with a length */
+	FT_TPL_FIELD_LENGTH,     /* a length the element cannot have */
 	FT_TPL_SCOPE,            /* options: no scope field, or more scope than fields */
 	FT_TPL_TOO_LONG,         /* records could not fit in any datagram */
 };

@@ -91,6 +91,7 @@ int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
 	if (r < 0)
 		return -(int)tpl_error(r);
 	nt.refreshed_ns = now;
+	bool empty_fields = nt.empty_fields > 0;
 	if (t) {
 		log_change(e, t, now);
 		e->s.template_changes++;
@@ -107,6 +108,7 @@ int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
 		e->tpls.last = NULL;
 	}
 	e->s.templates_active = e->tpls.used;
+	e->s.templates_empty_fields += empty_fields;
 	nf->templates_changed = true;
 	return 0;
 }

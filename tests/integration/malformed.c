@@ -344,12 +344,12 @@ static void bad_template_id(struct gen *g, unsigned k)
 	emit_msg(g, R_BAD_TEMPLATE_ID);
 }
 
-/* One field the element cannot have: length 0, a counter over 8 bytes, an IPv4 address
- * not 4 bytes long or an IPv6 one not 16. */
+/* One field the element cannot have: a counter over 8 bytes (octets or packets), an
+ * IPv4 address not 4 bytes long or an IPv6 one not 16.  (Length 0 is padding: kept.) */
 static struct mb_field bad_field(struct gen *g)
 {
 	switch (below(g, 4)) {
-	case 0: return (struct mb_field){ (uint16_t)(1 + below(g, 500)), 0, 0 };
+	case 0: return (struct mb_field){ 2, (uint16_t)(9 + below(g, 100)), 0 };
 	case 1: return (struct mb_field){ 1, (uint16_t)(9 + below(g, 100)), 0 };
 	case 2: {
 		uint16_t l = (uint16_t)(1 + below(g, 40));

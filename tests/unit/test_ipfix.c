@@ -957,14 +957,14 @@ END_TEST
 
 START_TEST(bad_field_lengths)
 {
-	static const struct mb_field zero[] = { { 8, 4, 0 }, { 1, 0, 0 } };
-	static const struct mb_field ezero[] = { { 8, 4, 0 }, { 7, 0, 9 } };
+	static const struct mb_field v4wide[] = { { 8, 5, 0 }, { 1, 4, 0 } };
+	static const struct mb_field v6[] = { { 8, 4, 0 }, { 28, 4, 0 } };
 	static const struct mb_field addr[] = { { 27, 4, 0 }, { 1, 4, 0 } };
 	static const struct mb_field wide[] = { { 8, 4, 0 }, { 2, 9, 0 } };
 	mb_ipfix(&m, SECS, 0, DOM);
 	mb_set(&m, MB_IPFIX_TEMPLATE);
-	mb_template(&m, 256, zero, 2);
-	mb_template(&m, 257, ezero, 2);
+	mb_template(&m, 256, v4wide, 2);
+	mb_template(&m, 257, v6, 2);
 	mb_template(&m, 258, addr, 2);
 	mb_template(&m, 259, wide, 2);
 	mb_template(&m, 260, small_fields, 2);
@@ -975,6 +975,30 @@ START_TEST(bad_field_lengths)
 	ck_assert_uint_eq(s.errors[FT_NF_ERR_FIELD_LENGTH], 4);
 	ck_assert_uint_eq(s.templates_active, 1);
 	ck_assert_uint_eq(error_sum(&s), 4);
+}
+END_TEST
+
+START_TEST(fields_of_length_zero_are_skipped)
+{
+	/* RFC 7011 gives a field's length, and a length of 0 reads nothing: the template
+	 * is kept (an enterprise element of length 0 too), its records read around them. */
+	static const struct mb_field padded[] = { { 8, 4, 0 }, { 0, 0, 0 }, { 7, 0, 9 }, { 1, 4, 0 },
+	                                          { 0, 0, 0 } };
+	mb_ipfix(&m, SECS, 0, DOM);
+	mb_set(&m, MB_IPFIX_TEMPLATE);
+	mb_template(&m, 256, padded, N(padded));
+	mb_end(&m);
+	mb_set(&m, 256);
+	small_record(1234);
+	small_record(99);
+	mb_end(&m);
+	ck_assert_int_eq(send_msg(), 2);
+	ck_assert_uint_eq(n_got, 2);
+	ck_assert_uint_eq(got[0].bytes, 1234);
+	ck_assert_uint_eq(got[1].bytes, 99);
+	struct ft_exporter_stats s = stats();
+	ck_assert_uint_eq(s.templates_empty_fields, 1);
+	ck_assert_uint_eq(error_sum(&s), 0);
 }
 END_TEST
 
@@ -1041,6 +1065,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, template_id_below_256);
 	tcase_add_test(tc, template_fields_overflow_the_set);
 	tcase_add_test(tc, bad_field_lengths);
+	tcase_add_test(tc, fields_of_length_zero_are_skipped);
 	tcase_add_test(tc, nonzero_padding);
 	suite_add_tcase(s, tc);
 	return s;

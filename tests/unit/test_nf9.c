@@ -971,12 +971,12 @@ END_TEST
 
 START_TEST(bad_field_lengths)
 {
-	static const struct mb_field zero[] = { { 8, 4, 0 }, { 1, 0, 0 } };
+	static const struct mb_field other[] = { { 8, 4, 0 }, { 2, 12, 0 } };
 	static const struct mb_field addr[] = { { 8, 16, 0 }, { 1, 4, 0 } };
 	static const struct mb_field wide[] = { { 8, 4, 0 }, { 1, 9, 0 } };
 	mb_v9(&m, UPTIME, SECS, 0, SID);
 	mb_set(&m, MB_V9_TEMPLATE);
-	mb_template(&m, 256, zero, 2);
+	mb_template(&m, 256, other, 2);
 	mb_template(&m, 257, addr, 2);
 	mb_template(&m, 258, wide, 2);
 	mb_template(&m, 259, v4_fields, N(v4_fields));
@@ -988,6 +988,29 @@ START_TEST(bad_field_lengths)
 	ck_assert_uint_eq(s.templates_active, 1);
 	ck_assert_uint_eq(s.pending_sets, 1);
 	ck_assert_uint_eq(error_sum(&s), 3);
+}
+END_TEST
+
+START_TEST(padding_fields_of_length_zero_are_skipped)
+{
+	/* Exporters pad templates with type 0, length 0 entries: the template is kept and
+	 * its records read as without them (counted once per definition). */
+	struct mb_field padded[N(v4_fields) + 2];
+	memcpy(padded, v4_fields, sizeof(v4_fields));
+	padded[N(v4_fields)] = (struct mb_field){ 0, 0, 0 };
+	padded[N(v4_fields) + 1] = (struct mb_field){ 0, 0, 0 };
+	mb_v9(&m, UPTIME, SECS, 0, SID);
+	mb_set(&m, MB_V9_TEMPLATE);
+	mb_template(&m, 256, padded, N(padded));
+	mb_end(&m);
+	v4_data(256, 1, 2);
+	ck_assert_int_eq(send_msg(), 2);
+	ck_assert_uint_eq(n_got, 2);
+	assert_v4_flow(&got[0], 1, EXPORT_MS);
+	assert_v4_flow(&got[1], 2, EXPORT_MS);
+	struct ft_exporter_stats s = stats();
+	ck_assert_uint_eq(s.templates_empty_fields, 1);
+	ck_assert_uint_eq(error_sum(&s), 0);
 }
 END_TEST
 
@@ -1039,7 +1062,7 @@ START_TEST(broken_exporter_leaves_others_alone)
 	mb_set(&m, MB_V9_TEMPLATE);
 	mb_template(&m, 256, NULL, 0);
 	mb_u16(&m, 100), mb_u16(&m, 1), mb_u16(&m, 1), mb_u16(&m, 4);
-	mb_u16(&m, 257), mb_u16(&m, 1), mb_u16(&m, 1), mb_u16(&m, 0);
+	mb_u16(&m, 257), mb_u16(&m, 1), mb_u16(&m, 1), mb_u16(&m, 9);   /* IN_BYTES of 9 bytes */
 	mb_set(&m, 7);
 	mb_u32(&m, 0);
 	mb_raw_set(&m, 256, 60000);
@@ -1108,6 +1131,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, template_fields_overflow_the_set);
 	tcase_add_test(tc, template_id_below_256);
 	tcase_add_test(tc, bad_field_lengths);
+	tcase_add_test(tc, padding_fields_of_length_zero_are_skipped);
 	tcase_add_test(tc, options_template_without_scope);
 	tcase_add_test(tc, nonzero_padding);
 	tcase_add_test(tc, broken_exporter_leaves_others_alone);

@@ -148,15 +148,23 @@ START_TEST(address_of_wrong_length_is_refused)
 }
 END_TEST
 
-START_TEST(zero_length_field_is_refused)
+START_TEST(zero_length_fields_are_skipped)
 {
-	static const struct ft_tpl_field bad[] = {
-		{ 1, 0, 0 }, { 8, 0, 0 }, { 999, 0, 0 }, { 5, 0, 9 }, { 1, 0, FT_PEN_REVERSE },
+	/* A field of length 0 holds nothing (exporters pad templates with type 0, length 0
+	 * entries): the template is kept, the other fields read where they are. */
+	static const struct ft_tpl_field empty[] = {
+		{ 0, 0, 0 }, { 1, 0, 0 }, { 8, 0, 0 }, { 999, 0, 0 }, { 5, 0, 9 }, { 1, 0, FT_PEN_REVERSE },
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct ft_tpl_field f[] = { { 2, 4, 0 }, bad[i], { 1, 4, 0 } };
-		ck_assert_int_eq(compile(f, 3), -FT_TPL_FIELD_LENGTH);
+	for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+		struct ft_tpl_field f[] = { { 2, 4, 0 }, empty[i], { 1, 4, 0 } };
+		ck_assert_int_eq(compile(f, 3), 0);
+		ck_assert_uint_eq(t.min_len, 8);
+		ck_assert_uint_eq(t.empty_fields, 1);
+		ft_tpl_done(&t);
 	}
+	/* nothing but empty fields: a record of nothing, refused */
+	struct ft_tpl_field none[] = { { 0, 0, 0 }, { 0, 0, 0 } };
+	ck_assert_int_eq(compile(none, 2), -FT_TPL_EMPTY);
 }
 END_TEST
 
@@ -479,7 +487,7 @@ Suite *ft_test_suite(void)
 	TCase *tc = tcase_create("compile");
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, empty_template_is_refused);
-	tcase_add_test(tc, zero_length_field_is_refused);
+	tcase_add_test(tc, zero_length_fields_are_skipped);
 	tcase_add_test(tc, overlong_numeric_is_refused);
 	tcase_add_test(tc, address_of_wrong_length_is_refused);
 	tcase_add_test(tc, options_scope_checks);
