@@ -177,6 +177,7 @@ void ft_exporter_stats_add(struct ft_exporter_stats *dst, const struct ft_export
 	dst->templates_active += src->templates_active;
 	dst->template_changes += src->template_changes;
 	dst->templates_empty_fields += src->templates_empty_fields;
+	dst->header_count_mismatch += src->header_count_mismatch;
 	dst->pending_sets += src->pending_sets;
 	dst->pending_decoded += src->pending_decoded;
 	dst->sampling_changes += src->sampling_changes;

@@ -112,6 +112,7 @@ struct ft_msg {
 	uint32_t records;             /* decoded from its own data sets (data and options) */
 	uint32_t late_records;        /* decoded from kept sets its templates explained */
 	bool pending;                 /* a data set was kept for its template */
+	uint32_t tpl_records;         /* v9: template and options template records walked */
 };
 
 /* ---- batch.c: the output batch ---- */

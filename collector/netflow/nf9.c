@@ -27,6 +27,7 @@ static void template_set(struct ft_msg *m, const uint8_t *p, size_t len)
 		for (uint16_t i = 0; i < cnt; i++)
 			nf->scratch[i] = (struct ft_tpl_field){ rd16(p + o + 4 * i), rd16(p + o + 4 * i + 2), 0 };
 		o += (size_t)cnt * 4;
+		m->tpl_records++;
 		if (tid < 256) {
 			e->s.errors[FT_NF_ERR_TEMPLATE_ID]++;
 			continue;
@@ -50,6 +51,7 @@ static void options_set(struct ft_msg *m, const uint8_t *p, size_t len)
 	while (len - o >= 6) {
 		uint16_t tid = rd16(p + o), slen = rd16(p + o + 2), olen = rd16(p + o + 4);
 		o += 6;
+		m->tpl_records++;
 		if ((size_t)slen + olen > len - o) {
 			e->s.errors[FT_NF_ERR_TEMPLATE_OVERFLOW]++;
 			return;
@@ -107,5 +109,10 @@ int ft_nf9_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_
 	                    .out = out };
 	ft_seq_track(e, rd32(p + 12), 1, ft_uptime_back(e, m.uptime), &e->s.lost_datagrams);
 	ft_walk_sets(&m, p, len, NF9_HEADER_LEN, template_sets);
+	/* RFC 3954 §5.1: count is the datagram's template, options template and data
+	 * records.  The sets are read by their lengths, which is right; a header that
+	 * disagrees is counted (not knowable while a data set waits for its template). */
+	if (!m.pending && rd16(p + 2) != m.tpl_records + m.records)
+		e->s.header_count_mismatch++;
 	return (int)(m.records + m.late_records);
 }

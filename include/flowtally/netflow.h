@@ -86,6 +86,7 @@ struct ft_exporter_stats {
 	uint64_t templates_active; /* templates known now */
 	uint64_t template_changes; /* a known template ID redefined differently */
 	uint64_t templates_empty_fields; /* templates defined with fields of length 0 (skipped) */
+	uint64_t header_count_mismatch;  /* v9 datagrams whose header count is not their records' */
 	uint64_t pending_sets;     /* data sets waiting for their template now */
 	uint64_t pending_decoded;  /* data sets decoded late, when their template came */
 	uint64_t sampling_changes; /* times the exporter's sampling rate changed */

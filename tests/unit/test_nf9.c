@@ -1014,6 +1014,31 @@ START_TEST(padding_fields_of_length_zero_are_skipped)
 }
 END_TEST
 
+START_TEST(a_header_count_that_disagrees_is_counted)
+{
+	/* RFC 3954 §5.1: the header counts template, options template and data records.
+	 * Sets are read by their lengths either way; a count that disagrees is counted. */
+	mb_v9(&m, UPTIME, SECS, 0, SID);
+	v4_template(256);
+	v4_data(256, 1, 2);
+	ck_assert_int_eq(send_msg(), 2);         /* count 3: right */
+	ck_assert_uint_eq(stats().header_count_mismatch, 0);
+	mb_v9(&m, UPTIME, SECS, 1, SID);
+	v4_data(256, 3, 2);
+	m.records += 5;                          /* the header says 7 */
+	ck_assert_int_eq(send_msg(), 2);
+	struct ft_exporter_stats s = stats();
+	ck_assert_uint_eq(s.header_count_mismatch, 1);
+	ck_assert_uint_eq(s.records, 4);
+	ck_assert_uint_eq(error_sum(&s), 0);
+	/* a data set waiting for its template: its records are not known yet, no verdict */
+	mb_v9(&m, UPTIME, SECS, 2, SID);
+	v4_data(999, 1, 1);
+	ck_assert_int_eq(send_msg(), 0);
+	ck_assert_uint_eq(stats().header_count_mismatch, 1);
+}
+END_TEST
+
 START_TEST(options_template_without_scope)
 {
 	static const struct mb_field scope[] = { { 1, 4, 0 } };
@@ -1132,6 +1157,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, template_id_below_256);
 	tcase_add_test(tc, bad_field_lengths);
 	tcase_add_test(tc, padding_fields_of_length_zero_are_skipped);
+	tcase_add_test(tc, a_header_count_that_disagrees_is_counted);
 	tcase_add_test(tc, options_template_without_scope);
 	tcase_add_test(tc, nonzero_padding);
 	tcase_add_test(tc, broken_exporter_leaves_others_alone);
