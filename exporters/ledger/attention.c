@@ -52,14 +52,16 @@ static int add_damage(struct ft_ledger_attention *a, const char *dir, const char
 	char name[64], path[4200], sha[FT_LEDGER_HASH_HEX], id[128];
 	if (!problem_file(dir, line, name, sizeof(name)))
 		snprintf(name, sizeof(name), "%s", "?");
+	a->problems++;
+	/* a file's later problems: already listed, its bytes hashed once */
+	int idlen = snprintf(id, sizeof(id), "file:%s:", name);
+	for (size_t i = 0; i < a->n; i++)
+		if (strncmp(a->v[i].id, id, (size_t)idlen) == 0)
+			return 0;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (ft_ledger_file_sha256(path, sha) < 0)
 		snprintf(sha, sizeof(sha), "%s", "missing");
-	snprintf(id, sizeof(id), "file:%s:%.16s", name, sha);
-	a->problems++;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i].id, id) == 0)
-			return 0;
+	snprintf(id + idlen, sizeof(id) - (size_t)idlen, "%.16s", sha);
 	struct ft_ledger_issue *is = add_issue(a);
 	if (!is)
 		return -ENOMEM;

@@ -348,12 +348,10 @@ static int recover(struct ft_ledger *l)
 	int hs = ft_ledger_headrec_read(l->dir, &h);
 	snprintf(path, sizeof(path), "%s/" LEDGER_HEAD_NAME, l->dir);
 	if (hs < 0 && hs != -ENOENT) {
-		char aside[4300];
-		snprintf(aside, sizeof(aside), "%s.damaged-%lld", path, (long long)time(NULL));
-		rename(path, aside);
-		ft_log_err(FT_LOG_MAIN, "ledger: %s is unreadable (%s): kept as %s; rebuilt from the chain "
-		           "(a truncation before now cannot be seen)", path,
-		           hs == -EBADMSG ? "not a ledger HEAD" : strerror(-hs), aside);
+		char what[200];
+		snprintf(what, sizeof(what), "unreadable (%s): rebuilt from the chain (a truncation before "
+		         "now cannot be seen)", hs == -EBADMSG ? "not a ledger HEAD" : strerror(-hs));
+		ft_file_damaged(FT_LOG_ERR, FT_LOG_MAIN, path, what);
 	}
 	struct scan end;
 	int rc = find_end(l, &h, hs == 0, &end);
