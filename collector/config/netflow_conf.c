@@ -7,7 +7,8 @@
 #include "config_int.h"
 
 /* exporter_settings = ( { match = "192.0.2.0/24"; sampling_default = 100;
- *                         sampling_override = 0; count_totals = false; }, ... ); */
+ *                         sampling_override = 0; count_totals = false;
+ *                         v9_variable_length = false; }, ... ); */
 static int exporter_setting(struct cctx *c, const config_setting_t *g, struct ft_exporter_conf *x)
 {
 	int bad = 0;
@@ -34,9 +35,12 @@ static int exporter_setting(struct cctx *c, const config_setting_t *g, struct ft
 			}
 		} else if (strcmp(name, "count_totals") == 0 && t == CONFIG_TYPE_BOOL) {
 			x->count_totals = config_setting_get_bool(s);
+		} else if (strcmp(name, "v9_variable_length") == 0 && t == CONFIG_TYPE_BOOL) {
+			x->v9_variable_length = config_setting_get_bool(s);
 		} else {
 			ft_config_err(c, s, "exporter_settings: unknown key or wrong type '%s' (keys: match (string), "
-			    "sampling_default, sampling_override (numbers), count_totals (true/false))", name);
+			    "sampling_default, sampling_override (numbers), count_totals, "
+			    "v9_variable_length (true/false))", name);
 			bad++;
 		}
 	}
@@ -72,6 +76,19 @@ static int apply_exporter_settings(struct cctx *c, const config_setting_t *s)
 	return bad ? -EINVAL : 0;
 }
 
+/* ipfix_withdrawals = "ignore" | "apply" */
+static int apply_ipfix_withdrawals(struct cctx *c, const config_setting_t *s)
+{
+	const char *v = config_setting_type(s) == CONFIG_TYPE_STRING ? config_setting_get_string(s) : NULL;
+	if (!v || (strcmp(v, "ignore") != 0 && strcmp(v, "apply") != 0)) {
+		ft_config_err(c, s, "ipfix_withdrawals must be \"ignore\" (RFC 7011 §8.4, the default) "
+		    "or \"apply\"");
+		return -EINVAL;
+	}
+	c->cfg->netflow.ipfix_withdrawals = strcmp(v, "apply") == 0;
+	return 0;
+}
+
 #define NF(field) offsetof(struct ft_config, netflow.field)
 
 static const struct ft_config_key keys[] = {
@@ -81,6 +98,7 @@ static const struct ft_config_key keys[] = {
 	{ "pending_sets", FT_KEY_U32, 1, 1000000, NF(max_pending_sets), NULL, false },
 	{ "pending_bytes", FT_KEY_U32, 1024, 1LL << 30, NF(max_pending_bytes), NULL, false },
 	{ "exporter_settings", FT_KEY_APPLY, 0, 0, 0, apply_exporter_settings, false },
+	{ "ipfix_withdrawals", FT_KEY_APPLY, 0, 0, 0, apply_ipfix_withdrawals, false },
 };
 
 static int init(struct ft_config *c)

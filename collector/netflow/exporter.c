@@ -65,6 +65,7 @@ static void apply_conf(const struct ft_netflow *nf, struct exporter *e)
 		e->conf_default_rate = c->sampling_default;
 		e->conf_override_rate = c->sampling_override;
 		e->count_totals = c->count_totals;
+		e->v9_varlen = c->v9_variable_length;
 		return;
 	}
 }

@@ -5,7 +5,10 @@
  * the length must equal the datagram's.  Sets: ID 2 templates, 3 options templates,
  * >= 256 data, the rest reserved (§3.3.2).  Field specifiers are 4 bytes, or 8 when
  * the enterprise bit is set (§3.2).  A template record with field count 0 withdraws
- * its template, ID 2 or 3 all of their kind (§8.1).  The sequence number counts data
+ * its template, ID 2 or 3 all of their kind (§8.1); over UDP, which is all flowtally
+ * receives, §8.4 has collectors ignore withdrawals (a lost or reordered one would
+ * leave the two sides disagreeing), so they are counted and ignored unless the
+ * configuration applies them (ipfix_withdrawals).  The sequence number counts data
  * records (§3.1), so gaps are lost records; it is tracked only across messages whose
  * data sets could all be decoded, since a set kept for its template has an unknown
  * number of records.
@@ -60,7 +63,12 @@ static void template_set(struct ft_msg *m, const uint8_t *p, size_t len, bool op
 	while (len - o >= 4) {
 		uint16_t tid = rd16(p + o), cnt = rd16(p + o + 2);
 		if (cnt == 0) {
-			ft_exporter_withdraw(nf, e, tid);
+			if (nf->o.ipfix_withdrawals) {
+				ft_exporter_withdraw(nf, e, tid);
+				e->s.withdrawals++;
+			} else {
+				e->s.withdrawals_ignored++;
+			}
 			o += 4;       /* a withdrawal has no scope count (§8.1) */
 			continue;
 		}

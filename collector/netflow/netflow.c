@@ -37,6 +37,7 @@ static const char *const error_names[FT_NF_ERR__MAX] = {
 	[FT_NF_ERR_PADDING] = "bad_padding",
 	[FT_NF_ERR_NO_TEMPLATE] = "no_template",
 	[FT_NF_ERR_NOMEM] = "out_of_memory",
+	[FT_NF_ERR_V9_VARLEN] = "v9_variable_length",
 };
 
 const char *ft_nf_error_name(enum ft_nf_error e)
@@ -178,6 +179,8 @@ void ft_exporter_stats_add(struct ft_exporter_stats *dst, const struct ft_export
 	dst->template_changes += src->template_changes;
 	dst->templates_empty_fields += src->templates_empty_fields;
 	dst->header_count_mismatch += src->header_count_mismatch;
+	dst->withdrawals += src->withdrawals;
+	dst->withdrawals_ignored += src->withdrawals_ignored;
 	dst->pending_sets += src->pending_sets;
 	dst->pending_decoded += src->pending_decoded;
 	dst->sampling_changes += src->sampling_changes;

@@ -78,6 +78,7 @@ struct exporter {
 	uint32_t conf_default_rate;   /* from the configuration; 0 none */
 	uint32_t conf_override_rate;
 	bool count_totals;
+	bool v9_varlen;               /* v9 field length 65535 read as variable length */
 	struct tpl_table tpls;
 	struct options opt;
 	struct pending pend;

@@ -86,6 +86,22 @@ int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
 		t->loaded = false;
 		return 0;
 	}
+	/* RFC 3954 §5.2: a v9 field length is a byte count, and v9 has no variable-length
+	 * encoding; a 65535-byte field fits in no datagram, so the template can describe no
+	 * record.  Exporters that borrow IPFIX's marker (RFC 7011 §7) are read that way only
+	 * when the configuration says so (exporter_settings: v9_variable_length). */
+	if (e->s.key.version == 9 && !e->v9_varlen)
+		for (uint16_t i = 0; i < n; i++)
+			if (f[i].len == FT_VARLEN) {
+				char a[FT_ADDR_STRLEN];
+				if (ft_log_rl_allow(&e->log_rl, now / 1000000000, 10, 3600))
+					ft_log_notice(FT_LOG_NETFLOW, "exporter %s source ID %u: template %u refused: "
+					              "field %u has length 65535, which NetFlow v9 cannot carry (set "
+					              "v9_variable_length for an exporter that means IPFIX's variable "
+					              "length)", ft_addr_format(&e->s.key.addr, a), e->s.key.domain, id,
+					              f[i].id);
+				return -FT_NF_ERR_V9_VARLEN;
+			}
 	struct ft_template nt;
 	int r = ft_tpl_compile(&nt, id, f, n, scope, options);
 	if (r < 0)

@@ -290,6 +290,9 @@ static json_t *counters_json(const struct ft_exporter_stats *e)
 		"template_changes", jint(e->template_changes),
 		"templates_empty_fields", jint(e->templates_empty_fields),
 		"pending_sets", jint(e->pending_sets), "pending_decoded", jint(e->pending_decoded)));
+	json_object_update_missing_new(o, json_pack("{s:I,s:I}",
+		"withdrawals", jint(e->withdrawals),
+		"withdrawals_ignored", jint(e->withdrawals_ignored)));
 	return o;
 }
 

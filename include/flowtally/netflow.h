@@ -40,6 +40,8 @@ enum ft_nf_error {
 	FT_NF_ERR_NO_TEMPLATE,       /* data set whose template never came (buffer overflow,
 	                              * expiry, or still waiting at exit) */
 	FT_NF_ERR_NOMEM,             /* out of memory while keeping state */
+	FT_NF_ERR_V9_VARLEN,         /* v9 template with a field of length 65535, which RFC 3954
+	                              * cannot carry (no variable-length encoding in v9) */
 	FT_NF_ERR__MAX
 };
 const char *ft_nf_error_name(enum ft_nf_error e);
@@ -87,6 +89,8 @@ struct ft_exporter_stats {
 	uint64_t template_changes; /* a known template ID redefined differently */
 	uint64_t templates_empty_fields; /* templates defined with fields of length 0 (skipped) */
 	uint64_t header_count_mismatch;  /* v9 datagrams whose header count is not their records' */
+	uint64_t withdrawals;      /* IPFIX template withdrawals applied */
+	uint64_t withdrawals_ignored; /* IPFIX template withdrawals ignored (RFC 7011 §8.4) */
 	uint64_t pending_sets;     /* data sets waiting for their template now */
 	uint64_t pending_decoded;  /* data sets decoded late, when their template came */
 	uint64_t sampling_changes; /* times the exporter's sampling rate changed */
@@ -106,6 +110,7 @@ struct ft_exporter_conf {
 	uint32_t sampling_default;   /* used when the exporter announces no rate; 0 none */
 	uint32_t sampling_override;  /* wins over everything the exporter says; 0 none */
 	bool count_totals;           /* account octetTotalCount/packetTotalCount (IE 85/86) */
+	bool v9_variable_length;     /* read v9 field length 65535 as IPFIX's variable length */
 };
 
 struct ft_netflow_conf {
@@ -115,6 +120,8 @@ struct ft_netflow_conf {
 	uint32_t max_pending_sets;   /* data sets kept per exporter/domain awaiting a template;
 	                              * 0: default */
 	uint32_t max_pending_bytes;  /* 0: default */
+	bool ipfix_withdrawals;      /* apply IPFIX template withdrawals (RFC 7011 §8.4 says a
+	                              * collector ignores them over UDP); default false */
 	const struct ft_exporter_conf *exporters;  /* first match wins; copied */
 	size_t n_exporters;
 };

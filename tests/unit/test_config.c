@@ -82,6 +82,24 @@ START_TEST(every_key_is_read)
 }
 END_TEST
 
+START_TEST(template_protocol_choices)
+{
+	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\n"), 0);
+	ck_assert(!cfg->netflow.ipfix_withdrawals);           /* RFC 7011 §8.4: ignored */
+	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\nipfix_withdrawals = \"apply\";\n"
+	                       "exporter_settings = ( { match = \"127.0.0.1\"; v9_variable_length = true; } );\n"),
+	                 0);
+	ck_assert(cfg->netflow.ipfix_withdrawals);
+	ck_assert_uint_eq(cfg->netflow.n_exporters, 1);
+	ck_assert(cfg->netflow.exporters[0].v9_variable_length);
+	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\nipfix_withdrawals = \"sometimes\";\n"
+	                       "exporter_settings = ( { match = \"127.0.0.1\"; v9_variable_length = 1; } );\n"),
+	                 -EINVAL);
+	ck_assert(diag_has("t.conf:2: ipfix_withdrawals must be \"ignore\""));
+	ck_assert(diag_has("t.conf:3: exporter_settings: unknown key or wrong type 'v9_variable_length'"));
+}
+END_TEST
+
 START_TEST(unknown_key_is_an_error_with_its_line)
 {
 	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\n\nlisten_port = 2055;\n"), -EINVAL);
@@ -267,6 +285,7 @@ Suite *ft_test_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, defaults_listen_on_loopback);
 	tcase_add_test(tc, every_key_is_read);
+	tcase_add_test(tc, template_protocol_choices);
 	tcase_add_test(tc, unknown_key_is_an_error_with_its_line);
 	tcase_add_test(tc, syntax_error_names_the_line);
 	tcase_add_test(tc, bad_values_are_each_reported);

@@ -551,8 +551,12 @@ static void four_templates(void)
 	mb_end(&m);
 }
 
+/* Withdrawals are applied only when the configuration says so (ipfix_withdrawals). */
+static const struct ft_netflow_conf apply_withdrawals = { .ipfix_withdrawals = true };
+
 START_TEST(withdraw_one_template)
 {
+	open_nf(&apply_withdrawals);
 	mb_ipfix(&m, SECS, 0, DOM);
 	four_templates();
 	send_msg();
@@ -569,12 +573,47 @@ START_TEST(withdraw_one_template)
 	struct ft_exporter_stats s = stats();
 	ck_assert_uint_eq(s.templates_active, 3);
 	ck_assert_uint_eq(s.pending_sets, 1);
+	ck_assert_uint_eq(s.withdrawals, 1);
+	ck_assert_uint_eq(s.withdrawals_ignored, 0);
+	ck_assert_uint_eq(error_sum(&s), 0);
+}
+END_TEST
+
+/* RFC 7011 §8.4: over UDP a collector ignores withdrawals (by default): every template
+ * stays, the data after a withdrawal of one, of all data and of all options templates
+ * still decodes, and each ignored withdrawal is counted. */
+START_TEST(withdrawals_ignored_by_default)
+{
+	mb_ipfix(&m, SECS, 0, DOM);
+	four_templates();
+	send_msg();
+	mb_ipfix(&m, SECS, 0, DOM);
+	mb_set(&m, MB_IPFIX_TEMPLATE);
+	mb_withdraw(&m, 256);
+	mb_withdraw(&m, 2);
+	mb_set(&m, MB_IPFIX_OPTIONS);
+	mb_withdraw(&m, 3);
+	mb_end(&m);
+	basic_data(256, 1, 1);
+	mb_set(&m, 257);
+	small_record(5);
+	mb_set(&m, 300);
+	mb_u32(&m, DOM), mb_u32(&m, 8);
+	ck_assert_int_eq(send_msg(), 3);
+	ck_assert_uint_eq(n_got, 2);
+	struct ft_exporter_stats s = stats();
+	ck_assert_uint_eq(s.templates_active, 4);
+	ck_assert_uint_eq(s.option_records, 1);
+	ck_assert_uint_eq(s.pending_sets, 0);
+	ck_assert_uint_eq(s.withdrawals, 0);
+	ck_assert_uint_eq(s.withdrawals_ignored, 3);
 	ck_assert_uint_eq(error_sum(&s), 0);
 }
 END_TEST
 
 START_TEST(withdraw_all_data_templates)
 {
+	open_nf(&apply_withdrawals);
 	mb_ipfix(&m, SECS, 0, DOM);
 	four_templates();
 	send_msg();
@@ -596,6 +635,7 @@ END_TEST
 
 START_TEST(withdraw_all_options_templates)
 {
+	open_nf(&apply_withdrawals);
 	mb_ipfix(&m, SECS, 0, DOM);
 	four_templates();
 	send_msg();
@@ -1046,6 +1086,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, withdraw_one_template);
 	tcase_add_test(tc, withdraw_all_data_templates);
 	tcase_add_test(tc, withdraw_all_options_templates);
+	tcase_add_test(tc, withdrawals_ignored_by_default);
 	tcase_add_test(tc, options_scope_count_checks);
 	tcase_add_test(tc, template_flood_hits_the_cap);
 	tcase_add_test(tc, decoding_cost_is_linear);

@@ -1014,6 +1014,54 @@ START_TEST(padding_fields_of_length_zero_are_skipped)
 }
 END_TEST
 
+/* RFC 3954 has no variable-length encoding: a v9 field of length 65535 is refused
+ * (v9_variable_length) unless the exporter is configured to use IPFIX's (RFC 7011 §7),
+ * when its records decode. */
+static const struct mb_field varlen_fields[] = { { 8, 4, 0 }, { 1, 4, 0 }, { 82, 65535, 0 } };
+
+static void varlen_datagram(void)
+{
+	mb_v9(&m, UPTIME, SECS, 0, SID);
+	mb_set(&m, MB_V9_TEMPLATE);
+	mb_template(&m, 256, varlen_fields, N(varlen_fields));
+	mb_end(&m);
+	mb_set(&m, 256);
+	mb_v4(&m, "10.1.0.1");
+	mb_u32(&m, 1234);
+	mb_var(&m, "eth0", 4, false);
+	mb_end(&m);
+}
+
+START_TEST(field_length_65535_is_refused)
+{
+	varlen_datagram();
+	ck_assert_int_eq(send_msg(), 0);
+	ck_assert_uint_eq(n_got, 0);
+	struct ft_exporter_stats s = stats();
+	ck_assert_uint_eq(s.errors[FT_NF_ERR_V9_VARLEN], 1);
+	ck_assert_uint_eq(s.templates_active, 0);
+	ck_assert_uint_eq(s.pending_sets, 1);
+	ck_assert_uint_eq(error_sum(&s), 1);
+	ck_assert_str_eq(ft_nf_error_name(FT_NF_ERR_V9_VARLEN), "v9_variable_length");
+}
+END_TEST
+
+START_TEST(field_length_65535_read_as_variable_when_configured)
+{
+	struct ft_exporter_conf c = { .v9_variable_length = true };
+	ck_assert_int_eq(ft_prefix_parse(EXP, &c.match), 0);
+	struct ft_netflow_conf o = { .exporters = &c, .n_exporters = 1 };
+	open_nf(&o);
+	varlen_datagram();
+	ck_assert_int_eq(send_msg(), 1);
+	ck_assert_uint_eq(n_got, 1);
+	ck_assert_uint_eq(got[0].bytes, 1234);
+	struct ft_exporter_stats s = stats();
+	ck_assert_uint_eq(s.templates_active, 1);
+	ck_assert_uint_eq(error_sum(&s), 0);
+}
+END_TEST
+
 START_TEST(a_header_count_that_disagrees_is_counted)
 {
 	/* RFC 3954 §5.1: the header counts template, options template and data records.
@@ -1157,6 +1205,8 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, template_id_below_256);
 	tcase_add_test(tc, bad_field_lengths);
 	tcase_add_test(tc, padding_fields_of_length_zero_are_skipped);
+	tcase_add_test(tc, field_length_65535_is_refused);
+	tcase_add_test(tc, field_length_65535_read_as_variable_when_configured);
 	tcase_add_test(tc, a_header_count_that_disagrees_is_counted);
 	tcase_add_test(tc, options_template_without_scope);
 	tcase_add_test(tc, nonzero_padding);
