@@ -44,7 +44,7 @@ enum reason {
 	R_BAD_SET_LENGTH, R_BAD_SET_ID, R_TEMPLATE_NO_FIELDS, R_TEMPLATE_OVERFLOW,
 	R_BAD_TEMPLATE_ID, R_BAD_FIELD_LENGTH, R_BAD_SCOPE, R_TEMPLATE_TOO_LONG,
 	R_TEMPLATE_LIMIT, R_VARLEN_OVERRUN, R_BAD_PADDING, R_NO_TEMPLATE, R_OUT_OF_MEMORY,
-	R_COUNT,
+	R_V9_VARIABLE_LENGTH, R_COUNT,
 	R_NONE = -1                 /* a valid datagram */
 };
 static const char *const reason_names[R_COUNT] = {
@@ -52,6 +52,7 @@ static const char *const reason_names[R_COUNT] = {
 	"bad_set_length", "bad_set_id", "template_no_fields", "template_overflow",
 	"bad_template_id", "bad_field_length", "bad_scope", "template_too_long",
 	"template_limit", "varlen_overrun", "bad_padding", "no_template", "out_of_memory",
+	"v9_variable_length",
 };
 
 /* An exporter entry as the README keys it: (source address, version, domain). */
@@ -292,6 +293,19 @@ static void bad_set_id(struct gen *g, unsigned k)
 	random_bytes(g, 4 * below(g, 10));
 	mb_end(&g->m);
 	emit_msg(g, R_BAD_SET_ID);
+}
+
+static void v9_variable_length(struct gen *g, unsigned k)
+{
+	/* IPFIX's variable-length marker, which NetFlow v9 does not have */
+	struct mb_field f[8];
+	uint16_t n = some_fields(g, f, 7);
+	f[n] = (struct mb_field){ (uint16_t)(82 + below(g, 2)), 65535, 0 };
+	mb_v9(&g->m, 3600000, 1700000000, k, 19);
+	mb_set(&g->m, MB_V9_TEMPLATE);
+	mb_template(&g->m, (uint16_t)(256 + below(g, 65280)), f, (uint16_t)(n + 1));
+	mb_end(&g->m);
+	emit_msg(g, R_V9_VARIABLE_LENGTH);
 }
 
 static void template_no_fields(struct gen *g, unsigned k)
@@ -557,7 +571,7 @@ static void phase_main(struct gen *g)
 		short_header, bad_version, bad_count, bad_length, bad_set_length, bad_set_id,
 		template_no_fields, template_overflow, bad_template_id, bad_field_length,
 		bad_scope, template_too_long, template_limit, varlen_overrun, bad_padding,
-		no_template,
+		no_template, v9_variable_length,
 	};
 	/* The out_of_memory domain is known before the table fills: a message of no sets. */
 	mb_ipfix(&g->m, 1700000000, 0, OOM_DOMAIN);
