@@ -28,8 +28,6 @@
 #define MAX_RECORDS 30
 #define MAX_EXPORT_NS (((int64_t)1 << 32) * FT_NS_PER_SEC)
 
-const uint16_t ft_gen_common_ports[8] = { 53, 80, 443, 123, 22, 25, 993, 8080 };
-
 static uint64_t splitmix64(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9e3779b97f4a7c15u);
@@ -169,18 +167,6 @@ size_t ft_gen_datagram_max(const struct ft_gen *g)
 	return ft_gen_layout_max(&g->lay, &g->opts);
 }
 
-bool ft_gen_carries_template(const struct ft_gen *g, uint64_t n)
-{
-	const struct ft_gen_opts *o = &g->opts;
-
-	if (o->version == 5)
-		return false;
-	if (o->template_once)
-		return n == 0;
-	/* Separate: a template datagram, then template_every data datagrams. */
-	return n % ((uint64_t)o->template_every + o->template_separate) == 0;
-}
-
 uint32_t ft_gen_sequence_step(const struct ft_gen *g, const struct ft_gen_totals *d)
 {
 	return g->opts.version == 9 ? 1 : (uint32_t)d->records;
@@ -221,7 +207,7 @@ static void build_record(struct ft_gen *g, uint8_t *r, uint32_t uptime,
 	put32(r + 24, first);
 	put32(r + 28, last);
 	put16(r + 32, (uint16_t)(1024 + pick16(e, 65536 - 1024)));
-	put16(r + 34, (c & 2) ? ft_gen_common_ports[(c >> 2) & 7]
+	put16(r + 34, (c & 2) ? ft_gen_common_port(c >> 2)
 	                      : (uint16_t)(1 + pick16(e >> 16, 65535)));
 	r[37] = tcp ? (uint8_t)(0x10 | ((c >> 40) & 0x2f)) : 0;   /* ACK plus FIN/SYN/RST/PSH/URG */
 	r[38] = tcp ? 6 : 17;

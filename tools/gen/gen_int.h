@@ -133,8 +133,12 @@ size_t ft_gen_records_max(const struct ft_gen *g);
 int ft_gen_records(const struct ft_gen *g, const uint8_t *buf, size_t len,
                    struct ft_gen_rec *ret, size_t cap);
 
-/* Destination ports a record picks from half of the time. */
-extern const uint16_t ft_gen_common_ports[8];
+/* Destination ports a record picks from half of the time: the i-th (mod 8). */
+static inline uint16_t ft_gen_common_port(uint64_t i)
+{
+	static const uint16_t ports[8] = { 53, 80, 443, 123, 22, 25, 993, 8080 };
+	return ports[i & 7];
+}
 
 /* gen_tpl.c: fills g->lay from g->opts; 0 or -EINVAL when datagrams cannot hold
  * what the options ask. */

@@ -238,7 +238,7 @@ static void draw(struct ft_gen *g, struct vals *v, uint64_t end_ref, bool v6)
 	v->in_if = 1 + pick16(c >> 8, 64);
 	v->out_if = 1 + pick16(c >> 24, 64);
 	v->sport = (uint16_t)(1024 + pick16(e, 65536 - 1024));
-	v->dport = (c & 2) ? ft_gen_common_ports[(c >> 2) & 7]
+	v->dport = (c & 2) ? ft_gen_common_port(c >> 2)
 	                   : (uint16_t)(1 + pick16(e >> 16, 65535));
 	v->flags = tcp ? (uint8_t)(0x10 | ((c >> 40) & 0x2f)) : 0;  /* ACK plus FIN/SYN/RST/PSH/URG */
 	v->proto = tcp ? 6 : 17;
@@ -316,6 +316,18 @@ static void data_set(struct ft_gen *g, uint8_t *p, uint32_t n, uint64_t end_ref,
 	}
 	memset(r, 0, (size_t)(p + len - r));   /* padding */
 	d->records = n;
+}
+
+bool ft_gen_carries_template(const struct ft_gen *g, uint64_t n)
+{
+	const struct ft_gen_opts *o = &g->opts;
+
+	if (o->version == 5)
+		return false;
+	if (o->template_once)
+		return n == 0;
+	/* Separate: a template datagram, then template_every data datagrams. */
+	return n % ((uint64_t)o->template_every + o->template_separate) == 0;
 }
 
 size_t ft_gen_tpl_build(struct ft_gen *g, uint8_t *buf, size_t cap, uint32_t e,
