@@ -179,22 +179,33 @@ static struct ft_config *load_config(const struct opts *o, bool logged, struct f
 	return cfg;
 }
 
-static int make_dir(const char *path)
+/* The data directory, with the directories above it that are missing (0755, as
+ * mkdir -p), and its own checks (file.h): 0, or EXIT_RUNTIME, said, when it cannot be
+ * made or cannot be flowtally's (a link, another owner, a directory above it others may
+ * change), as any other failure to start. */
+static int make_data_dir(const char *path, uid_t uid, gid_t gid)
 {
-	char buf[4096];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
+	char buf[4096], err[4400];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		ft_log_err(FT_LOG_MAIN, "data directory %s: %s", path, strerror(ENAMETOOLONG));
+		return EXIT_RUNTIME;
+	}
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
+			ft_log_err(FT_LOG_MAIN, "cannot create data directory %s: %s: %s", path, buf, strerror(errno));
+			return EXIT_RUNTIME;
+		}
 		*p = '/';
 	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	int r = ft_file_own_dir(path, uid, gid, err, sizeof(err));
+	if (r == 0)
+		r = ft_file_check_parents(path, uid, err, sizeof(err));
+	if (r < 0)
+		ft_log_err(FT_LOG_MAIN, "data directory: %s", err);
+	return r == 0 ? 0 : EXIT_RUNTIME;
 }
 
 static void write_stats(const struct ft_config *cfg, struct ft_stats *s)
@@ -203,7 +214,7 @@ static void write_stats(const struct ft_config *cfg, struct ft_stats *s)
 	snprintf(path, sizeof(path), "%s/stats.json", cfg->data_dir);
 	int r = ft_stats_write_json(s, path);
 	if (r < 0)
-		ft_log_err(FT_LOG_STATS, "cannot write %s: %s", path, strerror(-r));
+		ft_log_err(FT_LOG_STATS, "cannot write %s: %s", path, ft_file_strerror(r));
 }
 
 static void stats_sinks(struct ft_stats *s, struct ft_outputs *o)
@@ -302,7 +313,7 @@ static void ready(struct startup *su)
 {
 	int r;
 	if (su->pidfile && (r = write_pidfile(su->pidfile)) < 0)
-		ft_log_err(FT_LOG_MAIN, "cannot write pid file %s: %s", su->pidfile, strerror(-r));
+		ft_log_err(FT_LOG_MAIN, "cannot write pid file %s: %s", su->pidfile, ft_file_strerror(r));
 	else
 		su->wrote_pidfile = su->pidfile != NULL;
 	if (su->ready_fd < 0)
@@ -559,10 +570,9 @@ static int start(const struct opts *o, struct ft_config *cfg, struct ft_view *v,
 		ft_view_free(v);
 		return EXIT_RUNTIME;
 	}
-	if ((r = make_dir(cfg->data_dir)) < 0) {
-		ft_log_err(FT_LOG_MAIN, "cannot create data directory %s: %s", cfg->data_dir, strerror(-r));
+	if ((r = make_data_dir(cfg->data_dir, geteuid(), getegid())) != 0) {
 		ft_view_free(v);
-		return EXIT_RUNTIME;
+		return r;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);   /* a file-size limit is a write error, not an end */

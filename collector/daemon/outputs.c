@@ -55,6 +55,7 @@ struct ft_outputs {
 	int64_t gap_steps;
 	char map_id[65];            /* live: the tenant map in force, for the empty steps */
 	struct ft_log_rl fill_rl;
+	struct ft_log_rl marker_rl;
 	char marker[4200], open_path[4200];
 };
 
@@ -77,10 +78,11 @@ static void write_marker(struct ft_outputs *o, int64_t oldest_open)
 	json_t *j = json_pack("{s:i,s:s,s:s}", "pid", (int)getpid(),
 	                      "alive", ft_time_format_utc(ft_clock_now_ns(), when, sizeof(when)),
 	                      "oldest_open", ft_time_format_utc(oldest_open * FT_NS_PER_MS, open, sizeof(open)));
-	char tmp[4300];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", o->marker);
-	if (j && json_dump_file(j, tmp, JSON_COMPACT) == 0)
-		rename(tmp, o->marker);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	int r = text ? ft_file_write_atomic(o->marker, text, strlen(text)) : -ENOMEM;
+	if (r < 0 && ft_log_rl_allow(&o->marker_rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 1, 3600))
+		ft_log_err(FT_LOG_MAIN, "cannot write %s: %s", o->marker, ft_file_strerror(r));
+	free(text);
 	json_decref(j);
 }
 
@@ -252,9 +254,10 @@ int ft_outputs_open(const struct ft_config *cfg, const struct ft_sink_entry *sin
 	snprintf(o->marker, sizeof(o->marker), "%s/state/running.json", cfg->data_dir);
 	snprintf(o->open_path, sizeof(o->open_path), "%s/state/steps.json", cfg->data_dir);
 	snprintf(dir, sizeof(dir), "%s/state", cfg->data_dir);
-	int r = mkdir(dir, 0755) < 0 && errno != EEXIST ? -errno : 0;
+	char err[4400];
+	int r = ft_file_own_dir(dir, geteuid(), (gid_t)-1, err, sizeof(err));
 	if (r < 0)
-		ft_log_err(FT_LOG_MAIN, "cannot create %s: %s", dir, strerror(-r));
+		ft_log_err(FT_LOG_MAIN, "%s", err);
 	if (r == 0)
 		r = (o->slots = calloc(n, sizeof(*o->slots))) ? open_sinks(o, cfg, sinks) : -ENOMEM;
 	if (r == -EBUSY)
@@ -501,7 +504,7 @@ int ft_outputs_save_open(struct ft_outputs *o, struct ft_step *open, size_t n)
 		ft_log_err(FT_LOG_MAIN, "cannot save %zu step(s) to %s (%s): they are LOST, %s", tmp.n_pending,
 		           o->open_path, strerror(-r), describe(tmp.pending, tmp.n_pending, what, sizeof(what)));
 	else if (r < 0)
-		ft_log_err(FT_LOG_MAIN, "cannot write %s: %s", o->open_path, strerror(-r));
+		ft_log_err(FT_LOG_MAIN, "cannot write %s: %s", o->open_path, ft_file_strerror(r));
 	else if (tmp.n_pending)
 		ft_log_notice(FT_LOG_MAIN, "saved %zu open step(s) to %s, %s", tmp.n_pending, o->open_path,
 		              describe(tmp.pending, tmp.n_pending, what, sizeof(what)));

@@ -434,9 +434,13 @@ static int open_file(struct ft_ledger_reader *r, struct ft_diag *diag)
 	r->lineno = 0;
 	r->off = 0;
 	r->held = false;
-	r->f = fopen(path, "re");
+	/* a day file is never read through a link (file.h) */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	r->f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	if (!r->f) {
 		int e = errno;
+		if (fd >= 0)
+			close(fd);
 		report(r, diag, true, 0, "cannot open: %s", strerror(e));
 		return -e;
 	}
@@ -477,7 +481,7 @@ static int file_last_hash(const char *path, char ret[FT_LEDGER_HASH_HEX])
 {
 	char buf[LEDGER_LINE_MAX + 2];
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	off_t at = 0;

@@ -88,7 +88,7 @@ kill -TERM "$(cat "$tmp/r1.pid")"
 conf "$tmp/d.conf" "$tmp/file" 0
 detached "$tmp/d.conf" "$tmp/d.pid"
 [ "$rc" = 1 ] || { cat "$tmp/err" >&2; fail "a data directory that is a file: exit $rc"; }
-expect_err "$tmp/file/state"
+expect_err "$tmp/file: it is a symbolic link or not a directory"
 
 # 5. A bad configuration: exit 2 before anything starts.
 printf 'listen = ["127.0.0.1:0"];\nstep = 7;\n' >"$tmp/e.conf"
