@@ -123,7 +123,7 @@ int ft_file_write_atomic(const char *path, const void *data, size_t len)
 const char *ft_file_strerror(int r)
 {
 	switch (-r) {
-	case ELOOP: return "it is a symbolic link (refused: flowtally never writes through one)";
+	case ELOOP: return "it is a symbolic link (refused: flowtally never follows one to its files)";
 	case FT_FILE_ENOTREG: return "it is not a regular file (refused)";
 	case FT_FILE_EFOREIGN: return "it is owned by another user (refused)";
 	default: return strerror(-r);

@@ -308,16 +308,19 @@ static int write_pidfile(const char *path)
 }
 
 /* Everything is open and the receive threads run: the pid file, then (detached) syslog
- * and the parent's release. */
-static void ready(struct startup *su)
+ * and the parent's release.  A pid file that cannot be written (a link planted at its
+ * temporary name, a directory the daemon's user cannot write) fails the start: whoever
+ * reads it would find nothing, or another process.  0 or -1, said. */
+static int ready(struct startup *su)
 {
 	int r;
-	if (su->pidfile && (r = write_pidfile(su->pidfile)) < 0)
+	if (su->pidfile && (r = write_pidfile(su->pidfile)) < 0) {
 		ft_log_err(FT_LOG_MAIN, "cannot write pid file %s: %s", su->pidfile, ft_file_strerror(r));
-	else
-		su->wrote_pidfile = su->pidfile != NULL;
+		return -1;
+	}
+	su->wrote_pidfile = su->pidfile != NULL;
 	if (su->ready_fd < 0)
-		return;
+		return 0;
 	ft_log_open("flowtallyd", true);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int fd = 0; null >= 0 && fd <= 2; fd++)
@@ -328,6 +331,7 @@ static void ready(struct startup *su)
 	(void)w;                    /* a parent gone already has nothing to tell */
 	close(su->ready_fd);
 	su->ready_fd = -1;
+	return 0;
 }
 
 /* What the control thread keeps while receivers run. */
@@ -482,8 +486,9 @@ static int serve(struct daemon *d)
 		              "thread(s), tenant map %s, data in %s", FT_VERSION, d->cfg->net.n_listen, d->n,
 		              ft_tenant_map_id(ft_views_current(d->views)->tenants), d->cfg->data_dir);
 		refresh_stats(d);
-		ready(d->su);
-		if (ft_loop_run(d->loop) < 0) {
+		if (ready(d->su) < 0)
+			ret = EXIT_RUNTIME;
+		else if (ft_loop_run(d->loop) < 0) {
 			ft_log_err(FT_LOG_MAIN, "control loop failed: stopping");
 			ret = EXIT_RUNTIME;
 		}
@@ -578,7 +583,10 @@ static int start(const struct opts *o, struct ft_config *cfg, struct ft_view *v,
 	signal(SIGXFSZ, SIG_IGN);   /* a file-size limit is a write error, not an end */
 	if (!o->replay)
 		return run_udp(o, cfg, v, su);
-	ready(su);
+	if (ready(su) < 0) {
+		ft_view_free(v);
+		return EXIT_RUNTIME;
+	}
 	return run_replay(cfg, v, o->replay);
 }
 

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "flowtally/file.h"
 #include "ledger_int.h"
 
 #define MAX_FIELDS 8
@@ -441,7 +442,7 @@ static int open_file(struct ft_ledger_reader *r, struct ft_diag *diag)
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
-		report(r, diag, true, 0, "cannot open: %s", strerror(e));
+		report(r, diag, true, 0, "cannot open: %s", ft_file_strerror(-e));
 		return -e;
 	}
 	struct ft_ledger_buf want = { 0 };
