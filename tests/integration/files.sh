@@ -12,6 +12,9 @@
 #  5. Under umask 000 the data directory and its subdirectories are 0750, its files
 #     (ledger, state, stats, pid file) 0640; a directory an older version made 0755 is
 #     tightened to 0750.
+#  6. user = "nobody", group = "nogroup": /proc shows every thread as uid and gid
+#     65534 with no capabilities, and it writes the ledger (root's files from 5 given
+#     to it); root without user or --allow-root is refused (exit 2).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 ftd=$1 ft=$2
@@ -52,7 +55,7 @@ ln -s "$(decoy running)" "$data/state/running.json.tmp"
 ln -s "$(decoy templates)" "$data/state/templates.json.tmp"
 ln -s "$(decoy steps)" "$data/state/steps.json.tmp"
 conf "$tmp/1.conf" "$data"
-"$ftd" -f -c "$tmp/1.conf" 2>"$tmp/1.log" &
+"$ftd" --allow-root -f -c "$tmp/1.conf" 2>"$tmp/1.log" &
 dpid=$!
 wait_for grep -qF "started:" "$tmp/1.log" || { cat "$tmp/1.log" >&2; fail "flowtallyd did not start"; }
 port=$(sed -n 's/.*listening on 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$tmp/1.log")
@@ -96,7 +99,7 @@ conf "$tmp/3.conf" "$data"
 mkdir "$tmp/run"
 ln -s "$(decoy pid)" "$tmp/run/ft.pid.tmp"
 set +e
-timeout 20 "$ftd" -c "$tmp/3.conf" -p "$tmp/run/ft.pid" 2>"$tmp/3.log"
+timeout 20 "$ftd" --allow-root -c "$tmp/3.conf" -p "$tmp/run/ft.pid" 2>"$tmp/3.log"
 rc=$?
 set -e
 [ "$rc" = 1 ] || { cat "$tmp/3.log" >&2; fail "a pid file behind a link: exit $rc, not 1"; }
@@ -110,7 +113,7 @@ mkdir -m 0750 "$tmp/real"
 ln -s "$tmp/real" "$tmp/d4"
 conf "$tmp/4.conf" "$tmp/d4"
 set +e
-timeout 20 "$ftd" -f -c "$tmp/4.conf" 2>"$tmp/4.log"
+timeout 20 "$ftd" --allow-root -f -c "$tmp/4.conf" 2>"$tmp/4.log"
 rc=$?
 set -e
 [ "$rc" = 1 ] || { cat "$tmp/4.log" >&2; fail "a linked data directory: exit $rc, not 1"; }
@@ -119,7 +122,7 @@ said "$tmp/4.log" "$tmp/d4: it is a symbolic link or not a directory (refused"
 chown 4242 "$tmp/real"
 conf "$tmp/4.conf" "$tmp/real"
 set +e
-timeout 20 "$ftd" -f -c "$tmp/4.conf" 2>"$tmp/4.log"
+timeout 20 "$ftd" --allow-root -f -c "$tmp/4.conf" 2>"$tmp/4.log"
 rc=$?
 set -e
 [ "$rc" = 1 ] || { cat "$tmp/4.log" >&2; fail "another user's data directory: exit $rc, not 1"; }
@@ -130,7 +133,7 @@ note "a linked or foreign data directory: refused"
 data=$tmp/d5
 mkdir -m 0755 "$data"           # as an older version made it
 conf "$tmp/5.conf" "$data"
-(umask 000; exec "$ftd" -c "$tmp/5.conf" -p "$data/ft.pid" 2>"$tmp/5.log") ||
+(umask 000; exec "$ftd" --allow-root -c "$tmp/5.conf" -p "$data/ft.pid" 2>"$tmp/5.log") ||
 	{ cat "$tmp/5.log" >&2; fail "a detached start under umask 000 failed"; }
 dpid=$(cat "$data/ft.pid")
 port=$(jq '.listeners[0].port' "$data/stats.json")
@@ -148,3 +151,64 @@ done
 stop_daemon || true
 [ "$(mode "$data/state/steps.json" 2>/dev/null || echo 640)" = 640 ] || fail "steps.json is not 640"
 note "umask 000: directories 0750, files 0640"
+
+# 6. user = "nobody": the sockets and the data directory as root, then nobody with no
+#    capabilities, in every thread; what root wrote there before (the run of 5) is given
+#    to it, and it goes on writing the ledger.  Without user, root is refused unless
+#    --allow-root; an unknown user is a configuration error check-config reports.
+conf "$tmp/6.conf" "$data"
+printf 'user = "nobody";\ngroup = "nogroup";\n' >>"$tmp/6.conf"
+"$ft" check-config "$tmp/6.conf" >/dev/null || fail "check-config refuses user = \"nobody\""
+mkdir "$tmp/run6"
+chown nobody:nogroup "$tmp/run6"
+set +e
+timeout 20 "$ftd" -c "$tmp/6.conf" -p "$tmp/run6/ft.pid" 2>"$tmp/6.log"
+rc=$?
+set -e
+[ "$rc" = 0 ] || { cat "$tmp/6.log" >&2; fail "a start with user = \"nobody\" exited $rc"; }
+dpid=$(cat "$tmp/run6/ft.pid")
+for st in /proc/"$dpid"/task/*/status; do
+	grep -qP '^Uid:\t65534\t65534\t65534\t65534$' "$st" || { cat "$st" >&2; fail "a thread is not uid nobody"; }
+	grep -qP '^Gid:\t65534\t65534\t65534\t65534$' "$st" || { cat "$st" >&2; fail "a thread is not gid nogroup"; }
+	grep -qP '^Groups:\t65534 ?$' "$st" || { cat "$st" >&2; fail "a thread keeps supplementary groups"; }
+	for c in CapInh CapPrm CapEff CapAmb; do
+		grep -qP "^$c:\t0000000000000000$" "$st" || { cat "$st" >&2; fail "a thread keeps capabilities ($c)"; }
+	done
+	grep -qP '^NoNewPrivs:\t1$' "$st" || fail "no_new_privs is not set"
+done
+[ "$(ls /proc/"$dpid"/task | wc -l)" -ge 2 ] || fail "no receive thread was checked"
+sleep 1.2   # the next second's step: the ledger must take a new block as nobody
+before=$(wc -c <"$data/ledger/$today")
+port=$(jq '.listeners[0].port' "$data/stats.json")
+send "$port" 6
+wait_for sh -c "[ \$(wc -c <'$data/ledger/$today') -gt $before ]" || { cat "$tmp/6.log" >&2; fail "nobody did not write the ledger"; }
+owner() { stat -c %U:%G "$1"; }
+for f in "$data" "$data/state" "$data/ledger" "$data/ledger/$today" "$data/ledger/HEAD" "$data/stats.json" \
+         "$data/state/running.json" "$tmp/run6/ft.pid"; do
+	[ "$(owner "$f")" = nobody:nogroup ] || fail "$f is owned by $(owner "$f"), not nobody:nogroup"
+done
+kill -TERM "$dpid"
+wait_for sh -c "! kill -0 $dpid 2>/dev/null" || fail "flowtallyd as nobody did not stop"
+dpid=
+[ ! -e "$tmp/run6/ft.pid" ] || fail "the pid file was left"
+"$ft" ledger verify -d "$data" >/dev/null || fail "the ledger written as nobody does not verify"
+note "user = nobody: uid/gid 65534, no capabilities in any thread, the ledger written"
+
+# root without user, and without --allow-root: refused before anything is opened
+conf "$tmp/7.conf" "$tmp/d7"
+set +e
+"$ftd" -f -c "$tmp/7.conf" 2>"$tmp/7.log"
+rc=$?
+set -e
+[ "$rc" = 2 ] || { cat "$tmp/7.log" >&2; fail "root without user or --allow-root: exit $rc, not 2"; }
+said "$tmp/7.log" "refusing to run as root: set user = \"NAME\""
+said "$tmp/7.log" "--allow-root"
+[ ! -e "$tmp/d7" ] || fail "the data directory was made before the refusal"
+printf 'user = "no-such-user-ft";\n' >>"$tmp/7.conf"
+set +e
+"$ft" check-config "$tmp/7.conf" >"$tmp/7.out" 2>&1
+rc=$?
+set -e
+[ "$rc" = 2 ] || { cat "$tmp/7.out" >&2; fail "check-config took an unknown user: exit $rc"; }
+said "$tmp/7.out" "7.conf:9: user 'no-such-user-ft' is not a user of this system"
+note "root without user: refused (exit 2); an unknown user: check-config says file:line"

@@ -32,7 +32,7 @@ CONF
 # detached CONF PIDFILE: starts a detached flowtallyd, at most 20 s; sets $rc.
 detached() {
 	set +e
-	timeout 20 "$ftd" -c "$1" -p "$2" >"$tmp/out" 2>"$tmp/err"
+	timeout 20 "$ftd" --allow-root -c "$1" -p "$2" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	set -e
 	[ "$rc" != 124 ] || fail "a detached start did not return within 20 s"
@@ -104,7 +104,7 @@ for _ in $(seq 100); do kill -0 "$apid" 2>/dev/null || break; sleep 0.1; done
 
 # 7. SIGHUP with a broken file: every error logged through the logger, file:line.
 conf "$tmp/f.conf" "$tmp/f" 0
-"$ftd" -f -c "$tmp/f.conf" 2>"$tmp/f.log" &
+"$ftd" --allow-root -f -c "$tmp/f.conf" 2>"$tmp/f.log" &
 fpid=$!
 data=$tmp/f
 wait_for test -s "$tmp/f/stats.json" || { cat "$tmp/f.log" >&2; fail "flowtallyd -f did not start"; }
