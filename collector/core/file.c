@@ -28,7 +28,31 @@ int ft_file_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int ft_file_check_fd(int fd)
+/* Whom a file at name must belong to: the effective user; but root (the flowtally
+ * command run by an administrator) writing in a directory of another user (flowtallyd's,
+ * when it runs as its own user) writes that user's files, so that the daemon can go on
+ * using them. */
+static void owner_for(int dir_fd, const char *name, uid_t *ret_uid, gid_t *ret_gid)
+{
+	struct stat st;
+	char dir[4200];
+	*ret_uid = geteuid();
+	*ret_gid = (gid_t)-1;
+	if (*ret_uid != 0)
+		return;
+	const char *slash = strrchr(name, '/');
+	int r = -1;
+	if (!slash)
+		r = dir_fd == AT_FDCWD ? stat(".", &st) : fstat(dir_fd, &st);
+	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name) + (slash == name), name) < (int)sizeof(dir))
+		r = fstatat(dir_fd, dir, &st, 0);
+	if (r == 0 && st.st_uid != 0) {
+		*ret_uid = st.st_uid;
+		*ret_gid = st.st_gid;
+	}
+}
+
+static int check_owned(int fd, uid_t uid)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0)
@@ -37,14 +61,28 @@ int ft_file_check_fd(int fd)
 		return -ELOOP;          /* an O_PATH descriptor of a link */
 	if (!S_ISREG(st.st_mode))
 		return -FT_FILE_ENOTREG;
-	return st.st_uid == geteuid() ? 0 : -FT_FILE_EFOREIGN;
+	return st.st_uid == uid ? 0 : -FT_FILE_EFOREIGN;
 }
 
-/* A descriptor just opened: refused (and closed) unless it is a regular file of ours;
- * then made FT_FILE_MODE, which also tightens a file an older version left 0644. */
-static int adopt_fd(int fd)
+int ft_file_check_fd(int fd)
 {
-	int r = ft_file_check_fd(fd);
+	return check_owned(fd, geteuid());
+}
+
+/* A descriptor just opened: refused (and closed) unless it is a regular file of the
+ * owner it must have (one root just made is given to it first); then made FT_FILE_MODE
+ * (the mode asked for at open is cut by the umask), which also tightens a file an older
+ * version left 0644. */
+static int adopt_fd(int fd, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	if (uid != geteuid() && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	    fchown(fd, uid, gid) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	int r = check_owned(fd, uid);
 	if (r == 0 && fchmod(fd, FT_FILE_MODE) < 0)
 		r = -errno;
 	if (r < 0) {
@@ -56,11 +94,13 @@ static int adopt_fd(int fd)
 
 int ft_file_open_at(int dir_fd, const char *name, int flags)
 {
-	/* the mode asked for is cut by the umask; adopt_fd sets it whatever the umask */
+	uid_t uid;
+	gid_t gid;
+	owner_for(dir_fd, name, &uid, &gid);
 	/* O_NONBLOCK: a FIFO planted at the name is refused at once, never waited on (it
 	 * changes nothing for a regular file) */
 	int fd = openat(dir_fd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, FT_FILE_MODE);
-	return fd < 0 ? -errno : adopt_fd(fd);
+	return fd < 0 ? -errno : adopt_fd(fd, uid, gid);
 }
 
 /* What stands at a name that O_EXCL refused: -ELOOP, -FT_FILE_ENOTREG or

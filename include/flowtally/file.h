@@ -27,8 +27,10 @@ int ft_file_write_all(int fd, const void *data, size_t len);
  * negative errno of fstat). */
 int ft_file_check_fd(int fd);
 /* openat(dir_fd, name, flags | O_NOFOLLOW | O_CLOEXEC) for writing (dir_fd AT_FDCWD for
- * a path), checked as above and made FT_FILE_MODE.  The descriptor (the caller's), or a
- * negative errno. */
+ * a path), checked as above and made FT_FILE_MODE.  As root in a directory another user
+ * owns (`flowtally ledger acknowledge` run by root in the data directory of a flowtallyd
+ * that runs as its own user), the file must be that user's, and one root creates is
+ * given to it.  The descriptor (the caller's), or a negative errno. */
 int ft_file_open_at(int dir_fd, const char *name, int flags);
 /* Creates name with O_EXCL for writing: a temporary.  One a crash left (a regular file
  * of ours) is removed first; anything else there (a link, a foreign file) is refused and

@@ -341,6 +341,27 @@ START_TEST(a_directory_above_that_others_may_change_is_refused)
 }
 END_TEST
 
+START_TEST(root_writes_the_files_of_the_directory_owner)
+{
+	char sub[128], f[160], err[512];
+	struct stat st;
+	if (geteuid() != 0)
+		return;                 /* only root writes in another user's directory */
+	snprintf(sub, sizeof(sub), "%s/theirs", dir);
+	snprintf(f, sizeof(f), "%s/acknowledged", sub);
+	ck_assert_int_eq(ft_file_own_dir(sub, 4242, 4243, err, sizeof(err)), 0);
+	int fd = ft_file_open_at(AT_FDCWD, f, O_WRONLY | O_APPEND | O_CREAT);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(stat(f, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 4242);
+	ck_assert_uint_eq(st.st_gid, 4243);
+	/* a file of a third user there is refused */
+	ck_assert_int_eq(chown(f, 4244, 4244), 0);
+	ck_assert_int_eq(ft_file_open_at(AT_FDCWD, f, O_WRONLY | O_APPEND), -FT_FILE_EFOREIGN);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -356,6 +377,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, files_are_0640_and_directories_0750_whatever_the_umask);
 	tcase_add_test(tc, a_linked_or_foreign_directory_is_refused);
 	tcase_add_test(tc, a_directory_above_that_others_may_change_is_refused);
+	tcase_add_test(tc, root_writes_the_files_of_the_directory_owner);
 	suite_add_tcase(s, tc);
 	return s;
 }
