@@ -26,6 +26,7 @@
  * that cannot be read still tells an unclean stop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -94,14 +95,31 @@ static const char *marker_time(json_t *j, const char *key)
 	return t && ft_time_parse_ns(t, &ns) == 0 ? t : NULL;
 }
 
+/* json_load_file, never through a link (file.h): one is a marker that cannot be read. */
+static json_t *load_marker(const char *path, json_error_t *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (err) {
+			memset(err, 0, sizeof(*err));
+			snprintf(err->text, sizeof(err->text), "%s", ft_file_strerror(-errno));
+		}
+		return NULL;
+	}
+	json_t *j = json_loadfd(fd, 0, err);
+	close(fd);
+	return j;
+}
+
 /* A marker left at the start is a run that did not stop cleanly.  One that cannot be
  * read (a crash or a full disk while it was written, or worse) is still one: it is set
  * aside for inspection, and what it cannot tell is "?". */
 static void check_unclean(struct ft_outputs *o)
 {
 	json_error_t err;
-	json_t *j = json_load_file(o->marker, 0, &err);
-	if (!j && access(o->marker, F_OK) < 0 && errno == ENOENT)
+	struct stat st;
+	json_t *j = load_marker(o->marker, &err);
+	if (!j && lstat(o->marker, &st) < 0 && errno == ENOENT)
 		return;
 	const char *alive = marker_time(j, "alive"), *open = marker_time(j, "oldest_open");
 	if (!alive || !open || json_integer_value(json_object_get(j, "pid")) <= 0) {
@@ -230,7 +248,7 @@ static int open_sinks(struct ft_outputs *o, const struct ft_config *cfg, const s
 /* Another flowtallyd holds the data directory: which one, from its running marker. */
 static void say_who(const struct ft_outputs *o, const char *data_dir)
 {
-	json_t *j = json_load_file(o->marker, 0, NULL);
+	json_t *j = load_marker(o->marker, NULL);
 	json_int_t pid = json_integer_value(json_object_get(j, "pid"));
 	if (pid > 0)
 		ft_log_err(FT_LOG_MAIN, "%s is in use by flowtallyd pid %lld (state/running.json)", data_dir,
