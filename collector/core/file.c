@@ -172,8 +172,8 @@ const char *ft_file_strerror(int r)
 
 /* ---- directories ---------------------------------------------------------------------- */
 
-/* Why a directory found at path cannot hold flowtally's files, into err; 0 when it can.
- * Owned by uid, not writable by anyone else. */
+/* Why a directory found at path cannot hold flowtally's files, into err; 0 when it can:
+ * a directory owned by uid (its mode is the caller's). */
 static int judge_dir(const char *path, const struct stat *st, uid_t uid, char *err, size_t errlen)
 {
 	if (!S_ISDIR(st->st_mode)) {
@@ -196,8 +196,9 @@ static int open_own_dir(const char *path, uid_t uid, gid_t gid, char *err, size_
 {
 	bool made = mkdir(path, FT_FILE_DIR_MODE) == 0;
 	if (!made && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-		return -errno;
+		int e = errno;
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(e));
+		return -e;
 	}
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
@@ -219,7 +220,7 @@ static int open_own_dir(const char *path, uid_t uid, gid_t gid, char *err, size_
 	if (r == 0 && (made || (mode & ~(mode_t)FT_FILE_DIR_MODE))) {
 		if (fchmod(fd, made ? FT_FILE_DIR_MODE : mode & FT_FILE_DIR_MODE) < 0) {
 			r = -errno;
-			snprintf(err, errlen, "cannot set the mode of %s: %s", path, strerror(errno));
+			snprintf(err, errlen, "cannot set the mode of %s: %s", path, strerror(-r));
 		} else if (!made) {
 			ft_log_notice(FT_LOG_MAIN, "%s was mode %04o: now %04o (nobody but flowtally's user "
 			              "and group reads its files)", path, (unsigned)mode,
@@ -248,8 +249,9 @@ static int judge_parent(const char *path, uid_t uid, char *err, size_t errlen)
 {
 	struct stat st;
 	if (stat(path, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
 	}
 	bool others_write = (st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX);
 	if (S_ISDIR(st.st_mode) && !others_write && (st.st_uid == 0 || st.st_uid == uid))
@@ -270,8 +272,10 @@ static int judge_parent(const char *path, uid_t uid, char *err, size_t errlen)
 static int judge_parents(const char *path, uid_t uid, char *err, size_t errlen)
 {
 	char buf[4096];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENAMETOOLONG));
 		return -ENAMETOOLONG;
+	}
 	char *end = strrchr(buf, '/');
 	if (!end)
 		return 0;
@@ -291,23 +295,26 @@ static int judge_parents(const char *path, uid_t uid, char *err, size_t errlen)
 int ft_file_check_parents(const char *path, uid_t uid, char *err, size_t errlen)
 {
 	char abs[4096], *real;
-	int r;
-	if (path[0] != '/') {
-		if (!getcwd(abs, sizeof(abs) - 2))
-			return -errno;
-		size_t n = strlen(abs);
-		if (snprintf(abs + n, sizeof(abs) - n, "/%s", path) >= (int)(sizeof(abs) - n))
-			return -ENAMETOOLONG;
-	} else if (snprintf(abs, sizeof(abs), "%s", path) >= (int)sizeof(abs)) {
-		return -ENAMETOOLONG;
+	int r = 0;
+	size_t n = 0;
+	if (path[0] != '/' && !getcwd(abs, sizeof(abs) - 2))
+		r = -errno;
+	else if (path[0] != '/')
+		n = strlen(abs);
+	if (r == 0 && snprintf(abs + n, sizeof(abs) - n, n ? "/%s" : "%s", path) >= (int)(sizeof(abs) - n))
+		r = -ENAMETOOLONG;
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
 	}
 	/* the path as written (whoever may replace a link on it could redirect it), then
 	 * where its links lead */
 	if ((r = judge_parents(abs, uid, err, errlen)) < 0)
 		return r;
 	if (!(real = realpath(abs, NULL))) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
 	}
 	r = judge_parents(real, uid, err, errlen);
 	free(real);

@@ -1,9 +1,11 @@
 /* flowtallyd: the collector daemon.
  *
  * Startup reads the configuration (or the embedded defaults), builds the view the
- * stages read, opens the data directory and the sinks, and starts the receive threads,
- * the UDP source (receiver.c), after the control thread's event loop has blocked the
- * signals it handles, so that only the loop sees them.  The control thread then runs
+ * stages read, makes and checks the data directory and binds the sockets; then, with
+ * `user`, it drops to that user for good (privs.h) before any file is written or any
+ * thread started.  It opens the sinks and starts the receive threads, the UDP source
+ * (receiver.c), after the control thread's event loop has blocked the signals it
+ * handles, so that only the loop sees them.  The control thread then runs
  * its loop: SIGTERM/SIGINT stop, SIGHUP reloads, a timer hands the closed steps to the
  * sinks every STEP_TICK_NS, another rewrites stats.json every stats_interval.  The SNMP
  * poller and the AgentX subagent join this loop (or their own) by file descriptor.

@@ -60,6 +60,7 @@ struct ft_ledger {
 	int dir_fd;                 /* holds the lock */
 	int fd;                     /* the day file being appended, or -1 */
 	int64_t fd_day;
+	int64_t refused_day;        /* the day file last refused, said once (file.h) */
 	bool have_last;
 	int64_t last_start_ms, last_length_ms;
 	int64_t floor_ms;           /* no step before this (a break's time) */
@@ -430,6 +431,7 @@ int ft_ledger_open(const char *dir, struct ft_ledger **ret)
 	}
 	l->fd = -1;
 	l->dir_fd = -1;
+	l->refused_day = INT64_MIN;
 	memset(l->head, '0', FT_LEDGER_HASH_HEX - 1);
 	if ((rc = lock_dir(l)) < 0 || (rc = recover(l)) < 0) {
 		ft_ledger_close(l);
@@ -449,9 +451,12 @@ static int open_day(struct ft_ledger *l, int64_t day)
 	l->fd = ft_file_open_at(l->dir_fd, name, O_WRONLY | O_APPEND | O_CREAT);
 	if (l->fd < 0) {
 		int rc = l->fd;
-		ft_log_err(FT_LOG_MAIN, "ledger: %s/%s: %s", l->dir, name, ft_file_strerror(rc));
+		if (l->refused_day != day)
+			ft_log_err(FT_LOG_MAIN, "ledger: %s/%s: %s", l->dir, name, ft_file_strerror(rc));
+		l->refused_day = day;
 		return rc;
 	}
+	l->refused_day = INT64_MIN;
 	l->fd_day = day;
 	return 0;
 }
