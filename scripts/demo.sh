@@ -27,7 +27,7 @@ mkdir -p "$out"
 
 conf=scripts/demo/flowtally.conf
 "$ft" check-config -q "$conf"
-"$ftd" -f -c "$conf" -d "$data" 2>"$out/flowtallyd.log" &
+"$ftd" --allow-root -f -c "$conf" -d "$data" 2>"$out/flowtallyd.log" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "progress.h"
+#include "flowtally/file.h"
 #include "flowtally/clock.h"
 #include "flowtally/config.h"
 #include "flowtally/ledger.h"
@@ -661,7 +662,7 @@ static int run_acknowledge(const struct opts *o, int argc, char **argv)
 			printf("to acknowledge  %s\n                id %s\n", a.v[k].what, a.v[k].id);
 		} else if (chosen) {
 			if ((rc = ft_ledger_acknowledge(path, a.v[k].id, o->note)) < 0) {
-				fprintf(stderr, "flowtally ledger: %s/acknowledged: %s\n", path, strerror(-rc));
+				fprintf(stderr, "flowtally ledger: %s/acknowledged: %s\n", path, ft_file_strerror(rc));
 				ft_ledger_attention_done(&a);
 				return FT_EXIT_FAILURE;
 			}

@@ -5,7 +5,9 @@
  * the rest of it run all the same, and the findings come out in file and line order. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libconfig.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +94,30 @@ static int apply_data_dir(struct cctx *c, const config_setting_t *s)
 	return ft_config_string(c, s, &c->cfg->data_dir);
 }
 
+/* user and group: names the system knows now (check-config says so before a start
+ * fails on them); the daemon looks them up again when it drops to them. */
+static int apply_user(struct cctx *c, const config_setting_t *s)
+{
+	int r = ft_config_string(c, s, &c->cfg->user);
+	if (r == 0 && !getpwnam(c->cfg->user)) {
+		ft_config_err(c, s, "user '%s' is not a user of this system (getent passwd %s)",
+		              c->cfg->user, c->cfg->user);
+		return -EINVAL;
+	}
+	return r;
+}
+
+static int apply_group(struct cctx *c, const config_setting_t *s)
+{
+	int r = ft_config_string(c, s, &c->cfg->group);
+	if (r == 0 && !getgrnam(c->cfg->group)) {
+		ft_config_err(c, s, "group '%s' is not a group of this system (getent group %s)",
+		              c->cfg->group, c->cfg->group);
+		return -EINVAL;
+	}
+	return r;
+}
+
 bool ft_config_zone_known(const char *zone)
 {
 	const char *dir = getenv("TZDIR");
@@ -147,6 +173,8 @@ static const struct ft_config_key general_keys[] = {
 	{ "stats_interval", FT_KEY_U32, 1, 3600, GEN(stats_interval), NULL, false },
 	{ "state_interval", FT_KEY_U32, 1, 86400, GEN(state_interval), NULL, false },
 	{ "timezone", FT_KEY_APPLY, 0, 0, 0, apply_timezone, false },
+	{ "user", FT_KEY_APPLY, 0, 0, 0, apply_user, false },
+	{ "group", FT_KEY_APPLY, 0, 0, 0, apply_group, false },
 };
 
 static int general_init(struct ft_config *c)
@@ -169,6 +197,10 @@ static int general_init(struct ft_config *c)
 /* In a file, an absent allow-list accepts nothing (deny by default): said as a warning. */
 static void general_check(struct cctx *c, const config_t *lc)
 {
+	const config_setting_t *g = ft_config_top(lc, "group");
+	if (g && !ft_config_top(lc, "user"))
+		ft_diag_add(c->diag, true, c->file, config_setting_source_line(g),
+		            "'group' needs 'user': flowtallyd changes its group only as it drops to a user");
 	const config_setting_t *s = ft_config_top(lc, "exporters");
 	if (!s)
 		c->cfg->n_exporters = 0;
@@ -183,6 +215,8 @@ static void general_done(struct ft_config *c)
 	free(c->source);
 	free(c->data_dir);
 	free(c->timezone);
+	free(c->user);
+	free(c->group);
 	free(c->exporters);
 }
 

@@ -190,9 +190,12 @@ static int steps_of(json_t *root, struct ft_step *s, size_t *n, char *why, size_
 int ft_steps_load(const char *path, struct ft_step **ret, size_t *ret_n, char *why, size_t why_size)
 {
 	json_error_t err;
-	json_t *root = json_load_file(path, 0, &err);
-	if (!root && access(path, F_OK) < 0 && errno == ENOENT)
-		return -ENOENT;
+	/* never read through a link (file.h) */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	json_t *root = json_loadfd(fd, 0, &err);
+	close(fd);
 	if (!root) {
 		char where[40];
 		snprintf(where, sizeof(where), "line %d, column %d", err.line, err.column);

@@ -1,9 +1,11 @@
 /* flowtallyd: the collector daemon.
  *
  * Startup reads the configuration (or the embedded defaults), builds the view the
- * stages read, opens the data directory and the sinks, and starts the receive threads,
- * the UDP source (receiver.c), after the control thread's event loop has blocked the
- * signals it handles, so that only the loop sees them.  The control thread then runs
+ * stages read, makes and checks the data directory and binds the sockets; then, with
+ * `user`, it drops to that user for good (privs.h) before any file is written or any
+ * thread started.  It opens the sinks and starts the receive threads, the UDP source
+ * (receiver.c), after the control thread's event loop has blocked the signals it
+ * handles, so that only the loop sees them.  The control thread then runs
  * its loop: SIGTERM/SIGINT stop, SIGHUP reloads, a timer hands the closed steps to the
  * sinks every STEP_TICK_NS, another rewrites stats.json every stats_interval.  The SNMP
  * poller and the AgentX subagent join this loop (or their own) by file descriptor.
@@ -39,6 +41,7 @@
 #include "flowtally/view.h"
 #include "ft_version.h"
 #include "outputs.h"
+#include "privs.h"
 #include "receiver.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
@@ -49,6 +52,7 @@ struct opts {
 	const char *data_dir;
 	const char *pidfile;
 	bool foreground;
+	bool allow_root;
 };
 
 static const char usage_text[] =
@@ -66,16 +70,25 @@ static const char usage_text[] =
 "  -d, --data-dir DIR    use DIR as the data directory (overrides the configuration)\n"
 "  -f, --foreground      stay in the foreground and log to standard error; without it\n"
 "                        flowtallyd detaches and logs to syslog (facility daemon)\n"
-"  -p, --pidfile FILE    write the process ID to FILE\n"
+"  -p, --pidfile FILE    write the process ID to FILE (mode 0640) once ready; with\n"
+"                        `user`, FILE's directory must be writable by that user\n"
 "      --replay FILE     feed a pcap/pcapng capture through the full pipeline instead\n"
 "                        of the network (allow-list included), with the capture's\n"
 "                        timestamps as the clock; write the ledger and stats.json, exit\n"
+"      --allow-root      run as root without `user` in the configuration (refused\n"
+"                        otherwise: set user = \"NAME\" to have flowtallyd bind its\n"
+"                        sockets and open its data directory as root, then drop to\n"
+"                        that user and group with no capabilities)\n"
 "  -h, --help            show this help and exit\n"
 "  -V, --version         show the version and exit\n"
 "\n"
 "Signals: SIGTERM or SIGINT stop after the datagrams already received are counted (the\n"
 "steps still open are saved in DATA_DIR/state/ and restored at the next start); SIGHUP\n"
 "re-reads the configuration file and applies its tenant map and log level.\n"
+"\n"
+"Files: the data directory and its subdirectories are made 0750 and the files in them\n"
+"0640, whatever the umask; a symbolic link, a file of another user or a data directory\n"
+"others may change is refused with its path, never written through.\n"
 "\n"
 "Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.\n";
 
@@ -85,7 +98,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "config", required_argument, NULL, 'c' }, { "data-dir", required_argument, NULL, 'd' },
 		{ "foreground", no_argument, NULL, 'f' }, { "pidfile", required_argument, NULL, 'p' },
 		{ "replay", required_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' }, { 0 },
+		{ "version", no_argument, NULL, 'V' }, { "allow-root", no_argument, NULL, 'R' }, { 0 },
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "c:d:fp:hV", lopts, NULL)) != -1) {
@@ -95,6 +108,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'f': o->foreground = true; break;
 		case 'p': o->pidfile = optarg; break;
 		case 'r': o->replay = optarg; break;
+		case 'R': o->allow_root = true; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		case 'V': printf("flowtallyd %s\n", FT_VERSION); exit(0);
 		default:
@@ -179,22 +193,33 @@ static struct ft_config *load_config(const struct opts *o, bool logged, struct f
 	return cfg;
 }
 
-static int make_dir(const char *path)
+/* The data directory, with the directories above it that are missing (0755, as
+ * mkdir -p), and its own checks (file.h): 0, or EXIT_RUNTIME, said, when it cannot be
+ * made or cannot be flowtally's (a link, another owner, a directory above it others may
+ * change), as any other failure to start. */
+static int make_data_dir(const char *path, uid_t uid, gid_t gid)
 {
-	char buf[4096];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
+	char buf[4096], err[4400];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		ft_log_err(FT_LOG_MAIN, "data directory %s: %s", path, strerror(ENAMETOOLONG));
+		return EXIT_RUNTIME;
+	}
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
+			ft_log_err(FT_LOG_MAIN, "cannot create data directory %s: %s: %s", path, buf, strerror(errno));
+			return EXIT_RUNTIME;
+		}
 		*p = '/';
 	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	int r = ft_file_own_dir(path, uid, gid, err, sizeof(err));
+	if (r == 0)
+		r = ft_file_check_parents(path, uid, err, sizeof(err));
+	if (r < 0)
+		ft_log_err(FT_LOG_MAIN, "data directory: %s", err);
+	return r == 0 ? 0 : EXIT_RUNTIME;
 }
 
 static void write_stats(const struct ft_config *cfg, struct ft_stats *s)
@@ -203,7 +228,7 @@ static void write_stats(const struct ft_config *cfg, struct ft_stats *s)
 	snprintf(path, sizeof(path), "%s/stats.json", cfg->data_dir);
 	int r = ft_stats_write_json(s, path);
 	if (r < 0)
-		ft_log_err(FT_LOG_STATS, "cannot write %s: %s", path, strerror(-r));
+		ft_log_err(FT_LOG_STATS, "cannot write %s: %s", path, ft_file_strerror(r));
 }
 
 static void stats_sinks(struct ft_stats *s, struct ft_outputs *o)
@@ -263,16 +288,13 @@ static int replay(const struct ft_config *cfg, const struct ft_view *v, struct f
 	return r < 0 ? EXIT_RUNTIME : 0;
 }
 
-/* Takes v. */
-static int run_replay(const struct ft_config *cfg, struct ft_view *v, const char *file)
+/* Takes v and rd. */
+static int run_replay(const struct ft_config *cfg, struct ft_view *v, struct ft_pcap_reader *rd,
+                      const char *file)
 {
-	char err[256];
-	struct ft_pcap_reader *rd = ft_pcap_open(file, err, sizeof(err));
 	struct ft_outputs *o = NULL;
 	int ret = EXIT_RUNTIME;
-	if (!rd)
-		ft_log_err(FT_LOG_PCAP, "%s: %s", file, err);
-	else if (ft_outputs_open(cfg, ft_sink_table, ft_sink_table_len, false, &o) == 0)
+	if (ft_outputs_open(cfg, ft_sink_table, ft_sink_table_len, false, &o) == 0)
 		ret = replay(cfg, v, rd, o, file);
 	ft_outputs_close(o);
 	ft_view_free(v);
@@ -297,16 +319,19 @@ static int write_pidfile(const char *path)
 }
 
 /* Everything is open and the receive threads run: the pid file, then (detached) syslog
- * and the parent's release. */
-static void ready(struct startup *su)
+ * and the parent's release.  A pid file that cannot be written (a link planted at its
+ * temporary name, a directory the daemon's user cannot write) fails the start: whoever
+ * reads it would find nothing, or another process.  0 or -1, said. */
+static int ready(struct startup *su)
 {
 	int r;
-	if (su->pidfile && (r = write_pidfile(su->pidfile)) < 0)
-		ft_log_err(FT_LOG_MAIN, "cannot write pid file %s: %s", su->pidfile, strerror(-r));
-	else
-		su->wrote_pidfile = su->pidfile != NULL;
+	if (su->pidfile && (r = write_pidfile(su->pidfile)) < 0) {
+		ft_log_err(FT_LOG_MAIN, "cannot write pid file %s: %s", su->pidfile, ft_file_strerror(r));
+		return -1;
+	}
+	su->wrote_pidfile = su->pidfile != NULL;
 	if (su->ready_fd < 0)
-		return;
+		return 0;
 	ft_log_open("flowtallyd", true);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int fd = 0; null >= 0 && fd <= 2; fd++)
@@ -317,11 +342,13 @@ static void ready(struct startup *su)
 	(void)w;                    /* a parent gone already has nothing to tell */
 	close(su->ready_fd);
 	su->ready_fd = -1;
+	return 0;
 }
 
 /* What the control thread keeps while receivers run. */
 struct daemon {
 	const struct opts *o;
+	const struct ft_privs *privs;
 	struct startup *su;
 	const struct ft_config *cfg;
 	struct ft_loop *loop;
@@ -418,6 +445,27 @@ static int make_loop(struct daemon *d)
 	return r;
 }
 
+/* The sockets, bound while flowtallyd may still be root, then the drop to its user
+ * (privs.h): before any other thread exists, and before it writes a file. */
+static int open_receivers(struct daemon *d)
+{
+	char err[600] = "";
+	for (unsigned i = 0; i < d->n; i++) {
+		if (ft_receiver_open(&d->rs[i], d->cfg, i, i ? &d->rs[0] : NULL, err, sizeof(err)) < 0) {
+			ft_log_err(FT_LOG_NET, "%s", err);
+			return -1;
+		}
+	}
+	if (ft_privs_drop(d->privs, err, sizeof(err)) < 0) {
+		ft_log_err(FT_LOG_MAIN, "%s", err);
+		return -1;
+	}
+	if (d->privs->drop)
+		ft_log_info(FT_LOG_MAIN, "running as user %s (uid %u, gid %u), no capabilities",
+		            d->privs->user, (unsigned)d->privs->uid, (unsigned)d->privs->gid);
+	return 0;
+}
+
 static int start_receivers(struct daemon *d)
 {
 	char err[256] = "";
@@ -426,8 +474,8 @@ static int start_receivers(struct daemon *d)
 	int ret = 0;
 	ft_outputs_take_open(d->out, &restore, &n_restore);
 	for (unsigned i = 0; i < d->n && ret == 0; i++)
-		if (ft_receiver_start(&d->rs[i], d->cfg, i, i ? &d->rs[0] : NULL, d->views,
-		                      i ? NULL : restore, i ? 0 : n_restore, err, sizeof(err)) < 0)
+		if (ft_receiver_start(&d->rs[i], d->views, i ? NULL : restore, i ? 0 : n_restore, err,
+		                      sizeof(err)) < 0)
 			ret = EXIT_RUNTIME;
 	for (size_t i = 0; i < n_restore; i++)
 		ft_step_done(&restore[i]);
@@ -471,8 +519,9 @@ static int serve(struct daemon *d)
 		              "thread(s), tenant map %s, data in %s", FT_VERSION, d->cfg->net.n_listen, d->n,
 		              ft_tenant_map_id(ft_views_current(d->views)->tenants), d->cfg->data_dir);
 		refresh_stats(d);
-		ready(d->su);
-		if (ft_loop_run(d->loop) < 0) {
+		if (ready(d->su) < 0)
+			ret = EXIT_RUNTIME;
+		else if (ft_loop_run(d->loop) < 0) {
 			ft_log_err(FT_LOG_MAIN, "control loop failed: stopping");
 			ret = EXIT_RUNTIME;
 		}
@@ -492,15 +541,15 @@ static int serve(struct daemon *d)
 
 /* Takes v. */
 static int run_udp(const struct opts *o, const struct ft_config *cfg, struct ft_view *v,
-                   struct startup *su)
+                   struct startup *su, const struct ft_privs *pv)
 {
-	struct daemon d = { .o = o, .su = su, .cfg = cfg, .n = cfg->net.receive_threads };
+	struct daemon d = { .o = o, .privs = pv, .su = su, .cfg = cfg, .n = cfg->net.receive_threads };
 	int ret = EXIT_RUNTIME;
 	if (!(d.views = ft_views_new(v, d.n))) {
 		ft_log_err(FT_LOG_MAIN, "out of memory");
 		ft_view_free(v);
 	}
-	else if (make_loop(&d) == 0 && (d.rs = calloc(d.n, sizeof(*d.rs))) &&
+	else if ((d.rs = calloc(d.n, sizeof(*d.rs))) && open_receivers(&d) == 0 && make_loop(&d) == 0 &&
 	         ft_outputs_open(cfg, ft_sink_table, ft_sink_table_len, true, &d.out) == 0) {
 		ft_stats_init(&d.stats, ft_clock_now_ns(), "udp");
 		ft_outputs_set_map_id(d.out, ft_tenant_map_id(v->tenants));
@@ -550,26 +599,51 @@ static int detach(struct startup *su)
 	return setsid() < 0 ? -errno : 0;
 }
 
-/* Takes v. */
-static int start(const struct opts *o, struct ft_config *cfg, struct ft_view *v, struct startup *su)
+/* --replay: the capture is opened before the drop (root may have named a file only it
+ * can read).  Takes v. */
+static int start_replay(const struct opts *o, struct ft_config *cfg, struct ft_view *v,
+                        struct startup *su, const struct ft_privs *pv)
 {
+	char err[600];
+	struct ft_pcap_reader *rd = ft_pcap_open(o->replay, err, sizeof(err));
+	int r = 0;
+	if (!rd)
+		ft_log_err(FT_LOG_PCAP, "%s: %s", o->replay, err);
+	else if ((r = ft_privs_drop(pv, err, sizeof(err))) < 0)
+		ft_log_err(FT_LOG_MAIN, "%s", err);
+	if (!rd || r < 0 || ready(su) < 0) {
+		ft_pcap_close(rd);
+		ft_view_free(v);
+		return EXIT_RUNTIME;
+	}
+	return run_replay(cfg, v, rd, o->replay);
+}
+
+/* Takes v. */
+static int start(const struct opts *o, struct ft_config *cfg, struct ft_view *v, struct startup *su,
+                 const struct ft_privs *pv)
+{
+	char err[4400];
 	int r = !o->foreground && !o->replay ? detach(su) : 0;
 	if (r < 0) {
 		ft_log_err(FT_LOG_MAIN, "cannot detach: %s", strerror(-r));
 		ft_view_free(v);
 		return EXIT_RUNTIME;
 	}
-	if ((r = make_dir(cfg->data_dir)) < 0) {
-		ft_log_err(FT_LOG_MAIN, "cannot create data directory %s: %s", cfg->data_dir, strerror(-r));
+	if ((r = make_data_dir(cfg->data_dir, pv->uid, pv->gid)) != 0) {
+		ft_view_free(v);
+		return r;
+	}
+	if (ft_privs_adopt(pv, cfg->data_dir, err, sizeof(err)) < 0) {
+		ft_log_err(FT_LOG_MAIN, "data directory: %s", err);
 		ft_view_free(v);
 		return EXIT_RUNTIME;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);   /* a file-size limit is a write error, not an end */
 	if (!o->replay)
-		return run_udp(o, cfg, v, su);
-	ready(su);
-	return run_replay(cfg, v, o->replay);
+		return run_udp(o, cfg, v, su, pv);
+	return start_replay(o, cfg, v, su, pv);
 }
 
 int main(int argc, char **argv)
@@ -583,8 +657,16 @@ int main(int argc, char **argv)
 	if (!cfg)
 		return EXIT_USAGE;
 	ft_log_level = cfg->log_level;
+	struct ft_privs pv;
+	char err[600];
+	if (ft_privs_plan(cfg->user, cfg->group, o.allow_root, &pv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "flowtallyd: %s\n", err);
+		ft_view_free(v);
+		ft_config_free(cfg);
+		return EXIT_USAGE;
+	}
 	struct startup su = { .pidfile = o.pidfile, .ready_fd = -1 };
-	int ret = start(&o, cfg, v, &su);
+	int ret = start(&o, cfg, v, &su, &pv);
 	if (su.wrote_pidfile)
 		unlink(o.pidfile);          /* never another daemon's */
 	ft_config_free(cfg);

@@ -26,6 +26,7 @@
  * that cannot be read still tells an unclean stop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -55,6 +56,7 @@ struct ft_outputs {
 	int64_t gap_steps;
 	char map_id[65];            /* live: the tenant map in force, for the empty steps */
 	struct ft_log_rl fill_rl;
+	struct ft_log_rl marker_rl;
 	char marker[4200], open_path[4200];
 };
 
@@ -77,10 +79,11 @@ static void write_marker(struct ft_outputs *o, int64_t oldest_open)
 	json_t *j = json_pack("{s:i,s:s,s:s}", "pid", (int)getpid(),
 	                      "alive", ft_time_format_utc(ft_clock_now_ns(), when, sizeof(when)),
 	                      "oldest_open", ft_time_format_utc(oldest_open * FT_NS_PER_MS, open, sizeof(open)));
-	char tmp[4300];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", o->marker);
-	if (j && json_dump_file(j, tmp, JSON_COMPACT) == 0)
-		rename(tmp, o->marker);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	int r = text ? ft_file_write_atomic(o->marker, text, strlen(text)) : -ENOMEM;
+	if (r < 0 && ft_log_rl_allow(&o->marker_rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 1, 3600))
+		ft_log_err(FT_LOG_MAIN, "cannot write %s: %s", o->marker, ft_file_strerror(r));
+	free(text);
 	json_decref(j);
 }
 
@@ -92,14 +95,31 @@ static const char *marker_time(json_t *j, const char *key)
 	return t && ft_time_parse_ns(t, &ns) == 0 ? t : NULL;
 }
 
+/* json_load_file, never through a link (file.h): one is a marker that cannot be read. */
+static json_t *load_marker(const char *path, json_error_t *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (err) {
+			memset(err, 0, sizeof(*err));
+			snprintf(err->text, sizeof(err->text), "%s", ft_file_strerror(-errno));
+		}
+		return NULL;
+	}
+	json_t *j = json_loadfd(fd, 0, err);
+	close(fd);
+	return j;
+}
+
 /* A marker left at the start is a run that did not stop cleanly.  One that cannot be
  * read (a crash or a full disk while it was written, or worse) is still one: it is set
  * aside for inspection, and what it cannot tell is "?". */
 static void check_unclean(struct ft_outputs *o)
 {
 	json_error_t err;
-	json_t *j = json_load_file(o->marker, 0, &err);
-	if (!j && access(o->marker, F_OK) < 0 && errno == ENOENT)
+	struct stat st;
+	json_t *j = load_marker(o->marker, &err);
+	if (!j && lstat(o->marker, &st) < 0 && errno == ENOENT)
 		return;
 	const char *alive = marker_time(j, "alive"), *open = marker_time(j, "oldest_open");
 	if (!alive || !open || json_integer_value(json_object_get(j, "pid")) <= 0) {
@@ -228,7 +248,7 @@ static int open_sinks(struct ft_outputs *o, const struct ft_config *cfg, const s
 /* Another flowtallyd holds the data directory: which one, from its running marker. */
 static void say_who(const struct ft_outputs *o, const char *data_dir)
 {
-	json_t *j = json_load_file(o->marker, 0, NULL);
+	json_t *j = load_marker(o->marker, NULL);
 	json_int_t pid = json_integer_value(json_object_get(j, "pid"));
 	if (pid > 0)
 		ft_log_err(FT_LOG_MAIN, "%s is in use by flowtallyd pid %lld (state/running.json)", data_dir,
@@ -252,9 +272,10 @@ int ft_outputs_open(const struct ft_config *cfg, const struct ft_sink_entry *sin
 	snprintf(o->marker, sizeof(o->marker), "%s/state/running.json", cfg->data_dir);
 	snprintf(o->open_path, sizeof(o->open_path), "%s/state/steps.json", cfg->data_dir);
 	snprintf(dir, sizeof(dir), "%s/state", cfg->data_dir);
-	int r = mkdir(dir, 0755) < 0 && errno != EEXIST ? -errno : 0;
+	char err[4400];
+	int r = ft_file_own_dir(dir, geteuid(), (gid_t)-1, err, sizeof(err));
 	if (r < 0)
-		ft_log_err(FT_LOG_MAIN, "cannot create %s: %s", dir, strerror(-r));
+		ft_log_err(FT_LOG_MAIN, "%s", err);
 	if (r == 0)
 		r = (o->slots = calloc(n, sizeof(*o->slots))) ? open_sinks(o, cfg, sinks) : -ENOMEM;
 	if (r == -EBUSY)
@@ -501,7 +522,7 @@ int ft_outputs_save_open(struct ft_outputs *o, struct ft_step *open, size_t n)
 		ft_log_err(FT_LOG_MAIN, "cannot save %zu step(s) to %s (%s): they are LOST, %s", tmp.n_pending,
 		           o->open_path, strerror(-r), describe(tmp.pending, tmp.n_pending, what, sizeof(what)));
 	else if (r < 0)
-		ft_log_err(FT_LOG_MAIN, "cannot write %s: %s", o->open_path, strerror(-r));
+		ft_log_err(FT_LOG_MAIN, "cannot write %s: %s", o->open_path, ft_file_strerror(r));
 	else if (tmp.n_pending)
 		ft_log_notice(FT_LOG_MAIN, "saved %zu open step(s) to %s, %s", tmp.n_pending, o->open_path,
 		              describe(tmp.pending, tmp.n_pending, what, sizeof(what)));

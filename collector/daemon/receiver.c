@@ -226,17 +226,23 @@ static int open_listeners(struct ft_receiver *r, const struct ft_receiver *first
 	return 0;
 }
 
-int ft_receiver_start(struct ft_receiver *r, const struct ft_config *cfg, unsigned index,
-                      const struct ft_receiver *first, struct ft_views *views,
-                      const struct ft_step *restore, size_t n_restore, char *err, size_t errlen)
+int ft_receiver_open(struct ft_receiver *r, const struct ft_config *cfg, unsigned index,
+                     const struct ft_receiver *first, char *err, size_t errlen)
 {
-	struct ft_pipeline_opts po = { .index = index, .keep_state = true };
-	*r = (struct ft_receiver){ .index = index, .cfg = cfg, .views = views };
+	*r = (struct ft_receiver){ .index = index, .cfg = cfg };
 	pthread_mutex_init(&r->lock, NULL);
 	ft_stats_init(&r->snap, 0, "udp");
-	int ret = ft_pipeline_new(cfg, &po, ft_views_current(views), ft_clock_now_ns() / FT_NS_PER_MS, &r->pipe);
+	return open_listeners(r, first, err, errlen);
+}
+
+int ft_receiver_start(struct ft_receiver *r, struct ft_views *views, const struct ft_step *restore,
+                      size_t n_restore, char *err, size_t errlen)
+{
+	struct ft_pipeline_opts po = { .index = r->index, .keep_state = true };
+	r->views = views;
+	int ret = ft_pipeline_new(r->cfg, &po, ft_views_current(views), ft_clock_now_ns() / FT_NS_PER_MS, &r->pipe);
 	if (ret < 0) {
-		snprintf(err, errlen, "cannot set up receive thread %u: %s", index, strerror(-ret));
+		snprintf(err, errlen, "cannot set up receive thread %u: %s", r->index, strerror(-ret));
 		return ret;
 	}
 	for (size_t i = 0; i < n_restore; i++)
@@ -246,8 +252,6 @@ int ft_receiver_start(struct ft_receiver *r, const struct ft_config *cfg, unsign
 	r->closed_before = ft_pipeline_close(r->pipe, ft_clock_now_ns() / FT_NS_PER_MS,
 	                                     &(struct ft_step_out){ push_closed, r });
 	ft_pipeline_load_state(r->pipe);
-	if ((ret = open_listeners(r, first, err, errlen)) < 0)
-		return ret;
 	publish(r);
 	ret = pthread_create(&r->thread, NULL, receiver_main, r);
 	if (ret) {

@@ -33,13 +33,16 @@ struct ft_receiver {
 	size_t n_open;
 };
 
-/* Opens the listeners of cfg and starts thread `index`, which reads views as reader
- * `index`.  Threads after the first pass the first, whose ports they join where the
- * configuration says port 0.  restore: steps saved open at the last stop (copied).  On
- * failure the caller still calls ft_receiver_free() to release what was opened. */
-int ft_receiver_start(struct ft_receiver *r, const struct ft_config *cfg, unsigned index,
-                      const struct ft_receiver *first, struct ft_views *views,
-                      const struct ft_step *restore, size_t n_restore, char *err, size_t errlen);
+/* Opens the listeners of cfg for thread `index` (bound: what needs privileges is done
+ * here, before flowtallyd drops them).  Threads after the first pass the first, whose
+ * ports they join where the configuration says port 0.  On failure the caller still
+ * calls ft_receiver_free() to release what was opened. */
+int ft_receiver_open(struct ft_receiver *r, const struct ft_config *cfg, unsigned index,
+                     const struct ft_receiver *first, char *err, size_t errlen);
+/* Starts the thread of an opened receiver, which reads views as reader `index`.
+ * restore: steps saved open at the last stop (copied). */
+int ft_receiver_start(struct ft_receiver *r, struct ft_views *views, const struct ft_step *restore,
+                      size_t n_restore, char *err, size_t errlen);
 /* Moves the closed step parts into o; returns the thread's closed_before. */
 int64_t ft_receiver_take_steps(struct ft_receiver *r, struct ft_outputs *o);
 /* Asks the thread to stop: it drains its sockets, closes what its clock says is closed

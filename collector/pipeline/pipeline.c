@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "flowtally/agg.h"
 #include "flowtally/clock.h"
@@ -215,17 +216,17 @@ void ft_pipeline_load_state(struct ft_pipeline *p)
 
 static void save_state(struct ft_pipeline *p)
 {
-	char dir[4200];
+	char dir[4200], err[4400];
 	if (!p->o.keep_state)
 		return;
 	snprintf(dir, sizeof(dir), "%s/state", p->cfg->data_dir);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		ft_log_err(FT_LOG_NETFLOW, "cannot create %s: %s", dir, strerror(errno));
+	if (ft_file_own_dir(dir, geteuid(), (gid_t)-1, err, sizeof(err)) < 0) {
+		ft_log_err(FT_LOG_NETFLOW, "%s", err);
 		return;
 	}
 	int r = ft_netflow_save(p->nf, p->state_path);
 	if (r < 0)
-		ft_log_err(FT_LOG_NETFLOW, "cannot save templates to %s: %s", p->state_path, strerror(-r));
+		ft_log_err(FT_LOG_NETFLOW, "cannot save templates to %s: %s", p->state_path, ft_file_strerror(r));
 }
 
 void ft_pipeline_save_state(struct ft_pipeline *p)

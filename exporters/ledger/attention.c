@@ -204,8 +204,8 @@ int ft_ledger_acknowledge(const char *dir, const char *id, const char *note)
 	free(clean);
 	if (len < 0)
 		return -ENOMEM;
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	int rc = fd < 0 ? -errno : ft_file_write_all(fd, line, (size_t)len);
+	int fd = ft_file_open_at(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT);
+	int rc = fd < 0 ? fd : ft_file_write_all(fd, line, (size_t)len);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
 	if (fd >= 0)

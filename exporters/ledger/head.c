@@ -19,7 +19,7 @@ int ft_ledger_headrec_read(const char *dir, struct ft_ledger_headrec *h)
 	char path[4200], buf[512], hash[80], t[40];
 	unsigned long long steps, len_s;
 	snprintf(path, sizeof(path), "%s/" LEDGER_HEAD_NAME, dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
@@ -62,9 +62,9 @@ int ft_ledger_headrec_write(int dir_fd, const struct ft_ledger_headrec *h)
 		n = snprintf(buf, sizeof(buf), HEAD_MAGIC "\t1\nhash\t%s\nsteps\t%" PRIu64 "\nlast\t-\n",
 		             h->hash, h->steps);
 	}
-	int fd = openat(dir_fd, LEDGER_HEAD_NAME ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = ft_file_create_excl_at(dir_fd, LEDGER_HEAD_NAME ".tmp");
 	if (fd < 0)
-		return -errno;
+		return fd;
 	int rc = ft_file_write_all(fd, buf, (size_t)n);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
@@ -113,7 +113,7 @@ int ft_ledger_file_sha256(const char *path, char ret[FT_LEDGER_HASH_HEX])
 {
 	uint8_t buf[65536], d[SHA256_DIGEST_SIZE];
 	struct sha256_ctx ctx;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	sha256_init(&ctx);

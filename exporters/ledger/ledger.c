@@ -60,6 +60,7 @@ struct ft_ledger {
 	int dir_fd;                 /* holds the lock */
 	int fd;                     /* the day file being appended, or -1 */
 	int64_t fd_day;
+	int64_t refused_day;        /* the day file last refused, said once (file.h) */
 	bool have_last;
 	int64_t last_start_ms, last_length_ms;
 	int64_t floor_ms;           /* no step before this (a break's time) */
@@ -73,11 +74,17 @@ struct ft_ledger {
 	size_t n_todo;
 };
 
-/* mkdir, and when it made the directory, fsync its parent so the entry is durable. */
+/* mkdir (a directory of flowtally's own: file.h), and when it made the directory, fsync
+ * its parent so the entry is durable. */
 static int make_dir(const char *dir)
 {
-	if (mkdir(dir, 0755) < 0)
-		return errno == EEXIST ? 0 : -errno;
+	char err[4400];
+	bool made = access(dir, F_OK) < 0 && errno == ENOENT;
+	int r = ft_file_own_dir(dir, geteuid(), (gid_t)-1, err, sizeof(err));
+	if (r < 0)
+		ft_log_err(FT_LOG_MAIN, "ledger: %s", err);
+	if (r < 0 || !made)
+		return r;
 	char *parent = strdup(dir);
 	if (!parent)
 		return -ENOMEM;
@@ -87,7 +94,7 @@ static int make_dir(const char *dir)
 	else if (slash)
 		*slash = '\0';
 	int fd = open(slash ? parent : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = fd < 0 || fsync(fd) < 0 ? -errno : 0;
+	r = fd < 0 || fsync(fd) < 0 ? -errno : 0;
 	if (fd >= 0)
 		close(fd);
 	free(parent);
@@ -96,9 +103,9 @@ static int make_dir(const char *dir)
 
 static int cut_tail(const char *path, off_t off, bool confirmed)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = ft_file_open_at(AT_FDCWD, path, O_WRONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	int r = ftruncate(fd, off) < 0 || fsync(fd) < 0 ? -errno : 0;
 	close(fd);
 	if (r == 0 && confirmed)
@@ -211,11 +218,11 @@ static int quarantine(struct ft_ledger *l, const struct ft_ledger_file *fe, cons
 	}
 	if (rc == 0 && sc->any) {
 		/* the good prefix becomes the day file again, atomically */
-		int in = open(src, O_RDONLY | O_CLOEXEC);
-		int out = openat(l->dir_fd, kept, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int out = ft_file_create_excl_at(l->dir_fd, kept);
 		char *buf = malloc((size_t)sc->good_end ? (size_t)sc->good_end : 1);
 		if (in < 0 || out < 0 || !buf)
-			rc = buf ? -errno : -ENOMEM;
+			rc = !buf ? -ENOMEM : in < 0 ? -errno : out;
 		else if (pread(in, buf, (size_t)sc->good_end, 0) != sc->good_end)
 			rc = -EIO;
 		else if ((rc = ft_file_write_all(out, buf, (size_t)sc->good_end)) == 0 && fsync(out) < 0)
@@ -404,7 +411,7 @@ static int recover(struct ft_ledger *l)
 
 static int lock_dir(struct ft_ledger *l)
 {
-	l->dir_fd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	l->dir_fd = open(l->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (l->dir_fd < 0)
 		return -errno;
 	if (flock(l->dir_fd, LOCK_EX | LOCK_NB) < 0)
@@ -424,6 +431,7 @@ int ft_ledger_open(const char *dir, struct ft_ledger **ret)
 	}
 	l->fd = -1;
 	l->dir_fd = -1;
+	l->refused_day = INT64_MIN;
 	memset(l->head, '0', FT_LEDGER_HASH_HEX - 1);
 	if ((rc = lock_dir(l)) < 0 || (rc = recover(l)) < 0) {
 		ft_ledger_close(l);
@@ -439,9 +447,16 @@ static int open_day(struct ft_ledger *l, int64_t day)
 	if (l->fd >= 0)
 		close(l->fd);
 	ft_ledger_file_name(day, name);
-	l->fd = openat(l->dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (l->fd < 0)
-		return -errno;
+	/* never appended through a link planted at today's name (file.h) */
+	l->fd = ft_file_open_at(l->dir_fd, name, O_WRONLY | O_APPEND | O_CREAT);
+	if (l->fd < 0) {
+		int rc = l->fd;
+		if (l->refused_day != day)
+			ft_log_err(FT_LOG_MAIN, "ledger: %s/%s: %s", l->dir, name, ft_file_strerror(rc));
+		l->refused_day = day;
+		return rc;
+	}
+	l->refused_day = INT64_MIN;
 	l->fd_day = day;
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "flowtally/file.h"
 #include "ledger_int.h"
 
 #define MAX_FIELDS 8
@@ -434,10 +435,14 @@ static int open_file(struct ft_ledger_reader *r, struct ft_diag *diag)
 	r->lineno = 0;
 	r->off = 0;
 	r->held = false;
-	r->f = fopen(path, "re");
+	/* a day file is never read through a link (file.h) */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	r->f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	if (!r->f) {
 		int e = errno;
-		report(r, diag, true, 0, "cannot open: %s", strerror(e));
+		if (fd >= 0)
+			close(fd);
+		report(r, diag, true, 0, "cannot open: %s", ft_file_strerror(-e));
 		return -e;
 	}
 	struct ft_ledger_buf want = { 0 };
@@ -477,7 +482,7 @@ static int file_last_hash(const char *path, char ret[FT_LEDGER_HASH_HEX])
 {
 	char buf[LEDGER_LINE_MAX + 2];
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	off_t at = 0;

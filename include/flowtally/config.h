@@ -28,6 +28,8 @@ struct ft_config {
 	int log_level;
 	uint32_t stats_interval;    /* seconds between stats.json rewrites */
 	uint32_t state_interval;    /* seconds between saves of templates to state/ */
+	char *user;                 /* flowtallyd drops to this user once its sockets are open */
+	char *group;                /* and this group (the user's own when NULL) */
 	char *timezone;             /* local time zone of the edges (recharge months, graphs) */
 	struct ft_prefix *exporters;   /* allow-list; empty accepts nothing */
 	size_t n_exporters;

@@ -245,7 +245,7 @@ receive_buffer = $rcvbuf;
 receive_threads = 1;
 log_level = "notice";
 CONF
-	nice -n "$niceness" taskset -c 0 "$ftd" -f -c "$1/ft.conf" 2>"$1/log" &
+	nice -n "$niceness" taskset -c 0 "$ftd" --allow-root -f -c "$1/ft.conf" 2>"$1/log" &
 	cpid=$!
 }
 

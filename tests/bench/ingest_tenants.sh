@@ -415,7 +415,7 @@ stop_collector() {
 
 start_flowtallyd() {  # DIR
 	ft_conf "$1"
-	taskset -c 0 "$ftd" -f -c "$1/ft.conf" 2>"$1/log" &
+	taskset -c 0 "$ftd" --allow-root -f -c "$1/ft.conf" 2>"$1/log" &
 	cpid=$!
 }
 

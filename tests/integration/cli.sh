@@ -54,7 +54,7 @@ CONF
 expect_status 2 "$ft" check-config "$tmp/bad.conf"
 expect_err "$tmp/bad.conf:4: 'receive_buffer' = 1 is out of range"
 expect_err "$tmp/bad.conf:5: unknown key 'colour'"
-expect_status 2 "$ftd" -f -c "$tmp/bad.conf"
+expect_status 2 "$ftd" --allow-root -f -c "$tmp/bad.conf"
 expect_err "$tmp/bad.conf:5: unknown key 'colour'"
 
 printf 'listen = ["127.0.0.1:2055"];\n' >"$tmp/open.conf"
@@ -97,7 +97,7 @@ $tmp/ipam.txt:2: 'not-a-prefix' is not a prefix (e.g. 10.1.0.0/16)
 WANT
 expect_status 2 "$ft" check-config "$tmp/lint.conf"
 grep -v ': 4 errors: not valid$' "$tmp/err" | diff "$tmp/lint.want" - >&2 || fail "check-config: findings missing or out of order"
-expect_status 2 "$ftd" -f -c "$tmp/lint.conf" -d "$tmp/lint-data"
+expect_status 2 "$ftd" --allow-root -f -c "$tmp/lint.conf" -d "$tmp/lint-data"
 sed 's/^flowtallyd: //' "$tmp/err" | diff "$tmp/lint.want" - >&2 || fail "flowtallyd: findings missing or out of order"
 printf 'exporters = ["127.0.0.1"];\ntenants = ( { name = "a"; prefixes = ["10.0.0.0/8"]; } );\n' >"$tmp/warn.conf"
 expect_status 0 "$ft" check-config "$tmp/warn.conf"
@@ -119,14 +119,14 @@ named_once "$tmp/text.pcap"
 expect_status 2 "$ft" replay --port 0 "$tmp/text.pcap"
 expect_status 2 "$ft" generate --to 192.0.2.1:2055 --records 1
 expect_err "loopback"
-expect_status 1 "$ftd" --replay "$tmp/missing.pcap" -d "$tmp/d"
+expect_status 1 "$ftd" --allow-root --replay "$tmp/missing.pcap" -d "$tmp/d"
 named_once "$tmp/missing.pcap"
 # A damaged ledger: each problem with its file:line, then what was done with the file
 # (set aside; collection goes on), each path once, no "cannot open ...: Bad message".
 mkdir -p "$tmp/dmg/ledger"
 printf 'junk\n' >"$tmp/dmg/ledger/2026-11-01.ledger"
 "$ft" generate --pcap "$tmp/one.pcap" --records 1 2>/dev/null
-expect_status 0 "$ftd" --replay "$tmp/one.pcap" -d "$tmp/dmg"
+expect_status 0 "$ftd" --allow-root --replay "$tmp/one.pcap" -d "$tmp/dmg"
 expect_err "$tmp/dmg/ledger/2026-11-01.ledger:1: not the header"
 expect_err "$tmp/dmg/ledger/2026-11-01.ledger is damaged ("
 expect_err "moved to quarantine/2026-11-01.ledger."
@@ -136,7 +136,7 @@ grep -q "Bad message" "$tmp/err" && fail "the damaged ledger said twice: $(cat "
 # reason, and the replay goes on.
 mkdir -p "$tmp/tpl/state"
 ln -s templates.json "$tmp/tpl/state/templates.json"
-expect_status 0 "$ftd" --replay "$tmp/one.pcap" -d "$tmp/tpl"
+expect_status 0 "$ftd" --allow-root --replay "$tmp/one.pcap" -d "$tmp/tpl"
 expect_err "$tmp/tpl/state/templates.json: cannot load the saved templates: Too many levels of symbolic links"
 named_once "$tmp/tpl/state/templates.json"
 
@@ -184,7 +184,7 @@ tenants = ( { name = "north"; prefixes = ["10.0.0.0/9"]; },
             { name = "quiet"; prefixes = ["172.16.0.0/12"]; } );
 CONF
 "$ft" generate --pcap "$tmp/lt.pcap" --records 300 --start 2026-11-25T13:00:00Z 2>/dev/null
-expect_status 0 "$ftd" --replay "$tmp/lt.pcap" -c "$tmp/lt.conf"
+expect_status 0 "$ftd" --allow-root --replay "$tmp/lt.pcap" -c "$tmp/lt.conf"
 expect_status 0 "$ft" ledger show -c "$tmp/lt.conf" --tenant north
 awk '$1 == "north" && $2 > 0 { ok = 1 } END { exit !ok }' "$tmp/out" || fail "ledger show --tenant north: no traffic"
 expect_status 0 "$ft" ledger show -c "$tmp/lt.conf" --tenant quiet

@@ -16,7 +16,7 @@ trap '[ -z "$dpid" ] || kill -KILL "$dpid" 2>/dev/null; rm -rf "$tmp"' EXIT
 data=$tmp/data
 sed 's/^listen = .*/listen = ["127.0.0.1:0", "[::1]:0"];/' "$demo/flowtally.conf" >"$tmp/demo.conf"
 grep -q '"127.0.0.1:0"' "$tmp/demo.conf" || fail "the demo configuration has no listen line to replace"
-"$ftd" -f -c "$tmp/demo.conf" -d "$data" 2>"$tmp/log" &
+"$ftd" --allow-root -f -c "$tmp/demo.conf" -d "$data" 2>"$tmp/log" &
 dpid=$!
 wait_for test -s "$data/stats.json" || { cat "$tmp/log" >&2; fail "flowtallyd did not start"; }
 p4=$(jq '.listeners[] | select(.address | startswith("127.")) | .port' "$data/stats.json")

@@ -68,7 +68,7 @@ note "errors, rejections, sampling and sequence tracking as expected"
 
 # The same kind of traffic as a capture, through --replay (full pipeline) and replay.
 "$ft" generate --pcap "$tmp/sample.pcap" --records 90000 --exporters 3 --seed 21 --summary >"$tmp/p.json"
-"$ftd" --replay "$tmp/sample.pcap" -d "$tmp/replay" 2>"$tmp/replay.log" || fail "flowtallyd --replay failed"
+"$ftd" --allow-root --replay "$tmp/sample.pcap" -d "$tmp/replay" 2>"$tmp/replay.log" || fail "flowtallyd --replay failed"
 want=$(jq -c '{datagrams, records, bytes, packets}' "$tmp/p.json")
 got=$(jq -c '.totals | {datagrams, records, bytes, packets}' "$tmp/replay/stats.json")
 [ "$want" = "$got" ] || fail "flowtallyd --replay: $got, sent $want"

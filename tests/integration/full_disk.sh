@@ -38,9 +38,9 @@ CONF
 run() {
 	rm -f "$data/stats.json"
 	if [ "$1" = 0 ]; then
-		"$ftd" -f -c "$tmp/ft.conf" 2>"$2" &
+		"$ftd" --allow-root -f -c "$tmp/ft.conf" 2>"$2" &
 	else
-		bash -c 'ulimit -f "$1"; exec "$2" -f -c "$3"' limit "$1" "$ftd" "$tmp/ft.conf" 2>"$2" &
+		bash -c 'ulimit -f "$1"; exec "$2" --allow-root -f -c "$3"' limit "$1" "$ftd" "$tmp/ft.conf" 2>"$2" &
 	fi
 	dpid=$!
 	wait_for test -s "$data/stats.json" || { cat "$2" >&2; fail "flowtallyd did not start"; }

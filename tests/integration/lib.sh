@@ -26,7 +26,7 @@ wait_for() {
 # start_daemon FLOWTALLYD CONFIG LOG: starts flowtallyd in the foreground, sets $dpid, and
 # waits for its first stats.json (data_dir is read from $data).
 start_daemon() {
-	"$1" -f -c "$2" 2>"$3" &
+	"$1" --allow-root -f -c "$2" 2>"$3" &
 	dpid=$!
 	wait_for test -s "$data/stats.json" || { cat "$3" >&2; fail "flowtallyd did not start"; }
 }

@@ -24,7 +24,7 @@ CONF
 	--start 2026-11-25T13:00:00Z 2>/dev/null
 "$ft" replay --totals "$tmp/p.pcap" >/dev/null 2>"$tmp/err"
 [ ! -s "$tmp/err" ] || fail "replay without a terminal wrote to standard error: $(head -c 200 "$tmp/err")"
-"$ftd" --replay "$tmp/p.pcap" -c "$tmp/p.conf" 2>/dev/null
+"$ftd" --allow-root --replay "$tmp/p.pcap" -c "$tmp/p.conf" 2>/dev/null
 "$ft" ledger verify -d "$tmp/d" >/dev/null 2>"$tmp/err"
 [ ! -s "$tmp/err" ] || fail "ledger verify without a terminal wrote to standard error: $(head -c 200 "$tmp/err")"
 

@@ -74,7 +74,7 @@ for run in "v5 --version 5 --sampling 10" "ipfix --version 10"; do
 
 	"$ft" replay --by-tenant --config "$tmp/$name.conf" "$cap" >"$tmp/$name-bt.json" ||
 		fail "$name: flowtally replay --by-tenant failed"
-	"$ftd" --replay "$cap" -c "$tmp/$name.conf" 2>"$tmp/$name.log" || { cat "$tmp/$name.log" >&2; fail "$name: flowtallyd --replay failed"; }
+	"$ftd" --allow-root --replay "$cap" -c "$tmp/$name.conf" 2>"$tmp/$name.log" || { cat "$tmp/$name.log" >&2; fail "$name: flowtallyd --replay failed"; }
 	"$ft" ledger show -d "$data" --json >"$tmp/$name-ledger.json"
 
 	by_tenant "$tmp/$name-bt.json" >"$tmp/bt"

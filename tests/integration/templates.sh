@@ -86,7 +86,7 @@ conf() {
 }
 # replayd DIR FILE: flowtallyd --replay FILE with DIR.conf; prints the totals it wrote.
 replayd() {
-	"$ftd" -c "$1.conf" --replay "$2" 2>>"$tmp/daemon.log" ||
+	"$ftd" --allow-root -c "$1.conf" --replay "$2" 2>>"$tmp/daemon.log" ||
 		{ tail "$tmp/daemon.log" >&2; fail "flowtallyd --replay $(basename "$2") failed"; }
 	jq -c '.totals | {records, bytes, packets, option_records}' "$1/stats.json"
 }

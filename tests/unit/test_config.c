@@ -262,6 +262,24 @@ START_TEST(timezone_must_be_a_known_zone)
 }
 END_TEST
 
+START_TEST(user_and_group_must_exist)
+{
+	cfg = ft_config_new_default();
+	ck_assert_ptr_null(cfg->user);
+	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\nuser = \"nobody\";\ngroup = \"nogroup\";\n"), 0);
+	ck_assert_str_eq(cfg->user, "nobody");
+	ck_assert_str_eq(cfg->group, "nogroup");
+	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\nuser = \"no-such-user-ft\";\n"
+	                       "group = \"no-such-group-ft\";\n"), -EINVAL);
+	ck_assert(diag_has("t.conf:2: user 'no-such-user-ft' is not a user of this system"));
+	ck_assert(diag_has("t.conf:3: group 'no-such-group-ft' is not a group of this system"));
+	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\ngroup = \"nogroup\";\n"), -EINVAL);
+	ck_assert(diag_has("t.conf:2: 'group' needs 'user'"));
+	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\nuser = 7;\n"), -EINVAL);
+	ck_assert(diag_has("t.conf:2: 'user' must be a string"));
+}
+END_TEST
+
 START_TEST(listen_addresses_parse)
 {
 	struct ft_listen_addr l;
@@ -296,6 +314,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, findings_come_in_file_and_line_order);
 	tcase_add_test(tc, diag_sorts_by_file_then_line);
 	tcase_add_test(tc, timezone_must_be_a_known_zone);
+	tcase_add_test(tc, user_and_group_must_exist);
 	tcase_add_test(tc, listen_addresses_parse);
 	suite_add_tcase(s, tc);
 	return s;

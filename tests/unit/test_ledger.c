@@ -411,6 +411,30 @@ START_TEST(days_rotate_and_chain_across_files)
 }
 END_TEST
 
+/* A link planted at the next day's file while the ledger is open: the day's blocks are
+ * refused (kept by the caller, retried), never appended to where the link points. */
+START_TEST(a_link_at_a_new_day_file_is_never_appended_to)
+{
+	char decoy[128];
+	struct ft_ledger *l;
+	snprintf(decoy, sizeof(decoy), "%s/decoy", dir);
+	write_text("decoy", "precious\n");
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	append_ok(l, step_k(t("2026-11-01T23:59:00Z"), 1));
+	ck_assert_int_eq(symlink(decoy, day_file("2026-11-02")), 0);
+	struct ft_step s = step_k(t("2026-11-02T00:00:00Z"), 2);
+	ck_assert_int_eq(ft_ledger_append(l, &s), -ELOOP);
+	ck_assert_int_eq(ft_ledger_append(l, &s), -ELOOP);
+	ck_assert_str_eq(read_text("decoy"), "precious\n");
+	/* the link gone, the same step goes in */
+	ck_assert_int_eq(unlink(day_file("2026-11-02")), 0);
+	ck_assert_int_eq(ft_ledger_append(l, &s), 0);
+	ft_step_done(&s);
+	ft_ledger_close(l);
+	ck_assert_int_eq(read_all().good, 2);
+}
+END_TEST
+
 START_TEST(old_and_overlapping_steps_are_refused)
 {
 	int64_t t0 = t("2026-11-01T10:00:00Z");
@@ -1014,6 +1038,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, reopen_continues_the_chain);
 	tcase_add_test(tc, second_writer_is_refused);
 	tcase_add_test(tc, days_rotate_and_chain_across_files);
+	tcase_add_test(tc, a_link_at_a_new_day_file_is_never_appended_to);
 	tcase_add_test(tc, old_and_overlapping_steps_are_refused);
 	tcase_add_test(tc, steps_the_format_cannot_hold_are_refused);
 	tcase_add_test(tc, a_flipped_digit_is_found);

@@ -2,9 +2,11 @@
  * aside under a name of its own, never over another; the saved open steps load back
  * as they were saved, and anything else (not JSON, a field missing or out of range,
  * steps or cells out of order, a step that does not balance) is refused with what is
- * wrong and where. */
+ * wrong and where.  Files are never written through a symbolic link, and get their modes
+ * (0640, directories 0750) whatever the umask. */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +197,169 @@ START_TEST(damaged_steps_are_refused_with_what_is_wrong)
 }
 END_TEST
 
+/* ---- writing: never through a link, modes whatever the umask (file.h) ---------------- */
+
+static mode_t mode_of(const char *p)
+{
+	struct stat st;
+	ck_assert_int_eq(lstat(p, &st), 0);
+	return st.st_mode & 07777;
+}
+
+START_TEST(a_link_at_the_temporary_is_refused_and_its_target_untouched)
+{
+	char decoy[128], tmp[160];
+	snprintf(decoy, sizeof(decoy), "%s/decoy", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	put(decoy, "precious");
+	ck_assert_int_eq(symlink(decoy, tmp), 0);
+	ck_assert_int_eq(ft_file_write_atomic(path, "new", 3), -ELOOP);
+	ck_assert_str_eq(text_of(decoy), "precious");
+	ck_assert_int_eq(access(path, F_OK), -1);
+	struct stat st;
+	ck_assert_int_eq(lstat(tmp, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));     /* left for whoever looks into it */
+	ck_assert_ptr_nonnull(strstr(ft_file_strerror(-ELOOP), "symbolic link"));
+}
+END_TEST
+
+START_TEST(a_stale_temporary_of_our_own_is_replaced)
+{
+	char tmp[160];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	put(tmp, "left by a crash");
+	ck_assert_int_eq(ft_file_write_atomic(path, "new", 3), 0);
+	ck_assert_str_eq(text_of(path), "new");
+	ck_assert_int_eq(access(tmp, F_OK), -1);
+}
+END_TEST
+
+START_TEST(a_link_at_the_name_is_replaced_never_written_through)
+{
+	char decoy[128];
+	snprintf(decoy, sizeof(decoy), "%s/decoy", dir);
+	put(decoy, "precious");
+	ck_assert_int_eq(symlink(decoy, path), 0);
+	/* renamed over: the link goes, its target stays */
+	ck_assert_int_eq(ft_file_write_atomic(path, "new", 3), 0);
+	ck_assert_str_eq(text_of(decoy), "precious");
+	struct stat st;
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	/* appending: refused */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(symlink(decoy, path), 0);
+	ck_assert_int_eq(ft_file_open_at(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT), -ELOOP);
+	ck_assert_str_eq(text_of(decoy), "precious");
+}
+END_TEST
+
+START_TEST(what_is_not_a_regular_file_is_refused)
+{
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	/* never waits for a reader that does not come */
+	ck_assert_int_eq(ft_file_open_at(AT_FDCWD, path, O_WRONLY | O_APPEND), -ENXIO);
+	ck_assert_int_eq(ft_file_open_at(AT_FDCWD, path, O_RDWR), -FT_FILE_ENOTREG);
+	ck_assert_ptr_nonnull(strstr(ft_file_strerror(-FT_FILE_ENOTREG), "not a regular file"));
+}
+END_TEST
+
+START_TEST(files_are_0640_and_directories_0750_whatever_the_umask)
+{
+	char sub[128], err[512], old[128];
+	mode_t was = umask(0);
+	ck_assert_int_eq(ft_file_write_atomic(path, "x", 1), 0);
+	ck_assert_uint_eq(mode_of(path), 0640);
+	snprintf(sub, sizeof(sub), "%s/state", dir);
+	ck_assert_int_eq(ft_file_own_dir(sub, geteuid(), (gid_t)-1, err, sizeof(err)), 0);
+	ck_assert_uint_eq(mode_of(sub), 0750);
+	umask(077);
+	snprintf(sub, sizeof(sub), "%s/ledger", dir);
+	ck_assert_int_eq(ft_file_own_dir(sub, geteuid(), (gid_t)-1, err, sizeof(err)), 0);
+	ck_assert_uint_eq(mode_of(sub), 0750);
+	unlink(path);
+	ck_assert_int_eq(ft_file_write_atomic(path, "x", 1), 0);
+	ck_assert_uint_eq(mode_of(path), 0640);
+	/* one an older version made 0755, and a file it made 0644: tightened */
+	umask(022);
+	snprintf(old, sizeof(old), "%s/old", dir);
+	ck_assert_int_eq(mkdir(old, 0755), 0);
+	ck_assert_int_eq(ft_file_own_dir(old, geteuid(), (gid_t)-1, err, sizeof(err)), 0);
+	ck_assert_uint_eq(mode_of(old), 0750);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	int fd = ft_file_open_at(AT_FDCWD, path, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_uint_eq(mode_of(path), 0640);
+	umask(was);
+}
+END_TEST
+
+START_TEST(a_linked_or_foreign_directory_is_refused)
+{
+	char sub[128], link[128], err[512];
+	snprintf(sub, sizeof(sub), "%s/real", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	ck_assert_int_eq(mkdir(sub, 0750), 0);
+	ck_assert_int_eq(symlink(sub, link), 0);
+	ck_assert_int_lt(ft_file_own_dir(link, geteuid(), (gid_t)-1, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "symbolic link"));
+	ck_assert_ptr_nonnull(strstr(err, link));
+	/* owned by someone else; as root, one root made is taken over for the user instead */
+	uid_t as = geteuid() + 1;
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(sub, 4243, (gid_t)-1), 0);
+		as = 0;
+	}
+	ck_assert_int_eq(ft_file_own_dir(sub, as, (gid_t)-1, err, sizeof(err)), -FT_FILE_EFOREIGN);
+	ck_assert_ptr_nonnull(strstr(err, "owned by uid"));
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(sub, 0, (gid_t)-1), 0);
+		ck_assert_int_eq(ft_file_own_dir(sub, 4242, 4242, err, sizeof(err)), 0);
+		struct stat st;
+		ck_assert_int_eq(stat(sub, &st), 0);
+		ck_assert_uint_eq(st.st_uid, 4242);
+		ck_assert_uint_eq(st.st_gid, 4242);
+	}
+}
+END_TEST
+
+START_TEST(a_directory_above_that_others_may_change_is_refused)
+{
+	char open_dir[128], data[160], err[512];
+	snprintf(open_dir, sizeof(open_dir), "%s/open", dir);
+	snprintf(data, sizeof(data), "%s/data", open_dir);
+	ck_assert_int_eq(mkdir(open_dir, 0700), 0);
+	ck_assert_int_eq(mkdir(data, 0750), 0);
+	ck_assert_int_eq(ft_file_check_parents(data, geteuid(), err, sizeof(err)), 0);
+	ck_assert_int_eq(chmod(open_dir, 0777), 0);
+	ck_assert_int_eq(ft_file_check_parents(data, geteuid(), err, sizeof(err)), -EACCES);
+	ck_assert_ptr_nonnull(strstr(err, open_dir));
+	/* sticky, as /tmp: nobody can replace another's entry */
+	ck_assert_int_eq(chmod(open_dir, 01777), 0);
+	ck_assert_int_eq(ft_file_check_parents(data, geteuid(), err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(root_writes_the_files_of_the_directory_owner)
+{
+	char sub[128], f[160], err[512];
+	struct stat st;
+	snprintf(sub, sizeof(sub), "%s/theirs", dir);
+	snprintf(f, sizeof(f), "%s/acknowledged", sub);
+	ck_assert_int_eq(ft_file_own_dir(sub, 4242, 4243, err, sizeof(err)), 0);
+	int fd = ft_file_open_at(AT_FDCWD, f, O_WRONLY | O_APPEND | O_CREAT);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(stat(f, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 4242);
+	ck_assert_uint_eq(st.st_gid, 4243);
+	/* a file of a third user there is refused */
+	ck_assert_int_eq(chown(f, 4244, 4244), 0);
+	ck_assert_int_eq(ft_file_open_at(AT_FDCWD, f, O_WRONLY | O_APPEND), -FT_FILE_EFOREIGN);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -203,6 +368,15 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, a_damaged_file_is_set_aside_never_over_another);
 	tcase_add_test(tc, saved_steps_load_back);
 	tcase_add_test(tc, damaged_steps_are_refused_with_what_is_wrong);
+	tcase_add_test(tc, a_link_at_the_temporary_is_refused_and_its_target_untouched);
+	tcase_add_test(tc, a_stale_temporary_of_our_own_is_replaced);
+	tcase_add_test(tc, a_link_at_the_name_is_replaced_never_written_through);
+	tcase_add_test(tc, what_is_not_a_regular_file_is_refused);
+	tcase_add_test(tc, files_are_0640_and_directories_0750_whatever_the_umask);
+	tcase_add_test(tc, a_linked_or_foreign_directory_is_refused);
+	tcase_add_test(tc, a_directory_above_that_others_may_change_is_refused);
+	if (geteuid() == 0)         /* only root writes in another user's directory */
+		tcase_add_test(tc, root_writes_the_files_of_the_directory_owner);
 	suite_add_tcase(s, tc);
 	return s;
 }
