@@ -121,6 +121,13 @@ static void print_human(json_t *root)
 	       num(t, "received"), num(t, "accepted"), num(t, "dropped"), num(t, "rejected_datagrams"),
 	       num(t, "records"), num(t, "bytes"), num(t, "packets"),
 	       num(t, "lost_records"), num(t, "parse_errors"), num(t, "kernel_drops"));
+	json_t *mem = json_object_get(root, "memory");
+	if (mem)
+		printf("memory: %lld of %lld bytes of the decoders' budget in use (%.1f %%), %lld "
+		       "refusal%s of state for it\n", num(mem, "used_bytes"), num(mem, "limit_bytes"),
+		       num(mem, "limit_bytes") ? 100.0 * (double)num(mem, "used_bytes") /
+		       (double)num(mem, "limit_bytes") : 0.0, num(mem, "refused"),
+		       ft_cli_s((uint64_t)num(mem, "refused")));
 	printf("\nlisteners:\n");
 	json_array_foreach(json_object_get(root, "listeners"), i, v)
 		printf("  %-30s port %-5lld %12lld datagrams, %lld kernel drops, receive buffer %lld "

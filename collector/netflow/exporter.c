@@ -1,7 +1,8 @@
 /* Exporters: the table of everything flowtally knows per (address, version, domain).
  *
  * The table is open addressing by a hash of the key, grown by doubling at half full
- * up to max_exporters, and the entry last looked up is tried first.  Each entry holds
+ * up to max_exporters and as the memory budget allows, and the entry last looked up
+ * is tried first.  Each entry holds
  * its statistics, its sequence state (seq.c), the settings of the first configured
  * prefix that contains its address, and tables of its own: its templates
  * (tpl_table.c), what its options data said (options.c) and its data sets waiting for
@@ -43,9 +44,15 @@ static struct exporter *probe(struct exporter *tab, size_t size, const struct ft
 static int grow(struct ft_netflow *nf)
 {
 	size_t nsize = nf->size * 2;
+	/* the new table, while the old one is still there; the old one's bytes go back */
+	if (!ft_mem_take(nf, NULL, nsize * sizeof(struct exporter) + FT_MALLOC_OVERHEAD))
+		return -ENOSPC;
 	struct exporter *ntab = calloc(nsize, sizeof(*ntab));
-	if (!ntab)
+	if (!ntab) {
+		ft_mem_give(nf, NULL, nsize * sizeof(struct exporter) + FT_MALLOC_OVERHEAD);
 		return -ENOMEM;
+	}
+	ft_mem_give(nf, NULL, nf->size * sizeof(struct exporter) + FT_MALLOC_OVERHEAD);
 	for (size_t i = 0; i < nf->size; i++)
 		if (nf->tab[i].used)
 			*probe(ntab, nsize, &nf->tab[i].s.key) = nf->tab[i];

@@ -147,8 +147,13 @@ static int load_template(struct ft_netflow *nf, struct exporter *e, json_t *t, i
 	int64_t when = json_is_integer(refreshed) ? json_integer_value(refreshed) : now;
 	int r = ft_exporter_define(nf, e, (uint16_t)id, nf->scratch, (uint16_t)n, (uint16_t)scope,
 	                           json_is_true(json_object_get(t, "options")), when);
-	if (r == -FT_NF_ERR_TEMPLATE_LIMIT)
-		return refuse(why, -ENOSPC, "template %lld: beyond max_templates", (long long)id);
+	if (r == -FT_NF_ERR_TEMPLATE_LIMIT || r == -FT_NF_ERR_TEMPLATE_FIELDS ||
+	    r == -FT_NF_ERR_TEMPLATE_BYTES || r == -FT_NF_ERR_MEMORY_BUDGET)
+		return refuse(why, -ENOSPC, "template %lld: %s", (long long)id,
+		              r == -FT_NF_ERR_TEMPLATE_LIMIT ? "beyond max_templates" :
+		              r == -FT_NF_ERR_TEMPLATE_FIELDS ? "more fields than max_template_fields" :
+		              r == -FT_NF_ERR_TEMPLATE_BYTES ? "beyond max_template_bytes" :
+		              "beyond the memory budget");
 	if (r < 0)
 		return refuse(why, -EINVAL, "template %lld: %s", (long long)id,
 		              ft_nf_error_name((enum ft_nf_error)-r));
@@ -233,7 +238,16 @@ static int load_exporter(struct ft_netflow *nf, json_t *x, int64_t now, struct r
 			snprintf(first.why, sizeof(first.why), "%s: %.100s", addr, one.why);
 		}
 	}
+	size_t had = ft_options_mem(&e->opt);
 	load_options(e, json_object_get(x, "options"));
+	size_t more = ft_options_mem(&e->opt) - had;
+	if (more && !ft_mem_take(nf, e, more)) {
+		ft_mem_give(nf, e, had);         /* taken for what the exporter taught itself */
+		ft_options_done(&e->opt);
+		memset(&e->opt, 0, sizeof(e->opt));
+		if (r == 0)
+			r = refuse(&first, -ENOSPC, "%s: options data beyond the memory budget", addr);
+	}
 	if (r < 0)
 		return refuse(why, r, "%s", first.why);
 	return 0;

@@ -179,6 +179,11 @@ int ft_pipeline_stats(const struct ft_pipeline *p, struct ft_stats *s)
 	return ft_stats_add_netflow(s, p->nf);
 }
 
+void ft_pipeline_share_budget(struct ft_pipeline *p, const struct ft_pipeline *with)
+{
+	ft_netflow_share_budget(p->nf, with->nf);
+}
+
 /* One thread's saved templates.  A damaged file is set aside (what is valid in it is
  * used all the same): kept for inspection, and out of the way of the next save, which
  * would replace it.  Every thread loads every file, one after the other at the start,

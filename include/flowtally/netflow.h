@@ -25,7 +25,7 @@ enum ft_nf_error {
 	FT_NF_ERR_VERSION,           /* version field is not one flowtally decodes */
 	FT_NF_ERR_COUNT,             /* record count outside the version's range */
 	FT_NF_ERR_LENGTH,            /* datagram length disagrees with the record count */
-	FT_NF_ERR_EXPORTER_LIMIT,    /* exporter table full (max_exporters) */
+	FT_NF_ERR_EXPORTER_LIMIT,    /* exporter table full (max_exporters, or the memory budget) */
 	FT_NF_ERR_SET_LENGTH,        /* set shorter than its header, or past the message */
 	FT_NF_ERR_SET_ID,            /* reserved set ID (v9: 2..255, IPFIX: 0, 1, 4..255) */
 	FT_NF_ERR_TEMPLATE_EMPTY,    /* v9 template with no fields */
@@ -40,6 +40,11 @@ enum ft_nf_error {
 	FT_NF_ERR_NO_TEMPLATE,       /* data set whose template never came (buffer overflow,
 	                              * expiry, or still waiting at exit) */
 	FT_NF_ERR_NOMEM,             /* out of memory while keeping state */
+	FT_NF_ERR_MEMORY_BUDGET,     /* a template, kept set or options entry refused: the
+	                              * memory budget is used up */
+	FT_NF_ERR_TEMPLATE_FIELDS,   /* template with more than max_template_fields fields */
+	FT_NF_ERR_TEMPLATE_BYTES,    /* template refused: the exporter's templates would take
+	                              * more than max_template_bytes */
 	FT_NF_ERR__MAX
 };
 const char *ft_nf_error_name(enum ft_nf_error e);
@@ -115,6 +120,12 @@ struct ft_netflow_conf {
 	uint32_t max_pending_sets;   /* data sets kept per exporter/domain awaiting a template;
 	                              * 0: default */
 	uint32_t max_pending_bytes;  /* 0: default */
+	uint64_t memory_budget;      /* bytes all decoding state may take (exporter table,
+	                              * templates with their plans, options data, kept sets),
+	                              * shared by the decoders that share it
+	                              * (ft_netflow_share_budget()); 0: default */
+	uint32_t max_template_fields; /* fields per template; 0: default */
+	uint32_t max_template_bytes; /* bytes one exporter/domain's templates may take; 0: default */
 	const struct ft_exporter_conf *exporters;  /* first match wins; copied */
 	size_t n_exporters;
 };
@@ -122,9 +133,26 @@ struct ft_netflow_conf {
 #define FT_NETFLOW_DEFAULT_MAX_TEMPLATES 1024
 #define FT_NETFLOW_DEFAULT_PENDING_SETS 512
 #define FT_NETFLOW_DEFAULT_PENDING_BYTES (1u << 20)
+#define FT_NETFLOW_DEFAULT_MEMORY_BUDGET (256ull << 20)
+#define FT_NETFLOW_DEFAULT_TEMPLATE_FIELDS 512
+#define FT_NETFLOW_DEFAULT_TEMPLATE_BYTES (4u << 20)
 
 struct ft_netflow *ft_netflow_new(const struct ft_netflow_conf *opts);
 struct ft_netflow *ft_netflow_free(struct ft_netflow *nf);
+/* Makes nf count its state against with's memory budget from now on (what it holds
+ * moves over), so that the decoders of several receive threads share one budget; the
+ * budget lives until the last decoder sharing it is freed.  Call from one thread
+ * before either decodes; afterwards each thread may use its own decoder. */
+void ft_netflow_share_budget(struct ft_netflow *nf, const struct ft_netflow *with);
+
+/* What the memory budget holds: bytes in use and allowed, and how many times state
+ * was refused for it (templates, exporters, kept sets, options entries). */
+struct ft_netflow_memory {
+	uint64_t used;
+	uint64_t limit;
+	uint64_t refused;
+};
+void ft_netflow_memory(const struct ft_netflow *nf, struct ft_netflow_memory *ret);
 
 /* Decodes one datagram (NetFlow v5, v9 or IPFIX) and appends its flow records to out.
  * Returns the number of records it decoded (data and options records; data sets
