@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "flowtally/agg.h"
 #include "flowtally/clock.h"
@@ -33,6 +34,7 @@ struct ft_pipeline {
 	struct ft_addr last_ok;     /* the last source that passed the allow-list */
 	bool have_last_ok;
 	char state_path[4200];      /* where this pipeline's templates are saved */
+	char old_path[4200];        /* where flowtally saved them in JSON before (upgrade) */
 };
 
 /* The stages after decoding, in order, on one batch.  An enrich stage (interface names
@@ -53,10 +55,13 @@ static void flush(struct ft_flow_batch *b, void *ctx)
 static void set_state_path(struct ft_pipeline *p)
 {
 	const char *dir = p->cfg->data_dir;
-	if (p->o.index == 0)
-		snprintf(p->state_path, sizeof(p->state_path), "%s/state/templates.json", dir);
-	else
-		snprintf(p->state_path, sizeof(p->state_path), "%s/state/templates-%u.json", dir, p->o.index);
+	if (p->o.index == 0) {
+		snprintf(p->state_path, sizeof(p->state_path), "%s/state/templates.state", dir);
+		snprintf(p->old_path, sizeof(p->old_path), "%s/state/templates.json", dir);
+	} else {
+		snprintf(p->state_path, sizeof(p->state_path), "%s/state/templates-%u.state", dir, p->o.index);
+		snprintf(p->old_path, sizeof(p->old_path), "%s/state/templates-%u.json", dir, p->o.index);
+	}
 }
 
 int ft_pipeline_new(const struct ft_config *cfg, const struct ft_pipeline_opts *o,
@@ -206,16 +211,20 @@ static void load_file(struct ft_pipeline *p, const char *path)
 
 void ft_pipeline_load_state(struct ft_pipeline *p)
 {
+	static const char *const names[] = { "templates*.json", "templates*.state" };
 	char pattern[4200];
 	glob_t g;
 	if (!p->o.keep_state)
 		return;
-	snprintf(pattern, sizeof(pattern), "%s/state/templates*.json", p->cfg->data_dir);
-	if (glob(pattern, 0, NULL, &g) != 0)
-		return;
-	for (size_t i = 0; i < g.gl_pathc; i++)
-		load_file(p, g.gl_pathv[i]);
-	globfree(&g);
+	/* the JSON files of an earlier version first: a binary file written since wins */
+	for (size_t k = 0; k < 2; k++) {
+		snprintf(pattern, sizeof(pattern), "%s/state/%s", p->cfg->data_dir, names[k]);
+		if (glob(pattern, 0, NULL, &g) != 0)
+			continue;
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			load_file(p, g.gl_pathv[i]);
+		globfree(&g);
+	}
 }
 
 static void save_state(struct ft_pipeline *p)
@@ -231,6 +240,8 @@ static void save_state(struct ft_pipeline *p)
 	int r = ft_netflow_save(p->nf, p->state_path);
 	if (r < 0)
 		ft_log_err(FT_LOG_NETFLOW, "cannot save templates to %s: %s", p->state_path, strerror(-r));
+	else
+		unlink(p->old_path);    /* the JSON of an earlier version: what it held is saved */
 }
 
 void ft_pipeline_save_state(struct ft_pipeline *p)

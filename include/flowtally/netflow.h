@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "flowtally/datagram.h"
 #include "flowtally/flow.h"
@@ -168,16 +169,22 @@ int ft_netflow_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct
 void ft_netflow_drop_pending(struct ft_netflow *nf);
 
 /* Templates and options data survive restarts: ft_netflow_save() writes them to path
- * (atomically), ft_netflow_load() reads them back; templates an exporter sends again
- * replace the loaded ones.  Save: 0 or negative errno.  Load logs nothing: 0, every
- * entry used; -ENOENT, no file; -EINVAL, a file that cannot be read or is not what
- * ft_netflow_save() writes (the entries that are valid are used all the same); -ENOSPC,
- * a valid file some of whose entries max_exporters or max_templates refused.  On
- * -EINVAL and -ENOSPC, why (why_size bytes, NULL for none) says what: "line 3, column
- * 7: ..." for JSON that does not parse, or how many entries, and the first one's
+ * (atomically, in a compact binary format with a checksum: persist.c), ft_netflow_load()
+ * reads them back, from that format or the JSON flowtally wrote before; templates an
+ * exporter sends again replace the loaded ones.  Save: 0 or negative errno.  Load logs
+ * nothing: 0, every entry used; -ENOENT, no file; -EINVAL, a file that cannot be read
+ * or is not what flowtally writes (a binary file whose checksum fails is not used at
+ * all; otherwise the entries that are valid are used all the same); -ENOSPC, a valid
+ * file some of whose entries the caps or the memory budget refused.  On -EINVAL and
+ * -ENOSPC, why (why_size bytes, NULL for none) says what: "line 3, column 7: ..." for
+ * JSON that does not parse, the checksum, or how many entries, and the first one's
  * reason. */
 int ft_netflow_save(struct ft_netflow *nf, const char *path);
 int ft_netflow_load(struct ft_netflow *nf, const char *path, int64_t now_ns, char *why, size_t why_size);
+/* Writes nf's templates and options data to out as JSON (the format 1 layout, for
+ * people: `flowtally status --templates`), exporters by address, version and domain,
+ * templates by ID.  0 or -ENOMEM, -EIO. */
+int ft_netflow_dump_json(const struct ft_netflow *nf, FILE *out);
 /* True when templates or options changed since the last save. */
 bool ft_netflow_dirty(const struct ft_netflow *nf);
 
