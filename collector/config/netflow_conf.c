@@ -114,6 +114,8 @@ static const struct ft_config_key keys[] = {
 	{ "memory_budget", FT_KEY_APPLY, 0, 0, 0, apply_memory_budget, false },
 	{ "max_template_fields", FT_KEY_U32, 1, 16384, NF(max_template_fields), NULL, false },
 	{ "max_template_bytes", FT_KEY_U32, 4096, 1LL << 30, NF(max_template_bytes), NULL, false },
+	{ "exporter_idle_timeout", FT_KEY_U32, 0, 30 * 86400, NF(exporter_idle_timeout), NULL, false },
+	{ "max_exporters_per_address", FT_KEY_U32, 0, 1000000, NF(max_exporters_per_address), NULL, false },
 	{ "exporter_settings", FT_KEY_APPLY, 0, 0, 0, apply_exporter_settings, false },
 };
 
@@ -128,6 +130,8 @@ static int init(struct ft_config *c)
 		.memory_budget = FT_NETFLOW_DEFAULT_MEMORY_BUDGET,
 		.max_template_fields = FT_NETFLOW_DEFAULT_TEMPLATE_FIELDS,
 		.max_template_bytes = FT_NETFLOW_DEFAULT_TEMPLATE_BYTES,
+		.exporter_idle_timeout = FT_NETFLOW_DEFAULT_IDLE_TIMEOUT,
+		.max_exporters_per_address = FT_NETFLOW_DEFAULT_PER_ADDRESS,
 	};
 	return 0;
 }

@@ -191,6 +191,8 @@ void ft_exporter_stats_add(struct ft_exporter_stats *dst, const struct ft_export
 	dst->lost_datagrams += src->lost_datagrams;
 	dst->seq_resets += src->seq_resets;
 	dst->reordered += src->reordered;
+	dst->address_limit += src->address_limit;
+	dst->evicted += src->evicted;
 	dst->option_records += src->option_records;
 	dst->templates += src->templates;
 	dst->templates_active += src->templates_active;
@@ -220,6 +222,7 @@ void ft_netflow_totals(const struct ft_netflow *nf, struct ft_exporter_stats *re
 		if (nf->tab[i].used)
 			ft_exporter_stats_add(&t, &nf->tab[i].s);
 	ft_exporter_stats_add(&t, &nf->overflow);
+	ft_exporter_stats_add(&t, &nf->retired);
 	memset(&t.key, 0, sizeof(t.key));
 	*ret = t;
 }

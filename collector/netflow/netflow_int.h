@@ -85,6 +85,7 @@ struct exporter {
 	struct pending pend;
 	size_t mem;                   /* bytes it holds against the budget (budget.c) */
 	size_t tpl_mem;               /* of which its templates: slots, fields and plans */
+	int64_t alive_ns;             /* its last datagram, or when it was made or loaded */
 };
 
 /* The memory budget (budget.c): one per set of decoders that share it, each receive
@@ -103,6 +104,11 @@ struct ft_netflow {
 	size_t used;
 	struct exporter *last;
 	struct ft_exporter_stats overflow;
+	struct ft_exporter_stats retired; /* the counters of evicted entries, for the totals */
+	int64_t next_sweep_ns;        /* when idle entries are looked for next */
+	struct ft_addr full[8];       /* addresses last found at max_exporters_per_address */
+	unsigned n_full, full_next;
+	bool refused_address;         /* the last ft_exporter_get() refusal: the address cap */
 	struct ft_netflow_conf o;
 	struct ft_exporter_conf *conf;
 	size_t n_conf;

@@ -256,6 +256,16 @@ static void load_options(struct exporter *e, json_t *o)
 	load_ifnames(json_object_get(o, "ifnames"), &e->opt);
 }
 
+/* The entry for a saved exporter: made now (idle from now on, for the idle timeout),
+ * though not yet seen. */
+static struct exporter *loaded_entry(struct ft_netflow *nf, const struct ft_exporter_key *k, int64_t now)
+{
+	struct exporter *e = ft_exporter_get(nf, k, now);
+	if (e && !e->s.datagrams)
+		e->s.first_seen_ns = 0;
+	return e;
+}
+
 /* One exporter's entry; on a refusal, the first of its templates refused says why. */
 static int load_exporter(struct ft_netflow *nf, json_t *x, int64_t now, struct refusal *why)
 {
@@ -268,9 +278,10 @@ static int load_exporter(struct ft_netflow *nf, json_t *x, int64_t now, struct r
 		return refuse(why, -EINVAL, "no address, version 9 or 10 and domain");
 	k.version = (uint8_t)version;
 	k.domain = (uint32_t)domain;
-	struct exporter *e = ft_exporter_get(nf, &k, 0);
+	struct exporter *e = loaded_entry(nf, &k, now);
 	if (!e)
-		return refuse(why, -ENOSPC, "%s: beyond max_exporters", addr);
+		return refuse(why, -ENOSPC, "%s: beyond max_exporters, max_exporters_per_address or "
+		              "the memory budget", addr);
 	size_t i;
 	json_t *t;
 	int r = 0;
@@ -597,7 +608,7 @@ static void bin_take_options(struct ft_netflow *nf, struct exporter *e, struct o
 	e->opt = *o;
 }
 
-static int bin_exporter(struct ft_netflow *nf, struct in *in, struct refusal *why)
+static int bin_exporter(struct ft_netflow *nf, struct in *in, int64_t now, struct refusal *why)
 {
 	struct ft_exporter_key k = { 0 };
 	char a[FT_ADDR_STRLEN];
@@ -613,11 +624,12 @@ static int bin_exporter(struct ft_netflow *nf, struct in *in, struct refusal *wh
 		return refuse(why, -EINVAL, "%s: version %u, not 9 or 10", a, k.version);
 	if (!room_for(in, n, 2 + 1 + 2 + 8 + 2 + 8))
 		return refuse(why, -EINVAL, "%s: %u templates cannot fit in the file", a, n);
-	struct exporter *e = ft_exporter_get(nf, &k, 0);
+	struct exporter *e = loaded_entry(nf, &k, now);
 	struct exporter none = { 0 };
 	int r = 0;
 	if (!e) {
-		r = refuse(why, -ENOSPC, "%s: beyond max_exporters or the memory budget", a);
+		r = refuse(why, -ENOSPC, "%s: beyond max_exporters, max_exporters_per_address or the "
+		           "memory budget", a);
 		e = &none;              /* read past its entry all the same */
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -649,7 +661,8 @@ static int bin_exporter(struct ft_netflow *nf, struct in *in, struct refusal *wh
 	return r;
 }
 
-static int load_bin(struct ft_netflow *nf, const uint8_t *p, size_t len, char *why, size_t size)
+static int load_bin(struct ft_netflow *nf, const uint8_t *p, size_t len, int64_t now, char *why,
+                    size_t size)
 {
 	if (len < HEADER_LEN + 4) {
 		snprintf(why, size, "shorter than its header");
@@ -674,7 +687,7 @@ static int load_bin(struct ft_netflow *nf, const uint8_t *p, size_t len, char *w
 	struct refusal first = { 0 };
 	for (uint32_t i = 0; i < n && !in.short_; i++) {
 		struct refusal one;
-		int x = bin_exporter(nf, &in, &one);
+		int x = bin_exporter(nf, &in, now, &one);
 		if (x == 0)
 			continue;
 		bad++;
@@ -739,7 +752,7 @@ int ft_netflow_load(struct ft_netflow *nf, const char *path, int64_t now_ns, cha
 	if (r < 0)
 		return r;               /* the caller names the file and the reason */
 	if (len >= MAGIC_LEN && memcmp(p, MAGIC, MAGIC_LEN) == 0) {
-		r = load_bin(nf, p, len, why, why_size);
+		r = load_bin(nf, p, len, now_ns, why, why_size);
 	} else {
 		json_error_t err;
 		json_t *root = json_loadb((const char *)p, len, 0, &err);

@@ -99,6 +99,11 @@ struct ft_exporter_stats {
 	int64_t sampling_changed_ns; /* when it last changed */
 	uint64_t seq_resets;       /* exporter restarts and backward jumps */
 	uint64_t reordered;        /* datagrams that arrived behind the expected sequence */
+	uint64_t address_limit;    /* datagrams of a new exporter refused because its address
+	                            * had max_exporters_per_address entries (counted as
+	                            * exporter_limit too; in the totals only) */
+	uint64_t evicted;          /* exporter entries dropped after exporter_idle_timeout
+	                            * (in the totals only) */
 	uint64_t errors[FT_NF_ERR__MAX];
 	uint32_t sampling_rate;    /* last rate announced by the exporter (1 = none) */
 	uint8_t sampling_mode;
@@ -127,6 +132,10 @@ struct ft_netflow_conf {
 	                              * (ft_netflow_share_budget()); 0: default */
 	uint32_t max_template_fields; /* fields per template; 0: default */
 	uint32_t max_template_bytes; /* bytes one exporter/domain's templates may take; 0: default */
+	uint32_t exporter_idle_timeout; /* seconds without a datagram after which an exporter
+	                              * entry is dropped, with its templates; 0: never */
+	uint32_t max_exporters_per_address; /* entries (versions, domains) one address may
+	                              * hold; 0: no cap beyond max_exporters */
 	const struct ft_exporter_conf *exporters;  /* first match wins; copied */
 	size_t n_exporters;
 };
@@ -137,6 +146,8 @@ struct ft_netflow_conf {
 #define FT_NETFLOW_DEFAULT_MEMORY_BUDGET (256ull << 20)
 #define FT_NETFLOW_DEFAULT_TEMPLATE_FIELDS 512
 #define FT_NETFLOW_DEFAULT_TEMPLATE_BYTES (4u << 20)
+#define FT_NETFLOW_DEFAULT_IDLE_TIMEOUT 7200       /* the configuration's default */
+#define FT_NETFLOW_DEFAULT_PER_ADDRESS 256         /* the configuration's default */
 
 struct ft_netflow *ft_netflow_new(const struct ft_netflow_conf *opts);
 struct ft_netflow *ft_netflow_free(struct ft_netflow *nf);

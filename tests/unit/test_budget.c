@@ -2,11 +2,18 @@
  * (exporter table, templates with their compiled plans, options data, kept data
  * sets); at the budget, further state is refused and counted while what exists keeps
  * decoding; templates are bounded by their fields and an exporter's templates by
- * their bytes.  From hand-built IPFIX messages (msg_build.h). */
+ * their bytes.  No lockout: one address holds at most max_exporters_per_address
+ * entries, idle entries are evicted (on the datagrams' clock), and a new exporter is
+ * accepted after a flood of observation domains, also after a restart.  From
+ * hand-built IPFIX messages (msg_build.h). */
 #include <check.h>
 #include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "flowtally/clock.h"
 #include "flowtally/log.h"
 #include "netflow_int.h"
 #include "nf_fixture.h"
@@ -258,6 +265,136 @@ START_TEST(decoders_share_one_budget)
 }
 END_TEST
 
+/* ---- no lockout ------------------------------------------------------------------ */
+
+#define FLOODER "198.51.100.66"
+
+/* 30,000 observation domains from one address, each a message with one template when
+ * with_templates, else an empty message. */
+static void flood_domains(uint32_t n, bool with_templates, int64_t at)
+{
+	for (uint32_t d = 0; d < n; d++) {
+		mb_ipfix(&m, SECS, 0, d);
+		if (with_templates) {
+			mb_set(&m, MB_IPFIX_TEMPLATE);
+			mb_template(&m, 256, small_fields, N(small_fields));
+		}
+		send_from(FLOODER, at);
+	}
+}
+
+static size_t entries_of(const char *addr)
+{
+	static struct ft_exporter_stats s[8192];
+	struct ft_addr a;
+	ft_addr_parse(addr, &a);
+	size_t n = ft_netflow_exporters(nf, s, N(s)), k = 0;
+	for (size_t i = 0; i < n && i < N(s); i++)
+		k += ft_addr_equal(&s[i].key.addr, &a);
+	return k;
+}
+
+/* A new exporter defines a template and sends a record of it: decoded. */
+static void assert_newcomer_decodes(int64_t at)
+{
+	mb_ipfix(&m, SECS, 0, DOM);
+	mb_set(&m, MB_IPFIX_TEMPLATE);
+	mb_template(&m, 256, small_fields, N(small_fields));
+	mb_set(&m, 256);
+	mb_v4(&m, "10.0.0.9");
+	mb_u32(&m, 4321);
+	n_got = 0;
+	ck_assert_int_eq(send_from(EXP, at), 1);
+	ck_assert_uint_eq(n_got, 1);
+	ck_assert_uint_eq(got[0].bytes, 4321);
+}
+
+START_TEST(one_address_cannot_fill_the_exporter_table)
+{
+	struct ft_netflow_conf o = { .max_exporters = 4096, .max_exporters_per_address = 256 };
+	open_nf(&o);
+	flood_domains(30000, false, NOW_NS);
+	ck_assert_uint_eq(entries_of(FLOODER), 256);
+	struct ft_exporter_stats t;
+	ft_netflow_totals(nf, &t);
+	ck_assert_uint_eq(t.errors[FT_NF_ERR_EXPORTER_LIMIT], 30000 - 256);
+	ck_assert_uint_eq(t.address_limit, 30000 - 256);
+	ck_assert_uint_eq(t.datagrams, 30000);
+	assert_newcomer_decodes(NOW_NS);
+	ft_netflow_totals(nf, &t);
+	ck_assert_uint_eq(t.address_limit, 30000 - 256);
+	/* other addresses of the flooder's neighbourhood are not held to its count */
+	mb_ipfix(&m, SECS, 0, 1);
+	ck_assert_int_eq(send_from("198.51.100.67", NOW_NS), 0);
+	ck_assert_uint_eq(entries_of("198.51.100.67"), 1);
+}
+END_TEST
+
+START_TEST(a_flood_saved_is_not_a_lockout_after_a_restart)
+{
+	char dir[] = "/tmp/ft-budget-XXXXXX", path[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/templates.state", dir);
+	/* a table filled by one address, as saved before the per-address cap */
+	struct ft_netflow_conf before = { .max_exporters = 4096 };
+	open_nf(&before);
+	flood_domains(5000, true, NOW_NS);
+	ck_assert_uint_eq(entries_of(FLOODER), 4096);
+	ck_assert_int_eq(ft_netflow_save(nf, path), 0);
+	/* restarted with the cap: the flood takes its share only */
+	struct ft_netflow_conf o = { .max_exporters = 4096, .max_exporters_per_address = 256 };
+	open_nf(&o);
+	char why[300];
+	ck_assert_int_eq(ft_netflow_load(nf, path, NOW_NS, why, sizeof(why)), -ENOSPC);
+	ck_assert_ptr_nonnull(strstr(why, "max_exporters_per_address"));
+	ck_assert_uint_eq(entries_of(FLOODER), 256);
+	assert_newcomer_decodes(NOW_NS + 1);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(idle_exporters_are_evicted)
+{
+	struct ft_netflow_conf o = { .max_exporters = 4, .exporter_idle_timeout = 60 };
+	open_nf(&o);
+	uint64_t empty = mem_used();
+	char a[32];
+	for (int i = 0; i < 4; i++) {
+		snprintf(a, sizeof(a), "192.0.2.%d", 100 + i);
+		send_wide(a, DOM, 256, 100);
+	}
+	uint64_t full = mem_used();
+	ck_assert_uint_gt(full, empty + 4 * 100 * 20);
+	/* the table is full: a fifth exporter is refused while the others are not idle */
+	mb_ipfix(&m, SECS, 0, DOM);
+	ck_assert_int_eq(send_from("192.0.2.200", NOW_NS + 59 * FT_NS_PER_SEC), -FT_NF_ERR_EXPORTER_LIMIT);
+	/* one of the four keeps sending */
+	mb_ipfix(&m, SECS, 0, DOM);
+	send_from("192.0.2.101", NOW_NS + 30 * FT_NS_PER_SEC);
+	/* past the timeout the three idle ones are dropped, the newcomer accepted */
+	assert_newcomer_decodes(NOW_NS + 61 * FT_NS_PER_SEC);
+	ck_assert_uint_eq(entries_of("192.0.2.100"), 0);
+	ck_assert_uint_eq(entries_of("192.0.2.101"), 1);
+	ck_assert_uint_eq(entries_of(EXP), 1);
+	struct ft_exporter_stats t;
+	ft_netflow_totals(nf, &t);
+	ck_assert_uint_eq(t.evicted, 3);
+	ck_assert_uint_eq(t.datagrams, 4 + 1 + 1 + 1);      /* the evicted ones' still count */
+	ck_assert_uint_eq(t.templates, 4 + 1);
+	ck_assert_uint_eq(t.templates_active, 1 + 1);
+	/* their templates' bytes are back */
+	ck_assert_uint_lt(mem_used(), full - 3 * 100 * 20);
+	/* an evicted exporter that comes back is a new entry: its data waits for its
+	 * template as if the exporter were new */
+	mb_ipfix(&m, SECS, 0, DOM);
+	mb_set(&m, 256);
+	mb_fill(&m, 0, 400);
+	ck_assert_int_eq(send_from("192.0.2.100", NOW_NS + 200 * FT_NS_PER_SEC), 0);
+	ck_assert_uint_eq(stats_of("192.0.2.100", DOM).pending_sets, 1);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("budget");
@@ -270,6 +407,9 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, at_the_budget_templates_are_refused_and_decoding_goes_on);
 	tcase_add_test(tc, kept_sets_count_against_the_budget);
 	tcase_add_test(tc, decoders_share_one_budget);
+	tcase_add_test(tc, one_address_cannot_fill_the_exporter_table);
+	tcase_add_test(tc, a_flood_saved_is_not_a_lockout_after_a_restart);
+	tcase_add_test(tc, idle_exporters_are_evicted);
 	suite_add_tcase(s, tc);
 	return s;
 }
