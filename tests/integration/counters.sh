@@ -29,6 +29,8 @@ receive_buffer = 33554432;
 stats_interval = 1;
 max_exporters = $(jq .exporters "$tmp/plan.json");
 max_templates = 4;
+max_template_fields = 200;
+max_template_bytes = 5000;
 pending_sets = 1000000;
 pending_bytes = 1073741824;
 log_level = "info";
@@ -104,7 +106,9 @@ want=$(jq -s -c --argjson oom "$(jq .errors.out_of_memory "$s")" \
 	"$tmp/main.json" "$tmp/oom-end.json")
 got=$(jq -c --argjson want "$want" '.errors | with_entries(select(.key | in($want)))' "$s")
 [ "$(jq -S -c . <<<"$want")" = "$(jq -S -c . <<<"$got")" ] || fail "errors by reason: $got, the corpus has $want"
-few=$(jq -c '.errors | with_entries(select(.value < 100))' "$s")
+# (memory_budget: a global budget, not a case a datagram can be built for among the
+# others; memory.sh fills it)
+few=$(jq -c '.errors | with_entries(select(.value < 100 and .key != "memory_budget"))' "$s")
 [ "$few" = '{}' ] || fail "reasons with fewer than 100 cases: $few"
 accepted=$(jq -s '[.[].accepted] | add' "$tmp/main.json" "$tmp/oom.json" "$tmp/oom-end.json")
 [ "$(jq .totals.accepted "$s")" = "$accepted" ] || fail "accepted $(jq .totals.accepted "$s"), the corpus has $accepted"
