@@ -154,6 +154,15 @@ struct ft_nf_budget *ft_budget_new(uint64_t limit);
 /* Drops a reference, freeing the budget with the last. */
 void ft_budget_unref(struct ft_nf_budget *b);
 
+/* ---- persist.c: saved templates, in memory (for ft_netflow_save/load and the fuzz
+ * target) ---- */
+
+/* The file ft_netflow_save() writes, into *ret (the caller frees it); 0 or -ENOMEM. */
+int ft_netflow_save_mem(const struct ft_netflow *nf, uint8_t **ret, size_t *ret_len);
+/* ft_netflow_load() of the len bytes at p. */
+int ft_netflow_load_mem(struct ft_netflow *nf, const uint8_t *p, size_t len, int64_t now_ns,
+                        char *why, size_t why_size);
+
 /* ---- batch.c: the output batch ---- */
 
 /* Appends one flow, flushing the batch through its flush hook when full; NULL (counted

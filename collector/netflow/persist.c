@@ -451,7 +451,7 @@ static void put_exporter(struct out *o, const struct exporter *e)
 	}
 }
 
-int ft_netflow_save(struct ft_netflow *nf, const char *path)
+int ft_netflow_save_mem(const struct ft_netflow *nf, uint8_t **ret, size_t *ret_len)
 {
 	struct out o = { 0 };
 	uint32_t n = 0;
@@ -466,8 +466,24 @@ int ft_netflow_save(struct ft_netflow *nf, const char *path)
 			put_exporter(&o, &nf->tab[i]);
 	if (!o.failed)
 		put(&o, crc32_of(o.p, o.len), 4);
-	int r = o.failed ? -ENOMEM : ft_file_write_atomic(path, o.p, o.len);
-	free(o.p);
+	if (o.failed) {
+		free(o.p);
+		return -ENOMEM;
+	}
+	*ret = o.p;
+	*ret_len = o.len;
+	return 0;
+}
+
+int ft_netflow_save(struct ft_netflow *nf, const char *path)
+{
+	uint8_t *p;
+	size_t len;
+	int r = ft_netflow_save_mem(nf, &p, &len);
+	if (r < 0)
+		return r;
+	r = ft_file_write_atomic(path, p, len);
+	free(p);
 	if (r == 0)
 		nf->templates_changed = false;
 	return r;
@@ -751,6 +767,18 @@ int ft_netflow_load(struct ft_netflow *nf, const char *path, int64_t now_ns, cha
 	int r = read_file(path, &p, &len);
 	if (r < 0)
 		return r;               /* the caller names the file and the reason */
+	r = ft_netflow_load_mem(nf, p, len, now_ns, why, why_size);
+	free(p);
+	return r;
+}
+
+int ft_netflow_load_mem(struct ft_netflow *nf, const uint8_t *p, size_t len, int64_t now_ns,
+                        char *why, size_t why_size)
+{
+	char scratch[8];
+	int r;
+	if (!why || !why_size)
+		why = scratch, why_size = sizeof(scratch);
 	if (len >= MAGIC_LEN && memcmp(p, MAGIC, MAGIC_LEN) == 0) {
 		r = load_bin(nf, p, len, now_ns, why, why_size);
 	} else {
@@ -764,7 +792,6 @@ int ft_netflow_load(struct ft_netflow *nf, const char *path, int64_t now_ns, cha
 			json_decref(root);
 		}
 	}
-	free(p);
 	nf->templates_changed = false;
 	return r;
 }
