@@ -259,6 +259,8 @@ int ft_receiver_start(struct ft_receiver *r, const struct ft_config *cfg, unsign
 	}
 	if (first)                  /* one memory budget for all threads' decoding state */
 		ft_pipeline_share_budget(r->pipe, first->pipe);
+	/* the saved templates of the exporters the listeners steer to this thread */
+	ft_pipeline_set_shard(r->pipe, index, cfg->net.receive_threads);
 	for (size_t i = 0; i < n_restore; i++)
 		if (ft_pipeline_restore(r->pipe, &restore[i]) < 0)
 			ft_log_err(FT_LOG_MAIN, "saved step %lld could not be restored: its records are lost",

@@ -82,3 +82,9 @@ void ft_netflow_memory(const struct ft_netflow *nf, struct ft_netflow_memory *re
 		.refused = atomic_load_explicit(&nf->budget->refused, memory_order_relaxed),
 	};
 }
+
+void ft_netflow_set_shard(struct ft_netflow *nf, unsigned index, unsigned n)
+{
+	nf->shard = index;
+	nf->shards = n;
+}

@@ -109,6 +109,8 @@ struct ft_netflow {
 	struct ft_addr full[8];       /* addresses last found at max_exporters_per_address */
 	unsigned n_full, full_next;
 	bool refused_address;         /* the last ft_exporter_get() refusal: the address cap */
+	unsigned shard, shards;       /* loads only exporters whose address steers here
+	                               * (ft_netflow_set_shard()); shards 0: all */
 	struct ft_netflow_conf o;
 	struct ft_exporter_conf *conf;
 	size_t n_conf;
@@ -162,6 +164,14 @@ int ft_netflow_save_mem(const struct ft_netflow *nf, uint8_t **ret, size_t *ret_
 /* ft_netflow_load() of the len bytes at p. */
 int ft_netflow_load_mem(struct ft_netflow *nf, const uint8_t *p, size_t len, int64_t now_ns,
                         char *why, size_t why_size);
+
+/* Whether saved state of the exporter at addr is this decoder's to load. */
+static inline bool ft_netflow_loads(const struct ft_netflow *nf, const struct ft_addr *addr)
+{
+	uint32_t low = (uint32_t)addr->b[12] << 24 | (uint32_t)addr->b[13] << 16 |
+	               (uint32_t)addr->b[14] << 8 | addr->b[15];
+	return nf->shards < 2 || low % nf->shards == nf->shard;
+}
 
 /* ---- batch.c: the output batch ---- */
 

@@ -278,6 +278,8 @@ static int load_exporter(struct ft_netflow *nf, json_t *x, int64_t now, struct r
 		return refuse(why, -EINVAL, "no address, version 9 or 10 and domain");
 	k.version = (uint8_t)version;
 	k.domain = (uint32_t)domain;
+	if (!ft_netflow_loads(nf, &k.addr))
+		return 0;               /* another receive thread's */
 	struct exporter *e = loaded_entry(nf, &k, now);
 	if (!e)
 		return refuse(why, -ENOSPC, "%s: beyond max_exporters, max_exporters_per_address or "
@@ -640,10 +642,13 @@ static int bin_exporter(struct ft_netflow *nf, struct in *in, int64_t now, struc
 		return refuse(why, -EINVAL, "%s: version %u, not 9 or 10", a, k.version);
 	if (!room_for(in, n, 2 + 1 + 2 + 8 + 2 + 8))
 		return refuse(why, -EINVAL, "%s: %u templates cannot fit in the file", a, n);
-	struct exporter *e = loaded_entry(nf, &k, now);
+	bool mine = ft_netflow_loads(nf, &k.addr);
+	struct exporter *e = mine ? loaded_entry(nf, &k, now) : NULL;
 	struct exporter none = { 0 };
 	int r = 0;
-	if (!e) {
+	if (!mine) {
+		e = &none;              /* another receive thread's: read past it */
+	} else if (!e) {
 		r = refuse(why, -ENOSPC, "%s: beyond max_exporters, max_exporters_per_address or the "
 		           "memory budget", a);
 		e = &none;              /* read past its entry all the same */

@@ -189,9 +189,15 @@ void ft_pipeline_share_budget(struct ft_pipeline *p, const struct ft_pipeline *w
 	ft_netflow_share_budget(p->nf, with->nf);
 }
 
+void ft_pipeline_set_shard(struct ft_pipeline *p, unsigned index, unsigned n)
+{
+	ft_netflow_set_shard(p->nf, index, n);
+}
+
 /* One thread's saved templates.  A damaged file is set aside (what is valid in it is
  * used all the same): kept for inspection, and out of the way of the next save, which
- * would replace it.  Every thread loads every file, one after the other at the start,
+ * would replace it.  Every thread reads every file (keeping the exporters it receives,
+ * ft_pipeline_set_shard()), one after the other at the start,
  * so the first to find a damaged one reports it and the others no longer see it. */
 static void load_file(struct ft_pipeline *p, const char *path)
 {

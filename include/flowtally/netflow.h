@@ -157,6 +157,12 @@ struct ft_netflow *ft_netflow_free(struct ft_netflow *nf);
  * before either decodes; afterwards each thread may use its own decoder. */
 void ft_netflow_share_budget(struct ft_netflow *nf, const struct ft_netflow *with);
 
+/* Makes ft_netflow_load() skip the saved exporters another of n receive threads
+ * receives: the listeners steer an exporter to thread (the last 32 bits of its address)
+ * mod n (collector/net), so each thread holds only its own exporters' templates and
+ * the shared budget is not spent twice.  n < 2: load all (the default). */
+void ft_netflow_set_shard(struct ft_netflow *nf, unsigned index, unsigned n);
+
 /* What the memory budget holds: bytes in use and allowed, and how many times state
  * was refused for it (templates, exporters, kept sets, options entries). */
 struct ft_netflow_memory {

@@ -440,6 +440,32 @@ START_TEST(templates_saved_as_json_before_are_read)
 }
 END_TEST
 
+/* With several receive threads each loads the exporters its listeners receive (the
+ * last 32 bits of the address modulo the threads, collector/net), so none holds
+ * another's templates against the shared budget. */
+START_TEST(each_receive_thread_loads_its_own_exporters)
+{
+	struct ft_netflow *a = ft_netflow_new(NULL);
+	define_templates(a, "192.0.2.1", 0, 2, 10);
+	define_templates(a, "192.0.2.2", 0, 3, 10);
+	define_templates(a, "2001:db8::3", 0, 4, 10);
+	define_templates(a, "2001:db8::4", 0, 5, 10);
+	ck_assert_int_eq(ft_netflow_save(a, path), 0);
+	ft_netflow_free(a);
+	uint64_t want[2] = { (3 + 1) + (5 + 1), (2 + 1) + (4 + 1) };   /* with the options templates */
+	for (unsigned i = 0; i < 2; i++) {
+		struct ft_netflow *b = ft_netflow_new(NULL);
+		ft_netflow_set_shard(b, i, 2);
+		ck_assert_int_eq(ft_netflow_load(b, path, T0_NS, NULL, 0), 0);
+		struct ft_exporter_stats t;
+		ft_netflow_totals(b, &t);
+		ck_assert_uint_eq(t.templates_active, want[i]);
+		ck_assert_uint_eq(ft_netflow_exporters(b, NULL, 0), 2);
+		ft_netflow_free(b);
+	}
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -452,6 +478,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, saving_and_loading_take_time_in_proportion);
 	tcase_add_test(tc, damaged_template_files_are_refused_without_harm);
 	tcase_add_test(tc, templates_saved_as_json_before_are_read);
+	tcase_add_test(tc, each_receive_thread_loads_its_own_exporters);
 	suite_add_tcase(s, tc);
 	return s;
 }
