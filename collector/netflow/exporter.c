@@ -2,12 +2,11 @@
  *
  * The table is open addressing by a hash of the key, grown by doubling at half full
  * up to max_exporters and as the memory budget allows, and the entry last looked up
- * is tried first.  Each entry holds
- * its statistics, its sequence state (seq.c), the settings of the first configured
- * prefix that contains its address, and tables of its own: its templates
- * (tpl_table.c), what its options data said (options.c) and its data sets waiting for
- * a template (pending.c).  Everything an exporter can make grow has a cap and a
- * counter.
+ * is tried first.  Each entry holds its statistics, its sequence state (seq.c), the
+ * settings of the first configured prefix that contains its address, and tables of its
+ * own: its templates (tpl_table.c), what its options data said (options.c) and its
+ * data sets waiting for a template (pending.c).  Everything an exporter can make grow
+ * has a cap and a counter.
  *
  * No peer can lock others out: one address may hold at most max_exporters_per_address
  * entries (a flood of observation domains from it is refused and counted as

@@ -5,9 +5,9 @@
  * up is tried first.  A template is bounded by its fields (max_template_fields, checked
  * before it is compiled) and an exporter's templates by their bytes, slots, fields and
  * plans together (max_template_bytes); those bytes count against the memory budget
- * (budget.c), which can refuse a template too.  A template sent again unchanged only refreshes its time; a
- * different one under a known ID is compiled (template.c) and replaces it, counted and
- * logged.  A withdrawal (RFC 7011 §8.1) rebuilds the table without what it names.
+ * (budget.c), which can refuse a template too.  A template sent again unchanged only
+ * refreshes its time; a different one under a known ID is compiled (template.c) and
+ * replaces it, counted and logged.  A withdrawal (RFC 7011 §8.1) rebuilds the table without what it names.
  * Every change marks the state for saving (persist.c).
  */
 #include <errno.h>

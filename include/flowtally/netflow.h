@@ -4,7 +4,8 @@
  * it has heard from, with their statistics and sequence tracking.  The daemon's
  * receivers, `flowtallyd --replay` and `flowtally replay` all pass datagrams through
  * ft_netflow_input(), so a capture is decoded by exactly the code that decodes the
- * network.  Not thread-safe: one per thread, merged by copying statistics out.
+ * network.  Not thread-safe: one per thread, merged by copying statistics out; the
+ * memory budget alone may be shared between threads (ft_netflow_share_budget()).
  */
 #ifndef FLOWTALLY_NETFLOW_H
 #define FLOWTALLY_NETFLOW_H
