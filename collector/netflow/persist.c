@@ -784,7 +784,8 @@ int ft_netflow_load_mem(struct ft_netflow *nf, const uint8_t *p, size_t len, int
 	int r;
 	if (!why || !why_size)
 		why = scratch, why_size = sizeof(scratch);
-	if (len >= MAGIC_LEN && memcmp(p, MAGIC, MAGIC_LEN) == 0) {
+	bool bin = len >= MAGIC_LEN && memcmp(p, MAGIC, MAGIC_LEN) == 0;
+	if (bin) {
 		r = load_bin(nf, p, len, now_ns, why, why_size);
 	} else {
 		json_error_t err;
@@ -797,6 +798,7 @@ int ft_netflow_load_mem(struct ft_netflow *nf, const uint8_t *p, size_t len, int
 			json_decref(root);
 		}
 	}
-	nf->templates_changed = false;
+	/* what the JSON of an earlier version held is to be saved in the binary format */
+	nf->templates_changed = !bin;
 	return r;
 }

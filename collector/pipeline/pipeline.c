@@ -233,7 +233,11 @@ void ft_pipeline_load_state(struct ft_pipeline *p)
 	}
 }
 
-static void save_state(struct ft_pipeline *p)
+/* Saves the templates; at the stop (final) the JSON of an earlier version goes too:
+ * every thread has saved what it took from it by then (loading it marks the state
+ * changed, so each saves within state_interval; a crash before the stop leaves it to
+ * be read again, and the binary files read after it win). */
+static void save_state(struct ft_pipeline *p, bool final)
 {
 	char dir[4200];
 	if (!p->o.keep_state)
@@ -246,19 +250,19 @@ static void save_state(struct ft_pipeline *p)
 	int r = ft_netflow_save(p->nf, p->state_path);
 	if (r < 0)
 		ft_log_err(FT_LOG_NETFLOW, "cannot save templates to %s: %s", p->state_path, strerror(-r));
-	else
-		unlink(p->old_path);    /* the JSON of an earlier version: what it held is saved */
+	else if (final)
+		unlink(p->old_path);
 }
 
 void ft_pipeline_save_state(struct ft_pipeline *p)
 {
 	if (ft_netflow_dirty(p->nf))
-		save_state(p);
+		save_state(p, false);
 }
 
 void ft_pipeline_finish(struct ft_pipeline *p)
 {
 	flush(&p->batch, p);
 	ft_netflow_drop_pending(p->nf);
-	save_state(p);
+	save_state(p, true);
 }

@@ -425,6 +425,8 @@ START_TEST(templates_saved_as_json_before_are_read)
 	struct ft_exporter_stats t;
 	ft_netflow_totals(b, &t);
 	ck_assert_uint_eq(t.templates_active, 1);
+	/* to be saved in the binary format at the next save */
+	ck_assert(ft_netflow_dirty(b));
 	/* and saved again in the binary format, which loads back the same */
 	char *x = dump(b);
 	ck_assert_ptr_nonnull(strstr(x, "ge-0/0/3"));
@@ -432,6 +434,7 @@ START_TEST(templates_saved_as_json_before_are_read)
 	struct ft_netflow *c = ft_netflow_new(NULL);
 	ck_assert_int_eq(ft_netflow_load(c, path, T0_NS, NULL, 0), 0);
 	char *y = dump(c);
+	ck_assert(!ft_netflow_dirty(c));
 	assert_same(x, y);
 	free(x);
 	free(y);
