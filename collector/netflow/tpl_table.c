@@ -142,6 +142,18 @@ int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
 		if (g < 0)
 			return g;
 	}
+	/* what it takes at least (fields and ops; a plan too unless variable-length): a
+	 * template that cannot fit is refused without compiling it, so that a flood of
+	 * them at the budget costs no more than reading them */
+	size_t least = (size_t)n * (sizeof(struct ft_tpl_field) + sizeof(struct ft_op)) +
+	               2 * FT_MALLOC_OVERHEAD, had = t ? ft_tpl_mem(t) : 0;
+	if (least > had && e->tpl_mem - had + least > nf->o.max_template_bytes)
+		return -FT_NF_ERR_TEMPLATE_BYTES;
+	if (least > had && atomic_load_explicit(&nf->budget->used, memory_order_relaxed) + least - had >
+	    nf->budget->limit) {
+		atomic_fetch_add_explicit(&nf->budget->refused, 1, memory_order_relaxed);
+		return -FT_NF_ERR_MEMORY_BUDGET;
+	}
 	struct ft_template nt;
 	int r = ft_tpl_compile(&nt, id, f, n, scope, options);
 	if (r < 0)
