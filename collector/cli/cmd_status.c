@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <glob.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,9 +11,10 @@
 
 #include "cli.h"
 #include "flowtally/config.h"
+#include "flowtally/netflow.h"
 
 static const char usage_text[] =
-"Usage: flowtally status [--json] [-d DIR | -c FILE]\n"
+"Usage: flowtally status [--json | --templates] [-d DIR | -c FILE]\n"
 "Show the statistics of the running collector (or of its last run): totals, listeners\n"
 "with kernel drops, exporters with records, bytes, loss estimates and parse errors,\n"
 "datagrams rejected by the exporter allow-list, and, until acknowledged, breaks and\n"
@@ -22,6 +24,8 @@ static const char usage_text[] =
 "  -d, --data-dir DIR  the data directory (default: ./flowtally-data)\n"
 "  -c, --config FILE   take the data directory from this configuration file\n"
 "  -j, --json          print stats.json as it is (schema in the README)\n"
+"  -t, --templates     print the templates and options data saved in DIR/state/ as\n"
+"                      JSON (their files are binary), exporters by address\n"
 "  -h, --help          show this help and exit\n"
 "\n"
 "Exit status: 0 success, 1 no readable statistics, 2 usage or configuration error.\n";
@@ -121,6 +125,13 @@ static void print_human(json_t *root)
 	       num(t, "received"), num(t, "accepted"), num(t, "dropped"), num(t, "rejected_datagrams"),
 	       num(t, "records"), num(t, "bytes"), num(t, "packets"),
 	       num(t, "lost_records"), num(t, "parse_errors"), num(t, "kernel_drops"));
+	json_t *mem = json_object_get(root, "memory");
+	if (mem)
+		printf("memory: %lld of %lld bytes of the decoders' budget in use (%.1f %%), %lld "
+		       "refusal%s of state for it\n", num(mem, "used_bytes"), num(mem, "limit_bytes"),
+		       num(mem, "limit_bytes") ? 100.0 * (double)num(mem, "used_bytes") /
+		       (double)num(mem, "limit_bytes") : 0.0, num(mem, "refused"),
+		       ft_cli_s((uint64_t)num(mem, "refused")));
 	printf("\nlisteners:\n");
 	json_array_foreach(json_object_get(root, "listeners"), i, v)
 		printf("  %-30s port %-5lld %12lld datagrams, %lld kernel drops, receive buffer %lld "
@@ -150,17 +161,53 @@ static void print_human(json_t *root)
 }
 
 
+/* The saved templates of every receive thread, read as flowtallyd reads them (without
+ * its caps), as one JSON document. */
+static int print_templates(const char *dir)
+{
+	static const char *const names[] = { "templates*.json", "templates*.state" };
+	struct ft_netflow_conf o = { .max_exporters = 1000000, .max_templates = 65535,
+	                             .max_template_fields = 16384, .max_template_bytes = 1u << 30,
+	                             .memory_budget = 1ull << 40 };
+	struct ft_netflow *nf = ft_netflow_new(&o);
+	char pattern[4200], why[300];
+	int ret = FT_EXIT_OK;
+	if (!nf)
+		return FT_EXIT_FAILURE;
+	for (size_t k = 0; k < 2; k++) {
+		glob_t g;
+		snprintf(pattern, sizeof(pattern), "%s/state/%s", dir, names[k]);
+		if (glob(pattern, 0, NULL, &g) != 0)
+			continue;
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			int r = ft_netflow_load(nf, g.gl_pathv[i], 0, why, sizeof(why));
+			if (r < 0) {
+				fprintf(stderr, "flowtally status: %s: %s\n", g.gl_pathv[i],
+				        r == -EINVAL || r == -ENOSPC ? why : strerror(-r));
+				ret = FT_EXIT_FAILURE;
+			}
+		}
+		globfree(&g);
+	}
+	if (ft_netflow_dump_json(nf, stdout) < 0)
+		ret = FT_EXIT_FAILURE;
+	putchar('\n');
+	ft_netflow_free(nf);
+	return ret;
+}
+
 int ft_cmd_status(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "data-dir", required_argument, NULL, 'd' }, { "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { 0 },
+		{ "json", no_argument, NULL, 'j' }, { "templates", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	char dir[4096] = "./flowtally-data", path[4200];
-	bool as_json = false;
+	bool as_json = false, templates = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:c:jh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:c:jth", lopts, NULL)) != -1) {
 		if (c == 'd') {
 			snprintf(dir, sizeof(dir), "%s", optarg);
 		} else if (c == 'c') {
@@ -168,6 +215,8 @@ int ft_cmd_status(int argc, char **argv)
 				return FT_EXIT_USAGE;
 		} else if (c == 'j') {
 			as_json = true;
+		} else if (c == 't') {
+			templates = true;
 		} else if (c == 'h') {
 			fputs(usage_text, stdout);
 			return FT_EXIT_OK;
@@ -180,6 +229,8 @@ int ft_cmd_status(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return FT_EXIT_USAGE;
 	}
+	if (templates)
+		return print_templates(dir);
 	snprintf(path, sizeof(path), "%s/stats.json", dir);
 	json_error_t jerr;
 	/* flowtallyd writes a plain file: a symbolic link there is not its statistics */

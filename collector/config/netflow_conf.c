@@ -89,6 +89,37 @@ static int apply_ipfix_withdrawals(struct cctx *c, const config_setting_t *s)
 	return 0;
 }
 
+/* memory_budget = "256M"; (K, M, G: binary multiples) or a number of bytes. */
+#define BUDGET_MIN (4ull << 20)
+#define BUDGET_MAX (1ull << 40)
+static int apply_memory_budget(struct cctx *c, const config_setting_t *s)
+{
+	int t = config_setting_type(s);
+	unsigned long long v = 0;
+	bool ok = false;
+	if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
+		long long n = config_setting_get_int64(s);
+		ok = n > 0;
+		v = ok ? (unsigned long long)n : 0;
+	} else if (t == CONFIG_TYPE_STRING) {
+		const char *text = config_setting_get_string(s);
+		char *end;
+		errno = 0;
+		v = strtoull(text, &end, 10);
+		unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+		ok = end != text && errno == 0 && (shift ? end[1] == '\0' : *end == '\0') &&
+		     v <= BUDGET_MAX >> shift && text[0] >= '0' && text[0] <= '9';
+		v <<= shift;
+	}
+	if (!ok || v < BUDGET_MIN || v > BUDGET_MAX) {
+		ft_config_err(c, s, "memory_budget must be a size from 4M to 1024G: bytes, or a string "
+		    "such as \"256M\" (K, M, G)");
+		return -EINVAL;
+	}
+	c->cfg->netflow.memory_budget = v;
+	return 0;
+}
+
 #define NF(field) offsetof(struct ft_config, netflow.field)
 
 static const struct ft_config_key keys[] = {
@@ -97,6 +128,11 @@ static const struct ft_config_key keys[] = {
 	{ "template_lifetime", FT_KEY_U32, 0, 30 * 86400, NF(template_lifetime), NULL, false },
 	{ "pending_sets", FT_KEY_U32, 1, 1000000, NF(max_pending_sets), NULL, false },
 	{ "pending_bytes", FT_KEY_U32, 1024, 1LL << 30, NF(max_pending_bytes), NULL, false },
+	{ "memory_budget", FT_KEY_APPLY, 0, 0, 0, apply_memory_budget, false },
+	{ "max_template_fields", FT_KEY_U32, 1, 16384, NF(max_template_fields), NULL, false },
+	{ "max_template_bytes", FT_KEY_U32, 4096, 1LL << 30, NF(max_template_bytes), NULL, false },
+	{ "exporter_idle_timeout", FT_KEY_U32, 0, 30 * 86400, NF(exporter_idle_timeout), NULL, false },
+	{ "max_exporters_per_address", FT_KEY_U32, 0, 1000000, NF(max_exporters_per_address), NULL, false },
 	{ "exporter_settings", FT_KEY_APPLY, 0, 0, 0, apply_exporter_settings, false },
 	{ "ipfix_withdrawals", FT_KEY_APPLY, 0, 0, 0, apply_ipfix_withdrawals, false },
 };
@@ -109,6 +145,11 @@ static int init(struct ft_config *c)
 		.template_lifetime = 7200,
 		.max_pending_sets = FT_NETFLOW_DEFAULT_PENDING_SETS,
 		.max_pending_bytes = FT_NETFLOW_DEFAULT_PENDING_BYTES,
+		.memory_budget = FT_NETFLOW_DEFAULT_MEMORY_BUDGET,
+		.max_template_fields = FT_NETFLOW_DEFAULT_TEMPLATE_FIELDS,
+		.max_template_bytes = FT_NETFLOW_DEFAULT_TEMPLATE_BYTES,
+		.exporter_idle_timeout = FT_NETFLOW_DEFAULT_IDLE_TIMEOUT,
+		.max_exporters_per_address = FT_NETFLOW_DEFAULT_PER_ADDRESS,
 	};
 	return 0;
 }

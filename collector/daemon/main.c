@@ -474,8 +474,8 @@ static int start_receivers(struct daemon *d)
 	int ret = 0;
 	ft_outputs_take_open(d->out, &restore, &n_restore);
 	for (unsigned i = 0; i < d->n && ret == 0; i++)
-		if (ft_receiver_start(&d->rs[i], d->views, i ? NULL : restore, i ? 0 : n_restore, err,
-		                      sizeof(err)) < 0)
+		if (ft_receiver_start(&d->rs[i], i ? &d->rs[0] : NULL, d->views, i ? NULL : restore,
+		                      i ? 0 : n_restore, err, sizeof(err)) < 0)
 			ret = EXIT_RUNTIME;
 	for (size_t i = 0; i < n_restore; i++)
 		ft_step_done(&restore[i]);

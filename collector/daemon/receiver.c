@@ -159,10 +159,28 @@ static void keep_open_steps(struct ft_receiver *r)
 		ft_log_err(FT_LOG_MAIN, "out of memory: the open steps of receive thread %u are lost", r->index);
 }
 
+/* The saved templates, restored by each thread once its sockets are open: what
+ * arrives meanwhile waits in the socket buffers, decoded once the templates are back,
+ * so no data set is judged without its saved template and the sockets are open at
+ * once however much was saved.  One thread at a time, so that the first to find a
+ * damaged file sets it aside and reports it, and the others no longer see it. */
+static void restore_templates(struct ft_receiver *r)
+{
+	static pthread_mutex_t one_at_a_time = PTHREAD_MUTEX_INITIALIZER;
+	int64_t t0 = ft_clock_mono_ns();
+	pthread_mutex_lock(&one_at_a_time);
+	ft_pipeline_load_state(r->pipe);
+	pthread_mutex_unlock(&one_at_a_time);
+	ft_log_info(FT_LOG_NET, "receive thread %u: saved templates restored in %.3f s", r->index,
+	            (double)(ft_clock_mono_ns() - t0) / FT_NS_PER_SEC);
+	publish(r);
+}
+
 static void *receiver_main(void *arg)
 {
 	struct ft_receiver *r = arg;
 	struct pollfd pfd[FT_RECEIVER_MAX_LISTENERS];
+	restore_templates(r);
 	int64_t save_every = (int64_t)r->cfg->state_interval * FT_NS_PER_SEC;
 	int64_t next_publish = ft_clock_mono_ns() + PUBLISH_NS, next_save = ft_clock_mono_ns() + save_every;
 	int64_t pause = 0, last_read = ft_clock_mono_ns();
@@ -235,8 +253,8 @@ int ft_receiver_open(struct ft_receiver *r, const struct ft_config *cfg, unsigne
 	return open_listeners(r, first, err, errlen);
 }
 
-int ft_receiver_start(struct ft_receiver *r, struct ft_views *views, const struct ft_step *restore,
-                      size_t n_restore, char *err, size_t errlen)
+int ft_receiver_start(struct ft_receiver *r, const struct ft_receiver *first, struct ft_views *views,
+                      const struct ft_step *restore, size_t n_restore, char *err, size_t errlen)
 {
 	struct ft_pipeline_opts po = { .index = r->index, .keep_state = true };
 	r->views = views;
@@ -245,13 +263,16 @@ int ft_receiver_start(struct ft_receiver *r, struct ft_views *views, const struc
 		snprintf(err, errlen, "cannot set up receive thread %u: %s", r->index, strerror(-ret));
 		return ret;
 	}
+	if (first)                  /* one memory budget for all threads' decoding state */
+		ft_pipeline_share_budget(r->pipe, first->pipe);
+	/* the saved templates of the exporters the listeners steer to this thread */
+	ft_pipeline_set_shard(r->pipe, r->index, r->cfg->net.receive_threads);
 	for (size_t i = 0; i < n_restore; i++)
 		if (ft_pipeline_restore(r->pipe, &restore[i]) < 0)
 			ft_log_err(FT_LOG_MAIN, "saved step %lld could not be restored: its records are lost",
 			           (long long)restore[i].start_ms);
 	r->closed_before = ft_pipeline_close(r->pipe, ft_clock_now_ns() / FT_NS_PER_MS,
 	                                     &(struct ft_step_out){ push_closed, r });
-	ft_pipeline_load_state(r->pipe);
 	publish(r);
 	ret = pthread_create(&r->thread, NULL, receiver_main, r);
 	if (ret) {

@@ -39,10 +39,11 @@ struct ft_receiver {
  * calls ft_receiver_free() to release what was opened. */
 int ft_receiver_open(struct ft_receiver *r, const struct ft_config *cfg, unsigned index,
                      const struct ft_receiver *first, char *err, size_t errlen);
-/* Starts the thread of an opened receiver, which reads views as reader `index`.
+/* Starts the thread of an opened receiver, which reads views as reader `index`; threads
+ * after the first pass the first (started), whose memory budget they share.
  * restore: steps saved open at the last stop (copied). */
-int ft_receiver_start(struct ft_receiver *r, struct ft_views *views, const struct ft_step *restore,
-                      size_t n_restore, char *err, size_t errlen);
+int ft_receiver_start(struct ft_receiver *r, const struct ft_receiver *first, struct ft_views *views,
+                      const struct ft_step *restore, size_t n_restore, char *err, size_t errlen);
 /* Moves the closed step parts into o; returns the thread's closed_before. */
 int64_t ft_receiver_take_steps(struct ft_receiver *r, struct ft_outputs *o);
 /* Asks the thread to stop: it drains its sockets, closes what its clock says is closed

@@ -1,17 +1,24 @@
 /* Exporters: the table of everything flowtally knows per (address, version, domain).
  *
  * The table is open addressing by a hash of the key, grown by doubling at half full
- * up to max_exporters, and the entry last looked up is tried first.  Each entry holds
- * its statistics, its sequence state (seq.c), the settings of the first configured
- * prefix that contains its address, and tables of its own: its templates
- * (tpl_table.c), what its options data said (options.c) and its data sets waiting for
- * a template (pending.c).  Everything an exporter can make grow has a cap and a
- * counter.
+ * up to max_exporters and as the memory budget allows, and the entry last looked up
+ * is tried first.  Each entry holds its statistics, its sequence state (seq.c), the
+ * settings of the first configured prefix that contains its address, and tables of its
+ * own: its templates (tpl_table.c), what its options data said (options.c) and its
+ * data sets waiting for a template (pending.c).  Everything an exporter can make grow
+ * has a cap and a counter.
+ *
+ * No peer can lock others out: one address may hold at most max_exporters_per_address
+ * entries (a flood of observation domains from it is refused and counted as
+ * address_limit, within exporter_limit), and entries without a datagram for
+ * exporter_idle_timeout are dropped (looked for when a new exporter arrives, at most
+ * once a second of the datagrams' clock), their counters kept in the totals.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "flowtally/clock.h"
 #include "netflow_int.h"
 
 static uint64_t key_hash(const struct ft_exporter_key *k)
@@ -43,9 +50,15 @@ static struct exporter *probe(struct exporter *tab, size_t size, const struct ft
 static int grow(struct ft_netflow *nf)
 {
 	size_t nsize = nf->size * 2;
+	/* the new table, while the old one is still there; the old one's bytes go back */
+	if (!ft_mem_take(nf, NULL, nsize * sizeof(struct exporter) + FT_MALLOC_OVERHEAD))
+		return -ENOSPC;
 	struct exporter *ntab = calloc(nsize, sizeof(*ntab));
-	if (!ntab)
+	if (!ntab) {
+		ft_mem_give(nf, NULL, nsize * sizeof(struct exporter) + FT_MALLOC_OVERHEAD);
 		return -ENOMEM;
+	}
+	ft_mem_give(nf, NULL, nf->size * sizeof(struct exporter) + FT_MALLOC_OVERHEAD);
 	for (size_t i = 0; i < nf->size; i++)
 		if (nf->tab[i].used)
 			*probe(ntab, nsize, &nf->tab[i].s.key) = nf->tab[i];
@@ -70,20 +83,91 @@ static void apply_conf(const struct ft_netflow *nf, struct exporter *e)
 	}
 }
 
+/* Drops the entries idle since before `before`: their counters go to the retired
+ * totals, their bytes back to the budget, and the table is rebuilt without them (open
+ * addressing has no cheap removal; this runs at most once a second).  An entry's
+ * templates go with it: exporters resend theirs, and with the default timeout, equal
+ * to template_lifetime, they have expired by then anyway. */
+static void sweep(struct ft_netflow *nf, int64_t before)
+{
+	size_t idle = 0;
+	for (size_t i = 0; i < nf->size; i++)
+		idle += nf->tab[i].used && nf->tab[i].alive_ns < before;
+	if (!idle)
+		return;
+	struct exporter *ntab = calloc(nf->size, sizeof(*ntab));
+	if (!ntab)
+		return;                 /* tried again at the next sweep */
+	for (size_t i = 0; i < nf->size; i++) {
+		struct exporter *e = &nf->tab[i];
+		if (!e->used)
+			continue;
+		if (e->alive_ns >= before) {
+			*probe(ntab, nf->size, &e->s.key) = *e;
+			continue;
+		}
+		struct ft_exporter_stats gone = e->s;
+		gone.templates_active = 0;       /* what it holds now: nothing any more */
+		gone.pending_sets = 0;
+		gone.errors[FT_NF_ERR_NO_TEMPLATE] += e->pend.n;
+		ft_exporter_stats_add(&nf->retired, &gone);
+		nf->retired.evicted++;
+		ft_mem_give(nf, e, e->mem);
+		ft_exporter_release(e);
+		nf->used--;
+	}
+	free(nf->tab);
+	nf->tab = ntab;
+	nf->last = NULL;
+	nf->n_full = 0;
+	nf->templates_changed = true;
+}
+
+/* Whether k's address may have one more entry; the addresses last found at the cap are
+ * remembered, so that a flood of new domains from one of them costs no table scan. */
+static bool address_has_room(struct ft_netflow *nf, const struct ft_exporter_key *k)
+{
+	uint32_t cap = nf->o.max_exporters_per_address, n = 0;
+	if (!cap)
+		return true;
+	for (unsigned i = 0; i < nf->n_full; i++)
+		if (ft_addr_equal(&nf->full[i], &k->addr))
+			return false;
+	for (size_t i = 0; i < nf->size && n < cap; i++)
+		n += nf->tab[i].used && ft_addr_equal(&nf->tab[i].s.key.addr, &k->addr);
+	if (n < cap)
+		return true;
+	if (nf->n_full < sizeof(nf->full) / sizeof(nf->full[0]))
+		nf->full[nf->n_full++] = k->addr;
+	else
+		nf->full[nf->full_next++ % (sizeof(nf->full) / sizeof(nf->full[0]))] = k->addr;
+	return false;
+}
+
 struct exporter *ft_exporter_get(struct ft_netflow *nf, const struct ft_exporter_key *k, int64_t now)
 {
 	if (nf->last && key_equal(&nf->last->s.key, k))
 		return nf->last;
 	struct exporter *e = probe(nf->tab, nf->size, k);
+	if (!e->used && nf->o.exporter_idle_timeout && now >= nf->next_sweep_ns) {
+		nf->next_sweep_ns = now + FT_NS_PER_SEC;
+		sweep(nf, now - (int64_t)nf->o.exporter_idle_timeout * FT_NS_PER_SEC);
+		e = probe(nf->tab, nf->size, k);
+	}
 	if (!e->used) {
+		nf->refused_address = false;
 		if (nf->used >= nf->o.max_exporters)
 			return NULL;
+		if (!address_has_room(nf, k)) {
+			nf->refused_address = true;
+			return NULL;
+		}
 		if ((nf->used + 1) * 2 > nf->size) {
 			if (grow(nf) < 0)
 				return NULL;
 			e = probe(nf->tab, nf->size, k);
 		}
-		*e = (struct exporter){ .used = true, .s = { .key = *k, .first_seen_ns = now } };
+		*e = (struct exporter){ .used = true, .s = { .key = *k, .first_seen_ns = now }, .alive_ns = now };
 		apply_conf(nf, e);
 		e->s.sampling_rate = e->conf_override_rate ? e->conf_override_rate :
 		                     e->conf_default_rate ? e->conf_default_rate : 1;
@@ -101,10 +185,13 @@ struct exporter *ft_exporter_for(struct ft_netflow *nf, const struct ft_datagram
 	if (!e) {
 		nf->overflow.datagrams++;
 		nf->overflow.errors[FT_NF_ERR_EXPORTER_LIMIT]++;
+		nf->overflow.address_limit += nf->refused_address;
 		return NULL;
 	}
 	e->s.datagrams++;
 	e->s.last_seen_ns = dg->recv_ns;
+	if (dg->recv_ns > e->alive_ns)
+		e->alive_ns = dg->recv_ns;
 	return e;
 }
 

@@ -38,6 +38,9 @@ static const char *const error_names[FT_NF_ERR__MAX] = {
 	[FT_NF_ERR_NO_TEMPLATE] = "no_template",
 	[FT_NF_ERR_NOMEM] = "out_of_memory",
 	[FT_NF_ERR_V9_VARLEN] = "v9_variable_length",
+	[FT_NF_ERR_MEMORY_BUDGET] = "memory_budget",
+	[FT_NF_ERR_TEMPLATE_FIELDS] = "template_fields",
+	[FT_NF_ERR_TEMPLATE_BYTES] = "template_bytes",
 };
 
 const char *ft_nf_error_name(enum ft_nf_error e)
@@ -83,11 +86,23 @@ struct ft_netflow *ft_netflow_new(const struct ft_netflow_conf *opts)
 		nf->o.max_pending_sets = FT_NETFLOW_DEFAULT_PENDING_SETS;
 	if (!nf->o.max_pending_bytes)
 		nf->o.max_pending_bytes = FT_NETFLOW_DEFAULT_PENDING_BYTES;
+	if (!nf->o.memory_budget)
+		nf->o.memory_budget = FT_NETFLOW_DEFAULT_MEMORY_BUDGET;
+	if (!nf->o.max_template_fields)
+		nf->o.max_template_fields = FT_NETFLOW_DEFAULT_TEMPLATE_FIELDS;
+	if (nf->o.max_template_fields > FT_SCRATCH_FIELDS)
+		nf->o.max_template_fields = FT_SCRATCH_FIELDS;
+	if (!nf->o.max_template_bytes)
+		nf->o.max_template_bytes = FT_NETFLOW_DEFAULT_TEMPLATE_BYTES;
 	nf->size = 64;
 	nf->tab = calloc(nf->size, sizeof(*nf->tab));
 	nf->scratch = malloc(FT_SCRATCH_FIELDS * sizeof(*nf->scratch));
-	if (!nf->tab || !nf->scratch || copy_conf(nf, opts) < 0)
+	nf->budget = ft_budget_new(nf->o.memory_budget);
+	if (!nf->tab || !nf->scratch || !nf->budget || copy_conf(nf, opts) < 0)
 		return ft_netflow_free(nf);
+	/* the first table is the decoder's fixed part: held whatever the budget */
+	nf->mem = nf->size * sizeof(*nf->tab) + FT_MALLOC_OVERHEAD;
+	atomic_fetch_add(&nf->budget->used, nf->mem);
 	return nf;
 }
 
@@ -101,6 +116,10 @@ struct ft_netflow *ft_netflow_free(struct ft_netflow *nf)
 	free(nf->tab);
 	free(nf->conf);
 	free(nf->scratch);
+	if (nf->budget) {
+		atomic_fetch_sub(&nf->budget->used, nf->mem);
+		ft_budget_unref(nf->budget);
+	}
 	free(nf);
 	return NULL;
 }
@@ -173,6 +192,8 @@ void ft_exporter_stats_add(struct ft_exporter_stats *dst, const struct ft_export
 	dst->lost_datagrams += src->lost_datagrams;
 	dst->seq_resets += src->seq_resets;
 	dst->reordered += src->reordered;
+	dst->address_limit += src->address_limit;
+	dst->evicted += src->evicted;
 	dst->option_records += src->option_records;
 	dst->templates += src->templates;
 	dst->templates_active += src->templates_active;
@@ -204,6 +225,7 @@ void ft_netflow_totals(const struct ft_netflow *nf, struct ft_exporter_stats *re
 		if (nf->tab[i].used)
 			ft_exporter_stats_add(&t, &nf->tab[i].s);
 	ft_exporter_stats_add(&t, &nf->overflow);
+	ft_exporter_stats_add(&t, &nf->retired);
 	memset(&t.key, 0, sizeof(t.key));
 	*ret = t;
 }

@@ -10,7 +10,9 @@
 #ifndef FT_NETFLOW_INT_H
 #define FT_NETFLOW_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "flowtally/log.h"
@@ -82,6 +84,19 @@ struct exporter {
 	struct tpl_table tpls;
 	struct options opt;
 	struct pending pend;
+	size_t mem;                   /* bytes it holds against the budget (budget.c) */
+	size_t tpl_mem;               /* of which its templates: slots, fields and plans */
+	int64_t alive_ns;             /* its last datagram, or when it was made or loaded */
+};
+
+/* The memory budget (budget.c): one per set of decoders that share it, each receive
+ * thread's decoder adding what it holds to `used` with atomic operations, so that
+ * the budget is global and no lock sits on the decode path. */
+struct ft_nf_budget {
+	_Atomic uint64_t used;
+	_Atomic uint64_t refused;
+	_Atomic unsigned refs;
+	uint64_t limit;
 };
 
 struct ft_netflow {
@@ -90,10 +105,19 @@ struct ft_netflow {
 	size_t used;
 	struct exporter *last;
 	struct ft_exporter_stats overflow;
+	struct ft_exporter_stats retired; /* the counters of evicted entries, for the totals */
+	int64_t next_sweep_ns;        /* when idle entries are looked for next */
+	struct ft_addr full[8];       /* addresses last found at max_exporters_per_address */
+	unsigned n_full, full_next;
+	bool refused_address;         /* the last ft_exporter_get() refusal: the address cap */
+	unsigned shard, shards;       /* loads only exporters whose address steers here
+	                               * (ft_netflow_set_shard()); shards 0: all */
 	struct ft_netflow_conf o;
 	struct ft_exporter_conf *conf;
 	size_t n_conf;
 	bool templates_changed;       /* since the last save */
+	struct ft_nf_budget *budget;  /* shared (ft_netflow_share_budget()) */
+	size_t mem;                   /* bytes this decoder holds against it */
 	struct ft_tpl_field *scratch; /* fields of the template being read: 16384 entries */
 };
 #define FT_SCRATCH_FIELDS 16384
@@ -115,6 +139,40 @@ struct ft_msg {
 	bool pending;                 /* a data set was kept for its template */
 	uint32_t tpl_records;         /* v9: template and options template records walked */
 };
+
+/* ---- budget.c: the memory budget ---- */
+
+/* Bytes malloc() spends on one allocation beyond what it was asked for (glibc: a
+ * 16-byte header and alignment): counted with every allocation state makes. */
+#define FT_MALLOC_OVERHEAD 16
+/* Takes bytes from the budget for state of e (NULL: the decoder's own, such as the
+ * exporter table); false, counted in the budget's refusals, when they do not fit. */
+bool ft_mem_take(struct ft_netflow *nf, struct exporter *e, size_t bytes);
+/* Gives bytes back (what ft_mem_take() took for e). */
+void ft_mem_give(struct ft_netflow *nf, struct exporter *e, size_t bytes);
+/* The bytes a compiled template holds outside its table slot: fields, ops and plan. */
+size_t ft_tpl_mem(const struct ft_template *t);
+/* A new budget of limit bytes (refs 1), or NULL. */
+struct ft_nf_budget *ft_budget_new(uint64_t limit);
+/* Drops a reference, freeing the budget with the last. */
+void ft_budget_unref(struct ft_nf_budget *b);
+
+/* ---- persist.c: saved templates, in memory (for ft_netflow_save/load and the fuzz
+ * target) ---- */
+
+/* The file ft_netflow_save() writes, into *ret (the caller frees it); 0 or -ENOMEM. */
+int ft_netflow_save_mem(const struct ft_netflow *nf, uint8_t **ret, size_t *ret_len);
+/* ft_netflow_load() of the len bytes at p. */
+int ft_netflow_load_mem(struct ft_netflow *nf, const uint8_t *p, size_t len, int64_t now_ns,
+                        char *why, size_t why_size);
+
+/* Whether saved state of the exporter at addr is this decoder's to load. */
+static inline bool ft_netflow_loads(const struct ft_netflow *nf, const struct ft_addr *addr)
+{
+	uint32_t low = (uint32_t)addr->b[12] << 24 | (uint32_t)addr->b[13] << 16 |
+	               (uint32_t)addr->b[14] << 8 | addr->b[15];
+	return nf->shards < 2 || low % nf->shards == nf->shard;
+}
 
 /* ---- batch.c: the output batch ---- */
 
@@ -153,11 +211,13 @@ void ft_template_arrived(struct ft_msg *m, uint16_t tid);
 
 /* Keeps a copy of data set tid (len bytes at p) with m's header times, dropping the
  * oldest kept sets to stay within the caps; 0, -FT_NF_ERR_NO_TEMPLATE when it can never
- * fit, or -FT_NF_ERR_NOMEM, each counted. */
+ * fit, -FT_NF_ERR_MEMORY_BUDGET or -FT_NF_ERR_NOMEM, each counted. */
 int ft_pending_add(const struct ft_msg *m, uint16_t tid, const uint8_t *p, size_t len);
 /* Decodes the kept sets of m's exporter that template t now explains, each under its own
  * message's header times, adding their records to m->late_records. */
 void ft_pending_replay(struct ft_msg *m, const struct ft_template *t);
+/* The bytes p holds against the budget. */
+size_t ft_pending_mem(const struct pending *p);
 /* Frees the kept sets (uncounted) and empties p. */
 void ft_pending_done(struct pending *p);
 
@@ -188,6 +248,8 @@ void ft_tpl_table_done(struct tpl_table *t);
 uint32_t ft_exporter_rate(const struct exporter *e, const struct ft_rec *r);
 /* Learns what options record r says (rates, interface names, init time), received at now. */
 void ft_exporter_options(struct ft_netflow *nf, struct exporter *e, const struct ft_rec *r, int64_t now);
+/* The bytes o's tables hold against the budget. */
+size_t ft_options_mem(const struct options *o);
 /* Frees o's tables. */
 void ft_options_done(struct options *o);
 

@@ -4,6 +4,7 @@
  * searched in order and capped at MAX_SAMPLERS, plus the rate of the whole domain;
  * interface names and descriptions by ifIndex, capped at MAX_IFNAMES;
  * systemInitTimeMilliseconds (IE 160), from which IPFIX sysUpTime flow times count.
+ * New entries count against the memory budget (budget.c).
  * ft_exporter_rate() picks a data record's rate from these, under the configuration's
  * override and default.
  */
@@ -24,8 +25,10 @@ static uint32_t lookup_rate(const struct sampler *s, uint32_t n, uint32_t id)
 	return 0;
 }
 
-/* Sets a sampler's rate; returns its previous rate (0: new). */
-static uint32_t set_rate(struct sampler **tab, uint32_t *n, uint32_t id, uint32_t rate)
+/* Sets a sampler's rate; returns its previous rate (0: new, or not kept: at the cap,
+ * or no room in the memory budget, counted). */
+static uint32_t set_rate(struct ft_netflow *nf, struct exporter *e, struct sampler **tab,
+                         uint32_t *n, uint32_t id, uint32_t rate)
 {
 	for (uint32_t i = 0; i < *n; i++) {
 		if ((*tab)[i].id == id) {
@@ -36,9 +39,15 @@ static uint32_t set_rate(struct sampler **tab, uint32_t *n, uint32_t id, uint32_
 	}
 	if (*n >= MAX_SAMPLERS)
 		return 0;
-	struct sampler *t = realloc(*tab, (*n + 1) * sizeof(*t));
-	if (!t)
+	if (!ft_mem_take(nf, e, sizeof(**tab) + (*n ? 0 : FT_MALLOC_OVERHEAD))) {
+		e->s.errors[FT_NF_ERR_MEMORY_BUDGET]++;
 		return 0;
+	}
+	struct sampler *t = realloc(*tab, (*n + 1) * sizeof(*t));
+	if (!t) {
+		ft_mem_give(nf, e, sizeof(**tab) + (*n ? 0 : FT_MALLOC_OVERHEAD));
+		return 0;
+	}
 	t[(*n)++] = (struct sampler){ id, rate };
 	*tab = t;
 	return 0;
@@ -108,19 +117,27 @@ static void copy_text(char *dst, size_t size, const uint8_t *src, size_t len)
 	dst[n] = '\0';
 }
 
-static void set_ifname(struct options *o, const struct ft_rec *r)
+static void set_ifname(struct ft_netflow *nf, struct exporter *e, const struct ft_rec *r)
 {
+	struct options *o = &e->opt;
 	uint32_t ifindex = (uint32_t)(ft_rec_has(r, SL_SCOPE_INTERFACE) ? ft_rec_val(r, SL_SCOPE_INTERFACE) : ft_rec_val(r, SL_IN_IF));
 	struct ifname *f = NULL;
 	for (uint32_t i = 0; i < o->n_ifnames && !f; i++)
 		if (o->ifnames[i].ifindex == ifindex)
 			f = &o->ifnames[i];
 	if (!f) {
+		size_t more = sizeof(*f) + (o->n_ifnames ? 0 : FT_MALLOC_OVERHEAD);
 		if (o->n_ifnames >= MAX_IFNAMES)
 			return;
-		struct ifname *t = realloc(o->ifnames, (o->n_ifnames + 1) * sizeof(*t));
-		if (!t)
+		if (!ft_mem_take(nf, e, more)) {
+			e->s.errors[FT_NF_ERR_MEMORY_BUDGET]++;
 			return;
+		}
+		struct ifname *t = realloc(o->ifnames, (o->n_ifnames + 1) * sizeof(*t));
+		if (!t) {
+			ft_mem_give(nf, e, more);
+			return;
+		}
 		o->ifnames = t;
 		f = &t[o->n_ifnames++];
 		memset(f, 0, sizeof(*f));
@@ -138,19 +155,26 @@ void ft_exporter_options(struct ft_netflow *nf, struct exporter *e, const struct
 	nf->templates_changed = true;
 	if (rate && ft_rec_has(r, SL_SAMPLER_ID)) {
 		uint32_t id = (uint32_t)ft_rec_val(r, SL_SAMPLER_ID);
-		note_rate_change(e, set_rate(&e->opt.samplers, &e->opt.n_samplers, id, rate), rate, now, "sampler", id);
+		note_rate_change(e, set_rate(nf, e, &e->opt.samplers, &e->opt.n_samplers, id, rate), rate, now, "sampler", id);
 	} else if (rate && ft_rec_has(r, SL_SELECTOR_ID)) {
 		uint32_t id = (uint32_t)ft_rec_val(r, SL_SELECTOR_ID);
-		note_rate_change(e, set_rate(&e->opt.selectors, &e->opt.n_selectors, id, rate), rate, now, "selector", id);
+		note_rate_change(e, set_rate(nf, e, &e->opt.selectors, &e->opt.n_selectors, id, rate), rate, now, "selector", id);
 	} else if (rate) {
 		uint32_t old = e->opt.default_rate;
 		e->opt.default_rate = rate;
 		note_rate_change(e, old, rate, now, "domain", e->s.key.domain);
 	}
 	if (r->str[SS_IF_NAME] || r->str[SS_IF_DESC])
-		set_ifname(&e->opt, r);
+		set_ifname(nf, e, r);
 	if (ft_rec_has(r, SL_INIT_MS))
 		e->opt.init_ms = (int64_t)ft_rec_val(r, SL_INIT_MS);
+}
+
+size_t ft_options_mem(const struct options *o)
+{
+	return (o->n_samplers ? o->n_samplers * sizeof(*o->samplers) + FT_MALLOC_OVERHEAD : 0) +
+	       (o->n_selectors ? o->n_selectors * sizeof(*o->selectors) + FT_MALLOC_OVERHEAD : 0) +
+	       (o->n_ifnames ? o->n_ifnames * sizeof(*o->ifnames) + FT_MALLOC_OVERHEAD : 0);
 }
 
 void ft_options_done(struct options *o)

@@ -34,6 +34,7 @@ struct ft_pipeline {
 	struct ft_addr last_ok;     /* the last source that passed the allow-list */
 	bool have_last_ok;
 	char state_path[4200];      /* where this pipeline's templates are saved */
+	char old_path[4200];        /* where flowtally saved them in JSON before (upgrade) */
 };
 
 /* The stages after decoding, in order, on one batch.  An enrich stage (interface names
@@ -54,10 +55,13 @@ static void flush(struct ft_flow_batch *b, void *ctx)
 static void set_state_path(struct ft_pipeline *p)
 {
 	const char *dir = p->cfg->data_dir;
-	if (p->o.index == 0)
-		snprintf(p->state_path, sizeof(p->state_path), "%s/state/templates.json", dir);
-	else
-		snprintf(p->state_path, sizeof(p->state_path), "%s/state/templates-%u.json", dir, p->o.index);
+	if (p->o.index == 0) {
+		snprintf(p->state_path, sizeof(p->state_path), "%s/state/templates.state", dir);
+		snprintf(p->old_path, sizeof(p->old_path), "%s/state/templates.json", dir);
+	} else {
+		snprintf(p->state_path, sizeof(p->state_path), "%s/state/templates-%u.state", dir, p->o.index);
+		snprintf(p->old_path, sizeof(p->old_path), "%s/state/templates-%u.json", dir, p->o.index);
+	}
 }
 
 int ft_pipeline_new(const struct ft_config *cfg, const struct ft_pipeline_opts *o,
@@ -180,9 +184,20 @@ int ft_pipeline_stats(const struct ft_pipeline *p, struct ft_stats *s)
 	return ft_stats_add_netflow(s, p->nf);
 }
 
+void ft_pipeline_share_budget(struct ft_pipeline *p, const struct ft_pipeline *with)
+{
+	ft_netflow_share_budget(p->nf, with->nf);
+}
+
+void ft_pipeline_set_shard(struct ft_pipeline *p, unsigned index, unsigned n)
+{
+	ft_netflow_set_shard(p->nf, index, n);
+}
+
 /* One thread's saved templates.  A damaged file is set aside (what is valid in it is
  * used all the same): kept for inspection, and out of the way of the next save, which
- * would replace it.  Every thread loads every file, one after the other at the start,
+ * would replace it.  Every thread reads every file (keeping the exporters it receives,
+ * ft_pipeline_set_shard()), one after the other at the start,
  * so the first to find a damaged one reports it and the others no longer see it. */
 static void load_file(struct ft_pipeline *p, const char *path)
 {
@@ -202,19 +217,27 @@ static void load_file(struct ft_pipeline *p, const char *path)
 
 void ft_pipeline_load_state(struct ft_pipeline *p)
 {
+	static const char *const names[] = { "templates*.json", "templates*.state" };
 	char pattern[4200];
 	glob_t g;
 	if (!p->o.keep_state)
 		return;
-	snprintf(pattern, sizeof(pattern), "%s/state/templates*.json", p->cfg->data_dir);
-	if (glob(pattern, 0, NULL, &g) != 0)
-		return;
-	for (size_t i = 0; i < g.gl_pathc; i++)
-		load_file(p, g.gl_pathv[i]);
-	globfree(&g);
+	/* the JSON files of an earlier version first: a binary file written since wins */
+	for (size_t k = 0; k < 2; k++) {
+		snprintf(pattern, sizeof(pattern), "%s/state/%s", p->cfg->data_dir, names[k]);
+		if (glob(pattern, 0, NULL, &g) != 0)
+			continue;
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			load_file(p, g.gl_pathv[i]);
+		globfree(&g);
+	}
 }
 
-static void save_state(struct ft_pipeline *p)
+/* Saves the templates; at the stop (final) the JSON of an earlier version goes too:
+ * every thread has saved what it took from it by then (loading it marks the state
+ * changed, so each saves within state_interval; a crash before the stop leaves it to
+ * be read again, and the binary files read after it win). */
+static void save_state(struct ft_pipeline *p, bool final)
 {
 	char dir[4200], err[4400];
 	if (!p->o.keep_state)
@@ -227,17 +250,19 @@ static void save_state(struct ft_pipeline *p)
 	int r = ft_netflow_save(p->nf, p->state_path);
 	if (r < 0)
 		ft_log_err(FT_LOG_NETFLOW, "cannot save templates to %s: %s", p->state_path, ft_file_strerror(r));
+	else if (final)
+		unlink(p->old_path);
 }
 
 void ft_pipeline_save_state(struct ft_pipeline *p)
 {
 	if (ft_netflow_dirty(p->nf))
-		save_state(p);
+		save_state(p, false);
 }
 
 void ft_pipeline_finish(struct ft_pipeline *p)
 {
 	flush(&p->batch, p);
 	ft_netflow_drop_pending(p->nf);
-	save_state(p);
+	save_state(p, true);
 }

@@ -138,6 +138,7 @@ void ft_stats_clear(struct ft_stats *s)
 	s->n_exporters = 0;
 	s->n_listeners = 0;
 	memset(&s->totals, 0, sizeof(s->totals));
+	memset(&s->memory, 0, sizeof(s->memory));
 	memset(&s->rejects, 0, sizeof(s->rejects));
 	s->have_pcap = false;
 }
@@ -167,8 +168,20 @@ static int add_exporter(struct ft_stats *s, const struct ft_exporter_stats *e)
 	return 0;
 }
 
+/* The receive threads share one budget: each reports the same one, so the figures are
+ * the largest seen (taken at slightly different moments), never a sum. */
+static void memory_merge(struct ft_netflow_memory *dst, const struct ft_netflow_memory *src)
+{
+	dst->used = src->used > dst->used ? src->used : dst->used;
+	dst->limit = src->limit > dst->limit ? src->limit : dst->limit;
+	dst->refused = src->refused > dst->refused ? src->refused : dst->refused;
+}
+
 int ft_stats_add_netflow(struct ft_stats *s, const struct ft_netflow *nf)
 {
+	struct ft_netflow_memory mem;
+	ft_netflow_memory(nf, &mem);
+	memory_merge(&s->memory, &mem);
 	size_t n = ft_netflow_exporters(nf, NULL, 0);
 	struct ft_exporter_stats *tmp = calloc(n + 1, sizeof(*tmp));
 	if (!tmp)
@@ -227,6 +240,7 @@ int ft_stats_merge(struct ft_stats *dst, const struct ft_stats *src)
 		if (ft_stats_add_listener(dst, src->listeners[i].name, &src->listeners[i].st) < 0)
 			return -ENOMEM;
 	ft_exporter_stats_add(&dst->totals, &src->totals);
+	memory_merge(&dst->memory, &src->memory);
 	ft_rejects_merge(&dst->rejects, &src->rejects);
 	if (src->have_pcap) {
 		dst->have_pcap = true;
@@ -283,13 +297,14 @@ static json_t *counters_json(const struct ft_exporter_stats *e)
 		"lost_records", jint(e->lost_records), "lost_datagrams", jint(e->lost_datagrams),
 		"sequence_resets", jint(e->seq_resets), "reordered", jint(e->reordered),
 		"parse_errors", jint(error_sum(e->errors)));
-	json_object_update_missing_new(o, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	json_object_update_missing_new(o, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		"header_count_mismatch", jint(e->header_count_mismatch),
 		"option_records", jint(e->option_records), "templates", jint(e->templates),
 		"templates_active", jint(e->templates_active),
 		"template_changes", jint(e->template_changes),
 		"templates_empty_fields", jint(e->templates_empty_fields),
-		"pending_sets", jint(e->pending_sets), "pending_decoded", jint(e->pending_decoded)));
+		"pending_sets", jint(e->pending_sets), "pending_decoded", jint(e->pending_decoded),
+		"address_limit", jint(e->address_limit), "evicted_exporters", jint(e->evicted)));
 	json_object_update_missing_new(o, json_pack("{s:I,s:I}",
 		"withdrawals", jint(e->withdrawals),
 		"withdrawals_ignored", jint(e->withdrawals_ignored)));
@@ -437,6 +452,9 @@ static json_t *stats_json(struct ft_stats *s)
 	json_object_set_new(totals, "received", json_integer(jint(received(s))));
 	json_object_set_new(root, "totals", totals);
 	json_object_set_new(root, "errors", errors_json(s->totals.errors));
+	json_object_set_new(root, "memory", json_pack("{s:I,s:I,s:I}",
+		"used_bytes", jint(s->memory.used), "limit_bytes", jint(s->memory.limit),
+		"refused", jint(s->memory.refused)));
 	json_object_set_new(root, "rejected", rejects_json(&s->rejects));
 	json_t *ex = json_array();
 	if (s->n_exporters)

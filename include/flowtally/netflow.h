@@ -4,13 +4,15 @@
  * it has heard from, with their statistics and sequence tracking.  The daemon's
  * receivers, `flowtallyd --replay` and `flowtally replay` all pass datagrams through
  * ft_netflow_input(), so a capture is decoded by exactly the code that decodes the
- * network.  Not thread-safe: one per thread, merged by copying statistics out.
+ * network.  Not thread-safe: one per thread, merged by copying statistics out; the
+ * memory budget alone may be shared between threads (ft_netflow_share_budget()).
  */
 #ifndef FLOWTALLY_NETFLOW_H
 #define FLOWTALLY_NETFLOW_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "flowtally/datagram.h"
 #include "flowtally/flow.h"
@@ -25,7 +27,7 @@ enum ft_nf_error {
 	FT_NF_ERR_VERSION,           /* version field is not one flowtally decodes */
 	FT_NF_ERR_COUNT,             /* record count outside the version's range */
 	FT_NF_ERR_LENGTH,            /* datagram length disagrees with the record count */
-	FT_NF_ERR_EXPORTER_LIMIT,    /* exporter table full (max_exporters) */
+	FT_NF_ERR_EXPORTER_LIMIT,    /* exporter table full (max_exporters, or the memory budget) */
 	FT_NF_ERR_SET_LENGTH,        /* set shorter than its header, or past the message */
 	FT_NF_ERR_SET_ID,            /* reserved set ID (v9: 2..255, IPFIX: 0, 1, 4..255) */
 	FT_NF_ERR_TEMPLATE_EMPTY,    /* v9 template with no fields */
@@ -42,6 +44,11 @@ enum ft_nf_error {
 	FT_NF_ERR_NOMEM,             /* out of memory while keeping state */
 	FT_NF_ERR_V9_VARLEN,         /* v9 template with a field of length 65535, which RFC 3954
 	                              * cannot carry (no variable-length encoding in v9) */
+	FT_NF_ERR_MEMORY_BUDGET,     /* a template, kept set or options entry refused: the
+	                              * memory budget is used up */
+	FT_NF_ERR_TEMPLATE_FIELDS,   /* template with more than max_template_fields fields */
+	FT_NF_ERR_TEMPLATE_BYTES,    /* template refused: the exporter's templates would take
+	                              * more than max_template_bytes */
 	FT_NF_ERR__MAX
 };
 const char *ft_nf_error_name(enum ft_nf_error e);
@@ -97,6 +104,11 @@ struct ft_exporter_stats {
 	int64_t sampling_changed_ns; /* when it last changed */
 	uint64_t seq_resets;       /* exporter restarts and backward jumps */
 	uint64_t reordered;        /* datagrams that arrived behind the expected sequence */
+	uint64_t address_limit;    /* datagrams of a new exporter refused because its address
+	                            * had max_exporters_per_address entries (counted as
+	                            * exporter_limit too; in the totals only) */
+	uint64_t evicted;          /* exporter entries dropped after exporter_idle_timeout
+	                            * (in the totals only) */
 	uint64_t errors[FT_NF_ERR__MAX];
 	uint32_t sampling_rate;    /* last rate announced by the exporter (1 = none) */
 	uint8_t sampling_mode;
@@ -122,6 +134,16 @@ struct ft_netflow_conf {
 	uint32_t max_pending_bytes;  /* 0: default */
 	bool ipfix_withdrawals;      /* apply IPFIX template withdrawals (RFC 7011 §8.4 says a
 	                              * collector ignores them over UDP); default false */
+	uint64_t memory_budget;      /* bytes all decoding state may take (exporter table,
+	                              * templates with their plans, options data, kept sets),
+	                              * shared by the decoders that share it
+	                              * (ft_netflow_share_budget()); 0: default */
+	uint32_t max_template_fields; /* fields per template; 0: default */
+	uint32_t max_template_bytes; /* bytes one exporter/domain's templates may take; 0: default */
+	uint32_t exporter_idle_timeout; /* seconds without a datagram after which an exporter
+	                              * entry is dropped, with its templates; 0: never */
+	uint32_t max_exporters_per_address; /* entries (versions, domains) one address may
+	                              * hold; 0: no cap beyond max_exporters */
 	const struct ft_exporter_conf *exporters;  /* first match wins; copied */
 	size_t n_exporters;
 };
@@ -129,9 +151,34 @@ struct ft_netflow_conf {
 #define FT_NETFLOW_DEFAULT_MAX_TEMPLATES 1024
 #define FT_NETFLOW_DEFAULT_PENDING_SETS 512
 #define FT_NETFLOW_DEFAULT_PENDING_BYTES (1u << 20)
+#define FT_NETFLOW_DEFAULT_MEMORY_BUDGET (256ull << 20)
+#define FT_NETFLOW_DEFAULT_TEMPLATE_FIELDS 512
+#define FT_NETFLOW_DEFAULT_TEMPLATE_BYTES (4u << 20)
+#define FT_NETFLOW_DEFAULT_IDLE_TIMEOUT 7200       /* the configuration's default */
+#define FT_NETFLOW_DEFAULT_PER_ADDRESS 256         /* the configuration's default */
 
 struct ft_netflow *ft_netflow_new(const struct ft_netflow_conf *opts);
 struct ft_netflow *ft_netflow_free(struct ft_netflow *nf);
+/* Makes nf count its state against with's memory budget from now on (what it holds
+ * moves over), so that the decoders of several receive threads share one budget; the
+ * budget lives until the last decoder sharing it is freed.  Call from one thread
+ * before either decodes; afterwards each thread may use its own decoder. */
+void ft_netflow_share_budget(struct ft_netflow *nf, const struct ft_netflow *with);
+
+/* Makes ft_netflow_load() skip the saved exporters another of n receive threads
+ * receives: the listeners steer an exporter to thread (the last 32 bits of its address)
+ * mod n (collector/net), so each thread holds only its own exporters' templates and
+ * the shared budget is not spent twice.  n < 2: load all (the default). */
+void ft_netflow_set_shard(struct ft_netflow *nf, unsigned index, unsigned n);
+
+/* What the memory budget holds: bytes in use and allowed, and how many times state
+ * was refused for it (templates, exporters, kept sets, options entries). */
+struct ft_netflow_memory {
+	uint64_t used;
+	uint64_t limit;
+	uint64_t refused;
+};
+void ft_netflow_memory(const struct ft_netflow *nf, struct ft_netflow_memory *ret);
 
 /* Decodes one datagram (NetFlow v5, v9 or IPFIX) and appends its flow records to out.
  * Returns the number of records it decoded (data and options records; data sets
@@ -147,16 +194,22 @@ int ft_netflow_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct
 void ft_netflow_drop_pending(struct ft_netflow *nf);
 
 /* Templates and options data survive restarts: ft_netflow_save() writes them to path
- * (atomically), ft_netflow_load() reads them back; templates an exporter sends again
- * replace the loaded ones.  Save: 0 or negative errno.  Load logs nothing: 0, every
- * entry used; -ENOENT, no file; -EINVAL, a file that cannot be read or is not what
- * ft_netflow_save() writes (the entries that are valid are used all the same); -ENOSPC,
- * a valid file some of whose entries max_exporters or max_templates refused.  On
- * -EINVAL and -ENOSPC, why (why_size bytes, NULL for none) says what: "line 3, column
- * 7: ..." for JSON that does not parse, or how many entries, and the first one's
+ * (atomically, in a compact binary format with a checksum: persist.c), ft_netflow_load()
+ * reads them back, from that format or the JSON flowtally wrote before; templates an
+ * exporter sends again replace the loaded ones.  Save: 0 or negative errno.  Load logs
+ * nothing: 0, every entry used; -ENOENT, no file; -EINVAL, a file that cannot be read
+ * or is not what flowtally writes (a binary file whose checksum fails is not used at
+ * all; otherwise the entries that are valid are used all the same); -ENOSPC, a valid
+ * file some of whose entries the caps or the memory budget refused.  On -EINVAL and
+ * -ENOSPC, why (why_size bytes, NULL for none) says what: "line 3, column 7: ..." for
+ * JSON that does not parse, the checksum, or how many entries, and the first one's
  * reason. */
 int ft_netflow_save(struct ft_netflow *nf, const char *path);
 int ft_netflow_load(struct ft_netflow *nf, const char *path, int64_t now_ns, char *why, size_t why_size);
+/* Writes nf's templates and options data to out as JSON (the format 1 layout, for
+ * people: `flowtally status --templates`), exporters by address, version and domain,
+ * templates by ID.  0 or -ENOMEM, -EIO. */
+int ft_netflow_dump_json(const struct ft_netflow *nf, FILE *out);
 /* True when templates or options changed since the last save. */
 bool ft_netflow_dirty(const struct ft_netflow *nf);
 

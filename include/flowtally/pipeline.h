@@ -99,5 +99,11 @@ void ft_pipeline_finish(struct ft_pipeline *p);
 
 /* Adds this pipeline's counters (exporters, rejected sources) to s. 0 or -ENOMEM. */
 int ft_pipeline_stats(const struct ft_pipeline *p, struct ft_stats *s);
+/* Makes p's decoder count against with's memory budget (ft_netflow_share_budget()):
+ * the receive threads share one.  Before either thread runs. */
+void ft_pipeline_share_budget(struct ft_pipeline *p, const struct ft_pipeline *with);
+/* p is receive thread index of n: it loads the saved templates of its exporters only
+ * (ft_netflow_set_shard()). */
+void ft_pipeline_set_shard(struct ft_pipeline *p, unsigned index, unsigned n);
 
 #endif

@@ -65,6 +65,8 @@ struct ft_stats {
 	size_t n_exporters;
 	size_t cap_exporters;
 	struct ft_exporter_stats totals;
+	struct ft_netflow_memory memory;   /* the decoders' memory budget (shared: the largest
+	                                    * figures seen, not a sum) */
 	struct ft_stats_listener *listeners;
 	size_t n_listeners;
 	struct ft_rejects rejects;

@@ -29,6 +29,8 @@ receive_buffer = 33554432;
 stats_interval = 1;
 max_exporters = $(jq .exporters "$tmp/plan.json");
 max_templates = 4;
+max_template_fields = 200;
+max_template_bytes = 5000;
 pending_sets = 1000000;
 pending_bytes = 1073741824;
 log_level = "info";
@@ -55,12 +57,14 @@ sent=$(jq .sent "$tmp/main.json")
 wait_for received "$sent" || fail "flowtallyd did not read the $sent datagrams sent: $(jq -c .listeners "$data/stats.json")"
 note "corpus: $(jq -c .errors "$tmp/main.json")"
 
-# out_of_memory: the data segment capped a little above what the daemon uses, 400 data
-# sets of 60,000 bytes wait for their template until memory runs out; then the cap is
-# lifted and the template comes.
+# out_of_memory: the data segment capped a little above what the daemon uses (12 MB,
+# half of what the sets need: room for the allocator's own mappings, which
+# AddressSanitizer makes in bigger steps and cannot do without), 400 data sets of
+# 60,000 bytes wait for their template until memory runs out; then the cap is lifted
+# and the template comes.
 soft=$(prlimit --pid "$dpid" --data --raw --noheadings -o SOFT)
 vmdata=$(awk '/^VmData:/ { print $2 }' "/proc/$dpid/status")
-prlimit --pid "$dpid" --data="$(( (vmdata + 4096) * 1024 )):" || fail "prlimit --data failed"
+prlimit --pid "$dpid" --data="$(( (vmdata + 12288) * 1024 )):" || fail "prlimit --data failed"
 "$gen" oom "$p4" 400 >"$tmp/oom.json"
 wait_for queue_empty "$p4" || fail "flowtallyd did not read the out_of_memory cases"
 prlimit --pid "$dpid" --data="$soft:" || fail "prlimit could not lift the cap"
@@ -104,7 +108,9 @@ want=$(jq -s -c --argjson oom "$(jq .errors.out_of_memory "$s")" \
 	"$tmp/main.json" "$tmp/oom-end.json")
 got=$(jq -c --argjson want "$want" '.errors | with_entries(select(.key | in($want)))' "$s")
 [ "$(jq -S -c . <<<"$want")" = "$(jq -S -c . <<<"$got")" ] || fail "errors by reason: $got, the corpus has $want"
-few=$(jq -c '.errors | with_entries(select(.value < 100))' "$s")
+# (memory_budget: a global budget, not a case a datagram can be built for among the
+# others; memory.sh fills it)
+few=$(jq -c '.errors | with_entries(select(.value < 100 and .key != "memory_budget"))' "$s")
 [ "$few" = '{}' ] || fail "reasons with fewer than 100 cases: $few"
 accepted=$(jq -s '[.[].accepted] | add' "$tmp/main.json" "$tmp/oom.json" "$tmp/oom-end.json")
 [ "$(jq .totals.accepted "$s")" = "$accepted" ] || fail "accepted $(jq .totals.accepted "$s"), the corpus has $accepted"

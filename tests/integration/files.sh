@@ -52,7 +52,7 @@ mkdir -p "$data/state" "$data/ledger"
 chmod 0750 "$data" "$data/state" "$data/ledger"
 ln -s "$(decoy stats)" "$data/stats.json.tmp"
 ln -s "$(decoy running)" "$data/state/running.json.tmp"
-ln -s "$(decoy templates)" "$data/state/templates.json.tmp"
+ln -s "$(decoy templates)" "$data/state/templates.state.tmp"
 ln -s "$(decoy steps)" "$data/state/steps.json.tmp"
 conf "$tmp/1.conf" "$data"
 "$ftd" --allow-root -f -c "$tmp/1.conf" 2>"$tmp/1.log" &
@@ -69,7 +69,7 @@ stop_daemon || true
 for n in stats running templates steps; do untouched $n; done
 said "$tmp/1.log" "cannot write $data/stats.json: it is a symbolic link (refused"
 said "$tmp/1.log" "cannot write $data/state/running.json: it is a symbolic link"
-said "$tmp/1.log" "cannot save templates to $data/state/templates.json: it is a symbolic link"
+said "$tmp/1.log" "cannot save templates to $data/state/templates.state: it is a symbolic link"
 "$ft" ledger verify -d "$data" >/dev/null || fail "the ledger written beside the links does not verify"
 note "links at the temporaries: refused, decoys untouched, ledger written"
 
@@ -138,13 +138,13 @@ conf "$tmp/5.conf" "$data"
 dpid=$(cat "$data/ft.pid")
 port=$(jq '.listeners[0].port' "$data/stats.json")
 send "$port" 4
-wait_for test -s "$data/state/templates.json" || fail "no templates saved"
+wait_for test -s "$data/state/templates.state" || fail "no templates saved"
 wait_for test -s "$data/ledger/$today" || fail "nothing reached the ledger"
 mode() { stat -c %a "$1"; }
 for d in "$data" "$data/state" "$data/ledger"; do
 	[ "$(mode "$d")" = 750 ] || fail "$d is mode $(mode "$d"), not 750"
 done
-for f in "$data/ft.pid" "$data/stats.json" "$data/state/running.json" "$data/state/templates.json" \
+for f in "$data/ft.pid" "$data/stats.json" "$data/state/running.json" "$data/state/templates.state" \
          "$data/ledger/$today" "$data/ledger/HEAD"; do
 	[ "$(mode "$f")" = 640 ] || fail "$f is mode $(mode "$f"), not 640"
 done

@@ -35,6 +35,8 @@
 
 #define CASES 120               /* per reason: at least 100 */
 #define MAX_TEMPLATES 4         /* the configuration's max_templates */
+#define MAX_TEMPLATE_FIELDS 200 /* the configuration's max_template_fields */
+#define MAX_TEMPLATE_BYTES 5000 /* the configuration's max_template_bytes */
 #define OOM_SET_LEN 60000
 #define OOM_DOMAIN 18
 
@@ -44,7 +46,7 @@ enum reason {
 	R_BAD_SET_LENGTH, R_BAD_SET_ID, R_TEMPLATE_NO_FIELDS, R_TEMPLATE_OVERFLOW,
 	R_BAD_TEMPLATE_ID, R_BAD_FIELD_LENGTH, R_BAD_SCOPE, R_TEMPLATE_TOO_LONG,
 	R_TEMPLATE_LIMIT, R_VARLEN_OVERRUN, R_BAD_PADDING, R_NO_TEMPLATE, R_OUT_OF_MEMORY,
-	R_V9_VARIABLE_LENGTH, R_COUNT,
+	R_V9_VARIABLE_LENGTH, R_TEMPLATE_FIELDS, R_TEMPLATE_BYTES, R_COUNT,
 	R_NONE = -1                 /* a valid datagram */
 };
 static const char *const reason_names[R_COUNT] = {
@@ -53,6 +55,7 @@ static const char *const reason_names[R_COUNT] = {
 	"bad_template_id", "bad_field_length", "bad_scope", "template_too_long",
 	"template_limit", "varlen_overrun", "bad_padding", "no_template", "out_of_memory",
 	"v9_variable_length",
+	"template_fields", "template_bytes",
 };
 
 /* An exporter entry as the README keys it: (source address, version, domain). */
@@ -437,6 +440,38 @@ static void template_too_long(struct gen *g, unsigned k)
 	emit_msg(g, R_TEMPLATE_TOO_LONG);
 }
 
+/* More fields than max_template_fields: elements flowtally skips, one byte each. */
+static void template_fields(struct gen *g, unsigned k)
+{
+	static struct mb_field f[400];
+	uint16_t n = (uint16_t)(MAX_TEMPLATE_FIELDS + 1 + below(g, 200));
+	for (uint16_t i = 0; i < n; i++)
+		f[i] = (struct mb_field){ (uint16_t)(400 + below(g, 100)), 1, 0 };
+	bool ipfix = start_msg(g, k, 21);
+	mb_set(&g->m, ipfix ? MB_IPFIX_TEMPLATE : MB_V9_TEMPLATE);
+	mb_template(&g->m, (uint16_t)(256 + below(g, 65280)), f, n);
+	mb_end(&g->m);
+	emit_msg(g, R_TEMPLATE_FIELDS);
+}
+
+/* A template within max_template_fields whose compiled form alone passes
+ * max_template_bytes: 190..200 fields, each held as 20 bytes (the field, its op and its
+ * place in the plan, README "Memory"), beside the exporter's table of 16 slots. */
+static void template_bytes(struct gen *g, unsigned k)
+{
+	static struct mb_field f[MAX_TEMPLATE_FIELDS];
+	uint16_t n = (uint16_t)(MAX_TEMPLATE_FIELDS - below(g, 11));
+	for (uint16_t i = 0; i < n; i++)
+		f[i] = (struct mb_field){ (uint16_t)(400 + below(g, 100)), 1, 0 };
+	f[0] = (struct mb_field){ 1, 4, 0 };
+	_Static_assert((MAX_TEMPLATE_FIELDS - 10) * 20 > MAX_TEMPLATE_BYTES - 16 * 80, "too few fields");
+	bool ipfix = start_msg(g, k, 22);
+	mb_set(&g->m, ipfix ? MB_IPFIX_TEMPLATE : MB_V9_TEMPLATE);
+	mb_template(&g->m, (uint16_t)(256 + below(g, 65280)), f, n);
+	mb_end(&g->m);
+	emit_msg(g, R_TEMPLATE_BYTES);
+}
+
 /* A valid template tid with fields f of exporter (version of k, domain) in a message of
  * its own. */
 static void define(struct gen *g, unsigned k, uint32_t domain, uint16_t tid,
@@ -571,7 +606,7 @@ static void phase_main(struct gen *g)
 		short_header, bad_version, bad_count, bad_length, bad_set_length, bad_set_id,
 		template_no_fields, template_overflow, bad_template_id, bad_field_length,
 		bad_scope, template_too_long, template_limit, varlen_overrun, bad_padding,
-		no_template, v9_variable_length,
+		no_template, v9_variable_length, template_fields, template_bytes,
 	};
 	/* The out_of_memory domain is known before the table fills: a message of no sets. */
 	mb_ipfix(&g->m, 1700000000, 0, OOM_DOMAIN);

@@ -2,8 +2,10 @@
 # Garbage in a state file is reported and the file kept aside, and flowtallyd starts
 # all the same.  DATA_DIR/state/ holds the running marker (running.json), the open
 # steps saved at a stop (steps.json) and each receive thread's templates
-# (templates.json, templates-1.json).  Each is filled with garbage before a start: the
-# log names the file and what is wrong (line and column where JSON does not parse), a
+# (templates.state, templates-1.state: binary, with a checksum; templates.json and
+# templates-1.json as earlier versions wrote them, still read for an upgrade).  Each is
+# filled with garbage before a start: the log names the file and what is wrong (line
+# and column where JSON does not parse, the checksum of a binary file), a
 # marker that cannot be read still gives the unclean-stop warning (with "?"), each file
 # is renamed to NAME.damaged-YYYYMMDDTHHMMSSZ with its bytes as they were, and the
 # daemon receives, stops cleanly and saves new state.  A second damaged marker is set
@@ -34,10 +36,12 @@ printf '{"schema":1,"steps":[{"start_ms":1764000000000,"length_ms":1000,"map":"m
 printf '\x00\x01 not json' >"$state/templates.json"
 printf '{"schema":1,"exporters":[{"address":"no such address","version":9,"domain":0,"templates":[]}]}' \
 	>"$state/templates-1.json"
+printf 'FTTPLST\n\0\0\0\2 then garbage and no checksum' >"$state/templates-1.state"
 for f in running steps templates templates-1; do cp "$state/$f.json" "$tmp/$f.orig"; done
+cp "$state/templates-1.state" "$tmp/templates-1.state.orig"
 
-# aside NAME: the files NAME.json was set aside as.
-aside() { find "$state" -maxdepth 1 -name "$1.json.damaged-*" | sort; }
+# aside NAME [EXT]: the files NAME.EXT (json) was set aside as.
+aside() { find "$state" -maxdepth 1 -name "$1.${2:-json}.damaged-*" | sort; }
 # said LEVEL TEXT: how many lines of the log at LEVEL hold TEXT.
 said() { grep -F "[$1]" "$tmp/a.log" | grep -cF -- "$2" || true; }
 
@@ -60,6 +64,11 @@ kill -0 "$dpid" || { cat "$tmp/a.log" >&2; fail "flowtallyd did not keep running
 	{ cat "$tmp/a.log" >&2; fail "the damaged templates.json was not reported once, with its line and column"; }
 [ "$(said err "$state/templates-1.json: the saved templates are damaged (1 of 1 exporter entries not valid, the first exporters[0]: no address")" = 1 ] ||
 	{ cat "$tmp/a.log" >&2; fail "the damaged templates-1.json was not reported once, with what is wrong"; }
+[ "$(said err "$state/templates-1.state: the saved templates are damaged (checksum 0x")" = 1 ] ||
+	{ cat "$tmp/a.log" >&2; fail "the damaged templates-1.state was not reported once, with its checksum"; }
+a=$(aside templates-1 state)
+[ "$(echo "$a" | grep -c .)" = 1 ] || fail "templates-1.state was not set aside once: '$a'"
+cmp -s "$a" "$tmp/templates-1.state.orig" || fail "$a does not hold what templates-1.state held"
 for f in running steps templates templates-1; do
 	a=$(aside "$f")
 	[ "$(echo "$a" | grep -c .)" = 1 ] || fail "$f.json was not set aside once: '$a'"
@@ -67,12 +76,14 @@ for f in running steps templates templates-1; do
 	cmp -s "$a" "$tmp/$f.orig" || fail "$a does not hold what $f.json held"
 	grep -qF "the file is kept as $a" "$tmp/a.log" || fail "the log does not say $f.json is kept as $a"
 done
-[ "$(grep -c '\[err\]' "$tmp/a.log")" = 3 ] || { cat "$tmp/a.log" >&2; fail "errors logged beyond the three files"; }
+[ "$(grep -c '\[err\]' "$tmp/a.log")" = 4 ] || { cat "$tmp/a.log" >&2; fail "errors logged beyond the four files"; }
 stop_daemon || { cat "$tmp/a.log" >&2; fail "flowtallyd exited with status $?"; }
 [ ! -e "$state/running.json" ] || fail "running.json is left after a clean stop"
-jq -se 'map(.exporters | length) | add > 0' "$state/templates.json" "$state/templates-1.json" >/dev/null ||
+[ -f "$state/templates.state" ] && [ -f "$state/templates-1.state" ] ||
+	fail "the receive threads did not save templates.state and templates-1.state at the stop"
+"$ft" status --templates -d "$data" | jq -e '.exporters | length > 0' >/dev/null ||
 	fail "no templates saved at the stop"
-note "four damaged state files reported and set aside, the daemon ran and stopped cleanly"
+note "five damaged state files reported and set aside, the daemon ran and stopped cleanly"
 
 # A second damaged marker: beside the first, which stays as it was.
 printf 'garbage, again' >"$state/running.json"

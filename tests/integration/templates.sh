@@ -96,9 +96,12 @@ total() { jq ".totals.$2" "$1/stats.json"; }
 replay() {
 	"$ft" replay --totals "$1" 2>/dev/null | jq -S -c '{datagrams, records, bytes, packets, by_version, errors}'
 }
+saved_templates() {   # DIR: the saved templates (binary files) as JSON
+	"$ft" status --templates -d "$1"
+}
 state_tpl() {   # DIR ID: the saved definition of template ID of 192.0.2.1, IPFIX domain 0
 	jq -c --argjson id "$2" '.exporters[] | select(.address == "192.0.2.1" and .version == 10 and .domain == 0) |
-		.templates[] | select(.id == $id) | {options, scope, fields}' "$1/state/templates.json"
+		.templates[] | select(.id == $id) | {options, scope, fields}' < <(saved_templates "$1")
 }
 
 shopt -s nullglob
@@ -153,9 +156,9 @@ for f in "${v9[@]}"; do
 	conf "$w.s"
 	got=$(replayd "$w.s" "$w.tpl.pcap")
 	[ "$(jq .records <<<"$got")" = 0 ] || fail "$name: the templates-only part holds records: $got"
-	saved=$(jq '[.exporters[].templates | length] | add // 0' "$w.s/state/templates.json")
+	saved=$(saved_templates "$w.s" | jq '[.exporters[].templates | length] | add // 0')
 	sent=$(q templates "${sc[$f]}")
-	[ "$saved" = "$sent" ] || fail "$name: $sent templates sent, $saved saved in state/templates.json"
+	[ "$saved" = "$sent" ] || fail "$name: $sent templates sent, $saved saved in state/templates.state"
 	got=$(replayd "$w.s" "$w.data.pcap")
 	[ "$got" = "$want" ] || fail "$name: after a restart the data alone counts $got, the whole capture $want"
 	[ "$(errors "$w.s")" = "$(errors "$w.orig")" ] || fail "$name: after a restart: errors $(errors "$w.s")"

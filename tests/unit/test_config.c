@@ -100,6 +100,28 @@ START_TEST(template_protocol_choices)
 }
 END_TEST
 
+START_TEST(memory_budget_and_template_bounds)
+{
+	ck_assert_int_eq(parse("memory_budget = \"512M\";\nmax_template_fields = 64;\n"
+	                       "max_template_bytes = 65536;\n"), 0);
+	ck_assert_uint_eq(cfg->netflow.memory_budget, 512ull << 20);
+	ck_assert_uint_eq(cfg->netflow.max_template_fields, 64);
+	ck_assert_uint_eq(cfg->netflow.max_template_bytes, 65536);
+	ck_assert_int_eq(parse("memory_budget = \"2G\";\n"), 0);
+	ck_assert_uint_eq(cfg->netflow.memory_budget, 2ull << 30);
+	ck_assert_int_eq(parse("memory_budget = 67108864;\n"), 0);
+	ck_assert_uint_eq(cfg->netflow.memory_budget, 64ull << 20);
+	ck_assert_int_eq(parse(""), 0);
+	ck_assert_uint_eq(cfg->netflow.memory_budget, FT_NETFLOW_DEFAULT_MEMORY_BUDGET);
+	ck_assert_int_eq(parse("\nmemory_budget = \"12X\";\n"), -EINVAL);
+	ck_assert(diag_has("t.conf:2: memory_budget must be a size"));
+	ck_assert_int_eq(parse("memory_budget = \"1M\";\n"), -EINVAL);      /* below 4M */
+	ck_assert_int_eq(parse("memory_budget = \"-5M\";\n"), -EINVAL);
+	ck_assert_int_eq(parse("memory_budget = \"2048G\";\n"), -EINVAL);
+	ck_assert_int_eq(parse("max_template_fields = 0;\n"), -EINVAL);
+}
+END_TEST
+
 START_TEST(unknown_key_is_an_error_with_its_line)
 {
 	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\n\nlisten_port = 2055;\n"), -EINVAL);
@@ -304,6 +326,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, defaults_listen_on_loopback);
 	tcase_add_test(tc, every_key_is_read);
 	tcase_add_test(tc, template_protocol_choices);
+	tcase_add_test(tc, memory_budget_and_template_bounds);
 	tcase_add_test(tc, unknown_key_is_an_error_with_its_line);
 	tcase_add_test(tc, syntax_error_names_the_line);
 	tcase_add_test(tc, bad_values_are_each_reported);

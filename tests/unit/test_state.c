@@ -3,12 +3,17 @@
  * as they were saved, and anything else (not JSON, a field missing or out of range,
  * steps or cells out of order, a step that does not balance) is refused with what is
  * wrong and where.  Files are never written through a symbolic link, and get their modes
- * (0640, directories 0750) whatever the umask. */
+ * (0640, directories 0750) whatever the umask.  The saved templates
+ * (collector/netflow/persist.c): a compact binary file, as big as the templates on the
+ * wire, saved and loaded in proportion to it; loaded back as saved; a file whose
+ * checksum fails, or whose counts run past its bytes, is refused without harm; the JSON
+ * of earlier versions is still read. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +23,8 @@
 #include "flowtally/clock.h"
 #include "flowtally/file.h"
 #include "flowtally/step.h"
+#include "flowtally/netflow.h"
+#include "msg_build.h"
 
 #define T0_NS (1764000000LL * FT_NS_PER_SEC)    /* 2025-11-24T16:00:00Z */
 
@@ -360,6 +367,274 @@ START_TEST(root_writes_the_files_of_the_directory_owner)
 }
 END_TEST
 
+/* ---- saved templates ------------------------------------------------------------- */
+
+static struct mb m;
+
+static void send_ipfix(struct ft_netflow *nf, const char *src)
+{
+	struct ft_flow fl[64];
+	struct ft_flow_batch b = { .flows = fl, .cap = 64 };
+	struct ft_datagram dg = mb_datagram(&m, src, 4739, T0_NS);
+	ft_netflow_input(nf, &dg, &b);
+}
+
+/* Templates 256.. of n fields each (IDs of elements 1..n, lengths 1..4), n per message
+ * as fit, from exporter src, observation domain dom; an options template and a record
+ * of it (a sampling interval) too. */
+static void define_templates(struct ft_netflow *nf, const char *src, uint32_t dom, unsigned count, uint16_t n)
+{
+	static struct mb_field f[1024];
+	/* elements flowtally skips (unassigned, enterprise 9), any length */
+	for (uint16_t i = 0; i < n; i++)
+		f[i] = (struct mb_field){ (uint16_t)(i % 7 == 3 ? 100 + i : 1000 + i % 300), (uint16_t)(1 + i % 4),
+		                          i % 7 == 3 ? 9u : 0u };
+	f[0] = (struct mb_field){ 8, 4, 0 };
+	f[1] = (struct mb_field){ 1, 4, 0 };
+	unsigned done = 0;
+	while (done < count) {
+		mb_ipfix(&m, (uint32_t)(T0_NS / FT_NS_PER_SEC), 0, dom);
+		mb_set(&m, MB_IPFIX_TEMPLATE);
+		for (; done < count && m.len + 4 + 8u * n < 65000; done++)
+			mb_template(&m, (uint16_t)(256 + done), f, n);
+		send_ipfix(nf, src);
+	}
+	static const struct mb_field opt[] = { { 149, 4, 0 }, { 34, 4, 0 } };
+	mb_ipfix(&m, (uint32_t)(T0_NS / FT_NS_PER_SEC), 0, dom);
+	mb_set(&m, MB_IPFIX_OPTIONS);
+	mb_ipfix_options(&m, 9000, opt, 2, 1);
+	mb_set(&m, 9000);
+	mb_u32(&m, dom);
+	mb_u32(&m, 64);
+	send_ipfix(nf, src);
+}
+
+/* nf's templates and options data as JSON, into a buffer of the caller's (freed). */
+static char *dump(const struct ft_netflow *nf)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ck_assert_int_eq(ft_netflow_dump_json(nf, f), 0);
+	fclose(f);
+	return text;
+}
+
+/* Two dumps agree; the first difference is shown when not (the texts are long). */
+static void assert_same(const char *x, const char *y)
+{
+	size_t i = 0;
+	x = strstr(x, "\"exporters\"");     /* after the time of the dump */
+	y = strstr(y, "\"exporters\"");
+	ck_assert(x && y);
+	while (x[i] && x[i] == y[i])
+		i++;
+	ck_assert_msg(x[i] == y[i], "differ at byte %zu: [%.100s] / [%.100s]", i, x + (i > 50 ? i - 50 : 0),
+	              y + (i > 50 ? i - 50 : 0));
+}
+
+static double secs_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static long file_size(const char *p)
+{
+	struct stat st;
+	ck_assert_int_eq(stat(p, &st), 0);
+	return (long)st.st_size;
+}
+
+START_TEST(saved_templates_load_back_compactly)
+{
+	struct ft_netflow_conf o = { .max_template_fields = 1000 };
+	struct ft_netflow *a = ft_netflow_new(&o);
+	define_templates(a, "192.0.2.1", 0, 40, 300);
+	define_templates(a, "2001:db8::7", 77, 3, 20);
+	ck_assert_int_eq(ft_netflow_save(a, path), 0);
+	FILE *f = fopen(path, "r");
+	char magic[8];
+	ck_assert_uint_eq(fread(magic, 1, 8, f), 8);
+	fclose(f);
+	ck_assert_int_eq(memcmp(magic, "FTTPLST\n", 8), 0);
+	/* 8 bytes a field, 15 a template, and a little per exporter */
+	long fields = 40 * 300 + 3 * 20 + 2 * 2;
+	ck_assert_int_le(file_size(path), fields * 8 + 45 * 15 + 2 * 200);
+	struct ft_netflow *b = ft_netflow_new(&o);
+	char why[200] = "";
+	ck_assert_int_eq(ft_netflow_load(b, path, T0_NS, why, sizeof(why)), 0);
+	char *x = dump(a), *y = dump(b);
+	ck_assert_ptr_nonnull(strstr(x, "\"default_rate\": 64"));
+	assert_same(x, y);
+	free(x);
+	free(y);
+	ft_netflow_free(a);
+	ft_netflow_free(b);
+}
+END_TEST
+
+START_TEST(saving_and_loading_take_time_in_proportion)
+{
+	/* 4 exporters of 500 templates of 500 fields: 8 MB on the wire */
+	struct ft_netflow_conf o = { .max_template_fields = 500, .max_template_bytes = 16u << 20 };
+	struct ft_netflow *a = ft_netflow_new(&o);
+	char src[32];
+	for (int i = 0; i < 4; i++) {
+		snprintf(src, sizeof(src), "192.0.2.%d", i + 1);
+		define_templates(a, src, 0, 500, 500);
+	}
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(ft_netflow_save(a, path), 0);
+	double save = secs_since(&t0);
+	ck_assert_int_le(file_size(path), 4 * 500 * (500 * 8 + 15) + 4 * 200);
+	struct ft_netflow *b = ft_netflow_new(&o);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(ft_netflow_load(b, path, T0_NS, NULL, 0), 0);
+	double load = secs_since(&t0);
+	struct ft_exporter_stats t;
+	ft_netflow_totals(b, &t);
+	ck_assert_uint_eq(t.templates_active, 4 * 501);
+	/* the JSON of before took about 10 s for these (and minutes for a flood) */
+	ck_assert_msg(save < 2.0 && load < 4.0, "save %.2f s, load %.2f s", save, load);
+	ft_netflow_free(a);
+	ft_netflow_free(b);
+}
+END_TEST
+
+static uint32_t crc32_ieee(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+	for (size_t i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+	}
+	return ~c;
+}
+
+static void write_bytes(const uint8_t *p, size_t n, bool fix_crc)
+{
+	uint8_t *c = malloc(n);
+	memcpy(c, p, n);
+	if (fix_crc && n >= 4) {
+		uint32_t v = crc32_ieee(c, n - 4);
+		c[n - 4] = (uint8_t)(v >> 24), c[n - 3] = (uint8_t)(v >> 16);
+		c[n - 2] = (uint8_t)(v >> 8), c[n - 1] = (uint8_t)v;
+	}
+	FILE *f = fopen(path, "w");
+	ck_assert_uint_eq(fwrite(c, 1, n, f), n);
+	fclose(f);
+	free(c);
+}
+
+START_TEST(damaged_template_files_are_refused_without_harm)
+{
+	struct ft_netflow *a = ft_netflow_new(NULL);
+	define_templates(a, "192.0.2.1", 0, 3, 10);
+	ck_assert_int_eq(ft_netflow_save(a, path), 0);
+	ft_netflow_free(a);
+	FILE *f = fopen(path, "r");
+	static uint8_t good[4096];
+	size_t n = fread(good, 1, sizeof(good), f);
+	fclose(f);
+	ck_assert_uint_gt(n, 100);
+	ck_assert_uint_eq(crc32_ieee(good, n - 4), (uint32_t)good[n - 4] << 24 | (uint32_t)good[n - 3] << 16 |
+	                  (uint32_t)good[n - 2] << 8 | good[n - 1]);
+	char why[300];
+	struct ft_exporter_stats t;
+	/* one byte changed: the checksum fails, nothing is used */
+	good[60] ^= 0x40;
+	write_bytes(good, n, false);
+	struct ft_netflow *b = ft_netflow_new(NULL);
+	ck_assert_int_eq(ft_netflow_load(b, path, T0_NS, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "checksum"));
+	ft_netflow_totals(b, &t);
+	ck_assert_uint_eq(t.templates_active, 0);
+	good[60] ^= 0x40;
+	/* cut anywhere (checksum made right), or a count made huge: refused, never read
+	 * past the end */
+	for (size_t cut = 0; cut < n; cut += 7) {
+		write_bytes(good, cut, true);
+		ck_assert_int_eq(ft_netflow_load(b, path, T0_NS, why, sizeof(why)), -EINVAL);
+	}
+	static const size_t counts[] = { 20, 45, 62 };   /* exporters, templates, fields */
+	for (size_t i = 0; i < 3; i++) {
+		uint8_t keep[4];
+		memcpy(keep, good + counts[i], 4);
+		memset(good + counts[i], 0xff, i == 2 ? 2 : 4);
+		write_bytes(good, n, true);
+		struct ft_netflow *c = ft_netflow_new(NULL);
+		ck_assert_int_eq(ft_netflow_load(c, path, T0_NS, why, sizeof(why)), -EINVAL);
+		ft_netflow_free(c);
+		memcpy(good + counts[i], keep, 4);
+	}
+	/* another format number */
+	good[11] = 3;
+	write_bytes(good, n, true);
+	ck_assert_int_eq(ft_netflow_load(b, path, T0_NS, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "format 3"));
+	ft_netflow_free(b);
+}
+END_TEST
+
+START_TEST(templates_saved_as_json_before_are_read)
+{
+	put(path, "{\"schema\":1,\"saved\":\"2025-11-24T16:00:00Z\",\"exporters\":[{\"address\":\"192.0.2.1\","
+	    "\"version\":10,\"domain\":3,\"templates\":[{\"id\":300,\"options\":false,\"scope\":0,"
+	    "\"refreshed_ns\":1,\"fields\":[[8,4,0],[1,4,0]]}],\"options\":{\"default_rate\":10,"
+	    "\"init_ms\":0,\"samplers\":[],\"selectors\":[],\"ifnames\":[[3,\"ge-0/0/3\",\"uplink\"]]}}]}");
+	struct ft_netflow *b = ft_netflow_new(NULL);
+	ck_assert_int_eq(ft_netflow_load(b, path, T0_NS, NULL, 0), 0);
+	struct ft_exporter_stats t;
+	ft_netflow_totals(b, &t);
+	ck_assert_uint_eq(t.templates_active, 1);
+	/* to be saved in the binary format at the next save */
+	ck_assert(ft_netflow_dirty(b));
+	/* and saved again in the binary format, which loads back the same */
+	char *x = dump(b);
+	ck_assert_ptr_nonnull(strstr(x, "ge-0/0/3"));
+	ck_assert_int_eq(ft_netflow_save(b, path), 0);
+	struct ft_netflow *c = ft_netflow_new(NULL);
+	ck_assert_int_eq(ft_netflow_load(c, path, T0_NS, NULL, 0), 0);
+	char *y = dump(c);
+	ck_assert(!ft_netflow_dirty(c));
+	assert_same(x, y);
+	free(x);
+	free(y);
+	ft_netflow_free(b);
+	ft_netflow_free(c);
+}
+END_TEST
+
+/* With several receive threads each loads the exporters its listeners receive (the
+ * last 32 bits of the address modulo the threads, collector/net), so none holds
+ * another's templates against the shared budget. */
+START_TEST(each_receive_thread_loads_its_own_exporters)
+{
+	struct ft_netflow *a = ft_netflow_new(NULL);
+	define_templates(a, "192.0.2.1", 0, 2, 10);
+	define_templates(a, "192.0.2.2", 0, 3, 10);
+	define_templates(a, "2001:db8::3", 0, 4, 10);
+	define_templates(a, "2001:db8::4", 0, 5, 10);
+	ck_assert_int_eq(ft_netflow_save(a, path), 0);
+	ft_netflow_free(a);
+	uint64_t want[2] = { (3 + 1) + (5 + 1), (2 + 1) + (4 + 1) };   /* with the options templates */
+	for (unsigned i = 0; i < 2; i++) {
+		struct ft_netflow *b = ft_netflow_new(NULL);
+		ft_netflow_set_shard(b, i, 2);
+		ck_assert_int_eq(ft_netflow_load(b, path, T0_NS, NULL, 0), 0);
+		struct ft_exporter_stats t;
+		ft_netflow_totals(b, &t);
+		ck_assert_uint_eq(t.templates_active, want[i]);
+		ck_assert_uint_eq(ft_netflow_exporters(b, NULL, 0), 2);
+		ft_netflow_free(b);
+	}
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -377,6 +652,11 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, a_directory_above_that_others_may_change_is_refused);
 	if (geteuid() == 0)         /* only root writes in another user's directory */
 		tcase_add_test(tc, root_writes_the_files_of_the_directory_owner);
+	tcase_add_test(tc, saved_templates_load_back_compactly);
+	tcase_add_test(tc, saving_and_loading_take_time_in_proportion);
+	tcase_add_test(tc, damaged_template_files_are_refused_without_harm);
+	tcase_add_test(tc, templates_saved_as_json_before_are_read);
+	tcase_add_test(tc, each_receive_thread_loads_its_own_exporters);
 	suite_add_tcase(s, tc);
 	return s;
 }

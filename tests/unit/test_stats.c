@@ -217,6 +217,46 @@ START_TEST(stats_json_lists_the_heaviest_sources_with_their_bounds)
 }
 END_TEST
 
+/* Two receive threads share one memory budget: their snapshots show the same budget,
+ * so the merged figures are the largest seen, not a sum; stats.json shows them. */
+START_TEST(stats_json_shows_the_shared_memory_budget)
+{
+	static struct ft_stats s, t0, t1;
+	char dir[] = "/tmp/ft-test-stats-XXXXXX", path[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/stats.json", dir);
+	struct ft_netflow_conf o = { .memory_budget = 64u << 20 };
+	struct ft_netflow *a = ft_netflow_new(&o), *b = ft_netflow_new(&o);
+	ft_netflow_share_budget(b, a);
+	ft_stats_init(&s, 1, "udp");
+	ft_stats_init(&t0, 1, "udp");
+	ft_stats_init(&t1, 1, "udp");
+	ck_assert_int_eq(ft_stats_add_netflow(&t0, a), 0);
+	ck_assert_int_eq(ft_stats_add_netflow(&t1, b), 0);
+	ck_assert_int_eq(ft_stats_merge(&s, &t0), 0);
+	ck_assert_int_eq(ft_stats_merge(&s, &t1), 0);
+	struct ft_netflow_memory m;
+	ft_netflow_memory(a, &m);
+	ck_assert_uint_gt(m.used, 0);
+	ck_assert_uint_eq(s.memory.used, m.used);
+	ck_assert_int_eq(ft_stats_write_json(&s, path), 0);
+	json_error_t e;
+	json_t *root = json_load_file(path, 0, &e), *mem = json_object_get(root, "memory");
+	ck_assert_ptr_nonnull(mem);
+	ck_assert_int_eq(json_integer_value(json_object_get(mem, "used_bytes")), (json_int_t)m.used);
+	ck_assert_int_eq(json_integer_value(json_object_get(mem, "limit_bytes")), 64 << 20);
+	ck_assert_int_eq(json_integer_value(json_object_get(mem, "refused")), 0);
+	json_decref(root);
+	ft_stats_done(&s);
+	ft_stats_done(&t0);
+	ft_stats_done(&t1);
+	ft_netflow_free(a);
+	ft_netflow_free(b);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("stats");
@@ -228,6 +268,7 @@ Suite *ft_test_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("json");
 	tcase_add_test(tc, stats_json_lists_the_heaviest_sources_with_their_bounds);
+	tcase_add_test(tc, stats_json_shows_the_shared_memory_budget);
 	suite_add_tcase(s, tc);
 	return s;
 }
