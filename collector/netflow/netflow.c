@@ -37,6 +37,8 @@ static const char *const error_names[FT_NF_ERR__MAX] = {
 	[FT_NF_ERR_PADDING] = "bad_padding",
 	[FT_NF_ERR_NO_TEMPLATE] = "no_template",
 	[FT_NF_ERR_NOMEM] = "out_of_memory",
+	[FT_NF_ERR_IMPLAUSIBLE_COUNTER] = "implausible_counter",
+	[FT_NF_ERR_TIME_RANGE] = "time_out_of_range",
 };
 
 const char *ft_nf_error_name(enum ft_nf_error e)
@@ -82,6 +84,10 @@ struct ft_netflow *ft_netflow_new(const struct ft_netflow_conf *opts)
 		nf->o.max_pending_sets = FT_NETFLOW_DEFAULT_PENDING_SETS;
 	if (!nf->o.max_pending_bytes)
 		nf->o.max_pending_bytes = FT_NETFLOW_DEFAULT_PENDING_BYTES;
+	if (!nf->o.max_flow_bytes)
+		nf->o.max_flow_bytes = FT_NETFLOW_DEFAULT_MAX_FLOW_BYTES;
+	if (!nf->o.max_flow_packets)
+		nf->o.max_flow_packets = FT_NETFLOW_DEFAULT_MAX_FLOW_PACKETS;
 	nf->size = 64;
 	nf->tab = calloc(nf->size, sizeof(*nf->tab));
 	nf->scratch = malloc(FT_SCRATCH_FIELDS * sizeof(*nf->scratch));
@@ -178,6 +184,8 @@ void ft_exporter_stats_add(struct ft_exporter_stats *dst, const struct ft_export
 	dst->template_changes += src->template_changes;
 	dst->templates_empty_fields += src->templates_empty_fields;
 	dst->header_count_mismatch += src->header_count_mismatch;
+	dst->refused_bytes = ft_sat_add(dst->refused_bytes, src->refused_bytes);
+	dst->refused_packets = ft_sat_add(dst->refused_packets, src->refused_packets);
 	dst->pending_sets += src->pending_sets;
 	dst->pending_decoded += src->pending_decoded;
 	dst->sampling_changes += src->sampling_changes;

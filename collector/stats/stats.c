@@ -283,8 +283,9 @@ static json_t *counters_json(const struct ft_exporter_stats *e)
 		"lost_records", jint(e->lost_records), "lost_datagrams", jint(e->lost_datagrams),
 		"sequence_resets", jint(e->seq_resets), "reordered", jint(e->reordered),
 		"parse_errors", jint(error_sum(e->errors)));
-	json_object_update_missing_new(o, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	json_object_update_missing_new(o, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		"header_count_mismatch", jint(e->header_count_mismatch),
+		"refused_bytes", jint(e->refused_bytes), "refused_packets", jint(e->refused_packets),
 		"option_records", jint(e->option_records), "templates", jint(e->templates),
 		"templates_active", jint(e->templates_active),
 		"template_changes", jint(e->template_changes),

@@ -32,6 +32,7 @@ max_templates = 4;
 pending_sets = 1000000;
 pending_bytes = 1073741824;
 log_level = "info";
+max_flow_age = 3153600000L;
 CONF
 # Under AddressSanitizer malloc is to return NULL when memory runs out, as glibc's does,
 # rather than end the process, so that out_of_memory is tested there too.
