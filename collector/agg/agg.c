@@ -386,7 +386,7 @@ static bool fits(struct ft_agg *a, int64_t start, int64_t end, bool acc, uint64_
 {
 	if (__builtin_expect(vfits(&a->high, bytes, packets, flows), 1))
 		return true;
-	struct part p[MAX_PARTS];
+	struct part p[MAX_PARTS + 1];          /* the parts, and the step of the end */
 	size_t n = acc ? split(a, start, end, p) : 0;
 	p[n++].step = end_step(a, start, end);
 	for (size_t i = 0; i < n; i++) {
@@ -417,14 +417,22 @@ static void reset_high(struct ft_agg *a)
 		}
 }
 
-/* The high-water mark after adding to the steps at most v more than they held: the old
- * mark plus v, or, when that overflows, the largest sums of the slots. */
+static uint64_t sat_add(uint64_t x, uint64_t y)
+{
+	uint64_t r;
+	return __builtin_add_overflow(x, y, &r) ? UINT64_MAX : r;
+}
+
+/* The high-water mark before a record adds at most v to the steps: the old mark plus
+ * v, or, when that overflows, the largest sums of the slots plus v (at most 2^64 - 1,
+ * which sends every record to the exact check until the next close). */
 static void raise_high(struct ft_agg *a, uint64_t bytes, uint64_t packets, uint64_t flows)
 {
-	if (vfits(&a->high, bytes, packets, flows))
-		vadd(&a->high, bytes, packets, flows);
-	else
+	if (!vfits(&a->high, bytes, packets, flows))
 		reset_high(a);
+	a->high.bytes = sat_add(a->high.bytes, bytes);
+	a->high.packets = sat_add(a->high.packets, packets);
+	a->high.flows = sat_add(a->high.flows, flows);
 }
 
 static void add_attributed(struct ft_agg *a, const struct ft_flow *f, const struct ft_attr *at)

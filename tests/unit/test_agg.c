@@ -1509,6 +1509,53 @@ START_TEST(step_totals_never_wrap)
 }
 END_TEST
 
+START_TEST(sums_near_2_64_in_two_steps_never_wrap)
+{
+	/* fuzz_agg found it (crash-high-water-mark-without-the-record): 2^63 bytes in one
+	 * step, then 2^63 + 2^62 in the next, then 2^62 + 1 there, which would wrap it. */
+	struct ft_tenant_map *m = basic_map();
+	struct ft_agg *a = agg_at(m, MINUTE, MINUTE, T0 + 30000);
+	struct steps st = { 0 };
+	struct ft_flow f = flow("10.1.0.1", "10.2.0.1", T0 - 50000, T0 - 40000, 1ull << 63, 1);
+	add(a, m, &f);
+	f = flow("10.1.0.1", "10.2.0.1", T0 + 1000, T0 + 2000, (1ull << 63) + (1ull << 62), 1);
+	add(a, m, &f);
+	f.bytes = (1ull << 62) + 1;
+	add(a, m, &f);
+	ck_assert_uint_eq(ft_agg_refused(a), 1);
+	ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &st), 2);
+	VOL(&st.s[0].total, 1ull << 63, 1, 1);
+	VOL(&st.s[1].total, (1ull << 63) + (1ull << 62), 1, 1);
+	steps_done(&st);
+	ft_agg_free(a);
+	ft_tenant_map_free(m);
+}
+END_TEST
+
+START_TEST(a_long_record_near_2_64_is_checked_in_every_step)
+{
+	/* fuzz_agg found it (crash-long-record-near-2-64): the exact check of a record
+	 * split into the most parts there are wrote past its array. */
+	struct ft_tenant_map *m = basic_map();
+	struct ft_agg *a = agg_at(m, 1000, 100000, T0 + 100500);
+	struct steps st = { 0 };
+	struct ft_flow f = flow("10.1.0.1", "10.2.0.1", T0 + 99000, T0 + 99500, 1ull << 63, 1);
+	add(a, m, &f);
+	f = flow("10.1.0.1", "10.2.0.1", T0 - 5000, T0 + 200000, 1ull << 63, 1);   /* 64 parts */
+	add(a, m, &f);
+	ck_assert_uint_eq(ft_agg_refused(a), 0);
+	f.bytes = UINT64_MAX;
+	add(a, m, &f);
+	ck_assert_uint_eq(ft_agg_refused(a), 1);
+	close_steps(a, INT64_MAX, 8, &st);
+	struct ft_volume v = total_of(&st);
+	VOL(&v, 0, 2, 2);                       /* 2^63 + 2^63, wrapped by the sum here */
+	steps_done(&st);
+	ft_agg_free(a);
+	ft_tenant_map_free(m);
+}
+END_TEST
+
 START_TEST(sampling_correction_never_wraps)
 {
 	/* 2^40 bytes sampled 1 in 2^32 - 1 is more than 2^64: refused, never wrapped. */
@@ -1653,6 +1700,8 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, extreme_times_are_added_without_overflow);
 	tcase_add_test(tc, extreme_clocks_are_safe);
 	tcase_add_test(tc, step_totals_never_wrap);
+	tcase_add_test(tc, sums_near_2_64_in_two_steps_never_wrap);
+	tcase_add_test(tc, a_long_record_near_2_64_is_checked_in_every_step);
 	tcase_add_test(tc, sampling_correction_never_wraps);
 	tcase_add_test(tc, not_accounted_volume_never_wraps);
 	tcase_add_test(tc, restore_that_would_wrap_is_refused);
