@@ -139,6 +139,7 @@ void ft_stats_clear(struct ft_stats *s)
 	s->n_listeners = 0;
 	memset(&s->totals, 0, sizeof(s->totals));
 	memset(&s->rejects, 0, sizeof(s->rejects));
+	s->agg_refused = 0;
 	s->have_pcap = false;
 }
 
@@ -228,6 +229,7 @@ int ft_stats_merge(struct ft_stats *dst, const struct ft_stats *src)
 			return -ENOMEM;
 	ft_exporter_stats_add(&dst->totals, &src->totals);
 	ft_rejects_merge(&dst->rejects, &src->rejects);
+	dst->agg_refused += src->agg_refused;
 	if (src->have_pcap) {
 		dst->have_pcap = true;
 		dst->pcap = src->pcap;
@@ -433,6 +435,7 @@ static json_t *stats_json(struct ft_stats *s)
 	json_object_set_new(totals, "rejected_datagrams", json_integer(jint(s->rejects.total)));
 	/* = accepted + dropped + rejected_datagrams */
 	json_object_set_new(totals, "received", json_integer(jint(received(s))));
+	json_object_set_new(totals, "aggregation_refused", json_integer(jint(s->agg_refused)));
 	json_object_set_new(root, "totals", totals);
 	json_object_set_new(root, "errors", errors_json(s->totals.errors));
 	json_object_set_new(root, "rejected", rejects_json(&s->rejects));
