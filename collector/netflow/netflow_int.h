@@ -165,8 +165,9 @@ void ft_pending_done(struct pending *p);
 /* Whether flow f, received at recv_ms, may be handed on: FT_NF_OK, else why not:
  * FT_NF_ERR_IMPLAUSIBLE_COUNTER (bytes or packets times the sampling rate cannot be
  * represented or pass the configured bound) or FT_NF_ERR_TIME_RANGE (a time outside
- * the configured window around recv_ms, or an end before boot_ms, the exporter's boot
- * by the header's sysUptime, INT64_MIN when the end does not count from it). */
+ * the configured window around recv_ms, or an end more than an hour before boot_ms,
+ * the exporter's boot by the header's sysUptime, INT64_MIN when the end does not count
+ * from it). */
 enum ft_nf_error ft_flow_check(const struct ft_netflow *nf, const struct ft_flow *f, int64_t recv_ms,
                                int64_t boot_ms);
 /* Counts flow f refused for why against e: the reason, and its volume as exported. */

@@ -19,7 +19,8 @@
  * flow_sequence counts records (seq.c), and stamps each record with the sampling rate
  * in force.  Records are decoded straight into the batch when they fit.  A record whose
  * counters or times cannot be right (ft_flow_check; it ends before the exporter's boot
- * when it ended more than the header's sysUptime before the export) is taken out and
+ * when it ended more than the header's sysUptime before the export, and more than an
+ * hour before is refused) is taken out and
  * counted; it is not among the datagram's records handed on.
  */
 #include <string.h>

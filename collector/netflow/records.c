@@ -85,6 +85,12 @@ static int64_t add_sat(int64_t t, int64_t d)
 	return __builtin_add_overflow(t, d, &r) ? INT64_MAX : r;
 }
 
+/* How long before the boot its header implies a record may end: sysUptime wraps every
+ * 49.7 days, and a record that ended just before the wrap and was exported after it
+ * looks as if it ended before boot.  Exporters send a record within minutes of its end;
+ * what ends longer before boot is nonsense (such times reach 24.8 days back). */
+#define BOOT_SLACK_MS (3600 * 1000LL)
+
 enum ft_nf_error ft_flow_check(const struct ft_netflow *nf, const struct ft_flow *f, int64_t recv_ms,
                                int64_t boot_ms)
 {
@@ -94,7 +100,7 @@ enum ft_nf_error ft_flow_check(const struct ft_netflow *nf, const struct ft_flow
 		return FT_NF_ERR_IMPLAUSIBLE_COUNTER;
 	if (nf->o.max_flow_age_ms) {
 		int64_t oldest = sub_sat(recv_ms, nf->o.max_flow_age_ms);
-		if (f->start_ms < oldest || f->end_ms < oldest || f->end_ms < boot_ms)
+		if (f->start_ms < oldest || f->end_ms < oldest || f->end_ms < sub_sat(boot_ms, BOOT_SLACK_MS))
 			return FT_NF_ERR_TIME_RANGE;
 	}
 	if (nf->o.max_clock_skew_ms) {

@@ -43,8 +43,8 @@ enum ft_nf_error {
 	FT_NF_ERR_IMPLAUSIBLE_COUNTER, /* a data record whose counters times its sampling rate
 	                              * cannot be represented or pass max_flow_bytes/packets */
 	FT_NF_ERR_TIME_RANGE,        /* a data record whose times lie outside max_flow_age /
-	                              * max_clock_skew of its receipt, or end before the
-	                              * exporter's boot */
+	                              * max_clock_skew of its receipt, or end over an hour
+	                              * before the exporter's boot */
 	FT_NF_ERR__MAX
 };
 const char *ft_nf_error_name(enum ft_nf_error e);
@@ -126,7 +126,8 @@ struct ft_netflow_conf {
 	uint64_t max_flow_bytes;     /* a record's bytes times its sampling rate; 0: default */
 	uint64_t max_flow_packets;   /* the same for packets; 0: default */
 	int64_t max_flow_age_ms;     /* refuse records ending longer before their receipt, or
-	                              * before the exporter's boot; 0: times not checked */
+	                              * over an hour before the exporter's boot; 0: times
+	                              * not checked */
 	int64_t max_clock_skew_ms;   /* refuse records starting or ending further after their
 	                              * receipt; 0: not checked */
 	const struct ft_exporter_conf *exporters;  /* first match wins; copied */

@@ -525,8 +525,8 @@ static void implausible_counter(struct gen *g, unsigned k)
 	emit_msg(g, R_IMPLAUSIBLE_COUNTER);
 }
 
-/* A record whose end lies before the exporter's boot (v5: Last more than sysUptime
- * before the export), or far outside any window around its receipt (v9, IPFIX:
+/* A record whose end lies over an hour before the exporter's boot (v5: Last more than
+ * sysUptime + 1 h before the export), or far outside any window around its receipt (v9, IPFIX:
  * flowEndMilliseconds before 1970 or 146 million years ahead), among good ones. */
 static void time_out_of_range(struct gen *g, unsigned k)
 {
@@ -536,8 +536,9 @@ static void time_out_of_range(struct gen *g, unsigned k)
 		                   .engine_id = 6 };
 		build_v5(g->m.buf, &h, 3);
 		uint8_t *r = g->m.buf + 24 + 48 * below(g, 3);
-		put32(r + 24, 0xffff0000u - below(g, 1000000));
-		put32(r + 28, 0xffff0000u + below(g, 60000));
+		/* more than the hour flowtally allows for a wrap of sysUptime */
+		put32(r + 24, 1000 - 3700000u - below(g, 1000000));
+		put32(r + 28, 1000 - 3601001u - below(g, 60000));
 		emit(g, 24 + 48 * 3, false, R_TIME_OUT_OF_RANGE, &(struct key){ false, 5, 6 });
 		return;
 	}

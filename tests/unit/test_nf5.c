@@ -240,11 +240,14 @@ START_TEST(times_outside_the_window_or_before_boot_are_refused)
 	/* sysUptime 1 s: booted at export time - 1000 ms */
 	struct v5hdr in = { .count = 4, .uptime = 1000, .secs = SECS };
 	size_t len = build_v5(buf, &in, 4);
-	put32(buf + 24 + 28, 0xfffff000u);                       /* 0: Last before boot */
+	put32(buf + 24 + 24, 1000 - 3700000u);                   /* 0: Last over an hour */
+	put32(buf + 24 + 28, 1000 - 3601001u);                   /*    before boot */
+	put32(buf + 24 + 48 + 28, 0xfffff000u);                  /* 1: 4 s before: kept */
 	put32(buf + 24 + 48 * 2 + 28, 1000 + 7200000u);          /* 2: Last 2 h ahead */
 	put32(buf + 24 + 48 * 3 + 24, 1000 - 0x7fffffffu);       /* 3: First 24.8 days ago */
 	ck_assert_int_eq(input(nf, len, NOW_NS), 1);
 	ck_assert_uint_eq(in_flows[0].bytes, 200);
+	ck_assert_int_eq(in_flows[0].end_ms, SECS * 1000LL - 1000 - 4096);
 	struct ft_exporter_stats e = only(nf);
 	ck_assert_uint_eq(e.errors[FT_NF_ERR_TIME_RANGE], 3);
 	ck_assert_uint_eq(e.records, 1);

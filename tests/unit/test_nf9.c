@@ -1196,26 +1196,29 @@ static const struct ft_netflow_conf window_conf = { .max_flow_age_ms = 7 * 86400
 
 START_TEST(records_ending_before_the_exporters_boot_are_refused)
 {
-	/* sysUptime 5 s: the exporter booted at EXPORT_MS - 5000.  A LAST 4096 ms before
-	 * that is before boot; a FIRST before it (a flow across an uptime wrap) is not
-	 * judged, and a LAST at boot is kept. */
+	/* sysUptime 5 s: the exporter booted at EXPORT_MS - 5000.  A LAST more than an
+	 * hour before that is refused; one an hour before, or 4 s before (it ended just
+	 * before sysUptime wrapped), is kept, and so is a FIRST before boot (a flow across
+	 * the wrap). */
 	open_nf(&window_conf);
 	mb_v9(&m, 5000, SECS, 0, SID);
 	mb_set(&m, MB_V9_TEMPLATE);
 	mb_template(&m, 256, wide_fields, N(wide_fields));
 	mb_set(&m, 256);
-	wide_record(100, 1, 0xffffe000u, 0xfffff000u);
-	wide_record(200, 2, 0xfffff000u, 0);
-	wide_record(300, 3, 1000, 4000);
-	ck_assert_int_eq(send_msg(), 2);
-	ck_assert_uint_eq(n_got, 2);
+	wide_record(100, 1, (uint32_t)(5000 - 7200000), (uint32_t)(5000 - 3605001));
+	wide_record(200, 2, (uint32_t)(5000 - 7200000), (uint32_t)(5000 - 3605000));
+	wide_record(300, 3, 0xffffe000u, 0xfffff000u);
+	wide_record(400, 4, 0xfffff000u, 4000);
+	ck_assert_int_eq(send_msg(), 3);
+	ck_assert_uint_eq(n_got, 3);
 	ck_assert_uint_eq(got[0].bytes, 200);
-	ck_assert_int_eq(got[0].end_ms, EXPORT_MS - 5000);
+	ck_assert_int_eq(got[0].end_ms, EXPORT_MS - 5000 - 3600000);
+	ck_assert_int_eq(got[1].end_ms, EXPORT_MS - 5000 - 4096);
 	struct ft_exporter_stats s = stats();
 	ck_assert_uint_eq(s.errors[FT_NF_ERR_TIME_RANGE], 1);
 	ck_assert_uint_eq(s.refused_bytes, 100);
 	ck_assert_uint_eq(s.refused_packets, 1);
-	ck_assert_uint_eq(s.records, 2);
+	ck_assert_uint_eq(s.records, 3);
 	ck_assert_str_eq(ft_nf_error_name(FT_NF_ERR_TIME_RANGE), "time_out_of_range");
 	/* without a window nothing is judged */
 	open_nf(NULL);
@@ -1223,7 +1226,7 @@ START_TEST(records_ending_before_the_exporters_boot_are_refused)
 	mb_set(&m, MB_V9_TEMPLATE);
 	mb_template(&m, 256, wide_fields, N(wide_fields));
 	mb_set(&m, 256);
-	wide_record(100, 1, 0xffffe000u, 0xfffff000u);
+	wide_record(100, 1, (uint32_t)(5000 - 7200000), (uint32_t)(5000 - 3605001));
 	ck_assert_int_eq(send_msg(), 1);
 }
 END_TEST
