@@ -8,6 +8,16 @@
  * classes are copied in (the aggregation keeps no pointer to a map, which the view that
  * holds it may retire).  Counts that a map reload could not re-key (a tenant or class
  * the new map lacks) stay in a per-slot list keyed by name.
+ *
+ * Whatever a record holds, nothing here overflows.  Times are clamped to ±2^61 ms (73
+ * million years: the parts before and after the open window keep their weights' order
+ * of magnitude, and every difference of two times fits an int64).  Counters are added
+ * only when the step's sums can take them: a slot's total is at least each of its cells
+ * (a record adds the same to its two cells, of different directions, and to the total),
+ * its late volume and its unattributed sums, so a record whose corrected volume, or whose
+ * volume added to a total (or to the not-accounted sum), would pass 2^64 - 1 is refused
+ * whole and counted (ft_agg_refused()).  A high-water mark of every slot's sums keeps
+ * that check to one comparison per counter on the way of nearly every record.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -43,7 +53,17 @@ struct ft_agg {
 	struct slot *last[2];         /* the slots touched last */
 	struct slot **win;            /* k entries: win[d] is the slot of step newest - d × step */
 	size_t nwin;                  /* steps in the open window */
+	struct ft_volume high;        /* at least every slot's total and not-accounted sums */
+	uint64_t refused;             /* records whose volume the sums could not take */
 };
+
+/* Times beyond this (either way) are taken as this: see the comment at the top. */
+#define TIME_LIMIT (INT64_C(1) << 61)
+
+static int64_t clamp_time(int64_t t)
+{
+	return t < -TIME_LIMIT ? -TIME_LIMIT : t > TIME_LIMIT ? TIME_LIMIT : t;
+}
 
 static int64_t floor_step(int64_t t, int64_t step)
 {
@@ -85,6 +105,7 @@ static struct slot *touch(struct ft_agg *a, int64_t start)
 
 static void window(struct ft_agg *a, int64_t now)
 {
+	now = clamp_time(now);
 	a->now = now;
 	a->newest = floor_step(now, a->step);
 	a->oldest = floor_step(now - a->lateness, a->step);
@@ -180,6 +201,11 @@ int64_t ft_agg_first_held(const struct ft_agg *a)
 size_t ft_agg_max_open(const struct ft_agg *a)
 {
 	return a->k + a->n_restored;
+}
+
+uint64_t ft_agg_refused(const struct ft_agg *a)
+{
+	return a->refused;
 }
 
 /* ---- adding ------------------------------------------------------------------------- */
@@ -315,11 +341,11 @@ static inline __attribute__((always_inline)) void add_cells(struct slot *s, size
 }
 
 /* Any record: split over the open steps (late parts to the oldest), any number of parts. */
-static void add_parts(struct ft_agg *a, const struct ft_flow *f, size_t src, size_t dst,
+static void add_parts(struct ft_agg *a, int64_t start, int64_t end, size_t src, size_t dst,
                       uint64_t bytes, uint64_t packets, uint64_t flows)
 {
 	struct part p[MAX_PARTS];
-	size_t n = split(a, f->start_ms, f->end_ms, p);
+	size_t n = split(a, start, end, p);
 	apportion(p, n, bytes, false);
 	apportion(p, n, packets, true);
 	for (size_t i = 0; i < n; i++) {
@@ -329,18 +355,98 @@ static void add_parts(struct ft_agg *a, const struct ft_flow *f, size_t src, siz
 			vadd(&s->late, p[i].bytes, p[i].packets, 0);
 	}
 	/* the flow itself counts once, in the step holding its end */
-	struct slot *s = touch(a, end_step(a, f->start_ms, f->end_ms));
+	struct slot *s = touch(a, end_step(a, start, end));
 	add_cells(s, src, dst, 0, 0, flows);
-	if (floor_step(f->end_ms, a->step) < a->oldest)
+	if (floor_step(end, a->step) < a->oldest)
 		s->late.flows += flows;
+}
+
+static bool vfits(const struct ft_volume *v, uint64_t bytes, uint64_t packets, uint64_t flows)
+{
+	uint64_t x;
+	return !__builtin_add_overflow(v->bytes, bytes, &x) && !__builtin_add_overflow(v->packets, packets, &x) &&
+	       !__builtin_add_overflow(v->flows, flows, &x);
+}
+
+/* The sum (total, or not-accounted when !acc) of the slot of the open step at start, or
+ * NULL when that step has no slot yet (its sums are 0). */
+static const struct ft_volume *sums_at(struct ft_agg *a, int64_t start, bool acc)
+{
+	struct slot *s = slot_of(a, start);
+	if (!s->used || s->start != start)
+		return NULL;
+	return acc ? &s->total : &s->not_accounted;
+}
+
+/* True when every step the record [start, end) touches can take its whole volume (a
+ * part is at most the whole, and the flow count goes to one of them).  One comparison
+ * per counter against the high-water mark; the steps themselves only near 2^64. */
+static bool fits(struct ft_agg *a, int64_t start, int64_t end, bool acc, uint64_t bytes, uint64_t packets,
+                 uint64_t flows)
+{
+	if (__builtin_expect(vfits(&a->high, bytes, packets, flows), 1))
+		return true;
+	struct part p[MAX_PARTS + 1];          /* the parts, and the step of the end */
+	size_t n = acc ? split(a, start, end, p) : 0;
+	p[n++].step = end_step(a, start, end);
+	for (size_t i = 0; i < n; i++) {
+		const struct ft_volume *v = sums_at(a, p[i].step, acc);
+		if (v && !vfits(v, bytes, packets, flows))
+			return false;
+	}
+	return true;
+}
+
+/* Raises the high-water mark to a step's sums once a record was added to it. */
+static void vmax(struct ft_volume *h, const struct ft_volume *v)
+{
+	h->bytes = v->bytes > h->bytes ? v->bytes : h->bytes;
+	h->packets = v->packets > h->packets ? v->packets : h->packets;
+	h->flows = v->flows > h->flows ? v->flows : h->flows;
+}
+
+/* The high-water mark from the slots themselves: their largest sums. */
+static void reset_high(struct ft_agg *a)
+{
+	a->high = (struct ft_volume){ 0 };
+	for (size_t i = 0; i < a->k; i++)
+		if (a->slots[i].used) {
+			vmax(&a->high, &a->slots[i].total);
+			vmax(&a->high, &a->slots[i].late);
+			vmax(&a->high, &a->slots[i].not_accounted);
+		}
+}
+
+static uint64_t sat_add(uint64_t x, uint64_t y)
+{
+	uint64_t r;
+	return __builtin_add_overflow(x, y, &r) ? UINT64_MAX : r;
+}
+
+/* The high-water mark before a record adds at most v to the steps: the old mark plus
+ * v, or, when that overflows, the largest sums of the slots plus v (at most 2^64 - 1,
+ * which sends every record to the exact check until the next close). */
+static void raise_high(struct ft_agg *a, uint64_t bytes, uint64_t packets, uint64_t flows)
+{
+	if (!vfits(&a->high, bytes, packets, flows))
+		reset_high(a);
+	a->high.bytes = sat_add(a->high.bytes, bytes);
+	a->high.packets = sat_add(a->high.packets, packets);
+	a->high.flows = sat_add(a->high.flows, flows);
 }
 
 static void add_attributed(struct ft_agg *a, const struct ft_flow *f, const struct ft_attr *at)
 {
 	uint64_t rate = f->sampling_rate ? f->sampling_rate : 1;
-	uint64_t bytes = f->bytes * rate, packets = f->packets * rate;
+	uint64_t bytes, packets;
 	uint64_t flows = f->flags & FT_FLOW_SECOND_HALF ? 0 : 1;
-	int64_t s = f->start_ms, e = f->end_ms, step = a->step;
+	int64_t s = clamp_time(f->start_ms), e = clamp_time(f->end_ms), step = a->step;
+	if (__builtin_mul_overflow(f->bytes, rate, &bytes) || __builtin_mul_overflow(f->packets, rate, &packets) ||
+	    !fits(a, s, e, at->accounted, bytes, packets, flows)) {
+		a->refused++;
+		return;
+	}
+	raise_high(a, bytes, packets, flows);
 	size_t src = cell_index(a, at->src, FT_DIR_OUT, at->src_class);
 	size_t dst = cell_index(a, at->dst, FT_DIR_IN, at->dst_class);
 	if (!at->accounted) {
@@ -374,7 +480,7 @@ static void add_attributed(struct ft_agg *a, const struct ft_flow *f, const stru
 			return;
 		}
 	}
-	add_parts(a, f, src, dst, bytes, packets, flows);
+	add_parts(a, s, e, src, dst, bytes, packets, flows);
 }
 
 void ft_agg_add(struct ft_agg *a, const struct ft_flow *f, const struct ft_attr *at)
@@ -478,6 +584,8 @@ static size_t close_before(struct ft_agg *a, int64_t before, struct ft_step *ret
 		due[i]->used = false;
 		a->last[0] = a->last[1] = NULL;
 	}
+	if (n)
+		reset_high(a);
 	return n;
 }
 
@@ -586,6 +694,17 @@ int ft_agg_set_map(struct ft_agg *a, const struct ft_tenant_map *map)
 	return r < 0 ? r : named_lost ? -ENOBUFS : 0;
 }
 
+/* False when a step's sums cannot take st's. */
+static bool totals_fit(const struct slot *s, const struct ft_step *st)
+{
+	const struct ft_volume *a[] = { &s->total, &s->late, &s->not_accounted };
+	const struct ft_volume *b[] = { &st->total, &st->late, &st->not_accounted };
+	for (int i = 0; i < 3; i++)
+		if (!vfits(a[i], b[i]->bytes, b[i]->packets, b[i]->flows))
+			return false;
+	return true;
+}
+
 static void add_totals(struct slot *s, const struct ft_step *st)
 {
 	vsum(&s->total, &st->total);
@@ -610,7 +729,17 @@ int ft_agg_restore(struct ft_agg *a, const struct ft_step *st)
 		a->n_restored++;
 		return 0;
 	}
-	struct slot *s = touch(a, st->start_ms);
+	/* A step that passed ft_step_check() has cells, late and unattributed sums within
+	 * its total: once the totals fit, so does everything else. */
+	if (ft_step_check(st) < 0)
+		return -EINVAL;
+	struct slot *s = slot_of(a, st->start_ms);
+	if (s->used && s->start == st->start_ms && !totals_fit(s, st))
+		return -EOVERFLOW;
+	s = touch(a, st->start_ms);
 	add_totals(s, st);
+	vmax(&a->high, &s->total);
+	vmax(&a->high, &s->late);
+	vmax(&a->high, &s->not_accounted);
 	return add_named(a, s, st->cells, st->n_cells);
 }

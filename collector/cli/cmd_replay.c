@@ -171,6 +171,8 @@ static const char *const drop_why[FT_NF_ERR__MAX] = {
 	[FT_NF_ERR_PADDING] = "non-zero bytes after the last record of a set",
 	[FT_NF_ERR_NO_TEMPLATE] = "data sets whose template is not in the capture",
 	[FT_NF_ERR_NOMEM] = "out of memory",
+	[FT_NF_ERR_IMPLAUSIBLE_COUNTER] = "a record whose counters no link could carry (max_flow_bytes, max_flow_packets)",
+	[FT_NF_ERR_TIME_RANGE] = "a record whose times lie outside max_flow_age / max_clock_skew, or before its exporter booted",
 };
 
 static void drop_line(const char *reason, uint64_t n, const char *why)

@@ -1,5 +1,6 @@
 /* The decoder's part of the configuration (struct ft_netflow_conf, netflow.h): the
- * caps on what exporters can make grow, and per-exporter settings. */
+ * caps on what exporters can make grow, the bounds a record's counters and times must
+ * keep, and per-exporter settings. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,25 @@ static int apply_memory_budget(struct cctx *c, const config_setting_t *s)
 	return 0;
 }
 
+/* max_flow_bytes / max_flow_packets: 64-bit bounds, which FT_KEY_U32 cannot hold. */
+static int apply_flow_bound(struct cctx *c, const config_setting_t *s)
+{
+	const char *name = config_setting_name(s);
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
+		ft_config_err(c, s, "'%s' must be a whole number", name);
+		return -EINVAL;
+	}
+	long long v = config_setting_get_int64(s);
+	if (v < 1) {
+		ft_config_err(c, s, "'%s' = %lld is out of range [1, %lld]", name, v, (long long)INT64_MAX);
+		return -EINVAL;
+	}
+	*(strcmp(name, "max_flow_bytes") == 0 ? &c->cfg->netflow.max_flow_bytes
+	                                       : &c->cfg->netflow.max_flow_packets) = (uint64_t)v;
+	return 0;
+}
+
 #define NF(field) offsetof(struct ft_config, netflow.field)
 
 static const struct ft_config_key keys[] = {
@@ -135,6 +155,10 @@ static const struct ft_config_key keys[] = {
 	{ "max_exporters_per_address", FT_KEY_U32, 0, 1000000, NF(max_exporters_per_address), NULL, false },
 	{ "exporter_settings", FT_KEY_APPLY, 0, 0, 0, apply_exporter_settings, false },
 	{ "ipfix_withdrawals", FT_KEY_APPLY, 0, 0, 0, apply_ipfix_withdrawals, false },
+	{ "max_flow_bytes", FT_KEY_APPLY, 0, 0, 0, apply_flow_bound, false },
+	{ "max_flow_packets", FT_KEY_APPLY, 0, 0, 0, apply_flow_bound, false },
+	{ "max_flow_age", FT_KEY_SECONDS_MS, 0, 36500LL * 86400, NF(max_flow_age_ms), NULL, false },
+	{ "max_clock_skew", FT_KEY_SECONDS_MS, 0, 3650LL * 86400, NF(max_clock_skew_ms), NULL, false },
 };
 
 static int init(struct ft_config *c)
@@ -150,6 +174,13 @@ static int init(struct ft_config *c)
 		.max_template_bytes = FT_NETFLOW_DEFAULT_TEMPLATE_BYTES,
 		.exporter_idle_timeout = FT_NETFLOW_DEFAULT_IDLE_TIMEOUT,
 		.max_exporters_per_address = FT_NETFLOW_DEFAULT_PER_ADDRESS,
+		.max_flow_bytes = FT_NETFLOW_DEFAULT_MAX_FLOW_BYTES,
+		.max_flow_packets = FT_NETFLOW_DEFAULT_MAX_FLOW_PACKETS,
+		/* Wide: an exporter that buffered its flows through an outage, or whose clock
+		 * is days off (one capture of a real exporter runs 7 days ahead), still
+		 * counts; a time of another year, the epoch or the ends of int64 does not. */
+		.max_flow_age_ms = 30 * 86400 * 1000LL,
+		.max_clock_skew_ms = 30 * 86400 * 1000LL,
 	};
 	return 0;
 }

@@ -370,8 +370,10 @@ static struct ft_step *find_or_insert(struct ft_outputs *o, const struct ft_step
 void ft_outputs_add(struct ft_outputs *o, struct ft_step *st)
 {
 	struct ft_step *d = find_or_insert(o, st);
-	if (!d || ft_step_merge(d, st) < 0)
-		ft_log_err(FT_LOG_MAIN, "out of memory: step %" PRId64 " part lost", st->start_ms);
+	int r = d ? ft_step_merge(d, st) : -ENOMEM;
+	if (r < 0)
+		ft_log_err(FT_LOG_MAIN, "%s: step %" PRId64 " part lost",
+		           r == -EOVERFLOW ? "its sums would pass 2^64 - 1" : "out of memory", st->start_ms);
 	else
 		snprintf(d->map_id, sizeof(d->map_id), "%s", st->map_id);
 	ft_step_done(st);

@@ -43,8 +43,10 @@
 
 /* The x86-64 baseline has no popcount instruction: the lookups come in a variant with
  * it, chosen at load time (an ifunc), rather than raise the baseline.  The helpers they
- * call are always inlined so that they are compiled for that variant too. */
-#if defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute)
+ * call are always inlined so that they are compiled for that variant too.  Not with
+ * clang: clang 14 names the ifunc "ft_lpm_lookup.ifunc" and leaves callers in other
+ * files unresolved (the fuzz build is clang's). */
+#if defined(__x86_64__) && defined(__GLIBC__) && defined(__has_attribute) && !defined(__clang__)
 #if __has_attribute(target_clones)
 #define LOOKUP_CLONES __attribute__((target_clones("popcnt", "default")))
 #endif

@@ -116,9 +116,11 @@ int ft_ipfix_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct f
 	struct ft_msg m = { .nf = nf, .e = e, .version = 10,
 	                    .export_ms = (int64_t)rd32(p + 4) * 1000, .recv_ns = dg->recv_ns,
 	                    .out = out };
+	uint64_t refused = ft_refused_records(e);
 	ft_walk_sets(&m, p, len, IPFIX_HEADER_LEN, template_sets);
+	/* RFC 7011 §3.1: the sequence counts every data record sent, refused ones too */
 	ft_seq_track(e, rd32(p + 8), m.records, false, &e->s.lost_records);
 	if (m.pending)
 		e->seq_valid = false;
-	return (int)(m.records + m.late_records);
+	return (int)(m.records + m.late_records - (ft_refused_records(e) - refused));
 }

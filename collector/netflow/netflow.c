@@ -41,6 +41,8 @@ static const char *const error_names[FT_NF_ERR__MAX] = {
 	[FT_NF_ERR_MEMORY_BUDGET] = "memory_budget",
 	[FT_NF_ERR_TEMPLATE_FIELDS] = "template_fields",
 	[FT_NF_ERR_TEMPLATE_BYTES] = "template_bytes",
+	[FT_NF_ERR_IMPLAUSIBLE_COUNTER] = "implausible_counter",
+	[FT_NF_ERR_TIME_RANGE] = "time_out_of_range",
 };
 
 const char *ft_nf_error_name(enum ft_nf_error e)
@@ -94,6 +96,10 @@ struct ft_netflow *ft_netflow_new(const struct ft_netflow_conf *opts)
 		nf->o.max_template_fields = FT_SCRATCH_FIELDS;
 	if (!nf->o.max_template_bytes)
 		nf->o.max_template_bytes = FT_NETFLOW_DEFAULT_TEMPLATE_BYTES;
+	if (!nf->o.max_flow_bytes)
+		nf->o.max_flow_bytes = FT_NETFLOW_DEFAULT_MAX_FLOW_BYTES;
+	if (!nf->o.max_flow_packets)
+		nf->o.max_flow_packets = FT_NETFLOW_DEFAULT_MAX_FLOW_PACKETS;
 	nf->size = 64;
 	nf->tab = calloc(nf->size, sizeof(*nf->tab));
 	nf->scratch = malloc(FT_SCRATCH_FIELDS * sizeof(*nf->scratch));
@@ -202,6 +208,8 @@ void ft_exporter_stats_add(struct ft_exporter_stats *dst, const struct ft_export
 	dst->header_count_mismatch += src->header_count_mismatch;
 	dst->withdrawals += src->withdrawals;
 	dst->withdrawals_ignored += src->withdrawals_ignored;
+	dst->refused_bytes = ft_sat_add(dst->refused_bytes, src->refused_bytes);
+	dst->refused_packets = ft_sat_add(dst->refused_packets, src->refused_packets);
 	dst->pending_sets += src->pending_sets;
 	dst->pending_decoded += src->pending_decoded;
 	dst->sampling_changes += src->sampling_changes;

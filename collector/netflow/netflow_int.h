@@ -223,6 +223,22 @@ void ft_pending_done(struct pending *p);
 
 /* ---- records.c: template records into flows ---- */
 
+/* Whether flow f, received at recv_ms, may be handed on: FT_NF_OK, else why not:
+ * FT_NF_ERR_IMPLAUSIBLE_COUNTER (bytes or packets times the sampling rate cannot be
+ * represented or pass the configured bound) or FT_NF_ERR_TIME_RANGE (a time outside
+ * the configured window around recv_ms, or an end more than an hour before boot_ms,
+ * the exporter's boot by the header's sysUptime, INT64_MIN when the end does not count
+ * from it). */
+enum ft_nf_error ft_flow_check(const struct ft_netflow *nf, const struct ft_flow *f, int64_t recv_ms,
+                               int64_t boot_ms);
+/* Counts flow f refused for why against e: the reason, and its volume as exported. */
+void ft_flow_refuse(struct exporter *e, const struct ft_flow *f, enum ft_nf_error why);
+/* Data records e refused so far (the difference across a datagram: its refused ones). */
+static inline uint64_t ft_refused_records(const struct exporter *e)
+{
+	return e->s.errors[FT_NF_ERR_IMPLAUSIBLE_COUNTER] + e->s.errors[FT_NF_ERR_TIME_RANGE];
+}
+
 /* Decodes the records of one data set (after its 4-byte header) with template t under
  * m's header times; appends flows to m->out (flushing when full).  Returns records
  * decoded. */
@@ -272,6 +288,13 @@ struct exporter *ft_exporter_for(struct ft_netflow *nf, const struct ft_datagram
                                  uint8_t version, uint32_t domain);
 /* Frees what the entry holds (its templates, options data and kept sets). */
 void ft_exporter_release(struct exporter *e);
+
+/* a + b, or 2^64 - 1 when that overflows. */
+static inline uint64_t ft_sat_add(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
 
 /* Adds a flow's volume to its exporter's counters unless it is not accounted (inline:
  * once per flow on the decode path). */

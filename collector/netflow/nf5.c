@@ -17,7 +17,11 @@
  *
  * ft_nf5_input() counts the datagram against its (address, 5, engine) exporter, whose
  * flow_sequence counts records (seq.c), and stamps each record with the sampling rate
- * in force.  Records are decoded straight into the batch when they fit.
+ * in force.  Records are decoded straight into the batch when they fit.  A record whose
+ * counters or times cannot be right (ft_flow_check; it ends before the exporter's boot
+ * when it ended more than the header's sysUptime before the export, and more than an
+ * hour before is refused) is taken out and
+ * counted; it is not among the datagram's records handed on.
  */
 #include <string.h>
 
@@ -141,11 +145,22 @@ int ft_nf5_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_
 	e->s.accepted++;
 	ft_seq_track(e, h.flow_sequence, h.count, ft_uptime_back(e, h.sys_uptime_ms), &e->s.lost_records);
 	uint32_t rate = sampling_rate(e, &h, dg->recv_ns);
-	for (int i = 0; i < n; i++)
+	int64_t recv_ms = dg->recv_ns / 1000000;
+	int64_t boot_ms = (int64_t)h.unix_secs * 1000 + h.unix_nsecs / 1000000 - h.sys_uptime_ms;
+	int kept = 0;
+	for (int i = 0; i < n; i++) {
 		flows[i].sampling_rate = rate;
+		enum ft_nf_error why = ft_flow_check(nf, &flows[i], recv_ms, boot_ms);
+		if (__builtin_expect(why != FT_NF_OK, 0)) {
+			ft_flow_refuse(e, &flows[i], why);
+			continue;
+		}
+		if (kept != i)
+			flows[kept] = flows[i];
+		ft_exporter_add_volume(e, &flows[kept++]);
+	}
+	n = kept;
 	e->s.records += (uint64_t)n;
-	for (int i = 0; i < n; i++)
-		ft_exporter_add_volume(e, &flows[i]);
 	if (direct) {
 		out->n += (size_t)n;
 	} else {

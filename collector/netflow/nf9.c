@@ -108,11 +108,13 @@ int ft_nf9_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_
 	                    .export_ms = (int64_t)rd32(p + 8) * 1000, .recv_ns = dg->recv_ns,
 	                    .out = out };
 	ft_seq_track(e, rd32(p + 12), 1, ft_uptime_back(e, m.uptime), &e->s.lost_datagrams);
+	uint64_t refused = ft_refused_records(e);
 	ft_walk_sets(&m, p, len, NF9_HEADER_LEN, template_sets);
 	/* RFC 3954 §5.1: count is the datagram's template, options template and data
 	 * records.  The sets are read by their lengths, which is right; a header that
 	 * disagrees is counted (not knowable while a data set waits for its template). */
 	if (!m.pending && rd16(p + 2) != m.tpl_records + m.records)
 		e->s.header_count_mismatch++;
-	return (int)(m.records + m.late_records);
+	/* refused records were decoded (and count above) but are not handed on */
+	return (int)(m.records + m.late_records - (ft_refused_records(e) - refused));
 }

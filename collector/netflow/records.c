@@ -6,7 +6,9 @@
  * initiator/responder), and counts it against the exporter; an options record instead
  * teaches the exporter its sampling rates, interface names and init time (options.c).
  * Flow times become UTC milliseconds from whichever time elements the template has,
- * under the header times of the message the set came in.
+ * under the header times of the message the set came in.  A record whose counters or
+ * times cannot be right (ft_flow_check) is refused whole, both halves of a biflow, and
+ * counted: it never reaches the aggregation.
  */
 #include "netflow_int.h"
 
@@ -22,8 +24,9 @@ static int64_t ntp_to_ms(uint64_t v)
 	return (sec - NTP_UNIX_OFFSET) * 1000 + (int64_t)(((v & 0xffffffffu) * 1000) >> 32);
 }
 
-/* One end of a flow's time span in UTC ms, or INT64_MIN when the record lacks it. */
-static int64_t flow_time(const struct ft_msg *m, const struct ft_rec *r, bool start)
+/* One end of a flow's time span in UTC ms, or INT64_MIN when the record lacks it;
+ * *uptime set when it counts from the v9 header's sysUptime. */
+static int64_t flow_time(const struct ft_msg *m, const struct ft_rec *r, bool start, bool *uptime)
 {
 	enum ft_slot ms = start ? SL_START_MS : SL_END_MS, s = start ? SL_START_S : SL_END_S;
 	enum ft_slot us = start ? SL_START_US : SL_END_US, ns = start ? SL_START_NS : SL_END_NS;
@@ -41,8 +44,10 @@ static int64_t flow_time(const struct ft_msg *m, const struct ft_rec *r, bool st
 		return m->export_ms - (int64_t)(ft_rec_val(r, d) / 1000);
 	if (!ft_rec_has(r, up))
 		return INT64_MIN;
-	if (m->version == 9)   /* RFC 3954 §8: FIRST/LAST_SWITCHED are sysUptime ms */
+	if (m->version == 9) { /* RFC 3954 §8: FIRST/LAST_SWITCHED are sysUptime ms */
+		*uptime = true;
 		return m->export_ms - (int32_t)(m->uptime - (uint32_t)ft_rec_val(r, up));
+	}
 	/* IPFIX flowStart/EndSysUpTime count from systemInitTimeMilliseconds (RFC 7011 IE 160) */
 	int64_t init = ft_rec_has(r, SL_INIT_MS) ? (int64_t)ft_rec_val(r, SL_INIT_MS) : m->e->opt.init_ms;
 	int64_t t;
@@ -51,16 +56,68 @@ static int64_t flow_time(const struct ft_msg *m, const struct ft_rec *r, bool st
 	return t;
 }
 
-static void set_times(const struct ft_msg *m, const struct ft_rec *r, struct ft_flow *f)
+/* Sets the flow's times; returns the exporter's boot by the v9 header's sysUptime when
+ * its end counts from it, else INT64_MIN. */
+static int64_t set_times(const struct ft_msg *m, const struct ft_rec *r, struct ft_flow *f)
 {
-	int64_t s = flow_time(m, r, true), en = flow_time(m, r, false);
+	bool s_up = false, e_up = false;
+	int64_t s = flow_time(m, r, true, &s_up), en = flow_time(m, r, false, &e_up);
 	if (s == INT64_MIN && en == INT64_MIN) {
 		f->start_ms = f->end_ms = m->export_ms;
-		return;
+		return INT64_MIN;
 	}
 	f->start_ms = s == INT64_MIN ? en : s;
 	f->end_ms = en == INT64_MIN ? s : en;
 	f->flags |= FT_FLOW_TIMES_ABSOLUTE;
+	return (en == INT64_MIN ? s_up : e_up) ? m->export_ms - m->uptime : INT64_MIN;
+}
+
+/* t - d, or INT64_MIN when that is below; t + d, or INT64_MAX (d >= 0). */
+static int64_t sub_sat(int64_t t, int64_t d)
+{
+	int64_t r;
+	return __builtin_sub_overflow(t, d, &r) ? INT64_MIN : r;
+}
+
+static int64_t add_sat(int64_t t, int64_t d)
+{
+	int64_t r;
+	return __builtin_add_overflow(t, d, &r) ? INT64_MAX : r;
+}
+
+/* How long before the boot its header implies a record may end: sysUptime wraps every
+ * 49.7 days, and a record that ended just before the wrap and was exported after it
+ * looks as if it ended before boot.  Exporters send a record within minutes of its end;
+ * what ends longer before boot is nonsense (such times reach 24.8 days back). */
+#define BOOT_SLACK_MS (3600 * 1000LL)
+
+enum ft_nf_error ft_flow_check(const struct ft_netflow *nf, const struct ft_flow *f, int64_t recv_ms,
+                               int64_t boot_ms)
+{
+	uint64_t rate = f->sampling_rate ? f->sampling_rate : 1, b, p;
+	if (__builtin_mul_overflow(f->bytes, rate, &b) || __builtin_mul_overflow(f->packets, rate, &p) ||
+	    b > nf->o.max_flow_bytes || p > nf->o.max_flow_packets)
+		return FT_NF_ERR_IMPLAUSIBLE_COUNTER;
+	if (nf->o.max_flow_age_ms) {
+		int64_t oldest = sub_sat(recv_ms, nf->o.max_flow_age_ms);
+		if (f->start_ms < oldest || f->end_ms < oldest || f->end_ms < sub_sat(boot_ms, BOOT_SLACK_MS))
+			return FT_NF_ERR_TIME_RANGE;
+	}
+	if (nf->o.max_clock_skew_ms) {
+		int64_t newest = add_sat(recv_ms, nf->o.max_clock_skew_ms);
+		if (f->start_ms > newest || f->end_ms > newest)
+			return FT_NF_ERR_TIME_RANGE;
+	}
+	return FT_NF_OK;
+}
+
+void ft_flow_refuse(struct exporter *e, const struct ft_flow *f, enum ft_nf_error why)
+{
+	e->s.errors[why]++;
+	if (f->flags & FT_FLOW_NOT_ACCOUNTED)
+		return;
+	e->s.refused_bytes = ft_sat_add(e->s.refused_bytes, f->bytes);
+	e->s.refused_packets = ft_sat_add(e->s.refused_packets, f->packets);
 }
 
 static void set_addr(struct ft_addr *a, const uint8_t *v4, const uint8_t *v6)
@@ -154,7 +211,8 @@ static bool second_half(const struct ft_rec *r, const struct ft_flow *first, str
 	return true;
 }
 
-static void emit(const struct ft_msg *m, const struct ft_rec *r)
+/* Hands on the flows of data record r; false when it was refused (counted). */
+static bool emit(const struct ft_msg *m, const struct ft_rec *r)
 {
 	/* Copied from a zero flow: GCC turns a 192-byte memset into rep stos, which costs
 	 * more than the rest of the record. */
@@ -162,7 +220,7 @@ static void emit(const struct ft_msg *m, const struct ft_rec *r)
 	struct exporter *e = m->e;
 	struct ft_flow *f = ft_batch_push(m->out);
 	if (!f)
-		return;
+		return true;
 	*f = zero;
 	f->exporter = e->s.key.addr;
 	f->domain = e->s.key.domain;
@@ -171,17 +229,33 @@ static void emit(const struct ft_msg *m, const struct ft_rec *r)
 	if (f->sampling_rate > 1)
 		f->flags |= FT_FLOW_SAMPLED;
 	set_fields(r, f);
-	set_times(m, r, f);
+	int64_t boot_ms = set_times(m, r, f);
 	set_volume(e, r, f);
-	ft_exporter_add_volume(e, f);
 	struct ft_flow second;
-	if (second_half(r, f, &second)) {
+	bool two = second_half(r, f, &second);
+	int64_t recv_ms = m->recv_ns / 1000000;
+	enum ft_nf_error why = ft_flow_check(m->nf, f, recv_ms, boot_ms);
+	if (!why && two)
+		why = ft_flow_check(m->nf, &second, recv_ms, boot_ms);
+	if (__builtin_expect(why != FT_NF_OK, 0)) {
+		/* f is the batch's last flow: take it back */
+		m->out->n--;
+		ft_flow_refuse(e, f, why);
+		if (two && !(second.flags & FT_FLOW_NOT_ACCOUNTED)) {
+			e->s.refused_bytes = ft_sat_add(e->s.refused_bytes, second.bytes);
+			e->s.refused_packets = ft_sat_add(e->s.refused_packets, second.packets);
+		}
+		return false;
+	}
+	ft_exporter_add_volume(e, f);
+	if (two) {
 		struct ft_flow *g = ft_batch_push(m->out);
 		if (g) {
 			*g = second;
 			ft_exporter_add_volume(e, g);
 		}
 	}
+	return true;
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
@@ -210,9 +284,8 @@ uint32_t ft_data_set(const struct ft_msg *m, const struct ft_template *t, const 
 		if (t->options) {
 			e->s.option_records++;
 			ft_exporter_options(m->nf, e, &r, m->recv_ns);
-		} else {
+		} else if (emit(m, &r)) {
 			e->s.records++;
-			emit(m, &r);
 		}
 	}
 	/* RFC 7011 §3.3.1 / RFC 3954 §5.3: what is left is padding, shorter than a record. */

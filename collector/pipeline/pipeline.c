@@ -181,6 +181,7 @@ int ft_pipeline_open_steps(const struct ft_pipeline *p, struct ft_step **ret, si
 int ft_pipeline_stats(const struct ft_pipeline *p, struct ft_stats *s)
 {
 	ft_rejects_merge(&s->rejects, &p->rejects);
+	s->agg_refused += ft_agg_refused(p->agg);
 	return ft_stats_add_netflow(s, p->nf);
 }
 

@@ -140,6 +140,7 @@ void ft_stats_clear(struct ft_stats *s)
 	memset(&s->totals, 0, sizeof(s->totals));
 	memset(&s->memory, 0, sizeof(s->memory));
 	memset(&s->rejects, 0, sizeof(s->rejects));
+	s->agg_refused = 0;
 	s->have_pcap = false;
 }
 
@@ -242,6 +243,7 @@ int ft_stats_merge(struct ft_stats *dst, const struct ft_stats *src)
 	ft_exporter_stats_add(&dst->totals, &src->totals);
 	memory_merge(&dst->memory, &src->memory);
 	ft_rejects_merge(&dst->rejects, &src->rejects);
+	dst->agg_refused += src->agg_refused;
 	if (src->have_pcap) {
 		dst->have_pcap = true;
 		dst->pcap = src->pcap;
@@ -297,8 +299,9 @@ static json_t *counters_json(const struct ft_exporter_stats *e)
 		"lost_records", jint(e->lost_records), "lost_datagrams", jint(e->lost_datagrams),
 		"sequence_resets", jint(e->seq_resets), "reordered", jint(e->reordered),
 		"parse_errors", jint(error_sum(e->errors)));
-	json_object_update_missing_new(o, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	json_object_update_missing_new(o, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		"header_count_mismatch", jint(e->header_count_mismatch),
+		"refused_bytes", jint(e->refused_bytes), "refused_packets", jint(e->refused_packets),
 		"option_records", jint(e->option_records), "templates", jint(e->templates),
 		"templates_active", jint(e->templates_active),
 		"template_changes", jint(e->template_changes),
@@ -450,6 +453,7 @@ static json_t *stats_json(struct ft_stats *s)
 	json_object_set_new(totals, "rejected_datagrams", json_integer(jint(s->rejects.total)));
 	/* = accepted + dropped + rejected_datagrams */
 	json_object_set_new(totals, "received", json_integer(jint(received(s))));
+	json_object_set_new(totals, "aggregation_refused", json_integer(jint(s->agg_refused)));
 	json_object_set_new(root, "totals", totals);
 	json_object_set_new(root, "errors", errors_json(s->totals.errors));
 	json_object_set_new(root, "memory", json_pack("{s:I,s:I,s:I}",

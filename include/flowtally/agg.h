@@ -8,7 +8,9 @@
  * and is counted as late: never dropped.  A record's bytes and packets, multiplied by
  * its sampling rate, are spread over the steps its lifetime spans, pro rata by time,
  * with exact integer remainders (largest remainder), so the parts add up to the whole.
- * Its flow count goes to the step of its end.
+ * Its flow count goes to the step of its end.  Any time and any counters are safe: a
+ * record whose corrected volume cannot be represented, or would take a step's sums past
+ * 2^64 - 1, is refused whole and counted (the decoders bound records well below that).
  *
  * Counters live in dense arrays indexed by the tenant and class numbers of the map the
  * attribution stage used (struct ft_attr); the aggregation copies that map's names and
@@ -59,6 +61,9 @@ size_t ft_agg_flush(struct ft_agg *a, struct ft_step *ret, size_t cap);
  * should be ft_agg_max_open().  ft_agg_restore() adds saved
  * steps back (a step already past its window closes at the next advance). */
 size_t ft_agg_snapshot(const struct ft_agg *a, struct ft_step *ret, size_t cap);
+/* 0; -EINVAL: s is not of this agg's step length, starts after the newest open step,
+ * or fails ft_step_check(); -EOVERFLOW: its sums added to the open step's would pass
+ * 2^64 - 1 (nothing added); -ENOMEM. */
 int ft_agg_restore(struct ft_agg *a, const struct ft_step *s);
 
 /* Start of the oldest open step. */
@@ -69,5 +74,8 @@ int64_t ft_agg_oldest(const struct ft_agg *a);
 int64_t ft_agg_first_held(const struct ft_agg *a);
 /* The most steps ft_agg_snapshot() can return now (open and restored). */
 size_t ft_agg_max_open(const struct ft_agg *a);
+/* Records refused so far: their volume times their sampling rate cannot be represented,
+ * or would make a step's sums overflow. */
+uint64_t ft_agg_refused(const struct ft_agg *a);
 
 #endif

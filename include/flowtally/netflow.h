@@ -49,6 +49,11 @@ enum ft_nf_error {
 	FT_NF_ERR_TEMPLATE_FIELDS,   /* template with more than max_template_fields fields */
 	FT_NF_ERR_TEMPLATE_BYTES,    /* template refused: the exporter's templates would take
 	                              * more than max_template_bytes */
+	FT_NF_ERR_IMPLAUSIBLE_COUNTER, /* a data record whose counters times its sampling rate
+	                              * cannot be represented or pass max_flow_bytes/packets */
+	FT_NF_ERR_TIME_RANGE,        /* a data record whose times lie outside max_flow_age /
+	                              * max_clock_skew of its receipt, or end over an hour
+	                              * before the exporter's boot */
 	FT_NF_ERR__MAX
 };
 const char *ft_nf_error_name(enum ft_nf_error e);
@@ -98,6 +103,9 @@ struct ft_exporter_stats {
 	uint64_t header_count_mismatch;  /* v9 datagrams whose header count is not their records' */
 	uint64_t withdrawals;      /* IPFIX template withdrawals applied */
 	uint64_t withdrawals_ignored; /* IPFIX template withdrawals ignored (RFC 7011 §8.4) */
+	uint64_t refused_bytes;    /* as exported, of the records refused as implausible_counter
+	                            * or time_out_of_range (not in bytes; at most 2^64 - 1) */
+	uint64_t refused_packets;
 	uint64_t pending_sets;     /* data sets waiting for their template now */
 	uint64_t pending_decoded;  /* data sets decoded late, when their template came */
 	uint64_t sampling_changes; /* times the exporter's sampling rate changed */
@@ -144,6 +152,13 @@ struct ft_netflow_conf {
 	                              * entry is dropped, with its templates; 0: never */
 	uint32_t max_exporters_per_address; /* entries (versions, domains) one address may
 	                              * hold; 0: no cap beyond max_exporters */
+	uint64_t max_flow_bytes;     /* a record's bytes times its sampling rate; 0: default */
+	uint64_t max_flow_packets;   /* the same for packets; 0: default */
+	int64_t max_flow_age_ms;     /* refuse records ending longer before their receipt, or
+	                              * over an hour before the exporter's boot; 0: times
+	                              * not checked */
+	int64_t max_clock_skew_ms;   /* refuse records starting or ending further after their
+	                              * receipt; 0: not checked */
 	const struct ft_exporter_conf *exporters;  /* first match wins; copied */
 	size_t n_exporters;
 };
@@ -156,6 +171,10 @@ struct ft_netflow_conf {
 #define FT_NETFLOW_DEFAULT_TEMPLATE_BYTES (4u << 20)
 #define FT_NETFLOW_DEFAULT_IDLE_TIMEOUT 7200       /* the configuration's default */
 #define FT_NETFLOW_DEFAULT_PER_ADDRESS 256         /* the configuration's default */
+/* 2^50 bytes (1 PiB) is ten days of a 10 Gb/s link at line rate, longer than any flow
+ * lives in an exporter's cache; a packet is at least a byte. */
+#define FT_NETFLOW_DEFAULT_MAX_FLOW_BYTES (UINT64_C(1) << 50)
+#define FT_NETFLOW_DEFAULT_MAX_FLOW_PACKETS (UINT64_C(1) << 50)
 
 struct ft_netflow *ft_netflow_new(const struct ft_netflow_conf *opts);
 struct ft_netflow *ft_netflow_free(struct ft_netflow *nf);
@@ -185,7 +204,9 @@ void ft_netflow_memory(const struct ft_netflow *nf, struct ft_netflow_memory *re
  * decoded late, when their template comes, count with the datagram that brought the
  * template), or -(enum ft_nf_error) when the whole datagram was dropped.
  * Either way it is counted.  Problems with single sets are counted and skipped; the
- * datagram's other sets are kept.  Data sets whose template is not known yet are kept
+ * datagram's other sets are kept.  So are single data records refused for their
+ * counters or times (implausible_counter, time_out_of_range): counted there, and in
+ * neither the return value nor `records`, `bytes` or `packets`.  Data sets whose template is not known yet are kept
  * and decoded into out when it arrives. */
 int ft_netflow_input(struct ft_netflow *nf, const struct ft_datagram *dg, struct ft_flow_batch *out);
 

@@ -97,7 +97,8 @@ void ft_pipeline_save_state(struct ft_pipeline *p);
  * template counted as no_template, the templates saved. */
 void ft_pipeline_finish(struct ft_pipeline *p);
 
-/* Adds this pipeline's counters (exporters, rejected sources) to s. 0 or -ENOMEM. */
+/* Adds this pipeline's counters (exporters, rejected sources, records the aggregation
+ * refused) to s. 0 or -ENOMEM. */
 int ft_pipeline_stats(const struct ft_pipeline *p, struct ft_stats *s);
 /* Makes p's decoder count against with's memory budget (ft_netflow_share_budget()):
  * the receive threads share one.  Before either thread runs. */

@@ -70,6 +70,7 @@ struct ft_stats {
 	struct ft_stats_listener *listeners;
 	size_t n_listeners;
 	struct ft_rejects rejects;
+	uint64_t agg_refused;       /* records the aggregation refused (ft_agg_refused()) */
 	bool have_pcap;
 	struct ft_pcap_stats pcap;
 	struct ft_sink_report *sinks;   /* in the order of the sink table */

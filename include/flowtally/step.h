@@ -44,7 +44,8 @@ struct ft_step {
 
 /* The order of cells in a step: tenant, direction, class.  qsort-compatible. */
 int ft_step_cell_cmp(const void *a, const void *b);
-/* Checks the contract above; 0, or -EBADMSG naming nothing (callers report). */
+/* Checks the contract above, with sums that do not wrap (a sum past 2^64 - 1 fails);
+ * 0, or -EBADMSG naming nothing (callers report). */
 int ft_step_check(const struct ft_step *s);
 /* Sorts the cells into that order, adding up cells with the same key. */
 void ft_step_sort(struct ft_step *s);
@@ -53,7 +54,8 @@ void ft_step_done(struct ft_step *s);
 /* A deep copy of src into *ret (the caller's: ft_step_done).  0 or -ENOMEM. */
 int ft_step_copy(const struct ft_step *src, struct ft_step *ret);
 /* Adds src into dst (same start and length): cells merged by name, kept in order.
- * 0 or -ENOMEM (dst is then unchanged). */
+ * 0, -EOVERFLOW (a sum would pass 2^64 - 1) or -ENOMEM; dst is then unchanged.  Both
+ * steps must meet the contract. */
 int ft_step_merge(struct ft_step *dst, const struct ft_step *src);
 
 /* Steps across a clean restart: saved as JSON (atomically), loaded back with every

@@ -90,7 +90,9 @@ static double run(const struct pool *p, const struct ft_config *cfg, const struc
 {
 	struct ft_pipeline_opts po = { 0 };
 	struct ft_pipeline *pipe;
-	struct ft_datagram dg = { .recv_ns = 1 };
+	/* received now, as the generator's export times are: records far from their
+	 * receipt are refused (max_flow_age, max_clock_skew) */
+	struct ft_datagram dg = { .recv_ns = ft_clock_now_ns() };
 	uint64_t closed = 0;
 	struct ft_step_out out = { take_step, &closed };
 	struct ft_stats st;

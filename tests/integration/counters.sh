@@ -34,10 +34,14 @@ max_template_bytes = 5000;
 pending_sets = 1000000;
 pending_bytes = 1073741824;
 log_level = "info";
+max_flow_age = 3153600000L;
 CONF
 # Under AddressSanitizer malloc is to return NULL when memory runs out, as glibc's does,
-# rather than end the process, so that out_of_memory is tested there too.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1"
+# rather than end the process, so that out_of_memory is tested there too; and freed
+# memory is reused at once, as glibc's is: held in ASan's quarantine, it leaves new
+# blocks to fresh mappings, which under the data cap below can fail in ASan's own
+# bookkeeping, and that ends the process ("Failed to mmap").
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1:quarantine_size_mb=0"
 start_daemon "$ftd" "$tmp/ft.conf" "$tmp/daemon.log"
 p4=$(jq '.listeners[] | select(.address == "127.0.0.1:0") | .port' "$data/stats.json")
 p6=$(jq '.listeners[] | select(.address == "[::1]:0") | .port' "$data/stats.json")

@@ -115,4 +115,32 @@ grep -q 'blocks were removed from the end of the newest day file, or day files d
 stop_daemon || fail "flowtallyd exited non-zero"
 { "$ft" ledger verify -d "$data" 2>/dev/null || true; } | grep -q '^break .*break (truncated)' || fail "no truncated break"
 note "a removed block: seen by verify through HEAD, a break at the next start"
+
+# 4. sums that agree with the totals only modulo 2^64, hand-written with right hashes
+# and no HEAD (a ledger without one reads): two out cells of 2^63 bytes, total 1000
+wrap=$tmp/wrap
+mkdir -p "$wrap/ledger"
+t=2026-11-02T10:00:00Z
+zeros=0000000000000000000000000000000000000000000000000000000000000000
+block=$(printf '%s\n' \
+	"B	$t	60	-	$zeros	3" \
+	"L	$t	acme	out	internet	9223372036854775808	1	1" \
+	"L	$t	beta	out	internet	9223372036854775808	1	1" \
+	"L	$t	beta	in	internet	1000	4	4" \
+	"S	$t	unattributed_src	1000	2	2" \
+	"S	$t	unattributed_dst	0	0	0" \
+	"S	$t	total	1000	4	4" \
+	"S	$t	late	0	0	0" \
+	"S	$t	not_accounted	0	0	0")
+{
+	printf 'H\tflowtally-ledger\t1\t2026-11-02\n%s\n' "$block"
+	printf 'E\t%s\t%s\n' "$t" "$(printf '%s\n' "$block" | sha256sum | cut -d' ' -f1)"
+} >"$wrap/ledger/2026-11-02.ledger"
+set +e
+"$ft" ledger verify -d "$wrap" >/dev/null 2>"$tmp/verify.err"; rc=$?
+set -e
+[ "$rc" = 1 ] && grep -q '2026-11-02.ledger:2: the attribution contract fails' "$tmp/verify.err" ||
+	{ cat "$tmp/verify.err" >&2; fail "verify passed sums that wrap (exit $rc)"; }
+[ "$(grep -c . "$tmp/verify.err")" = 1 ] || { cat "$tmp/verify.err" >&2; fail "verify found more than the sums"; }
+note "sums that wrap to the totals: verify fails, naming the block"
 echo "ledger-damage: ok"

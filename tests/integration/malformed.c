@@ -46,7 +46,8 @@ enum reason {
 	R_BAD_SET_LENGTH, R_BAD_SET_ID, R_TEMPLATE_NO_FIELDS, R_TEMPLATE_OVERFLOW,
 	R_BAD_TEMPLATE_ID, R_BAD_FIELD_LENGTH, R_BAD_SCOPE, R_TEMPLATE_TOO_LONG,
 	R_TEMPLATE_LIMIT, R_VARLEN_OVERRUN, R_BAD_PADDING, R_NO_TEMPLATE, R_OUT_OF_MEMORY,
-	R_V9_VARIABLE_LENGTH, R_TEMPLATE_FIELDS, R_TEMPLATE_BYTES, R_COUNT,
+	R_V9_VARIABLE_LENGTH, R_TEMPLATE_FIELDS, R_TEMPLATE_BYTES, R_IMPLAUSIBLE_COUNTER,
+	R_TIME_OUT_OF_RANGE, R_COUNT,
 	R_NONE = -1                 /* a valid datagram */
 };
 static const char *const reason_names[R_COUNT] = {
@@ -56,6 +57,7 @@ static const char *const reason_names[R_COUNT] = {
 	"template_limit", "varlen_overrun", "bad_padding", "no_template", "out_of_memory",
 	"v9_variable_length",
 	"template_fields", "template_bytes",
+	"implausible_counter", "time_out_of_range",
 };
 
 /* An exporter entry as the README keys it: (source address, version, domain). */
@@ -304,7 +306,7 @@ static void v9_variable_length(struct gen *g, unsigned k)
 	struct mb_field f[8];
 	uint16_t n = some_fields(g, f, 7);
 	f[n] = (struct mb_field){ (uint16_t)(82 + below(g, 2)), 65535, 0 };
-	mb_v9(&g->m, 3600000, 1700000000, k, 19);
+	mb_v9(&g->m, 3600000, 1700000000, k, 23);
 	mb_set(&g->m, MB_V9_TEMPLATE);
 	mb_template(&g->m, (uint16_t)(256 + below(g, 65280)), f, (uint16_t)(n + 1));
 	mb_end(&g->m);
@@ -551,6 +553,60 @@ static void no_template(struct gen *g, unsigned k)
 	emit_msg(g, R_NO_TEMPLATE);
 }
 
+/* A record whose bytes or packets no link could carry (past 2^50, counters.sh's
+ * max_flow_bytes and max_flow_packets), among good ones. */
+static void implausible_counter(struct gen *g, unsigned k)
+{
+	static const struct mb_field f[] = { { 1, 8, 0 }, { 2, 8, 0 }, { 8, 4, 0 } };
+	if (k < 2)
+		define(g, k, 19, 256, f, 3);
+	start_msg(g, k, 19);
+	mb_set(&g->m, 256);
+	uint32_t bad = below(g, 4);
+	for (uint32_t r = 0; r < 4; r++) {
+		uint64_t big = (1ull << 50) + 1 + (rnd(g) >> 14), small = rnd(g) >> 40;
+		bool bytes = k % 2;
+		mb_u64(&g->m, r == bad && bytes ? big : small);
+		mb_u64(&g->m, r == bad && !bytes ? big : small);
+		random_bytes(g, 4);
+		mb_rec(&g->m);
+	}
+	emit_msg(g, R_IMPLAUSIBLE_COUNTER);
+}
+
+/* A record whose end lies over an hour before the exporter's boot (v5: Last more than
+ * sysUptime + 1 h before the export), or far outside any window around its receipt (v9, IPFIX:
+ * flowEndMilliseconds before 1970 or 146 million years ahead), among good ones. */
+static void time_out_of_range(struct gen *g, unsigned k)
+{
+	static const struct mb_field f[] = { { 1, 4, 0 }, { 153, 8, 0 } };
+	if (k % 3 == 2) {
+		struct v5hdr h = { .count = 3, .uptime = 1000, .secs = 1700000000, .seq = 3 * k,
+		                   .engine_id = 6 };
+		build_v5(g->m.buf, &h, 3);
+		uint8_t *r = g->m.buf + 24 + 48 * below(g, 3);
+		/* more than the hour flowtally allows for a wrap of sysUptime */
+		put32(r + 24, 1000 - 3700000u - below(g, 1000000));
+		put32(r + 28, 1000 - 3601001u - below(g, 60000));
+		emit(g, 24 + 48 * 3, false, R_TIME_OUT_OF_RANGE, &(struct key){ false, 5, 6 });
+		return;
+	}
+	if (k < 2)
+		define(g, k, 20, 256, f, 2);
+	start_msg(g, k, 20);
+	mb_set(&g->m, 256);
+	uint32_t bad = below(g, 3);
+	for (uint32_t r = 0; r < 3; r++) {
+		uint64_t at = (1700000000ull + k) * 1000 - below(g, 60000);
+		if (r == bad)
+			at = k % 2 ? 1ull << 63 | rnd(g) : (1ull << 62) + (rnd(g) >> 2);
+		mb_u32(&g->m, (uint32_t)rnd(g));
+		mb_u64(&g->m, at);
+		mb_rec(&g->m);
+	}
+	emit_msg(g, R_TIME_OUT_OF_RANGE);
+}
+
 /* ---- valid traffic and sources outside the allow-list ------------------------------- */
 
 static void valid(struct gen *g, unsigned k)
@@ -607,6 +663,7 @@ static void phase_main(struct gen *g)
 		template_no_fields, template_overflow, bad_template_id, bad_field_length,
 		bad_scope, template_too_long, template_limit, varlen_overrun, bad_padding,
 		no_template, v9_variable_length, template_fields, template_bytes,
+		implausible_counter, time_out_of_range,
 	};
 	/* The out_of_memory domain is known before the table fills: a message of no sets. */
 	mb_ipfix(&g->m, 1700000000, 0, OOM_DOMAIN);

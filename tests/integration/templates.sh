@@ -192,8 +192,9 @@ else
 		[ -f "$old" ] || continue
 		name=$(basename "$old") w=$tmp/c.${name%.*}
 		# template_lifetime 0 (never expire): the captures were exported years apart,
-		# and the old template must still be live when the new one comes.
-		conf "$w.s" "template_lifetime = 0;"
+		# and the old template must still be live when the new one comes; for the same
+		# reason record times are not checked (max_flow_age, max_clock_skew 0).
+		conf "$w.s" "template_lifetime = 0; max_flow_age = 0; max_clock_skew = 0;"
 		replayd "$w.s" "$old" >/dev/null
 		olddef=$(state_tpl "$w.s" 256)
 		if [ -z "$olddef" ] || [ "$olddef" = "$newdef" ]; then

@@ -1420,6 +1420,240 @@ START_TEST(batches_add_up_as_single_records)
 }
 END_TEST
 
+/* ---- hostile input: any time, any counter -------------------------------------------- */
+
+/* Sums of every closed step's total. */
+static struct ft_volume total_of(const struct steps *st)
+{
+	struct ft_volume v = { 0 };
+	for (size_t i = 0; i < st->n; i++) {
+		check_ok(&st->s[i]);
+		v.bytes += st->s[i].total.bytes;
+		v.packets += st->s[i].total.packets;
+		v.flows += st->s[i].total.flows;
+	}
+	return v;
+}
+
+START_TEST(extreme_times_are_added_without_overflow)
+{
+	/* Records at the ends of int64 time, around a clock at the present: every part is
+	 * added (late, or into the newest step) and nothing overflows (UBSan halts). */
+	static const int64_t times[] = { INT64_MIN, INT64_MIN + 1, -1000, 0, T0, T0 + 500,
+	                                 INT64_MAX - 1, INT64_MAX };
+	const size_t nt = sizeof(times) / sizeof(times[0]);
+	struct ft_tenant_map *m = basic_map();
+	struct ft_agg *a = agg_at(m, MINUTE, 2 * MINUTE, T0 + 1000);
+	struct steps st = { 0 };
+	for (size_t i = 0; i < nt; i++)
+		for (size_t j = 0; j < nt; j++) {
+			struct ft_flow f = flow("10.1.0.1", "10.2.0.1", times[i], times[j], 1000, 10);
+			add(a, m, &f);
+		}
+	ck_assert_uint_eq(ft_agg_refused(a), 0);
+	close_steps(a, INT64_MAX, 8, &st);
+	struct ft_volume v = total_of(&st);
+	VOL(&v, 1000 * nt * nt, 10 * nt * nt, nt * nt);
+	steps_done(&st);
+	ft_agg_free(a);
+	ft_tenant_map_free(m);
+}
+END_TEST
+
+START_TEST(extreme_clocks_are_safe)
+{
+	/* The clock itself at the ends of int64 time (a capture's broken timestamps). */
+	static const int64_t clocks[] = { INT64_MIN, INT64_MIN + 1, INT64_MAX - 1, INT64_MAX };
+	struct ft_tenant_map *m = basic_map();
+	for (size_t c = 0; c < 4; c++) {
+		struct ft_agg *a = agg_at(m, MINUTE, 2 * MINUTE, clocks[c]);
+		struct steps st = { 0 };
+		struct ft_flow f = flow("10.1.0.1", "10.2.0.1", T0, T0 + 1000, 1000, 10);
+		add(a, m, &f);
+		f.start_ms = INT64_MIN, f.end_ms = INT64_MAX;
+		add(a, m, &f);
+		close_steps(a, INT64_MAX - 1, 8, &st);
+		close_steps(a, INT64_MAX, 8, &st);
+		struct ft_volume v = total_of(&st);
+		VOL(&v, 2000, 20, 2);
+		steps_done(&st);
+		ft_agg_free(a);
+	}
+	ft_tenant_map_free(m);
+}
+END_TEST
+
+START_TEST(step_totals_never_wrap)
+{
+	/* Two records of 2^63 bytes: the second would wrap the step's total to 0; it is
+	 * refused and counted, the first kept. */
+	struct ft_tenant_map *m = basic_map();
+	struct ft_agg *a = agg_at(m, MINUTE, MINUTE, T0 + 30000);
+	struct steps st = { 0 };
+	struct ft_flow f = flow("10.1.0.1", "10.2.0.1", T0 + 1000, T0 + 2000, 1ull << 63, 1);
+	add(a, m, &f);
+	add(a, m, &f);
+	ck_assert_uint_eq(ft_agg_refused(a), 1);
+	/* the same across two steps, by the slow path */
+	f.start_ms = T0 - 30000;
+	f.bytes = 1;
+	f.packets = UINT64_MAX;
+	add(a, m, &f);
+	ck_assert_uint_eq(ft_agg_refused(a), 2);
+	ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &st), 1);
+	VOL(&st.s[0].total, 1ull << 63, 1, 1);
+	check_ok(&st.s[0]);
+	steps_done(&st);
+	ft_agg_free(a);
+	ft_tenant_map_free(m);
+}
+END_TEST
+
+START_TEST(sums_near_2_64_in_two_steps_never_wrap)
+{
+	/* fuzz_agg found it (crash-high-water-mark-without-the-record): 2^63 bytes in one
+	 * step, then 2^63 + 2^62 in the next, then 2^62 + 1 there, which would wrap it. */
+	struct ft_tenant_map *m = basic_map();
+	struct ft_agg *a = agg_at(m, MINUTE, MINUTE, T0 + 30000);
+	struct steps st = { 0 };
+	struct ft_flow f = flow("10.1.0.1", "10.2.0.1", T0 - 50000, T0 - 40000, 1ull << 63, 1);
+	add(a, m, &f);
+	f = flow("10.1.0.1", "10.2.0.1", T0 + 1000, T0 + 2000, (1ull << 63) + (1ull << 62), 1);
+	add(a, m, &f);
+	f.bytes = (1ull << 62) + 1;
+	add(a, m, &f);
+	ck_assert_uint_eq(ft_agg_refused(a), 1);
+	ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &st), 2);
+	VOL(&st.s[0].total, 1ull << 63, 1, 1);
+	VOL(&st.s[1].total, (1ull << 63) + (1ull << 62), 1, 1);
+	steps_done(&st);
+	ft_agg_free(a);
+	ft_tenant_map_free(m);
+}
+END_TEST
+
+START_TEST(a_long_record_near_2_64_is_checked_in_every_step)
+{
+	/* fuzz_agg found it (crash-long-record-near-2-64): the exact check of a record
+	 * split into the most parts there are wrote past its array. */
+	struct ft_tenant_map *m = basic_map();
+	struct ft_agg *a = agg_at(m, 1000, 100000, T0 + 100500);
+	struct steps st = { 0 };
+	struct ft_flow f = flow("10.1.0.1", "10.2.0.1", T0 + 99000, T0 + 99500, 1ull << 63, 1);
+	add(a, m, &f);
+	f = flow("10.1.0.1", "10.2.0.1", T0 - 5000, T0 + 200000, 1ull << 63, 1);   /* 64 parts */
+	add(a, m, &f);
+	ck_assert_uint_eq(ft_agg_refused(a), 0);
+	f.bytes = UINT64_MAX;
+	add(a, m, &f);
+	ck_assert_uint_eq(ft_agg_refused(a), 1);
+	close_steps(a, INT64_MAX, 8, &st);
+	struct ft_volume v = total_of(&st);
+	VOL(&v, 0, 2, 2);                       /* 2^63 + 2^63, wrapped by the sum here */
+	steps_done(&st);
+	ft_agg_free(a);
+	ft_tenant_map_free(m);
+}
+END_TEST
+
+START_TEST(sampling_correction_never_wraps)
+{
+	/* 2^40 bytes sampled 1 in 2^32 - 1 is more than 2^64: refused, never wrapped. */
+	struct ft_tenant_map *m = basic_map();
+	struct ft_agg *a = agg_at(m, MINUTE, MINUTE, T0 + 30000);
+	struct steps st = { 0 };
+	struct ft_flow f = flow("10.1.0.1", "10.2.0.1", T0 + 1000, T0 + 2000, 1ull << 40, 1);
+	f.sampling_rate = UINT32_MAX;
+	f.flags = FT_FLOW_SAMPLED;
+	add(a, m, &f);
+	f.bytes = 1, f.packets = 1ull << 40;
+	add(a, m, &f);
+	ck_assert_uint_eq(ft_agg_refused(a), 2);
+	f.packets = 1;
+	add(a, m, &f);
+	ck_assert_uint_eq(ft_agg_refused(a), 2);
+	ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &st), 1);
+	VOL(&st.s[0].total, UINT32_MAX, UINT32_MAX, 1);
+	steps_done(&st);
+	ft_agg_free(a);
+	ft_tenant_map_free(m);
+}
+END_TEST
+
+START_TEST(not_accounted_volume_never_wraps)
+{
+	struct mapdef d;
+	md_init(&d);
+	md_prefix(&d, "acme", "10.1.0.0/16");
+	md_point(&d, "192.0.2.9", 1, FT_DIR_IN);     /* no record of 192.0.2.1 is accounted */
+	struct ft_tenant_map *m = md_build(&d);
+	struct ft_agg *a = agg_at(m, MINUTE, MINUTE, T0 + 30000);
+	struct steps st = { 0 };
+	struct ft_flow f = flow("10.1.0.1", "10.2.0.1", T0 + 1000, T0 + 2000, 1ull << 63, 1);
+	add(a, m, &f);
+	add(a, m, &f);
+	ck_assert_uint_eq(ft_agg_refused(a), 1);
+	ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &st), 1);
+	VOL(&st.s[0].not_accounted, 1ull << 63, 1, 1);
+	steps_done(&st);
+	ft_agg_free(a);
+	ft_tenant_map_free(m);
+}
+END_TEST
+
+START_TEST(restore_that_would_wrap_is_refused)
+{
+	struct ft_tenant_map *m = basic_map();
+	struct ft_agg *a = agg_at(m, MINUTE, MINUTE, T0 + 30000);
+	struct steps st = { 0 };
+	struct ft_flow f = flow("10.1.0.1", "8.8.8.8", T0 + 1000, T0 + 2000, 1ull << 63, 1);
+	add(a, m, &f);
+	struct ft_step_cell c[] = { mkcell("acme", FT_DIR_OUT, "internet", 1ull << 63, 1, 1) };
+	struct ft_step s = mkstep(c, 1, (struct ft_volume){ 1ull << 63, 1, 1 }, (struct ft_volume){ 0 },
+	                          (struct ft_volume){ 1ull << 63, 1, 1 });
+	s.start_ms = T0;
+	ck_assert_int_eq(ft_agg_restore(a, &s), -EOVERFLOW);
+	ft_step_done(&s);
+	ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &st), 1);
+	VOL(&st.s[0].total, 1ull << 63, 1, 1);
+	check_ok(&st.s[0]);
+	steps_done(&st);
+	ft_agg_free(a);
+	ft_tenant_map_free(m);
+}
+END_TEST
+
+START_TEST(check_refuses_sums_that_wrap)
+{
+	/* Two cells of 2^63 bytes and a total of 0 add up only modulo 2^64. */
+	struct ft_step_cell c[] = {
+		mkcell("acme", FT_DIR_OUT, "internet", 1ull << 63, 1, 1),
+		mkcell("bravo", FT_DIR_OUT, "internet", 1ull << 63, 1, 1),
+	};
+	struct ft_step s = mkstep(c, 2, (struct ft_volume){ 0, 2, 2 }, (struct ft_volume){ 0 },
+	                          (struct ft_volume){ 0, 2, 2 });
+	ck_assert_int_eq(ft_step_check(&s), -EBADMSG);
+	ft_step_done(&s);
+}
+END_TEST
+
+START_TEST(merge_refuses_sums_that_would_wrap)
+{
+	/* Two receive threads' parts of one step, 2^63 bytes each: merged they would wrap. */
+	struct ft_step_cell c[] = { mkcell("acme", FT_DIR_OUT, "internet", 1ull << 63, 1, 1) };
+	struct ft_step x = mkstep(c, 1, (struct ft_volume){ 1ull << 63, 1, 1 }, (struct ft_volume){ 0 },
+	                          (struct ft_volume){ 1ull << 63, 1, 1 });
+	struct ft_step y = mkstep(c, 1, (struct ft_volume){ 1ull << 63, 1, 1 }, (struct ft_volume){ 0 },
+	                          (struct ft_volume){ 1ull << 63, 1, 1 });
+	ck_assert_int_eq(ft_step_merge(&x, &y), -EOVERFLOW);
+	ck_assert_uint_eq(x.n_cells, 1);
+	VOL(&x.total, 1ull << 63, 1, 1);
+	check_ok(&x);
+	ft_step_done(&x);
+	ft_step_done(&y);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("agg");
@@ -1458,6 +1692,19 @@ Suite *ft_test_suite(void)
 	tc = tcase_create("steps");
 	tcase_add_test(tc, merge_adds_cells_by_name_and_keeps_order);
 	tcase_add_test(tc, check_refuses_a_step_that_does_not_add_up);
+	tcase_add_test(tc, check_refuses_sums_that_wrap);
+	tcase_add_test(tc, merge_refuses_sums_that_would_wrap);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hostile");
+	tcase_add_test(tc, extreme_times_are_added_without_overflow);
+	tcase_add_test(tc, extreme_clocks_are_safe);
+	tcase_add_test(tc, step_totals_never_wrap);
+	tcase_add_test(tc, sums_near_2_64_in_two_steps_never_wrap);
+	tcase_add_test(tc, a_long_record_near_2_64_is_checked_in_every_step);
+	tcase_add_test(tc, sampling_correction_never_wraps);
+	tcase_add_test(tc, not_accounted_volume_never_wraps);
+	tcase_add_test(tc, restore_that_would_wrap_is_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("random");

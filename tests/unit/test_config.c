@@ -122,6 +122,28 @@ START_TEST(memory_budget_and_template_bounds)
 }
 END_TEST
 
+START_TEST(record_bounds_have_defaults_and_are_read)
+{
+	cfg = ft_config_new_default();
+	ck_assert_uint_eq(cfg->netflow.max_flow_bytes, 1ull << 50);
+	ck_assert_uint_eq(cfg->netflow.max_flow_packets, 1ull << 50);
+	ck_assert_int_eq(cfg->netflow.max_flow_age_ms, 30 * 86400 * 1000LL);
+	ck_assert_int_eq(cfg->netflow.max_clock_skew_ms, 30 * 86400 * 1000LL);
+	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\nmax_flow_bytes = 9007199254740992L;\n"
+	                       "max_flow_packets = 1000;\nmax_flow_age = 0;\nmax_clock_skew = 600;\n"), 0);
+	ck_assert_uint_eq(cfg->netflow.max_flow_bytes, 1ull << 53);
+	ck_assert_uint_eq(cfg->netflow.max_flow_packets, 1000);
+	ck_assert_int_eq(cfg->netflow.max_flow_age_ms, 0);
+	ck_assert_int_eq(cfg->netflow.max_clock_skew_ms, 600000);
+	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\nmax_flow_bytes = 0;\n"
+	                       "max_flow_packets = \"many\";\nmax_clock_skew = -1;\n"), -EINVAL);
+	ck_assert(diag_has("t.conf:2: 'max_flow_bytes' = 0 is out of range"));
+	ck_assert(diag_has("t.conf:3: 'max_flow_packets' must be a whole number"));
+	ck_assert(diag_has("t.conf:4: 'max_clock_skew' = -1 is out of range"));
+	ck_assert_uint_eq(diag.errors, 3);
+}
+END_TEST
+
 START_TEST(unknown_key_is_an_error_with_its_line)
 {
 	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\n\nlisten_port = 2055;\n"), -EINVAL);
@@ -327,6 +349,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, every_key_is_read);
 	tcase_add_test(tc, template_protocol_choices);
 	tcase_add_test(tc, memory_budget_and_template_bounds);
+	tcase_add_test(tc, record_bounds_have_defaults_and_are_read);
 	tcase_add_test(tc, unknown_key_is_an_error_with_its_line);
 	tcase_add_test(tc, syntax_error_names_the_line);
 	tcase_add_test(tc, bad_values_are_each_reported);

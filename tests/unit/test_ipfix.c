@@ -1061,6 +1061,75 @@ START_TEST(nonzero_padding)
 }
 END_TEST
 
+/* ---- records that cannot be right --------------------------------------------- */
+
+START_TEST(biflow_with_a_wrapping_counter_is_refused_whole)
+{
+	/* Two records of 2^63 bytes (one of them the reverse half of a biflow) would wrap
+	 * a step's total to 0: each record is refused whole, both halves. */
+	static const struct mb_field f[] = { { 8, 4, 0 }, { 12, 4, 0 }, { 1, 8, 0 }, { 2, 8, 0 },
+	                                     { 1, 8, MB_PEN_REVERSE }, { 2, 8, MB_PEN_REVERSE },
+	                                     { 152, 8, 0 }, { 153, 8, 0 } };
+	static const uint64_t vol[3][4] = { { 1000, 10, 1ull << 63, 1 }, { 1ull << 63, 1, 0, 0 },
+	                                    { 2000, 20, 3000, 30 } };
+	mb_ipfix(&m, SECS, 0, DOM);
+	mb_set(&m, MB_IPFIX_TEMPLATE);
+	mb_template(&m, 258, f, N(f));
+	mb_set(&m, 258);
+	for (int i = 0; i < 3; i++) {
+		mb_v4(&m, "10.0.0.1"), mb_v4(&m, "10.0.0.2");
+		mb_u64(&m, vol[i][0]), mb_u64(&m, vol[i][1]), mb_u64(&m, vol[i][2]), mb_u64(&m, vol[i][3]);
+		mb_u64(&m, (uint64_t)EXPORT_MS - 3000), mb_u64(&m, (uint64_t)EXPORT_MS - 1000);
+	}
+	ck_assert_int_eq(send_msg(), 1);
+	ck_assert_uint_eq(n_got, 2);
+	ck_assert_uint_eq(got[0].bytes, 2000);
+	ck_assert_uint_eq(got[1].bytes, 3000);
+	struct ft_exporter_stats s = stats();
+	ck_assert_uint_eq(s.errors[FT_NF_ERR_IMPLAUSIBLE_COUNTER], 2);
+	ck_assert_uint_eq(s.records, 1);
+	ck_assert_uint_eq(s.bytes, 5000);
+	ck_assert_uint_eq(s.refused_bytes, UINT64_MAX);            /* 2^64 + 1000: saturated */
+	ck_assert_uint_eq(s.refused_packets, 12);
+	/* the sequence counts every data record the exporter sent */
+	mb_ipfix(&m, SECS, 3, DOM);
+	mb_set(&m, 258);
+	mb_v4(&m, "10.0.0.1"), mb_v4(&m, "10.0.0.2");
+	mb_u64(&m, 1), mb_u64(&m, 1), mb_u64(&m, 0), mb_u64(&m, 0);
+	mb_u64(&m, (uint64_t)EXPORT_MS - 3000), mb_u64(&m, (uint64_t)EXPORT_MS - 1000);
+	ck_assert_int_eq(send_msg(), 1);
+	ck_assert_uint_eq(stats().lost_records, 0);
+}
+END_TEST
+
+START_TEST(times_of_every_element_are_checked_against_receipt)
+{
+	const struct ft_netflow_conf o = { .max_flow_age_ms = 7 * 86400000LL, .max_clock_skew_ms = 3600000LL };
+	open_nf(&o);
+	mb_ipfix(&m, SECS, 0, DOM);
+	time_record(300, 150, 151, 4, SECS - 10, 0xffffffffu);                 /* 2106 */
+	time_record(301, 152, 153, 8, 1, 2);                                   /* 1970 */
+	time_record(302, 152, 153, 8, (uint64_t)INT64_MAX, (uint64_t)INT64_MAX);
+	time_record(303, 152, 153, 8, 1ull << 63 | 1, (uint64_t)EXPORT_MS);    /* INT64_MIN + 1 */
+	time_record(304, 156, 157, 8, ntp(SECS + 7200, 0), ntp(SECS + 7201, 0));
+	time_record(305, 154, 155, 8, ntp(SECS - 10, 0), ntp(SECS - 5, 0));    /* kept */
+	time_record(306, 158, 159, 4, 5000000, 1000000);                       /* kept */
+	ck_assert_int_eq(send_msg(), 2);
+	ck_assert_uint_eq(n_got, 2);
+	ck_assert_int_eq(got[0].end_ms, EXPORT_MS - 5000);
+	ck_assert_int_eq(got[1].end_ms, EXPORT_MS - 1000);
+	struct ft_exporter_stats s = stats();
+	ck_assert_uint_eq(s.errors[FT_NF_ERR_TIME_RANGE], 5);
+	ck_assert_uint_eq(s.refused_bytes, 5);
+	ck_assert_uint_eq(s.records, 2);
+	/* the export time is the receiver's: received 10 days later, all are refused */
+	mb_ipfix(&m, SECS, 7, DOM);
+	time_record(305, 154, 155, 8, ntp(SECS - 10, 0), ntp(SECS - 5, 0));
+	ck_assert_int_eq(send_dg(EXP, NOW_NS + 10 * 86400000000000LL), 0);
+	ck_assert_uint_eq(stats().errors[FT_NF_ERR_TIME_RANGE], 6);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("ipfix");
@@ -1112,6 +1181,11 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, bad_field_lengths);
 	tcase_add_test(tc, fields_of_length_zero_are_skipped);
 	tcase_add_test(tc, nonzero_padding);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("implausible");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, biflow_with_a_wrapping_counter_is_refused_whole);
+	tcase_add_test(tc, times_of_every_element_are_checked_against_receipt);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -915,6 +915,62 @@ START_TEST(a_broken_contract_is_found)
 }
 END_TEST
 
+START_TEST(a_step_whose_sums_wrap_is_refused)
+{
+	/* Two out cells of 2^63 bytes and a total of 0 add up only modulo 2^64: such a
+	 * step is never written. */
+	struct ft_ledger *l;
+	struct ft_step_cell c[] = {
+		cell("acme", FT_DIR_OUT, "internet", 1ull << 63, 1, 1),
+		cell("beta", FT_DIR_OUT, "internet", 1ull << 63, 1, 1),
+	};
+	struct ft_step s = step_of(t("2026-11-01T10:00:00Z"), MIN_MS, c, 2);
+	ck_assert_uint_eq(s.total.bytes, 0);                /* wrapped */
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	ck_assert_int_eq(ft_ledger_append(l, &s), -EBADMSG);
+	ck_assert_uint_eq(ft_ledger_steps(l), 0);
+	ft_step_done(&s);
+	ft_ledger_close(l);
+	ck_assert_int_eq(read_all().good, 0);
+}
+END_TEST
+
+START_TEST(sums_that_agree_only_after_wrapping_fail_verify)
+{
+	/* A block rewritten with cells of 2^63 bytes whose sums wrap to its totals, its
+	 * hash recomputed and HEAD removed (a ledger without HEAD reads): only the sums
+	 * are wrong, and the reader says so. */
+	write_steps(t("2026-11-01T10:00:00Z"), 2);
+	struct lines L;
+	load(day_file("2026-11-01"), &L);
+	size_t b2 = nth(&L, "B", 1);
+	static const char *const lines[] = {
+		"L\t2026-11-01T10:01:00Z\tacme\tout\tinternet\t9223372036854775808\t1\t1\n",
+		"L\t2026-11-01T10:01:00Z\tacme\tin\tinternet\t9223372036854775808\t1\t1\n",
+		"L\t2026-11-01T10:01:00Z\tbeta\tout\tjanet\t9223372036854775808\t1\t1\n",
+		"L\t2026-11-01T10:01:00Z\tbeta\tin\tpartner\t9223372036854775808\t1\t1\n",
+		"S\t2026-11-01T10:01:00Z\tunattributed_src\t1000\t2\t2\n",
+		"S\t2026-11-01T10:01:00Z\tunattributed_dst\t1000\t2\t2\n",
+		"S\t2026-11-01T10:01:00Z\ttotal\t1000\t4\t4\n",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		replace(&L, b2 + 1 + i, lines[i]);
+	rehash(&L, b2);
+	save(day_file("2026-11-01"), &L);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/HEAD", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	struct read_result rr = read_all();
+	dump_diag();
+	ck_assert_int_eq(rr.good, 1);
+	ck_assert_int_eq(rr.bad, 1);
+	ck_assert_uint_eq(diag.n, 1);
+	char where[256];
+	snprintf(where, sizeof(where), "%s:13: the attribution contract fails", day_file("2026-11-01"));
+	ck_assert(diag_has(where));
+}
+END_TEST
+
 START_TEST(garbage_and_bad_fields_are_named)
 {
 	write_steps(t("2026-11-01T10:00:00Z"), 2);
@@ -1056,6 +1112,8 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, a_crash_between_lines_or_in_a_new_header_is_cut_off);
 	tcase_add_test(tc, a_block_being_written_is_not_damage);
 	tcase_add_test(tc, a_broken_contract_is_found);
+	tcase_add_test(tc, a_step_whose_sums_wrap_is_refused);
+	tcase_add_test(tc, sums_that_agree_only_after_wrapping_fail_verify);
 	tcase_add_test(tc, garbage_and_bad_fields_are_named);
 	tcase_add_test(tc, sums_over_a_range_match_hand_counts);
 	tcase_add_test(tc, sums_refuse_to_overflow);

@@ -182,6 +182,87 @@ START_TEST(unsampled_header_means_rate_one)
 }
 END_TEST
 
+/* ---- input: records that cannot be right ----------------------------------------- */
+
+#define SECS 1764000000u
+#define NOW_NS (SECS * 1000000000LL)
+
+static struct ft_flow in_flows[64];
+static struct ft_flow_batch in_batch;
+
+static int input(struct ft_netflow *nf, size_t len, int64_t recv_ns)
+{
+	struct ft_datagram dg = { .src = exporter, .data = buf, .len = len, .recv_ns = recv_ns };
+	in_batch = (struct ft_flow_batch){ .flows = in_flows, .cap = 64 };
+	return ft_netflow_input(nf, &dg, &in_batch);
+}
+
+static struct ft_exporter_stats only(const struct ft_netflow *nf)
+{
+	struct ft_exporter_stats e[2];
+	ck_assert_uint_eq(ft_netflow_exporters(nf, e, 2), 1);
+	return e[0];
+}
+
+START_TEST(counters_beyond_the_bound_are_refused)
+{
+	/* Sampled 1 in 2^24 - 1 (the largest override), 2^32 - 1 bytes is past 2^50. */
+	struct ft_exporter_conf x = { .sampling_override = 16777215 };
+	ft_prefix_parse("192.0.2.0/24", &x.match);
+	struct ft_netflow_conf o = { .exporters = &x, .n_exporters = 1 };
+	struct ft_netflow *nf = ft_netflow_new(&o);
+	ck_assert_ptr_nonnull(nf);
+	struct v5hdr in = { .count = 3, .uptime = 3600000, .secs = SECS };
+	size_t len = build_v5(buf, &in, 3);
+	put32(buf + 24 + 20, 0xffffffffu);           /* record 0: dOctets */
+	put32(buf + 24 + 48 * 2 + 16, 0xffffffffu);  /* record 2: dPkts */
+	ck_assert_int_eq(input(nf, len, NOW_NS), 1);
+	ck_assert_uint_eq(in_batch.n, 1);
+	ck_assert_uint_eq(in_flows[0].bytes, 200);   /* record 1, moved up */
+	ck_assert_uint_eq(in_flows[0].sampling_rate, 16777215);
+	struct ft_exporter_stats e = only(nf);
+	ck_assert_uint_eq(e.errors[FT_NF_ERR_IMPLAUSIBLE_COUNTER], 2);
+	ck_assert_uint_eq(e.records, 1);
+	ck_assert_uint_eq(e.bytes, 200);
+	ck_assert_uint_eq(e.packets, 2);
+	ck_assert_uint_eq(e.refused_bytes, 0xffffffffull + 300);
+	ck_assert_uint_eq(e.refused_packets, 1 + 0xffffffffull);
+	ck_assert_uint_eq(e.accepted, 1);
+	ft_netflow_free(nf);
+}
+END_TEST
+
+START_TEST(times_outside_the_window_or_before_boot_are_refused)
+{
+	struct ft_netflow_conf o = { .max_flow_age_ms = 7 * 86400000LL, .max_clock_skew_ms = 3600000LL };
+	struct ft_netflow *nf = ft_netflow_new(&o);
+	ck_assert_ptr_nonnull(nf);
+	/* sysUptime 1 s: booted at export time - 1000 ms */
+	struct v5hdr in = { .count = 4, .uptime = 1000, .secs = SECS };
+	size_t len = build_v5(buf, &in, 4);
+	put32(buf + 24 + 24, 1000 - 3700000u);                   /* 0: Last over an hour */
+	put32(buf + 24 + 28, 1000 - 3601001u);                   /*    before boot */
+	put32(buf + 24 + 48 + 28, 0xfffff000u);                  /* 1: 4 s before: kept */
+	put32(buf + 24 + 48 * 2 + 28, 1000 + 7200000u);          /* 2: Last 2 h ahead */
+	put32(buf + 24 + 48 * 3 + 24, 1000 - 0x7fffffffu);       /* 3: First 24.8 days ago */
+	ck_assert_int_eq(input(nf, len, NOW_NS), 1);
+	ck_assert_uint_eq(in_flows[0].bytes, 200);
+	ck_assert_int_eq(in_flows[0].end_ms, SECS * 1000LL - 1000 - 4096);
+	struct ft_exporter_stats e = only(nf);
+	ck_assert_uint_eq(e.errors[FT_NF_ERR_TIME_RANGE], 3);
+	ck_assert_uint_eq(e.records, 1);
+	ck_assert_uint_eq(e.refused_bytes, 100 + 300 + 400);
+	/* an export header of 1970, received now: every record */
+	in = (struct v5hdr){ .count = 2, .uptime = 3600000, .secs = 1, .seq = 4 };
+	ck_assert_int_eq(input(nf, build_v5(buf, &in, 2), NOW_NS), 0);
+	ck_assert_uint_eq(in_batch.n, 0);
+	e = only(nf);
+	ck_assert_uint_eq(e.errors[FT_NF_ERR_TIME_RANGE], 5);
+	ck_assert_uint_eq(e.lost_records, 0);        /* the sequence counts them all */
+	ft_netflow_free(nf);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("nf5");
@@ -197,6 +278,11 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, truncated_header_is_rejected);
 	tcase_add_test(tc, wrong_version_is_rejected);
 	tcase_add_test(tc, unsampled_header_means_rate_one);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("implausible");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, counters_beyond_the_bound_are_refused);
+	tcase_add_test(tc, times_outside_the_window_or_before_boot_are_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1156,6 +1156,169 @@ START_TEST(broken_exporter_leaves_others_alone)
 }
 END_TEST
 
+/* ---- records that cannot be right --------------------------------------------- */
+
+/* IN_BYTES and IN_PKTS of 8 bytes, FIRST/LAST_SWITCHED. */
+static const struct mb_field wide_fields[] = { { 1, 8, 0 }, { 2, 8, 0 }, { 22, 4, 0 }, { 21, 4, 0 } };
+
+static void wide_record(uint64_t bytes, uint64_t packets, uint32_t first, uint32_t last)
+{
+	mb_u64(&m, bytes), mb_u64(&m, packets), mb_u32(&m, first), mb_u32(&m, last);
+	mb_rec(&m);
+}
+
+START_TEST(counters_no_link_could_carry_are_refused)
+{
+	/* Two records of 2^63 bytes would wrap a step's total to 0: refused, with the
+	 * bound (2^50 by default) taken as inclusive; the good record is kept. */
+	mb_v9(&m, UPTIME, SECS, 0, SID);
+	mb_set(&m, MB_V9_TEMPLATE);
+	mb_template(&m, 256, wide_fields, N(wide_fields));
+	mb_set(&m, 256);
+	wide_record(1ull << 63, 1, UPTIME - 2000, UPTIME - 1000);
+	wide_record(1ull << 63, 1, UPTIME - 2000, UPTIME - 1000);
+	wide_record(1ull << 50, 1ull << 50, UPTIME - 2000, UPTIME - 1000);
+	wide_record((1ull << 50) + 1, 1, UPTIME - 2000, UPTIME - 1000);
+	wide_record(1, (1ull << 50) + 1, UPTIME - 2000, UPTIME - 1000);
+	wide_record(1000, 10, UPTIME - 2000, UPTIME - 1000);
+	ck_assert_int_eq(send_msg(), 2);
+	ck_assert_uint_eq(n_got, 2);
+	ck_assert_uint_eq(got[0].bytes, 1ull << 50);
+	ck_assert_uint_eq(got[1].bytes, 1000);
+	struct ft_exporter_stats s = stats();
+	ck_assert_uint_eq(s.errors[FT_NF_ERR_IMPLAUSIBLE_COUNTER], 4);
+	ck_assert_uint_eq(s.records, 2);
+	ck_assert_uint_eq(s.bytes, (1ull << 50) + 1000);
+	ck_assert_uint_eq(s.packets, (1ull << 50) + 10);
+	ck_assert_uint_eq(s.refused_bytes, UINT64_MAX);         /* 2^64 + ...: saturated */
+	ck_assert_uint_eq(s.refused_packets, (1ull << 50) + 4);
+	ck_assert_uint_eq(s.header_count_mismatch, 0);          /* refused records were there */
+	ck_assert_str_eq(ft_nf_error_name(FT_NF_ERR_IMPLAUSIBLE_COUNTER), "implausible_counter");
+}
+END_TEST
+
+START_TEST(configured_counter_bounds_apply)
+{
+	const struct ft_netflow_conf o = { .max_flow_bytes = 5000, .max_flow_packets = 3 };
+	open_nf(&o);
+	mb_v9(&m, UPTIME, SECS, 0, SID);
+	mb_set(&m, MB_V9_TEMPLATE);
+	mb_template(&m, 256, wide_fields, N(wide_fields));
+	mb_set(&m, 256);
+	wide_record(5000, 3, UPTIME - 2000, UPTIME - 1000);
+	wide_record(5001, 3, UPTIME - 2000, UPTIME - 1000);
+	wide_record(5000, 4, UPTIME - 2000, UPTIME - 1000);
+	ck_assert_int_eq(send_msg(), 1);
+	struct ft_exporter_stats s = stats();
+	ck_assert_uint_eq(s.errors[FT_NF_ERR_IMPLAUSIBLE_COUNTER], 2);
+	ck_assert_uint_eq(s.refused_bytes, 10001);
+	ck_assert_uint_eq(s.refused_packets, 7);
+}
+END_TEST
+
+START_TEST(sampling_correction_that_wraps_is_refused)
+{
+	/* 2^40 bytes sampled 1 in 2^32 - 1 is more than 2^64: refused, not wrapped; 2 bytes
+	 * at that rate is within the bound. */
+	mb_v9(&m, UPTIME, SECS, 0, SID);
+	sampling_options(UINT32_MAX);
+	mb_set(&m, MB_V9_TEMPLATE);
+	mb_template(&m, 256, wide_fields, N(wide_fields));
+	mb_set(&m, 256);
+	wide_record(1ull << 40, 1, UPTIME - 2000, UPTIME - 1000);
+	wide_record(1, 1ull << 40, UPTIME - 2000, UPTIME - 1000);
+	wide_record(2, 1, UPTIME - 2000, UPTIME - 1000);
+	ck_assert_int_eq(send_msg(), 2);               /* the options record and one flow */
+	ck_assert_uint_eq(n_got, 1);
+	ck_assert_uint_eq(got[0].sampling_rate, UINT32_MAX);
+	ck_assert_uint_eq(got[0].bytes, 2);
+	struct ft_exporter_stats s = stats();
+	ck_assert_uint_eq(s.errors[FT_NF_ERR_IMPLAUSIBLE_COUNTER], 2);
+	ck_assert_uint_eq(s.records, 1);
+	ck_assert_uint_eq(s.refused_bytes, (1ull << 40) + 1);
+}
+END_TEST
+
+static const struct ft_netflow_conf window_conf = { .max_flow_age_ms = 7 * 86400000LL,
+                                                    .max_clock_skew_ms = 3600000LL };
+
+START_TEST(records_ending_before_the_exporters_boot_are_refused)
+{
+	/* sysUptime 5 s: the exporter booted at EXPORT_MS - 5000.  A LAST more than an
+	 * hour before that is refused; one an hour before, or 4 s before (it ended just
+	 * before sysUptime wrapped), is kept, and so is a FIRST before boot (a flow across
+	 * the wrap). */
+	open_nf(&window_conf);
+	mb_v9(&m, 5000, SECS, 0, SID);
+	mb_set(&m, MB_V9_TEMPLATE);
+	mb_template(&m, 256, wide_fields, N(wide_fields));
+	mb_set(&m, 256);
+	wide_record(100, 1, (uint32_t)(5000 - 7200000), (uint32_t)(5000 - 3605001));
+	wide_record(200, 2, (uint32_t)(5000 - 7200000), (uint32_t)(5000 - 3605000));
+	wide_record(300, 3, 0xffffe000u, 0xfffff000u);
+	wide_record(400, 4, 0xfffff000u, 4000);
+	ck_assert_int_eq(send_msg(), 3);
+	ck_assert_uint_eq(n_got, 3);
+	ck_assert_uint_eq(got[0].bytes, 200);
+	ck_assert_int_eq(got[0].end_ms, EXPORT_MS - 5000 - 3600000);
+	ck_assert_int_eq(got[1].end_ms, EXPORT_MS - 5000 - 4096);
+	struct ft_exporter_stats s = stats();
+	ck_assert_uint_eq(s.errors[FT_NF_ERR_TIME_RANGE], 1);
+	ck_assert_uint_eq(s.refused_bytes, 100);
+	ck_assert_uint_eq(s.refused_packets, 1);
+	ck_assert_uint_eq(s.records, 3);
+	ck_assert_str_eq(ft_nf_error_name(FT_NF_ERR_TIME_RANGE), "time_out_of_range");
+	/* without a window nothing is judged */
+	open_nf(NULL);
+	mb_v9(&m, 5000, SECS, 0, SID);
+	mb_set(&m, MB_V9_TEMPLATE);
+	mb_template(&m, 256, wide_fields, N(wide_fields));
+	mb_set(&m, 256);
+	wide_record(100, 1, (uint32_t)(5000 - 7200000), (uint32_t)(5000 - 3605001));
+	ck_assert_int_eq(send_msg(), 1);
+}
+END_TEST
+
+START_TEST(records_outside_the_window_around_receipt_are_refused)
+{
+	/* Absolute times (flowStart/EndMilliseconds, IE 152/153, 8 bytes): the ends of
+	 * int64 time, a week and a day ago, two hours ahead, and right ones. */
+	static const struct mb_field f[] = { { 152, 8, 0 }, { 153, 8, 0 }, { 1, 4, 0 } };
+	static const struct { int64_t s, e; bool ok; } c[] = {
+		{ INT64_MIN + 1, EXPORT_MS, false },
+		{ INT64_MIN + 1, INT64_MIN + 1, false },
+		{ EXPORT_MS - 1000, INT64_MAX, false },
+		{ INT64_MAX, INT64_MAX, false },
+		{ EXPORT_MS - 8 * 86400000LL, EXPORT_MS - 8 * 86400000LL + 1000, false },
+		{ EXPORT_MS + 7200000LL, EXPORT_MS + 7201000LL, false },
+		{ EXPORT_MS - 7 * 86400000LL, EXPORT_MS, true },         /* the edges are in */
+		{ EXPORT_MS, EXPORT_MS + 3600000LL, true },
+		{ EXPORT_MS - 2000, EXPORT_MS - 1000, true },
+	};
+	open_nf(&window_conf);
+	mb_v9(&m, UPTIME, SECS, 0, SID);
+	mb_set(&m, MB_V9_TEMPLATE);
+	mb_template(&m, 256, f, N(f));
+	mb_set(&m, 256);
+	for (size_t i = 0; i < N(c); i++) {
+		mb_u64(&m, (uint64_t)c[i].s), mb_u64(&m, (uint64_t)c[i].e), mb_u32(&m, 10);
+		mb_rec(&m);
+	}
+	ck_assert_int_eq(send_msg(), 3);
+	ck_assert_uint_eq(n_got, 3);
+	for (size_t i = 0, j = 0; i < N(c); i++)
+		if (c[i].ok) {
+			ck_assert_int_eq(got[j].start_ms, c[i].s);
+			ck_assert_int_eq(got[j++].end_ms, c[i].e);
+		}
+	struct ft_exporter_stats s = stats();
+	ck_assert_uint_eq(s.errors[FT_NF_ERR_TIME_RANGE], 6);
+	ck_assert_uint_eq(s.refused_bytes, 60);
+	ck_assert_uint_eq(s.records, 3);
+	ck_assert_uint_eq(s.bytes, 30);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("nf9");
@@ -1211,6 +1374,14 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, options_template_without_scope);
 	tcase_add_test(tc, nonzero_padding);
 	tcase_add_test(tc, broken_exporter_leaves_others_alone);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("implausible");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, counters_no_link_could_carry_are_refused);
+	tcase_add_test(tc, configured_counter_bounds_apply);
+	tcase_add_test(tc, sampling_correction_that_wraps_is_refused);
+	tcase_add_test(tc, records_ending_before_the_exporters_boot_are_refused);
+	tcase_add_test(tc, records_outside_the_window_around_receipt_are_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

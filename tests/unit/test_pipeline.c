@@ -17,6 +17,7 @@
 #include "flowtally/config.h"
 #include "flowtally/netflow.h"
 #include "flowtally/pipeline.h"
+#include "flowtally/stats.h"
 #include "flowtally/view.h"
 #include "nf5_build.h"
 
@@ -106,6 +107,51 @@ START_TEST(records_before_a_view_change_keep_the_old_view)
 	ft_view_free(v2);
 	ft_config_free(c1);
 	ft_config_free(c2);
+}
+END_TEST
+
+START_TEST(records_the_aggregation_refuses_are_counted)
+{
+	/* Bounds raised past 2^56 and every record sampled 1 in 2^24 - 1: 2^32 - 1 bytes
+	 * each is 2^56 corrected, and a step's total takes 256 of them.  The rest are
+	 * refused, counted, and never wrap the total. */
+	char text[512];
+	struct ft_config *cfg = NULL;
+	snprintf(text, sizeof(text), "exporters = [\"127.0.0.0/8\"];\nstep = 60;\nlateness = 60;\n"
+	         "max_flow_bytes = 9223372036854775807L;\n"
+	         "exporter_settings = ( { match = \"127.0.0.1\"; sampling_override = 16777215; } );\n");
+	ck_assert_int_eq(ft_config_parse(text, "t.conf", &cfg, NULL), 0);
+	struct ft_view *v = view(cfg);
+	struct ft_pipeline_opts po = { 0 };
+	struct ft_pipeline *p;
+	struct closed cl = { .n = 0 };
+	uint8_t buf[24 + 48 * 30];
+	ck_assert_int_eq(ft_pipeline_new(cfg, &po, v, T0, &p), 0);
+	for (int d = 0; d < 10; d++) {
+		struct v5hdr h = { .count = 30, .uptime = 100000, .secs = (uint32_t)(T0 / 1000) + 30,
+		                   .seq = 30u * (uint32_t)d };
+		struct ft_datagram dg = { .data = buf, .recv_ns = (T0 + 30000) * FT_NS_PER_MS };
+		dg.len = build_v5(buf, &h, 30);
+		for (int i = 0; i < 30; i++)
+			put32(buf + 24 + 48 * i + 20, 0xffffffffu);
+		ck_assert_int_eq(ft_addr_parse("127.0.0.1", &dg.src), 0);
+		ft_pipeline_datagram(p, &dg);
+	}
+	ft_pipeline_close(p, FT_PIPELINE_CLOSE_ALL, &(struct ft_step_out){ take, &cl });
+	uint64_t each = 0xffffffffull * 16777215ull, kept = UINT64_MAX / each;
+	ck_assert_uint_eq(cl.n, 1);
+	ck_assert_uint_eq(cl.s[0].total.bytes, kept * each);
+	ck_assert_uint_eq(cl.s[0].total.flows, kept);
+	struct ft_stats st;
+	ft_stats_init(&st, 0, "udp");
+	ck_assert_int_eq(ft_pipeline_stats(p, &st), 0);
+	ck_assert_uint_eq(st.agg_refused, 300 - kept);
+	ck_assert_uint_eq(st.totals.records, 300);
+	ft_stats_done(&st);
+	closed_done(&cl);
+	ft_pipeline_free(p);
+	ft_view_free(v);
+	ft_config_free(cfg);
 }
 END_TEST
 
@@ -309,6 +355,7 @@ Suite *ft_test_suite(void)
 	TCase *tc = tcase_create("pipeline");
 	tcase_add_test(tc, records_before_a_view_change_keep_the_old_view);
 	tcase_add_test(tc, the_allow_list_rejects_and_counts);
+	tcase_add_test(tc, records_the_aggregation_refuses_are_counted);
 	tcase_add_test(tc, closing_follows_the_clock);
 	tcase_add_test(tc, a_view_outlives_its_last_reader);
 	tcase_add_test(tc, damaged_saved_templates_are_set_aside);
