@@ -201,3 +201,42 @@ void ft_exporter_release(struct exporter *e)
 	ft_pending_done(&e->pend);
 	ft_options_done(&e->opt);
 }
+
+void ft_exporter_stats_add(struct ft_exporter_stats *dst, const struct ft_exporter_stats *src)
+{
+	dst->datagrams += src->datagrams;
+	dst->accepted += src->accepted;
+	dst->records += src->records;
+	dst->bytes += src->bytes;
+	dst->packets += src->packets;
+	dst->lost_records += src->lost_records;
+	dst->lost_datagrams += src->lost_datagrams;
+	dst->seq_resets += src->seq_resets;
+	dst->reordered += src->reordered;
+	dst->address_limit += src->address_limit;
+	dst->evicted += src->evicted;
+	dst->option_records += src->option_records;
+	dst->templates += src->templates;
+	dst->templates_active += src->templates_active;
+	dst->template_changes += src->template_changes;
+	dst->templates_empty_fields += src->templates_empty_fields;
+	dst->header_count_mismatch += src->header_count_mismatch;
+	dst->withdrawals += src->withdrawals;
+	dst->withdrawals_ignored += src->withdrawals_ignored;
+	dst->refused_bytes = ft_sat_add(dst->refused_bytes, src->refused_bytes);
+	dst->refused_packets = ft_sat_add(dst->refused_packets, src->refused_packets);
+	dst->pending_sets += src->pending_sets;
+	dst->pending_decoded += src->pending_decoded;
+	dst->sampling_changes += src->sampling_changes;
+	for (int i = 0; i < FT_NF_ERR__MAX; i++)
+		dst->errors[i] += src->errors[i];
+	if (src->first_seen_ns && (!dst->first_seen_ns || src->first_seen_ns < dst->first_seen_ns))
+		dst->first_seen_ns = src->first_seen_ns;
+	if (src->sampling_changed_ns > dst->sampling_changed_ns)
+		dst->sampling_changed_ns = src->sampling_changed_ns;
+	if (src->last_seen_ns > dst->last_seen_ns) {
+		dst->last_seen_ns = src->last_seen_ns;
+		dst->sampling_rate = src->sampling_rate;
+		dst->sampling_mode = src->sampling_mode;
+	}
+}
