@@ -41,6 +41,17 @@
 
 static const char *const names[] = { "flowtally.conf", "a.txt", "b.txt" };
 
+/* libconfig 1.5 (Debian 12) does not free the string token its grammar refuses (a file
+ * `"x"`, a string where a setting's name belongs): the token's bytes, once a read, held
+ * in libconfig's own memory that config_destroy() cannot reach.  LeakSanitizer is told
+ * to leave memory allocated inside libconfig alone (its stacks end there: libconfig has
+ * no frame pointers); any other leak still stops the run. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libconfig.so\n";
+}
+
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
 	(void)st, (void)flag, (void)f;
