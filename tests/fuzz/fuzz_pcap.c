@@ -5,6 +5,7 @@
  * fragment reassembly (reasm.c) and UDP.  The file lives in memory (memfd_create) and is
  * opened by its /proc/self/fd path, so nothing is written to disk.
  *
+ * The port filter (ft_pcap_set_port()) is 2055 when the file's length is odd, else off.
  * Every datagram handed out is copied to a buffer of its exact size and goes on to
  * ft_netflow_input() (any exporter address is accepted), so NetFlow carried in a
  * capture is decoded too; the flows go to flow_sink.c, which checks each one.
@@ -59,9 +60,10 @@ static void decode(struct ft_netflow *nf, struct flow_sink *sink, const struct f
 	free(payload);
 }
 
-static void check_stats(const struct ft_pcap_stats *s, uint64_t handed_out)
+static void check_stats(const struct ft_pcap_stats *s, uint64_t handed_out, uint16_t port)
 {
 	CHECK(s->datagrams == handed_out);
+	CHECK(port != 0 || s->other_port == 0);
 	CHECK(s->datagrams + s->not_ip + s->not_udp + s->other_port + s->truncated <= s->frames);
 	CHECK(s->fragments <= s->frames);
 	CHECK(s->reassembled + s->fragments_incomplete <= s->fragments);
@@ -82,6 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 
+	uint16_t port = size % 2 ? 2055 : 0;
+	ft_pcap_set_port(r, port);
 	const struct ft_netflow_conf opts = { .max_exporters = 16 };
 	struct ft_netflow *nf = ft_netflow_new(&opts);
 	struct flow_sink sink;
@@ -95,12 +99,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n++;
 		CHECK(dg.len <= 65535 - 8);
 		CHECK(dg.len == 0 || dg.data != NULL);
+		CHECK(port == 0 || dg.dport == port);
 		decode(nf, &sink, &dg);
-		check_stats(ft_pcap_stats(r), n);
+		check_stats(ft_pcap_stats(r), n, port);
 	}
 	CHECK(rc == 0 || rc == -EIO);
 	CHECK(ft_pcap_next(r, &dg) == rc);   /* the end, or the error, stays */
-	check_stats(ft_pcap_stats(r), n);
+	check_stats(ft_pcap_stats(r), n, port);
 	uint64_t at, total;
 	ft_pcap_position(r, &at, &total);
 	CHECK(total == size);
