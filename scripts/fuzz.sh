@@ -51,7 +51,9 @@ jobs=${FT_FUZZ_JOBS:-$(nproc)}
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || jobs=1
 ninja -C "$build" "${names[@]/#/tests/fuzz/fuzz_}" >/dev/null
 
-work=$(mktemp -d)
+# The corpus copies live in the build directory: a cleaner of /tmp cannot take them
+# from under a running target.
+work=$(mktemp -d "$build/fuzz-work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 # UBSan reports are findings too: make them stop the run like ASan's do.
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
