@@ -4,14 +4,23 @@
  *
  * Built with the project but never run by it: the seeds are committed, and this
  * program says how each was made.  Rerunning it rewrites the seeds it knows and leaves
- * other files alone.  `flowtally generate --pcap` writes the others (gen-*: Ethernet,
- * IPv4 or IPv6, NetFlow v5, v9 and IPFIX; see the README's fuzzing section).  Here: one
- * capture per link layer the reader decodes (pcap.h), each carrying a NetFlow v5
- * datagram of one record over IPv4 and IPv6; IPv4 and IPv6 fragments in and out of
- * order, with an exact duplicate and with an overlap; IPv6 extension headers before
- * and after the fragment header; pcapng files (little- and big-endian, nanosecond and
- * microsecond if_tsresol); frames cut short by the snapshot length; and a file cut
- * mid-record.
+ * other files alone.  `flowtally generate --pcap` wrote the gen-* seeds (Ethernet,
+ * NetFlow v5, v9 and IPFIX over IPv4 and IPv6), in tests/fuzz/corpus/pcap/:
+ *
+ *   G="build/collector/cli/flowtally generate"
+ *   $G --pcap gen-v5 --version 5 --datagrams 3 --seed 1 --exporters 2
+ *   $G --pcap gen-v9-v6 --version 9 --template v6 --to '[::1]:2055' --datagrams 3 \
+ *      --seed 2 --datagram-size 600
+ *   $G --pcap gen-ipfix --version 10 --datagrams 3 --seed 3 --datagram-size 600 \
+ *      --to 127.0.0.1:4739
+ *   $G --pcap gen-v9 --version 9 --datagrams 2 --seed 4 --datagram-size 1400
+ *
+ * Here: one capture per link layer the reader decodes (pcap.h), each carrying a
+ * NetFlow v5 datagram of one record over IPv4 and IPv6; IPv4 fragments in order, in
+ * reverse, with exact duplicates and with one missing; IPv6 fragments in reverse with
+ * extension headers before and after the fragment header; pcapng files (little- and
+ * big-endian, nanosecond and microsecond if_tsresol, Ethernet and raw IP); frames cut
+ * short by the snapshot length; and a file cut mid-record.
  */
 #include <errno.h>
 #include <pcap/pcap.h>
