@@ -3,7 +3,8 @@
 #   1. a -Werror build (gcc) and all its tests: Check unit suites, fuzz corpora as
 #      regression tests, integration tests against tshark and the programs themselves;
 #   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. the libFuzzer targets for a bounded time (FT_FUZZ_SECONDS in all, default 60).
+#   3. every libFuzzer target for FT_FUZZ_SECONDS each (default 60), one per core at a
+#      time (scripts/fuzz.sh).
 # Build directories: build-ci/, build-asan/, build-fuzz/.  Logs: build-*/meson-logs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +39,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 	run_suite build-asan -Dwerror=true -Dtests=enabled -Db_sanitize=address,undefined \
 	-Db_lundef=false --buildtype=debug || rc=1
 
-echo "== fuzzing (clang, libFuzzer, ASan+UBSan), ${FT_FUZZ_SECONDS:-60} s shared by the targets"
+echo "== fuzzing (clang, libFuzzer, ASan+UBSan), ${FT_FUZZ_SECONDS:-60} s per target, ${FT_FUZZ_JOBS:-$(nproc)} at a time"
 if scripts/fuzz.sh "${FT_FUZZ_SECONDS:-60}"; then passed=$((passed + 1)); else failed=$((failed + 1)); rc=1; fi
 
 echo

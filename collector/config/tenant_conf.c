@@ -352,7 +352,7 @@ static int apply_points(struct cctx *c, const config_setting_t *s)
 	return bad ? -EINVAL : 0;
 }
 
-/* prefix_files = [ "ipam.txt", { path = "next.txt"; valid_from = "2027-01-01"; } ];
+/* prefix_files = ( "ipam.txt", { path = "next.txt"; valid_from = "2027-01-01"; } );
  * read after the whole file, when every tenant is known. */
 static int apply_prefix_files(struct cctx *c, const config_setting_t *s)
 {

@@ -148,6 +148,16 @@ static int prefix_line(struct ft_tenant_conf *c, char *line, struct ft_where at,
 	return ft_tenant_conf_add_rule(c, &r);
 }
 
+/* A prefix file that cannot be opened or read: at the line naming it, or the file's own. */
+static int cannot_read(const char *path, const struct ft_where *named, int e, struct ft_diag *diag)
+{
+	if (named)
+		ft_diag_add(diag, true, named->file, named->line, "cannot read %s: %s", path, strerror(e));
+	else
+		ft_diag_add(diag, true, path, 0, "cannot read: %s", strerror(e));
+	return -e;
+}
+
 int ft_tenant_conf_read_prefixes(struct ft_tenant_conf *c, const char *path, bool implicit,
                                  int64_t from_ms, int64_t until_ms, struct ft_diag *diag)
 {
@@ -160,17 +170,12 @@ int ft_tenant_conf_read_prefixes_at(struct ft_tenant_conf *c, const char *path, 
 	const char *file = ft_tenant_conf_file(c, path);
 	FILE *f = file ? fopen(path, "r") : NULL;
 	ft_diag_file(diag, path);
-	if (!f) {
-		int e = file ? errno : ENOMEM;
-		if (named)
-			ft_diag_add(diag, true, named->file, named->line, "cannot read %s: %s", path, strerror(e));
-		else
-			ft_diag_add(diag, true, path, 0, "cannot read: %s", strerror(e));
-		return -e;
-	}
+	if (!f)
+		return cannot_read(path, named, file ? errno : ENOMEM, diag);
 	char *line = NULL;
 	size_t size = 0;
 	int n = 0, bad = 0;
+	errno = 0;
 	while (getline(&line, &size, f) >= 0) {
 		n++;
 		int r = prefix_line(c, line, (struct ft_where){ file, n }, implicit, from_ms, until_ms, diag);
@@ -180,8 +185,14 @@ int ft_tenant_conf_read_prefixes_at(struct ft_tenant_conf *c, const char *path, 
 			return r;
 		}
 		bad += r < 0;
+		errno = 0;
 	}
+	/* getline() ends a read error as it ends the file: a directory (EISDIR) or an I/O
+	 * error must not pass for a file of no prefixes. */
+	int e = ferror(f) ? (errno ? errno : EIO) : 0;
 	free(line);
 	fclose(f);
+	if (e)
+		return cannot_read(path, named, e, diag);
 	return bad ? -EINVAL : 0;
 }

@@ -262,6 +262,23 @@ END_TEST
 
 /* ft_diag_sort() and ft_diag_move(): files in the order first named, a finding without a
  * line first in its file, ties kept in the order found. */
+/* A prefix file that opens but cannot be read (a directory, a read error) is an error
+ * at the line naming it, never a file of no prefixes. */
+START_TEST(unreadable_prefix_file_is_an_error)
+{
+	char dir[] = "/tmp/ft-config-XXXXXX", text[256];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(text, sizeof(text), "exporters = [\"127.0.0.1\"];\ntenants = ( { name = \"a\"; } );\n"
+	         "prefix_files = [ \"%s\" ];\n", dir);
+	ck_assert_int_eq(parse(text), -EINVAL);
+	char want[160];
+	snprintf(want, sizeof(want), "t.conf:3: cannot read %s: %s", dir, strerror(EISDIR));
+	ck_assert_msg(diag_has(want), "no finding '%s'", want);
+	ck_assert_ptr_null(cfg);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(diag_sorts_by_file_then_line)
 {
 	struct ft_diag a = { 0 }, b = { 0 };
@@ -358,6 +375,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, unreadable_file_is_reported);
 	tcase_add_test(tc, file_errors_name_the_file);
 	tcase_add_test(tc, findings_come_in_file_and_line_order);
+	tcase_add_test(tc, unreadable_prefix_file_is_an_error);
 	tcase_add_test(tc, diag_sorts_by_file_then_line);
 	tcase_add_test(tc, timezone_must_be_a_known_zone);
 	tcase_add_test(tc, user_and_group_must_exist);
