@@ -456,7 +456,8 @@ static int open_receivers(struct daemon *d)
 			return -1;
 		}
 	}
-	if (ft_privs_drop(d->privs, err, sizeof(err)) < 0) {
+	if (ft_privs_drop(d->privs, err, sizeof(err)) < 0 ||
+	    ft_privs_check_reach(d->privs, d->cfg->data_dir, err, sizeof(err)) < 0) {
 		ft_log_err(FT_LOG_MAIN, "%s", err);
 		return -1;
 	}
@@ -609,7 +610,8 @@ static int start_replay(const struct opts *o, struct ft_config *cfg, struct ft_v
 	int r = 0;
 	if (!rd)
 		ft_log_err(FT_LOG_PCAP, "%s: %s", o->replay, err);
-	else if ((r = ft_privs_drop(pv, err, sizeof(err))) < 0)
+	else if ((r = ft_privs_drop(pv, err, sizeof(err))) < 0 ||
+	         (r = ft_privs_check_reach(pv, cfg->data_dir, err, sizeof(err))) < 0)
 		ft_log_err(FT_LOG_MAIN, "%s", err);
 	if (!rd || r < 0 || ready(su) < 0) {
 		ft_pcap_close(rd);

@@ -155,3 +155,14 @@ fail:
 	         (unsigned)p->gid, step, strerror(errno));
 	return -errno;
 }
+
+int ft_privs_check_reach(const struct ft_privs *p, const char *data_dir, char *err, size_t errlen)
+{
+	if (!p->drop || access(data_dir, R_OK | W_OK | X_OK) == 0)
+		return 0;
+	int e = errno;
+	snprintf(err, errlen, "user %s cannot use the data directory %s: %s (the directory and "
+	         "every one above it must let that user through: move the data directory, or "
+	         "give the user search permission on its parents)", p->user, data_dir, strerror(e));
+	return -e;
+}

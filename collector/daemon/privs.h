@@ -34,5 +34,9 @@ int ft_privs_adopt(const struct ft_privs *p, const char *data_dir, char *err, si
 /* Drops to the user and group for good (see above); no other thread may run yet.
  * 0, or negative errno with what failed in err: the caller must not go on. */
 int ft_privs_drop(const struct ft_privs *p, char *err, size_t errlen);
+/* After the drop: whether the user can read, write and enter data_dir, which it owns
+ * (ft_privs_adopt) but may not reach when a directory above it does not let it through
+ * (a data directory under /root, say).  0, or negative errno with what to do in err. */
+int ft_privs_check_reach(const struct ft_privs *p, const char *data_dir, char *err, size_t errlen);
 
 #endif

@@ -165,6 +165,13 @@ set +e
 timeout 20 "$ftd" -c "$tmp/6.conf" -p "$tmp/run6/ft.pid" 2>"$tmp/6.log"
 rc=$?
 set -e
+if ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$tmp"; then
+	# A directory above the data directory does not let nobody through (here: a root
+	# made by mktemp -d, as in a chroot): the start must refuse, saying so.
+	[ "$rc" = 1 ] || { cat "$tmp/6.log" >&2; fail "a data directory nobody cannot reach: exit $rc, not 1"; }
+	said "$tmp/6.log" "user nobody cannot use the data directory $data"
+	note "user = nobody: a directory above $tmp does not let nobody through here, and the start refused, saying so (the rest of this part needs one that does)"
+else
 [ "$rc" = 0 ] || { cat "$tmp/6.log" >&2; fail "a start with user = \"nobody\" exited $rc"; }
 dpid=$(cat "$tmp/run6/ft.pid")
 for st in /proc/"$dpid"/task/*/status; do
@@ -193,6 +200,7 @@ dpid=
 [ ! -e "$tmp/run6/ft.pid" ] || fail "the pid file was left"
 "$ft" ledger verify -d "$data" >/dev/null || fail "the ledger written as nobody does not verify"
 note "user = nobody: uid/gid 65534, no capabilities in any thread, the ledger written"
+fi
 
 # root without user, and without --allow-root: refused before anything is opened
 conf "$tmp/7.conf" "$tmp/d7"
