@@ -52,16 +52,20 @@ static void owner_for(int dir_fd, const char *name, uid_t *ret_uid, gid_t *ret_g
 	}
 }
 
+/* 0 when st is a regular file of uid, else -ELOOP, -FT_FILE_ENOTREG or -FT_FILE_EFOREIGN. */
+static int judge_file(const struct stat *st, uid_t uid)
+{
+	if (S_ISLNK(st->st_mode))
+		return -ELOOP;          /* a link itself, or an O_PATH descriptor of one */
+	if (!S_ISREG(st->st_mode))
+		return -FT_FILE_ENOTREG;
+	return st->st_uid == uid ? 0 : -FT_FILE_EFOREIGN;
+}
+
 static int check_owned(int fd, uid_t uid)
 {
 	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISLNK(st.st_mode))
-		return -ELOOP;          /* an O_PATH descriptor of a link */
-	if (!S_ISREG(st.st_mode))
-		return -FT_FILE_ENOTREG;
-	return st.st_uid == uid ? 0 : -FT_FILE_EFOREIGN;
+	return fstat(fd, &st) < 0 ? -errno : judge_file(&st, uid);
 }
 
 int ft_file_check_fd(int fd)
@@ -110,11 +114,7 @@ static int stale_kind(int dir_fd, const char *name)
 	struct stat st;
 	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (S_ISLNK(st.st_mode))
-		return -ELOOP;
-	if (!S_ISREG(st.st_mode))
-		return -FT_FILE_ENOTREG;
-	return st.st_uid == geteuid() ? 0 : -FT_FILE_EFOREIGN;
+	return judge_file(&st, geteuid());
 }
 
 int ft_file_create_excl_at(int dir_fd, const char *name)

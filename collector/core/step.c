@@ -32,21 +32,13 @@ int ft_step_cell_cmp(const void *x, const void *y)
 	return strcmp(a->class_, b->class_);
 }
 
-/* a += b; false when a sum passes 2^64 - 1. */
-static bool add_checked(struct ft_volume *a, const struct ft_volume *b)
-{
-	return !__builtin_add_overflow(a->bytes, b->bytes, &a->bytes) &&
-	       !__builtin_add_overflow(a->packets, b->packets, &a->packets) &&
-	       !__builtin_add_overflow(a->flows, b->flows, &a->flows);
-}
-
 int ft_step_check(const struct ft_step *s)
 {
 	/* Sums that wrap could agree modulo 2^64 (two cells of 2^63 and a total of 0):
 	 * a sum past 2^64 - 1 fails the contract. */
 	struct ft_volume out = s->unattributed_src, in = s->unattributed_dst;
 	for (size_t i = 0; i < s->n_cells; i++)
-		if (!add_checked(s->cells[i].direction == FT_DIR_OUT ? &out : &in, &s->cells[i].v))
+		if (!ft_volume_add_checked(s->cells[i].direction == FT_DIR_OUT ? &out : &in, &s->cells[i].v))
 			return -EBADMSG;
 	return same(&out, &s->total) && same(&in, &s->total) ? 0 : -EBADMSG;
 }
@@ -95,7 +87,7 @@ int ft_step_merge(struct ft_step *dst, const struct ft_step *src)
 		                              offsetof(struct ft_step, late),
 		                              offsetof(struct ft_step, not_accounted) };
 		struct ft_volume v = *(const struct ft_volume *)((const char *)dst + off[i]);
-		if (!add_checked(&v, (const struct ft_volume *)((const char *)src + off[i])))
+		if (!ft_volume_add_checked(&v, (const struct ft_volume *)((const char *)src + off[i])))
 			return -EOVERFLOW;
 	}
 	struct ft_step_cell *c = realloc(dst->cells, (dst->n_cells + src->n_cells + 1) * sizeof(*c));

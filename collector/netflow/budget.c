@@ -46,6 +46,15 @@ bool ft_mem_take(struct ft_netflow *nf, struct exporter *e, size_t bytes)
 	return true;
 }
 
+bool ft_mem_fits(const struct ft_netflow *nf, size_t bytes)
+{
+	struct ft_nf_budget *b = nf->budget;
+	if (atomic_load_explicit(&b->used, memory_order_relaxed) + bytes <= b->limit)
+		return true;
+	atomic_fetch_add_explicit(&b->refused, 1, memory_order_relaxed);
+	return false;
+}
+
 void ft_mem_give(struct ft_netflow *nf, struct exporter *e, size_t bytes)
 {
 	atomic_fetch_sub_explicit(&nf->budget->used, bytes, memory_order_relaxed);

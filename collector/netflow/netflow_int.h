@@ -148,6 +148,9 @@ struct ft_msg {
 /* Takes bytes from the budget for state of e (NULL: the decoder's own, such as the
  * exporter table); false, counted in the budget's refusals, when they do not fit. */
 bool ft_mem_take(struct ft_netflow *nf, struct exporter *e, size_t bytes);
+/* Whether bytes more would fit now (taking nothing); false counted as ft_mem_take()'s.
+ * For state refused before the work of making it. */
+bool ft_mem_fits(const struct ft_netflow *nf, size_t bytes);
 /* Gives bytes back (what ft_mem_take() took for e). */
 void ft_mem_give(struct ft_netflow *nf, struct exporter *e, size_t bytes);
 /* The bytes a compiled template holds outside its table slot: fields, ops and plan. */

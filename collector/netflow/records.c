@@ -111,13 +111,19 @@ enum ft_nf_error ft_flow_check(const struct ft_netflow *nf, const struct ft_flow
 	return FT_NF_OK;
 }
 
-void ft_flow_refuse(struct exporter *e, const struct ft_flow *f, enum ft_nf_error why)
+/* Adds what refused flow f would have accounted to e's refused volume. */
+static void refused_volume(struct exporter *e, const struct ft_flow *f)
 {
-	e->s.errors[why]++;
 	if (f->flags & FT_FLOW_NOT_ACCOUNTED)
 		return;
 	e->s.refused_bytes = ft_sat_add(e->s.refused_bytes, f->bytes);
 	e->s.refused_packets = ft_sat_add(e->s.refused_packets, f->packets);
+}
+
+void ft_flow_refuse(struct exporter *e, const struct ft_flow *f, enum ft_nf_error why)
+{
+	e->s.errors[why]++;
+	refused_volume(e, f);
 }
 
 static void set_addr(struct ft_addr *a, const uint8_t *v4, const uint8_t *v6)
@@ -241,10 +247,8 @@ static bool emit(const struct ft_msg *m, const struct ft_rec *r)
 		/* f is the batch's last flow: take it back */
 		m->out->n--;
 		ft_flow_refuse(e, f, why);
-		if (two && !(second.flags & FT_FLOW_NOT_ACCOUNTED)) {
-			e->s.refused_bytes = ft_sat_add(e->s.refused_bytes, second.bytes);
-			e->s.refused_packets = ft_sat_add(e->s.refused_packets, second.packets);
-		}
+		if (two)
+			refused_volume(e, &second);   /* one record: one refusal, both halves' volume */
 		return false;
 	}
 	ft_exporter_add_volume(e, f);

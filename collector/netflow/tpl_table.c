@@ -122,6 +122,30 @@ static void tpl_give(struct ft_netflow *nf, struct exporter *e, const struct ft_
 	}
 }
 
+/* RFC 3954 §5.2: a v9 field length is a byte count, and v9 has no variable-length
+ * encoding; a 65535-byte field fits in no datagram, so the template can describe no
+ * record.  Exporters that borrow IPFIX's marker (RFC 7011 §7) are read that way only
+ * when the configuration says so (exporter_settings: v9_variable_length).  True, and
+ * logged, when template id is refused for it. */
+static bool v9_varlen_refused(struct exporter *e, uint16_t id, const struct ft_tpl_field *f, uint16_t n,
+                              int64_t now)
+{
+	if (e->s.key.version != 9 || e->v9_varlen)
+		return false;
+	uint16_t i = 0;
+	while (i < n && f[i].len != FT_VARLEN)
+		i++;
+	if (i == n)
+		return false;
+	char a[FT_ADDR_STRLEN];
+	if (ft_log_rl_allow(&e->log_rl, now / 1000000000, 10, 3600))
+		ft_log_notice(FT_LOG_NETFLOW, "exporter %s source ID %u: template %u refused: field %u has "
+		              "length 65535, which NetFlow v9 cannot carry (set v9_variable_length for an "
+		              "exporter that means IPFIX's variable length)", ft_addr_format(&e->s.key.addr, a),
+		              e->s.key.domain, id, f[i].id);
+	return true;
+}
+
 int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
                        const struct ft_tpl_field *f, uint16_t n, uint16_t scope, bool options,
                        int64_t now)
@@ -132,22 +156,8 @@ int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
 		t->loaded = false;
 		return 0;
 	}
-	/* RFC 3954 §5.2: a v9 field length is a byte count, and v9 has no variable-length
-	 * encoding; a 65535-byte field fits in no datagram, so the template can describe no
-	 * record.  Exporters that borrow IPFIX's marker (RFC 7011 §7) are read that way only
-	 * when the configuration says so (exporter_settings: v9_variable_length). */
-	if (e->s.key.version == 9 && !e->v9_varlen)
-		for (uint16_t i = 0; i < n; i++)
-			if (f[i].len == FT_VARLEN) {
-				char a[FT_ADDR_STRLEN];
-				if (ft_log_rl_allow(&e->log_rl, now / 1000000000, 10, 3600))
-					ft_log_notice(FT_LOG_NETFLOW, "exporter %s source ID %u: template %u refused: "
-					              "field %u has length 65535, which NetFlow v9 cannot carry (set "
-					              "v9_variable_length for an exporter that means IPFIX's variable "
-					              "length)", ft_addr_format(&e->s.key.addr, a), e->s.key.domain, id,
-					              f[i].id);
-				return -FT_NF_ERR_V9_VARLEN;
-			}
+	if (v9_varlen_refused(e, id, f, n, now))
+		return -FT_NF_ERR_V9_VARLEN;
 	/* before compiling: a plan costs far more than the template's bytes on the wire */
 	if (n > nf->o.max_template_fields)
 		return -FT_NF_ERR_TEMPLATE_FIELDS;
@@ -165,11 +175,8 @@ int ft_exporter_define(struct ft_netflow *nf, struct exporter *e, uint16_t id,
 	               2 * FT_MALLOC_OVERHEAD, had = t ? ft_tpl_mem(t) : 0;
 	if (least > had && e->tpl_mem - had + least > nf->o.max_template_bytes)
 		return -FT_NF_ERR_TEMPLATE_BYTES;
-	if (least > had && atomic_load_explicit(&nf->budget->used, memory_order_relaxed) + least - had >
-	    nf->budget->limit) {
-		atomic_fetch_add_explicit(&nf->budget->refused, 1, memory_order_relaxed);
+	if (least > had && !ft_mem_fits(nf, least - had))
 		return -FT_NF_ERR_MEMORY_BUDGET;
-	}
 	struct ft_template nt;
 	int r = ft_tpl_compile(&nt, id, f, n, scope, options);
 	if (r < 0)

@@ -20,11 +20,7 @@ void ft_ledger_sum_done(struct ft_ledger_sum *sum)
 
 static int add(struct ft_volume *a, const struct ft_volume *b)
 {
-	if (__builtin_add_overflow(a->bytes, b->bytes, &a->bytes) ||
-	    __builtin_add_overflow(a->packets, b->packets, &a->packets) ||
-	    __builtin_add_overflow(a->flows, b->flows, &a->flows))
-		return -EOVERFLOW;
-	return 0;
+	return ft_volume_add_checked(a, b) ? 0 : -EOVERFLOW;
 }
 
 static int row_cmp(const struct ft_ledger_row *r, const char *tenant, const char *class_)

@@ -9,6 +9,7 @@
 #ifndef FLOWTALLY_STEP_H
 #define FLOWTALLY_STEP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,14 @@ struct ft_volume {
 	uint64_t packets;
 	uint64_t flows;
 };
+
+/* a += b; false when a sum passes 2^64 - 1 (a is then partly added: discard it). */
+static inline bool ft_volume_add_checked(struct ft_volume *a, const struct ft_volume *b)
+{
+	return !__builtin_add_overflow(a->bytes, b->bytes, &a->bytes) &&
+	       !__builtin_add_overflow(a->packets, b->packets, &a->packets) &&
+	       !__builtin_add_overflow(a->flows, b->flows, &a->flows);
+}
 
 enum ft_direction { FT_DIR_OUT = 0, FT_DIR_IN = 1 };
 

@@ -1,6 +1,7 @@
 /* The fixture the NetFlow v9 and IPFIX decoder suites share: a decoder (nf, reopened
  * with other options by open_nf()), a small batch whose flush hook collects every flow
- * into got[] (n_got of them), and two assertions' helpers.  Included by one test file
+ * into got[] (n_got of them), sending a message and finding an exporter's counters,
+ * and two assertions' helpers.  Included by one test file
  * each (its definitions are static).
  */
 #ifndef FT_TEST_NF_FIXTURE_H
@@ -52,6 +53,32 @@ static void setup(void)
 static void teardown(void)
 {
 	nf = ft_netflow_free(nf);
+}
+
+/* Decodes the message m holds as a datagram from src:sport received at recv_ns, then
+ * flushes the batch (its records to got[], or to the hook a test set). */
+static int nf_send(const char *src, uint16_t sport, int64_t recv_ns)
+{
+	struct ft_datagram dg = mb_datagram(&m, src, sport, recv_ns);
+	int r = ft_netflow_input(nf, &dg, &batch);
+	if (batch.flush)
+		batch.flush(&batch, batch.ctx);
+	return r;
+}
+
+/* The counters of exporter (addr, version, domain), among the first 64; the test fails
+ * when there is none. */
+static struct ft_exporter_stats nf_stats(const char *addr, uint8_t version, uint32_t domain)
+{
+	struct ft_exporter_stats s[64], none = { 0 };
+	struct ft_addr a;
+	ft_addr_parse(addr, &a);
+	size_t n = ft_netflow_exporters(nf, s, N(s));
+	for (size_t i = 0; i < n && i < N(s); i++)
+		if (ft_addr_equal(&s[i].key.addr, &a) && s[i].key.version == version && s[i].key.domain == domain)
+			return s[i];
+	ck_abort_msg("no exporter %s version %u domain %u", addr, version, domain);
+	return none;
 }
 
 static uint64_t error_sum(const struct ft_exporter_stats *s)

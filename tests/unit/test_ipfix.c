@@ -22,11 +22,7 @@
 
 static int send_dg(const char *src, int64_t recv_ns)
 {
-	struct ft_datagram dg = mb_datagram(&m, src, 4739, recv_ns);
-	int r = ft_netflow_input(nf, &dg, &batch);
-	if (batch.flush)
-		batch.flush(&batch, batch.ctx);
-	return r;
+	return nf_send(src, 4739, recv_ns);
 }
 
 static int send_msg(void)
@@ -36,15 +32,7 @@ static int send_msg(void)
 
 static struct ft_exporter_stats stats_of(const char *addr, uint32_t domain)
 {
-	struct ft_exporter_stats s[16], none = { 0 };
-	struct ft_addr a;
-	ft_addr_parse(addr, &a);
-	size_t n = ft_netflow_exporters(nf, s, N(s));
-	for (size_t i = 0; i < n && i < N(s); i++)
-		if (ft_addr_equal(&s[i].key.addr, &a) && s[i].key.version == 10 && s[i].key.domain == domain)
-			return s[i];
-	ck_abort_msg("no exporter %s domain %u", addr, domain);
-	return none;
+	return nf_stats(addr, 10, domain);
 }
 
 static struct ft_exporter_stats stats(void)

@@ -21,10 +21,7 @@
 
 static int send_dg(const char *src, uint16_t sport, int64_t recv_ns)
 {
-	struct ft_datagram dg = mb_datagram(&m, src, sport, recv_ns);
-	int r = ft_netflow_input(nf, &dg, &batch);
-	collect(&batch, NULL);
-	return r;
+	return nf_send(src, sport, recv_ns);
 }
 
 static int send_msg(void)
@@ -34,15 +31,7 @@ static int send_msg(void)
 
 static struct ft_exporter_stats stats_of(const char *addr, uint32_t domain)
 {
-	struct ft_exporter_stats s[16], none = { 0 };
-	struct ft_addr a;
-	ft_addr_parse(addr, &a);
-	size_t n = ft_netflow_exporters(nf, s, N(s));
-	for (size_t i = 0; i < n && i < N(s); i++)
-		if (ft_addr_equal(&s[i].key.addr, &a) && s[i].key.version == 9 && s[i].key.domain == domain)
-			return s[i];
-	ck_abort_msg("no exporter %s domain %u", addr, domain);
-	return none;
+	return nf_stats(addr, 9, domain);
 }
 
 static struct ft_exporter_stats stats(void)
