@@ -4,10 +4,11 @@
 #   scripts/deps.sh test    build + Check, clang/libFuzzer, tshark, jq, nfdump
 set -euo pipefail
 
-# net-snmp, librrd and libmaxminddb are added with the modules that link them.
-build_pkgs=(gcc pkg-config meson ninja-build libpcap-dev libconfig-dev libjansson-dev
+# net-snmp and libmaxminddb are added with the modules that link them; rrdtool is
+# for the operator (the demo prints an rrdtool fetch), rrdcached for the tests.
+build_pkgs=(gcc pkg-config meson ninja-build libpcap-dev libconfig-dev libjansson-dev librrd-dev rrdtool
             nettle-dev tzdata jq)
-test_pkgs=(check clang libclang-rt-14-dev tshark nfdump pmacct procps)
+test_pkgs=(check clang libclang-rt-14-dev tshark nfdump pmacct procps rrdcached)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;

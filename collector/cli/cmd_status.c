@@ -66,7 +66,8 @@ static void print_exporter(json_t *e)
 static void print_sinks(json_t *sinks)
 {
 	static const char *const common[] = { "steps_written", "last_step", "steps_refused", "write_errors",
-	                                      "steps_dropped", "steps_pending", "samples_written", NULL };
+	                                      "steps_dropped", "steps_pending", "samples_written",
+	                                      "write_retries", NULL };
 	const char *name, *k;
 	json_t *sk, *v;
 	json_object_foreach(sinks, name, sk) {
@@ -76,6 +77,8 @@ static void print_sinks(json_t *sinks)
 		       num(sk, "steps_pending"));
 		if (num(sk, "samples_written"))
 			printf(", %lld interface samples", num(sk, "samples_written"));
+		if (num(sk, "write_retries"))
+			printf(", %lld writes retried (server unreachable)", num(sk, "write_retries"));
 		json_object_foreach(sk, k, v) {
 			size_t i = 0;
 			while (common[i] && strcmp(common[i], k) != 0)
@@ -84,7 +87,7 @@ static void print_sinks(json_t *sinks)
 				continue;
 			if (json_is_integer(v))
 				printf(", %s %lld", k, json_integer_value(v));
-			else if (json_is_string(v))
+			else if (json_is_string(v) && *json_string_value(v))
 				printf(", %s %s", k, json_string_value(v));
 		}
 		putchar('\n');

@@ -389,6 +389,37 @@ static void on_stop(struct ft_loop *l, int signo, void *ctx)
 	ft_loop_stop(l);
 }
 
+/* After a step was committed: the collector's running counters at its end, for the
+ * sinks that graph them. */
+static void push_counters(struct daemon *d)
+{
+	int64_t end;
+	struct ft_stats s;
+	if (!ft_outputs_boundary(d->out, &end))
+		return;
+	ft_stats_init(&s, 0, "udp");
+	for (unsigned i = 0; i < d->n; i++)
+		ft_receiver_collect(&d->rs[i], &s);
+	struct ft_counters c = { .records = s.totals.records };
+	c.exporters = calloc(s.n_exporters + 1, sizeof(*c.exporters));
+	for (size_t i = 0; c.exporters && i < s.n_exporters; i++) {
+		const struct ft_exporter_stats *e = &s.exporters[i];
+		struct ft_counters_exporter *x = &c.exporters[c.n_exporters++];
+		*x = (struct ft_counters_exporter){ .addr = e->key.addr, .domain = e->key.domain,
+		                                     .datagrams = e->datagrams, .records = e->records,
+		                                     .bytes = e->bytes, .seq_lost = e->lost_records + e->lost_datagrams,
+		                                     .no_template = e->errors[FT_NF_ERR_NO_TEMPLATE] };
+		for (size_t k = 0; k < FT_NF_ERR__MAX; k++)
+			x->parse_errors += e->errors[k];
+	}
+	for (size_t i = 0; i < s.n_listeners; i++)
+		c.kernel_drops += s.listeners[i].st.kernel_drops;
+	if (c.exporters)
+		ft_outputs_counters(d->out, &c);
+	free(c.exporters);
+	ft_stats_done(&s);
+}
+
 /* Collects closed step parts and writes the steps every thread has closed. */
 static void step_tick(struct daemon *d)
 {
@@ -398,6 +429,7 @@ static void step_tick(struct daemon *d)
 		before = b < before ? b : before;
 	}
 	ft_outputs_commit(d->out, before);
+	push_counters(d);
 	ft_views_collect(d->views);
 }
 

@@ -55,6 +55,10 @@ struct ft_outputs {
 	int64_t gap_from, gap_to;   /* the steps between the last run and this one: none */
 	int64_t gap_steps;
 	char map_id[65];            /* live: the tenant map in force, for the empty steps */
+	int64_t committed_end;      /* end of the newest step the ledger took; INT64_MIN none */
+	bool boundary;              /* a step was committed since ft_outputs_boundary() */
+	int64_t close_ms, write_ms; /* its close latency and the ledger's write time */
+	size_t queue_steps;         /* the configuration's sink_queue */
 	struct ft_log_rl fill_rl;
 	struct ft_log_rl marker_rl;
 	char marker[4200], open_path[4200];
@@ -216,7 +220,7 @@ int ft_outputs_take_open(struct ft_outputs *o, struct ft_step **ret, size_t *ret
 static int open_slot(struct ft_sink_slot *s, const struct ft_sink_entry *e, const struct ft_config *cfg,
                      bool live)
 {
-	struct ft_sink_env env = { .data_dir = cfg->data_dir, .live = live,
+	struct ft_sink_env env = { .data_dir = cfg->data_dir, .live = live, .step_ms = cfg->agg.step_ms,
 	                           .conf = e->conf_off == FT_SINK_NO_CONF ? NULL : (const char *)cfg + e->conf_off };
 	*s = (struct ft_sink_slot){ .ops = e->ops, .held_until = INT64_MIN };
 	int r = e->ops->open(&env, &s->state);
@@ -233,16 +237,26 @@ static int open_slot(struct ft_sink_slot *s, const struct ft_sink_entry *e, cons
  * off for this run: its steps count as dropped, and the others go on. */
 static int open_sinks(struct ft_outputs *o, const struct ft_config *cfg, const struct ft_sink_entry *sinks)
 {
-	for (size_t i = 0; i < o->n; i++) {
-		int r = open_slot(&o->slots[i], &sinks[i], cfg, o->live);
+	size_t n = o->n, k = 0;
+	for (size_t i = 0; i < n; i++) {
+		int r = open_slot(&o->slots[k], &sinks[i], cfg, o->live);
 		if (r < 0 && i == 0)
 			return r;
+		if (r == -ECANCELED) {  /* turned off by the configuration: not there at all */
+			o->n--;
+			continue;
+		}
+		k++;
 		if (r < 0)
 			ft_log_err(FT_LOG_MAIN, "sink %s did not open (%s): it is off until the next start; "
 			           "its steps are counted as dropped and the ledger has them", sinks[i].ops->name,
 			           strerror(-r));
 	}
-	return o->n > 1 ? ft_writer_start(o->slots + 1, o->n - 1, &o->writer) : 0;
+	/* a step comes with its counters: two items */
+	int r = o->n > 1 ? ft_writer_start(o->slots + 1, o->n - 1, 2 * o->queue_steps, &o->writer) : 0;
+	if (r == 0 && o->writer && !o->live)
+		ft_writer_set_patient(o->writer, true);
+	return r;
 }
 
 /* Another flowtallyd holds the data directory: which one, from its running marker. */
@@ -269,6 +283,8 @@ int ft_outputs_open(const struct ft_config *cfg, const struct ft_sink_entry *sin
 	o->n = n;
 	o->step_ms = cfg->agg.step_ms;
 	o->lateness_ms = cfg->agg.lateness_ms;
+	o->queue_steps = cfg->sink_queue ? cfg->sink_queue : FT_WRITER_QUEUE / 2;
+	o->committed_end = INT64_MIN;
 	snprintf(o->marker, sizeof(o->marker), "%s/state/running.json", cfg->data_dir);
 	snprintf(o->open_path, sizeof(o->open_path), "%s/state/steps.json", cfg->data_dir);
 	snprintf(dir, sizeof(dir), "%s/state", cfg->data_dir);
@@ -416,7 +432,9 @@ static bool commit_first(struct ft_outputs *o)
 	struct ft_step *st = &o->pending[0];
 	char t[40];
 	ft_time_format_utc(st->start_ms * FT_NS_PER_MS, t, sizeof(t));
+	int64_t t0 = ft_clock_mono_ns();
 	int r = ft_step_check(st) < 0 ? -EBADMSG : s->ops->write_step(s->state, st);
+	int64_t t1 = ft_clock_mono_ns();
 	if (r == -EEXIST) {
 		/* an empty one is covered by a step the sink holds (a longer one of an earlier
 		 * configuration): nothing is lost, nothing to warn of */
@@ -440,6 +458,10 @@ static bool commit_first(struct ft_outputs *o)
 	} else {
 		s->c.written++;
 		s->c.last_ms = st->start_ms;
+		o->committed_end = st->start_ms + st->length_ms;
+		o->boundary = true;
+		o->write_ms = (t1 - t0) / FT_NS_PER_MS;
+		o->close_ms = ft_clock_now_ns() / FT_NS_PER_MS - o->committed_end;
 		if (o->writer && !ft_writer_push_step(o->writer, st) &&
 		    ft_log_rl_allow(&s->rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 3, 300))
 			ft_log_err(FT_LOG_MAIN, "sink queue full: step %s is in the %s only", t, s->ops->name);
@@ -464,6 +486,31 @@ void ft_outputs_commit(struct ft_outputs *o, int64_t complete_before)
 		;
 	if (o->live && complete_before < INT64_MAX / FT_NS_PER_MS)
 		write_marker(o, complete_before);
+}
+
+void ft_outputs_set_patient(struct ft_outputs *o, bool patient)
+{
+	if (o->writer)
+		ft_writer_set_patient(o->writer, patient);
+}
+
+bool ft_outputs_boundary(struct ft_outputs *o, int64_t *ret_end_ms)
+{
+	bool b = o->boundary;
+	o->boundary = false;
+	*ret_end_ms = o->committed_end;
+	return b;
+}
+
+void ft_outputs_counters(struct ft_outputs *o, const struct ft_counters *c)
+{
+	if (!o->writer)
+		return;
+	struct ft_counters k = *c;
+	k.time_ms = o->committed_end;
+	k.step_close_ms = o->close_ms;
+	k.ledger_write_ms = o->write_ms;
+	ft_writer_push_counters(o->writer, &k);
 }
 
 void ft_outputs_samples(struct ft_outputs *o, const struct ft_if_sample *s, size_t n)
@@ -540,9 +587,9 @@ int ft_outputs_save_open(struct ft_outputs *o, struct ft_step *open, size_t n)
  * for (0 and never when there are none). */
 static void add_gap_rows(const struct ft_outputs *o, struct ft_sink_report *r)
 {
-	r->rows[r->n_rows++] = (struct ft_sink_stat){ "gap_steps", FT_SINK_STAT_COUNT, o->gap_steps };
-	r->rows[r->n_rows++] = (struct ft_sink_stat){ "gap_from", FT_SINK_STAT_TIME_MS, o->gap_from };
-	r->rows[r->n_rows++] = (struct ft_sink_stat){ "gap_to", FT_SINK_STAT_TIME_MS, o->gap_to };
+	r->rows[r->n_rows++] = (struct ft_sink_stat){ "gap_steps", FT_SINK_STAT_COUNT, o->gap_steps, "" };
+	r->rows[r->n_rows++] = (struct ft_sink_stat){ "gap_from", FT_SINK_STAT_TIME_MS, o->gap_from, "" };
+	r->rows[r->n_rows++] = (struct ft_sink_stat){ "gap_to", FT_SINK_STAT_TIME_MS, o->gap_to, "" };
 }
 
 size_t ft_outputs_report(struct ft_outputs *o, struct ft_sink_report *ret, size_t cap)

@@ -58,6 +58,15 @@ void ft_outputs_add(struct ft_outputs *o, struct ft_step *s);
  * rest at the next calls).  A step the first sink cannot write now stays, in order with
  * the empty ones, and is tried again at the next call. */
 void ft_outputs_commit(struct ft_outputs *o, int64_t complete_before);
+/* A replay's queue is patient (a full queue makes a push wait, up to a minute, before
+ * it drops the oldest item); the daemon's never waits.  This sets either. */
+void ft_outputs_set_patient(struct ft_outputs *o, bool patient);
+/* Whether a step was committed since the last call (once); *ret_end_ms the end of
+ * the newest committed step. */
+bool ft_outputs_boundary(struct ft_outputs *o, int64_t *ret_end_ms);
+/* The collector's counters at the newest committed step's end, for the sinks that take
+ * them: c's time and latencies are set here (copied; queued). */
+void ft_outputs_counters(struct ft_outputs *o, const struct ft_counters *c);
 /* Interface samples for the sinks that take them (copied; queued). */
 void ft_outputs_samples(struct ft_outputs *o, const struct ft_if_sample *s, size_t n);
 

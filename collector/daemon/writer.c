@@ -1,12 +1,17 @@
 /* The writer thread (writer.h).
  *
- * A ring of FT_WRITER_QUEUE items under one mutex: each is a copy of a committed step
- * or of a batch of interface samples.  The control thread pushes (never waits: a full
- * ring drops the item, counted for every sink); the writer pops one item at a time and
- * hands it to each sink outside the lock, then updates the sink's counters under it.
- * When the ring runs dry the sinks are flushed.  A sink's error is counted and logged
- * (a few times an hour), and the next item is written as if nothing happened.  At a
- * stop the ring is written for a bounded time; what is left is dropped, counted.
+ * A ring of items under one mutex: each is a copy of a committed step, of a batch of
+ * interface samples or of the collector's counters, with the set of slots that are
+ * still to write it.  Every slot keeps its own place in the ring, so a sink that asks
+ * for a pause (-EAGAIN: its server is down) holds up no other: the others go on, and it
+ * takes its items again, in order, when its pause is over (1 s, doubling up to 30 s).
+ * An item leaves the ring once every slot has written it.  The control thread pushes
+ * and never waits: a full ring drops its oldest item, counted as dropped for every
+ * slot that had not written it, and said loudly.  The writer hands one item at a time
+ * to one sink outside the lock, then updates the counters under it; when no slot has
+ * anything to do the sinks are flushed.  A sink's error is counted and logged (a few
+ * times an hour), and its next item is written as if nothing happened.  At a stop the
+ * ring is written for a bounded time; what is left then is dropped, counted.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,30 +23,67 @@
 #include "flowtally/clock.h"
 #include "writer.h"
 
+enum item_kind { ITEM_STEP, ITEM_SAMPLES, ITEM_COUNTERS };
+
 struct item {
-	bool is_step;
+	enum item_kind kind;
 	struct ft_step step;
 	struct ft_if_sample *samples;
 	size_t n_samples;
+	struct ft_counters counters;
+	uint32_t todo;              /* slots still to write it */
+	uint32_t busy;              /* slots writing it now */
+	unsigned refs;              /* the ring, and the writer while it writes it */
+	bool in_ring;
 };
 
 struct ft_writer {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_cond_t room;        /* signalled when an item leaves the ring */
+	bool patient;               /* a full ring makes push wait (up to PATIENCE_NS) */
 	struct ft_sink_slot *slots;
 	size_t n;
-	struct item ring[FT_WRITER_QUEUE];
-	size_t head, used;
+	struct item **ring;
+	size_t cap, head, used;
+	size_t turn;                /* the slot served first at the next look */
 	bool stop;
+	bool unflushed;             /* something was written since the sinks were flushed */
 	int64_t deadline_ns;        /* CLOCK_MONOTONIC: past it, a stopping writer drops */
+	uint64_t dropped_oldest;
+	struct ft_log_rl drop_rl;
 };
 
-static void item_done(struct item *it)
+#define BACKOFF_MIN_NS (1 * FT_NS_PER_SEC)
+#define PATIENCE_NS (60 * FT_NS_PER_SEC)
+#define BACKOFF_MAX_NS (30 * FT_NS_PER_SEC)
+
+static void item_free(struct item *it)
 {
 	ft_step_done(&it->step);
 	free(it->samples);
-	*it = (struct item){ 0 };
+	free(it->counters.exporters);
+	free(it);
+}
+
+static void item_unref(struct item *it)
+{
+	if (--it->refs == 0)
+		item_free(it);
+}
+
+static bool slot_takes(const struct ft_sink_slot *s, enum item_kind k)
+{
+	return k == ITEM_STEP || (k == ITEM_SAMPLES && s->ops->write_samples) ||
+	       (k == ITEM_COUNTERS && s->ops->write_counters);
+}
+
+static const char *item_what(const struct item *it, char *buf, size_t size)
+{
+	if (it->kind == ITEM_STEP)
+		return ft_time_format_utc(it->step.start_ms * FT_NS_PER_MS, buf, size);
+	return it->kind == ITEM_SAMPLES ? "interface samples" : "counters";
 }
 
 static void log_failure(struct ft_sink_slot *s, const char *what, int r)
@@ -51,55 +93,66 @@ static void log_failure(struct ft_sink_slot *s, const char *what, int r)
 		           s->ops->name, what, strerror(-r));
 }
 
-/* One item to one sink, outside the lock; the counters under it. */
-static void write_item(struct ft_writer *w, struct ft_sink_slot *s, const struct item *it)
+/* One item to one sink, outside the lock.  -EAGAIN: not taken, to be given again. */
+static int write_one(struct ft_sink_slot *s, const struct item *it, bool *held)
 {
-	char when[40];
-	int r = 0;
-	if (!it->is_step && !s->ops->write_samples)
-		return;
-	if (s->off) {
-		pthread_mutex_lock(&w->mu);
-		s->c.dropped++;
-		pthread_mutex_unlock(&w->mu);
-		return;
+	*held = it->kind == ITEM_STEP && it->step.start_ms <= s->held_until;
+	if (*held)
+		return 0;
+	switch (it->kind) {
+	case ITEM_STEP: return s->ops->write_step(s->state, &it->step);
+	case ITEM_SAMPLES: return s->ops->write_samples(s->state, it->samples, it->n_samples);
+	case ITEM_COUNTERS: return s->ops->write_counters(s->state, &it->counters);
 	}
-	bool held = it->is_step && it->step.start_ms <= s->held_until;
-	if (it->is_step && !held)
-		r = s->ops->write_step(s->state, &it->step);
-	else if (!it->is_step)
-		r = s->ops->write_samples(s->state, it->samples, it->n_samples);
-	if (r < 0 && r != -EEXIST)
-		log_failure(s, it->is_step ? ft_time_format_utc(it->step.start_ms * FT_NS_PER_MS, when,
-		            sizeof(when)) : "interface samples", r);
-	pthread_mutex_lock(&w->mu);
+	return -EINVAL;
+}
+
+/* The counters of a write that is over (locked). */
+static void count_write(struct ft_sink_slot *s, const struct item *it, bool held, int r)
+{
 	if (held || r == -EEXIST)
 		s->c.refused++;
 	else if (r < 0)
 		s->c.errors++;
-	else if (it->is_step)
+	else if (it->kind == ITEM_STEP)
 		s->c.written++, s->c.last_ms = it->step.start_ms;
-	else
+	else if (it->kind == ITEM_SAMPLES)
 		s->c.samples += it->n_samples;
-	pthread_mutex_unlock(&w->mu);
 }
 
-/* Counts an item as dropped for every sink it was for (under the lock). */
-static void count_dropped(struct ft_writer *w, const struct item *it)
+/* Removes the oldest item (locked): counted as dropped for the slots that had not
+ * written it, but one writing it now (its write counts). */
+static struct item *pop_oldest(struct ft_writer *w)
 {
-	for (size_t i = 0; i < w->n; i++)
-		if (it->is_step || w->slots[i].ops->write_samples)
-			w->slots[i].c.dropped++;
+	struct item *it = w->ring[w->head];
+	w->ring[w->head] = NULL;
+	w->head = (w->head + 1) % w->cap;
+	w->used--;
+	it->in_ring = false;
+	pthread_cond_broadcast(&w->room);
+	for (size_t i = 0; i < w->n; i++) {
+		struct ft_sink_slot *s = &w->slots[i];
+		if (s->next > 0)
+			s->next--;
+		else if ((it->todo >> i & 1) && !(it->busy >> i & 1))
+			s->c.dropped++;
+	}
+	return it;
+}
+
+/* Items every slot has written leave the ring (locked). */
+static void pop_done(struct ft_writer *w)
+{
+	while (w->used && w->ring[w->head]->todo == 0)
+		item_unref(pop_oldest(w));
 }
 
 /* A stopping writer past its deadline: the rest of the ring is dropped (locked). */
 static void drop_rest(struct ft_writer *w)
 {
 	size_t n = w->used;
-	for (; w->used; w->used--, w->head = (w->head + 1) % FT_WRITER_QUEUE) {
-		count_dropped(w, &w->ring[w->head]);
-		item_done(&w->ring[w->head]);
-	}
+	while (w->used)
+		item_unref(pop_oldest(w));
 	ft_log_err(FT_LOG_MAIN, "sinks still busy at the stop: %zu queued item(s) not written "
 	           "(counted as dropped; the ledger has every step)", n);
 }
@@ -109,9 +162,82 @@ static void flush_all(struct ft_writer *w)
 	for (size_t i = 0; i < w->n; i++) {
 		struct ft_sink_slot *s = &w->slots[i];
 		int r = s->ops->flush && !s->off ? s->ops->flush(s->state) : 0;
-		if (r < 0)
+		if (r < 0 && r != -EAGAIN)
 			log_failure(s, "(flush)", r);
 	}
+}
+
+/* The slot to serve now, or -1 with *wake the earliest end of a pause (locked). */
+static long pick(struct ft_writer *w, int64_t now, int64_t *wake)
+{
+	*wake = INT64_MAX;
+	for (size_t k = 0; k < w->n; k++) {
+		size_t i = (w->turn + k) % w->n;
+		struct ft_sink_slot *s = &w->slots[i];
+		if (s->next >= w->used)
+			continue;
+		if (s->retry_ns <= now) {
+			w->turn = (i + 1) % w->n;
+			return (long)i;
+		}
+		if (s->retry_ns < *wake)
+			*wake = s->retry_ns;
+	}
+	return -1;
+}
+
+static void wait_until(struct ft_writer *w, int64_t mono_ns)
+{
+	if (mono_ns == INT64_MAX) {
+		pthread_cond_wait(&w->cv, &w->mu);
+		return;
+	}
+	/* the condition variable runs on CLOCK_MONOTONIC (ft_writer_start) */
+	struct timespec ts = { .tv_sec = mono_ns / FT_NS_PER_SEC, .tv_nsec = mono_ns % FT_NS_PER_SEC };
+	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+}
+
+/* The slot's next item, written (locked on entry and exit). */
+static void serve(struct ft_writer *w, size_t i)
+{
+	struct ft_sink_slot *s = &w->slots[i];
+	struct item *it = w->ring[(w->head + s->next) % w->cap];
+	char what[40];
+	bool held;
+	if (!(it->todo >> i & 1)) {     /* not for this slot */
+		s->next++;
+		return;
+	}
+	if (it->kind == ITEM_COUNTERS)
+		it->counters.queue_depth = w->used;
+	it->refs++;
+	it->busy |= 1u << i;
+	pthread_mutex_unlock(&w->mu);
+	int r = write_one(s, it, &held);
+	if (r < 0 && r != -EEXIST && r != -EAGAIN)
+		log_failure(s, item_what(it, what, sizeof(what)), r);
+	pthread_mutex_lock(&w->mu);
+	it->busy &= ~(1u << i);
+	if (r == -EAGAIN) {
+		/* dropped while it was being written, and not taken: lost for this slot */
+		if (!it->in_ring)
+			s->c.dropped++;
+		s->c.retries++;
+		s->backoff_ns = s->backoff_ns ? s->backoff_ns * 2 : BACKOFF_MIN_NS;
+		if (s->backoff_ns > BACKOFF_MAX_NS)
+			s->backoff_ns = BACKOFF_MAX_NS;
+		s->retry_ns = ft_clock_mono_ns() + s->backoff_ns;
+	} else {
+		s->backoff_ns = s->retry_ns = 0;
+		count_write(s, it, held, r);
+		w->unflushed = true;
+		it->todo &= ~(1u << i);
+		if (it->in_ring) {      /* not dropped while it was being written */
+			s->next++;
+			pop_done(w);
+		}
+	}
+	item_unref(it);
 }
 
 static void *writer_main(void *arg)
@@ -119,44 +245,61 @@ static void *writer_main(void *arg)
 	struct ft_writer *w = arg;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->used && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->stop && w->used && ft_clock_mono_ns() > w->deadline_ns)
+		int64_t now = ft_clock_mono_ns(), wake;
+		if (w->stop && w->used && now > w->deadline_ns)
 			drop_rest(w);
-		if (!w->used)
+		if (w->stop && !w->used)
 			break;
-		struct item it = w->ring[w->head];
-		w->ring[w->head] = (struct item){ 0 };
-		w->head = (w->head + 1) % FT_WRITER_QUEUE;
-		w->used--;
-		pthread_mutex_unlock(&w->mu);
-		for (size_t i = 0; i < w->n; i++)
-			write_item(w, &w->slots[i], &it);
-		item_done(&it);
-		pthread_mutex_lock(&w->mu);
-		if (!w->used) {
+		long i = pick(w, now, &wake);
+		if (i >= 0) {
+			serve(w, (size_t)i);
+			continue;
+		}
+		if (w->unflushed) {
+			w->unflushed = false;
 			pthread_mutex_unlock(&w->mu);
 			flush_all(w);
 			pthread_mutex_lock(&w->mu);
+			continue;
 		}
+		if (w->stop && wake > w->deadline_ns)
+			wake = w->deadline_ns + 1;
+		wait_until(w, wake);
 	}
 	pthread_mutex_unlock(&w->mu);
+	if (w->unflushed)
+		flush_all(w);
 	return NULL;
 }
 
-int ft_writer_start(struct ft_sink_slot *slots, size_t n, struct ft_writer **ret)
+int ft_writer_start(struct ft_sink_slot *slots, size_t n, size_t capacity, struct ft_writer **ret)
 {
+	if (n == 0 || n > FT_WRITER_SLOTS_MAX)
+		return -EINVAL;
 	struct ft_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
+	w->cap = capacity ? capacity : FT_WRITER_QUEUE;
+	w->ring = calloc(w->cap, sizeof(*w->ring));
+	if (!w->ring) {
+		free(w);
+		return -ENOMEM;
+	}
 	w->slots = slots;
 	w->n = n;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_cond_init(&w->room, &ca);
+	pthread_condattr_destroy(&ca);
 	int r = pthread_create(&w->thread, NULL, writer_main, w);
 	if (r) {
+		pthread_cond_destroy(&w->room);
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);
+		free(w->ring);
 		free(w);
 		return -r;
 	}
@@ -164,48 +307,114 @@ int ft_writer_start(struct ft_sink_slot *slots, size_t n, struct ft_writer **ret
 	return 0;
 }
 
-/* Puts it in the ring (taken), or drops it, counted for every sink it was for. */
+static void wait_room(struct ft_writer *w, int64_t mono_ns)
+{
+	struct timespec ts = { .tv_sec = mono_ns / FT_NS_PER_SEC, .tv_nsec = mono_ns % FT_NS_PER_SEC };
+	pthread_cond_timedwait(&w->room, &w->mu, &ts);
+}
+
+/* Puts it in the ring (taken), dropping the oldest item when the ring is full. */
 static bool push(struct ft_writer *w, struct item *it)
 {
+	char what[40], old[40];
+	struct item *gone = NULL;
+	it->refs = 1;
+	it->in_ring = true;
 	pthread_mutex_lock(&w->mu);
-	bool room = w->used < FT_WRITER_QUEUE;
-	if (room) {
-		w->ring[(w->head + w->used) % FT_WRITER_QUEUE] = *it;
-		w->used++;
-		pthread_cond_signal(&w->cv);
-	} else {
-		count_dropped(w, it);
+	for (size_t i = 0; i < w->n; i++) {
+		if (!slot_takes(&w->slots[i], it->kind))
+			continue;
+		if (w->slots[i].off)
+			w->slots[i].c.dropped++;
+		else
+			it->todo |= 1u << i;
 	}
+	if (!it->todo) {
+		pthread_mutex_unlock(&w->mu);
+		item_unref(it);
+		return true;
+	}
+	if (w->used == w->cap && w->patient) {
+		int64_t until = ft_clock_mono_ns() + PATIENCE_NS;
+		while (w->used == w->cap && ft_clock_mono_ns() < until)
+			wait_room(w, until);
+	}
+	if (w->used == w->cap) {
+		gone = pop_oldest(w);
+		w->dropped_oldest++;
+	}
+	w->ring[(w->head + w->used) % w->cap] = it;
+	w->used++;
+	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	if (!room)
-		item_done(it);
-	return room;
+	if (gone) {
+		if (ft_log_rl_allow(&w->drop_rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 3, 600))
+			ft_log_err(FT_LOG_MAIN, "sink queue full (%zu items): dropped the oldest (%s) to queue %s; "
+			           "a sink is not keeping up or its server is down (counted as dropped; the ledger "
+			           "has every step: 'flowtally rrd rebuild' restores the series)", w->cap,
+			           item_what(gone, old, sizeof(old)), item_what(it, what, sizeof(what)));
+		item_unref(gone);
+	}
+	return true;
+}
+
+/* Memory was short: counted as dropped for every slot it was for. */
+static bool lost(struct ft_writer *w, struct item *it)
+{
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = 0; i < w->n; i++)
+		if (slot_takes(&w->slots[i], it->kind))
+			w->slots[i].c.dropped++;
+	pthread_mutex_unlock(&w->mu);
+	item_free(it);
+	return false;
 }
 
 bool ft_writer_push_step(struct ft_writer *w, const struct ft_step *s)
 {
-	struct item it = { .is_step = true };
-	if (ft_step_copy(s, &it.step) < 0) {
-		pthread_mutex_lock(&w->mu);
-		count_dropped(w, &it);
-		pthread_mutex_unlock(&w->mu);
+	struct item *it = calloc(1, sizeof(*it));
+	if (!it)
 		return false;
-	}
-	return push(w, &it);
+	it->kind = ITEM_STEP;
+	return ft_step_copy(s, &it->step) < 0 ? lost(w, it) : push(w, it);
 }
 
 bool ft_writer_push_samples(struct ft_writer *w, const struct ft_if_sample *s, size_t n)
 {
-	struct item it = { .samples = malloc((n ? n : 1) * sizeof(*s)), .n_samples = n };
-	if (!it.samples) {
-		pthread_mutex_lock(&w->mu);
-		count_dropped(w, &it);
-		pthread_mutex_unlock(&w->mu);
+	struct item *it = calloc(1, sizeof(*it));
+	if (!it)
 		return false;
-	}
+	it->kind = ITEM_SAMPLES;
+	it->samples = malloc((n ? n : 1) * sizeof(*s));
+	it->n_samples = n;
+	if (!it->samples)
+		return lost(w, it);
 	if (n)
-		memcpy(it.samples, s, n * sizeof(*s));
-	return push(w, &it);
+		memcpy(it->samples, s, n * sizeof(*s));
+	return push(w, it);
+}
+
+bool ft_writer_push_counters(struct ft_writer *w, const struct ft_counters *c)
+{
+	struct item *it = calloc(1, sizeof(*it));
+	if (!it)
+		return false;
+	it->kind = ITEM_COUNTERS;
+	it->counters = *c;
+	it->counters.exporters = malloc((c->n_exporters ? c->n_exporters : 1) * sizeof(*c->exporters));
+	if (!it->counters.exporters)
+		return lost(w, it);
+	if (c->n_exporters)
+		memcpy(it->counters.exporters, c->exporters, c->n_exporters * sizeof(*c->exporters));
+	return push(w, it);
+}
+
+size_t ft_writer_depth(struct ft_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	size_t n = w->used;
+	pthread_mutex_unlock(&w->mu);
+	return n;
 }
 
 void ft_writer_counts(struct ft_writer *w, size_t i, struct ft_sink_counts *ret)
@@ -213,9 +422,9 @@ void ft_writer_counts(struct ft_writer *w, size_t i, struct ft_sink_counts *ret)
 	pthread_mutex_lock(&w->mu);
 	*ret = w->slots[i].c;
 	ret->pending = 0;
-	for (size_t k = 0; k < w->used; k++) {
-		const struct item *it = &w->ring[(w->head + k) % FT_WRITER_QUEUE];
-		ret->pending += it->is_step || w->slots[i].ops->write_samples;
+	for (size_t k = w->slots[i].next; k < w->used; k++) {
+		const struct item *it = w->ring[(w->head + k) % w->cap];
+		ret->pending += it->todo >> i & 1;
 	}
 	pthread_mutex_unlock(&w->mu);
 }
@@ -225,7 +434,7 @@ void ft_writer_counts(struct ft_writer *w, size_t i, struct ft_sink_counts *ret)
 size_t ft_writer_stats(struct ft_writer *w, size_t i, struct ft_sink_stat *ret, size_t cap)
 {
 	const struct ft_sink_slot *s = &w->slots[i];
-	return s->ops->stats ? s->ops->stats(s->state, ret, cap) : 0;
+	return s->ops->stats && !s->off ? s->ops->stats(s->state, ret, cap) : 0;
 }
 
 int ft_writer_stop(struct ft_writer *w, int64_t timeout_ns)
@@ -247,8 +456,17 @@ int ft_writer_stop(struct ft_writer *w, int64_t timeout_ns)
 		           "is at the stop", (long long)(timeout_ns / FT_NS_PER_SEC) + 1);
 		return -ETIMEDOUT;
 	}
+	pthread_cond_destroy(&w->room);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
+	free(w->ring);
 	free(w);
 	return 0;
+}
+
+void ft_writer_set_patient(struct ft_writer *w, bool patient)
+{
+	pthread_mutex_lock(&w->mu);
+	w->patient = patient;
+	pthread_mutex_unlock(&w->mu);
 }

@@ -404,15 +404,17 @@ static json_t *pcap_json(const struct ft_pcap_stats *p)
 static json_t *sink_json(const struct ft_sink_report *r)
 {
 	const struct ft_sink_counts *c = &r->c;
-	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 		"steps_written", jint(c->written), "steps_refused", jint(c->refused),
 		"write_errors", jint(c->errors), "steps_dropped", jint(c->dropped),
 		"steps_pending", jint(c->pending), "samples_written", jint(c->samples),
+		"write_retries", jint(c->retries),
 		"last_step", time_json(c->last_ms * FT_NS_PER_MS));
 	for (size_t i = 0; i < r->n_rows; i++) {
 		const struct ft_sink_stat *row = &r->rows[i];
-		json_object_set_new(o, row->name, row->kind == FT_SINK_STAT_TIME_MS ?
-		                    time_json(row->value * FT_NS_PER_MS) : json_integer(row->value));
+		json_t *v = row->kind == FT_SINK_STAT_TIME_MS ? time_json(row->value * FT_NS_PER_MS) :
+		            row->kind == FT_SINK_STAT_TEXT ? json_string(row->text) : json_integer(row->value);
+		json_object_set_new(o, row->name, v ? v : json_null());
 	}
 	return o;
 }

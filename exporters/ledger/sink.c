@@ -134,11 +134,11 @@ static size_t stats(void *state, struct ft_sink_stat *ret, size_t cap)
 	damaged = (int64_t)ls->attention.damaged;
 	pthread_mutex_unlock(&ls->lock);
 	const struct ft_sink_stat rows[] = {
-		{ "steps", FT_SINK_STAT_COUNT, (int64_t)ft_ledger_steps(ls->l) },
-		{ "attention", FT_SINK_STAT_COUNT, attention },
-		{ "breaks", FT_SINK_STAT_COUNT, breaks },
-		{ "damaged_files", FT_SINK_STAT_COUNT, damaged },
-		{ "checked", FT_SINK_STAT_TIME_MS, checked },
+		{ "steps", FT_SINK_STAT_COUNT, (int64_t)ft_ledger_steps(ls->l), "" },
+		{ "attention", FT_SINK_STAT_COUNT, attention, "" },
+		{ "breaks", FT_SINK_STAT_COUNT, breaks, "" },
+		{ "damaged_files", FT_SINK_STAT_COUNT, damaged, "" },
+		{ "checked", FT_SINK_STAT_TIME_MS, checked, "" },
 	};
 	size_t n = sizeof(rows) / sizeof(rows[0]) < cap ? sizeof(rows) / sizeof(rows[0]) : cap;
 	memcpy(ret, rows, n * sizeof(*rows));

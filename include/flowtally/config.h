@@ -19,6 +19,7 @@
 #include "flowtally/flow.h"
 #include "flowtally/listener.h"
 #include "flowtally/netflow.h"
+#include "flowtally/rrd.h"
 #include "flowtally/tenant.h"
 
 struct ft_config {
@@ -38,6 +39,8 @@ struct ft_config {
 	struct ft_netflow_conf netflow;     /* decoder caps, per-exporter settings (netflow_conf.c) */
 	struct ft_tenant_conf tenants;      /* the tenant map as configured (tenant_conf.c) */
 	struct ft_agg_conf agg;             /* step and lateness (agg_conf.c) */
+	struct ft_rrd_conf rrd;             /* round-robin time series (rrd_conf.c) */
+	uint32_t sink_queue;                /* steps queued for the sinks after the ledger */
 };
 
 /* The embedded defaults: listen on 127.0.0.1:2055 and [::1]:2055, accept exporters on

@@ -31,6 +31,7 @@ struct ft_sink_env {
 	const char *data_dir;       /* the collector's data directory (it exists) */
 	const void *conf;           /* the sink's part of the configuration, or NULL */
 	bool live;                  /* the running daemon (not a replay of a capture) */
+	int64_t step_ms;            /* the configured step length */
 };
 
 /* One interface's counters at one time, from SNMP polling (IF-MIB ifXTable). */
@@ -44,12 +45,39 @@ struct ft_if_sample {
 	uint8_t oper_up;            /* ifOperStatus up(1) */
 };
 
+/* One exporter's running counters (since the collector started), for graphs. */
+struct ft_counters_exporter {
+	struct ft_addr addr;
+	uint32_t domain;            /* observation domain or source ID; v5 engine type and ID */
+	uint64_t datagrams;
+	uint64_t records;
+	uint64_t bytes;             /* as exported */
+	uint64_t parse_errors;      /* every error reason counted for it */
+	uint64_t seq_lost;          /* sequence-gap losses: records (v5, IPFIX), datagrams (v9) */
+	uint64_t no_template;       /* data sets dropped, their template never came */
+};
+
+/* The collector's counters at the end of a committed step: running counts since the
+ * start (rates are the sink's business) and the latencies of that step. */
+struct ft_counters {
+	int64_t time_ms;            /* UTC: the end of the step just committed */
+	uint64_t records;           /* flow records decoded, all exporters */
+	uint64_t kernel_drops;      /* datagrams the kernel dropped, all sockets */
+	int64_t step_close_ms;      /* from the step's end to the ledger's commit */
+	int64_t ledger_write_ms;    /* the ledger's write of it */
+	uint64_t queue_depth;       /* items waiting in the sinks' queue (set by the writer) */
+	struct ft_counters_exporter *exporters;
+	size_t n_exporters;
+};
+
 /* A statistics row: name (a static string, the JSON key) and value. */
-enum ft_sink_stat_kind { FT_SINK_STAT_COUNT, FT_SINK_STAT_TIME_MS };
+enum ft_sink_stat_kind { FT_SINK_STAT_COUNT, FT_SINK_STAT_TIME_MS, FT_SINK_STAT_TEXT };
+#define FT_SINK_STAT_TEXT_MAX 200
 struct ft_sink_stat {
 	const char *name;
 	uint8_t kind;               /* enum ft_sink_stat_kind; a time of 0 is "never" */
 	int64_t value;
+	char text[FT_SINK_STAT_TEXT_MAX];   /* FT_SINK_STAT_TEXT: the value ("" none) */
 };
 #define FT_SINK_STATS_MAX 16    /* rows a sink may add of its own */
 
@@ -57,15 +85,21 @@ struct ft_sink_ops {
 	const char *name;           /* stats.json key and log prefix: "ledger", "rrd" */
 	/* 0 and *ret_state, or negative errno, having logged what went wrong with the
 	 * paths or addresses concerned.  The ledger not opening stops the start; another
-	 * sink stays off for the run, its steps counted as dropped. */
+	 * sink stays off for the run, its steps counted as dropped.  -ECANCELED: turned
+	 * off by the configuration (not an error: the sink is not there this run). */
 	int (*open)(const struct ft_sink_env *env, void **ret_state);
 	/* One closed step, the caller's.  0; -EEXIST when the sink already holds it (after
 	 * a restart: not an error, not written again); -EINVAL or -EBADMSG when it can never
-	 * take this step; another negative errno when it cannot now (the ledger's are
-	 * retried, the others' counted). */
+	 * take this step; -EAGAIN when it cannot now but will later (a server down): the
+	 * step stays queued for it, in order, and is given again after a pause; another
+	 * negative errno when it failed (the ledger's are retried, the others' counted). */
 	int (*write_step)(void *state, const struct ft_step *s);
 	/* Optional (NULL): interface samples, the caller's.  0 or negative errno. */
 	int (*write_samples)(void *state, const struct ft_if_sample *s, size_t n);
+	/* Optional: the collector's counters at a step's end, the caller's.  0; -EAGAIN
+	 * when it cannot now and wants it again later (see write_step); another negative
+	 * errno, counted. */
+	int (*write_counters)(void *state, const struct ft_counters *c);
 	/* Optional: the start of the newest step the sink holds (UTC ms); -ENOENT when it
 	 * holds none.  Steps at or before it are not given to it again. */
 	int (*last_step)(void *state, int64_t *ret_start_ms);
@@ -96,6 +130,7 @@ struct ft_sink_counts {
 	uint64_t dropped;           /* steps it never got: queue full, or refused for good */
 	uint64_t pending;           /* steps waiting for it now */
 	uint64_t samples;           /* interface samples it took */
+	uint64_t retries;           /* writes it asked to have again later (-EAGAIN) */
 	int64_t last_ms;            /* start of the last step it took; 0 none */
 };
 

@@ -176,7 +176,8 @@ START_TEST(bad_values_are_each_reported)
 	ck_assert(diag_has("t.conf:4: 'receive_threads' = 0 is out of range [1, 64]"));
 	ck_assert(diag_has("t.conf:5: log_level 'loud'"));
 	ck_assert(diag_has("t.conf:6: 'data_dir' must be a string"));
-	ck_assert_uint_eq(diag.errors, 9);
+	ck_assert(diag_has("t.conf:3: step = 7: RRD output needs a step that divides 300 s"));
+	ck_assert_uint_eq(diag.errors, 10);
 }
 END_TEST
 

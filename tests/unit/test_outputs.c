@@ -439,13 +439,15 @@ START_TEST(a_stuck_sink_holds_up_nothing)
 	rec_init();
 	gate(true);
 	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
-	feed(cfg, o, 20000, 1764000000000);             /* 200 steps */
+	ft_outputs_set_patient(o, false);               /* as the daemon's queue is */
+	feed(cfg, o, 50000, 1764000000000);             /* 500 steps */
 	ck_assert_uint_eq(ft_outputs_report(o, rep, 2), 2);
 	const struct ft_sink_report *l = report_of(rep, 2, "ledger"), *r = report_of(rep, 2, "recorder");
-	ck_assert_uint_ge(l->c.written, 200);
+	size_t queue = 2 * cfg->sink_queue;
+	ck_assert_uint_ge(l->c.written, 500);
 	ck_assert_uint_eq(r->c.written, 0);
-	ck_assert_uint_ge(r->c.dropped, l->c.written - FT_WRITER_QUEUE - 1);
-	ck_assert_uint_le(r->c.pending, FT_WRITER_QUEUE);
+	ck_assert_uint_ge(r->c.dropped, l->c.written - queue - 1);
+	ck_assert_uint_le(r->c.pending, queue);
 	uint64_t written = l->c.written, dropped = r->c.dropped;
 	gate(false);
 	ft_outputs_close(o);

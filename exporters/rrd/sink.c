@@ -1,0 +1,618 @@
+/* The RRD sink (rrd.h, sink.h): every committed step becomes one update of every
+ * volume file (a tenant, a tenant's class, the unattributed, the total), at the step's
+ * end; the collector's counters at that end become one update of every exporter's file
+ * and of the collector's.  Runs on the writer thread.
+ *
+ * Each file is looked at once per run before its first update (rrd.h: the store's
+ * check): one that is missing is created starting at the step before the one it is
+ * given, one that is not an RRD of this layout (foreign, damaged, other data sources or
+ * step) is said with its name, counted and left alone (looked at again an hour later),
+ * and every other file gets on.  Its last update is kept from then on: an update at or
+ * before it (a replay of old traffic, a restart, a clock stepped back) is skipped and
+ * counted, never sent, so librrd never refuses one.  A file that missed steps (the
+ * collector was down) first gets an unknown value up to the step before, so that a
+ * step's count never spreads over the time the collector did not see.  A file known
+ * this run that has nothing in a step gets zeros: a quiet step reads 0, not unknown.
+ *
+ * With rrdcached, a connection that fails makes the step -EAGAIN: the writer keeps it
+ * and gives it again, in order, when the pause is over; files already updated with it
+ * skip it then (not counted), and every file is looked at again once the daemon is
+ * back, as the updates in flight when it went may or may not have arrived.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "flowtally/clock.h"
+#include "flowtally/file.h"
+#include "flowtally/log.h"
+#include "flowtally/rrd.h"
+#include "flowtally/sink.h"
+#include "rrd_int.h"
+
+enum file_state { FS_UNKNOWN, FS_OK, FS_BAD };
+
+struct file {
+	char *rel;                  /* under the RRD directory: the table's key */
+	enum ft_rrd_kind kind;
+	enum file_state state;
+	time_t last;                /* its last update (FS_OK) */
+	int64_t bad_until_ns;       /* FS_BAD: looked at again after this (monotonic) */
+	time_t given;               /* the update time it was last given a value for */
+};
+
+struct rrd_sink {
+	struct ft_rrd_store *store;
+	char dir[4096];
+	int64_t step_ms;
+	time_t step_s;
+	uint32_t fine_days;
+	bool live;
+	/* the files: a table by name (open addressing, a power of two) and a list */
+	struct file **slots;
+	size_t n_slots;
+	struct file **files;
+	size_t n_files, cap_files;
+	time_t partial;             /* the update time of a step given back (-EAGAIN); 0 none */
+	bool recheck;               /* rrdcached came back: look at every file again */
+	/* a rebuild (rrd_int.h): every file is made anew at its first step */
+	bool rebuild, force;
+	time_t rebuild_end;         /* a file updated after this holds newer data */
+	uint64_t refused_files;
+	/* statistics (read by the control thread) */
+	atomic_uint_fast64_t n_known, created, updates, skipped_older, errors, bad_files, write_ms;
+	pthread_mutex_t err_lock;
+	char last_error[FT_SINK_STAT_TEXT_MAX];
+	int64_t last_error_ms;
+	struct ft_log_rl rl;
+};
+
+/* ---- the table of files ------------------------------------------------------------------- */
+
+static size_t hash(const char *s)
+{
+	size_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int grow(struct rrd_sink *d)
+{
+	size_t n = d->n_slots ? d->n_slots * 2 : 1024;
+	struct file **t = calloc(n, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_files; i++) {
+		size_t k = hash(d->files[i]->rel) & (n - 1);
+		while (t[k])
+			k = (k + 1) & (n - 1);
+		t[k] = d->files[i];
+	}
+	free(d->slots);
+	d->slots = t;
+	d->n_slots = n;
+	return 0;
+}
+
+/* The file rel, added when new; NULL when memory is short. */
+static struct file *file_get(struct rrd_sink *d, const char *rel, enum ft_rrd_kind kind)
+{
+	if ((d->n_files + 1) * 2 > d->n_slots && grow(d) < 0)
+		return NULL;
+	size_t k = hash(rel) & (d->n_slots - 1);
+	for (; d->slots[k]; k = (k + 1) & (d->n_slots - 1))
+		if (strcmp(d->slots[k]->rel, rel) == 0)
+			return d->slots[k];
+	if (d->n_files == d->cap_files) {
+		size_t cap = d->cap_files ? d->cap_files * 2 : 256;
+		struct file **f = realloc(d->files, cap * sizeof(*f));
+		if (!f)
+			return NULL;
+		d->files = f;
+		d->cap_files = cap;
+	}
+	struct file *f = calloc(1, sizeof(*f));
+	if (!f || !(f->rel = strdup(rel))) {
+		free(f);
+		return NULL;
+	}
+	f->kind = kind;
+	d->slots[k] = f;
+	d->files[d->n_files++] = f;
+	atomic_store(&d->n_known, d->n_files);
+	return f;
+}
+
+/* ---- errors ------------------------------------------------------------------------------- */
+
+static void set_error(struct rrd_sink *d, const char *msg)
+{
+	pthread_mutex_lock(&d->err_lock);
+	snprintf(d->last_error, sizeof(d->last_error), "%s", msg);
+	d->last_error_ms = ft_clock_now_ns() / FT_NS_PER_MS;
+	pthread_mutex_unlock(&d->err_lock);
+}
+
+static void file_error(struct rrd_sink *d, const char *msg)
+{
+	atomic_fetch_add(&d->errors, 1);
+	set_error(d, msg);
+	if (ft_log_rl_allow(&d->rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 10, 600))
+		ft_log_err(FT_LOG_MAIN, "rrd: %s (counted; the other files go on, the ledger has the step)", msg);
+}
+
+/* ---- one file ----------------------------------------------------------------------------- */
+
+/* Makes the directories of rel under dir (0750; those that exist stay as they are). */
+static int make_dirs(const struct rrd_sink *d, const char *rel, char *err, size_t size)
+{
+	char path[4400];
+	for (const char *p = strchr(rel, '/'); p; p = strchr(p + 1, '/')) {
+		snprintf(path, sizeof(path), "%s/%.*s", d->dir, (int)(p - rel), rel);
+		if (mkdir(path, 0750) < 0 && errno != EEXIST) {
+			snprintf(err, size, "%s: cannot create the directory: %s", path, strerror(errno));
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+/* Looks at a file before its first update, creating it when missing, starting one step
+ * before t.  0; -EAGAIN; another negative errno (said, counted; the file is set aside
+ * for an hour when it is not one of flowtally's). */
+static int file_check(struct rrd_sink *d, struct file *f, time_t t)
+{
+	char path[4400], err[4608];
+	snprintf(path, sizeof(path), "%s/%s", d->dir, f->rel);
+	int r = ft_rrd_store_check(d->store, path, f->kind, d->step_s, &f->last, err, sizeof(err));
+	if (d->rebuild && r != -EAGAIN) {
+		if (r == 0 && f->last > d->rebuild_end && !d->force) {
+			ft_log_err(FT_LOG_MAIN, "rrd: %s holds data after the rebuild's range: left as it is "
+			           "(--force replaces it)", path);
+			d->refused_files++;
+			f->state = FS_BAD;
+			f->bad_until_ns = INT64_MAX;
+			return -EEXIST;
+		}
+		r = make_dirs(d, f->rel, err, sizeof(err));
+		if (r == 0)
+			r = ft_rrd_store_create(d->store, path, f->kind, d->step_s, d->fine_days, t - d->step_s, true,
+			                        err, sizeof(err));
+		if (r == 0) {
+			f->last = t - d->step_s;
+			f->state = FS_OK;
+			atomic_fetch_add(&d->created, 1);
+			return 0;
+		}
+	}
+	if (r == -ENOENT) {
+		r = make_dirs(d, f->rel, err, sizeof(err));
+		if (r == 0)
+			r = ft_rrd_store_create(d->store, path, f->kind, d->step_s, d->fine_days, t - d->step_s, false,
+			                        err, sizeof(err));
+		if (r == -EEXIST)       /* made meanwhile (another collector): look again */
+			r = ft_rrd_store_check(d->store, path, f->kind, d->step_s, &f->last, err, sizeof(err));
+		else if (r == 0) {
+			f->last = t - d->step_s;
+			atomic_fetch_add(&d->created, 1);
+		}
+	}
+	if (r == -EAGAIN)
+		return r;
+	if (r == -EBADF) {
+		atomic_fetch_add(&d->bad_files, 1);
+		f->state = FS_BAD;
+		f->bad_until_ns = ft_clock_mono_ns() + 3600 * FT_NS_PER_SEC;
+		char msg[4800];
+		snprintf(msg, sizeof(msg), "%s; not written for an hour (move it away to have it made again)", err);
+		file_error(d, msg);
+		return r;
+	}
+	if (r < 0) {
+		file_error(d, err);
+		return r;
+	}
+	/* rrdcached answers INFO from the file, LAST from what it holds too */
+	time_t last;
+	if (ft_rrd_store_cached(d->store) && ft_rrd_store_last(d->store, path, &last, err, sizeof(err)) == 0 &&
+	    last > f->last)
+		f->last = last;
+	f->state = FS_OK;
+	return 0;
+}
+
+/* Gives file f the value vals ("V1:V2:...") for the step ending at t.  0; -EAGAIN;
+ * -EIO (said, counted). */
+static int file_put(struct rrd_sink *d, struct file *f, time_t t, const char *vals)
+{
+	char path[4400], err[4608], gap[256], now[600];
+	const char *argv[2];
+	int n = 0;
+	f->given = t;
+	if (f->state == FS_BAD && ft_clock_mono_ns() < f->bad_until_ns)
+		return 0;
+	if (f->state != FS_OK || d->recheck) {
+		int r = file_check(d, f, t);
+		if (r == -EEXIST)
+			return 0;
+		if (r < 0)
+			return r == -EAGAIN ? r : -EIO;
+	}
+	if (t <= f->last) {
+		if (!(t == f->last && t == d->partial))
+			atomic_fetch_add(&d->skipped_older, 1);
+		return 0;
+	}
+	if (f->last < t - d->step_s) {
+		/* the steps it missed are unknown, not this step's */
+		const char *const *names;
+		size_t k = ft_rrd_ds_names(f->kind, &names), o;
+		o = (size_t)snprintf(gap, sizeof(gap), "%lld", (long long)(t - d->step_s));
+		for (size_t i = 0; i < k; i++)
+			o += (size_t)snprintf(gap + o, sizeof(gap) - o, ":U");
+		argv[n++] = gap;
+	}
+	snprintf(now, sizeof(now), "%lld:%s", (long long)t, vals);
+	argv[n++] = now;
+	snprintf(path, sizeof(path), "%s/%s", d->dir, f->rel);
+	int r = ft_rrd_store_update(d->store, path, n, argv, err, sizeof(err));
+	if (r == -EAGAIN)
+		return r;
+	if (r < 0) {
+		f->state = FS_UNKNOWN;   /* looked at again before its next update */
+		file_error(d, err);
+		return r;
+	}
+	f->last = t;
+	atomic_fetch_add(&d->updates, 1);
+	return 0;
+}
+
+/* ---- a step --------------------------------------------------------------------------------- */
+
+static int put_volume(struct rrd_sink *d, const char *rel, enum ft_rrd_kind kind, time_t t,
+                      const char *vals, int *worst)
+{
+	struct file *f = file_get(d, rel, kind);
+	int r = f ? file_put(d, f, t, vals) : -ENOMEM;
+	if (r == -EAGAIN || (r < 0 && *worst != -EAGAIN))
+		*worst = r;
+	return r;
+}
+
+static void six(char *buf, size_t size, const struct ft_volume *a, const struct ft_volume *b)
+{
+	snprintf(buf, size, "%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64, a->bytes,
+	         b->bytes, a->packets, b->packets, a->flows, b->flows);
+}
+
+/* A tenant's cells s->cells[from, to): its classes (out cells then in cells, each by
+ * class) and its total. */
+static int put_tenant(struct rrd_sink *d, const struct ft_step *s, size_t from, size_t to, time_t t,
+                      int *worst)
+{
+	char tenant[256], cls[256], rel[600], vals[200];
+	struct ft_volume in_all = { 0 }, out_all = { 0 };
+	size_t mid = from;
+	if (ft_rrd_name_encode(s->cells[from].tenant, tenant, sizeof(tenant)) < 0)
+		return -EINVAL;
+	while (mid < to && s->cells[mid].direction == FT_DIR_OUT)
+		mid++;
+	/* merge the two runs by class */
+	for (size_t i = from, j = mid; i < mid || j < to;) {
+		struct ft_volume in = { 0 }, out = { 0 };
+		const char *name;
+		int c = i == mid ? 1 : j == to ? -1 : strcmp(s->cells[i].class_, s->cells[j].class_);
+		if (c <= 0)
+			out = s->cells[i].v, name = s->cells[i].class_, i++;
+		if (c >= 0)
+			in = s->cells[j].v, name = s->cells[j].class_, j++;
+		ft_volume_add_checked(&in_all, &in);
+		ft_volume_add_checked(&out_all, &out);
+		if (ft_rrd_name_encode(name, cls, sizeof(cls)) < 0)
+			continue;
+		snprintf(rel, sizeof(rel), "tenants/%s/%s.rrd", tenant, cls);
+		six(vals, sizeof(vals), &in, &out);
+		if (put_volume(d, rel, FT_RRD_TENANT, t, vals, worst) == -EAGAIN)
+			return -EAGAIN;
+	}
+	snprintf(rel, sizeof(rel), "tenants/%s.rrd", tenant);
+	six(vals, sizeof(vals), &in_all, &out_all);
+	return put_volume(d, rel, FT_RRD_TENANT, t, vals, worst);
+}
+
+static const char zeros6[] = "0:0:0:0:0:0";
+static const char zeros5[] = "0:0:0:0:0";
+
+int ft_rrd_sink_write_step(void *state, const struct ft_step *s)
+{
+	struct rrd_sink *d = state;
+	int64_t t0 = ft_clock_mono_ns();
+	time_t t = (time_t)((s->start_ms + s->length_ms) / 1000);
+	int worst = 0;
+	char vals[200];
+	uint64_t skipped = atomic_load(&d->skipped_older), updates = atomic_load(&d->updates);
+	if (s->length_ms != d->step_ms)
+		return -EINVAL;
+	for (size_t i = 0, j; i < s->n_cells && worst != -EAGAIN; i = j) {
+		for (j = i + 1; j < s->n_cells && strcmp(s->cells[j].tenant, s->cells[i].tenant) == 0; j++)
+			;
+		if (put_tenant(d, s, i, j, t, &worst) == -EAGAIN)
+			worst = -EAGAIN;
+	}
+	if (worst != -EAGAIN) {
+		const struct ft_volume *a = &s->unattributed_src, *b = &s->unattributed_dst;
+		snprintf(vals, sizeof(vals), "%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64,
+		         a->bytes, a->packets, a->flows, b->bytes, b->packets, b->flows);
+		put_volume(d, "unattributed.rrd", FT_RRD_UNATTRIBUTED, t, vals, &worst);
+	}
+	if (worst != -EAGAIN) {
+		snprintf(vals, sizeof(vals), "%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64,
+		         s->total.bytes, s->total.packets, s->total.flows, s->late.bytes, s->not_accounted.bytes);
+		put_volume(d, "total.rrd", FT_RRD_TOTAL, t, vals, &worst);
+	}
+	/* the files known that had nothing in this step */
+	for (size_t i = 0; i < d->n_files && worst != -EAGAIN; i++) {
+		struct file *f = d->files[i];
+		if (f->given == t || f->kind == FT_RRD_EXPORTER || f->kind == FT_RRD_COLLECTOR)
+			continue;
+		int r = file_put(d, f, t, f->kind == FT_RRD_TOTAL ? zeros5 : zeros6);
+		if (r == -EAGAIN || (r < 0 && worst == 0))
+			worst = r;
+	}
+	atomic_store(&d->write_ms, (uint64_t)((ft_clock_mono_ns() - t0) / FT_NS_PER_MS));
+	if (worst == -EAGAIN) {
+		d->partial = t;
+		d->recheck = true;
+		return -EAGAIN;
+	}
+	if (d->recheck && d->partial != t)
+		d->recheck = false;
+	if (d->partial == t) {
+		d->partial = 0;
+		d->recheck = false;
+	}
+	/* everything was older than the store: the step is held already */
+	if (worst == 0 && atomic_load(&d->updates) == updates && atomic_load(&d->skipped_older) > skipped)
+		return -EEXIST;
+	return worst < 0 ? -EIO : 0;
+}
+
+/* ---- the collector's counters ------------------------------------------------------------- */
+
+static int ex_cmp(const void *a, const void *b)
+{
+	const struct ft_counters_exporter *x = a, *y = b;
+	int c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
+	return c ? c : (x->domain > y->domain) - (x->domain < y->domain);
+}
+
+static int ft_rrd_sink_write_counters(void *state, const struct ft_counters *c)
+{
+	struct rrd_sink *d = state;
+	time_t t = (time_t)(c->time_ms / 1000);
+	char vals[300], rel[450], addr[FT_ADDR_STRLEN + 16], name[400];
+	int worst = 0;
+	if (c->time_ms <= 0)
+		return 0;
+	struct ft_counters_exporter *ex = malloc((c->n_exporters + 1) * sizeof(*ex));
+	if (!ex)
+		return -ENOMEM;
+	memcpy(ex, c->exporters, c->n_exporters * sizeof(*ex));
+	qsort(ex, c->n_exporters, sizeof(*ex), ex_cmp);
+	for (size_t i = 0, j; i < c->n_exporters && worst != -EAGAIN; i = j) {
+		struct ft_counters_exporter sum = ex[i];
+		for (j = i + 1; j < c->n_exporters && ex_cmp(&ex[i], &ex[j]) == 0; j++) {
+			sum.datagrams += ex[j].datagrams, sum.records += ex[j].records, sum.bytes += ex[j].bytes;
+			sum.parse_errors += ex[j].parse_errors, sum.seq_lost += ex[j].seq_lost;
+			sum.no_template += ex[j].no_template;
+		}
+		ft_addr_format(&sum.addr, addr);
+		if (sum.domain)
+			snprintf(addr + strlen(addr), sizeof(addr) - strlen(addr), "-%" PRIu32, sum.domain);
+		if (ft_rrd_name_encode(addr, name, sizeof(name)) < 0)
+			continue;
+		snprintf(rel, sizeof(rel), "exporters/%s.rrd", name);
+		snprintf(vals, sizeof(vals), "%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIu64,
+		         sum.datagrams, sum.records, sum.bytes, sum.parse_errors, sum.seq_lost, sum.no_template);
+		put_volume(d, rel, FT_RRD_EXPORTER, t, vals, &worst);
+	}
+	free(ex);
+	if (worst != -EAGAIN) {
+		snprintf(vals, sizeof(vals), "%" PRIu64 ":%" PRIu64 ":%" PRId64 ":%" PRId64 ":%" PRIu64 ":%" PRIu64,
+		         c->records, c->kernel_drops, c->step_close_ms, c->ledger_write_ms,
+		         (uint64_t)atomic_load(&d->write_ms), c->queue_depth);
+		put_volume(d, "collector.rrd", FT_RRD_COLLECTOR, t, vals, &worst);
+	}
+	return worst == -EAGAIN ? -EAGAIN : worst < 0 ? -EIO : 0;
+}
+
+void ft_rrd_sink_set_rebuild(void *state, time_t end, bool force)
+{
+	struct rrd_sink *d = state;
+	d->rebuild = true;
+	d->rebuild_end = end;
+	d->force = force;
+}
+
+void ft_rrd_sink_counts(void *state, uint64_t *files, uint64_t *updates, uint64_t *refused, uint64_t *errors)
+{
+	struct rrd_sink *d = state;
+	*files = atomic_load(&d->created);
+	*updates = atomic_load(&d->updates);
+	*refused = d->refused_files;
+	*errors = atomic_load(&d->errors) + atomic_load(&d->bad_files);
+}
+
+/* ---- open, close, statistics -------------------------------------------------------------- */
+
+/* The volume files already in the store (a local directory), so that a quiet tenant of
+ * an earlier run still gets its zeros. */
+static void scan(struct rrd_sink *d)
+{
+	char path[4400], name[256], rel[600];
+	snprintf(path, sizeof(path), "%s/tenants", d->dir);
+	DIR *dir = opendir(path);
+	struct dirent *e;
+	while (dir && (e = readdir(dir))) {
+		size_t n = strlen(e->d_name);
+		if (n > 4 && strcmp(e->d_name + n - 4, ".rrd") == 0) {
+			snprintf(name, sizeof(name), "%.*s", (int)(n - 4), e->d_name);
+			if (ft_rrd_name_decode(name, rel, sizeof(rel)) >= 0) {
+				snprintf(rel, sizeof(rel), "tenants/%s", e->d_name);
+				file_get(d, rel, FT_RRD_TENANT);
+			}
+			continue;
+		}
+		if (e->d_name[0] == '.' || ft_rrd_name_decode(e->d_name, rel, sizeof(rel)) < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/tenants/%s", d->dir, e->d_name);
+		DIR *sub = opendir(path);
+		struct dirent *c;
+		while (sub && (c = readdir(sub))) {
+			size_t m = strlen(c->d_name);
+			if (m <= 4 || strcmp(c->d_name + m - 4, ".rrd") != 0)
+				continue;
+			snprintf(name, sizeof(name), "%.*s", (int)(m - 4), c->d_name);
+			if (ft_rrd_name_decode(name, rel, sizeof(rel)) < 0)
+				continue;
+			snprintf(rel, sizeof(rel), "tenants/%s/%s", e->d_name, c->d_name);
+			file_get(d, rel, FT_RRD_TENANT);
+		}
+		if (sub)
+			closedir(sub);
+	}
+	if (dir)
+		closedir(dir);
+	snprintf(path, sizeof(path), "%s/unattributed.rrd", d->dir);
+	if (access(path, F_OK) == 0)
+		file_get(d, "unattributed.rrd", FT_RRD_UNATTRIBUTED);
+	snprintf(path, sizeof(path), "%s/total.rrd", d->dir);
+	if (access(path, F_OK) == 0)
+		file_get(d, "total.rrd", FT_RRD_TOTAL);
+}
+
+void ft_rrd_sink_close(void *state);
+
+int ft_rrd_sink_open(const struct ft_sink_env *env, void **ret)
+{
+	const struct ft_rrd_conf *c = env->conf;
+	char err[4400];
+	if (!c || !c->enabled)
+		return -ECANCELED;
+	const char *problem = ft_rrd_step_problem(env->step_ms / 1000);
+	if (env->step_ms % 1000 != 0 || problem) {
+		ft_log_err(FT_LOG_MAIN, "rrd: step %lld ms: %s", (long long)env->step_ms,
+		           problem ? problem : "the step must be whole seconds");
+		return -EINVAL;
+	}
+	struct rrd_sink *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	pthread_mutex_init(&d->err_lock, NULL);
+	d->step_ms = env->step_ms;
+	d->step_s = (time_t)(env->step_ms / 1000);
+	d->fine_days = c->fine_days ? c->fine_days : FT_RRD_FINE_DAYS;
+	d->live = env->live;
+	if (c->dir)
+		snprintf(d->dir, sizeof(d->dir), "%s", c->dir);
+	else
+		snprintf(d->dir, sizeof(d->dir), "%s/rrd", env->data_dir);
+	int r = ft_rrd_store_open(c->daemon, &d->store);
+	if (r == 0 && (!c->daemon || access(d->dir, F_OK) == 0 || !c->dir)) {
+		/* a directory of its own, but one rrdcached elsewhere shares may not be local */
+		r = ft_file_own_dir(d->dir, geteuid(), (gid_t)-1, err, sizeof(err));
+		if (r < 0)
+			ft_log_err(FT_LOG_MAIN, "rrd: %s", err);
+	}
+	if (r < 0) {
+		ft_rrd_sink_close(d);
+		return r;
+	}
+	scan(d);
+	ft_log_info(FT_LOG_MAIN, "rrd: %s%s%s, %zu files known", d->dir, c->daemon ? " through rrdcached at " : "",
+	            c->daemon ? c->daemon : "", d->n_files);
+	*ret = d;
+	return 0;
+}
+
+static int ft_rrd_sink_last_step(void *state, int64_t *ret)
+{
+	struct rrd_sink *d = state;
+	char path[4400], err[4608];
+	time_t last;
+	snprintf(path, sizeof(path), "%s/total.rrd", d->dir);
+	if (ft_rrd_store_check(d->store, path, FT_RRD_TOTAL, d->step_s, &last, err, sizeof(err)) < 0)
+		return -ENOENT;
+	time_t cached;
+	if (ft_rrd_store_cached(d->store) && ft_rrd_store_last(d->store, path, &cached, err, sizeof(err)) == 0 &&
+	    cached > last)
+		last = cached;
+	*ret = (int64_t)last * 1000 - d->step_ms;
+	return 0;
+}
+
+void ft_rrd_sink_close(void *state)
+{
+	struct rrd_sink *d = state;
+	if (!d)
+		return;
+	if (d->store && (atomic_load(&d->updates) || atomic_load(&d->skipped_older)))
+		ft_log_notice(FT_LOG_MAIN, "rrd: %s: %llu updates to %zu files (%llu created); %llu skipped as "
+		              "older than the store; %llu errors", d->dir,
+		              (unsigned long long)atomic_load(&d->updates), d->n_files,
+		              (unsigned long long)atomic_load(&d->created),
+		              (unsigned long long)atomic_load(&d->skipped_older),
+		              (unsigned long long)atomic_load(&d->errors));
+	for (size_t i = 0; i < d->n_files; i++) {
+		free(d->files[i]->rel);
+		free(d->files[i]);
+	}
+	free(d->files);
+	free(d->slots);
+	ft_rrd_store_close(d->store);
+	pthread_mutex_destroy(&d->err_lock);
+	free(d);
+}
+
+static size_t ft_rrd_sink_stats(void *state, struct ft_sink_stat *ret, size_t cap)
+{
+	struct rrd_sink *d = state;
+	struct ft_sink_stat rows[] = {
+		{ "files", FT_SINK_STAT_COUNT, (int64_t)atomic_load(&d->n_known), "" },
+		{ "files_created", FT_SINK_STAT_COUNT, (int64_t)atomic_load(&d->created), "" },
+		{ "updates", FT_SINK_STAT_COUNT, (int64_t)atomic_load(&d->updates), "" },
+		{ "skipped_older", FT_SINK_STAT_COUNT, (int64_t)atomic_load(&d->skipped_older), "" },
+		{ "file_errors", FT_SINK_STAT_COUNT, (int64_t)atomic_load(&d->errors), "" },
+		{ "bad_files", FT_SINK_STAT_COUNT, (int64_t)atomic_load(&d->bad_files), "" },
+		{ "last_write_ms", FT_SINK_STAT_COUNT, (int64_t)atomic_load(&d->write_ms), "" },
+		{ "last_error", FT_SINK_STAT_TEXT, 0, "" },
+		{ "last_error_at", FT_SINK_STAT_TIME_MS, 0, "" },
+	};
+	size_t n = sizeof(rows) / sizeof(rows[0]);
+	pthread_mutex_lock(&d->err_lock);
+	snprintf(rows[n - 2].text, sizeof(rows[n - 2].text), "%s", d->last_error);
+	rows[n - 1].value = d->last_error_ms;
+	pthread_mutex_unlock(&d->err_lock);
+	n = n < cap ? n : cap;
+	memcpy(ret, rows, n * sizeof(*rows));
+	return n;
+}
+
+const struct ft_sink_ops ft_rrd_sink = {
+	.name = "rrd",
+	.open = ft_rrd_sink_open,
+	.write_step = ft_rrd_sink_write_step,
+	.write_counters = ft_rrd_sink_write_counters,
+	.last_step = ft_rrd_sink_last_step,
+	.close = ft_rrd_sink_close,
+	.stats = ft_rrd_sink_stats,
+};

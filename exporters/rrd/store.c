@@ -1,0 +1,222 @@
+/* The store (rrd.h): librrd's thread-safe calls on the files themselves, or its client
+ * of rrdcached.  librrd says what went wrong in a per-thread error string: each call
+ * clears it first and copies it into err after.  With rrdcached, a call that leaves
+ * the client disconnected is the daemon being unreachable (-EAGAIN: try again later);
+ * one answered with an error is about the file (-EIO). */
+#include <errno.h>
+#include <rrd.h>
+#include <rrd_client.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "flowtally/rrd.h"
+
+/* Debian's librrd exports only the client calls of the process's one connection
+ * (rrdc_*, under librrd's own lock): a store with a daemon uses that connection. */
+struct ft_rrd_store {
+	char *daemon;
+	bool client;
+};
+
+int ft_rrd_store_open(const char *daemon, struct ft_rrd_store **ret)
+{
+	struct ft_rrd_store *st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	if (daemon) {
+		st->daemon = strdup(daemon);
+		st->client = true;
+		if (!st->daemon) {
+			ft_rrd_store_close(st);
+			return -ENOMEM;
+		}
+	}
+	*ret = st;
+	return 0;
+}
+
+void ft_rrd_store_close(struct ft_rrd_store *st)
+{
+	if (!st)
+		return;
+	if (st->client)
+		rrdc_disconnect();
+	free(st->daemon);
+	free(st);
+}
+
+bool ft_rrd_store_cached(const struct ft_rrd_store *st)
+{
+	return st->client;
+}
+
+static void say(char *err, size_t size, const char *path, const char *what)
+{
+	const char *e = rrd_test_error() ? rrd_get_error() : "";
+	snprintf(err, size, "%s: %s%s%s", path, what, *e && *what ? ": " : "", e);
+}
+
+/* Connected to rrdcached (or direct): 0, or -EAGAIN with err said. */
+static int connect_daemon(struct ft_rrd_store *st, const char *path, char *err, size_t size)
+{
+	rrd_clear_error();
+	if (!st->client || rrdc_is_any_connected())
+		return 0;
+	if (rrdc_connect(st->daemon) == 0 && rrdc_is_any_connected())
+		return 0;
+	say(err, size, path, "");
+	if (!rrd_test_error())
+		snprintf(err, size, "%s: cannot connect to rrdcached at %s", path, st->daemon);
+	return -EAGAIN;
+}
+
+/* A call that failed: the daemon gone, or the file. */
+static int failed(struct ft_rrd_store *st, const char *path, const char *what, char *err, size_t size)
+{
+	say(err, size, path, what);
+	return st->client && !rrdc_is_any_connected() ? -EAGAIN : -EIO;
+}
+
+static bool missing(const char *path)
+{
+	const char *e = rrd_test_error() ? rrd_get_error() : "";
+	struct stat sb;
+	return strstr(e, "No such file") || (stat(path, &sb) < 0 && errno == ENOENT && !strstr(e, "ermission"));
+}
+
+int ft_rrd_store_check(struct ft_rrd_store *st, const char *path, enum ft_rrd_kind k, int64_t step_s,
+                       time_t *ret_last, char *err, size_t err_size)
+{
+	int r = connect_daemon(st, path, err, err_size);
+	if (r < 0)
+		return r;
+	if (!st->client) {
+		struct stat sb;
+		if (stat(path, &sb) < 0 && errno == ENOENT)
+			return -ENOENT;
+	}
+	rrd_info_t *info = st->client ? rrdc_info(path) : rrd_info_r(path);
+	if (!info) {
+		if (st->client && !rrdc_is_any_connected())
+			return failed(st, path, "", err, err_size);
+		if (missing(path))
+			return -ENOENT;
+		say(err, err_size, path, "not a round-robin database flowtally can read");
+		return -EBADF;
+	}
+	const char *const *names;
+	size_t n = ft_rrd_ds_names(k, &names), found = 0, other = 0;
+	unsigned long step = 0, last = 0;
+	bool have_last = false;
+	char key[80];
+	for (rrd_info_t *i = info; i; i = i->next) {
+		if (strcmp(i->key, "step") == 0 && i->type == RD_I_CNT)
+			step = i->value.u_cnt;
+		else if (strcmp(i->key, "last_update") == 0 && i->type == RD_I_CNT)
+			last = i->value.u_cnt, have_last = true;
+		else if (strncmp(i->key, "ds[", 3) == 0 && strstr(i->key, "].type")) {
+			size_t j = 0;
+			for (; j < n; j++) {
+				snprintf(key, sizeof(key), "ds[%s].type", names[j]);
+				if (strcmp(key, i->key) == 0)
+					break;
+			}
+			if (j < n)
+				found++;
+			else
+				other++;
+		}
+	}
+	rrd_info_free(info);
+	if (!have_last || found != n || other) {
+		snprintf(err, err_size, "%s: a round-robin database with other data sources than flowtally's "
+		         "(%zu of the %zu expected, %zu others)", path, found, n, other);
+		return -EBADF;
+	}
+	if ((int64_t)step != step_s) {
+		snprintf(err, err_size, "%s: a round-robin database of %lu-second steps, not %lld (made with "
+		         "another step: move it away, or 'flowtally rrd rebuild' it)", path, step,
+		         (long long)step_s);
+		return -EBADF;
+	}
+	*ret_last = (time_t)last;
+	return 0;
+}
+
+int ft_rrd_store_last(struct ft_rrd_store *st, const char *path, time_t *ret, char *err, size_t err_size)
+{
+	int r = connect_daemon(st, path, err, err_size);
+	if (r < 0)
+		return r;
+	time_t t = st->client ? rrdc_last(path) : rrd_last_r(path);
+	if (t <= 0)
+		return failed(st, path, "cannot read its last update", err, err_size);
+	*ret = t;
+	return 0;
+}
+
+int ft_rrd_store_create(struct ft_rrd_store *st, const char *path, enum ft_rrd_kind k, int64_t step_s,
+                        uint32_t fine_days, time_t start, bool overwrite, char *err, size_t err_size)
+{
+	char buf[1024];
+	const char *argv[FT_RRD_ARGS_MAX];
+	int argc = ft_rrd_layout(k, step_s, fine_days, buf, sizeof(buf), argv);
+	if (argc < 0) {
+		snprintf(err, err_size, "%s: refused: a layout of %u days of 5-minute data is shorter than 13 "
+		         "months (%d days)", path, fine_days, FT_RRD_FINE_DAYS_MIN);
+		return -EINVAL;
+	}
+	int r = connect_daemon(st, path, err, err_size);
+	if (r < 0)
+		return r;
+	if (!overwrite && !st->client) {
+		struct stat sb;
+		if (stat(path, &sb) == 0)
+			return -EEXIST;
+	}
+	if (overwrite && st->client) {
+		rrdc_forget(path);   /* what it holds of the old file goes */
+		rrd_clear_error();
+	}
+	r = st->client ? rrdc_create_r2(path, (unsigned long)step_s, start, !overwrite, NULL, NULL, argc, argv)
+	               : rrd_create_r2(path, (unsigned long)step_s, start, !overwrite, NULL, NULL, argc, argv);
+	if (r != 0) {
+		const char *e = rrd_test_error() ? rrd_get_error() : "";
+		if (!overwrite && strstr(e, "exist"))
+			return -EEXIST;
+		return failed(st, path, "cannot create", err, err_size);
+	}
+	return 0;
+}
+
+int ft_rrd_store_update(struct ft_rrd_store *st, const char *path, int n, const char **values, char *err,
+                        size_t err_size)
+{
+	int r = connect_daemon(st, path, err, err_size);
+	if (r < 0)
+		return r;
+	r = st->client ? rrdc_update(path, n, values) : rrd_update_r(path, NULL, n, values);
+	return r == 0 ? 0 : failed(st, path, "cannot update", err, err_size);
+}
+
+int ft_rrd_store_fetch(struct ft_rrd_store *st, const char *path, const char *cf, time_t *start,
+                       time_t *end, unsigned long *step, unsigned long *n_ds, char ***ret_names,
+                       double **ret_data, char *err, size_t err_size)
+{
+	int r = connect_daemon(st, path, err, err_size);
+	if (r < 0)
+		return r;
+	r = st->client ? rrdc_fetch(path, cf, start, end, step, n_ds, ret_names, ret_data)
+	               : rrd_fetch_r(path, cf, start, end, step, n_ds, ret_names, ret_data);
+	return r == 0 ? 0 : failed(st, path, "cannot fetch", err, err_size);
+}
+
+void ft_rrd_fetch_free(unsigned long n_ds, char **names, double *data)
+{
+	for (unsigned long i = 0; names && i < n_ds; i++)
+		rrd_freemem(names[i]);
+	rrd_freemem(names);
+	rrd_freemem(data);
+}
