@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "status", ft_cmd_status, "show the running (or last) collector's statistics" },
 	{ "generate", ft_cmd_generate, "send or write NetFlow v5, v9 or IPFIX test traffic (loopback only)" },
 	{ "ledger", ft_cmd_ledger, "verify the step ledger, or sum it per tenant over a time range" },
+	{ "rrd", ft_cmd_rrd, "rebuild the round-robin time series from the ledger; file names" },
 };
 
 static void usage(FILE *f)

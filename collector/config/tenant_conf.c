@@ -237,8 +237,8 @@ static int one_tenant(struct cctx *c, const config_setting_t *g)
 	int bad = only_keys(c, g, "tenants", keys) < 0;
 	if (!config_setting_lookup_string(g, "name", &name) || !ft_name_valid(name) ||
 	    strcmp(name, "unattributed") == 0) {
-		ft_config_err(c, g, "tenants: 'name' must be 1-31 letters, digits, '-', '_' or '.' (not "
-		              "\"unattributed\")");
+		ft_config_err(c, g, "tenants: 'name' must be 1-31 bytes of UTF-8 text without control "
+		              "characters or a space at either end (not \"unattributed\")");
 		return -EINVAL;
 	}
 	if (ft_tenant_conf_find(&c->cfg->tenants, name)) {
@@ -285,7 +285,8 @@ static int one_class(struct cctx *c, const config_setting_t *g)
 	if (!config_setting_is_group(g) || only_keys(c, g, "classes", keys) < 0)
 		return -EINVAL;
 	if (!config_setting_lookup_string(g, "name", &name) || !ft_name_valid(name)) {
-		ft_config_err(c, g, "classes: 'name' must be 1-31 letters, digits, '-', '_' or '.'");
+		ft_config_err(c, g, "classes: 'name' must be 1-31 bytes of UTF-8 text without control "
+		              "characters or a space at either end");
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < c->cfg->tenants.n_classes; i++) {

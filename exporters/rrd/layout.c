@@ -1,5 +1,7 @@
 /* Data sources and archives of each kind of file (rrd.h). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "flowtally/rrd.h"
 
@@ -56,19 +58,23 @@ int ft_rrd_layout(enum ft_rrd_kind k, int64_t step_s, uint32_t fine_days, char *
 	for (size_t i = 0; i < kinds[k].n; i++)
 		ADD("DS:%s:%s:%lld:0:U", kinds[k].names[i], i < kinds[k].n_typed ? kinds[k].type : "GAUGE",
 		    (long long)(2 * step_s));
+	/* benchmarks only (rrd.h): one day in every archive, same data sources and
+	 * archives, so that 10,000 files fit on a test machine's disk */
+	const char *bench = getenv("FT_RRD_BENCH_SHORT");
+	bool short_ = bench && strcmp(bench, "1") == 0;
 	long long fine = step_s < 300 ? 300 / step_s : 1;
-	long long fine_rows = (long long)fine_days * 86400 / (fine * step_s);
+	long long fine_rows = (long long)(short_ ? 1 : fine_days) * 86400 / (fine * step_s);
 	if (step_s < 300)
-		ADD("RRA:AVERAGE:0.5:1:%lld", (long long)(STEP_DAYS * 86400 / step_s));
+		ADD("RRA:AVERAGE:0.5:1:%lld", (long long)((short_ ? 1 : STEP_DAYS) * 86400 / step_s));
 	ADD("RRA:AVERAGE:0.5:%lld:%lld", fine, fine_rows);
 	ADD("RRA:MAX:0.5:%lld:%lld", fine, fine_rows);
-	ADD("RRA:AVERAGE:0.5:%lld:%d", (long long)(3600 / step_s), HOURLY_DAYS * 24);
-	ADD("RRA:MAX:0.5:%lld:%d", (long long)(3600 / step_s), HOURLY_DAYS * 24);
-	ADD("RRA:AVERAGE:0.5:%lld:%d", (long long)(86400 / step_s), DAILY_DAYS);
-	ADD("RRA:MAX:0.5:%lld:%d", (long long)(86400 / step_s), DAILY_DAYS);
+	ADD("RRA:AVERAGE:0.5:%lld:%d", (long long)(3600 / step_s), short_ ? 24 : HOURLY_DAYS * 24);
+	ADD("RRA:MAX:0.5:%lld:%d", (long long)(3600 / step_s), short_ ? 24 : HOURLY_DAYS * 24);
+	ADD("RRA:AVERAGE:0.5:%lld:%d", (long long)(86400 / step_s), short_ ? 2 : DAILY_DAYS);
+	ADD("RRA:MAX:0.5:%lld:%d", (long long)(86400 / step_s), short_ ? 2 : DAILY_DAYS);
 #undef ADD
 	/* the refusal the layout exists for: never less than 13 months of 5-minute data */
-	if (fine_rows * fine * step_s < (long long)FT_RRD_FINE_DAYS_MIN * 86400)
+	if (!short_ && fine_rows * fine * step_s < (long long)FT_RRD_FINE_DAYS_MIN * 86400)
 		return -1;
 	return argc;
 }

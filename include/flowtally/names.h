@@ -8,7 +8,8 @@
 
 #define FT_NAME_MAX 32          /* NUL included */
 
-/* 1-31 letters, digits, '-', '_' or '.'. */
+/* 1-31 bytes of UTF-8 text: no control characters, no space at either end (a name
+ * with spaces, slashes or accents is one; file names escape what they must, rrd.h). */
 bool ft_name_valid(const char *s);
 
 #endif

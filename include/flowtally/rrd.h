@@ -70,6 +70,11 @@ enum ft_rrd_kind { FT_RRD_TENANT, FT_RRD_UNATTRIBUTED, FT_RRD_TOTAL, FT_RRD_EXPO
 #define FT_RRD_DS_MAX 6
 #define FT_RRD_ARGS_MAX (FT_RRD_DS_MAX + 12)
 
+/* Benchmarks only: with FT_RRD_BENCH_SHORT=1 in the environment every archive keeps
+ * one day (the same data sources and archives), so that the 10,000 files of
+ * tests/bench/rrd.sh fit on a test machine's disk; the bench measures in the same run
+ * that this does not change what an update costs.  Never set it in production. */
+
 /* A file kind's data sources, in order; returns how many. */
 size_t ft_rrd_ds_names(enum ft_rrd_kind k, const char *const **ret);
 /* The data source and archive definitions of a file of kind k for a step of step_s

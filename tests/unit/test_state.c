@@ -165,7 +165,7 @@ static const struct {
 	  "cell 0: the direction is not" },
 	{ "{\"schema\":1,\"steps\":[{\"start_ms\":1764000000000,\"length_ms\":1000,\"map\":\"m\","
 	  "\"total\":[10,2,1],\"unattributed_src\":[0,0,0],\"unattributed_dst\":[10,2,1],\"late\":[0,0,0],"
-	  "\"not_accounted\":[0,0,0],\"cells\":[[\"ac me\",\"out\",\"internet\",10,2,1]]}]}", -EINVAL,
+	  "\"not_accounted\":[0,0,0],\"cells\":[[\"ac\\tme\",\"out\",\"internet\",10,2,1]]}]}", -EINVAL,
 	  "cell 0: the tenant or class is not a name" },
 	{ "{\"schema\":1,\"steps\":[{\"start_ms\":1764000000000,\"length_ms\":1000,\"map\":\"m\","
 	  "\"total\":[10,2,1],\"unattributed_src\":[0,0,0],\"unattributed_dst\":[10,2,1],\"late\":[0,0,0],"

@@ -1068,7 +1068,7 @@ START_TEST(prefix_file_implicit_tenants)
 	EXPECT_T(m, &f, "charlie", "charlie");
 	ft_tenant_map_free(m);
 
-	const char *bad = tmp_file(&t, "bad.txt", "10.5.0.0/16 no/such/name\n");
+	const char *bad = tmp_file(&t, "bad.txt", "10.5.0.0/16 a-name-of-more-than-thirty-one-bytes\n");
 	ck_assert_int_eq(ft_tenant_conf_read_prefixes(&x.c, bad, true, ALWAYS, &x.d), -EINVAL);
 	char at[400];
 	snprintf(at, sizeof(at), "%s:1: ", bad);
