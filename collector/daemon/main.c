@@ -280,6 +280,7 @@ static int replay(const struct ft_config *cfg, const struct ft_view *v, struct f
 	ft_pipeline_stats(p, &s);
 	s.have_pcap = true;
 	s.pcap = *ft_pcap_stats(rd);
+	ft_outputs_drain(o, 60 * FT_NS_PER_SEC);   /* the sinks' figures once they are done */
 	stats_sinks(&s, o);
 	write_stats(cfg, &s);
 	log_totals(&s);
@@ -566,6 +567,9 @@ static int serve(struct daemon *d)
 	if (started) {
 		if (finish_steps(d) < 0)
 			ret = EXIT_RUNTIME;       /* what was lost is logged */
+		/* the last statistics once the sinks have written what they could (the rest is
+		 * dropped at the close, within the same bound) */
+		ft_outputs_drain(d->out, 15 * FT_NS_PER_SEC);
 		refresh_stats(d);
 		log_totals(&d->stats);
 	}

@@ -488,6 +488,11 @@ void ft_outputs_commit(struct ft_outputs *o, int64_t complete_before)
 		write_marker(o, complete_before);
 }
 
+int ft_outputs_drain(struct ft_outputs *o, int64_t timeout_ns)
+{
+	return o->writer ? ft_writer_drain(o->writer, timeout_ns) : 0;
+}
+
 void ft_outputs_set_patient(struct ft_outputs *o, bool patient)
 {
 	if (o->writer)

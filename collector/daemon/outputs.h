@@ -61,6 +61,9 @@ void ft_outputs_commit(struct ft_outputs *o, int64_t complete_before);
 /* A replay's queue is patient (a full queue makes a push wait, up to a minute, before
  * it drops the oldest item); the daemon's never waits.  This sets either. */
 void ft_outputs_set_patient(struct ft_outputs *o, bool patient);
+/* Waits until the sinks after the first have written everything queued, up to
+ * timeout_ns (a replay, before its statistics).  0 or -ETIMEDOUT. */
+int ft_outputs_drain(struct ft_outputs *o, int64_t timeout_ns);
 /* Whether a step was committed since the last call (once); *ret_end_ms the end of
  * the newest committed step. */
 bool ft_outputs_boundary(struct ft_outputs *o, int64_t *ret_end_ms);

@@ -409,6 +409,17 @@ bool ft_writer_push_counters(struct ft_writer *w, const struct ft_counters *c)
 	return push(w, it);
 }
 
+int ft_writer_drain(struct ft_writer *w, int64_t timeout_ns)
+{
+	int64_t until = ft_clock_mono_ns() + timeout_ns;
+	pthread_mutex_lock(&w->mu);
+	while (w->used && ft_clock_mono_ns() < until)
+		wait_room(w, until);
+	int r = w->used ? -ETIMEDOUT : 0;
+	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
 size_t ft_writer_depth(struct ft_writer *w)
 {
 	pthread_mutex_lock(&w->mu);

@@ -14,6 +14,9 @@
  * step's count never spreads over the time the collector did not see.  A file known
  * this run that has nothing in a step gets zeros: a quiet step reads 0, not unknown.
  *
+ * The sink has no last_step: each file says how far it is, so an old step is skipped
+ * (and counted) file by file, and a file behind the others still gets it.
+ *
  * With rrdcached, a connection that fails makes the step -EAGAIN: the writer keeps it
  * and gives it again, in order, when the pause is over; files already updated with it
  * skip it then (not counted), and every file is looked at again once the daemon is
@@ -157,8 +160,13 @@ static int make_dirs(const struct rrd_sink *d, const char *rel, char *err, size_
 	char path[4400];
 	for (const char *p = strchr(rel, '/'); p; p = strchr(p + 1, '/')) {
 		snprintf(path, sizeof(path), "%s/%.*s", d->dir, (int)(p - rel), rel);
+		struct stat sb;
 		if (mkdir(path, 0750) < 0 && errno != EEXIST) {
 			snprintf(err, size, "%s: cannot create the directory: %s", path, strerror(errno));
+			return -EIO;
+		}
+		if (stat(path, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+			snprintf(err, size, "%s: cannot create the directory: something else has its name", path);
 			return -EIO;
 		}
 	}
@@ -544,22 +552,6 @@ int ft_rrd_sink_open(const struct ft_sink_env *env, void **ret)
 	return 0;
 }
 
-static int ft_rrd_sink_last_step(void *state, int64_t *ret)
-{
-	struct rrd_sink *d = state;
-	char path[4400], err[4608];
-	time_t last;
-	snprintf(path, sizeof(path), "%s/total.rrd", d->dir);
-	if (ft_rrd_store_check(d->store, path, FT_RRD_TOTAL, d->step_s, &last, err, sizeof(err)) < 0)
-		return -ENOENT;
-	time_t cached;
-	if (ft_rrd_store_cached(d->store) && ft_rrd_store_last(d->store, path, &cached, err, sizeof(err)) == 0 &&
-	    cached > last)
-		last = cached;
-	*ret = (int64_t)last * 1000 - d->step_ms;
-	return 0;
-}
-
 void ft_rrd_sink_close(void *state)
 {
 	struct rrd_sink *d = state;
@@ -612,7 +604,6 @@ const struct ft_sink_ops ft_rrd_sink = {
 	.open = ft_rrd_sink_open,
 	.write_step = ft_rrd_sink_write_step,
 	.write_counters = ft_rrd_sink_write_counters,
-	.last_step = ft_rrd_sink_last_step,
 	.close = ft_rrd_sink_close,
 	.stats = ft_rrd_sink_stats,
 };

@@ -94,8 +94,8 @@ int ft_rrd_store_check(struct ft_rrd_store *st, const char *path, enum ft_rrd_ki
 		return r;
 	if (!st->client) {
 		struct stat sb;
-		if (stat(path, &sb) < 0 && errno == ENOENT)
-			return -ENOENT;
+		if (stat(path, &sb) < 0 && (errno == ENOENT || errno == ENOTDIR))
+			return -ENOENT;     /* made with its directories */
 	}
 	rrd_info_t *info = st->client ? rrdc_info(path) : rrd_info_r(path);
 	if (!info) {

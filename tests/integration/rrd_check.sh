@@ -6,8 +6,9 @@
 # ledger step (starting in [FROM, TO), UNIX seconds, when given).  The ledger side is
 # `flowtally ledger show --by-class --json` of each step; the RRD side is librrd's
 # rrd_fetch (rrd_dump), the finest AVERAGE × STEP rounded.  A tenant or class the
-# ledger does not name in a step must read 0 there; a file missing for one it names is
-# a failure.  Prints what differs and exits 1, or prints a summary and exits 0.
+# ledger does not name in a step must read 0 there (once its file exists: files are
+# made on first use, and read unknown before); a file missing for one it names is a
+# failure.  Prints what differs and exits 1, or prints a summary and exits 0.
 set -euo pipefail
 ft=$1 dump=$2 data=$3 rrd=$4 step=$5 from=${6:-} to=${7:-}
 tmp=$(mktemp -d)
@@ -79,6 +80,10 @@ awk -F'\t' -v ends="$tmp/ends" '
 		if (!($1 in is_end))
 			next
 		k = $1 SUBSEP $2 SUBSEP $3
+		# before the first value of a file it did not exist yet (made on first use)
+		if ($4 == "U" && !(($2 SUBSEP $3) in begun))
+			next
+		begun[$2 SUBSEP $3] = 1
 		w = (k in want) ? want[k] : "0"
 		compared++
 		if ($4 != w) {
