@@ -60,6 +60,8 @@ struct recorder {
 	bool no_open;               /* open fails with -ECONNREFUSED */
 	int64_t slow_ns;            /* every write takes this long */
 	bool gate_closed;           /* writes wait until the gate opens */
+	bool down;                  /* writes say -EAGAIN (a server down) and keep nothing */
+	size_t again;               /* writes that said so */
 	pthread_cond_t gate;
 };
 
@@ -96,6 +98,11 @@ static int rec_write(void *state, const struct ft_step *s)
 	pthread_mutex_lock(&r->mu);
 	while (r->gate_closed)
 		pthread_cond_wait(&r->gate, &r->mu);
+	if (r->down) {
+		r->again++;
+		pthread_mutex_unlock(&r->mu);
+		return -EAGAIN;
+	}
 	if (r->slow_ns) {
 		struct timespec ts = { 0, (long)r->slow_ns };
 		nanosleep(&ts, NULL);
@@ -144,6 +151,36 @@ static const struct ft_sink_entry table[] = {
 	{ &ft_ledger_sink, FT_SINK_NO_CONF },
 	{ &recorder_sink, FT_SINK_NO_CONF },
 };
+
+/* A second recording sink, for what one sink's trouble does to another. */
+static struct recorder rec2;
+
+static int rec2_open(const struct ft_sink_env *env, void **ret)
+{
+	(void)env;
+	*ret = &rec2;
+	return 0;
+}
+
+static const struct ft_sink_ops second_sink = {
+	.name = "second", .open = rec2_open, .write_step = rec_write, .close = rec_close,
+};
+
+static const struct ft_sink_entry table3[] = {
+	{ &ft_ledger_sink, FT_SINK_NO_CONF },
+	{ &recorder_sink, FT_SINK_NO_CONF },
+	{ &second_sink, FT_SINK_NO_CONF },
+};
+
+static size_t rec_count(struct recorder *r, size_t *again)
+{
+	pthread_mutex_lock(&r->mu);
+	size_t n = r->n;
+	if (again)
+		*again = r->again;
+	pthread_mutex_unlock(&r->mu);
+	return n;
+}
 
 static void gate(bool closed)
 {
@@ -449,10 +486,63 @@ START_TEST(a_stuck_sink_holds_up_nothing)
 	ck_assert_uint_ge(r->c.dropped, l->c.written - queue - 1);
 	ck_assert_uint_le(r->c.pending, queue);
 	uint64_t written = l->c.written, dropped = r->c.dropped;
+	int64_t last = l->c.last_ms;
 	gate(false);
 	ft_outputs_close(o);
 	ck_assert_uint_eq(rec.n + dropped, written);
+	/* the oldest went: after the one the sink was stuck in come the newest, in order */
+	ck_assert_uint_ge(rec.n, 2);
+	ck_assert_int_eq(rec.steps[rec.n - 1].start_ms, last);
+	for (size_t i = 2; i < rec.n; i++)
+		ck_assert_int_eq(rec.steps[i].start_ms, rec.steps[i - 1].start_ms + 1000);
+	ck_assert_int_gt(rec.steps[1].start_ms, rec.steps[0].start_ms + 1000 * (int64_t)(written - queue - 2));
 	rec_done();
+	ft_config_free(cfg);
+}
+END_TEST
+
+/* A sink whose server is down (-EAGAIN) keeps its steps queued, in order, and gets
+ * every one when it comes back, while the other sinks go on meanwhile. */
+START_TEST(a_sink_whose_server_is_down_gets_every_step_later)
+{
+	struct ft_config *cfg = config();
+	struct ft_outputs *o;
+	struct ft_sink_report rep[3];
+	size_t again = 0;
+	rec_init();
+	rec2 = (struct recorder){ .last = INT64_MIN };
+	pthread_mutex_init(&rec2.mu, NULL);
+	pthread_cond_init(&rec2.gate, NULL);
+	rec.down = true;
+	ck_assert_int_eq(ft_outputs_open(cfg, table3, 3, false, &o), 0);
+	feed(cfg, o, 2000, 1764000000000);              /* 20 steps */
+	ck_assert_uint_eq(ft_outputs_report(o, rep, 3), 3);
+	uint64_t written = rep[0].c.written;
+	ck_assert_uint_ge(written, 20);
+	for (int i = 0; i < 1000 && rec_count(&rec2, NULL) < written; i++)
+		nanosleep(&(struct timespec){ 0, 10 * 1000000 }, NULL);
+	ck_assert_uint_eq(rec_count(&rec2, NULL), written);        /* the other went on */
+	ck_assert_uint_eq(rec_count(&rec, &again), 0);
+	ck_assert_uint_ge(again, 1);
+	ft_outputs_report(o, rep, 3);
+	ck_assert_uint_eq(report_of(rep, 3, "recorder")->c.pending, written);
+	ck_assert_uint_ge(report_of(rep, 3, "recorder")->c.retries, 1);
+	pthread_mutex_lock(&rec.mu);
+	rec.down = false;
+	pthread_mutex_unlock(&rec.mu);
+	for (int i = 0; i < 4000 && rec_count(&rec, NULL) < written; i++)
+		nanosleep(&(struct timespec){ 0, 10 * 1000000 }, NULL);
+	ck_assert_uint_eq(rec_count(&rec, NULL), written);
+	for (size_t i = 0; i < rec.n; i++)
+		same_step(&rec.steps[i], &rec2.steps[i]);
+	ft_outputs_report(o, rep, 3);
+	ck_assert_uint_eq(report_of(rep, 3, "recorder")->c.dropped, 0);
+	ck_assert_uint_eq(report_of(rep, 3, "recorder")->c.written, written);
+	ft_outputs_close(o);
+	rec_done();
+	for (size_t i = 0; i < rec2.n; i++)
+		ft_step_done(&rec2.steps[i]);
+	free(rec2.steps);
 	ft_config_free(cfg);
 }
 END_TEST
@@ -907,6 +997,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, a_sink_is_not_given_what_it_holds);
 	tcase_add_test(tc, a_stuck_sink_holds_up_nothing);
 	tcase_add_test(tc, a_sink_that_does_not_open_is_off);
+	tcase_add_test(tc, a_sink_whose_server_is_down_gets_every_step_later);
 	tcase_add_test(tc, a_slow_sink_is_cut_off_at_the_stop);
 	tcase_add_test(tc, a_live_run_writes_a_block_for_every_step);
 	tcase_add_test(tc, a_replay_writes_the_steps_with_records_only);
