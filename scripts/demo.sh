@@ -5,7 +5,7 @@
 # generated NetFlow v5, v9 and IPFIX sample traffic over UDP (IPv4 and IPv6:
 # scripts/demo/send.sh), stop it with SIGTERM, and print its per-exporter totals, the
 # ledger's per-tenant summary and its verification, next to what was sent.
-# Outputs: ./flowtally-data/ (stats.json, ledger/, state/), ./demo-out/ (what was sent,
+# Outputs: ./flowtally-data/ (stats.json, ledger/, rrd/, state/), ./demo-out/ (what was sent,
 # the daemon's log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +58,17 @@ ledger=$("$ft" ledger show -d "$data" --json | jq .total.flows)
 late=$("$ft" ledger show -d "$data" --json | jq -r '"\(.late.bytes) of \(.total.bytes)"')
 echo "demo: sent $sent records; flowtallyd counted $got; the ledger holds $ledger"
 echo "demo: late: $late bytes (record parts that arrived after their 1-second step and its 2-second lateness window had closed, counted in the oldest step still open)"
+rrd_files=$(find "$data/rrd" -name '*.rrd' | wc -l)
+rrd_errors=$(jq '.sinks.rrd.write_errors + .sinks.rrd.file_errors' "$data/stats.json")
+first=$(date -u -d "$("$ft" ledger show -d "$data" --json | jq -r .first_step)" +%s)
+end=$(date -u -d "$("$ft" ledger show -d "$data" --json | jq -r .end)" +%s)
+echo "demo: round-robin series: $rrd_files files under $data/rrd/ (tenants/, tenants/TENANT/CLASS.rrd,"
+echo "      unattributed.rrd, total.rrd, exporters/, collector.rrd), $rrd_errors write errors; County Council's"
+echo "      bytes, packets and flows per second, step by step, as an operator would look at them:"
+fetch=(rrdtool fetch "$data/rrd/tenants/county.rrd" AVERAGE -r 1 -s "$first" -e "$end")
+echo "      ${fetch[*]}"
+"${fetch[@]}" | awk 'NR <= 2 || ($2 != "-nan" && n++ < 5)' | sed 's/^/      /'
 echo "demo: outputs: $data/stats.json (collector statistics), $data/ledger/ (the step ledger),"
-echo "      $out/ (what was sent, the daemon's log)"
+echo "      $data/rrd/ (round-robin series), $out/ (what was sent, the daemon's log)"
+[ "$rrd_errors" = 0 ] && [ "$rrd_files" -gt 10 ] || { echo "demo: the RRD files were not all written" >&2; exit 1; }
 [ "$sent" = "$got" ] && [ "$sent" = "$ledger" ] || { echo "demo: counts differ" >&2; exit 1; }
