@@ -57,6 +57,8 @@ work=$(mktemp -d "$build/fuzz-work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 # UBSan reports are findings too: make them stop the run like ASan's do.
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# Leaks of the libraries linked (tests/fuzz/lsan.supp says which and why) are not ours.
+export LSAN_OPTIONS=suppressions=$root/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
 
 # One target: its corpus copy, its log, and its line into $work/NAME.line.
 run_one() {

@@ -28,6 +28,11 @@ static const struct {
 	[FT_RRD_COLLECTOR] = { collector_ds, 6, "DERIVE", 2 },
 };
 
+const char *ft_rrd_ds_type(enum ft_rrd_kind k, size_t i)
+{
+	return i < kinds[k].n_typed ? kinds[k].type : "GAUGE";
+}
+
 size_t ft_rrd_ds_names(enum ft_rrd_kind k, const char *const **ret)
 {
 	*ret = kinds[k].names;

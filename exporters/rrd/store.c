@@ -15,6 +15,9 @@
 
 /* Debian's librrd exports only the client calls of the process's one connection
  * (rrdc_*, under librrd's own lock): a store with a daemon uses that connection. */
+/* More archives than flowtally's layouts have, and then some. */
+#define RRA_MAX 32
+
 struct ft_rrd_store {
 	char *daemon;
 	bool client;
@@ -92,10 +95,13 @@ int ft_rrd_store_check(struct ft_rrd_store *st, const char *path, enum ft_rrd_ki
 	int r = connect_daemon(st, path, err, err_size);
 	if (r < 0)
 		return r;
-	if (!st->client) {
-		struct stat sb;
-		if (stat(path, &sb) < 0 && (errno == ENOENT || errno == ENOTDIR))
-			return -ENOENT;     /* made with its directories */
+	/* the header checked before librrd reads it (header.c): where the file is local,
+	 * as it always is without rrdcached */
+	struct stat lb;
+	if (!st->client || stat(path, &lb) == 0) {
+		r = ft_rrd_header_check(path, k, step_s, err, err_size);
+		if (r < 0)
+			return r;           /* -ENOENT: made with its directories */
 	}
 	rrd_info_t *info = st->client ? rrdc_info(path) : rrd_info_r(path);
 	if (!info) {
@@ -106,16 +112,21 @@ int ft_rrd_store_check(struct ft_rrd_store *st, const char *path, enum ft_rrd_ki
 		say(err, err_size, path, "not a round-robin database flowtally can read");
 		return -EBADF;
 	}
+	struct rra { unsigned long rows, cur, pdp; double xff; bool cf_ok, seen; } rra[RRA_MAX] = { { 0 } };
 	const char *const *names;
-	size_t n = ft_rrd_ds_names(k, &names), found = 0, other = 0;
-	unsigned long step = 0, last = 0;
-	bool have_last = false;
+	size_t n = ft_rrd_ds_names(k, &names), found = 0, other = 0, n_rra = 0, bad_ds = 0;
+	unsigned long step = 0, last = 0, header = 0;
+	bool have_last = false, too_many = false;
 	char key[80];
 	for (rrd_info_t *i = info; i; i = i->next) {
+		unsigned idx;
+		int used = 0;
 		if (strcmp(i->key, "step") == 0 && i->type == RD_I_CNT)
 			step = i->value.u_cnt;
 		else if (strcmp(i->key, "last_update") == 0 && i->type == RD_I_CNT)
 			last = i->value.u_cnt, have_last = true;
+		else if (strcmp(i->key, "header_size") == 0 && i->type == RD_I_CNT)
+			header = i->value.u_cnt;
 		else if (strncmp(i->key, "ds[", 3) == 0 && strstr(i->key, "].type")) {
 			size_t j = 0;
 			for (; j < n; j++) {
@@ -123,22 +134,63 @@ int ft_rrd_store_check(struct ft_rrd_store *st, const char *path, enum ft_rrd_ki
 				if (strcmp(key, i->key) == 0)
 					break;
 			}
-			if (j < n)
-				found++;
-			else
+			if (j == n)
 				other++;
+			else if (i->type != RD_I_STR || strcmp(i->value.u_str, ft_rrd_ds_type(k, j)) != 0)
+				bad_ds++;
+			else
+				found++;
+		} else if (sscanf(i->key, "rra[%u].%n", &idx, &used) == 1 && used > 0) {
+			const char *field = i->key + used;
+			if (idx >= RRA_MAX) {
+				too_many = true;
+				continue;
+			}
+			struct rra *ra = &rra[idx];
+			ra->seen = true;
+			if (idx + 1 > n_rra)
+				n_rra = idx + 1;
+			if (strcmp(field, "rows") == 0 && i->type == RD_I_CNT)
+				ra->rows = i->value.u_cnt;
+			else if (strcmp(field, "cur_row") == 0 && i->type == RD_I_CNT)
+				ra->cur = i->value.u_cnt;
+			else if (strcmp(field, "pdp_per_row") == 0 && i->type == RD_I_CNT)
+				ra->pdp = i->value.u_cnt;
+			else if (strcmp(field, "xff") == 0 && i->type == RD_I_VAL)
+				ra->xff = i->value.u_val;
+			else if (strcmp(field, "cf") == 0 && i->type == RD_I_STR)
+				ra->cf_ok = strcmp(i->value.u_str, "AVERAGE") == 0 || strcmp(i->value.u_str, "MAX") == 0;
 		}
 	}
 	rrd_info_free(info);
-	if (!have_last || found != n || other) {
+	if (!have_last || found != n || other || bad_ds) {
 		snprintf(err, err_size, "%s: a round-robin database with other data sources than flowtally's "
-		         "(%zu of the %zu expected, %zu others)", path, found, n, other);
+		         "(%zu of the %zu expected, %zu of another type, %zu others)", path, found, n, bad_ds, other);
 		return -EBADF;
 	}
 	if ((int64_t)step != step_s) {
 		snprintf(err, err_size, "%s: a round-robin database of %lu-second steps, not %lld (made with "
 		         "another step: move it away, or 'flowtally rrd rebuild' it)", path, step,
 		         (long long)step_s);
+		return -EBADF;
+	}
+	/* librrd trusts the archives it is given (a row count of 0 divides by zero, a file
+	 * shorter than its header says is read past its end): so does flowtally only
+	 * once they are sound */
+	unsigned long long size = header;
+	for (size_t j = 0; j < n_rra; j++) {
+		const struct rra *ra = &rra[j];
+		if (!ra->seen || !ra->cf_ok || ra->rows == 0 || ra->rows > (1ul << 28) || ra->pdp == 0 ||
+		    ra->cur >= ra->rows || !(ra->xff >= 0 && ra->xff < 1))
+			too_many = true;
+		size += (unsigned long long)ra->rows * n * sizeof(rrd_value_t);
+	}
+	struct stat sb;
+	if (too_many || n_rra == 0 || header == 0 ||
+	    (!st->client && (stat(path, &sb) < 0 || (unsigned long long)sb.st_size != size))) {
+		snprintf(err, err_size, "%s: damaged, or not flowtally's: its archives are not sound "
+		         "(%zu archives, header %lu bytes, file %lld bytes for %llu)", path, n_rra, header,
+		         st->client ? -1LL : (long long)sb.st_size, size);
 		return -EBADF;
 	}
 	*ret_last = (time_t)last;

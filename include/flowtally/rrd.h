@@ -77,12 +77,19 @@ enum ft_rrd_kind { FT_RRD_TENANT, FT_RRD_UNATTRIBUTED, FT_RRD_TOTAL, FT_RRD_EXPO
 
 /* A file kind's data sources, in order; returns how many. */
 size_t ft_rrd_ds_names(enum ft_rrd_kind k, const char *const **ret);
+/* The type of its data source i: "ABSOLUTE", "DERIVE" or "GAUGE". */
+const char *ft_rrd_ds_type(enum ft_rrd_kind k, size_t i);
 /* The data source and archive definitions of a file of kind k for a step of step_s
  * seconds (ft_rrd_step_problem() NULL) keeping fine_days of 300-second archives, as
  * librrd's create takes them: into buf, pointers in argv.  Returns argc, or -1 when
  * fine_days is below FT_RRD_FINE_DAYS_MIN (such a layout is refused) or buf is small. */
 int ft_rrd_layout(enum ft_rrd_kind k, int64_t step_s, uint32_t fine_days, char *buf, size_t size,
                   const char *argv[FT_RRD_ARGS_MAX]);
+
+/* The header of the RRD file path, read before librrd is given it (librrd trusts what
+ * it opens): 0 when it is sound and one of kind k with step step_s; -ENOENT no file;
+ * -EBADF damaged, foreign or another layout; -EIO it cannot be read (err says which). */
+int ft_rrd_header_check(const char *path, enum ft_rrd_kind k, int64_t step_s, char *err, size_t err_size);
 
 /* ---- the store ---------------------------------------------------------------------------- */
 
