@@ -38,5 +38,9 @@ int main(int argc, char **argv)
 			else
 				printf("%lld %s %.0f\n", t, names[k], round(v * (double)step));
 		}
+	for (unsigned long k = 0; k < n; k++)
+		rrd_freemem(names[k]);
+	rrd_freemem(names);
+	rrd_freemem(data);
 	return 0;
 }
