@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "flowtally/rrd.h"
 
@@ -55,9 +57,34 @@ bool ft_rrd_store_cached(const struct ft_rrd_store *st)
 	return st->client;
 }
 
+/* librrd does not always say why a write failed (a create that hit a full disk): what
+ * the file system and the limits say, when they explain it. */
+static const char *guess(const char *path, char *buf, size_t size)
+{
+	struct rlimit rl;
+	struct statvfs vfs;
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (64ul << 20))
+		snprintf(buf, size, "a file-size limit of %llu bytes (ulimit -f) is below what an RRD file takes",
+		         (unsigned long long)rl.rlim_cur);
+	else if (statvfs(slash ? dir : ".", &vfs) == 0 && (unsigned long long)vfs.f_bavail * vfs.f_frsize < (64ull << 20))
+		snprintf(buf, size, "the file system has %llu bytes free",
+		         (unsigned long long)vfs.f_bavail * vfs.f_frsize);
+	else
+		snprintf(buf, size, "librrd gave no reason");
+	return buf;
+}
+
 static void say(char *err, size_t size, const char *path, const char *what)
 {
+	char why[200];
 	const char *e = rrd_test_error() ? rrd_get_error() : "";
+	if (!*e && *what)
+		e = guess(path, why, sizeof(why));
 	snprintf(err, size, "%s: %s%s%s", path, what, *e && *what ? ": " : "", e);
 }
 

@@ -14,7 +14,10 @@
 #      with newer data alone unless --force;
 #   5. a foreign file with a tenant's name and a file where a tenant's directory must
 #      go: each said with its path and counted, every other file written;
-#   6. rrd = false writes none, and check-config refuses a step the archives cannot
+#   6. a full disk (a file-size limit no RRD file fits under): each file said and
+#      counted, flowtallyd goes on and the ledger has every step; a rebuild later
+#      restores the series;
+#   7. rrd = false writes none, and check-config refuses a step the archives cannot
 #      hold.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -151,7 +154,22 @@ grep -qv " U$" "$tmp/bad-total.txt" || fail "total.rrd not written"
 [ "$("$ft" ledger show -d "$tmp/bad" --json | jq .total.flows)" = "$(jq .records "$tmp/new.json")" ] ||
 	fail "the ledger lost steps"
 
-# ---- 6. off, and a step the archives cannot hold -----------------------------------------------
+# ---- 6. a full disk: no RRD file fits (a file-size limit, as full_disk.sh) -------------------
+conf "$tmp/full.conf" "$tmp/full"
+rc=0
+bash -c 'ulimit -f 2048; exec "$@"' full "$ftd" --allow-root -c "$tmp/full.conf" --replay "$tmp/new.pcap" \
+	2>"$tmp/full.log" || rc=$?
+[ "$rc" = 0 ] || fail "flowtallyd stopped with $rc on a full disk: $(tail -3 "$tmp/full.log")"
+grep -q "rrd: $tmp/full/rrd/.*\.rrd: cannot create" "$tmp/full.log" || fail "a full disk is not said: $(cat "$tmp/full.log")"
+jq -e '.sinks.rrd | .file_errors > 0 and .updates == 0 and (.last_error | test("cannot create"))' \
+	"$tmp/full/stats.json" >/dev/null || fail "full disk: $(jq -c .sinks.rrd "$tmp/full/stats.json")"
+[ "$("$ft" ledger show -d "$tmp/full" --json | jq .total.flows)" = "$(jq .records "$tmp/new.json")" ] ||
+	fail "the ledger lost steps on a disk the RRD files did not fit"
+# room again: the next run makes the files, and they hold the steps it is given
+"$ft" rrd rebuild -q -c "$tmp/full.conf" >/dev/null
+check "$tmp/full" "$tmp/full/rrd" 1 >/dev/null
+
+# ---- 7. off, and a step the archives cannot hold -----------------------------------------------
 conf "$tmp/off.conf" "$tmp/off" "rrd = false;"
 "$ftd" --allow-root -c "$tmp/off.conf" --replay "$tmp/new.pcap" 2>/dev/null
 [ ! -e "$tmp/off/rrd" ] || fail "rrd = false wrote $tmp/off/rrd"
