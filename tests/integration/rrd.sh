@@ -160,7 +160,7 @@ rc=0
 bash -c 'ulimit -f 2048; exec "$@"' full "$ftd" --allow-root -c "$tmp/full.conf" --replay "$tmp/new.pcap" \
 	2>"$tmp/full.log" || rc=$?
 [ "$rc" = 0 ] || fail "flowtallyd stopped with $rc on a full disk: $(tail -3 "$tmp/full.log")"
-grep -q "rrd: $tmp/full/rrd/.*\.rrd: cannot create" "$tmp/full.log" || fail "a full disk is not said: $(cat "$tmp/full.log")"
+grep -q "rrd: $tmp/full/rrd/.*\.rrd: cannot create: a file-size limit of 2097152 bytes" "$tmp/full.log" || fail "a full disk is not said: $(cat "$tmp/full.log")"
 jq -e '.sinks.rrd | .file_errors > 0 and .updates == 0 and (.last_error | test("cannot create"))' \
 	"$tmp/full/stats.json" >/dev/null || fail "full disk: $(jq -c .sinks.rrd "$tmp/full/stats.json")"
 [ "$("$ft" ledger show -d "$tmp/full" --json | jq .total.flows)" = "$(jq .records "$tmp/new.json")" ] ||
