@@ -35,6 +35,7 @@
 
 #include "flowtally/clock.h"
 #include "flowtally/file.h"
+#include "flowtally/ledger.h"
 #include "flowtally/log.h"
 #include "flowtally/rrd.h"
 #include "flowtally/sink.h"
@@ -54,6 +55,8 @@ struct file {
 struct rrd_sink {
 	struct ft_rrd_store *store;
 	char dir[4096];
+	char ledger[4200];          /* DATA_DIR/ledger, for the catch-up */
+	bool catch_up;              /* before the first step of the run (see catch_up()) */
 	int64_t step_ms;
 	time_t step_s;
 	uint32_t fine_days;
@@ -70,7 +73,7 @@ struct rrd_sink {
 	time_t rebuild_end;         /* a file updated after this holds newer data */
 	uint64_t refused_files;
 	/* statistics (read by the control thread) */
-	atomic_uint_fast64_t n_known, created, updates, skipped_older, errors, bad_files, write_ms;
+	atomic_uint_fast64_t n_known, created, updates, skipped_older, errors, bad_files, write_ms, caught_up;
 	pthread_mutex_t err_lock;
 	char last_error[FT_SINK_STAT_TEXT_MAX];
 	int64_t last_error_ms;
@@ -340,9 +343,77 @@ static int put_tenant(struct rrd_sink *d, const struct ft_step *s, size_t from, 
 static const char zeros6[] = "0:0:0:0:0:0";
 static const char zeros5[] = "0:0:0:0:0";
 
+static int write_one_step(struct rrd_sink *d, const struct ft_step *s);
+
+/* Steps the catch-up takes at most; before them, 'flowtally rrd rebuild'. */
+#define CATCH_UP_MAX 100000
+
+/* The first step of a run: the ledger's steps from the end of total.rrd up to it are
+ * written first.  They are those the last run committed but had not written yet when
+ * it ended (killed, or its queue dropped them, or rrdcached was away), so that the
+ * series agree with the ledger again without a rebuild.  -EAGAIN: again later. */
+static int catch_up(struct rrd_sink *d, int64_t upto_ms)
+{
+	char path[4400], err[4608], from_t[40], to_t[40];
+	time_t last;
+	snprintf(path, sizeof(path), "%s/total.rrd", d->dir);
+	int r = ft_rrd_store_check(d->store, path, FT_RRD_TOTAL, d->step_s, &last, err, sizeof(err));
+	if (r == -EAGAIN)
+		return r;
+	time_t cached;
+	if (r == 0 && ft_rrd_store_cached(d->store) && ft_rrd_store_last(d->store, path, &cached, err, sizeof(err)) == 0 &&
+	    cached > last)
+		last = cached;
+	int64_t from = (int64_t)last * 1000;
+	if (r < 0 || from >= upto_ms)
+		return 0;
+	if ((upto_ms - from) / d->step_ms > CATCH_UP_MAX) {
+		int64_t skip_to = upto_ms - CATCH_UP_MAX * d->step_ms;
+		ft_log_warn(FT_LOG_MAIN, "rrd: the series end at %s, long before this run: the last %d steps are "
+		            "taken from the ledger, the rest is for 'flowtally rrd rebuild --to %s'",
+		            ft_time_format_utc(from * FT_NS_PER_MS, from_t, sizeof(from_t)), CATCH_UP_MAX,
+		            ft_time_format_utc(skip_to * FT_NS_PER_MS, to_t, sizeof(to_t)));
+		from = skip_to;
+	}
+	struct ft_ledger_reader *rd;
+	struct ft_step st;
+	if (ft_ledger_reader_open(d->ledger, from, upto_ms, &rd) < 0)
+		return 0;
+	uint64_t n = 0;
+	while ((r = ft_ledger_reader_next(rd, &st, NULL)) != 0) {
+		if (r != 1)
+			continue;
+		int w = st.length_ms == d->step_ms ? write_one_step(d, &st) : 0;
+		ft_step_done(&st);
+		if (w == -EAGAIN) {
+			ft_ledger_reader_free(rd);
+			return w;
+		}
+		n++;
+	}
+	ft_ledger_reader_free(rd);
+	atomic_fetch_add(&d->caught_up, n);
+	if (n)
+		ft_log_notice(FT_LOG_MAIN, "rrd: %" PRIu64 " step(s) from %s to %s taken from the ledger: the last run "
+		              "had committed them but not written them to the series", n,
+		              ft_time_format_utc(from * FT_NS_PER_MS, from_t, sizeof(from_t)),
+		              ft_time_format_utc(upto_ms * FT_NS_PER_MS, to_t, sizeof(to_t)));
+	return 0;
+}
+
 int ft_rrd_sink_write_step(void *state, const struct ft_step *s)
 {
 	struct rrd_sink *d = state;
+	if (d->catch_up) {
+		if (catch_up(d, s->start_ms) == -EAGAIN)
+			return -EAGAIN;
+		d->catch_up = false;
+	}
+	return write_one_step(d, s);
+}
+
+static int write_one_step(struct rrd_sink *d, const struct ft_step *s)
+{
 	int64_t t0 = ft_clock_mono_ns();
 	time_t t = (time_t)((s->start_ms + s->length_ms) / 1000);
 	int worst = 0;
@@ -447,6 +518,7 @@ void ft_rrd_sink_set_rebuild(void *state, time_t end, bool force)
 {
 	struct rrd_sink *d = state;
 	d->rebuild = true;
+	d->catch_up = false;
 	d->rebuild_end = end;
 	d->force = force;
 }
@@ -530,6 +602,8 @@ int ft_rrd_sink_open(const struct ft_sink_env *env, void **ret)
 	d->step_s = (time_t)(env->step_ms / 1000);
 	d->fine_days = c->fine_days ? c->fine_days : FT_RRD_FINE_DAYS;
 	d->live = env->live;
+	d->catch_up = true;
+	snprintf(d->ledger, sizeof(d->ledger), "%s/ledger", env->data_dir);
 	if (c->dir)
 		snprintf(d->dir, sizeof(d->dir), "%s", c->dir);
 	else
@@ -586,6 +660,7 @@ static size_t ft_rrd_sink_stats(void *state, struct ft_sink_stat *ret, size_t ca
 		{ "file_errors", FT_SINK_STAT_COUNT, (int64_t)atomic_load(&d->errors), "" },
 		{ "bad_files", FT_SINK_STAT_COUNT, (int64_t)atomic_load(&d->bad_files), "" },
 		{ "last_write_ms", FT_SINK_STAT_COUNT, (int64_t)atomic_load(&d->write_ms), "" },
+		{ "caught_up", FT_SINK_STAT_COUNT, (int64_t)atomic_load(&d->caught_up), "" },
 		{ "last_error", FT_SINK_STAT_TEXT, 0, "" },
 		{ "last_error_at", FT_SINK_STAT_TIME_MS, 0, "" },
 	};

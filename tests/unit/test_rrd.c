@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "flowtally/ledger.h"
 #include "flowtally/rrd.h"
 #include "flowtally/sink.h"
 
@@ -364,6 +365,46 @@ START_TEST(a_new_run_goes_on_after_the_last)
 }
 END_TEST
 
+/* Steps the ledger committed and the series never got (the last run was killed with
+ * them queued) are taken from the ledger before the first step of the next run. */
+START_TEST(a_new_run_catches_up_from_the_ledger)
+{
+	struct ft_rrd_conf conf = { .enabled = true, .fine_days = FT_RRD_FINE_DAYS };
+	struct ft_step_cell cells[8];
+	static struct ft_step s[8];
+	static struct ft_step_cell all[8][8];
+	struct expect e[8];
+	char path[600];
+	struct ft_ledger *l;
+	snprintf(path, sizeof(path), "%s/ledger", dir);
+	ck_assert_int_eq(ft_ledger_open(path, &l), 0);
+	srand(5);
+	for (unsigned k = 0; k < 8; k++) {
+		make_step(&s[k], T0 + k * STEP_S, all[k], &e[k], k + 1);
+		snprintf(s[k].map_id, sizeof(s[k].map_id), "test");
+		if (k < 7)
+			ck_assert_int_eq(ft_ledger_append(l, &s[k]), 0);
+	}
+	ft_ledger_close(l);
+	void *st = open_sink(&conf);
+	for (unsigned k = 0; k < 3; k++)
+		ck_assert_int_eq(ft_rrd_sink.write_step(st, &s[k]), 0);
+	ft_rrd_sink.close(st);              /* killed with steps 3-6 in its queue */
+	st = open_sink(&conf);
+	ck_assert_int_eq(ft_rrd_sink.write_step(st, &s[7]), 0);
+	ft_rrd_sink.close(st);
+	double *d;
+	unsigned long n;
+	fetch("tenants/Kent%20County%20Council.rrd", T0, T0 + 8 * STEP_S, &d, &n);
+	for (unsigned k = 0; k < 8; k++)
+		for (unsigned q = 0; q < 6; q++)
+			ck_assert_msg(!isnan(d[k * 6 + q]) && count_of(d[k * 6 + q]) == e[k].v[0][2][q],
+			              "step %u ds %u: %.17g", k, q, d[k * 6 + q]);
+	rrd_freemem(d);
+	(void)cells;
+}
+END_TEST
+
 START_TEST(turned_off_it_is_not_there)
 {
 	struct ft_rrd_conf conf = { .enabled = false };
@@ -390,6 +431,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, every_step_reads_back_exactly);
 	tcase_add_test(tc, bad_files_are_said_and_the_rest_written);
 	tcase_add_test(tc, a_new_run_goes_on_after_the_last);
+	tcase_add_test(tc, a_new_run_catches_up_from_the_ledger);
 	tcase_add_test(tc, turned_off_it_is_not_there);
 	suite_add_tcase(s, tc);
 	return s;
