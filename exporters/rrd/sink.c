@@ -231,11 +231,6 @@ static int file_check(struct rrd_sink *d, struct file *f, time_t t)
 		file_error(d, err);
 		return r;
 	}
-	/* rrdcached answers INFO from the file, LAST from what it holds too */
-	time_t last;
-	if (ft_rrd_store_cached(d->store) && ft_rrd_store_last(d->store, path, &last, err, sizeof(err)) == 0 &&
-	    last > f->last)
-		f->last = last;
 	f->state = FS_OK;
 	return 0;
 }
@@ -360,10 +355,6 @@ static int catch_up(struct rrd_sink *d, int64_t upto_ms)
 	int r = ft_rrd_store_check(d->store, path, FT_RRD_TOTAL, d->step_s, &last, err, sizeof(err));
 	if (r == -EAGAIN)
 		return r;
-	time_t cached;
-	if (r == 0 && ft_rrd_store_cached(d->store) && ft_rrd_store_last(d->store, path, &cached, err, sizeof(err)) == 0 &&
-	    cached > last)
-		last = cached;
 	int64_t from = (int64_t)last * 1000;
 	if (r < 0 || from >= upto_ms)
 		return 0;

@@ -116,6 +116,18 @@ static bool missing(const char *path)
 	return strstr(e, "No such file") || (stat(path, &sb) < 0 && errno == ENOENT && !strstr(e, "ermission"));
 }
 
+int ft_rrd_store_last(struct ft_rrd_store *st, const char *path, time_t *ret, char *err, size_t err_size)
+{
+	int r = connect_daemon(st, path, err, err_size);
+	if (r < 0)
+		return r;
+	time_t t = st->client ? rrdc_last(path) : rrd_last_r(path);
+	if (t <= 0)
+		return failed(st, path, "cannot read its last update", err, err_size);
+	*ret = t;
+	return 0;
+}
+
 int ft_rrd_store_check(struct ft_rrd_store *st, const char *path, enum ft_rrd_kind k, int64_t step_s,
                        time_t *ret_last, char *err, size_t err_size)
 {
@@ -220,19 +232,11 @@ int ft_rrd_store_check(struct ft_rrd_store *st, const char *path, enum ft_rrd_ki
 		         st->client ? -1LL : (long long)sb.st_size, size);
 		return -EBADF;
 	}
+	/* rrdcached answers INFO from the file, LAST from what it holds too */
+	time_t cached;
+	if (st->client && ft_rrd_store_last(st, path, &cached, err, err_size) == 0 && (unsigned long)cached > last)
+		last = (unsigned long)cached;
 	*ret_last = (time_t)last;
-	return 0;
-}
-
-int ft_rrd_store_last(struct ft_rrd_store *st, const char *path, time_t *ret, char *err, size_t err_size)
-{
-	int r = connect_daemon(st, path, err, err_size);
-	if (r < 0)
-		return r;
-	time_t t = st->client ? rrdc_last(path) : rrd_last_r(path);
-	if (t <= 0)
-		return failed(st, path, "cannot read its last update", err, err_size);
-	*ret = t;
 	return 0;
 }
 

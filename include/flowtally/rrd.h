@@ -101,8 +101,8 @@ struct ft_rrd_store;
 int ft_rrd_store_open(const char *daemon, struct ft_rrd_store **ret);
 void ft_rrd_store_close(struct ft_rrd_store *st);
 bool ft_rrd_store_cached(const struct ft_rrd_store *st);
-/* The last update of path, and whether its data sources are those of kind k and its
- * step step_s: 0; -ENOENT no file; -EBADF not an RRD file or not one of this layout
+/* The last update of path (with rrdcached, the updates it holds included), and whether
+ * its data sources are those of kind k and its step step_s: 0; -ENOENT no file; -EBADF not an RRD file or not one of this layout
  * (err says how); -EAGAIN rrdcached unreachable; -EIO another failure. */
 int ft_rrd_store_check(struct ft_rrd_store *st, const char *path, enum ft_rrd_kind k, int64_t step_s,
                        time_t *ret_last, char *err, size_t err_size);
