@@ -352,7 +352,11 @@ run_mode() {
 patience_used=0 patience_warned=''
 say "$(nproc) CPUs, kernel $(uname -r); $tenants tenants, $n_files files expected, step $step s," \
 	"lateness $lateness s, $(fmt_rate "$rate") records/s, niceness $niceness; work files in $tmp"
-for m in "${run_modes[@]}"; do run_mode "$m"; done
+for m in "${run_modes[@]}"; do
+	run_mode "$m"
+	# the files' writeback is done before the next measurement waits for quiet CPUs
+	sync
+done
 
 # what the store holds, by kind (tenants' files by class)
 store_kinds=$(cd "$store" && { find tenants -mindepth 1 -maxdepth 1 -name '*.rrd' | sed 's/.*/tenant/'
