@@ -185,9 +185,14 @@ static int file_check(struct rrd_sink *d, struct file *f, time_t t)
 	snprintf(path, sizeof(path), "%s/%s", d->dir, f->rel);
 	int r = ft_rrd_store_check(d->store, path, f->kind, d->step_s, &f->last, err, sizeof(err));
 	if (d->rebuild && r != -EAGAIN) {
-		if (r == 0 && f->last > d->rebuild_end && !d->force) {
-			ft_log_err(FT_LOG_MAIN, "rrd: %s holds data after the rebuild's range: left as it is "
-			           "(--force replaces it)", path);
+		/* a file with newer data, or one that is not of this layout (another step, other
+		 * data sources, not an RRD at all): replaced only when told */
+		if (((r == 0 && f->last > d->rebuild_end) || r == -EBADF) && !d->force) {
+			if (r == 0)
+				ft_log_err(FT_LOG_MAIN, "rrd: %s holds data after the rebuild's range: left as it is "
+				           "(--force replaces it)", path);
+			else
+				ft_log_err(FT_LOG_MAIN, "rrd: %s: left as it is (--force replaces it)", err);
 			d->refused_files++;
 			f->state = FS_BAD;
 			f->bad_until_ns = INT64_MAX;

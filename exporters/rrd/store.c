@@ -209,7 +209,7 @@ int ft_rrd_store_check(struct ft_rrd_store *st, const char *path, enum ft_rrd_ki
 	}
 	if ((int64_t)step != step_s) {
 		snprintf(err, err_size, "%s: a round-robin database of %lu-second steps, not %lld (made with "
-		         "another step: move it away, or 'flowtally rrd rebuild' it)", path, step,
+		         "another step: move it away, or 'flowtally rrd rebuild --force' it)", path, step,
 		         (long long)step_s);
 		return -EBADF;
 	}
