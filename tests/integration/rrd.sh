@@ -153,6 +153,15 @@ jq -e '.sinks.rrd | .bad_files == 1 and .file_errors > 1 and (.last_error | leng
 grep -qv " U$" "$tmp/bad-total.txt" || fail "total.rrd not written"
 [ "$("$ft" ledger show -d "$tmp/bad" --json | jq .total.flows)" = "$(jq .records "$tmp/new.json")" ] ||
 	fail "the ledger lost steps"
+# a rebuild leaves the foreign file alone unless --force
+rc=0
+"$ft" rrd rebuild -q -c "$tmp/bad.conf" >"$tmp/rebuild-bad.txt" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "Kent%20County%20Council.rrd: not a round-robin database.*left as it is" "$tmp/rebuild-bad.txt" ||
+	fail "rebuild over a foreign file: rc $rc, $(cat "$tmp/rebuild-bad.txt")"
+[ "$(cat "$tmp/bad/rrd/tenants/Kent%20County%20Council.rrd")" = "a spreadsheet, not a database" ] || fail "rebuild replaced the foreign file"
+rm "$tmp/bad/rrd/tenants/fire%2Frescue"
+"$ft" rrd rebuild -q --force -c "$tmp/bad.conf" >/dev/null
+check "$tmp/bad" "$tmp/bad/rrd" 1 >/dev/null
 
 # ---- 6. a full disk: no RRD file fits (a file-size limit, as full_disk.sh) -------------------
 conf "$tmp/full.conf" "$tmp/full"
