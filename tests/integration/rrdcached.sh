@@ -53,10 +53,10 @@ tcp_up() {  # rrdcached answers STATS on its TCP port
 }
 cached_up() { kill -0 "$cpid" 2>/dev/null && [ -S "$sock" ] && tcp_up; }
 # start_cached [PORT]: rrdcached in the foreground on $sock and 127.0.0.1:PORT (a free
-# port when not given); sets $cpid and $cport.
+# port when not given: a random one, another when rrdcached cannot listen on it); sets
+# $cpid and $cport.
 start_cached() {
-	local try
-	for try in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		cport=${1:-$((20000 + RANDOM % 40000))}
 		rrdcached -g -j "$tmp/journal" -b "$base" -p "$tmp/rrdcached.pid" -o "$tmp/rrdcached.log" \
 			-l "unix:$sock" -l "127.0.0.1:$cport" >>"$tmp/rrdcached.out" 2>&1 &
@@ -160,9 +160,9 @@ caught_up() {
 # wait_caught_up DATA_DIR [SECONDS]: until the step of now (less one second) is written
 # to both, or SECONDS (default 15) pass.
 wait_caught_up() {
-	local t i
+	local t
 	t=$(($(date +%s) - 1))
-	for i in $(seq $((${2:-15} * 10))); do
+	for _ in $(seq $((${2:-15} * 10))); do
 		caught_up "$1" "$t" && return 0
 		jq -e '.sinks.rrd | .write_errors == 0 and .file_errors == 0' "$1/stats.json" >/dev/null 2>&1 ||
 			[ ! -s "$1/stats.json" ] || fail_sink "$1"
@@ -248,7 +248,8 @@ gen "$porta" 4 21 >"$tmp/a.gen" &
 ga=$!
 gen "$portb" 4 22 --version 10 --exporters 2 >"$tmp/b.gen" &
 gb=$!
-wait "$ga" && wait "$gb" || fail "flowtally generate failed"
+wait "$ga" || fail "flowtally generate (a) failed"
+wait "$gb" || fail "flowtally generate (b) failed"
 wait_caught_up "$da"
 wait_caught_up "$db"
 clean_rrd "$da"
