@@ -114,6 +114,7 @@ static int rebuild(int argc, char **argv)
 	snprintf(rrd_dir, sizeof(rrd_dir), "%s/rrd", o.data_dir);
 	o.rrd_dir = cfg->rrd.dir && !dir ? cfg->rrd.dir : rrd_dir;
 	o.daemon = cfg->rrd.daemon;
+	o.daemon_base = cfg->rrd.daemon_base;
 	o.step_ms = cfg->agg.step_ms;
 	o.fine_days = cfg->rrd.fine_days;
 	const char *problem = ft_rrd_step_problem(o.step_ms / 1000);

@@ -45,10 +45,21 @@ static int apply_rrd_dir(struct cctx *c, const config_setting_t *s)
 	return r;
 }
 
+static int apply_rrdcached_base(struct cctx *c, const config_setting_t *s)
+{
+	int r = ft_config_string(c, s, &c->cfg->rrd.daemon_base);
+	if (r == 0 && c->cfg->rrd.daemon_base[0] != '/') {
+		ft_config_err(c, s, "rrdcached_base must be an absolute path (rrdcached's -b directory)");
+		return -EINVAL;
+	}
+	return r;
+}
+
 static const struct ft_config_key keys[] = {
 	{ "rrd", FT_KEY_APPLY, 0, 0, 0, apply_rrd, false },
 	{ "rrdcached", FT_KEY_APPLY, 0, 0, 0, apply_rrdcached, false },
 	{ "rrd_dir", FT_KEY_APPLY, 0, 0, 0, apply_rrd_dir, false },
+	{ "rrdcached_base", FT_KEY_APPLY, 0, 0, 0, apply_rrdcached_base, false },
 	{ "rrd_fine_days", FT_KEY_U32, FT_RRD_FINE_DAYS_MIN, 36600, RRD(fine_days), NULL, false },
 	{ "sink_queue", FT_KEY_U32, 1, 100000, offsetof(struct ft_config, sink_queue), NULL, false },
 };
@@ -63,18 +74,40 @@ static int init(struct ft_config *c)
 /* The archives hold whole steps: with RRD output on, the step must suit them. */
 static void check(struct cctx *c, const config_t *lc)
 {
+	const struct ft_rrd_conf *r = &c->cfg->rrd;
 	int64_t step_ms = c->cfg->agg.step_ms;
 	const char *problem = ft_rrd_step_problem(step_ms / 1000);
-	if (!c->cfg->rrd.enabled || !problem)
+	if (!r->enabled)
 		return;
-	const config_setting_t *s = ft_config_top(lc, "step");
-	ft_diag_add(c->diag, true, c->file, s ? config_setting_source_line(s) : 0,
-	            "step = %lld: %s (or set rrd = false)", (long long)(step_ms / 1000), problem);
+	if (problem) {
+		const config_setting_t *s = ft_config_top(lc, "step");
+		ft_diag_add(c->diag, true, c->file, s ? config_setting_source_line(s) : 0,
+		            "step = %lld: %s (or set rrd = false)", (long long)(step_ms / 1000), problem);
+	}
+	/* over TCP rrdcached is sent paths relative to its base: the RRD directory must be
+	 * inside it */
+	if (!ft_rrd_daemon_is_tcp(r->daemon))
+		return;
+	const config_setting_t *s = ft_config_top(lc, "rrdcached");
+	const char *dir = r->dir ? r->dir : c->cfg->data_dir;
+	size_t n = r->daemon_base ? strlen(r->daemon_base) : 0;
+	while (n > 1 && r->daemon_base[n - 1] == '/')
+		n--;
+	if (!r->daemon_base)
+		ft_diag_add(c->diag, true, c->file, s ? config_setting_source_line(s) : 0,
+		            "rrdcached = \"%s\" is a TCP address: rrdcached is then sent paths relative to its base "
+		            "directory, so set rrdcached_base to that directory (its -b) and rrd_dir inside it",
+		            r->daemon);
+	else if (strncmp(dir, r->daemon_base, n) != 0 || dir[n] != '/')
+		ft_diag_add(c->diag, true, c->file, s ? config_setting_source_line(s) : 0,
+		            "%s %s is not inside rrdcached_base %s: set rrd_dir to a directory under it",
+		            r->dir ? "rrd_dir" : "the RRD directory (data_dir/rrd)", dir, r->daemon_base);
 }
 
 static void done(struct ft_config *c)
 {
 	free(c->rrd.daemon);
+	free(c->rrd.daemon_base);
 	free(c->rrd.dir);
 }
 

@@ -34,7 +34,8 @@ static int range_end(const char *ledger, int64_t from, int64_t to, int64_t *ret)
 int ft_rrd_rebuild(const struct ft_rrd_rebuild_opts *o, struct ft_rrd_rebuild_result *ret)
 {
 	char ledger[4200], when[40];
-	struct ft_rrd_conf conf = { .enabled = true, .daemon = (char *)o->daemon, .dir = (char *)o->rrd_dir,
+	struct ft_rrd_conf conf = { .enabled = true, .daemon = (char *)o->daemon,
+	                            .daemon_base = (char *)o->daemon_base, .dir = (char *)o->rrd_dir,
 	                            .fine_days = o->fine_days };
 	struct ft_sink_env env = { .data_dir = o->data_dir, .conf = &conf, .step_ms = o->step_ms };
 	struct ft_ledger_reader *rd;

@@ -61,6 +61,7 @@ struct rrd_sink {
 	time_t step_s;
 	uint32_t fine_days;
 	bool live;
+	bool local;                 /* the RRD directory is on this machine */
 	/* the files: a table by name (open addressing, a power of two) and a list */
 	struct file **slots;
 	size_t n_slots;
@@ -161,10 +162,13 @@ static void file_error(struct rrd_sink *d, const char *msg)
 static int make_dirs(const struct rrd_sink *d, const char *rel, char *err, size_t size)
 {
 	char path[4400];
+	mode_t mode = ft_rrd_store_cached(d->store) ? 0755 : 0750;   /* rrdcached writes them too */
+	if (!d->local)
+		return 0;               /* rrdcached's machine: it makes them */
 	for (const char *p = strchr(rel, '/'); p; p = strchr(p + 1, '/')) {
 		snprintf(path, sizeof(path), "%s/%.*s", d->dir, (int)(p - rel), rel);
 		struct stat sb;
-		if (mkdir(path, 0750) < 0 && errno != EEXIST) {
+		if (mkdir(path, mode) < 0 && errno != EEXIST) {
 			snprintf(err, size, "%s: cannot create the directory: %s", path, strerror(errno));
 			return -EIO;
 		}
@@ -604,12 +608,30 @@ int ft_rrd_sink_open(const struct ft_sink_env *env, void **ret)
 		snprintf(d->dir, sizeof(d->dir), "%s", c->dir);
 	else
 		snprintf(d->dir, sizeof(d->dir), "%s/rrd", env->data_dir);
-	int r = ft_rrd_store_open(c->daemon, &d->store);
-	if (r == 0 && (!c->daemon || access(d->dir, F_OK) == 0 || !c->dir)) {
-		/* a directory of its own, but one rrdcached elsewhere shares may not be local */
+	int r = ft_rrd_store_open(c->daemon, c->daemon_base, &d->store);
+	d->local = true;
+	if (r == 0 && !c->daemon) {
+		/* written directly: a directory of flowtallyd's own */
 		r = ft_file_own_dir(d->dir, geteuid(), (gid_t)-1, err, sizeof(err));
 		if (r < 0)
 			ft_log_err(FT_LOG_MAIN, "rrd: %s", err);
+	} else if (r == 0) {
+		/* through rrdcached, which writes the files as its own user: a directory where it
+		 * can, made here when this machine has its parent; otherwise rrdcached is on
+		 * another machine and makes the directories itself (rrdcached -R) */
+		char parent[4200];
+		snprintf(parent, sizeof(parent), "%s", d->dir);
+		char *slash = strrchr(parent, '/');
+		if (slash && slash != parent)
+			*slash = '\0';
+		if (mkdir(d->dir, 0755) < 0 && errno != EEXIST && access(parent, F_OK) == 0) {
+			ft_log_err(FT_LOG_MAIN, "rrd: %s: cannot create the directory: %s", d->dir, strerror(errno));
+			r = -errno;
+		}
+		d->local = access(d->dir, F_OK) == 0;
+		if (!d->local)
+			ft_log_info(FT_LOG_MAIN, "rrd: %s is not on this machine: rrdcached makes its directories "
+			            "(start it with -R)", d->dir);
 	}
 	if (r < 0) {
 		ft_rrd_sink_close(d);

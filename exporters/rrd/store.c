@@ -23,9 +23,12 @@
 struct ft_rrd_store {
 	char *daemon;
 	bool client;
+	bool tcp;                   /* rrdcached over TCP: it is sent paths relative to base */
+	char *base;
+	char sent[4400];            /* the path last sent (sent_path) */
 };
 
-int ft_rrd_store_open(const char *daemon, struct ft_rrd_store **ret)
+int ft_rrd_store_open(const char *daemon, const char *base, struct ft_rrd_store **ret)
 {
 	struct ft_rrd_store *st = calloc(1, sizeof(*st));
 	if (!st)
@@ -33,7 +36,9 @@ int ft_rrd_store_open(const char *daemon, struct ft_rrd_store **ret)
 	if (daemon) {
 		st->daemon = strdup(daemon);
 		st->client = true;
-		if (!st->daemon) {
+		st->tcp = ft_rrd_daemon_is_tcp(daemon);
+		st->base = base ? strdup(base) : NULL;
+		if (!st->daemon || (base && !st->base)) {
 			ft_rrd_store_close(st);
 			return -ENOMEM;
 		}
@@ -49,6 +54,7 @@ void ft_rrd_store_close(struct ft_rrd_store *st)
 	if (st->client)
 		rrdc_disconnect();
 	free(st->daemon);
+	free(st->base);
 	free(st);
 }
 
@@ -102,6 +108,25 @@ static int connect_daemon(struct ft_rrd_store *st, const char *path, char *err, 
 	return -EAGAIN;
 }
 
+/* The path as rrdcached is to be sent it: over TCP librrd's client takes only paths
+ * relative to rrdcached's base directory (-b, rrdcached_base); NULL (err said) when the
+ * path is not under it. */
+static const char *sent_path(struct ft_rrd_store *st, const char *path, char *err, size_t size)
+{
+	if (!st->tcp)
+		return path;
+	size_t n = st->base ? strlen(st->base) : 0;
+	while (n > 1 && st->base[n - 1] == '/')
+		n--;
+	if (!st->base || strncmp(path, st->base, n) != 0 || path[n] != '/') {
+		snprintf(err, size, "%s: not under rrdcached_base (%s): rrdcached over TCP is sent paths "
+		         "relative to its base directory", path, st->base ? st->base : "not set");
+		return NULL;
+	}
+	snprintf(st->sent, sizeof(st->sent), "%s", path + n + 1);
+	return st->sent;
+}
+
 /* A call that failed: the daemon gone, or the file. */
 static int failed(struct ft_rrd_store *st, const char *path, const char *what, char *err, size_t size)
 {
@@ -121,7 +146,10 @@ int ft_rrd_store_last(struct ft_rrd_store *st, const char *path, time_t *ret, ch
 	int r = connect_daemon(st, path, err, err_size);
 	if (r < 0)
 		return r;
-	time_t t = st->client ? rrdc_last(path) : rrd_last_r(path);
+	const char *p = sent_path(st, path, err, err_size);
+	if (!p)
+		return -EIO;
+	time_t t = st->client ? rrdc_last(p) : rrd_last_r(path);
 	if (t <= 0)
 		return failed(st, path, "cannot read its last update", err, err_size);
 	*ret = t;
@@ -142,7 +170,10 @@ int ft_rrd_store_check(struct ft_rrd_store *st, const char *path, enum ft_rrd_ki
 		if (r < 0)
 			return r;           /* -ENOENT: made with its directories */
 	}
-	rrd_info_t *info = st->client ? rrdc_info(path) : rrd_info_r(path);
+	const char *p = sent_path(st, path, err, err_size);
+	if (!p)
+		return -EIO;
+	rrd_info_t *info = st->client ? rrdc_info(p) : rrd_info_r(path);
 	if (!info) {
 		if (st->client && !rrdc_is_any_connected())
 			return failed(st, path, "", err, err_size);
@@ -259,11 +290,14 @@ int ft_rrd_store_create(struct ft_rrd_store *st, const char *path, enum ft_rrd_k
 		if (stat(path, &sb) == 0)
 			return -EEXIST;
 	}
+	const char *p = sent_path(st, path, err, err_size);
+	if (!p)
+		return -EIO;
 	if (overwrite && st->client) {
-		rrdc_forget(path);   /* what it holds of the old file goes */
+		rrdc_forget(p);      /* what it holds of the old file goes */
 		rrd_clear_error();
 	}
-	r = st->client ? rrdc_create_r2(path, (unsigned long)step_s, start, !overwrite, NULL, NULL, argc, argv)
+	r = st->client ? rrdc_create_r2(p, (unsigned long)step_s, start, !overwrite, NULL, NULL, argc, argv)
 	               : rrd_create_r2(path, (unsigned long)step_s, start, !overwrite, NULL, NULL, argc, argv);
 	if (r != 0) {
 		const char *e = rrd_test_error() ? rrd_get_error() : "";
@@ -280,7 +314,10 @@ int ft_rrd_store_update(struct ft_rrd_store *st, const char *path, int n, const 
 	int r = connect_daemon(st, path, err, err_size);
 	if (r < 0)
 		return r;
-	r = st->client ? rrdc_update(path, n, values) : rrd_update_r(path, NULL, n, values);
+	const char *p = sent_path(st, path, err, err_size);
+	if (!p)
+		return -EIO;
+	r = st->client ? rrdc_update(p, n, values) : rrd_update_r(path, NULL, n, values);
 	return r == 0 ? 0 : failed(st, path, "cannot update", err, err_size);
 }
 
@@ -291,7 +328,10 @@ int ft_rrd_store_fetch(struct ft_rrd_store *st, const char *path, const char *cf
 	int r = connect_daemon(st, path, err, err_size);
 	if (r < 0)
 		return r;
-	r = st->client ? rrdc_fetch(path, cf, start, end, step, n_ds, ret_names, ret_data)
+	const char *p = sent_path(st, path, err, err_size);
+	if (!p)
+		return -EIO;
+	r = st->client ? rrdc_fetch(p, cf, start, end, step, n_ds, ret_names, ret_data)
 	               : rrd_fetch_r(path, cf, start, end, step, n_ds, ret_names, ret_data);
 	return r == 0 ? 0 : failed(st, path, "cannot fetch", err, err_size);
 }

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 /* The RRD part of the configuration. */
@@ -31,6 +32,8 @@ struct ft_rrd_conf {
 	bool enabled;               /* rrd (default true) */
 	char *daemon;               /* rrdcached: "unix:/path", "/path" or "host:port"; NULL: write
 	                             * the files directly */
+	char *daemon_base;          /* rrdcached_base: rrdcached's base directory (-b); over TCP
+	                             * it is sent paths relative to it (rrd_dir inside it) */
 	char *dir;                  /* rrd_dir; NULL: DATA_DIR/rrd */
 	uint32_t fine_days;         /* rrd_fine_days: days the 300-second archives keep */
 };
@@ -97,8 +100,15 @@ int ft_rrd_header_check(const char *path, enum ft_rrd_kind k, int64_t step_s, ch
  * can share one).  Every call says what went wrong in err (with the file concerned). */
 struct ft_rrd_store;
 
-/* daemon NULL: direct.  Never connects here: the first use does. */
-int ft_rrd_store_open(const char *daemon, struct ft_rrd_store **ret);
+/* daemon NULL: direct.  Over TCP (ft_rrd_daemon_is_tcp) rrdcached is sent every path
+ * relative to base, its base directory (-b), which the paths must be under.  Never
+ * connects here: the first use does. */
+int ft_rrd_store_open(const char *daemon, const char *base, struct ft_rrd_store **ret);
+/* Whether an rrdcached address is a TCP one ("host:port"), not a UNIX socket. */
+static inline bool ft_rrd_daemon_is_tcp(const char *daemon)
+{
+	return daemon && strncmp(daemon, "unix:", 5) != 0 && daemon[0] != '/';
+}
 void ft_rrd_store_close(struct ft_rrd_store *st);
 bool ft_rrd_store_cached(const struct ft_rrd_store *st);
 /* The last update of path (with rrdcached, the updates it holds included), and whether
@@ -129,6 +139,7 @@ struct ft_rrd_rebuild_opts {
 	const char *data_dir;       /* where the ledger is */
 	const char *rrd_dir;        /* the RRD directory, as the store sees it */
 	const char *daemon;         /* rrdcached, or NULL */
+	const char *daemon_base;    /* rrdcached_base, or NULL */
 	int64_t step_ms;
 	uint32_t fine_days;
 	int64_t from_ms, to_ms;     /* steps starting in [from, to); INT64_MIN / INT64_MAX: all */

@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 	}
 	struct ft_rrd_store *st;
 	char path[4200], err[4800], val[200];
-	if (ft_rrd_store_open(NULL, &st) < 0)
+	if (ft_rrd_store_open(NULL, NULL, &st) < 0)
 		return 1;
 	/* the files start a step before the first round, on a whole hour, as the sink's do */
 	time_t now = time(NULL), t0 = now - now % 3600 - (time_t)(rounds + 1) * step;

@@ -189,4 +189,12 @@ rc=0
 "$ft" check-config "$tmp/seven.conf" >"$tmp/seven.txt" 2>&1 || rc=$?
 [ "$rc" = 2 ] && grep -q "step = 7: RRD output needs a step that divides 300 s" "$tmp/seven.txt" ||
 	fail "step 7: rc $rc, $(cat "$tmp/seven.txt")"
+conf "$tmp/tcp.conf" "$tmp/tcp" 'rrdcached = "127.0.0.1:42217";'
+rc=0
+"$ft" check-config "$tmp/tcp.conf" >"$tmp/tcp.txt" 2>&1 || rc=$?
+[ "$rc" = 2 ] && grep -q "is a TCP address: .* set rrdcached_base" "$tmp/tcp.txt" || fail "TCP rrdcached without its base: rc $rc, $(cat "$tmp/tcp.txt")"
+conf "$tmp/tcp2.conf" "$tmp/tcp" "rrdcached = \"127.0.0.1:42217\"; rrdcached_base = \"/var/lib/rrdcached/db\";"
+rc=0
+"$ft" check-config "$tmp/tcp2.conf" >"$tmp/tcp2.txt" 2>&1 || rc=$?
+[ "$rc" = 2 ] && grep -q "is not inside rrdcached_base /var/lib/rrdcached/db" "$tmp/tcp2.txt" || fail "rrd_dir outside the base: rc $rc, $(cat "$tmp/tcp2.txt")"
 echo "rrd: ok"

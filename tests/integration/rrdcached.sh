@@ -101,7 +101,6 @@ flush() {
 # alpha's files: internet, partner (to beta), psn; beta's: internet, partner.
 # write_conf FILE DATA_DIR RRD_DIR DAEMON [PORT]
 write_conf() {
-	mkdir -p "$3"   # rrd_dir is not made by the collector when it uses rrdcached
 	cat >"$1" <<CONF
 listen = ["127.0.0.1:${5:-0}"];
 exporters = ["127.0.0.0/8"];
@@ -113,6 +112,7 @@ step = $STEP;
 lateness = $LATENESS;
 rrd = true;
 rrdcached = "$4";
+rrdcached_base = "$base";
 rrd_dir = "$3";
 sink_queue = 256;
 classes = ( { name = "psn"; prefixes = [ "192.168.192.0/18" ]; } );
@@ -174,8 +174,8 @@ wait_caught_up() {
 rrd_stats() { jq -c '.sinks.rrd' "$1/stats.json"; }
 fail_sink() {  # DATA_DIR
 	local why=
-	! grep -q 'absolute path names not allowed' "$1/stats.json" ||
-		why=" (librrd's client of rrdcached takes no absolute path over TCP, and rrd_dir must be absolute)"
+	! grep -q 'not under rrdcached_base' "$1/stats.json" ||
+		why=" (over TCP the paths are sent relative to rrdcached_base)"
 	fail "$1: the RRD sink fails$why: $(rrd_stats "$1")"
 }
 # clean_rrd DATA_DIR: the RRD sink's counters say nothing went wrong.
