@@ -93,7 +93,11 @@ int ft_rrd_header_check(const char *path, enum ft_rrd_kind k, int64_t step_s, ch
 			why = "other data sources than flowtally's";
 	}
 	size_t rra = STAT_HEAD + ds_cnt * DS_DEF;
-	size_t ptr = rra + rra_cnt * RRA_DEF + LIVE_HEAD + ds_cnt * PDP_PREP + rra_cnt * ds_cnt * CDP_PREP;
+	size_t live = rra + rra_cnt * RRA_DEF;
+	size_t ptr = live + LIVE_HEAD + ds_cnt * PDP_PREP + rra_cnt * ds_cnt * CDP_PREP;
+	/* a last update a clock could show: from 1970 to beyond any collector's life */
+	if (!why && word(h + live) >= (1ul << 38))
+		why = "a last update time no clock shows";
 	for (size_t i = 0; !why && i < rra_cnt; i++) {
 		const unsigned char *r = h + rra + i * RRA_DEF;
 		unsigned long rows = word(r + 24), pdp = word(r + 32), cur = word(h + ptr + i * RRA_PTR);

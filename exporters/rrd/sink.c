@@ -364,9 +364,9 @@ static int catch_up(struct rrd_sink *d, int64_t upto_ms)
 	int r = ft_rrd_store_check(d->store, path, FT_RRD_TOTAL, d->step_s, &last, err, sizeof(err));
 	if (r == -EAGAIN)
 		return r;
-	int64_t from = (int64_t)last * 1000;
-	if (r < 0 || from >= upto_ms)
+	if (r < 0 || last <= 0 || (int64_t)last >= upto_ms / 1000)
 		return 0;
+	int64_t from = (int64_t)last * 1000;
 	if ((upto_ms - from) / d->step_ms > CATCH_UP_MAX) {
 		int64_t skip_to = upto_ms - CATCH_UP_MAX * d->step_ms;
 		ft_log_warn(FT_LOG_MAIN, "rrd: the series end at %s, long before this run: the last %d steps are "
