@@ -57,6 +57,7 @@ struct ft_writer {
 
 #define BACKOFF_MIN_NS (1 * FT_NS_PER_SEC)
 #define PATIENCE_NS (60 * FT_NS_PER_SEC)
+#define STOP_RETRY_NS (2 * FT_NS_PER_SEC)
 #define BACKOFF_MAX_NS (30 * FT_NS_PER_SEC)
 
 static void item_free(struct item *it)
@@ -153,8 +154,9 @@ static void drop_rest(struct ft_writer *w)
 	size_t n = w->used;
 	while (w->used)
 		item_unref(pop_oldest(w));
-	ft_log_err(FT_LOG_MAIN, "sinks still busy at the stop: %zu queued item(s) not written "
-	           "(counted as dropped; the ledger has every step)", n);
+	ft_log_err(FT_LOG_MAIN, "sinks still busy or their server down at the stop: %zu queued item(s) "
+	           "not written (counted as dropped; the ledger has every step, and the next start "
+	           "gives the RRD series what they lack from it)", n);
 }
 
 static void flush_all(struct ft_writer *w)
@@ -227,6 +229,7 @@ static void serve(struct ft_writer *w, size_t i)
 		if (s->backoff_ns > BACKOFF_MAX_NS)
 			s->backoff_ns = BACKOFF_MAX_NS;
 		s->retry_ns = ft_clock_mono_ns() + s->backoff_ns;
+		pthread_cond_broadcast(&w->room);  /* a drain waits for no pausing sink */
 	} else {
 		s->backoff_ns = s->retry_ns = 0;
 		count_write(s, it, held, r);
@@ -260,6 +263,13 @@ static void *writer_main(void *arg)
 			pthread_mutex_unlock(&w->mu);
 			flush_all(w);
 			pthread_mutex_lock(&w->mu);
+			continue;
+		}
+		/* stopping, and only sinks whose server is down have items left: one more try
+		 * if it comes within STOP_RETRY_NS, else they are dropped (counted; the next
+		 * start takes them from the ledger) rather than holding the stop */
+		if (w->stop && w->used && wake > now + STOP_RETRY_NS) {
+			drop_rest(w);
 			continue;
 		}
 		if (w->stop && wake > w->deadline_ns)
@@ -412,8 +422,10 @@ bool ft_writer_push_counters(struct ft_writer *w, const struct ft_counters *c)
 int ft_writer_drain(struct ft_writer *w, int64_t timeout_ns)
 {
 	int64_t until = ft_clock_mono_ns() + timeout_ns;
+	int64_t wake;
 	pthread_mutex_lock(&w->mu);
-	while (w->used && ft_clock_mono_ns() < until)
+	/* not for a sink pausing after -EAGAIN (its server is down): its items stay */
+	while (w->used && ft_clock_mono_ns() < until && pick(w, ft_clock_mono_ns(), &wake) >= 0)
 		wait_room(w, until);
 	int r = w->used ? -ETIMEDOUT : 0;
 	pthread_mutex_unlock(&w->mu);

@@ -49,7 +49,8 @@ bool ft_writer_push_counters(struct ft_writer *w, const struct ft_counters *c);
 /* Patient (a replay, which has no clock to keep up with): a full queue makes a push
  * wait for room, up to a minute, before it drops the oldest item. */
 void ft_writer_set_patient(struct ft_writer *w, bool patient);
-/* Waits until the queue is empty, up to timeout_ns: 0 or -ETIMEDOUT. */
+/* Waits until the queue is empty, up to timeout_ns, or until only sinks pausing after
+ * -EAGAIN have items left: 0 (empty) or -ETIMEDOUT. */
 int ft_writer_drain(struct ft_writer *w, int64_t timeout_ns);
 /* Items queued now (for any slot). */
 size_t ft_writer_depth(struct ft_writer *w);

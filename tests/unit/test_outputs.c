@@ -538,7 +538,14 @@ START_TEST(a_sink_whose_server_is_down_gets_every_step_later)
 	ft_outputs_report(o, rep, 3);
 	ck_assert_uint_eq(report_of(rep, 3, "recorder")->c.dropped, 0);
 	ck_assert_uint_eq(report_of(rep, 3, "recorder")->c.written, written);
+	/* down again at the stop: it does not hold the stop up (the next start catches up) */
+	pthread_mutex_lock(&rec.mu);
+	rec.down = true;
+	pthread_mutex_unlock(&rec.mu);
+	feed(cfg, o, 500, 1764000000000 + 60000);
+	int64_t t0 = ft_clock_mono_ns();
 	ft_outputs_close(o);
+	ck_assert_int_lt(ft_clock_mono_ns() - t0, 5 * FT_NS_PER_SEC);
 	rec_done();
 	for (size_t i = 0; i < rec2.n; i++)
 		ft_step_done(&rec2.steps[i]);
