@@ -394,8 +394,9 @@ static int catch_up(struct rrd_sink *d, int64_t upto_ms)
 	ft_ledger_reader_free(rd);
 	atomic_fetch_add(&d->caught_up, n);
 	if (n)
-		ft_log_notice(FT_LOG_MAIN, "rrd: %" PRIu64 " step(s) from %s to %s taken from the ledger: the last run "
-		              "had committed them but not written them to the series", n,
+		ft_log_notice(FT_LOG_MAIN, "rrd: %" PRIu64 " step(s) from %s to %s taken from the ledger: committed "
+		              "but not written to the series (a run killed with them queued, or dropped from the "
+		              "queue while rrdcached was away)", n,
 		              ft_time_format_utc(from * FT_NS_PER_MS, from_t, sizeof(from_t)),
 		              ft_time_format_utc(upto_ms * FT_NS_PER_MS, to_t, sizeof(to_t)));
 	return 0;
@@ -404,6 +405,11 @@ static int catch_up(struct rrd_sink *d, int64_t upto_ms)
 int ft_rrd_sink_write_step(void *state, const struct ft_step *s)
 {
 	struct rrd_sink *d = state;
+	/* in a live run, a step after a hole in the series (the queue dropped steps while
+	 * rrdcached was away) catches up from the ledger too */
+	struct file *total = d->live && !d->rebuild ? file_get(d, "total.rrd", FT_RRD_TOTAL) : NULL;
+	if (total && total->state == FS_OK && total->last > 0 && total->last < s->start_ms / 1000)
+		d->catch_up = true;
 	if (d->catch_up) {
 		if (catch_up(d, s->start_ms) == -EAGAIN)
 			return -EAGAIN;

@@ -35,6 +35,9 @@ pending_sets = 1000000;
 pending_bytes = 1073741824;
 log_level = "info";
 max_flow_age = 3153600000L;
+# no RRD files: their creation allocates and frees some megabytes on the writer thread,
+# which would move the out_of_memory cap below with it
+rrd = false;
 CONF
 # Under AddressSanitizer malloc is to return NULL when memory runs out, as glibc's does,
 # rather than end the process, so that out_of_memory is tested there too; and freed

@@ -32,6 +32,9 @@ max_templates = 65535;
 max_template_fields = 16384;
 max_template_bytes = 1073741824;
 log_level = "info";
+# the decoders' memory alone: no RRD files (their creation and mappings are the
+# writer's, measured by tests/bench/rrd.sh)
+rrd = false;
 CONF
 }
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }

@@ -9,6 +9,8 @@
 #   3. rrdcached stopped (SIGTERM) for several steps while the collector receives, then
 #      started again on the same socket and journal: the sink waits and retries (write_
 #      retries > 0), drops nothing, and the series hold every step of the run;
+#   3b. the same with a queue of 2 steps: the oldest are dropped, said and counted, and
+#      when rrdcached is back the sink takes the hole from the ledger: nothing lost;
 #   4. kill -9 of the collector in the middle of its traffic and a start on the same data
 #      directory: no file errors, no update refused as older ("illegal attempt to
 #      update"), nothing counted twice;
@@ -114,7 +116,7 @@ rrd = true;
 rrdcached = "$4";
 rrdcached_base = "$base";
 rrd_dir = "$3";
-sink_queue = 256;
+sink_queue = ${QUEUE:-256};
 classes = ( { name = "psn"; prefixes = [ "192.168.192.0/18" ]; } );
 tenants = (
   { name = "alpha"; prefixes = [ "10.0.0.0/9" ]; },
@@ -290,6 +292,29 @@ flush "$r3"
 compare "3. rrdcached stopped and started again ($(jq -r '"\(.write_retries) retries"' <<<"$s"))" "$d3" "$r3"
 ! grep -h 'illegal attempt' "$tmp/outage.log" "$tmp/rrdcached.log" >&2 || fail "3. refused updates (above)"
 rm -rf "$r3"
+
+# ---- 3b. the same with a queue too short for the outage ----------------------------------
+# The oldest steps are dropped (loudly, counted), and when rrdcached is back the sink
+# takes the hole from the ledger: in the end the series hold every step all the same.
+d3b=$tmp/outage-short r3b=$base/outage-short
+QUEUE=2 write_conf "$tmp/outage-short.conf" "$d3b" "$r3b" "unix:$sock"
+ft_start "$tmp/outage-short.conf" "$d3b" "$tmp/outage-short.log"
+gen "$port" 10 35 >"$tmp/outage-short.gen" &
+g=$!
+sleep 3
+stop_cached
+sleep 5
+start_cached "$cport"
+wait "$g" || fail "flowtally generate failed"
+wait_caught_up "$d3b" 40
+s=$(rrd_stats "$d3b")
+jq -e '.steps_dropped > 0 and .caught_up > 0 and .write_errors == 0 and .file_errors == 0' <<<"$s" >/dev/null ||
+	fail "3b. a short queue through an outage: $s"
+grep -q 'sink queue full' "$tmp/outage-short.log" || fail "3b. the drops were not said"
+ft_stop "$pid"
+flush "$r3b"
+compare "3b. a queue of 2 steps through the outage ($(jq -r '"\(.steps_dropped) dropped, \(.caught_up) taken from the ledger"' <<<"$s"))" "$d3b" "$r3b"
+rm -rf "$r3b"
 
 # ---- 4. kill -9 of the collector ---------------------------------------------------------
 d4=$tmp/kill r4=$base/kill
