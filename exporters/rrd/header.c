@@ -1,8 +1,8 @@
 /* The header of an RRD file, checked before librrd is given it (rrd.h).
  *
  * librrd trusts the files it opens: a damaged or crafted header makes it divide by
- * zero, free what it never allocated or read past the end of the file (found by
- * tests/fuzz/fuzz_rrd.c).  So the sink reads the header itself first, in the layout
+ * zero or free what it never allocated (both found by tests/fuzz/fuzz_rrd.c), and a
+ * file shorter than its header says would be mapped and read past its end.  So the sink reads the header itself first, in the layout
  * librrd writes on this machine (rrd_format.h, native byte order and alignment, format
  * versions 0003 and 0004), and hands librrd only a file whose header is sound and one
  * of flowtally's: the cookies, the data sources (names and types) of its kind, the
