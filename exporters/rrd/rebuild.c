@@ -57,10 +57,11 @@ int ft_rrd_rebuild(const struct ft_rrd_rebuild_opts *o, struct ft_rrd_rebuild_re
 		return r;
 	}
 	int64_t last_progress = 0;
+	uint64_t unreadable = 0;    /* ledger blocks that could not be read */
 	while ((r = ft_ledger_reader_next(rd, &s, NULL)) != 0) {
 		if (r != 1) {
 			if (r < 0)
-				ret->errors++;
+				unreadable++;
 			continue;
 		}
 		if (s.length_ms != o->step_ms) {
@@ -89,6 +90,7 @@ int ft_rrd_rebuild(const struct ft_rrd_rebuild_opts *o, struct ft_rrd_rebuild_re
 		fprintf(stderr, "\n");
 	ft_ledger_reader_free(rd);
 	ft_rrd_sink_counts(sink, &ret->files, &ret->updates, &ret->refused, &ret->errors);
+	ret->errors += unreadable;
 	ft_rrd_sink_close(sink);
 	return r < 0 ? r : 0;
 }

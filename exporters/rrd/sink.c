@@ -293,13 +293,20 @@ static int file_put(struct rrd_sink *d, struct file *f, time_t t, const char *va
 
 /* ---- a step --------------------------------------------------------------------------------- */
 
+/* What a step's writes come to: -EAGAIN when one was given back, else an error when
+ * one failed, else 0. */
+static void keep_worst(int *worst, int r)
+{
+	if (r == -EAGAIN || (r < 0 && *worst != -EAGAIN))
+		*worst = r;
+}
+
 static int put_volume(struct rrd_sink *d, const char *rel, enum ft_rrd_kind kind, time_t t,
                       const char *vals, int *worst)
 {
 	struct file *f = file_get(d, rel, kind);
 	int r = f ? file_put(d, f, t, vals) : -ENOMEM;
-	if (r == -EAGAIN || (r < 0 && *worst != -EAGAIN))
-		*worst = r;
+	keep_worst(worst, r);
 	return r;
 }
 
@@ -449,9 +456,7 @@ static int write_one_step(struct rrd_sink *d, const struct ft_step *s)
 		struct file *f = d->files[i];
 		if (f->given == t || f->kind == FT_RRD_EXPORTER || f->kind == FT_RRD_COLLECTOR)
 			continue;
-		int r = file_put(d, f, t, f->kind == FT_RRD_TOTAL ? zeros5 : zeros6);
-		if (r == -EAGAIN || (r < 0 && worst == 0))
-			worst = r;
+		keep_worst(&worst, file_put(d, f, t, f->kind == FT_RRD_TOTAL ? zeros5 : zeros6));
 	}
 	atomic_store(&d->write_ms, (uint64_t)((ft_clock_mono_ns() - t0) / FT_NS_PER_MS));
 	if (worst == -EAGAIN) {
@@ -542,33 +547,36 @@ void ft_rrd_sink_counts(void *state, uint64_t *files, uint64_t *updates, uint64_
 
 /* The volume files already in the store (a local directory), so that a quiet tenant of
  * an earlier run still gets its zeros. */
+/* Whether s is a name's file name (ft_rrd_name_encode), with ".rrd" when rrd. */
+static bool is_name(const char *s, bool rrd)
+{
+	char name[256], back[256];
+	size_t n = strlen(s);
+	if (rrd && (n <= 4 || strcmp(s + n - 4, ".rrd") != 0))
+		return false;
+	snprintf(name, sizeof(name), "%.*s", (int)(rrd ? n - 4 : n), s);
+	return ft_rrd_name_decode(name, back, sizeof(back)) >= 0;
+}
+
 static void scan(struct rrd_sink *d)
 {
-	char path[4400], name[256], rel[600];
+	char path[4400], rel[600];
 	snprintf(path, sizeof(path), "%s/tenants", d->dir);
 	DIR *dir = opendir(path);
 	struct dirent *e;
 	while (dir && (e = readdir(dir))) {
-		size_t n = strlen(e->d_name);
-		if (n > 4 && strcmp(e->d_name + n - 4, ".rrd") == 0) {
-			snprintf(name, sizeof(name), "%.*s", (int)(n - 4), e->d_name);
-			if (ft_rrd_name_decode(name, rel, sizeof(rel)) >= 0) {
-				snprintf(rel, sizeof(rel), "tenants/%s", e->d_name);
-				file_get(d, rel, FT_RRD_TENANT);
-			}
+		if (is_name(e->d_name, true)) {
+			snprintf(rel, sizeof(rel), "tenants/%s", e->d_name);
+			file_get(d, rel, FT_RRD_TENANT);
 			continue;
 		}
-		if (e->d_name[0] == '.' || ft_rrd_name_decode(e->d_name, rel, sizeof(rel)) < 0)
+		if (!is_name(e->d_name, false))
 			continue;
 		snprintf(path, sizeof(path), "%s/tenants/%s", d->dir, e->d_name);
 		DIR *sub = opendir(path);
 		struct dirent *c;
 		while (sub && (c = readdir(sub))) {
-			size_t m = strlen(c->d_name);
-			if (m <= 4 || strcmp(c->d_name + m - 4, ".rrd") != 0)
-				continue;
-			snprintf(name, sizeof(name), "%.*s", (int)(m - 4), c->d_name);
-			if (ft_rrd_name_decode(name, rel, sizeof(rel)) < 0)
+			if (!is_name(c->d_name, true))
 				continue;
 			snprintf(rel, sizeof(rel), "tenants/%s/%s", e->d_name, c->d_name);
 			file_get(d, rel, FT_RRD_TENANT);

@@ -127,6 +127,17 @@ static const char *sent_path(struct ft_rrd_store *st, const char *path, char *er
 	return st->sent;
 }
 
+/* Before each call: connected (with rrdcached), and the path to send it.  0 and *ret,
+ * -EAGAIN (unreachable) or -EIO (not under rrdcached_base), err said. */
+static int begin(struct ft_rrd_store *st, const char *path, const char **ret, char *err, size_t size)
+{
+	int r = connect_daemon(st, path, err, size);
+	if (r < 0)
+		return r;
+	*ret = sent_path(st, path, err, size);
+	return *ret ? 0 : -EIO;
+}
+
 /* A call that failed: the daemon gone, or the file. */
 static int failed(struct ft_rrd_store *st, const char *path, const char *what, char *err, size_t size)
 {
@@ -143,12 +154,10 @@ static bool missing(const char *path)
 
 int ft_rrd_store_last(struct ft_rrd_store *st, const char *path, time_t *ret, char *err, size_t err_size)
 {
-	int r = connect_daemon(st, path, err, err_size);
+	const char *p;
+	int r = begin(st, path, &p, err, err_size);
 	if (r < 0)
 		return r;
-	const char *p = sent_path(st, path, err, err_size);
-	if (!p)
-		return -EIO;
 	time_t t = st->client ? rrdc_last(p) : rrd_last_r(path);
 	if (t <= 0)
 		return failed(st, path, "cannot read its last update", err, err_size);
@@ -159,7 +168,8 @@ int ft_rrd_store_last(struct ft_rrd_store *st, const char *path, time_t *ret, ch
 int ft_rrd_store_check(struct ft_rrd_store *st, const char *path, enum ft_rrd_kind k, int64_t step_s,
                        time_t *ret_last, char *err, size_t err_size)
 {
-	int r = connect_daemon(st, path, err, err_size);
+	const char *p;
+	int r = begin(st, path, &p, err, err_size);
 	if (r < 0)
 		return r;
 	/* the header checked before librrd reads it (header.c): where the file is local,
@@ -170,9 +180,6 @@ int ft_rrd_store_check(struct ft_rrd_store *st, const char *path, enum ft_rrd_ki
 		if (r < 0)
 			return r;           /* -ENOENT: made with its directories */
 	}
-	const char *p = sent_path(st, path, err, err_size);
-	if (!p)
-		return -EIO;
 	rrd_info_t *info = st->client ? rrdc_info(p) : rrd_info_r(path);
 	if (!info) {
 		if (st->client && !rrdc_is_any_connected())
@@ -282,7 +289,8 @@ int ft_rrd_store_create(struct ft_rrd_store *st, const char *path, enum ft_rrd_k
 		         "months (%d days)", path, fine_days, FT_RRD_FINE_DAYS_MIN);
 		return -EINVAL;
 	}
-	int r = connect_daemon(st, path, err, err_size);
+	const char *p;
+	int r = begin(st, path, &p, err, err_size);
 	if (r < 0)
 		return r;
 	if (!overwrite && !st->client) {
@@ -290,9 +298,6 @@ int ft_rrd_store_create(struct ft_rrd_store *st, const char *path, enum ft_rrd_k
 		if (stat(path, &sb) == 0)
 			return -EEXIST;
 	}
-	const char *p = sent_path(st, path, err, err_size);
-	if (!p)
-		return -EIO;
 	if (overwrite && st->client) {
 		rrdc_forget(p);      /* what it holds of the old file goes */
 		rrd_clear_error();
@@ -311,35 +316,10 @@ int ft_rrd_store_create(struct ft_rrd_store *st, const char *path, enum ft_rrd_k
 int ft_rrd_store_update(struct ft_rrd_store *st, const char *path, int n, const char **values, char *err,
                         size_t err_size)
 {
-	int r = connect_daemon(st, path, err, err_size);
+	const char *p;
+	int r = begin(st, path, &p, err, err_size);
 	if (r < 0)
 		return r;
-	const char *p = sent_path(st, path, err, err_size);
-	if (!p)
-		return -EIO;
 	r = st->client ? rrdc_update(p, n, values) : rrd_update_r(path, NULL, n, values);
 	return r == 0 ? 0 : failed(st, path, "cannot update", err, err_size);
-}
-
-int ft_rrd_store_fetch(struct ft_rrd_store *st, const char *path, const char *cf, time_t *start,
-                       time_t *end, unsigned long *step, unsigned long *n_ds, char ***ret_names,
-                       double **ret_data, char *err, size_t err_size)
-{
-	int r = connect_daemon(st, path, err, err_size);
-	if (r < 0)
-		return r;
-	const char *p = sent_path(st, path, err, err_size);
-	if (!p)
-		return -EIO;
-	r = st->client ? rrdc_fetch(p, cf, start, end, step, n_ds, ret_names, ret_data)
-	               : rrd_fetch_r(path, cf, start, end, step, n_ds, ret_names, ret_data);
-	return r == 0 ? 0 : failed(st, path, "cannot fetch", err, err_size);
-}
-
-void ft_rrd_fetch_free(unsigned long n_ds, char **names, double *data)
-{
-	for (unsigned long i = 0; names && i < n_ds; i++)
-		rrd_freemem(names[i]);
-	rrd_freemem(names);
-	rrd_freemem(data);
 }

@@ -126,12 +126,6 @@ int ft_rrd_store_create(struct ft_rrd_store *st, const char *path, enum ft_rrd_k
 /* Updates path with n "TIME:V1:V2:..." values, in time order: 0, -EAGAIN, -EIO. */
 int ft_rrd_store_update(struct ft_rrd_store *st, const char *path, int n, const char **values, char *err,
                         size_t err_size);
-/* AVERAGE of the archive nearest step_s from (start, end]: as rrd_fetch (the caller
- * frees *ret_data and *ret_names with ft_rrd_fetch_free).  0, -EAGAIN, -EIO. */
-int ft_rrd_store_fetch(struct ft_rrd_store *st, const char *path, const char *cf, time_t *start,
-                       time_t *end, unsigned long *step, unsigned long *n_ds, char ***ret_names,
-                       double **ret_data, char *err, size_t err_size);
-void ft_rrd_fetch_free(unsigned long n_ds, char **names, double *data);
 
 /* ---- rebuilding from the ledger ----------------------------------------------------------- */
 

@@ -120,7 +120,7 @@ check "$tmp/r1" "$tmp/r1/rrd" 1 >/dev/null
 cp -a "$tmp/r1/rrd" "$tmp/r1-orig"
 rm -rf "$tmp/r1/rrd/tenants"
 "$ft" rrd rebuild -q -c "$tmp/r1.conf" | tee "$tmp/rebuild1.txt"
-check "$tmp/r1" "$tmp/r1/rrd" 1 >/dev/null
+RRD_CHECK_STRICT=1 check "$tmp/r1" "$tmp/r1/rrd" 1 >/dev/null
 rrdtool fetch "$tmp/r1/rrd/total.rrd" AVERAGE -r 1 -s 1780315190 -e 1780315230 >"$tmp/f1.txt"
 "$ft" rrd rebuild -q -c "$tmp/r1.conf" >/dev/null
 rrdtool fetch "$tmp/r1/rrd/total.rrd" AVERAGE -r 1 -s 1780315190 -e 1780315230 >"$tmp/f2.txt"

@@ -8,7 +8,9 @@
 # rrd_fetch (rrd_dump), the finest AVERAGE × STEP rounded.  A tenant or class the
 # ledger does not name in a step must read 0 there (once its file exists: files are
 # made on first use, and read unknown before); a file missing for one it names is a
-# failure.  Prints what differs and exits 1, or prints a summary and exits 0.
+# failure; with RRD_CHECK_STRICT=1 (files made anew at the range's first step, as a
+# rebuild makes them) an unknown step before a file's first value is one too.  Prints
+# what differs and exits 1, or prints a summary and exits 0.
 set -euo pipefail
 ft=$1 dump=$2 data=$3 rrd=$4 step=$5 from=${6:-} to=${7:-}
 tmp=$(mktemp -d)
@@ -72,7 +74,7 @@ for d in "$rrd"/tenants/*/; do
 	done
 done
 
-awk -F'\t' -v ends="$tmp/ends" '
+awk -F'\t' -v ends="$tmp/ends" -v strict="${RRD_CHECK_STRICT:-0}" '
 	BEGIN { while ((getline e < ends) > 0) is_end[e] = 1 }
 	FNR == NR { want[$1 SUBSEP $2 SUBSEP $3] = $4; need[$2] = 1; next }
 	{
@@ -81,7 +83,7 @@ awk -F'\t' -v ends="$tmp/ends" '
 			next
 		k = $1 SUBSEP $2 SUBSEP $3
 		# before the first value of a file it did not exist yet (made on first use)
-		if ($4 == "U" && !(($2 SUBSEP $3) in begun))
+		if ($4 == "U" && !(($2 SUBSEP $3) in begun) && !strict)
 			next
 		begun[$2 SUBSEP $3] = 1
 		w = (k in want) ? want[k] : "0"

@@ -370,7 +370,6 @@ END_TEST
 START_TEST(a_new_run_catches_up_from_the_ledger)
 {
 	struct ft_rrd_conf conf = { .enabled = true, .fine_days = FT_RRD_FINE_DAYS };
-	struct ft_step_cell cells[8];
 	static struct ft_step s[8];
 	static struct ft_step_cell all[8][8];
 	struct expect e[8];
@@ -401,7 +400,6 @@ START_TEST(a_new_run_catches_up_from_the_ledger)
 			ck_assert_msg(!isnan(d[k * 6 + q]) && count_of(d[k * 6 + q]) == e[k].v[0][2][q],
 			              "step %u ds %u: %.17g", k, q, d[k * 6 + q]);
 	rrd_freemem(d);
-	(void)cells;
 }
 END_TEST
 
