@@ -518,10 +518,10 @@ void ft_outputs_counters(struct ft_outputs *o, const struct ft_counters *c)
 	ft_writer_push_counters(o->writer, &k);
 }
 
-void ft_outputs_samples(struct ft_outputs *o, const struct ft_if_sample *s, size_t n)
+void ft_outputs_interfaces(struct ft_outputs *o, const struct ft_if_step *s, size_t n)
 {
 	if (o->writer)
-		ft_writer_push_samples(o->writer, s, n);
+		ft_writer_push_interfaces(o->writer, s, n);
 }
 
 /* "from T to T: F flows, B bytes, P packets" of s[0..n) (n > 0), into buf. */

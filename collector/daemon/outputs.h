@@ -70,8 +70,8 @@ bool ft_outputs_boundary(struct ft_outputs *o, int64_t *ret_end_ms);
 /* The collector's counters at the newest committed step's end, for the sinks that take
  * them: c's time and latencies are set here (copied; queued). */
 void ft_outputs_counters(struct ft_outputs *o, const struct ft_counters *c);
-/* Interface samples for the sinks that take them (copied; queued). */
-void ft_outputs_samples(struct ft_outputs *o, const struct ft_if_sample *s, size_t n);
+/* Closed interface steps (SNMP) for the sinks that take them (copied; queued). */
+void ft_outputs_interfaces(struct ft_outputs *o, const struct ft_if_step *s, size_t n);
 
 /* Each sink's statistics, up to cap, in table order; returns how many sinks. */
 size_t ft_outputs_report(struct ft_outputs *o, struct ft_sink_report *ret, size_t cap);

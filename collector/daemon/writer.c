@@ -1,7 +1,7 @@
 /* The writer thread (writer.h).
  *
  * A ring of items under one mutex: each is a copy of a committed step, of a batch of
- * interface samples or of the collector's counters, with the set of slots that are
+ * closed interface steps or of the collector's counters, with the set of slots that are
  * still to write it.  Every slot keeps its own place in the ring, so a sink that asks
  * for a pause (-EAGAIN: its server is down) holds up no other: the others go on, and it
  * takes its items again, in order, when its pause is over (1 s, doubling up to 30 s).
@@ -28,7 +28,7 @@ enum item_kind { ITEM_STEP, ITEM_SAMPLES, ITEM_COUNTERS };
 struct item {
 	enum item_kind kind;
 	struct ft_step step;
-	struct ft_if_sample *samples;
+	struct ft_if_step *samples;
 	size_t n_samples;
 	struct ft_counters counters;
 	uint32_t todo;              /* slots still to write it */
@@ -76,7 +76,7 @@ static void item_unref(struct item *it)
 
 static bool slot_takes(const struct ft_sink_slot *s, enum item_kind k)
 {
-	return k == ITEM_STEP || (k == ITEM_SAMPLES && s->ops->write_samples) ||
+	return k == ITEM_STEP || (k == ITEM_SAMPLES && s->ops->write_interfaces) ||
 	       (k == ITEM_COUNTERS && s->ops->write_counters);
 }
 
@@ -84,7 +84,7 @@ static const char *item_what(const struct item *it, char *buf, size_t size)
 {
 	if (it->kind == ITEM_STEP)
 		return ft_time_format_utc(it->step.start_ms * FT_NS_PER_MS, buf, size);
-	return it->kind == ITEM_SAMPLES ? "interface samples" : "counters";
+	return it->kind == ITEM_SAMPLES ? "interface steps" : "counters";
 }
 
 static void log_failure(struct ft_sink_slot *s, const char *what, int r)
@@ -102,7 +102,7 @@ static int write_one(struct ft_sink_slot *s, const struct item *it, bool *held)
 		return 0;
 	switch (it->kind) {
 	case ITEM_STEP: return s->ops->write_step(s->state, &it->step);
-	case ITEM_SAMPLES: return s->ops->write_samples(s->state, it->samples, it->n_samples);
+	case ITEM_SAMPLES: return s->ops->write_interfaces(s->state, it->samples, it->n_samples);
 	case ITEM_COUNTERS: return s->ops->write_counters(s->state, &it->counters);
 	}
 	return -EINVAL;
@@ -389,7 +389,7 @@ bool ft_writer_push_step(struct ft_writer *w, const struct ft_step *s)
 	return ft_step_copy(s, &it->step) < 0 ? lost(w, it) : push(w, it);
 }
 
-bool ft_writer_push_samples(struct ft_writer *w, const struct ft_if_sample *s, size_t n)
+bool ft_writer_push_interfaces(struct ft_writer *w, const struct ft_if_step *s, size_t n)
 {
 	struct item *it = calloc(1, sizeof(*it));
 	if (!it)

@@ -43,7 +43,7 @@ int ft_writer_start(struct ft_sink_slot *slots, size_t n, size_t capacity, struc
  * (the step is then counted as dropped). */
 bool ft_writer_push_step(struct ft_writer *w, const struct ft_step *s);
 /* Queues a copy of the samples for the slots that take samples. */
-bool ft_writer_push_samples(struct ft_writer *w, const struct ft_if_sample *s, size_t n);
+bool ft_writer_push_interfaces(struct ft_writer *w, const struct ft_if_step *s, size_t n);
 /* Queues a copy of the counters for the slots that take counters. */
 bool ft_writer_push_counters(struct ft_writer *w, const struct ft_counters *c);
 /* Patient (a replay, which has no clock to keep up with): a full queue makes a push

@@ -1,7 +1,7 @@
 /* flowtally — sinks: where closed steps go (the ledger, round-robin time series, ...).
  *
  * A sink is a small table of functions: open from the configuration, write a closed
- * step, optionally write interface samples (SNMP polling), flush, close, and report its
+ * step, optionally write closed interface steps (SNMP polling), flush, close, and report its
  * own statistics rows.  It owns its state behind a void pointer and sees nothing but
  * the contract types (step.h), never the receive path.  The daemon's sinks are listed
  * in exporters/sinks.def; adding a sink is one folder under exporters/ and one line
@@ -34,15 +34,22 @@ struct ft_sink_env {
 	int64_t step_ms;            /* the configured step length */
 };
 
-/* One interface's counters at one time, from SNMP polling (IF-MIB ifXTable). */
-struct ft_if_sample {
-	struct ft_addr device;      /* the exporter (router) the interface belongs to */
+/* One interface's closed step, from SNMP polling (collector/snmp): the exact counts of
+ * the step, time-weighted from the readings around it, each counter known or not (and
+ * why not).  The counters are those of enum ft_snmp_counter (snmp.h): octets, unicast
+ * packets, errors and discards, in then out. */
+#define FT_IF_COUNTERS 8
+#define FT_IF_KEY_MAX 128
+struct ft_if_step {
+	char device[FT_NAME_MAX];   /* the configured device */
+	char key[FT_IF_KEY_MAX];    /* the interface's name under the device's key (ifName, ...) */
 	uint32_t ifindex;
-	int64_t time_ms;            /* UTC */
-	uint64_t in_octets;         /* ifHCInOctets */
-	uint64_t out_octets;        /* ifHCOutOctets */
-	uint64_t speed_bps;         /* ifHighSpeed × 10^6 */
-	uint8_t oper_up;            /* ifOperStatus up(1) */
+	int64_t start_ms;           /* UTC: the step */
+	uint8_t known;              /* bit i: v[i] is the step's count */
+	uint8_t verdict[FT_IF_COUNTERS];    /* why not (enum ft_snmp_verdict); 0 when known */
+	uint64_t v[FT_IF_COUNTERS];
+	uint64_t speed_bps;         /* at the step's last reading; 0 unknown */
+	int32_t oper_status;        /* ifOperStatus at the step's last reading; 0 unknown */
 };
 
 /* One exporter's running counters (since the collector started), for graphs. */
@@ -94,8 +101,9 @@ struct ft_sink_ops {
 	 * step stays queued for it, in order, and is given again after a pause; another
 	 * negative errno when it failed (the ledger's are retried, the others' counted). */
 	int (*write_step)(void *state, const struct ft_step *s);
-	/* Optional (NULL): interface samples, the caller's.  0 or negative errno. */
-	int (*write_samples)(void *state, const struct ft_if_sample *s, size_t n);
+	/* Optional (NULL): closed interface steps, the caller's, oldest first.  0; -EAGAIN
+	 * as for write_step; another negative errno, counted. */
+	int (*write_interfaces)(void *state, const struct ft_if_step *s, size_t n);
 	/* Optional: the collector's counters at a step's end, the caller's.  0; -EAGAIN
 	 * when it cannot now and wants it again later (see write_step); another negative
 	 * errno, counted. */
@@ -129,7 +137,7 @@ struct ft_sink_counts {
 	uint64_t errors;            /* failed writes (the ledger's are retried) */
 	uint64_t dropped;           /* steps it never got: queue full, or refused for good */
 	uint64_t pending;           /* steps waiting for it now */
-	uint64_t samples;           /* interface samples it took */
+	uint64_t samples;           /* interface steps it took */
 	uint64_t retries;           /* writes it asked to have again later (-EAGAIN) */
 	int64_t last_ms;            /* start of the last step it took; 0 none */
 };

@@ -118,7 +118,7 @@ static int rec_write(void *state, const struct ft_step *s)
 	return ret;
 }
 
-static int rec_samples(void *state, const struct ft_if_sample *s, size_t n)
+static int rec_samples(void *state, const struct ft_if_step *s, size_t n)
 {
 	struct recorder *r = state;
 	(void)s;
@@ -143,7 +143,7 @@ static void rec_close(void *state)
 }
 
 static const struct ft_sink_ops recorder_sink = {
-	.name = "recorder", .open = rec_open, .write_step = rec_write, .write_samples = rec_samples,
+	.name = "recorder", .open = rec_open, .write_step = rec_write, .write_interfaces = rec_samples,
 	.last_step = rec_last, .close = rec_close,
 };
 
@@ -393,11 +393,11 @@ START_TEST(each_sink_is_counted_on_its_own)
 	struct ft_config *cfg = config();
 	struct ft_outputs *o;
 	struct ft_sink_report rep[2];
-	struct ft_if_sample samples[3] = { { .ifindex = 1 }, { .ifindex = 2 }, { .ifindex = 3 } };
+	struct ft_if_step samples[3] = { { .ifindex = 1 }, { .ifindex = 2 }, { .ifindex = 3 } };
 	rec_init();
 	ck_assert_int_eq(ft_outputs_open(cfg, table, 2, false, &o), 0);
 	feed(cfg, o, 500, 1764000000000);
-	ft_outputs_samples(o, samples, 3);
+	ft_outputs_interfaces(o, samples, 3);
 	settle(o, rep, 3);
 	ck_assert_uint_eq(rep[1].c.written, rep[0].c.written);
 	ck_assert_uint_eq(rep[1].c.samples, 3);
