@@ -4,9 +4,9 @@
 #   scripts/deps.sh test    build + Check, clang/libFuzzer, tshark, jq, nfdump
 set -euo pipefail
 
-# net-snmp and libmaxminddb are added with the modules that link them; rrdtool is
+# libmaxminddb is added with the module that links it; rrdtool is
 # for the operator (the demo prints an rrdtool fetch), rrdcached for the tests.
-build_pkgs=(gcc pkg-config meson ninja-build libpcap-dev libconfig-dev libjansson-dev librrd-dev rrdtool
+build_pkgs=(gcc pkg-config meson ninja-build libpcap-dev libconfig-dev libjansson-dev librrd-dev rrdtool libsnmp-dev
             nettle-dev tzdata jq)
 test_pkgs=(check clang libclang-rt-14-dev tshark nfdump pmacct procps rrdcached)
 

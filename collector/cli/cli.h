@@ -21,6 +21,7 @@ int ft_cmd_status(int argc, char **argv);
 int ft_cmd_generate(int argc, char **argv);
 int ft_cmd_ledger(int argc, char **argv);
 int ft_cmd_rrd(int argc, char **argv);
+int ft_cmd_snmp(int argc, char **argv);
 
 /* The data directory a configuration file names, into buf; its findings go to stderr.
  * 0, or negative errno as ft_config_load() returns it. */

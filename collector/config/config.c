@@ -20,7 +20,7 @@
 /* Every module's part, in the order their defaults are set and their checks run. */
 static const struct ft_config_section *const sections[] = {
 	&ft_config_general, &ft_config_net, &ft_config_netflow, &ft_config_tenants, &ft_config_agg,
-	&ft_config_rrd,
+	&ft_config_rrd, &ft_config_snmp,
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 

@@ -58,6 +58,7 @@ extern const struct ft_config_section ft_config_netflow;    /* netflow_conf.c */
 extern const struct ft_config_section ft_config_tenants;    /* tenant_conf.c */
 extern const struct ft_config_section ft_config_agg;        /* agg_conf.c */
 extern const struct ft_config_section ft_config_rrd;        /* rrd_conf.c */
+extern const struct ft_config_section ft_config_snmp;       /* snmp_conf.c */
 
 /* Checks that s is a list (or array) of strings; returns its length or -1 (reported). */
 int ft_config_string_list(struct cctx *c, const config_setting_t *s);

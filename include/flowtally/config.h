@@ -20,6 +20,7 @@
 #include "flowtally/listener.h"
 #include "flowtally/netflow.h"
 #include "flowtally/rrd.h"
+#include "flowtally/snmp.h"
 #include "flowtally/tenant.h"
 
 struct ft_config {
@@ -41,6 +42,7 @@ struct ft_config {
 	struct ft_agg_conf agg;             /* step and lateness (agg_conf.c) */
 	struct ft_rrd_conf rrd;             /* round-robin time series (rrd_conf.c) */
 	uint32_t sink_queue;                /* steps queued for the sinks after the ledger */
+	struct ft_snmp_conf snmp;           /* SNMP interface polling (snmp_conf.c) */
 };
 
 /* The embedded defaults: listen on 127.0.0.1:2055 and [::1]:2055, accept exporters on

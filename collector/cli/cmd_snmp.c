@@ -1,0 +1,339 @@
+/* flowtally snmp walk: one device polled once with the poller's own code (walk.c), for
+ * troubleshooting credentials, filters and what an agent serves. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "flowtally/config.h"
+#include "flowtally/log.h"
+#include "flowtally/snmp.h"
+
+#define SYNOPSIS \
+"Usage: flowtally snmp walk --config FILE DEVICE [--json]\n" \
+"       flowtally snmp walk ADDRESS[:PORT] -v 2c -c COMMUNITY [--json]\n" \
+"       flowtally snmp walk ADDRESS[:PORT] -v 3 -l LEVEL -u USER [-a AUTH -A PASS]\n" \
+"                           [-x PRIV -X PASS] [--json]\n" \
+"       flowtally snmp --help\n"
+
+static const char short_usage[] = SYNOPSIS "Try 'flowtally snmp --help' for more.\n";
+
+static const char usage_text[] = SYNOPSIS
+"\n"
+"walk  polls one device once, as flowtallyd's poller does (GETBULK of ifName and\n"
+"      ifDescr, then GET of the other IF-MIB columns of the interfaces its filters\n"
+"      keep, with sysUpTime and sysName), and prints what it read: a table, or with\n"
+"      --json one object with every counter as a JSON integer (full 64-bit values).\n"
+"      The device is either one of a configuration's snmp_devices, with its\n"
+"      credentials (snmp_secrets included), filters and timeouts, or one given as the\n"
+"      net-snmp tools take it.  ADDRESS is an IP address (an IPv6 one in brackets\n"
+"      with a port: [2001:db8::1]:161); the port defaults to 161.\n"
+"\n"
+"Options:\n"
+"      --config FILE  the configuration naming DEVICE\n"
+"  -v VERSION         2c or 3\n"
+"  -c COMMUNITY       SNMPv2c community\n"
+"  -l LEVEL           SNMPv3 security level: noAuthNoPriv, authNoPriv, authPriv\n"
+"  -u USER            SNMPv3 user\n"
+"  -a AUTH            SHA (SHA-1), SHA-224, SHA-256, SHA-384, SHA-512 (default SHA)\n"
+"  -A PASS            authentication passphrase\n"
+"  -x PRIV            AES (AES-128), AES-192, AES-256 (default AES)\n"
+"  -X PASS            privacy passphrase\n"
+"  -t SECONDS         timeout of each request (default 2)\n"
+"  -r RETRIES         retries of each request (default 1)\n"
+"      --json         JSON instead of a table\n"
+"  -h, --help         this text\n"
+"\n"
+"Exit status: 0 the device answered; 1 it did not (timeout, authentication failure,\n"
+"unknown user: one line on stderr names the device); 2 usage or configuration error.\n";
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static const char *const hc_names[4] = { "ifHCInOctets", "ifHCOutOctets", "ifHCInUcastPkts", "ifHCOutUcastPkts" };
+static const char *const c32_names[8] = { "ifInOctets", "ifOutOctets", "ifInUcastPkts", "ifOutUcastPkts",
+                                          "ifInErrors", "ifOutErrors", "ifInDiscards", "ifOutDiscards" };
+
+static void print_json_if(FILE *f, const struct ft_snmp_if *i)
+{
+	fprintf(f, "{\"ifIndex\":%" PRIu32, i->ifindex);
+	if (i->have & FT_SNMP_HAVE_NAME)
+		fputs(",\"ifName\":", f), json_string(f, i->name);
+	if (i->have & FT_SNMP_HAVE_ALIAS)
+		fputs(",\"ifAlias\":", f), json_string(f, i->alias);
+	if (i->have & FT_SNMP_HAVE_DESCR)
+		fputs(",\"ifDescr\":", f), json_string(f, i->descr);
+	if (i->have & FT_SNMP_HAVE_HIGHSPEED)
+		fprintf(f, ",\"ifHighSpeed\":%" PRIu32, i->high_speed);
+	if (i->have & FT_SNMP_HAVE_SPEED)
+		fprintf(f, ",\"ifSpeed\":%" PRIu32, i->speed);
+	if (i->have & FT_SNMP_HAVE_OPER)
+		fprintf(f, ",\"ifOperStatus\":%" PRId32, i->oper_status);
+	for (int k = 0; k < 4; k++)
+		if (i->have & FT_SNMP_HAVE_HC(k))
+			fprintf(f, ",\"%s\":%" PRIu64, hc_names[k], i->hc[k]);
+	for (int k = 0; k < 8; k++)
+		if (i->have & FT_SNMP_HAVE_C32(k))
+			fprintf(f, ",\"%s\":%" PRIu32, c32_names[k], i->c32[k]);
+	if (i->have & FT_SNMP_HAVE_DISC)
+		fprintf(f, ",\"ifCounterDiscontinuityTime\":%" PRIu32, i->disc_time);
+	fputc('}', f);
+}
+
+static void print_json(const struct ft_snmp_device *d, const struct ft_snmp_poll *p)
+{
+	fputs("{\"device\":", stdout);
+	json_string(stdout, d->name);
+	fputs(",\"address\":", stdout);
+	json_string(stdout, d->address);
+	fputs(",\"sysName\":", stdout);
+	json_string(stdout, p->sys_name);
+	if (p->have_uptime)
+		printf(",\"sysUpTime\":%" PRIu32, p->sys_uptime);
+	printf(",\"requests\":%" PRIu32 ",\"filtered\":%" PRIu64 ",\"rows_over_cap\":%" PRIu64 ",\"interfaces\":[",
+	       p->requests, p->filtered, p->rows_over_cap);
+	for (size_t k = 0; k < p->n_ifs; k++) {
+		if (k)
+			fputc(',', stdout);
+		print_json_if(stdout, &p->ifs[k]);
+	}
+	fputs("]}\n", stdout);
+}
+
+static void print_table(const struct ft_snmp_device *d, const struct ft_snmp_poll *p)
+{
+	printf("device %s (%s): sysName %s, sysUpTime %" PRIu32 " ticks, %zu interface%s, %" PRIu32 " request%s",
+	       d->name, d->address, p->sys_name[0] ? p->sys_name : "-", p->sys_uptime, p->n_ifs, ft_cli_s(p->n_ifs),
+	       p->requests, ft_cli_s(p->requests));
+	if (p->filtered)
+		printf(", %" PRIu64 " left out by filters", p->filtered);
+	if (p->rows_over_cap)
+		printf(", %" PRIu64 " beyond max_rows", p->rows_over_cap);
+	printf("\n%8s  %-20s %4s %9s %20s %20s  %s\n", "ifIndex", "ifName", "oper", "Mb/s", "in octets", "out octets",
+	       "ifAlias");
+	for (size_t k = 0; k < p->n_ifs; k++) {
+		const struct ft_snmp_if *i = &p->ifs[k];
+		bool hc = (i->have & FT_SNMP_HAVE_HC(0)) && (i->have & FT_SNMP_HAVE_HC(1));
+		uint64_t in = hc ? i->hc[0] : i->c32[0], out = hc ? i->hc[1] : i->c32[1];
+		uint64_t mbps = i->have & FT_SNMP_HAVE_HIGHSPEED ? i->high_speed : i->speed / 1000000;
+		printf("%8" PRIu32 "  %-20s %4" PRId32 " %9" PRIu64 " %20" PRIu64 " %20" PRIu64 "%s %s\n", i->ifindex,
+		       i->have & FT_SNMP_HAVE_NAME ? i->name : i->descr, i->oper_status, mbps, in, out, hc ? "" : "*",
+		       i->alias);
+	}
+	bool any32 = false;
+	for (size_t k = 0; k < p->n_ifs; k++)
+		any32 |= !((p->ifs[k].have & FT_SNMP_HAVE_HC(0)) && (p->ifs[k].have & FT_SNMP_HAVE_HC(1)));
+	if (any32)
+		puts("* 32-bit counters (ifInOctets, ifOutOctets): the agent has no ifHCInOctets/ifHCOutOctets");
+}
+
+static int device_from_config(const char *path, const char *name, struct ft_snmp_device *ret,
+                              struct ft_config **ret_cfg)
+{
+	struct ft_diag diag = { 0 };
+	struct ft_config *cfg = NULL;
+	int r = ft_config_load(path, &cfg, &diag);
+	for (size_t i = 0; i < diag.n; i++)
+		if (!diag.warning[i] || r < 0)
+			fprintf(stderr, "%s\n", diag.lines[i]);
+	ft_diag_done(&diag);
+	if (r < 0)
+		return FT_EXIT_USAGE;
+	for (size_t i = 0; i < cfg->snmp.n_devices; i++)
+		if (strcmp(cfg->snmp.devices[i].name, name) == 0) {
+			*ret = cfg->snmp.devices[i];
+			*ret_cfg = cfg;
+			return FT_EXIT_OK;
+		}
+	fprintf(stderr, "flowtally snmp walk: %s names no device %s in snmp_devices\n", path, name);
+	ft_config_free(cfg);
+	return FT_EXIT_USAGE;
+}
+
+static int copy_opt(char *dst, size_t size, const char *v, const char *what)
+{
+	if (strlen(v) >= size || !*v) {
+		fprintf(stderr, "flowtally snmp walk: %s must be 1 to %zu characters\n", what, size - 1);
+		return -1;
+	}
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+/* The device given net-snmp style: address and options, into d (defaults set). */
+static int parse_adhoc(struct ft_snmp_device *d, int opt, const char *v)
+{
+	long n;
+	char *end;
+	switch (opt) {
+	case 'v':
+		if (strcmp(v, "2c") != 0 && strcmp(v, "3") != 0)
+			return fprintf(stderr, "flowtally snmp walk: -v must be 2c or 3\n"), -1;
+		d->version = v[0] == '3' ? FT_SNMP_V3 : FT_SNMP_V2C;
+		return 0;
+	case 'c': return copy_opt(d->community, sizeof(d->community), v, "the community");
+	case 'u': return copy_opt(d->user, sizeof(d->user), v, "the user");
+	case 'A': return copy_opt(d->auth_pass, sizeof(d->auth_pass), v, "the authentication passphrase");
+	case 'X': return copy_opt(d->priv_pass, sizeof(d->priv_pass), v, "the privacy passphrase");
+	case 'l':
+		if (strcasecmp(v, "noAuthNoPriv") == 0)
+			d->level = FT_SNMP_NOAUTH;
+		else if (strcasecmp(v, "authNoPriv") == 0)
+			d->level = FT_SNMP_AUTHNOPRIV;
+		else if (strcasecmp(v, "authPriv") == 0)
+			d->level = FT_SNMP_AUTHPRIV;
+		else
+			return fprintf(stderr, "flowtally snmp walk: -l must be noAuthNoPriv, authNoPriv or authPriv\n"), -1;
+		return 0;
+	case 'a':
+		if (strcasecmp(v, "SHA") == 0 || strcasecmp(v, "SHA-1") == 0 || strcasecmp(v, "SHA1") == 0)
+			d->auth = FT_SNMP_SHA1;
+		else if (strcasecmp(v, "SHA-224") == 0 || strcasecmp(v, "SHA224") == 0)
+			d->auth = FT_SNMP_SHA224;
+		else if (strcasecmp(v, "SHA-256") == 0 || strcasecmp(v, "SHA256") == 0)
+			d->auth = FT_SNMP_SHA256;
+		else if (strcasecmp(v, "SHA-384") == 0 || strcasecmp(v, "SHA384") == 0)
+			d->auth = FT_SNMP_SHA384;
+		else if (strcasecmp(v, "SHA-512") == 0 || strcasecmp(v, "SHA512") == 0)
+			d->auth = FT_SNMP_SHA512;
+		else
+			return fprintf(stderr, "flowtally snmp walk: -a must be SHA, SHA-224, SHA-256, SHA-384 or SHA-512\n"), -1;
+		return 0;
+	case 'x':
+		if (strcasecmp(v, "AES") == 0 || strcasecmp(v, "AES-128") == 0 || strcasecmp(v, "AES128") == 0)
+			d->priv = FT_SNMP_AES128;
+		else if (strcasecmp(v, "AES-192") == 0 || strcasecmp(v, "AES192") == 0)
+			d->priv = FT_SNMP_AES192;
+		else if (strcasecmp(v, "AES-256") == 0 || strcasecmp(v, "AES256") == 0)
+			d->priv = FT_SNMP_AES256;
+		else
+			return fprintf(stderr, "flowtally snmp walk: -x must be AES, AES-192 or AES-256\n"), -1;
+		return 0;
+	case 't': case 'r':
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (end == v || *end || errno || n < (opt == 't' ? 1 : 0) || n > 60)
+			return fprintf(stderr, "flowtally snmp walk: -%c must be a whole number of %s\n", opt,
+			               opt == 't' ? "seconds from 1 to 60" : "retries from 0 to 60"), -1;
+		if (opt == 't')
+			d->timeout_ms = (uint32_t)n * 1000;
+		else
+			d->retries = (uint32_t)n;
+		return 0;
+	}
+	return -1;
+}
+
+/* The address as snmp_devices takes it, through the configuration's own parser. */
+static int adhoc_address(struct ft_snmp_device *d, const char *addr)
+{
+	char text[512];
+	snprintf(text, sizeof(text), "snmp_devices = ( { name = \"x\"; address = \"%s\"; community = \"x\"; } );",
+	         addr);
+	struct ft_config *cfg = NULL;
+	if (strchr(addr, '"') || strchr(addr, '\\') || ft_config_parse(text, "ADDRESS", &cfg, NULL) < 0) {
+		fprintf(stderr, "flowtally snmp walk: '%s' is not ADDRESS, ADDRESS:PORT or [IPv6]:PORT (an IP address)\n",
+		        addr);
+		return -1;
+	}
+	snprintf(d->address, sizeof(d->address), "%s", cfg->snmp.devices[0].address);
+	snprintf(d->name, sizeof(d->name), "%.*s", (int)sizeof(d->name) - 1, addr);
+	ft_config_free(cfg);
+	return 0;
+}
+
+static int walk(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'C' }, { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	struct ft_snmp_device d = { .version = 0, .level = FT_SNMP_AUTHPRIV, .auth = FT_SNMP_SHA1,
+	                            .priv = FT_SNMP_AES128, .timeout_ms = 2000, .retries = 1, .max_rows = 100000,
+	                            .max_repetitions = 25 };
+	const char *config = NULL;
+	bool json = false, adhoc = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "v:c:l:u:a:A:x:X:t:r:h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			return FT_EXIT_OK;
+		} else if (c == 'C') {
+			config = optarg;
+		} else if (c == 'j') {
+			json = true;
+		} else if (c == '?') {
+			fputs(short_usage, stderr);
+			return FT_EXIT_USAGE;
+		} else {
+			adhoc = true;
+			if (parse_adhoc(&d, c, optarg) < 0)
+				return FT_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc || (config && adhoc) || (!config && !d.version)) {
+		fprintf(stderr, "flowtally snmp walk: give --config FILE DEVICE, or ADDRESS with -v and credentials\n%s",
+		        short_usage);
+		return FT_EXIT_USAGE;
+	}
+	struct ft_config *cfg = NULL;
+	if (config) {
+		int r = device_from_config(config, argv[optind], &d, &cfg);
+		if (r != FT_EXIT_OK)
+			return r;
+		d.max_rows = d.max_rows ? d.max_rows : 100000;
+	} else {
+		if (adhoc_address(&d, argv[optind]) < 0)
+			return FT_EXIT_USAGE;
+		if (d.version == FT_SNMP_V2C && !d.community[0]) {
+			fprintf(stderr, "flowtally snmp walk: -v 2c needs -c COMMUNITY\n");
+			return FT_EXIT_USAGE;
+		}
+		if (d.version == FT_SNMP_V3 && !d.user[0]) {
+			fprintf(stderr, "flowtally snmp walk: -v 3 needs -u USER\n");
+			return FT_EXIT_USAGE;
+		}
+	}
+	ft_snmp_init("flowtally");
+	struct ft_snmp_poll p = { 0 };
+	char err[300];
+	int r = ft_snmp_walk(&d, &p, err, sizeof(err));
+	if (r == 0) {
+		if (json)
+			print_json(&d, &p);
+		else
+			print_table(&d, &p);
+		ft_snmp_poll_done(&p);
+	} else {
+		fprintf(stderr, "flowtally snmp walk: %s\n", err);
+	}
+	ft_config_free(cfg);
+	return r == 0 ? FT_EXIT_OK : r == -EINVAL ? FT_EXIT_USAGE : FT_EXIT_FAILURE;
+}
+
+int ft_cmd_snmp(int argc, char **argv)
+{
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(usage_text, stdout);
+		return FT_EXIT_OK;
+	}
+	if (argc >= 2 && strcmp(argv[1], "walk") == 0)
+		return walk(argc - 1, argv + 1);
+	fputs(short_usage, stderr);
+	return FT_EXIT_USAGE;
+}
