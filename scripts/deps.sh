@@ -8,7 +8,7 @@ set -euo pipefail
 # for the operator (the demo prints an rrdtool fetch), rrdcached for the tests.
 build_pkgs=(gcc pkg-config meson ninja-build libpcap-dev libconfig-dev libjansson-dev librrd-dev rrdtool libsnmp-dev
             nettle-dev tzdata jq)
-test_pkgs=(check clang libclang-rt-14-dev tshark nfdump pmacct procps rrdcached)
+test_pkgs=(check clang libclang-rt-14-dev tshark nfdump pmacct procps rrdcached snmpd snmp)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;
