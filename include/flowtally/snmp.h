@@ -192,7 +192,8 @@ static inline bool ft_snmp_verdict_ok(unsigned v) { return v == FT_SNMP_NORMAL |
 #define FT_SNMP_ACC_STEPS 64
 struct ft_snmp_acc {
 	int64_t step_ms;
-	int64_t first_ms;           /* start of the oldest open step; INT64_MIN: none */
+	int64_t first_ms;           /* start of the oldest step not closed (open from it: n);
+	                             * INT64_MIN until the first interval */
 	size_t n;                   /* open steps from first_ms */
 	struct ft_snmp_acc_step {
 		int64_t covered_ms;
