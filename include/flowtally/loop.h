@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 /* Fixed caps; adding beyond them returns -ENOSPC. */
-#define FT_LOOP_MAX_FDS 64
+#define FT_LOOP_MAX_FDS 256
 #define FT_LOOP_MAX_TIMERS 64
 
 /* events asked for (READ, WRITE) and revents reported (all four). */

@@ -225,4 +225,54 @@ void ft_snmp_init(const char *app);
  * the device. */
 int ft_snmp_walk(const struct ft_snmp_device *d, struct ft_snmp_poll *ret, char *err, size_t err_size);
 
+/* The poller: every configured device, polled concurrently each cycle on one loop. */
+struct ft_snmp_poller;
+
+struct ft_snmp_poller_env {
+	const struct ft_snmp_conf *conf;    /* the caller's, for the poller's lifetime */
+	int64_t step_ms;                    /* the collector's step */
+	/* Closed interface steps of a cycle, oldest first per interface (on the poller's
+	 * thread; s is the poller's, valid during the call).  NULL: none wanted. */
+	void (*emit)(void *ctx, const struct ft_if_step *s, size_t n);
+	/* One device's finished poll, successful or not (status as ft_snmp_walk), on the
+	 * poller's thread: for the interface table.  NULL: none wanted. */
+	void (*polled)(void *ctx, const struct ft_snmp_device *d, int status, const struct ft_snmp_poll *p);
+	void *ctx;
+};
+
+/* What the statistics show of a device. */
+enum ft_snmp_state { FT_SNMP_UNPOLLED, FT_SNMP_UP, FT_SNMP_TIMING_OUT, FT_SNMP_AUTH_FAILURE, FT_SNMP_FAILING };
+const char *ft_snmp_state_name(unsigned s);     /* "unpolled", "up", "timing_out", "auth_failure", "failing" */
+
+struct ft_snmp_device_stats {
+	char name[FT_NAME_MAX];
+	char address[128];
+	uint8_t state;              /* enum ft_snmp_state */
+	char sys_name[64];
+	char last_error[256];
+	int64_t last_error_ms;      /* UTC; 0 never */
+	int64_t last_ok_ms;         /* UTC: the last poll that answered; 0 never */
+	int64_t last_poll_ms;       /* UTC: how long the last finished poll took */
+	uint64_t polls, failures, skipped;  /* skipped: a cycle came while the last poll still ran */
+	uint64_t interfaces;        /* in the last poll */
+	uint64_t rows_over_cap, filtered;   /* in the last poll */
+	uint64_t reindexed;         /* interfaces found under another ifIndex */
+	uint64_t steps, steps_unknown;      /* interface steps closed, and those with a counter unknown */
+	uint64_t verdicts[FT_SNMP__VERDICTS];   /* intervals by verdict (of ifHCInOctets or ifInOctets) */
+};
+
+/* 0 and *ret, -ENOMEM, or -EINVAL (a device whose session cannot open: logged, and it
+ * is tried again at each cycle, so this is only for a bad configuration). */
+int ft_snmp_poller_new(const struct ft_snmp_poller_env *env, struct ft_snmp_poller **ret);
+/* Stops the thread if it runs, closes every session.  NULL-safe; returns NULL. */
+struct ft_snmp_poller *ft_snmp_poller_free(struct ft_snmp_poller *p);
+/* Runs the poller on a thread of its own, cycles aligned to snmp_interval in UTC. */
+int ft_snmp_poller_start(struct ft_snmp_poller *p);
+/* Polls every device once now, in the calling thread (no thread started), and returns
+ * when all have answered or failed: `flowtally snmp poll`. */
+int ft_snmp_poller_cycle(struct ft_snmp_poller *p);
+/* Each device's statistics, up to cap, in configuration order (any thread); returns
+ * how many. */
+size_t ft_snmp_poller_stats(struct ft_snmp_poller *p, struct ft_snmp_device_stats *ret, size_t cap);
+
 #endif
