@@ -66,7 +66,7 @@ static void print_exporter(json_t *e)
 static void print_sinks(json_t *sinks)
 {
 	static const char *const common[] = { "steps_written", "last_step", "steps_refused", "write_errors",
-	                                      "steps_dropped", "steps_pending", "samples_written",
+	                                      "steps_dropped", "steps_pending", "interface_steps_written",
 	                                      "write_retries", NULL };
 	const char *name, *k;
 	json_t *sk, *v;
@@ -75,8 +75,8 @@ static void print_sinks(json_t *sinks)
 		       "%lld dropped, %lld waiting", name, num(sk, "steps_written"), str(sk, "last_step"),
 		       num(sk, "steps_refused"), num(sk, "write_errors"), num(sk, "steps_dropped"),
 		       num(sk, "steps_pending"));
-		if (num(sk, "samples_written"))
-			printf(", %lld interface samples", num(sk, "samples_written"));
+		if (num(sk, "interface_steps_written"))
+			printf(", %lld interface steps", num(sk, "interface_steps_written"));
 		if (num(sk, "write_retries"))
 			printf(", %lld writes retried (server unreachable)", num(sk, "write_retries"));
 		json_object_foreach(sk, k, v) {
@@ -91,6 +91,37 @@ static void print_sinks(json_t *sinks)
 				printf(", %s %s", k, json_string_value(v));
 		}
 		putchar('\n');
+	}
+}
+
+/* The SNMP devices: state, last error, polls, and the intervals not taken as data. */
+static void print_snmp(json_t *devs)
+{
+	size_t i;
+	json_t *d;
+	if (!json_array_size(devs))
+		return;
+	printf("\nSNMP devices:\n");
+	json_array_foreach(devs, i, d) {
+		printf("  %-20s %-12s %-24s %5lld interfaces, %lld polls, %lld failed, last answer %s\n",
+		       str(d, "name"), str(d, "state"), str(d, "address"), num(d, "interfaces"), num(d, "polls"),
+		       num(d, "failures"), str(d, "last_ok_at"));
+		if (*str(d, "last_error") && strcmp(str(d, "state"), "up") != 0)
+			printf("      last error at %s: %s\n", str(d, "last_error_at"), str(d, "last_error"));
+		json_t *iv = json_object_get(d, "intervals"), *v;
+		const char *k;
+		bool any = false;
+		json_object_foreach(iv, k, v) {
+			if (strcmp(k, "normal") == 0 || strcmp(k, "wrap") == 0 || !json_integer_value(v))
+				continue;
+			printf("%s%s %lld", any ? ", " : "      intervals not taken as data: ", k, json_integer_value(v));
+			any = true;
+		}
+		if (any)
+			putchar('\n');
+		if (num(d, "rows_over_cap") || num(d, "reindexed") || num(d, "skipped"))
+			printf("      %lld interfaces beyond max_rows, %lld re-indexed, %lld cycles skipped (poll still running)\n",
+			       num(d, "rows_over_cap"), num(d, "reindexed"), num(d, "skipped"));
 	}
 }
 
@@ -146,6 +177,7 @@ static void print_human(json_t *root)
 	json_array_foreach(json_object_get(root, "exporters"), i, v)
 		print_exporter(v);
 	print_sinks(json_object_get(root, "sinks"));
+	print_snmp(json_object_get(root, "snmp_devices"));
 	json_object_foreach(json_object_get(root, "errors"), k, v) {
 		json_int_t n = json_integer_value(v);
 		if (n && drops_datagram(k))

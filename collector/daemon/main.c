@@ -8,7 +8,8 @@
  * handles, so that only the loop sees them.  The control thread then runs
  * its loop: SIGTERM/SIGINT stop, SIGHUP reloads, a timer hands the closed steps to the
  * sinks every STEP_TICK_NS, another rewrites stats.json every stats_interval.  The SNMP
- * poller and the AgentX subagent join this loop (or their own) by file descriptor.
+ * poller runs its own loop on its own thread and hands its closed interface steps to
+ * the sinks' queue.
  * With --replay the same pipeline is fed from a capture file instead, and the daemon
  * exits at its end.
  *
@@ -41,6 +42,7 @@
 #include "flowtally/view.h"
 #include "ft_version.h"
 #include "outputs.h"
+#include "flowtally/snmp.h"
 #include "privs.h"
 #include "receiver.h"
 
@@ -358,6 +360,7 @@ struct daemon {
 	struct ft_receiver *rs;
 	unsigned n;
 	struct ft_stats stats;
+	struct ft_snmp_poller *snmp;    /* the SNMP poller's thread, when devices are configured */
 };
 
 /* SIGHUP: a new configuration's view replaces the old one if it builds; receiving
@@ -446,6 +449,12 @@ static void refresh_stats(struct daemon *d)
 	for (unsigned i = 0; i < d->n; i++)
 		ft_receiver_collect(&d->rs[i], &d->stats);
 	stats_sinks(&d->stats, d->out);
+	if (d->snmp) {
+		struct ft_snmp_device_stats *st = calloc(d->cfg->snmp.n_devices + 1, sizeof(*st));
+		if (st)
+			ft_stats_set_snmp(&d->stats, st, ft_snmp_poller_stats(d->snmp, st, d->cfg->snmp.n_devices));
+		free(st);
+	}
 	write_stats(d->cfg, &d->stats);
 }
 
@@ -544,9 +553,39 @@ static int finish_steps(struct daemon *d)
 	return r < 0 || !open ? -1 : 0;
 }
 
+/* The poller's closed interface steps go to the sinks' queue (from its thread). */
+static void emit_interfaces(void *ctx, const struct ft_if_step *s, size_t n)
+{
+	struct daemon *d = ctx;
+	ft_outputs_interfaces(d->out, s, n);
+}
+
+/* The SNMP poller, on a thread of its own, when devices are configured. */
+static int start_snmp(struct daemon *d)
+{
+	if (!d->cfg->snmp.n_devices)
+		return 0;
+	ft_snmp_init("flowtallyd");
+	struct ft_snmp_poller_env env = { .conf = &d->cfg->snmp, .step_ms = d->cfg->agg.step_ms,
+	                                  .emit = emit_interfaces, .ctx = d };
+	int r = ft_snmp_poller_new(&env, &d->snmp);
+	if (r == 0)
+		r = ft_snmp_poller_start(d->snmp);
+	if (r < 0) {
+		ft_log_err(FT_LOG_MAIN, "cannot start the SNMP poller: %s", strerror(-r));
+		d->snmp = ft_snmp_poller_free(d->snmp);
+		return EXIT_RUNTIME;
+	}
+	ft_log_info(FT_LOG_MAIN, "SNMP poller: %zu device(s) every %u s", d->cfg->snmp.n_devices,
+	            d->cfg->snmp.interval_s);
+	return 0;
+}
+
 static int serve(struct daemon *d)
 {
 	int ret = start_receivers(d);
+	if (ret == 0)
+		ret = start_snmp(d);
 	bool started = ret == 0;
 	if (started) {
 		ft_log_notice(FT_LOG_MAIN, "flowtallyd %s started: %zu listen address(es), %u receive "
@@ -560,6 +599,7 @@ static int serve(struct daemon *d)
 			ret = EXIT_RUNTIME;
 		}
 	}
+	ft_snmp_poller_stop(d->snmp);       /* its last closed steps are queued */
 	for (unsigned i = 0; i < d->n; i++)
 		ft_receiver_stop(&d->rs[i]);
 	for (unsigned i = 0; i < d->n; i++)
@@ -573,6 +613,7 @@ static int serve(struct daemon *d)
 		refresh_stats(d);
 		log_totals(&d->stats);
 	}
+	d->snmp = ft_snmp_poller_free(d->snmp);
 	return ret;
 }
 

@@ -489,16 +489,22 @@ int ft_snmp_poller_cycle(struct ft_snmp_poller *p)
 	return p->running ? -EBUSY : run(p, true);
 }
 
+void ft_snmp_poller_stop(struct ft_snmp_poller *p)
+{
+	if (!p || !p->running)
+		return;
+	uint64_t one = 1;
+	if (write(p->stop_fd, &one, sizeof(one)) < 0)
+		ft_log_err(FT_LOG_SNMP, "cannot stop the poller: %s", strerror(errno));
+	pthread_join(p->thread, NULL);
+	p->running = false;
+}
+
 struct ft_snmp_poller *ft_snmp_poller_free(struct ft_snmp_poller *p)
 {
 	if (!p)
 		return NULL;
-	if (p->running) {
-		uint64_t one = 1;
-		if (write(p->stop_fd, &one, sizeof(one)) < 0)
-			ft_log_err(FT_LOG_SNMP, "cannot stop the poller: %s", strerror(errno));
-		pthread_join(p->thread, NULL);
-	}
+	ft_snmp_poller_stop(p);
 	if (p->stop_fd >= 0)
 		close(p->stop_fd);
 	for (size_t k = 0; k < p->n_devs; k++) {

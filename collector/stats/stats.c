@@ -130,6 +130,7 @@ void ft_stats_done(struct ft_stats *s)
 	free(s->exporters);
 	free(s->listeners);
 	free(s->sinks);
+	free(s->snmp);
 	*s = (struct ft_stats){ 0 };
 }
 
@@ -229,6 +230,18 @@ int ft_stats_set_sinks(struct ft_stats *s, const struct ft_sink_report *r, size_
 		memcpy(c, r, n * sizeof(*c));
 	s->sinks = c;
 	s->n_sinks = n;
+	return 0;
+}
+
+int ft_stats_set_snmp(struct ft_stats *s, const struct ft_snmp_device_stats *d, size_t n)
+{
+	struct ft_snmp_device_stats *c = realloc(s->snmp, (n + 1) * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	if (n)
+		memcpy(c, d, n * sizeof(*c));
+	s->snmp = c;
+	s->n_snmp = n;
 	return 0;
 }
 
@@ -407,7 +420,7 @@ static json_t *sink_json(const struct ft_sink_report *r)
 	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 		"steps_written", jint(c->written), "steps_refused", jint(c->refused),
 		"write_errors", jint(c->errors), "steps_dropped", jint(c->dropped),
-		"steps_pending", jint(c->pending), "samples_written", jint(c->samples),
+		"steps_pending", jint(c->pending), "interface_steps_written", jint(c->samples),
 		"write_retries", jint(c->retries),
 		"last_step", time_json(c->last_ms * FT_NS_PER_MS));
 	for (size_t i = 0; i < r->n_rows; i++) {
@@ -425,6 +438,23 @@ static json_t *sinks_json(const struct ft_stats *s)
 	for (size_t i = 0; i < s->n_sinks; i++)
 		json_object_set_new(o, s->sinks[i].name, sink_json(&s->sinks[i]));
 	return o;
+}
+
+/* One SNMP device: its state, its last error, its polls and what its intervals were. */
+static json_t *snmp_device_json(const struct ft_snmp_device_stats *d)
+{
+	json_t *v = json_object();
+	for (unsigned k = 0; k < FT_SNMP__VERDICTS; k++)
+		json_object_set_new(v, ft_snmp_verdict_name(k), json_integer(jint(d->verdicts[k])));
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+		"name", d->name, "address", d->address, "state", ft_snmp_state_name(d->state),
+		"sys_name", d->sys_name, "last_error", d->last_error,
+		"last_error_at", time_json(d->last_error_ms * FT_NS_PER_MS),
+		"last_ok_at", time_json(d->last_ok_ms * FT_NS_PER_MS), "last_poll_ms", (json_int_t)d->last_poll_ms,
+		"polls", jint(d->polls), "failures", jint(d->failures), "skipped", jint(d->skipped),
+		"interfaces", jint(d->interfaces), "rows_over_cap", jint(d->rows_over_cap),
+		"filtered", jint(d->filtered), "reindexed", jint(d->reindexed), "steps", jint(d->steps),
+		"steps_unknown", jint(d->steps_unknown), "intervals", v);
 }
 
 static int cmp_exporter(const void *a, const void *b)
@@ -472,6 +502,12 @@ static json_t *stats_json(struct ft_stats *s)
 		json_object_set_new(root, "capture", pcap_json(&s->pcap));
 	if (s->n_sinks)
 		json_object_set_new(root, "sinks", sinks_json(s));
+	if (s->n_snmp) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < s->n_snmp; i++)
+			json_array_append_new(a, snmp_device_json(&s->snmp[i]));
+		json_object_set_new(root, "snmp_devices", a);
+	}
 	return root;
 }
 

@@ -15,6 +15,9 @@ static const char *const exporter_ds[] = { "datagrams", "records", "bytes", "par
 static const char *const collector_ds[] = { "records", "kernel_drops", "step_close_ms", "ledger_write_ms",
                                             "rrd_write_ms", "queue_depth" };
 
+static const char *const interface_ds[] = { "in_bits", "out_bits", "in_ucast", "out_ucast", "in_errors",
+                                            "out_errors", "in_discards", "out_discards", "oper_status", "speed" };
+
 static const struct {
 	const char *const *names;
 	size_t n;
@@ -26,6 +29,7 @@ static const struct {
 	[FT_RRD_TOTAL] = { total_ds, 5, "ABSOLUTE", 5 },
 	[FT_RRD_EXPORTER] = { exporter_ds, 6, "DERIVE", 6 },
 	[FT_RRD_COLLECTOR] = { collector_ds, 6, "DERIVE", 2 },
+	[FT_RRD_INTERFACE] = { interface_ds, 10, "ABSOLUTE", 8 },
 };
 
 const char *ft_rrd_ds_type(enum ft_rrd_kind k, size_t i)

@@ -454,7 +454,8 @@ static int write_one_step(struct rrd_sink *d, const struct ft_step *s)
 	/* the files known that had nothing in this step */
 	for (size_t i = 0; i < d->n_files && worst != -EAGAIN; i++) {
 		struct file *f = d->files[i];
-		if (f->given == t || f->kind == FT_RRD_EXPORTER || f->kind == FT_RRD_COLLECTOR)
+		if (f->given == t || f->kind == FT_RRD_EXPORTER || f->kind == FT_RRD_COLLECTOR ||
+		    f->kind == FT_RRD_INTERFACE)
 			continue;
 		keep_worst(&worst, file_put(d, f, t, f->kind == FT_RRD_TOTAL ? zeros5 : zeros6));
 	}
@@ -474,6 +475,47 @@ static int write_one_step(struct rrd_sink *d, const struct ft_step *s)
 	if (worst == 0 && atomic_load(&d->updates) == updates && atomic_load(&d->skipped_older) > skipped)
 		return -EEXIST;
 	return worst < 0 ? -EIO : 0;
+}
+
+/* ---- interfaces (SNMP) ---------------------------------------------------------------------- */
+
+/* One closed interface step: bits (octets × 8), packets, errors and discards, unknown
+ * ("U") where the step's count could not be trusted; status and speed as they were. */
+static int put_interface(struct rrd_sink *d, const struct ft_if_step *s, int *worst)
+{
+	char dev[256], key[600], rel[900], vals[400];
+	if (ft_rrd_name_encode(s->device, dev, sizeof(dev)) < 0 || ft_rrd_name_encode(s->key, key, sizeof(key)) < 0)
+		return -EINVAL;
+	snprintf(rel, sizeof(rel), "interfaces/%s/%s.rrd", dev, key);
+	size_t o = 0;
+	for (int i = 0; i < FT_IF_COUNTERS; i++) {
+		uint64_t v = i < 2 ? s->v[i] * 8 : s->v[i];
+		if (s->known & (1u << i))
+			o += (size_t)snprintf(vals + o, sizeof(vals) - o, "%s%" PRIu64, i ? ":" : "", v);
+		else
+			o += (size_t)snprintf(vals + o, sizeof(vals) - o, "%sU", i ? ":" : "");
+	}
+	if (s->oper_status)
+		o += (size_t)snprintf(vals + o, sizeof(vals) - o, ":%" PRId32, s->oper_status);
+	else
+		o += (size_t)snprintf(vals + o, sizeof(vals) - o, ":U");
+	if (s->speed_bps)
+		snprintf(vals + o, sizeof(vals) - o, ":%" PRIu64, s->speed_bps);
+	else
+		snprintf(vals + o, sizeof(vals) - o, ":U");
+	return put_volume(d, rel, FT_RRD_INTERFACE, (time_t)((s->start_ms + d->step_ms) / 1000), vals, worst);
+}
+
+static int ft_rrd_sink_write_interfaces(void *state, const struct ft_if_step *s, size_t n)
+{
+	struct rrd_sink *d = state;
+	int worst = 0;
+	for (size_t i = 0; i < n && worst != -EAGAIN; i++)
+		if (put_interface(d, &s[i], &worst) == -EINVAL)
+			keep_worst(&worst, -EINVAL);
+	if (worst == -EAGAIN)
+		d->recheck = true;
+	return worst == -EAGAIN ? -EAGAIN : worst < 0 ? -EIO : 0;
 }
 
 /* ---- the collector's counters ------------------------------------------------------------- */
@@ -711,6 +753,7 @@ const struct ft_sink_ops ft_rrd_sink = {
 	.open = ft_rrd_sink_open,
 	.write_step = ft_rrd_sink_write_step,
 	.write_counters = ft_rrd_sink_write_counters,
+	.write_interfaces = ft_rrd_sink_write_interfaces,
 	.close = ft_rrd_sink_close,
 	.stats = ft_rrd_sink_stats,
 };

@@ -11,9 +11,17 @@
  *                              domain is not 0)
  *   collector.rrd              records, kernel_drops, step_close_ms, ledger_write_ms,
  *                              rrd_write_ms, queue_depth
+ *   interfaces/DEVICE/INTERFACE.rrd   in_bits, out_bits, in_ucast, out_ucast, in_errors,
+ *                              out_errors, in_discards, out_discards, oper_status, speed
+ *                              of one polled interface (SNMP; INTERFACE is its key: ifName,
+ *                              ifIndex or ifDescr)
  * Volumes (tenants, unattributed, total) are ABSOLUTE data sources fed each step's
  * exact count at the step's end, so the finest archive holds count / step per second
  * and AVERAGE × step gives the count back (exactly, after rounding, up to 2^51 a step).
+ * Interfaces' counts are ABSOLUTE too, each step's exact, time-weighted count from the
+ * SNMP readings around it (bits: octets × 8, so AVERAGE is bits per second); a step
+ * whose count could not be trusted (an agent restart, a discontinuity, ...) is unknown,
+ * never a guess.  Their oper_status (ifOperStatus) and speed (b/s) are GAUGE.
  * The exporters' and the collector's running counters are DERIVE (minimum 0: a restart
  * of the collector reads as unknown, not as a negative rate); latencies and the queue
  * depth are GAUGE.
@@ -68,9 +76,9 @@ int ft_rrd_name_decode(const char *s, char *buf, size_t size);
 /* ---- layouts ------------------------------------------------------------------------------ */
 
 enum ft_rrd_kind { FT_RRD_TENANT, FT_RRD_UNATTRIBUTED, FT_RRD_TOTAL, FT_RRD_EXPORTER,
-                   FT_RRD_COLLECTOR, FT_RRD__KINDS };
+                   FT_RRD_COLLECTOR, FT_RRD_INTERFACE, FT_RRD__KINDS };
 
-#define FT_RRD_DS_MAX 6
+#define FT_RRD_DS_MAX 10
 #define FT_RRD_ARGS_MAX (FT_RRD_DS_MAX + 12)
 
 /* Benchmarks only: with FT_RRD_BENCH_SHORT=1 in the environment every archive keeps

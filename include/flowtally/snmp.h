@@ -268,6 +268,9 @@ int ft_snmp_poller_new(const struct ft_snmp_poller_env *env, struct ft_snmp_poll
 struct ft_snmp_poller *ft_snmp_poller_free(struct ft_snmp_poller *p);
 /* Runs the poller on a thread of its own, cycles aligned to snmp_interval in UTC. */
 int ft_snmp_poller_start(struct ft_snmp_poller *p);
+/* Stops the thread (polls in flight are abandoned; the steps closed so far are given to
+ * emit); the statistics stay readable.  NULL-safe. */
+void ft_snmp_poller_stop(struct ft_snmp_poller *p);
 /* Polls every device once now, in the calling thread (no thread started), and returns
  * when all have answered or failed: `flowtally snmp poll`. */
 int ft_snmp_poller_cycle(struct ft_snmp_poller *p);

@@ -17,6 +17,7 @@
 #include "flowtally/netflow.h"
 #include "flowtally/pcap.h"
 #include "flowtally/sink.h"
+#include "flowtally/snmp.h"
 
 /* Datagrams from sources outside the exporter allow-list, per source address.  Such
  * sources are whoever a peer says they are (spoofing costs nothing), so the table is
@@ -75,6 +76,8 @@ struct ft_stats {
 	struct ft_pcap_stats pcap;
 	struct ft_sink_report *sinks;   /* in the order of the sink table */
 	size_t n_sinks;
+	struct ft_snmp_device_stats *snmp;  /* the SNMP poller's devices, in configuration order */
+	size_t n_snmp;
 };
 
 void ft_stats_init(struct ft_stats *s, int64_t started_ns, const char *mode);
@@ -86,6 +89,8 @@ int ft_stats_add_netflow(struct ft_stats *s, const struct ft_netflow *nf);
 int ft_stats_add_listener(struct ft_stats *s, const char *name, const struct ft_listener_stats *ls);
 /* Replaces the sinks' statistics with a copy of r[0..n).  0 or -ENOMEM. */
 int ft_stats_set_sinks(struct ft_stats *s, const struct ft_sink_report *r, size_t n);
+/* Replaces the SNMP devices' statistics with a copy of d[0..n).  0 or -ENOMEM. */
+int ft_stats_set_snmp(struct ft_stats *s, const struct ft_snmp_device_stats *d, size_t n);
 /* Adds everything in src to dst, merging exporters and listeners by name. */
 int ft_stats_merge(struct ft_stats *dst, const struct ft_stats *src);
 /* Writes the snapshot as JSON to path atomically (exporters sorted by address,
