@@ -76,7 +76,7 @@ static void item_unref(struct item *it)
 
 static bool slot_takes(const struct ft_sink_slot *s, enum item_kind k)
 {
-	return k == ITEM_STEP || (k == ITEM_SAMPLES && s->ops->write_interfaces) ||
+	return (k == ITEM_STEP && s->ops->write_step) || (k == ITEM_SAMPLES && s->ops->write_interfaces) ||
 	       (k == ITEM_COUNTERS && s->ops->write_counters);
 }
 

@@ -446,7 +446,7 @@ static json_t *snmp_device_json(const struct ft_snmp_device_stats *d)
 	json_t *v = json_object();
 	for (unsigned k = 0; k < FT_SNMP__VERDICTS; k++)
 		json_object_set_new(v, ft_snmp_verdict_name(k), json_integer(jint(d->verdicts[k])));
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 		"name", d->name, "address", d->address, "state", ft_snmp_state_name(d->state),
 		"sys_name", d->sys_name, "last_error", d->last_error,
 		"last_error_at", time_json(d->last_error_ms * FT_NS_PER_MS),

@@ -95,7 +95,8 @@ struct ft_sink_ops {
 	 * sink stays off for the run, its steps counted as dropped.  -ECANCELED: turned
 	 * off by the configuration (not an error: the sink is not there this run). */
 	int (*open)(const struct ft_sink_env *env, void **ret_state);
-	/* One closed step, the caller's.  0; -EEXIST when the sink already holds it (after
+	/* One closed step, the caller's (NULL for a sink of interface steps only; never
+	 * for the first, authoritative sink).  0; -EEXIST when the sink already holds it (after
 	 * a restart: not an error, not written again); -EINVAL or -EBADMSG when it can never
 	 * take this step; -EAGAIN when it cannot now but will later (a server down): the
 	 * step stays queued for it, in order, and is given again after a pause; another
