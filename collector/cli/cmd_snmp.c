@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "flowtally/clock.h"
 #include "flowtally/config.h"
+#include "flowtally/iftotals.h"
 #include "flowtally/log.h"
 #include "flowtally/snmp.h"
 
@@ -21,6 +22,7 @@
 "       flowtally snmp walk ADDRESS[:PORT] -v 3 -l LEVEL -u USER [-a AUTH -A PASS]\n" \
 "                           [-x PRIV -X PASS] [--json]\n" \
 "       flowtally snmp poll --config FILE [--cycles N] [--json]\n" \
+"       flowtally snmp totals [-c FILE | -d DIR] [--from T] [--to T] [--json]\n" \
 "       flowtally snmp --help\n"
 
 static const char short_usage[] = SYNOPSIS "Try 'flowtally snmp --help' for more.\n";
@@ -40,8 +42,17 @@ static const char usage_text[] = SYNOPSIS
 "      back, and prints each cycle's time and each device's state; then the CPU time\n"
 "      and peak memory the polls took.  Nothing is written.\n"
 "\n"
+"totals  sums the exact interface totals flowtallyd keeps (DATA_DIR/interfaces/,\n"
+"      one line per interface and step) over steps starting in [--from, --to): the\n"
+"      octets, unicast packets, errors and discards of the steps each counter is\n"
+"      known in, as integers, and the steps left unknown by reason (restart,\n"
+"      discontinuity, impossible, no_answer, ...).  Damaged lines are counted and\n"
+"      left out.\n"
+"\n"
 "Options:\n"
 "      --config FILE  the configuration naming DEVICE (walk) or the devices (poll)\n"
+"  -d, --data-dir DIR totals: the data directory (default: the configuration's, -c)\n"
+"      --from T, --to T  totals: UTC times (2026-11-01T00:00:00Z, or a date)\n"
 "      --cycles N     poll: cycles to run (default 1)\n"
 "  -v VERSION         2c or 3\n"
 "  -c COMMUNITY       SNMPv2c community\n"
@@ -453,6 +464,108 @@ static int poll_all(int argc, char **argv)
 	return up_all == n ? FT_EXIT_OK : FT_EXIT_FAILURE;
 }
 
+static const char *const counter_names[FT_IF_COUNTERS] = { "in_octets", "out_octets", "in_ucast", "out_ucast",
+	"in_errors", "out_errors", "in_discards", "out_discards" };
+
+static void print_totals(const struct ft_iftotals_result *t, bool json)
+{
+	char a[40], b[40];
+	if (json)
+		printf("{\"files\":%" PRIu64 ",\"lines\":%" PRIu64 ",\"bad_lines\":%" PRIu64 ",\"interfaces\":[",
+		       t->files, t->lines, t->bad_lines);
+	else
+		printf("%-20s %-24s %8s %8s %22s %22s  unknown steps\n", "device", "interface", "steps", "known",
+		       "in octets", "out octets");
+	for (size_t i = 0; i < t->n_rows; i++) {
+		const struct ft_iftotals_row *r = &t->rows[i];
+		ft_time_format_utc(r->first_ms * FT_NS_PER_MS, a, sizeof(a));
+		ft_time_format_utc(r->last_ms * FT_NS_PER_MS, b, sizeof(b));
+		if (json) {
+			printf("%s{\"device\":", i ? "," : "");
+			json_string(stdout, r->device);
+			fputs(",\"interface\":", stdout);
+			json_string(stdout, r->key);
+			printf(",\"ifIndex\":%" PRIu32 ",\"steps\":%" PRIu64 ",\"known_steps\":%" PRIu64, r->ifindex, r->steps,
+			       r->known_steps[0]);
+			for (int k = 0; k < FT_IF_COUNTERS; k++)
+				printf(",\"%s\":%" PRIu64, counter_names[k], r->v[k]);
+			fputs(",\"unknown\":{", stdout);
+			bool first = true;
+			for (unsigned k = 0; k < FT_SNMP__VERDICTS; k++)
+				if (r->unknown[k]) {
+					printf("%s\"%s\":%" PRIu64, first ? "" : ",", ft_snmp_verdict_name(k), r->unknown[k]);
+					first = false;
+				}
+			printf("},\"first_step\":\"%s\",\"last_step\":\"%s\"}", a, b);
+		} else {
+			printf("%-20s %-24s %8" PRIu64 " %8" PRIu64 " %22" PRIu64 " %22" PRIu64 " ", r->device, r->key, r->steps,
+			       r->known_steps[0], r->v[0], r->v[1]);
+			bool any = false;
+			for (unsigned k = 0; k < FT_SNMP__VERDICTS; k++)
+				if (r->unknown[k]) {
+					printf("%s%s %" PRIu64, any ? ", " : " ", ft_snmp_verdict_name(k), r->unknown[k]);
+					any = true;
+				}
+			printf("%s\n", any ? "" : " -");
+		}
+	}
+	if (json)
+		fputs("]}\n", stdout);
+	else if (t->bad_lines)
+		printf("%" PRIu64 " damaged line%s left out\n", t->bad_lines, ft_cli_s(t->bad_lines));
+}
+
+static int totals(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "data-dir", required_argument, NULL, 'd' },
+		{ "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *dir = NULL;
+	int64_t from = INT64_MIN, to = INT64_MAX;
+	bool json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "c:d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': fputs(usage_text, stdout); return FT_EXIT_OK;
+		case 'c': config = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'j': json = true; break;
+		case 'f': case 't':
+			if (ft_time_parse_utc(optarg, c == 'f' ? &from : &to) < 0) {
+				fprintf(stderr, "flowtally snmp totals: --%s %s is not a UTC time (2026-11-01T00:00:00Z)\n",
+				        c == 'f' ? "from" : "to", optarg);
+				return FT_EXIT_USAGE;
+			}
+			break;
+		default: fputs(short_usage, stderr); return FT_EXIT_USAGE;
+		}
+	}
+	if (optind != argc || (config && dir)) {
+		fputs(short_usage, stderr);
+		return FT_EXIT_USAGE;
+	}
+	char data[4096];
+	if (!dir) {
+		if (ft_cli_data_dir_from_config(config, data, sizeof(data)) < 0)
+			return FT_EXIT_USAGE;
+		dir = data;
+	}
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/interfaces", dir);
+	struct ft_iftotals_result t;
+	int r = ft_iftotals_sum(path, from, to, &t);
+	if (r < 0) {
+		fprintf(stderr, "flowtally snmp totals: %s: %s\n", path,
+		        r == -ENOENT ? "no interface totals (no SNMP device polled yet)" : strerror(-r));
+		return FT_EXIT_FAILURE;
+	}
+	print_totals(&t, json);
+	ft_iftotals_result_done(&t);
+	return FT_EXIT_OK;
+}
+
 int ft_cmd_snmp(int argc, char **argv)
 {
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -463,6 +576,8 @@ int ft_cmd_snmp(int argc, char **argv)
 		return walk(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "poll") == 0)
 		return poll_all(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "totals") == 0)
+		return totals(argc - 1, argv + 1);
 	fputs(short_usage, stderr);
 	return FT_EXIT_USAGE;
 }

@@ -155,7 +155,11 @@ static void book(struct dev *d, const struct ft_snmp_poll *poll, const struct ft
 {
 	char key[FT_IF_KEY_MAX];
 	ft_snmp_if_key(si, d->conf->key, key, sizeof(key));
-	if (!key[0])        /* no ifName (or ifDescr): known by its index */
+	/* an agent without ifXTable has no ifName: its ifDescr stands in, as for the
+	 * filters; with neither, the interface is known by its index */
+	if (!key[0] && d->conf->key == FT_SNMP_BY_IFNAME)
+		ft_snmp_if_key(si, FT_SNMP_BY_IFDESCR, key, sizeof(key));
+	if (!key[0])
 		snprintf(key, sizeof(key), "ifIndex.%" PRIu32, si->ifindex);
 	struct iface *i = iface_get(d, key);
 	if (!i)

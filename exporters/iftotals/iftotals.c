@@ -151,7 +151,7 @@ int ft_iftotals_parse(const char *line, struct ft_if_step *ret)
 			break;
 		p = t + 1;
 	}
-	if (n != FIELDS + 1 || len[0] != 2 || memcmp(f[0], "v1", 2) != 0)
+	if (n != FIELDS || len[0] != 2 || memcmp(f[0], "v1", 2) != 0)
 		return -EBADMSG;
 	struct ft_if_step s = { 0 };
 	char when[40];

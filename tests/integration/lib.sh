@@ -52,3 +52,42 @@ cflow_decode_as() {
 		[ "$p" = 6343 ] || printf -- '-d\nudp.port==%s,cflow\n' "$p"
 	done
 }
+
+# snmpd_start AGENT RUNDIR CONTROL SYSNAME [PORT]: flowtally's test SNMP agent
+# (tests/snmpd) on a free port of 127.0.0.1 (or PORT: an agent started again):
+# sets $snmp_port and $snmp_pid.  Skips (77) when snmpd or
+# the net-snmp tools are not installed.
+snmpd_start() {
+	local d p try
+	d=$(cd "$(dirname "${BASH_SOURCE[0]}")/../snmpd" && pwd)
+	[ -x /usr/sbin/snmpd ] || skip "/usr/sbin/snmpd is not installed (Debian: snmpd)"
+	command -v snmpget >/dev/null || skip "snmpget is not installed (Debian: snmp)"
+	mkdir -p "$2"
+	snmp_port='' snmp_pid=''
+	for try in 1 2 3 4 5 6 7 8; do
+		p=${5:-$((20000 + (RANDOM + try * 7) % 20000))}
+		if snmp_pid=$(FT_SNMPD_SYSNAME=$4 "$d/start.sh" "$2" "$p" "$1" "$3" 2>"$2/start.err"); then
+			snmp_port=$p
+			return 0
+		fi
+		grep -q 'Error opening specified endpoint' "$2/snmpd.log" 2>/dev/null || {
+			cat "$2/start.err" >&2; fail "snmpd did not start (see $2/snmpd.log)"; }
+	done
+	fail "no free port for snmpd"
+}
+
+# snmpd_stop RUNDIR: stops the agent started in RUNDIR (by its PID, bounded).
+snmpd_stop() {
+	"$(cd "$(dirname "${BASH_SOURCE[0]}")/../snmpd" && pwd)/stop.sh" "$1" >/dev/null 2>&1 || true
+}
+
+# free_udp_port: a UDP port of 127.0.0.1 nothing listens on now.
+free_udp_port() {
+	local p h
+	for _ in $(seq 50); do
+		p=$((40000 + RANDOM % 20000))
+		h=$(printf ':%04X ' "$p")
+		grep -q "$h" /proc/net/udp /proc/net/udp6 2>/dev/null || { echo "$p"; return 0; }
+	done
+	echo 39999
+}
