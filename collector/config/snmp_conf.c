@@ -4,7 +4,7 @@
  *   snmp_interval = 60;            snmp_max_gap = 300;       snmp_speed_tolerance = 10;
  *   snmp_secrets = "/etc/flowtally/snmp-secrets";
  *   snmp_devices = (
- *     { name = "core1"; address = "192.0.2.1:161"; exporters = [ "192.0.2.1" ];
+ *     { name = "core1"; address = "192.0.2.1:161"; exporters = [ "192.0.2.1" ];   (default: address)
  *       version = "3"; security = "authPriv"; user = "flowtally";
  *       auth = "SHA-256"; auth_password = "..."; priv = "AES"; priv_password = "...";
  *       timeout = 2; retries = 1; max_rows = 10000; match_by = "ifName";
@@ -44,7 +44,7 @@ static int pick(const char *v, const char *const *names, size_t n)
 
 /* "192.0.2.1", "192.0.2.1:161", "[2001:db8::1]:161", "2001:db8::1": net-snmp's
  * "udp:ADDR:PORT" / "udp6:[ADDR]:PORT".  Addresses only: a poll never waits on DNS. */
-static int device_address(const char *v, char *out, size_t size)
+static int device_address(const char *v, char *out, size_t size, struct ft_addr *ret)
 {
 	char host[64];
 	unsigned long port = 161;
@@ -80,6 +80,7 @@ static int device_address(const char *v, char *out, size_t size)
 		return -1;
 	bool v4 = ft_addr_is_v4(&a);
 	snprintf(out, size, v4 ? "udp:%s:%lu" : "udp6:[%s]:%lu", host, port);
+	*ret = a;
 	return 0;
 }
 
@@ -147,7 +148,8 @@ static int number(struct cctx *c, const config_setting_t *s, const char *name, l
 }
 
 /* One key of a device group. */
-static int device_key(struct cctx *c, const config_setting_t *s, struct ft_snmp_device *d, bool *have_addr)
+static int device_key(struct cctx *c, const config_setting_t *s, struct ft_snmp_device *d, bool *have_addr,
+                      struct ft_addr *addr)
 {
 	const char *k = config_setting_name(s);
 	bool str = config_setting_type(s) == CONFIG_TYPE_STRING;
@@ -163,7 +165,7 @@ static int device_key(struct cctx *c, const config_setting_t *s, struct ft_snmp_
 		return string_into(c, s, "name", d->name, sizeof(d->name));
 	} else if (strcmp(k, "address") == 0 && str) {
 		*have_addr = true;
-		if (device_address(v, d->address, sizeof(d->address)) < 0) {
+		if (device_address(v, d->address, sizeof(d->address), addr) < 0) {
 			ft_config_err(c, s, "snmp_devices: address \"%s\" is not ADDRESS, ADDRESS:PORT or [IPv6]:PORT "
 			              "(an IP address, not a host name)", v);
 			return -EINVAL;
@@ -265,8 +267,14 @@ static int device(struct cctx *c, const config_setting_t *g, struct ft_snmp_devi
 	d->line = config_setting_source_line(g);
 	int bad = 0;
 	bool have_addr = false;
+	struct ft_addr addr;
 	for (int i = 0; i < config_setting_length(g); i++)
-		bad += device_key(c, config_setting_get_elem(g, (unsigned)i), d, &have_addr) < 0;
+		bad += device_key(c, config_setting_get_elem(g, (unsigned)i), d, &have_addr, &addr) < 0;
+	/* without exporters, the device exports its flows from the address it is polled at */
+	if (have_addr && !bad && !config_setting_get_member(g, "exporters")) {
+		d->exporters[0] = addr;
+		d->n_exporters = 1;
+	}
 	if (!d->name[0]) {
 		ft_config_err(c, g, "snmp_devices: a device has no name");
 		bad++;
@@ -455,6 +463,8 @@ static void check_device(struct cctx *c, const struct ft_snmp_device *d)
 		            "or in snmp_secrets)", d->name, d->priv_pass[0] ? "is shorter than 8 characters" : "is missing");
 }
 
+static void check_patterns(struct cctx *c);
+
 static void check(struct cctx *c, const config_t *lc)
 {
 	struct ft_snmp_conf *sc = &c->cfg->snmp;
@@ -462,6 +472,7 @@ static void check(struct cctx *c, const config_t *lc)
 		sc->max_gap_ms = 5 * (int64_t)sc->interval_s * 1000;
 	if (sc->secrets)
 		read_secrets(c, lc);
+	check_patterns(c);
 	if (!sc->n_devices)
 		return;
 	int64_t step_s = c->cfg->agg.step_ms / 1000;
@@ -479,6 +490,20 @@ static void check(struct cctx *c, const config_t *lc)
 	}
 	for (size_t i = 0; i < sc->n_devices; i++)
 		check_device(c, &sc->devices[i]);
+}
+
+/* Interface patterns of the tenant map name devices the poller knows. */
+static void check_patterns(struct cctx *c)
+{
+	const struct ft_tenant_conf *t = &c->cfg->tenants;
+	for (size_t i = 0; i < t->n_if_matches; i++) {
+		const struct ft_if_match *m = &t->if_matches[i];
+		if (m->device[0] && !find(c->cfg, m->device))
+			ft_diag_add(c->diag, true, m->at.file, m->at.line, "interfaces: no device %s in snmp_devices", m->device);
+	}
+	if ((t->n_if_matches || t->if_tag[0]) && !c->cfg->snmp.n_devices)
+		ft_diag_add(c->diag, false, c->file, 0, "tenants name interfaces by %s, but no snmp_devices are polled: "
+		            "those rules match nothing", t->n_if_matches ? "pattern" : "interface_tag");
 }
 
 static void done(struct ft_config *c)

@@ -144,19 +144,64 @@ static int uint_member(struct cctx *c, const config_setting_t *g, const char *ke
 	return 0;
 }
 
+/* { device = "core1"; ifname | ifalias | ifdescr = "pattern"; }: the interfaces SNMP
+ * polling finds whose name, alias or description matches (fnmatch), on that device or
+ * any. */
+static int interface_match(struct cctx *c, const config_setting_t *g, uint16_t tenant)
+{
+	static const char *const keys[] = { "device", "ifname", "ifalias", "ifdescr", "valid_from", "valid_until", NULL };
+	static const char *const fields[] = { "ifname", "ifalias", "ifdescr" };
+	struct ft_if_match m = { .tenant = tenant, .at = where(c, g) };
+	const char *v = NULL;
+	int n = 0;
+	if (only_keys(c, g, "interfaces", keys) < 0 || validity(c, g, &m.from_ms, &m.until_ms) < 0)
+		return -EINVAL;
+	for (int f = 0; f < 3; f++) {
+		const char *p;
+		if (config_setting_lookup_string(g, fields[f], &p)) {
+			v = p;
+			m.field = (uint8_t)f;
+			n++;
+		}
+	}
+	if (n != 1 || !*v || strlen(v) >= sizeof(m.pattern)) {
+		ft_config_err(c, g, "interfaces: give one of ifname, ifalias or ifdescr, a pattern of 1 to %zu characters "
+		              "(* ? [...] as in shell patterns)", sizeof(m.pattern) - 1);
+		return -EINVAL;
+	}
+	snprintf(m.pattern, sizeof(m.pattern), "%s", v);
+	if (config_setting_lookup_string(g, "device", &v)) {
+		if (!*v || strlen(v) >= sizeof(m.device)) {
+			ft_config_err(c, g, "interfaces: device must name one of snmp_devices");
+			return -EINVAL;
+		}
+		snprintf(m.device, sizeof(m.device), "%s", v);
+	}
+	return ft_tenant_conf_add_if_match(&c->cfg->tenants, &m) < 0 ? -ENOMEM : 0;
+}
+
 static int interface_rules(struct cctx *c, const config_setting_t *list, uint16_t tenant)
 {
 	static const char *const keys[] = { "exporter", "ifindex", "valid_from", "valid_until", NULL };
 	int bad = 0;
 	for (int i = 0; i < config_setting_length(list); i++) {
 		config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		if (config_setting_is_group(g) && !config_setting_get_member(g, "ifindex") &&
+		    !config_setting_get_member(g, "exporter")) {
+			int r = interface_match(c, g, tenant);
+			if (r == -ENOMEM)
+				return r;
+			bad += r < 0;
+			continue;
+		}
 		struct ft_rule r = { .kind = FT_RULE_INTERFACE, .tenant = tenant, .at = where(c, g) };
 		if (!config_setting_is_group(g) || only_keys(c, g, "interfaces", keys) < 0 ||
 		    exporter_of(c, g, "interfaces", &r.exporter) < 0 ||
 		    uint_member(c, g, "ifindex", "interfaces", UINT32_MAX, &r.ifindex) < 0 ||
 		    validity(c, g, &r.from_ms, &r.until_ms) < 0) {
 			if (!config_setting_is_group(g))
-				ft_config_err(c, g, "interfaces: each entry is a group { exporter = \"...\"; ifindex = N; }");
+				ft_config_err(c, g, "interfaces: each entry is a group { exporter = \"...\"; ifindex = N; } or "
+				              "{ device = \"...\"; ifname | ifalias | ifdescr = \"pattern\"; }");
 			bad++;
 			continue;
 		}
@@ -404,8 +449,28 @@ static int apply_address_space(struct cctx *c, const config_setting_t *s)
 	return bad ? -EINVAL : 0;
 }
 
+/* interface_tag = "tenant": "[tenant:NAME]" in an interface's ifAlias (or ifDescr)
+ * makes it NAME's. */
+static int apply_interface_tag(struct cctx *c, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+	size_t n = v ? strlen(v) : 0;
+	bool ok = n > 0 && n < sizeof(c->cfg->tenants.if_tag);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+		     v[i] == '-' || v[i] == '_';
+	if (!ok) {
+		ft_config_err(c, s, "interface_tag must be a word of 1 to %zu letters, digits, '-' or '_' (\"tenant\" "
+		              "for [tenant:NAME])", sizeof(c->cfg->tenants.if_tag) - 1);
+		return -EINVAL;
+	}
+	snprintf(c->cfg->tenants.if_tag, sizeof(c->cfg->tenants.if_tag), "%s", v);
+	return 0;
+}
+
 static const struct ft_config_key keys[] = {
 	{ "tenants", FT_KEY_APPLY, 0, 0, 0, apply_tenants, false },
+	{ "interface_tag", FT_KEY_APPLY, 0, 0, 0, apply_interface_tag, false },
 	{ "classes", FT_KEY_APPLY, 0, 0, 0, apply_classes, false },
 	{ "accounting_points", FT_KEY_APPLY, 0, 0, 0, apply_points, false },
 	{ "address_space", FT_KEY_APPLY, 0, 0, 0, apply_address_space, false },

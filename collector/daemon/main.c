@@ -43,6 +43,7 @@
 #include "ft_version.h"
 #include "outputs.h"
 #include "flowtally/snmp.h"
+#include "interfaces.h"
 #include "privs.h"
 #include "receiver.h"
 
@@ -361,7 +362,28 @@ struct daemon {
 	unsigned n;
 	struct ft_stats stats;
 	struct ft_snmp_poller *snmp;    /* the SNMP poller's thread, when devices are configured */
+	struct ft_ifstate *ifs;         /* the interfaces it learns, for the view */
+	struct ft_config *reloaded;     /* the configuration of the last reload (its tenant map
+	                                 * rules are those in force), or NULL */
 };
+
+/* A view of cfg with the interface table as the poller knows it now. */
+static struct ft_view *view_with_interfaces(struct daemon *d, const struct ft_config *cfg, size_t *ret_n,
+                                            size_t *ret_rules)
+{
+	struct ft_ifsnap snap = { 0 };
+	struct ft_diag diag = { 0 };
+	struct ft_view *v = NULL;
+	if (ft_ifstate_snapshot(d->ifs, &snap) == 0 && ft_view_build_ifs(cfg, snap.ifs, snap.n, &diag, &v) == 0) {
+		*ret_n = snap.n;
+		*ret_rules = ft_tenant_map_n_if_rules(v->tenants);
+	}
+	for (size_t i = 0; i < diag.n; i++)
+		ft_log_write(diag.warning[i] ? FT_LOG_WARNING : FT_LOG_ERR, FT_LOG_CONFIG, "%s", diag.lines[i]);
+	ft_diag_done(&diag);
+	ft_ifsnap_done(&snap);
+	return v;
+}
 
 /* SIGHUP: a new configuration's view replaces the old one if it builds; receiving
  * never pauses and the open steps keep their counts. */
@@ -371,6 +393,13 @@ static void on_reload(struct ft_loop *l, int signo, void *ctx)
 	struct ft_view *v;
 	struct ft_config *cfg = load_config(d->o, true, &v);
 	(void)l, (void)signo;
+	if (v && d->ifs) {
+		/* the new rules with the interfaces known, in one view */
+		size_t n = 0, rules = 0;
+		struct ft_view *w = view_with_interfaces(d, cfg, &n, &rules);
+		ft_view_free(v);
+		v = w;
+	}
 	if (!v || ft_views_publish(d->views, v) < 0) {
 		ft_log_err(FT_LOG_CONFIG, "reload failed: %s", v ? "earlier reloads are still being taken "
 		           "up: try again in a moment" : "the tenant map and configuration in force are kept");
@@ -380,10 +409,31 @@ static void on_reload(struct ft_loop *l, int signo, void *ctx)
 	}
 	ft_log_level = cfg->log_level;
 	ft_outputs_set_map_id(d->out, ft_tenant_map_id(v->tenants));   /* for the empty steps */
-	ft_log_notice(FT_LOG_CONFIG, "reloaded %s: tenant map %s, log level %s (listeners and "
-	              "decoder settings change at restart)", cfg->source, ft_tenant_map_id(v->tenants),
+	ft_log_notice(FT_LOG_CONFIG, "reloaded %s: tenant map %s, log level %s (listeners, decoder "
+	              "settings and SNMP devices change at restart)", cfg->source, ft_tenant_map_id(v->tenants),
 	              ft_log_level_name(cfg->log_level));
-	ft_config_free(cfg);
+	ft_config_free(d->reloaded);
+	d->reloaded = cfg;
+}
+
+/* The poller learned a change of interfaces: a new view resolves the tenant map's
+ * interface patterns and tags against them. */
+static void on_interfaces(struct ft_loop *l, int fd, uint32_t revents, void *ctx)
+{
+	struct daemon *d = ctx;
+	size_t n = 0, rules = 0;
+	(void)l, (void)fd, (void)revents;
+	struct ft_view *v = view_with_interfaces(d, d->reloaded ? d->reloaded : d->cfg, &n, &rules);
+	if (!v || ft_views_publish(d->views, v) < 0) {
+		ft_log_err(FT_LOG_CONFIG, "the interface table changed, but %s: the view in force is kept", v ?
+		           "earlier changes are still being taken up (again at the next change)" :
+		           "the tenant map does not build with it");
+		ft_view_free(v);
+		return;
+	}
+	ft_outputs_set_map_id(d->out, ft_tenant_map_id(v->tenants));
+	ft_log_notice(FT_LOG_SNMP, "interface table: %zu interface(s), %zu interface rule(s) from it; tenant map %s",
+	              n, rules, ft_tenant_map_id(v->tenants));
 }
 
 static void on_stop(struct ft_loop *l, int signo, void *ctx)
@@ -560,6 +610,12 @@ static void emit_interfaces(void *ctx, const struct ft_if_step *s, size_t n)
 	ft_outputs_interfaces(d->out, s, n);
 }
 
+static void polled(void *ctx, const struct ft_snmp_device *dev, int status, const struct ft_snmp_poll *p)
+{
+	struct daemon *d = ctx;
+	ft_ifstate_polled(d->ifs, dev, status, p);
+}
+
 /* The SNMP poller, on a thread of its own, when devices are configured. */
 static int start_snmp(struct daemon *d)
 {
@@ -567,8 +623,11 @@ static int start_snmp(struct daemon *d)
 		return 0;
 	ft_snmp_init("flowtallyd");
 	struct ft_snmp_poller_env env = { .conf = &d->cfg->snmp, .step_ms = d->cfg->agg.step_ms,
-	                                  .emit = emit_interfaces, .ctx = d };
-	int r = ft_snmp_poller_new(&env, &d->snmp);
+	                                  .emit = emit_interfaces, .polled = polled, .ctx = d };
+	d->ifs = ft_ifstate_new(&d->cfg->snmp);
+	int r = d->ifs ? ft_loop_add_fd(d->loop, ft_ifstate_fd(d->ifs), FT_LOOP_READ, on_interfaces, d) : -ENOMEM;
+	if (r == 0)
+		r = ft_snmp_poller_new(&env, &d->snmp);
 	if (r == 0)
 		r = ft_snmp_poller_start(d->snmp);
 	if (r < 0) {
@@ -614,6 +673,10 @@ static int serve(struct daemon *d)
 		log_totals(&d->stats);
 	}
 	d->snmp = ft_snmp_poller_free(d->snmp);
+	if (d->ifs)
+		ft_loop_del_fd(d->loop, ft_ifstate_fd(d->ifs));
+	d->ifs = ft_ifstate_free(d->ifs);
+	d->reloaded = ft_config_free(d->reloaded);
 	return ret;
 }
 

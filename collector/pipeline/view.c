@@ -12,29 +12,78 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "flowtally/view.h"
 
-int ft_view_build(const struct ft_config *cfg, struct ft_diag *diag, struct ft_view **ret)
+static int cmp_if(const void *a, const void *b)
+{
+	const struct ft_view_if *x = a, *y = b;
+	int c = memcmp(x->exporter.b, y->exporter.b, sizeof(x->exporter.b));
+	return c ? c : x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
+}
+
+/* The interface table: one entry per exporter address of each interface's device. */
+static int copy_ifs(struct ft_view *v, const struct ft_tenant_if *ifs, size_t n)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += ifs[i].n_exporters;
+	v->ifs = calloc(total + 1, sizeof(*v->ifs));
+	if (!v->ifs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		for (size_t e = 0; e < ifs[i].n_exporters; e++) {
+			struct ft_view_if *x = &v->ifs[v->n_ifs++];
+			x->exporter = ifs[i].exporters[e];
+			x->ifindex = ifs[i].ifindex;
+			snprintf(x->device, sizeof(x->device), "%s", ifs[i].device);
+			snprintf(x->name, sizeof(x->name), "%s", ifs[i].name ? ifs[i].name : "");
+			snprintf(x->alias, sizeof(x->alias), "%s", ifs[i].alias ? ifs[i].alias : "");
+		}
+	qsort(v->ifs, v->n_ifs, sizeof(*v->ifs), cmp_if);
+	return 0;
+}
+
+int ft_view_build_ifs(const struct ft_config *cfg, const struct ft_tenant_if *ifs, size_t n_ifs,
+                      struct ft_diag *diag, struct ft_view **ret)
 {
 	struct ft_view *v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	size_t errors = diag ? diag->errors : 0;
-	v->tenants = ft_tenant_map_build(&cfg->tenants, diag);
+	v->tenants = ft_tenant_map_build_ifs(&cfg->tenants, ifs, n_ifs, diag);
 	if (!v->tenants) {
 		free(v);
 		return diag && diag->errors > errors ? -EINVAL : -ENOMEM;
 	}
+	if (copy_ifs(v, ifs, n_ifs) < 0) {
+		ft_view_free(v);
+		return -ENOMEM;
+	}
 	*ret = v;
 	return 0;
+}
+
+int ft_view_build(const struct ft_config *cfg, struct ft_diag *diag, struct ft_view **ret)
+{
+	return ft_view_build_ifs(cfg, NULL, 0, diag, ret);
+}
+
+const struct ft_view_if *ft_view_interface(const struct ft_view *v, const struct ft_addr *exporter,
+                                           uint32_t ifindex)
+{
+	struct ft_view_if key = { .exporter = *exporter, .ifindex = ifindex };
+	return v->n_ifs ? bsearch(&key, v->ifs, v->n_ifs, sizeof(*v->ifs), cmp_if) : NULL;
 }
 
 struct ft_view *ft_view_free(struct ft_view *v)
 {
 	if (v) {
 		ft_tenant_map_free(v->tenants);
+		free(v->ifs);
 		free(v);
 	}
 	return NULL;

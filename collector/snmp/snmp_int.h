@@ -9,7 +9,6 @@
 
 #include "flowtally/snmp.h"
 
-#define FT_LOG_SNMP "snmp"
 
 /* One device's session and the poll in progress on it (walk.c).  It joins a loop by its
  * socket (ft_snmp_walker_fd) and its next retransmission (ft_snmp_walker_deadline_ns);

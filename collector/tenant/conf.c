@@ -39,6 +39,7 @@ void ft_tenant_conf_done(struct ft_tenant_conf *c)
 	free(c->rules);
 	free(c->class_rules);
 	free(c->points);
+	free(c->if_matches);
 	free(c->address_space);
 	for (size_t i = 0; i < c->n_files; i++)
 		free(c->files[i]);
@@ -96,6 +97,14 @@ int ft_tenant_conf_add_rule(struct ft_tenant_conf *c, const struct ft_rule *r)
 	if (!GROW(c->rules, c->n_rules))
 		return -ENOMEM;
 	c->rules[c->n_rules++] = *r;
+	return 0;
+}
+
+int ft_tenant_conf_add_if_match(struct ft_tenant_conf *c, const struct ft_if_match *m)
+{
+	if (!GROW(c->if_matches, c->n_if_matches))
+		return -ENOMEM;
+	c->if_matches[c->n_if_matches++] = *m;
 	return 0;
 }
 

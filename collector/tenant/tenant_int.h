@@ -63,6 +63,7 @@ struct ft_tenant_map {
 	struct ktable asns;
 	struct dpool pool;
 	char id[65];
+	size_t n_if_rules;            /* interface rules from the interface table */
 };
 
 /* The value valid at t among d[first .. first + n), or -1. */

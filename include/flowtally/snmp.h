@@ -22,6 +22,8 @@
 #include "flowtally/names.h"
 #include "flowtally/sink.h"
 
+#define FT_LOG_SNMP "snmp"      /* the log group of SNMP polling */
+
 /* ---- configuration -------------------------------------------------------------------- */
 
 enum ft_snmp_version { FT_SNMP_V2C = 2, FT_SNMP_V3 = 3 };

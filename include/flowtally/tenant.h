@@ -67,6 +67,30 @@ struct ft_class_rule {
 	struct ft_where at;
 };
 
+/* A tenant's interfaces named by what SNMP polling learns of them (an fnmatch(3)
+ * pattern on ifName, ifAlias or ifDescr, on one device or any): they become interface
+ * rules, exporter + ifIndex, once the interface table knows them. */
+enum ft_if_field { FT_IF_NAME, FT_IF_ALIAS, FT_IF_DESCR };
+#define FT_IF_PATTERN_MAX 128
+struct ft_if_match {
+	uint16_t tenant;
+	char device[FT_NAME_MAX];    /* "" any polled device */
+	uint8_t field;               /* enum ft_if_field */
+	char pattern[FT_IF_PATTERN_MAX];
+	int64_t from_ms;
+	int64_t until_ms;
+	struct ft_where at;
+};
+
+/* One interface as SNMP polling knows it, for ft_tenant_map_build_ifs (the caller's). */
+struct ft_tenant_if {
+	const char *device;
+	const struct ft_addr *exporters;    /* the addresses the device exports flows from */
+	size_t n_exporters;
+	uint32_t ifindex;
+	const char *name, *alias, *descr;   /* "" when unknown */
+};
+
 enum ft_point_dir { FT_POINT_IN = 1, FT_POINT_OUT = 2, FT_POINT_BOTH = 3 };
 
 /* Records count when exported by `exporter` with in_if (IN) or out_if (OUT) = ifindex. */
@@ -90,6 +114,10 @@ struct ft_tenant_conf {
 	size_t n_class_rules;
 	struct ft_acct_point *points;
 	size_t n_points;
+	struct ft_if_match *if_matches;  /* in configuration order: the first that matches wins */
+	size_t n_if_matches;
+	char if_tag[32];                 /* interface_tag: "[TAG:tenant]" in ifAlias or ifDescr
+	                                  * names the interface's tenant; "" none */
 	struct ft_prefix *address_space; /* the network's address plan, for the lint */
 	size_t n_address_space;
 	struct ft_where address_space_at;
@@ -115,6 +143,7 @@ int ft_tenant_conf_add_class(struct ft_tenant_conf *c, const char *name);
 int ft_tenant_conf_add_rule(struct ft_tenant_conf *c, const struct ft_rule *r);
 int ft_tenant_conf_add_class_rule(struct ft_tenant_conf *c, const struct ft_class_rule *r);
 int ft_tenant_conf_add_point(struct ft_tenant_conf *c, const struct ft_acct_point *p);
+int ft_tenant_conf_add_if_match(struct ft_tenant_conf *c, const struct ft_if_match *m);
 /* Reads a file of "prefix tenant" lines (# comments, blank lines).  Unknown tenants
  * are errors unless implicit, when they are created.  Problems go to diag as
  * file:line; returns 0, -EINVAL (errors in diag) or -errno (cannot read, in diag too). */
@@ -132,6 +161,16 @@ struct ft_tenant_map;
  * rules, address space announced by no tenant, validity gaps, no accounting points)
  * go to diag; returns NULL when there were errors or on ENOMEM. */
 struct ft_tenant_map *ft_tenant_map_build(const struct ft_tenant_conf *c, struct ft_diag *diag);
+/* The same with the interfaces SNMP polling knows: each interface (on every exporter
+ * address of its device) that a tenant's pattern matches, or whose ifAlias (else
+ * ifDescr) carries the interface tag, gets that tenant's interface rule, unless a rule
+ * of the configuration names it already (exporter + ifIndex: that rule wins).  Two
+ * patterns on one interface: the first in the configuration wins (a warning in diag);
+ * a tag naming no tenant is a warning.  These rules are part of the map's identity. */
+struct ft_tenant_map *ft_tenant_map_build_ifs(const struct ft_tenant_conf *c, const struct ft_tenant_if *ifs,
+                                              size_t n_ifs, struct ft_diag *diag);
+/* Interface rules the interface table gave the map (ft_tenant_map_build_ifs). */
+size_t ft_tenant_map_n_if_rules(const struct ft_tenant_map *m);
 struct ft_tenant_map *ft_tenant_map_free(struct ft_tenant_map *m);
 /* SHA-256 (hex) of the map's canonical form: the same rules give the same ID. */
 const char *ft_tenant_map_id(const struct ft_tenant_map *m);

@@ -18,15 +18,35 @@
 #include "flowtally/diag.h"
 #include "flowtally/tenant.h"
 
+/* One interface of the interface table: what SNMP polling learned of (exporter,
+ * ifIndex), for the stages that name interfaces. */
+struct ft_view_if {
+	struct ft_addr exporter;
+	uint32_t ifindex;
+	char device[FT_NAME_MAX];
+	char name[128];
+	char alias[128];
+};
+
 struct ft_view {
 	struct ft_tenant_map *tenants;       /* attribution: never NULL */
-	/* The interface table (SNMP) and the GeoIP/ASN databases join here. */
+	struct ft_view_if *ifs;              /* the interface table, by exporter then ifIndex */
+	size_t n_ifs;
+	/* The GeoIP/ASN databases join here. */
 };
 
 /* Builds the view cfg asks for.  Problems go to diag (the tenant map's errors, and
  * its lint's warnings); 0 and *ret (the caller's: ft_view_free), -EINVAL when there
  * were errors, -ENOMEM. */
 int ft_view_build(const struct ft_config *cfg, struct ft_diag *diag, struct ft_view **ret);
+/* The same with the interfaces SNMP polling knows (ft_tenant_map_build_ifs): the
+ * tenant map's interface patterns and tags resolved against them, and the interface
+ * table for names. */
+int ft_view_build_ifs(const struct ft_config *cfg, const struct ft_tenant_if *ifs, size_t n_ifs,
+                      struct ft_diag *diag, struct ft_view **ret);
+/* The interface ifindex of exporter, or NULL when polling does not know it. */
+const struct ft_view_if *ft_view_interface(const struct ft_view *v, const struct ft_addr *exporter,
+                                           uint32_t ifindex);
 /* NULL-safe; returns NULL. */
 struct ft_view *ft_view_free(struct ft_view *v);
 
