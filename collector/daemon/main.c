@@ -363,6 +363,7 @@ struct daemon {
 	struct ft_stats stats;
 	struct ft_snmp_poller *snmp;    /* the SNMP poller's thread, when devices are configured */
 	struct ft_ifstate *ifs;         /* the interfaces it learns, for the view */
+	char snmp_state[4200];          /* DATA_DIR/state/snmp.json: its readings across restarts */
 	struct ft_config *reloaded;     /* the configuration of the last reload (its tenant map
 	                                 * rules are those in force), or NULL */
 };
@@ -622,8 +623,10 @@ static int start_snmp(struct daemon *d)
 	if (!d->cfg->snmp.n_devices)
 		return 0;
 	ft_snmp_init("flowtallyd");
+	snprintf(d->snmp_state, sizeof(d->snmp_state), "%s/state/snmp.json", d->cfg->data_dir);
 	struct ft_snmp_poller_env env = { .conf = &d->cfg->snmp, .step_ms = d->cfg->agg.step_ms,
-	                                  .emit = emit_interfaces, .polled = polled, .ctx = d };
+	                                  .emit = emit_interfaces, .polled = polled, .ctx = d,
+	                                  .state_path = d->snmp_state };
 	d->ifs = ft_ifstate_new(&d->cfg->snmp);
 	int r = d->ifs ? ft_loop_add_fd(d->loop, ft_ifstate_fd(d->ifs), FT_LOOP_READ, on_interfaces, d) : -ENOMEM;
 	if (r == 0)

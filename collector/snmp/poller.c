@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "flowtally/clock.h"
+#include "flowtally/file.h"
 #include "flowtally/log.h"
 #include "flowtally/loop.h"
 #include "snmp_int.h"
@@ -445,6 +447,166 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/* ---- across restarts ----------------------------------------------------------------------- */
+
+/* 64-bit values as decimal strings: JSON integers stop at 2^63 in jansson. */
+static json_t *u64s(const uint64_t *v, size_t n)
+{
+	json_t *a = json_array();
+	char buf[24];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, v[i]);
+		json_array_append_new(a, json_string(buf));
+	}
+	return a;
+}
+
+static bool get_u64s(const json_t *a, uint64_t *v, size_t n)
+{
+	if (json_array_size(a) != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_string_value(json_array_get(a, i));
+		char *end;
+		if (!s || !*s || *s == '-')
+			return false;
+		errno = 0;
+		unsigned long long x = strtoull(s, &end, 10);
+		if (*end || errno)
+			return false;
+		v[i] = x;
+	}
+	return true;
+}
+
+static json_t *iface_json(const struct iface *i)
+{
+	const struct ft_snmp_reading *r = &i->prev;
+	json_t *steps = json_array();
+	for (size_t k = 0; k < i->acc.n; k++) {
+		const struct ft_snmp_acc_step *s = &i->acc.steps[k];
+		uint64_t verdict[FT_SNMP_N_COUNTERS];
+		for (int c = 0; c < FT_SNMP_N_COUNTERS; c++)
+			verdict[c] = s->verdict[c];
+		json_array_append_new(steps, json_pack("{s:I,s:o,s:o}", "covered_ms", (json_int_t)s->covered_ms,
+		                                       "verdict", u64s(verdict, FT_SNMP_N_COUNTERS),
+		                                       "v", u64s(s->v, FT_SNMP_N_COUNTERS)));
+	}
+	return json_pack("{s:s,s:I,s:I,s:b,s:I,s:I,s:b,s:I,s:o,s:b,s:I,s:o,s:I,s:o}", "key", i->key,
+	                 "ifindex", (json_int_t)r->ifindex, "time_ms", (json_int_t)r->time_ms, "have_uptime",
+	                 r->have_uptime, "uptime", (json_int_t)r->uptime, "uptime_ms", (json_int_t)r->uptime_ms,
+	                 "have_disc", r->have_disc, "disc", (json_int_t)r->disc_time, "speed",
+	                 u64s(&r->speed_bps, 1), "hc", r->hc, "have", (json_int_t)r->have, "c",
+	                 u64s(r->c, FT_SNMP_N_COUNTERS), "first_ms", (json_int_t)i->acc.first_ms, "steps", steps);
+}
+
+static void save_state(struct ft_snmp_poller *p)
+{
+	if (!p->env.state_path)
+		return;
+	json_t *devs = json_array();
+	for (size_t k = 0; k < p->n_devs; k++) {
+		const struct dev *d = &p->devs[k];
+		json_t *ifs = json_array();
+		for (size_t j = 0; j < d->n_ifs; j++)
+			if (d->ifs[j].have_prev)
+				json_array_append_new(ifs, iface_json(&d->ifs[j]));
+		json_array_append_new(devs, json_pack("{s:s,s:s,s:o}", "name", d->conf->name, "address",
+		                                      d->conf->address, "interfaces", ifs));
+	}
+	json_t *root = json_pack("{s:i,s:I,s:I,s:o}", "version", 1, "step_ms", (json_int_t)p->env.step_ms,
+	                         "saved_ms", (json_int_t)(ft_clock_now_ns() / FT_NS_PER_MS), "devices", devs);
+	char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+	json_decref(root);
+	int r = text ? ft_file_write_atomic(p->env.state_path, text, strlen(text)) : -ENOMEM;
+	free(text);
+	if (r < 0)
+		ft_log_err(FT_LOG_SNMP, "cannot save the interfaces' last readings to %s: %s (the next start "
+		           "begins their series afresh)", p->env.state_path, ft_file_strerror(r));
+}
+
+static bool load_iface(struct dev *d, const json_t *o)
+{
+	const char *key = json_string_value(json_object_get(o, "key"));
+	struct ft_snmp_reading r = { 0 };
+	const json_t *steps = json_object_get(o, "steps");
+	if (!key || !*key || strlen(key) >= FT_IF_KEY_MAX || !get_u64s(json_object_get(o, "c"), r.c, FT_SNMP_N_COUNTERS) ||
+	    !get_u64s(json_object_get(o, "speed"), &r.speed_bps, 1) || json_array_size(steps) > FT_SNMP_ACC_STEPS)
+		return false;
+	r.ifindex = (uint32_t)json_integer_value(json_object_get(o, "ifindex"));
+	r.time_ms = json_integer_value(json_object_get(o, "time_ms"));
+	r.have_uptime = json_is_true(json_object_get(o, "have_uptime"));
+	r.uptime = (uint32_t)json_integer_value(json_object_get(o, "uptime"));
+	r.uptime_ms = json_integer_value(json_object_get(o, "uptime_ms"));
+	r.have_disc = json_is_true(json_object_get(o, "have_disc"));
+	r.disc_time = (uint32_t)json_integer_value(json_object_get(o, "disc"));
+	r.hc = json_is_true(json_object_get(o, "hc"));
+	r.have = (uint32_t)json_integer_value(json_object_get(o, "have"));
+	struct iface *i = iface_get(d, key);
+	if (!i)
+		return false;
+	i->prev = r;
+	i->have_prev = true;
+	i->ifindex = r.ifindex;
+	i->speed_bps = r.speed_bps;
+	i->acc.first_ms = json_integer_value(json_object_get(o, "first_ms"));
+	i->acc.n = json_array_size(steps);
+	for (size_t k = 0; k < i->acc.n; k++) {
+		const json_t *s = json_array_get(steps, k);
+		uint64_t verdict[FT_SNMP_N_COUNTERS];
+		struct ft_snmp_acc_step *a = &i->acc.steps[k];
+		a->covered_ms = json_integer_value(json_object_get(s, "covered_ms"));
+		if (!get_u64s(json_object_get(s, "v"), a->v, FT_SNMP_N_COUNTERS) ||
+		    !get_u64s(json_object_get(s, "verdict"), verdict, FT_SNMP_N_COUNTERS))
+			return false;
+		for (int c = 0; c < FT_SNMP_N_COUNTERS; c++)
+			a->verdict[c] = verdict[c] < FT_SNMP__VERDICTS ? (uint8_t)verdict[c] : FT_SNMP_ABSENT;
+	}
+	return true;
+}
+
+/* The readings saved at the last stop, for the devices still configured at the same
+ * address; a file that does not read is set aside (file.h) and the series begin afresh. */
+static void load_state(struct ft_snmp_poller *p)
+{
+	if (!p->env.state_path)
+		return;
+	json_error_t e;
+	json_t *root = json_load_file(p->env.state_path, 0, &e);
+	if (!root) {
+		if (access(p->env.state_path, F_OK) == 0)
+			ft_file_damaged(FT_LOG_ERR, FT_LOG_SNMP, p->env.state_path, e.text);
+		return;
+	}
+	size_t restored = 0, bad = 0;
+	if (json_integer_value(json_object_get(root, "step_ms")) == p->env.step_ms) {
+		size_t k;
+		json_t *dj;
+		json_array_foreach(json_object_get(root, "devices"), k, dj) {
+			const char *name = json_string_value(json_object_get(dj, "name"));
+			const char *addr = json_string_value(json_object_get(dj, "address"));
+			for (size_t j = 0; name && addr && j < p->n_devs; j++) {
+				struct dev *d = &p->devs[j];
+				if (strcmp(d->conf->name, name) != 0 || strcmp(d->conf->address, addr) != 0)
+					continue;
+				size_t m;
+				json_t *ij;
+				json_array_foreach(json_object_get(dj, "interfaces"), m, ij) {
+					if (load_iface(d, ij))
+						restored++;
+					else
+						bad++;
+				}
+			}
+		}
+	}
+	json_decref(root);
+	unlink(p->env.state_path);      /* taken: a crash later must not bring it back */
+	if (restored || bad)
+		ft_log_notice(FT_LOG_SNMP, "%zu interface reading(s) restored from %s%s", restored, p->env.state_path,
+		            bad ? " (some could not be read: those begin afresh)" : "");
+}
+
 /* ---- the object ---------------------------------------------------------------------------- */
 
 int ft_snmp_poller_new(const struct ft_snmp_poller_env *env, struct ft_snmp_poller **ret)
@@ -469,6 +631,7 @@ int ft_snmp_poller_new(const struct ft_snmp_poller_env *env, struct ft_snmp_poll
 		snprintf(d->st.name, sizeof(d->st.name), "%s", d->conf->name);
 		snprintf(d->st.address, sizeof(d->st.address), "%s", d->conf->address);
 	}
+	load_state(p);
 	*ret = p;
 	return 0;
 }
@@ -502,6 +665,7 @@ void ft_snmp_poller_stop(struct ft_snmp_poller *p)
 		ft_log_err(FT_LOG_SNMP, "cannot stop the poller: %s", strerror(errno));
 	pthread_join(p->thread, NULL);
 	p->running = false;
+	save_state(p);
 }
 
 struct ft_snmp_poller *ft_snmp_poller_free(struct ft_snmp_poller *p)

@@ -240,6 +240,11 @@ struct ft_snmp_poller_env {
 	 * poller's thread: for the interface table.  NULL: none wanted. */
 	void (*polled)(void *ctx, const struct ft_snmp_device *d, int status, const struct ft_snmp_poll *p);
 	void *ctx;
+	/* Where the book-keeping is kept across restarts (each interface's last reading and
+	 * its steps still open): read at the start, written at the stop; NULL none.  So the
+	 * interval over a restart is booked like any other (a gap if longer than
+	 * snmp_max_gap), and no step is lost or given twice. */
+	const char *state_path;
 };
 
 /* What the statistics show of a device. */
