@@ -59,13 +59,16 @@
 # reports (getrusage(RUSAGE_CHILDREN), milliseconds; the kernel's sum of user and system
 # time is the scheduler's exact runtime, only its split is sampled), before and after the
 # cycle, so every process of the cycle is counted and nothing else; for the exporter
-# utime + stime of /proc/PID/stat (clock ticks, 10 ms), before and after all the cycles,
-# divided by the cycles, so curl's own CPU is not counted (Prometheus' is not either).
+# utime + stime of /proc/PID/stat (all its threads; clock ticks, 10 ms) before and after
+# its cycle, so curl's own CPU is not counted (Prometheus' is not either); and from the
+# first cycle to the last over the cycles, which also holds whatever it does after it
+# has answered (the garbage collector) and while idle, printed beside it.
 # The agents' CPU (snmpd and its handlers) is counted for none: they serve all three.
 # Memory: flowtally's peak resident set (VmHWM; for the placeholder, the sum of the
 # concurrent processes' ru_maxrss) in a cycle of its own, not timed, over all agents and
-# over the baseline agent of one interface; per interface is their difference over the
-# interfaces.  The exporter's VmHWM after the cycles is printed beside it.
+# over the baseline agent of one interface; per interface is (all - processes x
+# baseline) / interfaces, so that each process' fixed cost comes off (one process for
+# the poller).  The exporter's VmHWM after the cycles is printed beside it.
 #
 # A figure counts only when the cycle read every interface: flowtally's output must
 # hold A x I interfaces with ifHCInOctets, snmpbulkwalk's A x I ifHCInOctets and
@@ -80,7 +83,11 @@
 # network answers each request after a round trip, with its own CPU, and that wait,
 # paid request after request, is what concurrency saves.  So the snmpbulkwalk ratio
 # measured here is the least a sequential poller loses, and the table prints the bound
-# the agents set ("agents' CPU / CPUs").
+# the agents set ("agents' CPU / CPUs").  -l MS puts a network's round trip between the
+# tools and the agents (a relay, below): the same for all three tools, so that what a
+# poller does while it waits for an answer shows.  The relay is python3 and needs CPU of
+# its own (printed), on the same CPUs, and its timers fire late when the CPUs are busy
+# (printed too): its round trips are -l or longer, more so in the concurrent cycles.
 #
 # Goals (the issue): A x I >= 2,000 interfaces over >= 20 agents polled by flowtally
 # within 5 s every cycle (the max); snmpbulkwalk's median cycle >= 10 x flowtally's;
@@ -111,6 +118,8 @@ Options
   -u         bring the build directory up to date (ninja) first
   -p PORT    first UDP port of the agents on 127.0.0.1 (default 20161; the next free
              ones are taken)
+  -l MS      round trip of a network added to every request by a relay (python3)
+             between the tools and the agents (default 0: no relay, direct)
   -P PORT    TCP port of the exporter on 127.0.0.1 (default 39116; must be free)
   -w SECS    patience with other work (default 60): each trial first waits for the
              CPUs to be quiet
@@ -119,8 +128,8 @@ Options
 Needs snmpd and snmp (Debian packages; scripts/deps.sh test), jq, curl, GNU time
 (/usr/bin/time) and prometheus-snmp-exporter, which is installed with apt-get when
 missing and run as root (it is not part of scripts/deps.sh: only this bench uses it; a
-service the package starts is stopped and never used).  A run takes about half a
-minute with the defaults.
+service the package starts is stopped and never used).  A run takes about 45 s
+with the defaults (plus the release build the first time), about 2 minutes with -l 1.
 
 Exit status
   0 when the measurements ran, whether or not the goals are met; 1 when something
@@ -130,11 +139,11 @@ EOF
 
 usage_error() { echo "$prog: $*" >&2; exit 2; }
 
-agents=20 ifaces=100 cycles=5 build=build-release update='' base_port=20161 http_port=39116 patience=60
-while getopts ":a:i:c:B:p:P:w:uh" o; do
+agents=20 ifaces=100 cycles=5 build=build-release update='' base_port=20161 http_port=39116 patience=60 rtt_ms=0
+while getopts ":a:i:c:B:p:P:l:w:uh" o; do
 	case $o in
 	a) agents=$OPTARG ;; i) ifaces=$OPTARG ;; c) cycles=$OPTARG ;; B) build=$OPTARG ;;
-	p) base_port=$OPTARG ;; P) http_port=$OPTARG ;; w) patience=$OPTARG ;; u) update=1 ;;
+	p) base_port=$OPTARG ;; P) http_port=$OPTARG ;; l) rtt_ms=$OPTARG ;; w) patience=$OPTARG ;; u) update=1 ;;
 	h) usage; exit 0 ;;
 	:) usage_error "-$OPTARG needs a value (try -h)" ;; *) usage_error "unknown option -$OPTARG (try -h)" ;;
 	esac
@@ -147,6 +156,9 @@ shift $((OPTIND - 1))
 [[ $base_port =~ ^[0-9]+$ ]] && [ "$base_port" -ge 1024 ] && [ "$base_port" -le 65000 ] || usage_error "-p: 1024..65000"
 [[ $http_port =~ ^[0-9]+$ ]] && [ "$http_port" -ge 1024 ] && [ "$http_port" -le 65535 ] || usage_error "-P: 1024..65535"
 [[ $patience =~ ^[0-9]+$ ]] || usage_error "-w: a whole number of seconds"
+[[ $rtt_ms =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v l="$rtt_ms" 'BEGIN { exit !(l <= 1000) }' ||
+	usage_error "-l: milliseconds, 0..1000"
+[[ $rtt_ms =~ ^0+(\.0+)?$ ]] && rtt_ms=0
 
 for p in jq curl awk snmpbulkwalk /usr/sbin/snmpd /usr/bin/time; do
 	command -v "$p" >/dev/null || die "$p is not installed (snmpd, snmp, jq, curl, time)"
@@ -201,6 +213,11 @@ cleanup() {
 		kill -TERM "$epid" 2>/dev/null || true
 		wait_until 5 gone "$epid" || kill -KILL "$epid" 2>/dev/null || true
 		wait "$epid" 2>/dev/null || true
+	fi
+	if [ -n "${relay_pid:-}" ]; then
+		kill -TERM "$relay_pid" 2>/dev/null || true
+		wait_until 5 gone "$relay_pid" || kill -KILL "$relay_pid" 2>/dev/null || true
+		wait "$relay_pid" 2>/dev/null || true
 	fi
 	# stop.sh: SIGTERM by PID, SIGKILL after 10 s; all at once, so at most about 10 s
 	for d in "${agent_dirs[@]}"; do "$top/tests/snmpd/stop.sh" "$d" & spids+=($!); done
@@ -260,6 +277,91 @@ ports=("${agent_ports[@]:0:$agents}")
 say "$agents agents of $ifaces interfaces each on 127.0.0.1 UDP ${ports[0]}..${ports[$((agents - 1))]}" \
 	"and a baseline agent of 1 interface on $base_port_used, started in" \
 	"$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+
+# ---- the network's round trip (-l) ----
+#
+# With -l MS, every tool polls the agents through a relay (python3, asyncio, one
+# process) that listens on a port of its own per agent, passes each request on at once
+# and each answer MS later, as a device MS away on a network would answer (a round trip
+# is a round trip to the tool, whichever way it is spent).  How late its timers fired
+# (mean and max) is printed: -l is a floor, and the relay's own time is on top.  Each client socket gets its own socket towards the agent, so
+# answers go back to the socket that asked.  The relay's CPU is printed; it serves all
+# three tools alike.  Without -l, the tools talk to the agents directly.
+relay_pid=''
+if [ "$rtt_ms" != 0 ]; then
+	command -v python3 >/dev/null || die "-l needs python3"
+	cat >"$tmp/relay.py" <<'EOF'
+import asyncio, selectors, signal, sys, time
+# the whole round trip is added to the answer: one timer a request, so the loop's
+# wake-up error counts once; select(2) takes microseconds (epoll rounds up to ms)
+rtt = float(sys.argv[1]) / 1000.0
+pairs = [tuple(int(x) for x in a.split(":")) for a in sys.argv[2:]]
+late = [0, 0.0, 0.0]            # answers, sum and max of their lateness (s)
+
+def answer(down, data, client, due):
+    d = time.monotonic() - due
+    late[0] += 1; late[1] += d; late[2] = max(late[2], d)
+    down.sendto(data, client)
+
+class Up(asyncio.DatagramProtocol):
+    def __init__(self, down, client):
+        self.down, self.client = down, client
+    def datagram_received(self, data, addr):
+        due = time.monotonic() + rtt
+        loop.call_at(loop.time() + rtt, answer, self.down, data, self.client, due)
+
+class Down(asyncio.DatagramProtocol):
+    def __init__(self, agent):
+        self.agent, self.ups, self.pending = agent, {}, {}
+    def connection_made(self, t):
+        self.t = t
+    def datagram_received(self, data, addr):
+        up = self.ups.get(addr)
+        if up is not None:
+            up.sendto(data)
+        elif addr in self.pending:
+            self.pending[addr].append(data)
+        else:
+            self.pending[addr] = [data]
+            loop.create_task(self.open(addr))
+    async def open(self, addr):
+        up, _ = await loop.create_datagram_endpoint(lambda: Up(self.t, addr),
+                                                    remote_addr=("127.0.0.1", self.agent))
+        self.ups[addr] = up
+        for data in self.pending.pop(addr):
+            up.sendto(data)
+
+def report():
+    n = late[0]
+    print("late %d %.0f %.0f" % (n, late[1] / n * 1e6 if n else 0, late[2] * 1e6), flush=True)
+    loop.stop()
+
+async def main():
+    for listen, agent in pairs:
+        await loop.create_datagram_endpoint(lambda a=agent: Down(a), local_addr=("127.0.0.1", listen))
+    loop.add_signal_handler(signal.SIGTERM, report)
+    print("ready", flush=True)
+
+loop = asyncio.SelectorEventLoop(selectors.SelectSelector())
+loop.run_until_complete(main())
+loop.run_forever()
+EOF
+	relay_args=() relay_ports=()
+	for p in "${agent_ports[@]}"; do
+		while udp_bound "$next_port"; do next_port=$((next_port + 1)); done
+		[ "$next_port" -le 65535 ] || die "no free UDP port left for the relay"
+		relay_args+=("$next_port:$p") relay_ports+=("$next_port")
+		next_port=$((next_port + 1))
+	done
+	python3 "$tmp/relay.py" "$rtt_ms" "${relay_args[@]}" >"$tmp/relay.out" 2>"$tmp/relay.err" &
+	relay_pid=$!
+	wait_until 10 grep -q ready "$tmp/relay.out" && alive "$relay_pid" ||
+		{ cat "$tmp/relay.err" >&2; die "the relay did not start"; }
+	ports=("${relay_ports[@]:0:$agents}")
+	base_port_used=${relay_ports[$agents]}
+	say "relay (pid $relay_pid): $rtt_ms ms round trip added, the agents polled through UDP" \
+		"${ports[0]}..${ports[$((agents - 1))]} (baseline $base_port_used)"
+fi
 
 # the configurations flowtally polls: all agents, and the baseline agent alone
 ft_conf() {  # FILE PORT...
@@ -426,6 +528,10 @@ for d in "${agent_dirs[@]:0:$agents}"; do
 done
 [ ${#agent_pids[@]} -eq $((3 * agents)) ] ||
 	say "note: ${#agent_pids[@]} agent processes found, not $((3 * agents)) (snmpd and two handlers each)"
+relay_ms() {
+	[ -n "$relay_pid" ] || { echo 0; return; }
+	awk '{ printf "%.0f\n", $1 / 1e6 }' "/proc/$relay_pid/schedstat"
+}
 agent_ms() {
 	local p
 	for p in "${agent_pids[@]}"; do cat "/proc/$p/schedstat" 2>/dev/null || true; done |
@@ -436,18 +542,18 @@ agent_ms() {
 
 patience_used=0 patience_warned=''
 n_all=$((agents * ifaces))
-f_wall=() f_cpu=() b_wall=() b_cpu=() e_wall=() f_ag=() b_ag=() e_ag=()
+f_wall=() f_cpu=() b_wall=() b_cpu=() e_wall=() e_cpu=() f_ag=() b_ag=() e_ag=() f_rl=() b_rl=() e_rl=()
 f_void=0 b_void=0 e_void=0 b_vb=0 e_pdus=0 f_reqs=0
 e_ticks0=$(proc_ticks "$epid")
 for ((c = 1; c <= cycles; c++)); do
 	# flowtally
 	fresh "$tmp/ft"
 	wait_quiet
-	a0=$(agent_ms)
+	a0=$(agent_ms) r0=$(relay_ms)
 	times >"$tmp/times0"; w0=$EPOCHREALTIME
 	flowtally_cycle "$tmp/all.conf" "$tmp/ft"
 	w1=$EPOCHREALTIME; times >"$tmp/times1"
-	f_ag+=($(($(agent_ms) - a0)))
+	f_ag+=($(($(agent_ms) - a0))) f_rl+=($(($(relay_ms) - r0)))
 	c0=$(children_ms "$tmp/times0") c1=$(children_ms "$tmp/times1")
 	got=$(flowtally_ifaces "$tmp/all.conf" "$tmp/ft")
 	f_wall+=("$(ms_between "$w0" "$w1")") f_cpu+=($((c1 - c0)))
@@ -458,11 +564,11 @@ for ((c = 1; c <= cycles; c++)); do
 	# snmpbulkwalk
 	fresh "$tmp/bulk"
 	wait_quiet
-	a0=$(agent_ms)
+	a0=$(agent_ms) r0=$(relay_ms)
 	times >"$tmp/times0"; w0=$EPOCHREALTIME
 	bulk_cycle "$tmp/bulk"
 	w1=$EPOCHREALTIME; times >"$tmp/times1"
-	b_ag+=($(($(agent_ms) - a0)))
+	b_ag+=($(($(agent_ms) - a0))) b_rl+=($(($(relay_ms) - r0)))
 	c0=$(children_ms "$tmp/times0") c1=$(children_ms "$tmp/times1")
 	read -r hc in vb <<<"$(bulk_count "$tmp/bulk")"
 	b_wall+=("$(ms_between "$w0" "$w1")") b_cpu+=($((c1 - c0))) b_vb=$vb
@@ -471,21 +577,23 @@ for ((c = 1; c <= cycles; c++)); do
 	# the exporter (its CPU is read around all the cycles: wait_quiet between them costs it nothing)
 	fresh "$tmp/exp"
 	wait_quiet
-	a0=$(agent_ms)
+	a0=$(agent_ms) r0=$(relay_ms) k0=$(proc_ticks "$epid")
 	w0=$EPOCHREALTIME
 	exporter_cycle "$tmp/exp"
 	w1=$EPOCHREALTIME
-	e_ag+=($(($(agent_ms) - a0)))
+	k1=$(proc_ticks "$epid")
+	e_cpu+=("$(awk -v a="$k0" -v b="$k1" -v t="$clk_tck" 'BEGIN { printf "%.0f", (b - a) * 1000 / t }')")
+	e_ag+=($(($(agent_ms) - a0))) e_rl+=($(($(relay_ms) - r0)))
 	read -r eok eall pdus <<<"$(exporter_count "$tmp/exp")"
 	e_wall+=("$(ms_between "$w0" "$w1")") e_pdus=$pdus
 	[ "$eok" = "$agents" ] ||
 		{ e_void=1; say "cycle $c: the exporter returned all $ifaces interfaces for $eok of $agents targets ($eall ifHCInOctets)"; }
 	say "cycle $c: flowtally ${f_wall[-1]} ms (CPU ${f_cpu[-1]} ms, agents ${f_ag[-1]} ms)," \
 		"snmpbulkwalk ${b_wall[-1]} ms (CPU ${b_cpu[-1]} ms, agents ${b_ag[-1]} ms)," \
-		"exporter ${e_wall[-1]} ms (agents ${e_ag[-1]} ms)"
+		"exporter ${e_wall[-1]} ms (CPU ${e_cpu[-1]} ms, agents ${e_ag[-1]} ms)"
 done
-e_ticks1=$(proc_ticks "$epid")
-e_cpu=$(awk -v a="$e_ticks0" -v b="$e_ticks1" -v t="$clk_tck" -v n="$cycles" 'BEGIN { printf "%.0f", (b - a) * 1000 / t / n }')
+e_all=$(awk -v a="$e_ticks0" -v b="$(proc_ticks "$epid")" -v t="$clk_tck" -v n="$cycles" \
+	'BEGIN { printf "%.0f", (b - a) * 1000 / t / n }')
 e_hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$epid/status")
 
 # flowtally's memory: all agents, and the baseline
@@ -503,6 +611,16 @@ f_base_wall=$(ms_between "$w0" "$w1")
 got=$(flowtally_ifaces "$tmp/base.conf" "$tmp/ft")
 [ "$got" = 1 ] || say "warning: the baseline cycle read $got interfaces, not 1"
 
+relay_late=''
+if [ -n "$relay_pid" ]; then
+	kill -TERM "$relay_pid" 2>/dev/null || true
+	wait_until 5 gone "$relay_pid" || kill -KILL "$relay_pid" 2>/dev/null || true
+	wait "$relay_pid" 2>/dev/null || true
+	relay_pid_was=$relay_pid relay_pid=''
+	read -r _ rl_n rl_mean rl_max <<<"$(grep '^late' "$tmp/relay.out" || echo "late ? ? ?")"
+	relay_late="its timers fired $rl_mean µs late on average (max $rl_max µs) over $rl_n answers"
+fi
+
 # ---- the table ----
 
 read -r fw_med fw_max <<<"$(med_max "${f_wall[@]}")"
@@ -510,9 +628,13 @@ read -r fc_med fc_max <<<"$(med_max "${f_cpu[@]}")"
 read -r bw_med bw_max <<<"$(med_max "${b_wall[@]}")"
 read -r bc_med bc_max <<<"$(med_max "${b_cpu[@]}")"
 read -r ew_med ew_max <<<"$(med_max "${e_wall[@]}")"
+read -r ec_med ec_max <<<"$(med_max "${e_cpu[@]}")"
 read -r fa_med _ <<<"$(med_max "${f_ag[@]}")"
 read -r ba_med _ <<<"$(med_max "${b_ag[@]}")"
 read -r ea_med _ <<<"$(med_max "${e_ag[@]}")"
+read -r fr_med _ <<<"$(med_max "${f_rl[@]}")"
+read -r br_med _ <<<"$(med_max "${b_rl[@]}")"
+read -r er_med _ <<<"$(med_max "${e_rl[@]}")"
 void_note() { [ "$1" = 0 ] || echo " VOID: a cycle missed interfaces"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "?" }'; }
 verdict() {  # VALUE OP GOAL VOID...
@@ -527,40 +649,49 @@ verdict() {  # VALUE OP GOAL VOID...
 per_if_us() { awk -v ms="$1" -v n="$n_all" 'BEGIN { printf "%.1f", ms * 1000 / n }'; }
 mb() { awk -v kb="$1" 'BEGIN { if (kb ~ /^[0-9]+$/) printf "%.1f MB", kb / 1024; else print "?" }'; }
 per_if_kb=$(awk -v a="$f_hwm" -v b="$f_hwm_base" -v p="$f_procs" -v n="$n_all" 'BEGIN { printf "%.2f", (a - p * b) / n }')
+spread=''
+[[ $per_if_kb != -* ]] || spread=" (below zero: less than the processes' RSS differ by)"
 
 echo
-echo "SNMP polling: $agents agents x $ifaces interfaces = $n_all interfaces (snmpd $(/usr/sbin/snmpd -v 2>/dev/null |
+echo "SNMP polling: $agents agents x $ifaces interfaces = $n_all interfaces, round trip +$rtt_ms ms (snmpd $(/usr/sbin/snmpd -v 2>/dev/null |
 	sed -n 's/^NET-SNMP version: *//p') on 127.0.0.1), $cycles cycles, $(nproc) CPUs, kernel $(uname -r)"
 printf '%-14s %-20s %-18s %-14s %-12s %s\n' tool "cycle wall med/max" "CPU/cycle med/max" "CPU/interface" \
 	"agents' CPU" "memory"
 printf '%-14s %-20s %-18s %-14s %-12s %s\n' flowtally "$fw_med / $fw_max ms" "$fc_med / $fc_max ms" \
-	"$(per_if_us "$fc_med") µs" "$fa_med ms" "$(mb "$f_hwm") in $f_procs process(es) (baseline: 1 interface $(mb "$f_hwm_base")); $per_if_kb kB/interface$(void_note $f_void)"
+	"$(per_if_us "$fc_med") µs" "$fa_med ms" "$(mb "$f_hwm") in $f_procs process(es) (baseline: 1 interface $(mb "$f_hwm_base")); $per_if_kb kB/interface$spread$(void_note $f_void)"
 printf '%-14s %-20s %-18s %-14s %-12s %s\n' snmpbulkwalk "$bw_med / $bw_max ms" "$bc_med / $bc_max ms" \
 	"$(per_if_us "$bc_med") µs" "$ba_med ms" "-$(void_note $b_void)"
-printf '%-14s %-20s %-18s %-14s %-12s %s\n' snmp_exporter "$ew_med / $ew_max ms" "$e_cpu ms (mean)" \
-	"$(per_if_us "$e_cpu") µs" "$ea_med ms" "VmHWM $(mb "$e_hwm") after the cycles$(void_note $e_void)"
+printf '%-14s %-20s %-18s %-14s %-12s %s\n' snmp_exporter "$ew_med / $ew_max ms" "$ec_med / $ec_max ms" \
+	"$(per_if_us "$ec_med") µs" "$ea_med ms" "VmHWM $(mb "$e_hwm") after the cycles$(void_note $e_void)"
 echo "flowtally: $flowtally_kind; $f_reqs requests in cycle 1; memory: peak RSS of a cycle of its own, summed"
 echo "  over its $f_procs process(es); per interface (that - $f_procs x baseline) / $n_all; the baseline cycle (1 agent,"
 echo "  1 interface, under GNU time) took $f_base_wall ms and $f_base_cpu ms of CPU: a process' fixed cost"
 echo "agents' CPU: snmpd and its handlers, median per cycle (they share the $(nproc) CPUs with the tools)"
+if [ -n "$relay_late" ]; then
+	echo "relay (pid $relay_pid_was): $rtt_ms ms round trip added to every request; its CPU per cycle (median): flowtally $fr_med ms," \
+		"snmpbulkwalk $br_med ms, exporter $er_med ms; $relay_late"
+else
+	echo "no network round trip: the tools talk to the agents on loopback directly (-l adds one)"
+fi
 echo "snmpbulkwalk: ifXTable and ifTable of each agent, -Cr25, one process per table, agent after agent:"
 echo "  $b_vb varbinds a cycle; CPU of its $((2 * agents)) processes, start-up included"
 echo "snmp_exporter $exporter_version: module if_mib (walks 1.3.6.1.2.1.2 and 1.3.6.1.2.1.31.1.1, gets sysUpTime),"
 echo "  one curl --parallel fetching the $agents targets at once; $e_pdus varbinds returned in the last cycle"
-echo "  (snmp_scrape_pdus_returned); CPU: utime+stime of the exporter over the $cycles cycles / $cycles, curl not counted"
+echo "  (snmp_scrape_pdus_returned); CPU: utime+stime of the exporter around each cycle (10 ms ticks), curl not counted;"
+echo "  from the first cycle to the last, divided by the cycles (idle time and any work after answering included): $e_all ms"
 echo
 r_bulk=$(ratio "$bw_med" "$fw_med")
 r_exp=$(ratio "$fw_med" "$ew_med")
-r_cpu=$(ratio "$fc_med" "$e_cpu")
+r_cpu=$(ratio "$fc_med" "$ec_med")
 big=0
 [ "$agents" -ge 20 ] && [ "$n_all" -ge 2000 ] && big=1
 echo "goal: >= 2,000 interfaces over >= 20 agents within 5 s a cycle: $n_all over $agents, slowest cycle" \
 	"$fw_max ms: $([ $big = 1 ] && verdict "$fw_max" "<=" 5000 $f_void || echo "MISS (too few agents or interfaces for the goal)")"
 echo "goal: snmpbulkwalk / flowtally wall (median) >= 10: $r_bulk: $(verdict "$r_bulk" ">=" 10 $f_void $b_void)"
 echo "goal: flowtally / exporter wall (median) <= 1: $r_exp: $(verdict "$r_exp" "<=" 1 $f_void $e_void)"
-echo "goal: flowtally / exporter CPU per cycle <= 0.5: $r_cpu: $(verdict "$r_cpu" "<=" 0.5 $f_void $e_void)"
+echo "goal: flowtally / exporter CPU per cycle (median) <= 0.5: $r_cpu: $(verdict "$r_cpu" "<=" 0.5 $f_void $e_void)"
 bound=$(awk -v a="$fa_med" -v n="$(nproc)" 'BEGIN { printf "%.0f", a / n }')
-echo "note: the agents' CPU for flowtally's requests over the $(nproc) CPUs is $bound ms, the shortest a concurrent" \
+[ -n "$relay_late" ] || echo "note: the agents' CPU for flowtally's requests over the $(nproc) CPUs is $bound ms, the shortest a concurrent" \
 	"cycle can be here at this concurrency: snmpbulkwalk / that = $(ratio "$bw_med" "$bound"), the most any poller could reach on loopback"
 echo "note: flowtally is a $buildtype build ($build)"
 [ -z "$patience_warned" ] || echo "note: the CPUs were busy with other work during the run; figures are not reliable"
