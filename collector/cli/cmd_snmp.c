@@ -433,13 +433,17 @@ static int poll_all(int argc, char **argv)
 		ft_snmp_poller_cycle(p);
 		int64_t wall = (ft_clock_mono_ns() - t0) / 1000000;
 		ft_snmp_poller_stats(p, st, n);
-		uint64_t ifs = 0, up = 0;
-		for (size_t j = 0; j < n; j++)
-			ifs += st[j].interfaces * (st[j].state == FT_SNMP_UP), up += st[j].state == FT_SNMP_UP;
+		uint64_t ifs = 0, hc = 0, up = 0;
+		for (size_t j = 0; j < n; j++) {
+			bool ok = st[j].state == FT_SNMP_UP;
+			ifs += ok ? st[j].interfaces : 0;
+			hc += ok ? st[j].interfaces_hc : 0;
+			up += ok;
+		}
 		up_all = up;
 		if (json) {
 			printf("%s{\"wall_ms\":%" PRId64 ",\"devices\":%zu,\"up\":%" PRIu64 ",\"interfaces\":%" PRIu64
-			       ",\"states\":[", k ? "," : "", wall, n, up, ifs);
+			       ",\"interfaces_hc\":%" PRIu64 ",\"states\":[", k ? "," : "", wall, n, up, ifs, hc);
 			print_poll_stats(st, n, true);
 			fputs("]}", stdout);
 		} else {

@@ -219,6 +219,9 @@ static void booked(struct dev *d, const struct ft_snmp_poll *poll)
 	for (unsigned k = 0; k < FT_SNMP__VERDICTS; k++)
 		d->st.verdicts[k] += v[k];
 	d->st.interfaces = poll->n_ifs;
+	d->st.interfaces_hc = 0;
+	for (size_t k = 0; k < poll->n_ifs; k++)
+		d->st.interfaces_hc += (poll->ifs[k].have & FT_SNMP_HAVE_HC(0)) != 0;
 	d->st.rows_over_cap = poll->rows_over_cap;
 	d->st.filtered = poll->filtered;
 	snprintf(d->st.sys_name, sizeof(d->st.sys_name), "%.*s", (int)sizeof(d->st.sys_name) - 1, poll->sys_name);

@@ -8,15 +8,11 @@
 # apt-get if missing).  It is a benchmark, not a test: it exits 0 whether or not the
 # goals are met.
 #
-# !!! THE FLOWTALLY SIDE IS A PLACEHOLDER.  The poller's own command, `flowtally snmp
-# poll --config FILE`, polls every snmp_devices entry concurrently on one thread, in
-# one process.  Until it is in the tree, flowtally_cycle below runs `flowtally snmp walk
-# --config FILE DEVICE` (the same walker code, one device a process) for all devices at
-# once as background jobs.  That costs A process start-ups (dynamic linking, net-snmp's
-# initialisation, reading the configuration) per cycle where the poller pays one, and
-# its memory is the sum of A processes: figures against flowtally, not for it.  The one
-# place to change is the block "THE FLOWTALLY SIDE" (flowtally_cycle, flowtally_ifaces,
-# flowtally_hwm).
+# The flowtally side is `flowtally snmp poll --config FILE`: one cycle of flowtallyd's
+# poller (every snmp_devices entry at once, on one thread, net-snmp's asynchronous API),
+# in a process started for each cycle, so every cycle also pays the process' start-up,
+# net-snmp's initialisation and new sessions, which flowtallyd pays once: figures
+# against flowtally, not for it.  The block "THE FLOWTALLY SIDE" holds it.
 #
 # The agents.  A real net-snmp snmpd per agent (tests/snmpd/start.sh, pass_persist
 # handler ifmib_agent) on consecutive free UDP ports of 127.0.0.1 from -p, each serving
@@ -64,8 +60,8 @@
 # first cycle to the last over the cycles, which also holds whatever it does after it
 # has answered (the garbage collector) and while idle, printed beside it.
 # The agents' CPU (snmpd and its handlers) is counted for none: they serve all three.
-# Memory: flowtally's peak resident set (VmHWM; for the placeholder, the sum of the
-# concurrent processes' ru_maxrss) in a cycle of its own, not timed, over all agents and
+# Memory: flowtally's peak resident set (ru_maxrss, which the command prints) in a cycle
+# of its own, not timed, over all agents and
 # over the baseline agent of one interface; per interface is (all - processes x
 # baseline) / interfaces, so that each process' fixed cost comes off (one process for
 # the poller).  The exporter's VmHWM after the cycles is printed beside it.
@@ -385,10 +381,9 @@ ft_conf() {  # FILE PORT...
 ft_conf "$tmp/all.conf" "${ports[@]}"
 ft_conf "$tmp/base.conf" "$base_port_used"
 
-# ==== THE FLOWTALLY SIDE: the one place to change for `flowtally snmp poll` ==========
+# ==== THE FLOWTALLY SIDE ================================================================
 #
-# flowtally_cycle CONFIG OUT: one polling cycle of every device of CONFIG (CONFIG.devices
-#   lists their names, one a line, for the placeholder); what it read
+# flowtally_cycle CONFIG OUT: one polling cycle of every device of CONFIG; what it read
 #   goes under the directory OUT (made empty beforehand).  Timed by the caller (wall
 #   time and the CPU time of every process it waits for), so it runs nothing else.
 # flowtally_ifaces CONFIG OUT: prints how many interfaces with ifHCInOctets that cycle
@@ -397,39 +392,20 @@ ft_conf "$tmp/base.conf" "$base_port_used"
 #   resident memory in kB and the number of processes it is the sum of (1 for the
 #   poller), so that the fixed cost of each comes off the per-interface figure.
 #
-# PLACEHOLDER: `flowtally snmp walk --config CONFIG DEVICE --json`, one process per
-# device, all at once.  With the poller, these become (its output format permitting):
-#   flowtally_cycle()  { "$ft" snmp poll --config "$1" --json >"$2/poll.json"; }
-#   flowtally_ifaces() { jq '<interfaces with ifHCInOctets, over all devices>' "$2/poll.json"; }
-#   flowtally_hwm()    { /usr/bin/time -f %M -o "$2/rss" "$ft" snmp poll --config "$1" \
-#                          --json >"$2/poll.json" && echo "$(cat "$2/rss") 1"; }
+# `flowtally snmp poll --config CONFIG --json`: the poller's own cycle (ft_snmp_poller_cycle),
+# every device at once on one thread of one process, as flowtallyd polls them.  Its peak
+# memory is the process' ru_maxrss, which the command prints itself.
 flowtally_cycle() {
-	local d devs pids=()
-	mapfile -t devs <"$1.devices"     # a builtin: nothing but the pollers runs in the cycle
-	for d in "${devs[@]}"; do
-		"$ft" snmp walk --config "$1" "$d" --json >"$2/$d.json" 2>"$2/$d.err" &
-		pids+=($!)
-	done
-	wait "${pids[@]}" || true
+	"$ft" snmp poll --config "$1" --json >"$2/poll.json" 2>"$2/poll.err" || true
 }
 flowtally_ifaces() {
-	local d devs
-	mapfile -t devs <"$1.devices"
-	for d in "${devs[@]}"; do cat "$2/$d.json"; done |
-		jq -s '[.[].interfaces[]? | select(.ifHCInOctets != null)] | length'
+	jq '[.cycles[].interfaces_hc] | min' "$2/poll.json"
 }
-flowtally_hwm() {  # the concurrent processes' ru_maxrss summed: more than one process would use
-	local d devs pids=()
-	mapfile -t devs <"$1.devices"
-	for d in "${devs[@]}"; do
-		/usr/bin/time -f %M -o "$2/$d.rss" "$ft" snmp walk --config "$1" "$d" --json \
-			>"$2/$d.json" 2>"$2/$d.err" &
-		pids+=($!)
-	done
-	wait "${pids[@]}" || true
-	for d in "${devs[@]}"; do cat "$2/$d.rss"; done | awk '{ s += $1 } END { print s, NR }'
+flowtally_hwm() {
+	"$ft" snmp poll --config "$1" --json >"$2/poll.json" 2>"$2/poll.err" || true
+	echo "$(jq .max_rss_kb "$2/poll.json") 1"
 }
-flowtally_kind="placeholder: flowtally snmp walk, one process per agent, all at once"
+flowtally_kind="flowtally snmp poll: every agent at once, one process, one thread"
 # ==== end of THE FLOWTALLY SIDE =======================================================
 
 # ---- helpers ----
