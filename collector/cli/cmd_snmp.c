@@ -359,8 +359,9 @@ static void print_poll_stats(const struct ft_snmp_device_stats *st, size_t n, bo
 		if (json) {
 			printf("%s{\"device\":", k ? "," : "");
 			json_string(stdout, s->name);
-			printf(",\"state\":\"%s\",\"interfaces\":%" PRIu64 ",\"poll_ms\":%" PRId64 ",\"failures\":%" PRIu64
-			       ",\"last_error\":", ft_snmp_state_name(s->state), s->interfaces, s->last_poll_ms, s->failures);
+			printf(",\"state\":\"%s\",\"interfaces\":%" PRIu64 ",\"requests\":%" PRIu64 ",\"poll_ms\":%" PRId64
+			       ",\"failures\":%" PRIu64 ",\"last_error\":", ft_snmp_state_name(s->state), s->interfaces,
+			       s->requests, s->last_poll_ms, s->failures);
 			json_string(stdout, s->last_error);
 			putchar('}');
 		} else {

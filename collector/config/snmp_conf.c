@@ -468,8 +468,20 @@ static void check_patterns(struct cctx *c);
 static void check(struct cctx *c, const config_t *lc)
 {
 	struct ft_snmp_conf *sc = &c->cfg->snmp;
-	if (sc->max_gap_ms < 0)
+	/* the book-keeping holds FT_SNMP_ACC_STEPS open steps an interface: an interval may
+	 * span at most that many, less the two it may start and end inside */
+	int64_t window_ms = (FT_SNMP_ACC_STEPS - 2) * c->cfg->agg.step_ms;
+	if (sc->max_gap_ms < 0) {
 		sc->max_gap_ms = 5 * (int64_t)sc->interval_s * 1000;
+		if (sc->max_gap_ms > window_ms)
+			sc->max_gap_ms = window_ms;
+	} else if (sc->max_gap_ms > window_ms) {
+		const config_setting_t *s = ft_config_top(lc, "snmp_max_gap");
+		ft_diag_add(c->diag, true, c->file, s ? config_setting_source_line(s) : 0,
+		            "snmp_max_gap = %lld: with a step of %lld s it can be at most %lld s (%d steps)",
+		            (long long)(sc->max_gap_ms / 1000), (long long)(c->cfg->agg.step_ms / 1000),
+		            (long long)(window_ms / 1000), FT_SNMP_ACC_STEPS - 2);
+	}
 	if (sc->secrets)
 		read_secrets(c, lc);
 	check_patterns(c);

@@ -284,6 +284,7 @@ static void on_done(struct ft_snmp_walker *w, int status, void *ctx)
 	d->st.polls++;
 	d->st.state = (uint8_t)state_of(status);
 	d->st.last_poll_ms = poll.finished_ms - poll.started_ms;
+	d->st.requests = poll.requests;
 	if (status == 0) {
 		d->st.last_ok_ms = now;
 	} else {

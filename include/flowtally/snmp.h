@@ -263,6 +263,7 @@ struct ft_snmp_device_stats {
 	uint64_t polls, failures, skipped;  /* skipped: a cycle came while the last poll still ran */
 	uint64_t interfaces;        /* in the last poll */
 	uint64_t interfaces_hc;     /* of them, with 64-bit octet counters (ifHCInOctets) */
+	uint64_t requests;          /* requests the last poll sent */
 	uint64_t rows_over_cap, filtered;   /* in the last poll */
 	uint64_t reindexed;         /* interfaces found under another ifIndex */
 	uint64_t steps, steps_unknown;      /* interface steps closed, and those with a counter unknown */
