@@ -19,7 +19,9 @@
  * Seeds: corpus/iftotals/, lines ft_iftotals_format wrote: all known, some counters
  * unknown (restart, no_answer, several), names with tab, newline, '%', spaces, UTF-8,
  * DEL and control bytes, the largest counters and ifIndex, the epoch; and a few damaged:
- * a digit changed, cut short, a field more.
+ * a digit changed, cut short, a field more; a line with leading zeros and a time without
+ * milliseconds (sealed by hand); crash-start-past-2262, a start in the year 7090 once
+ * the check is recomputed, which the formatter could not write.
  */
 #include <errno.h>
 #include <nettle/sha2.h>
