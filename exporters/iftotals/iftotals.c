@@ -151,7 +151,8 @@ int ft_iftotals_parse(const char *line, struct ft_if_step *ret)
 			break;
 		p = t + 1;
 	}
-	if (n != FIELDS || len[0] != 2 || memcmp(f[0], "v1", 2) != 0)
+	/* exactly FIELDS fields (a 19th means a tab too many), the last the check alone */
+	if (n != FIELDS || len[FIELDS - 1] != CHECK_HEX || len[0] != 2 || memcmp(f[0], "v1", 2) != 0)
 		return -EBADMSG;
 	struct ft_if_step s = { 0 };
 	char when[40];
@@ -160,8 +161,10 @@ int ft_iftotals_parse(const char *line, struct ft_if_step *ret)
 		return -EBADMSG;
 	memcpy(when, f[1], len[1]);
 	when[len[1]] = '\0';
-	if (ft_time_parse_utc(when, &s.start_ms) < 0 || unescape(f[2], len[2], s.device, sizeof(s.device)) < 0 ||
-	    unescape(f[3], len[3], s.key, sizeof(s.key)) < 0 || parse_u64(f[4], len[4], &u) < 0 || u > UINT32_MAX)
+	/* a start past 2262 would overflow the nanoseconds ft_iftotals_format writes it from */
+	if (ft_time_parse_utc(when, &s.start_ms) < 0 || s.start_ms > INT64_MAX / FT_NS_PER_MS ||
+	    unescape(f[2], len[2], s.device, sizeof(s.device)) < 0 || unescape(f[3], len[3], s.key, sizeof(s.key)) < 0 ||
+	    parse_u64(f[4], len[4], &u) < 0 || u > UINT32_MAX)
 		return -EBADMSG;
 	s.ifindex = (uint32_t)u;
 	char *end;
@@ -429,8 +432,9 @@ static int ift_write_interfaces(void *state, const struct ft_if_step *s, size_t 
 		ft_time_format_utc(s[i].start_ms * FT_NS_PER_MS, day, sizeof(day));
 		day[10] = '\0';
 		size_t len = 0, taken = 0, j = i;
-		struct last *pending[64];
-		int64_t pending_ms[64];
+		/* the steps written, by index: last_get may move the entries (it inserts in
+		 * order and reallocates), so a pointer to one is not kept across calls */
+		size_t pending[64];
 		size_t np = 0;
 		for (; j < n && np < 64; j++) {
 			ft_time_format_utc(s[j].start_ms * FT_NS_PER_MS, d2, sizeof(d2));
@@ -447,10 +451,8 @@ static int ift_write_interfaces(void *state, const struct ft_if_step *s, size_t 
 			len += (size_t)k;
 			buf[len++] = '\n';
 			taken++;
-			if (l) {
-				pending[np] = l;
-				pending_ms[np++] = s[j].start_ms;
-			}
+			if (l)
+				pending[np++] = j;
 		}
 		int r = len ? append(d, day, buf, len) : 0;
 		if (r < 0) {
@@ -459,9 +461,12 @@ static int ift_write_interfaces(void *state, const struct ft_if_step *s, size_t 
 			ret = r;
 		} else {
 			atomic_fetch_add(&d->lines, taken);
-			for (size_t k = 0; k < np; k++)
-				if (pending_ms[k] > pending[k]->start_ms)
-					pending[k]->start_ms = pending_ms[k];
+			for (size_t k = 0; k < np; k++) {
+				const struct ft_if_step *w = &s[pending[k]];
+				struct last *l = last_get(d, w->device, w->key);
+				if (l && w->start_ms > l->start_ms)
+					l->start_ms = w->start_ms;
+			}
 		}
 		i = j;
 	}
