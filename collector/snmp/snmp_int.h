@@ -33,6 +33,13 @@ int64_t ft_snmp_walker_deadline_ns(struct ft_snmp_walker *w);
 void ft_snmp_walker_timeout(struct ft_snmp_walker *w);
 /* The finished poll (moved into *ret; the walker keeps nothing of it). */
 void ft_snmp_walker_take(struct ft_snmp_walker *w, struct ft_snmp_poll *ret);
+/* Tests and the fuzz target: buf, the BER of a PDU (as net-snmp's snmp_pdu_parse takes
+ * it, after the message header), handed to the walker as the answer to its request in
+ * flight.  The first call starts a poll whose requests are made but never sent (no
+ * packet leaves); each call then answers the one the walker would send next.  0 when
+ * it was an answer (taken, or refused as the walker refuses bad answers), -EBADMSG when
+ * net-snmp could not parse it, -ENOENT when the poll is over. */
+int ft_snmp_walker_feed(struct ft_snmp_walker *w, const uint8_t *buf, size_t len);
 /* The last poll's failure, one line naming the device ("" after a success). */
 const char *ft_snmp_walker_error(const struct ft_snmp_walker *w);
 

@@ -123,6 +123,7 @@ struct ft_snmp_walker {
 	enum field get_fields[F__N];
 	size_t n_get_fields;
 	uint32_t bad_values;
+	bool dry;                   /* ft_snmp_walker_feed: requests are made, never sent */
 	int report;                 /* the SNMPv3 report an agent answered with (SNMPERR_*), or 0 */
 	char err[256];
 };
@@ -159,6 +160,11 @@ static bool send_pdu(struct ft_snmp_walker *w, netsnmp_pdu *pdu)
 {
 	w->sent_ms = ft_clock_now_ns() / FT_NS_PER_MS;
 	w->poll.requests++;
+	if (w->dry) {
+		w->reqid = (int)w->poll.requests;
+		snmp_free_pdu(pdu);
+		return true;
+	}
 	int id = snmp_sess_async_send(w->sess, pdu, callback, w);
 	if (id == 0) {
 		int liberr = 0, syserr = 0;
@@ -757,6 +763,36 @@ void ft_snmp_walker_take(struct ft_snmp_walker *w, struct ft_snmp_poll *ret)
 	*ret = w->poll;
 	memset(&w->poll, 0, sizeof(w->poll));
 	w->cap = 0;
+}
+
+int ft_snmp_walker_feed(struct ft_snmp_walker *w, const uint8_t *buf, size_t len)
+{
+	if (!w->dry) {
+		/* the first feed starts a poll whose requests are never sent */
+		w->dry = true;
+		if (ft_snmp_walker_start(w, NULL, NULL) < 0)
+			return -EBUSY;
+	}
+	if (w->phase == P_IDLE)
+		return -ENOENT;
+	netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_RESPONSE);
+	if (!pdu)
+		return -ENOMEM;
+	u_char *copy = malloc(len ? len : 1);
+	if (!copy) {
+		snmp_free_pdu(pdu);
+		return -ENOMEM;
+	}
+	memcpy(copy, buf, len);
+	size_t left = len;
+	int r = snmp_pdu_parse(pdu, copy, &left) == 0 ? 0 : -EBADMSG;
+	if (r == 0 && pdu->command != SNMP_MSG_RESPONSE && pdu->command != SNMP_MSG_REPORT)
+		r = -EBADMSG;
+	if (r == 0)
+		callback(NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE, NULL, w->reqid, pdu, w);
+	snmp_free_pdu(pdu);
+	free(copy);
+	return r;
 }
 
 const char *ft_snmp_walker_error(const struct ft_snmp_walker *w)
