@@ -3,10 +3,12 @@
 # defaults plus a demo tenant map (scripts/demo/flowtally.conf: listening on
 # 127.0.0.1:2055 and [::1]:2055, exporters on loopback only, 1-second steps), feed it
 # generated NetFlow v5, v9 and IPFIX sample traffic over UDP (IPv4 and IPv6:
-# scripts/demo/send.sh), stop it with SIGTERM, and print its per-exporter totals, the
-# ledger's per-tenant summary and its verification, next to what was sent.
-# Outputs: ./flowtally-data/ (stats.json, ledger/, rrd/, state/), ./demo-out/ (what was sent,
-# the daemon's log).
+# scripts/demo/send.sh) while it polls a local net-snmp snmpd (tests/snmpd, on a free
+# port of 127.0.0.1) for its interfaces' counters every second, stop it with SIGTERM,
+# and print its per-exporter totals, the ledger's per-tenant summary and its
+# verification, next to what was sent, then the interface series and one interface's
+# rate.  Outputs: ./flowtally-data/ (stats.json, ledger/, rrd/, interfaces/, state/),
+# ./demo-out/ (what was sent, the daemon's log, the agent's files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -25,11 +27,38 @@ out=$top/demo-out
 rm -rf "$data" "$out"
 mkdir -p "$out"
 
-conf=scripts/demo/flowtally.conf
-"$ft" check-config -q "$conf"
+# A router's SNMP agent: a real snmpd serving two interfaces whose counters grow at
+# known rates (1 Gb/s in and 500 Mb/s out on the uplink, 100 Mb/s in on the other)
+mkdir -p "$out/snmpd"
+cat >"$out/snmpd/ifmib.conf" <<CTL
+epoch $(date +%s)
+if 1 name=xe-0/0/0 descr="Uplink 10G" alias="CORE uplink" highspeed=10000 in_rate=125000000 out_rate=62500000
+if 2 name=ge-0/0/1 descr="County Hall 1G" alias="County Hall" highspeed=1000 in_rate=12500000 out_rate=2500000
+CTL
+snmp_port=''
+for p in 16161 16162 16163 16164 16165 16166 16167 16168; do
+	if FT_SNMPD_SYSNAME=demo-router tests/snmpd/start.sh "$out/snmpd" $p build/tests/snmpd/ifmib_agent \
+		"$out/snmpd/ifmib.conf" >/dev/null 2>"$out/snmpd/start.err"; then
+		snmp_port=$p
+		break
+	fi
+done
+[ -n "$snmp_port" ] || { cat "$out/snmpd/start.err" >&2; echo "demo: snmpd did not start" >&2; exit 1; }
+stop_agent() { tests/snmpd/stop.sh "$out/snmpd" >/dev/null 2>&1 || true; }
+trap stop_agent EXIT
+echo "demo: a local SNMP agent (net-snmp snmpd, two interfaces) answers on 127.0.0.1:$snmp_port"
+
+conf=$out/flowtally.conf
+{
+	cat scripts/demo/flowtally.conf
+	echo 'snmp_interval = 1;'
+	echo "snmp_devices = ( { name = \"router1\"; address = \"127.0.0.1:$snmp_port\"; version = \"2c\";"
+	echo '                   community = "public"; timeout = 1; retries = 1; } );'
+} >"$conf"
+"$ft" check-config -q "$conf" 2>"$out/check-config.txt" || { cat "$out/check-config.txt" >&2; exit 1; }
 "$ftd" --allow-root -f -c "$conf" -d "$data" 2>"$out/flowtallyd.log" &
 pid=$!
-trap 'kill -TERM $pid 2>/dev/null || true' EXIT
+trap 'kill -TERM $pid 2>/dev/null || true; stop_agent' EXIT
 for _ in $(seq 100); do
 	[ -s "$data/stats.json" ] && break
 	kill -0 $pid 2>/dev/null || { cat "$out/flowtallyd.log" >&2; echo "demo: flowtallyd did not start (is port 2055 in use?)" >&2; exit 1; }
@@ -43,6 +72,7 @@ echo "demo: waiting for the last steps to close (step 1 s, lateness 2 s)"
 sleep 4
 kill -TERM $pid
 wait $pid
+stop_agent
 trap - EXIT
 
 echo
@@ -68,7 +98,21 @@ echo "      bytes, packets and flows per second, step by step, as an operator wo
 fetch=(rrdtool fetch "$data/rrd/tenants/county.rrd" AVERAGE -r 1 -s "$first" -e "$end")
 echo "      ${fetch[*]}"
 "${fetch[@]}" | awk 'NR <= 2 || ($2 != "-nan" && n++ < 5)' | sed 's/^/      /'
+echo
+if_files=$(cd "$data/rrd" && find interfaces -name '*.rrd' | sort | tr '\n' ' ')
+echo "demo: interface series (SNMP, polled every second): $if_files"
+uplink=$data/rrd/interfaces/router1/xe-0%2F0%2F0.rrd
+fetch=(rrdtool fetch "$uplink" AVERAGE -r 1 -s "$first" -e "$(date +%s)")
+echo "      the uplink's bits per second in and out, step by step (the agent counts 1 Gb/s in, 500 Mb/s out):"
+echo "      ${fetch[*]}"
+"${fetch[@]}" | awk 'NR <= 2 { next } $2 != "-nan" && n++ < 5 { printf "%s %.6g b/s in, %.6g b/s out\n", $1, $2, $3 }' |
+	sed 's/^/      /'
+echo "demo: the exact interface totals (octets of the steps known, what recharge reconciles flows with):"
+"$ft" snmp totals -d "$data" | sed 's/^/      /'
+known=$("$ft" snmp totals -d "$data" --json | jq '[.interfaces[] | select(.interface == "xe-0/0/0") | .known_steps] | add // 0')
 echo "demo: outputs: $data/stats.json (collector statistics), $data/ledger/ (the step ledger),"
-echo "      $data/rrd/ (round-robin series), $out/ (what was sent, the daemon's log)"
+echo "      $data/rrd/ (round-robin series), $data/interfaces/ (interface totals),"
+echo "      $out/ (what was sent, the daemon's log, the SNMP agent's files)"
+[ "$known" -ge 2 ] || { echo "demo: the uplink has $known known steps: SNMP polling did not work" >&2; exit 1; }
 [ "$rrd_errors" = 0 ] && [ "$rrd_files" -gt 10 ] || { echo "demo: the RRD files were not all written" >&2; exit 1; }
 [ "$sent" = "$got" ] && [ "$sent" = "$ledger" ] || { echo "demo: counts differ" >&2; exit 1; }
