@@ -121,8 +121,8 @@ Options
              CPUs to be quiet
   -h         show this help
 
-Needs snmpd and snmp (Debian packages; scripts/deps.sh test), jq, curl, GNU time
-(/usr/bin/time) and prometheus-snmp-exporter, which is installed with apt-get when
+Needs snmpd and snmp (Debian packages; scripts/deps.sh test), jq, curl
+and prometheus-snmp-exporter, which is installed with apt-get when
 missing and run as root (it is not part of scripts/deps.sh: only this bench uses it; a
 service the package starts is stopped and never used).  A run takes about 45 s
 with the defaults (plus the release build the first time), about 2 minutes with -l 1.
@@ -156,8 +156,8 @@ shift $((OPTIND - 1))
 	usage_error "-l: milliseconds, 0..1000"
 [[ $rtt_ms =~ ^0+(\.0+)?$ ]] && rtt_ms=0
 
-for p in jq curl awk snmpbulkwalk /usr/sbin/snmpd /usr/bin/time; do
-	command -v "$p" >/dev/null || die "$p is not installed (snmpd, snmp, jq, curl, time)"
+for p in jq curl awk snmpbulkwalk /usr/sbin/snmpd; do
+	command -v "$p" >/dev/null || die "$p is not installed (snmpd, snmp, jq, curl)"
 done
 exporter=/usr/bin/prometheus-snmp-exporter
 if [ ! -x "$exporter" ]; then
@@ -535,7 +535,7 @@ for ((c = 1; c <= cycles; c++)); do
 	f_wall+=("$(ms_between "$w0" "$w1")") f_cpu+=($((c1 - c0)))
 	[ "$got" = "$n_all" ] || { f_void=1; say "cycle $c: flowtally read $got of $n_all interfaces"; }
 	if [ "$c" = 1 ]; then
-		f_reqs=$(cat "$tmp"/ft/*.json 2>/dev/null | jq -s '[.[].requests // 0] | add' 2>/dev/null || echo "?")
+		f_reqs=$(jq '[.cycles[0].states[].requests] | add' "$tmp/ft/poll.json" 2>/dev/null || echo "?")
 	fi
 	# snmpbulkwalk
 	fresh "$tmp/bulk"
@@ -641,7 +641,7 @@ printf '%-14s %-20s %-18s %-14s %-12s %s\n' snmp_exporter "$ew_med / $ew_max ms"
 	"$(per_if_us "$ec_med") µs" "$ea_med ms" "VmHWM $(mb "$e_hwm") after the cycles$(void_note $e_void)"
 echo "flowtally: $flowtally_kind; $f_reqs requests in cycle 1; memory: peak RSS of a cycle of its own, summed"
 echo "  over its $f_procs process(es); per interface (that - $f_procs x baseline) / $n_all; the baseline cycle (1 agent,"
-echo "  1 interface, under GNU time) took $f_base_wall ms and $f_base_cpu ms of CPU: a process' fixed cost"
+echo "  1 interface, one process) took $f_base_wall ms and $f_base_cpu ms of CPU: a process' fixed cost"
 echo "agents' CPU: snmpd and its handlers, median per cycle (they share the $(nproc) CPUs with the tools)"
 if [ -n "$relay_late" ]; then
 	echo "relay (pid $relay_pid_was): $rtt_ms ms round trip added to every request; its CPU per cycle (median): flowtally $fr_med ms," \

@@ -18,7 +18,8 @@
 #        their start): the interval over the restart is unknown, counted as a restart,
 #        and no step shows more than the rate (no spike);
 #      - D: a port where nothing answers: timing_out with its error in stats.json and
-#        flowtally status, while the others are polled every cycle.
+#        flowtally status, while the others are polled every cycle; E: A's agent with
+#        a wrong SNMPv3 password: auth_failure.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 flowtallyd=$1 flowtally=$2 agent=$3 rrd_dump=$4
@@ -142,7 +143,10 @@ snmp_devices = (
   { name = "C"; address = "127.0.0.1:$PC"; version = "3"; security = "authPriv"; user = "ftsha256";
     auth = "SHA-256"; auth_password = "ftauth-sha256"; priv = "AES"; priv_password = "ftpriv-sha256";
     timeout = 1; retries = 1; },
-  { name = "D"; address = "127.0.0.1:$PD"; version = "2c"; community = "public"; timeout = 1; retries = 0; }
+  { name = "D"; address = "127.0.0.1:$PD"; version = "2c"; community = "public"; timeout = 1; retries = 0; },
+  { name = "E"; address = "127.0.0.1:$PA"; exporters = [ "127.0.0.5" ]; version = "3"; user = "ftsha";
+    auth = "SHA"; auth_password = "not-the-password"; priv = "AES"; priv_password = "ftpriv-sha1";
+    timeout = 1; retries = 0; }
 );
 EOF
 "$flowtally" check-config "$tmp/ft.conf" >"$tmp/check.txt" 2>&1 || fail "check-config: $(cat "$tmp/check.txt")"
@@ -182,19 +186,22 @@ t1=$(date +%s)
 
 # ---- the checks ----
 
-jq -e '.snmp_devices | length == 4' "$data/stats.json" >/dev/null || fail "stats.json has not the 4 devices"
+jq -e '.snmp_devices | length == 5' "$data/stats.json" >/dev/null || fail "stats.json has not the 5 devices"
 for d in A B C; do
 	dev_json $d | jq -e '.state == "up" and .failures <= 1' >/dev/null || fail "device $d: $(dev_json $d)"
 done
 dev_json D | jq -e '.state == "timing_out" and (.last_error | test("device D .*no answer")) and .last_error_at != null' \
 	>/dev/null || fail "device D: $(dev_json D)"
 grep -q 'D .*timing_out' "$tmp/status.txt" || fail "flowtally status does not show D timing out: $(cat "$tmp/status.txt")"
+dev_json E | jq -e '.state == "auth_failure" and (.last_error | test("device E .*authentication failure"))' >/dev/null ||
+	fail "device E (wrong password): $(dev_json E)"
+grep -q 'E .*auth_failure' "$tmp/status.txt" || fail "flowtally status does not show E's authentication failure"
 grep -q 'last error at .*device D' "$tmp/status.txt" || fail "flowtally status does not show D's error"
 # the dead device cost the others nothing: A was polled at every cycle
 polls=$(dev_json A | jq '.polls') skipped=$(dev_json A | jq '.skipped')
 cycles=$(( (t1 - t0) / 2 ))
 [ "$polls" -ge $((cycles - 2)) ] && [ "$skipped" = 0 ] || fail "A: $polls polls in $cycles cycles, $skipped skipped"
-note "states: A, B, C up; D timing_out with its error; A polled at every cycle ($polls of $cycles)"
+note "states: A, B, C up; D timing_out and E auth_failure with their errors; A polled at every cycle ($polls of $cycles)"
 
 dev_json A | jq -e '.intervals.discontinuity >= 1 and .reindexed == 1' >/dev/null || fail "A: $(dev_json A)"
 dev_json B | jq -e '.intervals.wrap >= 1 and .intervals.impossible == 0 and .intervals.ambiguous == 0' >/dev/null ||
