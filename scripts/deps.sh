@@ -6,10 +6,11 @@
 set -euo pipefail
 
 # libmaxminddb is added with the module that links it; rrdtool is
-# for the operator (the demo prints an rrdtool fetch), rrdcached for the tests.
+# for the operator (the demo prints an rrdtool fetch), rrdcached, snmpd and snmp for the
+# tests, python3 for the shared snmpd fixture's IF-MIB handler (../shared).
 build_pkgs=(gcc pkg-config meson ninja-build libpcap-dev libconfig-dev libjansson-dev librrd-dev rrdtool libsnmp-dev
             nettle-dev tzdata jq)
-test_pkgs=(check clang libclang-rt-14-dev tshark nfdump pmacct procps rrdcached snmpd snmp)
+test_pkgs=(check clang libclang-rt-14-dev tshark nfdump pmacct procps rrdcached snmpd snmp python3)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;
