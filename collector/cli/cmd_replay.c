@@ -18,12 +18,14 @@
 #include "flowtally/config.h"
 #include "flowtally/pcap.h"
 #include "flowtally/pipeline.h"
+#include "flowtally/snmp.h"
 #include "flowtally/stats.h"
 #include "flowtally/view.h"
 #include "tenant_report.h"
 
 static const char usage_text[] =
 "Usage: flowtally replay [--port N] [--format json|text] [--totals] CAPTURE\n"
+"       flowtally replay --format json --interfaces FILE [--port N] CAPTURE\n"
 "       flowtally replay --by-tenant (--config FILE | --prefixes FILE) CAPTURE\n"
 "Read a pcap or pcapng CAPTURE of export traffic, take the UDP datagrams in it (to any\n"
 "port unless --port), and decode them with exactly the code flowtallyd uses.  Link\n"
@@ -59,6 +61,11 @@ static const char usage_text[] =
 "                      (IPv4 and IPv6, # comments) instead of a configuration;\n"
 "                      the embedded defaults' step (60 s) and lateness (120 s)\n"
 "                      apply\n"
+"  -i, --interfaces FILE  with --format json: poll the snmp_devices of this\n"
+"                      configuration once first (as flowtallyd's poller does) and\n"
+"                      give each record the names and aliases of its input and output\n"
+"                      interfaces (in_if_name, in_if_alias, out_if_name,\n"
+"                      out_if_alias) where a device of that exporter knows them\n"
 "  -h, --help          show this help and exit\n"
 "\n"
 "While a long replay runs, one line on standard error shows how much of the capture\n"
@@ -80,7 +87,8 @@ struct vtotals {
 
 struct replay {
 	bool json, totals, by_tenant;
-	const char *config, *prefixes;
+	const char *config, *prefixes, *interfaces;
+	struct ft_view *ifview;     /* --interfaces: the interface table polled at the start */
 	uint64_t datagrams;
 	struct vtotals by_version[256];
 	uint64_t errors[FT_NF_ERR__MAX];
@@ -90,7 +98,33 @@ static const char *const counter_keys[6] = { "", "post_", "reverse_", "initiator
 
 static const char *const counter_names[6] = { "delta", "post", "reverse", "initiator", "responder", "total" };
 
-static void print_flow(const struct ft_flow *f)
+static void json_text(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+/* The interface's name and alias from the interface table, when it knows them. */
+static void print_if(const struct ft_view *v, const struct ft_flow *f, uint32_t ifindex, const char *side)
+{
+	const struct ft_view_if *i = v && ifindex ? ft_view_interface(v, &f->exporter, ifindex) : NULL;
+	if (!i)
+		return;
+	printf(",\"%s_if_name\":", side);
+	json_text(i->name);
+	printf(",\"%s_if_alias\":", side);
+	json_text(i->alias);
+}
+
+static void print_flow(const struct ft_flow *f, const struct ft_view *ifview)
 {
 	char ex[FT_ADDR_STRLEN], src[FT_ADDR_STRLEN], dst[FT_ADDR_STRLEN], nh[FT_ADDR_STRLEN], bgp[FT_ADDR_STRLEN];
 	char start[40], end[40];
@@ -102,7 +136,7 @@ static void print_flow(const struct ft_flow *f)
 	       "\"src_as\":%" PRIu32 ",\"dst_as\":%" PRIu32 ",\"src_mask\":%u,\"dst_mask\":%u,"
 	       "\"vlan\":%u,\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"counter\":\"%s\","
 	       "\"accounted\":%s,\"second_half\":%s,"
-	       "\"sampling_rate\":%" PRIu32 ",\"sampling_mode\":%u}\n",
+	       "\"sampling_rate\":%" PRIu32 ",\"sampling_mode\":%u",
 	       ft_addr_format(&f->exporter, ex), f->domain, f->version,
 	       ft_time_format_utc(f->start_ms * FT_NS_PER_MS, start, sizeof(start)),
 	       ft_time_format_utc(f->end_ms * FT_NS_PER_MS, end, sizeof(end)), f->start_ms, f->end_ms,
@@ -113,6 +147,9 @@ static void print_flow(const struct ft_flow *f)
 	       f->bytes, f->packets, counter_names[f->counter < 6 ? f->counter : 0],
 	       f->flags & FT_FLOW_NOT_ACCOUNTED ? "false" : "true",
 	       f->flags & FT_FLOW_SECOND_HALF ? "true" : "false", f->sampling_rate, f->sampling_mode);
+	print_if(ifview, f, f->in_if, "in");
+	print_if(ifview, f, f->out_if, "out");
+	puts("}");
 }
 
 static void account(struct ft_flow_batch *b, void *ctx)
@@ -129,7 +166,7 @@ static void account(struct ft_flow_batch *b, void *ctx)
 		v->total_bytes += f->total_bytes;
 		v->total_packets += f->total_packets;
 		if (rp->json)
-			print_flow(f);
+			print_flow(f, rp->ifview);
 	}
 	b->n = 0;
 }
@@ -434,13 +471,80 @@ static int replay_config(const struct replay *rp, struct ft_config **ret)
 	return r < 0 ? (r == -EINVAL ? FT_EXIT_USAGE : FT_EXIT_FAILURE) : FT_EXIT_OK;
 }
 
+/* --interfaces: every device of the file polled once, its interfaces into a view. */
+struct if_list {
+	struct ft_tenant_if *ifs;
+	struct ft_snmp_if *rows;
+	size_t n;
+};
+
+static void collect_ifs(void *ctx, const struct ft_snmp_device *d, int status, const struct ft_snmp_poll *p)
+{
+	struct if_list *l = ctx;
+	if (status != 0)
+		return;
+	struct ft_tenant_if *ifs = realloc(l->ifs, (l->n + p->n_ifs + 1) * sizeof(*ifs));
+	struct ft_snmp_if *rows = ifs ? realloc(l->rows, (l->n + p->n_ifs + 1) * sizeof(*rows)) : NULL;
+	if (ifs)
+		l->ifs = ifs;
+	if (!rows)
+		return;
+	l->rows = rows;
+	for (size_t i = 0; i < p->n_ifs; i++)
+		l->rows[l->n + i] = p->ifs[i];
+	for (size_t i = 0; i < p->n_ifs; i++)
+		l->ifs[l->n + i] = (struct ft_tenant_if){ .device = d->name, .exporters = d->exporters,
+		                                          .n_exporters = d->n_exporters, .ifindex = p->ifs[i].ifindex };
+	l->n += p->n_ifs;
+}
+
+static int poll_interfaces(struct replay *rp)
+{
+	struct ft_config *cfg = NULL;
+	struct ft_diag diag = { 0 };
+	int r = ft_config_load(rp->interfaces, &cfg, &diag);
+	for (size_t i = 0; i < diag.n; i++)
+		if (!diag.warning[i])
+			fprintf(stderr, "%s\n", diag.lines[i]);
+	ft_diag_done(&diag);
+	if (r < 0)
+		return FT_EXIT_USAGE;
+	struct if_list l = { 0 };
+	struct ft_snmp_poller *p = NULL;
+	struct ft_snmp_poller_env env = { .conf = &cfg->snmp, .step_ms = cfg->agg.step_ms, .polled = collect_ifs,
+	                                  .ctx = &l };
+	ft_snmp_init("flowtally");
+	if (ft_snmp_poller_new(&env, &p) == 0)
+		ft_snmp_poller_cycle(p);
+	struct ft_snmp_device_stats st[FT_SNMP_DEVICES_MAX];
+	size_t n = p ? ft_snmp_poller_stats(p, st, FT_SNMP_DEVICES_MAX) : 0;
+	for (size_t i = 0; i < n; i++)
+		if (st[i].state != FT_SNMP_UP)
+			fprintf(stderr, "flowtally replay: %s (its interfaces have no names)\n", st[i].last_error);
+	/* the rows moved while the list grew: the names are pointed at now */
+	for (size_t i = 0; i < l.n; i++) {
+		l.ifs[i].name = l.rows[i].name;
+		l.ifs[i].alias = l.rows[i].alias;
+		l.ifs[i].descr = l.rows[i].descr;
+	}
+	r = ft_view_build_ifs(cfg, l.ifs, l.n, NULL, &rp->ifview);
+	ft_snmp_poller_free(p);
+	free(l.ifs);
+	free(l.rows);
+	ft_config_free(cfg);
+	return r < 0 ? FT_EXIT_USAGE : FT_EXIT_OK;
+}
+
 static int run_with_config(struct replay *rp, const char *path, uint16_t port)
 {
 	struct ft_config *cfg = NULL;
-	int ret = replay_config(rp, &cfg);
+	int ret = rp->interfaces ? poll_interfaces(rp) : FT_EXIT_OK;
+	if (ret == FT_EXIT_OK)
+		ret = replay_config(rp, &cfg);
 	if (ret == FT_EXIT_OK)
 		ret = rp->by_tenant ? run_by_tenant(path, port, cfg) : run_decode(rp, path, port, cfg);
 	ft_config_free(cfg);
+	rp->ifview = ft_view_free(rp->ifview);
 	return ret;
 }
 
@@ -459,13 +563,13 @@ int ft_cmd_replay(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' }, { "format", required_argument, NULL, 'f' },
 		{ "totals", no_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
 		{ "by-tenant", no_argument, NULL, 'b' }, { "config", required_argument, NULL, 'c' },
-		{ "prefixes", required_argument, NULL, 'P' }, { 0 },
+		{ "prefixes", required_argument, NULL, 'P' }, { "interfaces", required_argument, NULL, 'i' }, { 0 },
 	};
 	struct replay *rp = calloc(1, sizeof(*rp));
 	uint16_t port = 0;
 	int c, ret = rp ? -1 : FT_EXIT_FAILURE;
 	optind = 1;
-	while (ret < 0 && (c = getopt_long(argc, argv, "p:f:thbc:P:", lopts, NULL)) != -1) {
+	while (ret < 0 && (c = getopt_long(argc, argv, "p:f:thbc:P:i:", lopts, NULL)) != -1) {
 		if (c == 'p' && parse_port(optarg, &port) < 0) {
 			fprintf(stderr, "flowtally replay: --port '%s' is not a port number (1-65535)\n", optarg);
 			ret = FT_EXIT_USAGE;
@@ -482,10 +586,12 @@ int ft_cmd_replay(int argc, char **argv)
 			rp->config = optarg;
 		} else if (c == 'P') {
 			rp->prefixes = optarg;
+		} else if (c == 'i') {
+			rp->interfaces = optarg;
 		} else if (c == 'h') {
 			fputs(usage_text, stdout);
 			ret = FT_EXIT_OK;
-		} else if (c != 'p' && c != 'b' && c != 'c' && c != 'P') {
+		} else if (c != 'p' && c != 'b' && c != 'c' && c != 'P' && c != 'i') {
 			fputs(usage_text, stderr);
 			ret = FT_EXIT_USAGE;
 		}
@@ -496,6 +602,10 @@ int ft_cmd_replay(int argc, char **argv)
 	}
 	if (ret < 0 && rp->by_tenant && !rp->config == !rp->prefixes) {
 		fprintf(stderr, "flowtally replay: --by-tenant needs --config FILE or --prefixes FILE\n");
+		ret = FT_EXIT_USAGE;
+	}
+	if (ret < 0 && rp->interfaces && !rp->json) {
+		fprintf(stderr, "flowtally replay: --interfaces names the interfaces of --format json's records\n");
 		ret = FT_EXIT_USAGE;
 	}
 	if (ret < 0 && rp->by_tenant && (rp->json || rp->totals)) {

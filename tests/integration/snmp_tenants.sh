@@ -9,7 +9,8 @@
 #               own exporter + ifIndex rule wins over the tag
 #   ifIndex 20  alias "[tenant:nobody]"                  -> nobody's: a warning
 # Then the alias of ifIndex 9 changes: the next poll takes devon's rule away (logged with a
-# new tenant map), without a restart.
+# new tenant map), without a restart; and `flowtally replay --interfaces` names the
+# interfaces of a capture's records from the same agent.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 flowtallyd=$1 flowtally=$2 agent=$3
@@ -114,6 +115,17 @@ sed 's/alias="Devon County link"/alias="spare"/' "$tmp/ctl" | put "$tmp/ctl"
 wait_for grep -q 'interface table: 4 interface(s), 1 interface rule(s)' "$tmp/a.log" ||
 	fail "the alias change did not reach the tenant map: $(grep snmp "$tmp/a.log" | tail -3)"
 note "a changed alias changes the rules at the next poll, with a new tenant map"
+
+# flowtally replay --interfaces: the records of a capture named by the interfaces the
+# device's agent knows (ifIndex 7, 9, 12 and 20; the generator's records use 1..64)
+"$flowtally" generate --pcap "$tmp/cap.pcap" --seed 6 --records 3000 >/dev/null || fail "generate --pcap failed"
+"$flowtally" replay --format json --interfaces "$tmp/a.conf" "$tmp/cap.pcap" >"$tmp/flows.json" 2>"$tmp/replay.err" ||
+	fail "replay --interfaces failed: $(cat "$tmp/replay.err")"
+jq -s -e '(map(select(.in_if == 7)) | length > 0 and all(.in_if_name == "ge-0/0/7" and .in_if_alias == "CUST [tenant:exeter] 1G"))
+          and (map(select(.out_if == 12)) | length > 0 and all(.out_if_name == "xe-1/1/12"))
+          and (map(select(.in_if == 3)) | length > 0 and all(has("in_if_name") | not))' "$tmp/flows.json" >/dev/null ||
+	fail "replay --interfaces: records not named by their interfaces: $(head -2 "$tmp/flows.json")"
+note "replay --interfaces: records name their input and output interfaces where the agent knows them"
 dpid=$pa; stop_daemon || fail "A exited with an error"; pa=''
 dpid=$pb; stop_daemon || fail "B exited with an error"; pb=''
 echo "snmp_tenants: ok"
