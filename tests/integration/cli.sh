@@ -23,7 +23,8 @@ named_once() {
 	done <"$tmp/err"
 }
 
-for cmd in "$ftd" "$ft" "$ft replay" "$ft check-config" "$ft status" "$ft generate"; do
+for cmd in "$ftd" "$ft" "$ft replay" "$ft check-config" "$ft status" "$ft generate" "$ft snmp" "$ft snmp walk" \
+	"$ft snmp poll" "$ft snmp totals"; do
 	expect_status 0 $cmd --help
 	grep -q "Usage\|SYNOPSIS" "$tmp/out" || fail "$cmd --help prints no usage"
 	expect_status 2 $cmd --no-such-option
