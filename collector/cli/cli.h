@@ -5,6 +5,7 @@
 #define FT_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 enum { FT_EXIT_OK = 0, FT_EXIT_FAILURE = 1, FT_EXIT_USAGE = 2,
        FT_EXIT_NOTHING = 3 };     /* replay: the capture held nothing it could decode */
@@ -22,6 +23,11 @@ int ft_cmd_generate(int argc, char **argv);
 int ft_cmd_ledger(int argc, char **argv);
 int ft_cmd_rrd(int argc, char **argv);
 int ft_cmd_snmp(int argc, char **argv);
+
+/* s as a JSON string, quoted, with '"', '\\' and control characters escaped; UTF-8
+ * as it is, and a byte that is not part of well-formed UTF-8 (an agent's Latin-1
+ * ifAlias) as the Latin-1 character, so the output is always valid JSON. */
+void ft_cli_json_string(FILE *f, const char *s);
 
 /* The data directory a configuration file names, into buf; its findings go to stderr.
  * 0, or negative errno as ft_config_load() returns it. */

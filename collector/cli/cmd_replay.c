@@ -98,20 +98,6 @@ static const char *const counter_keys[6] = { "", "post_", "reverse_", "initiator
 
 static const char *const counter_names[6] = { "delta", "post", "reverse", "initiator", "responder", "total" };
 
-static void json_text(const char *s)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 /* The interface's name and alias from the interface table, when it knows them. */
 static void print_if(const struct ft_view *v, const struct ft_flow *f, uint32_t ifindex, const char *side)
 {
@@ -119,9 +105,9 @@ static void print_if(const struct ft_view *v, const struct ft_flow *f, uint32_t 
 	if (!i)
 		return;
 	printf(",\"%s_if_name\":", side);
-	json_text(i->name);
+	ft_cli_json_string(stdout, i->name);
 	printf(",\"%s_if_alias\":", side);
-	json_text(i->alias);
+	ft_cli_json_string(stdout, i->alias);
 }
 
 static void print_flow(const struct ft_flow *f, const struct ft_view *ifview)

@@ -70,20 +70,6 @@ static const char usage_text[] = SYNOPSIS
 "Exit status: 0 the device answered; 1 it did not (timeout, authentication failure,\n"
 "unknown user: one line on stderr names the device); 2 usage or configuration error.\n";
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 static const char *const hc_names[4] = { "ifHCInOctets", "ifHCOutOctets", "ifHCInUcastPkts", "ifHCOutUcastPkts" };
 static const char *const c32_names[8] = { "ifInOctets", "ifOutOctets", "ifInUcastPkts", "ifOutUcastPkts",
                                           "ifInErrors", "ifOutErrors", "ifInDiscards", "ifOutDiscards" };
@@ -92,11 +78,11 @@ static void print_json_if(FILE *f, const struct ft_snmp_if *i)
 {
 	fprintf(f, "{\"ifIndex\":%" PRIu32, i->ifindex);
 	if (i->have & FT_SNMP_HAVE_NAME)
-		fputs(",\"ifName\":", f), json_string(f, i->name);
+		fputs(",\"ifName\":", f), ft_cli_json_string(f, i->name);
 	if (i->have & FT_SNMP_HAVE_ALIAS)
-		fputs(",\"ifAlias\":", f), json_string(f, i->alias);
+		fputs(",\"ifAlias\":", f), ft_cli_json_string(f, i->alias);
 	if (i->have & FT_SNMP_HAVE_DESCR)
-		fputs(",\"ifDescr\":", f), json_string(f, i->descr);
+		fputs(",\"ifDescr\":", f), ft_cli_json_string(f, i->descr);
 	if (i->have & FT_SNMP_HAVE_HIGHSPEED)
 		fprintf(f, ",\"ifHighSpeed\":%" PRIu32, i->high_speed);
 	if (i->have & FT_SNMP_HAVE_SPEED)
@@ -117,11 +103,11 @@ static void print_json_if(FILE *f, const struct ft_snmp_if *i)
 static void print_json(const struct ft_snmp_device *d, const struct ft_snmp_poll *p)
 {
 	fputs("{\"device\":", stdout);
-	json_string(stdout, d->name);
+	ft_cli_json_string(stdout, d->name);
 	fputs(",\"address\":", stdout);
-	json_string(stdout, d->address);
+	ft_cli_json_string(stdout, d->address);
 	fputs(",\"sysName\":", stdout);
-	json_string(stdout, p->sys_name);
+	ft_cli_json_string(stdout, p->sys_name);
 	if (p->have_uptime)
 		printf(",\"sysUpTime\":%" PRIu32, p->sys_uptime);
 	printf(",\"requests\":%" PRIu32 ",\"filtered\":%" PRIu64 ",\"rows_over_cap\":%" PRIu64 ",\"interfaces\":[",
@@ -358,11 +344,11 @@ static void print_poll_stats(const struct ft_snmp_device_stats *st, size_t n, bo
 		const struct ft_snmp_device_stats *s = &st[k];
 		if (json) {
 			printf("%s{\"device\":", k ? "," : "");
-			json_string(stdout, s->name);
+			ft_cli_json_string(stdout, s->name);
 			printf(",\"state\":\"%s\",\"interfaces\":%" PRIu64 ",\"requests\":%" PRIu64 ",\"poll_ms\":%" PRId64
 			       ",\"failures\":%" PRIu64 ",\"last_error\":", ft_snmp_state_name(s->state), s->interfaces,
 			       s->requests, s->last_poll_ms, s->failures);
-			json_string(stdout, s->last_error);
+			ft_cli_json_string(stdout, s->last_error);
 			putchar('}');
 		} else {
 			printf("  %-20s %-12s %6" PRIu64 " interfaces %6" PRId64 " ms%s%s\n", s->name, ft_snmp_state_name(s->state),
@@ -487,9 +473,9 @@ static void print_totals(const struct ft_iftotals_result *t, bool json)
 		ft_time_format_utc(r->last_ms * FT_NS_PER_MS, b, sizeof(b));
 		if (json) {
 			printf("%s{\"device\":", i ? "," : "");
-			json_string(stdout, r->device);
+			ft_cli_json_string(stdout, r->device);
 			fputs(",\"interface\":", stdout);
-			json_string(stdout, r->key);
+			ft_cli_json_string(stdout, r->key);
 			printf(",\"ifIndex\":%" PRIu32 ",\"steps\":%" PRIu64 ",\"known_steps\":%" PRIu64, r->ifindex, r->steps,
 			       r->known_steps[0]);
 			for (int k = 0; k < FT_IF_COUNTERS; k++)
