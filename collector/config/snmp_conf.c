@@ -423,18 +423,28 @@ static void read_secrets(struct cctx *c, const config_t *lc)
 		            "snmp_secrets: %s can be read by others than its owner (mode %04o): chmod 600 it, owned by "
 		            "flowtallyd's user", path, (unsigned)(st.st_mode & 07777));
 	ft_diag_file(c->diag, path);
-	char buf[512];
+	/* getline, not a fixed buffer: a long comment stays one line, and the lines after
+	 * it keep their numbers */
+	char *buf = NULL;
+	size_t size = 0;
 	int line = 0;
-	while (fgets(buf, sizeof(buf), f)) {
+	errno = 0;
+	while (getline(&buf, &size, f) >= 0) {
 		line++;
 		char *p = buf;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (*p == '#' || *p == '\n' || *p == '\0')
-			continue;
-		secret_line(c, path, line, p);
+		if (*p != '#' && *p != '\n' && *p != '\r' && *p != '\0')
+			secret_line(c, path, line, p);
+		errno = 0;
 	}
+	/* getline ends a read error as it ends the file: a directory (EISDIR) or an I/O
+	 * error must not pass for a file of no secrets */
+	int e = ferror(f) ? (errno ? errno : EIO) : 0;
+	free(buf);
 	fclose(f);
+	if (e)
+		ft_diag_add(c->diag, true, c->file, at, "snmp_secrets: cannot read %s: %s", path, strerror(e));
 }
 
 /* Checks that need every key: secrets, credentials, and the interval against the step. */
