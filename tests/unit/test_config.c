@@ -575,6 +575,33 @@ START_TEST(snmp_device_errors_reject_the_file)
 }
 END_TEST
 
+/* Where tenants name interfaces by pattern or tag, an exporter address stands for one
+ * device: its flows' ifIndex numbers are that device's interfaces. */
+START_TEST(snmp_exporter_address_of_one_device_only)
+{
+	static const char *const two =
+		"exporters = [\"192.0.2.0/24\"];\nsnmp_devices = (\n"
+		"  { name = \"a\"; address = \"192.0.2.1\"; community = \"c\"; },\n"
+		"  { name = \"b\"; address = \"192.0.2.2\"; exporters = [\"192.0.2.3\", \"192.0.2.1\"];\n"
+		"    community = \"c\"; } );\n";
+	char text[768];
+	snprintf(text, sizeof(text), "%sinterface_tag = \"tenant\";\n", two);
+	REJECTED(text, "t.conf:4: device b: exporter 192.0.2.1 is device a's too (line 3)");
+	ck_assert_uint_eq(diag.errors, 1);
+	snprintf(text, sizeof(text), "%stenants = ( { name = \"x\"; interfaces = ( { ifname = \"xe-*\"; } ); } );\n", two);
+	REJECTED(text, "t.conf:4: device b: exporter 192.0.2.1 is device a's too (line 3)");
+	REJECTED("exporters = [\"192.0.2.0/24\"];\ninterface_tag = \"tenant\";\nsnmp_devices = (\n"
+	         "  { name = \"a\"; address = \"192.0.2.1\"; exporters = [\"192.0.2.1\", \"::ffff:192.0.2.1\"];\n"
+	         "    community = \"c\"; } );\n",
+	         "t.conf:4: device a: exporter 192.0.2.1 is given twice");
+	/* without rules derived from the interfaces, agents may share an address */
+	ck_assert_int_eq(parse(two), 0);
+	ck_assert_int_eq(parse("exporters = [\"127.0.0.1\"];\nsnmp_devices = (\n"
+	                       "  { name = \"a\"; address = \"127.0.0.1:16161\"; community = \"c\"; },\n"
+	                       "  { name = \"b\"; address = \"127.0.0.1:16162\"; community = \"c\"; } );\n"), 0);
+}
+END_TEST
+
 START_TEST(snmp_interval_and_max_gap_against_the_step)
 {
 	char text[512];
@@ -682,7 +709,8 @@ START_TEST(snmp_secrets_file_fills_the_devices)
 	const char *path = scratch_file(&s, "secrets", "# flowtally's SNMP secrets\n\n"
 	                                "core1 community s3cret community  \n"
 	                                "  edge2\tauth_password authpass1\n"
-	                                "edge2 priv_password privpass1\n", 0600);
+	                                "\r\n"                                    /* a blank line, CRLF */
+	                                "edge2 priv_password privpass1\r\n", 0600);
 	int r = parse(secrets_conf(path));
 	if (r != 0)
 		dump();
@@ -876,6 +904,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, snmp_v3_device_every_field);
 	tcase_add_test(tc, snmp_address_forms_and_algorithm_names);
 	tcase_add_test(tc, snmp_device_errors_reject_the_file);
+	tcase_add_test(tc, snmp_exporter_address_of_one_device_only);
 	tcase_add_test(tc, snmp_interval_and_max_gap_against_the_step);
 	tcase_add_test(tc, snmp_weak_security_is_a_warning);
 	tcase_add_test(tc, snmp_secrets_file_fills_the_devices);
