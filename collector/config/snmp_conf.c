@@ -423,18 +423,28 @@ static void read_secrets(struct cctx *c, const config_t *lc)
 		            "snmp_secrets: %s can be read by others than its owner (mode %04o): chmod 600 it, owned by "
 		            "flowtallyd's user", path, (unsigned)(st.st_mode & 07777));
 	ft_diag_file(c->diag, path);
-	char buf[512];
+	/* getline, not a fixed buffer: a long comment stays one line, and the lines after
+	 * it keep their numbers */
+	char *buf = NULL;
+	size_t size = 0;
 	int line = 0;
-	while (fgets(buf, sizeof(buf), f)) {
+	errno = 0;
+	while (getline(&buf, &size, f) >= 0) {
 		line++;
 		char *p = buf;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (*p == '#' || *p == '\n' || *p == '\0')
-			continue;
-		secret_line(c, path, line, p);
+		if (*p != '#' && *p != '\n' && *p != '\r' && *p != '\0')
+			secret_line(c, path, line, p);
+		errno = 0;
 	}
+	/* getline ends a read error as it ends the file: a directory (EISDIR) or an I/O
+	 * error must not pass for a file of no secrets */
+	int e = ferror(f) ? (errno ? errno : EIO) : 0;
+	free(buf);
 	fclose(f);
+	if (e)
+		ft_diag_add(c->diag, true, c->file, at, "snmp_secrets: cannot read %s: %s", path, strerror(e));
 }
 
 /* Checks that need every key: secrets, credentials, and the interval against the step. */
@@ -464,6 +474,38 @@ static void check_device(struct cctx *c, const struct ft_snmp_device *d)
 }
 
 static void check_patterns(struct cctx *c);
+
+/* Where tenants name interfaces by pattern or tag, an exporter address stands for one
+ * device: an ifIndex names an interface of one agent, so an address given to two
+ * devices would get rules derived from both for one ifIndex, which conflict when their
+ * tenants differ and leave the map unbuilt.  (Without such rules a device's exporters
+ * serve nothing else, and agents sharing an address on other ports are fine.) */
+static void check_exporters(struct cctx *c)
+{
+	const struct ft_snmp_conf *sc = &c->cfg->snmp;
+	if (!c->cfg->tenants.n_if_matches && !c->cfg->tenants.if_tag[0])
+		return;
+	for (size_t i = 0; i < sc->n_devices; i++) {
+		const struct ft_snmp_device *d = &sc->devices[i];
+		for (size_t e = 0; e < d->n_exporters; e++) {
+			/* the first device (or earlier place in this one) with the same address */
+			const struct ft_snmp_device *o = NULL;
+			for (size_t j = 0; j <= i && !o; j++)
+				for (size_t f = 0; f < (j == i ? e : sc->devices[j].n_exporters) && !o; f++)
+					if (ft_addr_equal(&d->exporters[e], &sc->devices[j].exporters[f]))
+						o = &sc->devices[j];
+			if (!o)
+				continue;
+			char buf[FT_ADDR_STRLEN];
+			ft_addr_format(&d->exporters[e], buf);
+			if (o == d)
+				ft_diag_add(c->diag, true, d->file, d->line, "device %s: exporter %s is given twice", d->name, buf);
+			else
+				ft_diag_add(c->diag, true, d->file, d->line, "device %s: exporter %s is device %s's too (line %d): "
+				            "an ifIndex names an interface of one device", d->name, buf, o->name, o->line);
+		}
+	}
+}
 
 static void check(struct cctx *c, const config_t *lc)
 {
@@ -502,6 +544,7 @@ static void check(struct cctx *c, const config_t *lc)
 	}
 	for (size_t i = 0; i < sc->n_devices; i++)
 		check_device(c, &sc->devices[i]);
+	check_exporters(c);
 }
 
 /* Interface patterns of the tenant map name devices the poller knows. */

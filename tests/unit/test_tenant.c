@@ -769,6 +769,344 @@ START_TEST(a_changed_rule_changes_the_id)
 }
 END_TEST
 
+/* ---- interface rules from the interface table ------------------------------------------ */
+
+/* Two polled devices: core1 exports from 192.0.2.1 and 198.51.100.1, edge2 from
+ * 192.0.2.2. */
+struct devs {
+	struct ft_addr core1[2], edge2[1];
+};
+
+static void devs_init(struct devs *d)
+{
+	d->core1[0] = addr("192.0.2.1");
+	d->core1[1] = addr("198.51.100.1");
+	d->edge2[0] = addr("192.0.2.2");
+}
+
+static struct ft_tenant_if core1_if(const struct devs *d, uint32_t ifindex, const char *name, const char *alias,
+                                    const char *descr)
+{
+	return (struct ft_tenant_if){ "core1", d->core1, 2, ifindex, name, alias, descr };
+}
+
+static struct ft_tenant_if edge2_if(const struct devs *d, uint32_t ifindex, const char *name, const char *alias,
+                                    const char *descr)
+{
+	return (struct ft_tenant_if){ "edge2", d->edge2, 1, ifindex, name, alias, descr };
+}
+
+/* A pattern of tenant t on field of device (NULL: any), at the next line. */
+static int if_pattern(struct fx *x, const char *t, const char *device, uint8_t field, const char *pattern,
+                      int64_t from, int64_t until)
+{
+	struct ft_if_match m = { .tenant = tenant(x, t), .field = field, .from_ms = from, .until_ms = until };
+	snprintf(m.device, sizeof(m.device), "%s", device ? device : "");
+	snprintf(m.pattern, sizeof(m.pattern), "%s", pattern);
+	m.at = next_line(x);
+	ck_assert_int_eq(ft_tenant_conf_add_if_match(&x->c, &m), 0);
+	return m.at.line;
+}
+
+/* Builds the map with the interfaces, which must succeed without errors. */
+static struct ft_tenant_map *build_ifs(struct fx *x, const struct ft_tenant_if *ifs, size_t n)
+{
+	struct ft_tenant_map *m = ft_tenant_map_build_ifs(&x->c, ifs, n, &x->d);
+	if (!m || x->d.errors)
+		dump_diag(&x->d);
+	ck_assert_msg(m != NULL, "map not built: %s", x->d.n ? x->d.lines[0] : "(no finding)");
+	ck_assert_uint_eq(x->d.errors, 0);
+	return m;
+}
+
+/* A flow through exporter e, in at in_if and out at out_if. */
+static struct ft_flow if_flow(const char *e, uint32_t in_if, uint32_t out_if, int64_t end)
+{
+	struct ft_flow f = flow("198.51.100.77", "203.0.113.77", end);
+	f.exporter = addr(e);
+	f.in_if = in_if;
+	f.out_if = out_if;
+	return f;
+}
+
+START_TEST(interface_tag_gives_a_rule_on_every_exporter_address)
+{
+	struct fx x;
+	struct devs d;
+	fx_init(&x);
+	devs_init(&d);
+	tenant(&x, "exeter");
+	tenant(&x, "plymouth");
+	snprintf(x.c.if_tag, sizeof(x.c.if_tag), "tenant");
+	struct ft_tenant_if ifs[] = {
+		core1_if(&d, 5, "xe-0/0/5", "Link to Exeter [tenant:exeter]", "Juniper xe-0/0/5"),
+		core1_if(&d, 6, "xe-0/0/6", "no tag here", "uplink [tenant:plymouth]"),   /* descr, alias untagged */
+		core1_if(&d, 7, "xe-0/0/7", "[tenant:exeter]", "[tenant:plymouth]"),     /* the alias first */
+		core1_if(&d, 8, "xe-0/0/8", "[customer:plymouth] [tenant:]", ""),        /* another tag, empty name */
+		edge2_if(&d, 9, "ge-0/0/9", "", "[tenant:plymouth]"),
+	};
+	struct ft_tenant_map *m = build_ifs(&x, ifs, 5);
+	ck_assert_uint_eq(ft_tenant_map_n_if_rules(m), 2 + 2 + 2 + 1);
+
+	struct ft_flow f = if_flow("192.0.2.1", 5, 99, T0);
+	EXPECT_T(m, &f, "exeter", "unattributed");         /* in at a tenant's interface: the source */
+	f = if_flow("198.51.100.1", 99, 5, T0);
+	EXPECT_T(m, &f, "unattributed", "exeter");         /* out of it: the destination */
+	f = if_flow("192.0.2.2", 5, 5, T0);                 /* another device's ifIndex 5 */
+	EXPECT_T(m, &f, "unattributed", "unattributed");
+	f = if_flow("192.0.2.1", 6, 7, T0);
+	EXPECT_T(m, &f, "plymouth", "exeter");
+	f = if_flow("198.51.100.1", 8, 8, T0);
+	EXPECT_T(m, &f, "unattributed", "unattributed");
+	f = if_flow("192.0.2.2", 9, 6, T0);
+	EXPECT_T(m, &f, "plymouth", "unattributed");
+	ck_assert_uint_eq(x.d.warnings, count_lines(&x.d, "tenants.conf"));   /* none of the interfaces' */
+	ft_tenant_map_free(m);
+
+	/* without interface_tag, tags mean nothing */
+	x.c.if_tag[0] = '\0';
+	m = build_ifs(&x, ifs, 5);
+	ck_assert_uint_eq(ft_tenant_map_n_if_rules(m), 0);
+	f = if_flow("192.0.2.1", 5, 6, T0);
+	EXPECT_T(m, &f, "unattributed", "unattributed");
+	ft_tenant_map_free(m);
+	fx_done(&x);
+}
+END_TEST
+
+START_TEST(interface_patterns_by_field_and_device)
+{
+	struct fx x;
+	struct devs d;
+	fx_init(&x);
+	devs_init(&d);
+	if_pattern(&x, "devon", "core1", FT_IF_ALIAS, "Devon*", ALWAYS);
+	if_pattern(&x, "cornwall", NULL, FT_IF_NAME, "ae12.*", ALWAYS);
+	if_pattern(&x, "somerset", "edge2", FT_IF_DESCR, "Gi0/[0-9]", ALWAYS);
+	struct ft_tenant_if ifs[] = {
+		core1_if(&d, 1, "xe-1", "Devon County Council", "Gi0/1"),
+		edge2_if(&d, 1, "xe-1", "Devon elsewhere", "x"),      /* devon's pattern is core1's only */
+		core1_if(&d, 2, "ae12.100", "", ""),
+		edge2_if(&d, 2, "ae12.200", "", ""),                   /* cornwall's: any device */
+		edge2_if(&d, 3, "ge-3", "", "Gi0/3"),
+		core1_if(&d, 3, "ge-3", "", "Gi0/3"),                  /* somerset's is edge2's only */
+		core1_if(&d, 4, "ae120", "devon", "Gi0/10"),           /* no pattern matches */
+	};
+	struct ft_tenant_map *m = build_ifs(&x, ifs, 7);
+	ck_assert_uint_eq(ft_tenant_map_n_if_rules(m), 2 + 2 + 1 + 1);
+
+	struct ft_flow f = if_flow("192.0.2.1", 1, 2, T0);
+	EXPECT_T(m, &f, "devon", "cornwall");
+	f = if_flow("198.51.100.1", 2, 1, T0);
+	EXPECT_T(m, &f, "cornwall", "devon");
+	f = if_flow("192.0.2.2", 1, 2, T0);
+	EXPECT_T(m, &f, "unattributed", "cornwall");
+	f = if_flow("192.0.2.2", 3, 1, T0);
+	EXPECT_T(m, &f, "somerset", "unattributed");
+	f = if_flow("192.0.2.1", 3, 4, T0);
+	EXPECT_T(m, &f, "unattributed", "unattributed");
+	ft_tenant_map_free(m);
+	fx_done(&x);
+}
+END_TEST
+
+START_TEST(configured_interface_rule_wins_over_a_pattern)
+{
+	struct fx x;
+	struct devs d;
+	fx_init(&x);
+	devs_init(&d);
+	iface_rule(&x, "cornwall", "192.0.2.1", 12, ALWAYS);
+	if_pattern(&x, "devon", "core1", FT_IF_ALIAS, "Devon*", ALWAYS);
+	struct ft_tenant_if ifs[] = { core1_if(&d, 12, "ae12", "Devon link", "") };
+	struct ft_tenant_map *m = build_ifs(&x, ifs, 1);
+	/* the configuration names 192.0.2.1 only: the device's other address is devon's */
+	ck_assert_uint_eq(ft_tenant_map_n_if_rules(m), 1);
+	ck_assert_uint_eq(x.d.warnings, count_lines(&x.d, "tenants.conf:"));
+	struct ft_flow f = if_flow("192.0.2.1", 12, 12, T0);
+	EXPECT_T(m, &f, "cornwall", "cornwall");
+	f = if_flow("198.51.100.1", 12, 12, T0);
+	EXPECT_T(m, &f, "devon", "devon");
+	ft_tenant_map_free(m);
+	fx_done(&x);
+}
+END_TEST
+
+START_TEST(two_tenants_patterns_on_one_interface_first_wins)
+{
+	struct fx x;
+	struct devs d;
+	fx_init(&x);
+	devs_init(&d);
+	int l1 = if_pattern(&x, "devon", NULL, FT_IF_ALIAS, "Devon*", ALWAYS);
+	if_pattern(&x, "devon", "core1", FT_IF_NAME, "xe-*", ALWAYS);            /* the same tenant: fine */
+	int l3 = if_pattern(&x, "southwest", "core1", FT_IF_ALIAS, "*Exeter*", ALWAYS);
+	struct ft_tenant_if ifs[] = {
+		core1_if(&d, 3, "xe-0/0/3", "Devon and Exeter", ""),
+		core1_if(&d, 4, "ge-4", "Exeter only", ""),
+		core1_if(&d, 5, "xe-0/0/5", "Devon", ""),
+	};
+	struct ft_tenant_map *m = ft_tenant_map_build_ifs(&x.c, ifs, 3, &x.d);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(x.d.errors, 0);
+	char at[32], win[32];
+	snprintf(at, sizeof(at), "tenants.conf:%d:", l3);
+	snprintf(win, sizeof(win), "at line %d, wins", l1);
+	if (!has_line(&x.d, false, at, "xe-0/0/3", "ifIndex 3", "core1", "devon", "southwest", win, NULL))
+		dump_diag(&x.d);
+	ck_assert(has_line(&x.d, false, at, "xe-0/0/3", "ifIndex 3", "core1", "devon", "southwest", win, NULL));
+	ck_assert_uint_eq(count_lines(&x.d, at), 1);              /* ifIndex 4 and 5: one tenant's each */
+	ck_assert_uint_eq(ft_tenant_map_n_if_rules(m), 6);
+	struct ft_flow f = if_flow("192.0.2.1", 3, 4, T0);
+	EXPECT_T(m, &f, "devon", "southwest");
+	f = if_flow("198.51.100.1", 5, 3, T0);
+	EXPECT_T(m, &f, "devon", "devon");
+	ft_tenant_map_free(m);
+	fx_done(&x);
+}
+END_TEST
+
+START_TEST(interface_tag_naming_no_tenant_is_a_warning)
+{
+	struct fx x;
+	struct devs d;
+	fx_init(&x);
+	devs_init(&d);
+	tenant(&x, "exeter");
+	snprintf(x.c.if_tag, sizeof(x.c.if_tag), "tenant");
+	struct ft_tenant_if ifs[] = {
+		core1_if(&d, 5, "xe-0/0/5", "to [tenant:nobody]", ""),
+		core1_if(&d, 6, "xe-0/0/6", "[tenant:exeter]", ""),
+	};
+	struct ft_tenant_map *m = ft_tenant_map_build_ifs(&x.c, ifs, 2, &x.d);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(x.d.errors, 0);
+	if (!has_line(&x.d, false, "interface table", "xe-0/0/5", "core1", "[tenant:nobody]", "no tenant nobody", NULL))
+		dump_diag(&x.d);
+	ck_assert(has_line(&x.d, false, "interface table", "xe-0/0/5", "core1", "[tenant:nobody]",
+	                   "no tenant nobody", NULL));
+	ck_assert_uint_eq(ft_tenant_map_n_if_rules(m), 2);
+	struct ft_flow f = if_flow("192.0.2.1", 5, 6, T0);
+	EXPECT_T(m, &f, "unattributed", "exeter");
+	ft_tenant_map_free(m);
+	fx_done(&x);
+}
+END_TEST
+
+/* The map's ID, built with ifs; a fresh configuration each time. */
+static void if_map_id(const struct ft_tenant_if *ifs, size_t n, int64_t from, char id[65], size_t *ret_rules)
+{
+	struct fx x;
+	fx_init(&x);
+	prefix_rule(&x, "other", "10.1.0.0/16", ALWAYS);
+	iface_rule(&x, "cornwall", "192.0.2.1", 12, ALWAYS);
+	if_pattern(&x, "devon", "core1", FT_IF_ALIAS, "Devon*", from, FT_TIME_MAX);
+	struct ft_tenant_map *m = ifs ? build_ifs(&x, ifs, n) : build(&x);
+	snprintf(id, 65, "%s", ft_tenant_map_id(m));
+	*ret_rules = ft_tenant_map_n_if_rules(m);
+	ft_tenant_map_free(m);
+	fx_done(&x);
+}
+
+START_TEST(derived_rules_are_part_of_the_map_id)
+{
+	struct devs d;
+	devs_init(&d);
+	char none[65], base[65], again[65], id[65];
+	size_t n;
+	if_map_id(NULL, 0, FT_TIME_MIN, none, &n);
+	ck_assert_uint_eq(n, 0);                                 /* a map built without interfaces */
+	struct ft_tenant_if ifs[] = { core1_if(&d, 1, "xe-1", "Devon 1", ""), core1_if(&d, 2, "xe-2", "Devon 2", ""),
+	                              core1_if(&d, 3, "xe-3", "Cornwall", "") };
+	if_map_id(ifs, 3, FT_TIME_MIN, base, &n);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_ne(base, none);
+	/* the same rules, whatever the order the interfaces come in, or what does not match */
+	struct ft_tenant_if other_order[] = { ifs[2], ifs[1], ifs[0], core1_if(&d, 9, "xe-9", "Dorset", "") };
+	if_map_id(other_order, 4, FT_TIME_MIN, again, &n);
+	ck_assert_str_eq(again, base);
+	struct ft_tenant_if renamed[] = { core1_if(&d, 1, "et-1", "Devon 1 renamed", "new"), ifs[1], ifs[2] };
+	if_map_id(renamed, 3, FT_TIME_MIN, again, &n);
+	ck_assert_str_eq(again, base);
+	/* no interface matches: the map of the configuration alone */
+	if_map_id(ifs + 2, 1, FT_TIME_MIN, id, &n);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_str_eq(id, none);
+	/* the configuration's rule wins: no derived rule on 192.0.2.1 ifIndex 12, the same ID */
+	struct ft_tenant_if named[] = { ifs[0], ifs[1], ifs[2], core1_if(&d, 12, "ae12", "Devon 12", "") };
+	if_map_id(named, 4, FT_TIME_MIN, id, &n);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_str_ne(id, base);                              /* 198.51.100.1 ifIndex 12 is devon's */
+	/* a derived rule that changes changes the ID */
+	struct ft_tenant_if gone[] = { ifs[0], core1_if(&d, 2, "xe-2", "Cornwall now", ""), ifs[2] };
+	if_map_id(gone, 3, FT_TIME_MIN, id, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_ne(id, base);
+	struct ft_tenant_if reindexed[] = { ifs[0], core1_if(&d, 20, "xe-2", "Devon 2", ""), ifs[2] };
+	if_map_id(reindexed, 3, FT_TIME_MIN, id, &n);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_ne(id, base);
+	struct ft_tenant_if moved[] = { ifs[0], edge2_if(&d, 2, "xe-2", "Devon 2", ""), ifs[2] };
+	if_map_id(moved, 3, FT_TIME_MIN, id, &n);                /* edge2: devon's pattern is core1's */
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_ne(id, base);
+	if_map_id(ifs, 3, T0, id, &n);                            /* the pattern's validity */
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_ne(id, base);
+}
+END_TEST
+
+START_TEST(pattern_validity_applies_to_its_rules)
+{
+	struct fx x;
+	struct devs d;
+	fx_init(&x);
+	devs_init(&d);
+	if_pattern(&x, "devon", NULL, FT_IF_NAME, "ae12.*", T0, T0 + DAY);
+	struct ft_tenant_if ifs[] = { core1_if(&d, 12, "ae12.0", "", "") };
+	struct ft_tenant_map *m = build_ifs(&x, ifs, 1);
+	struct ft_flow f = if_flow("192.0.2.1", 12, 1, T0 - 1);
+	EXPECT_T(m, &f, "unattributed", "unattributed");           /* before valid_from */
+	f.end_ms = T0;
+	EXPECT_T(m, &f, "devon", "unattributed");
+	f.end_ms = T0 + DAY - 1;
+	EXPECT_T(m, &f, "devon", "unattributed");
+	f.end_ms = T0 + DAY;                                        /* valid_until is not in it */
+	EXPECT_T(m, &f, "unattributed", "unattributed");
+	ft_tenant_map_free(m);
+	fx_done(&x);
+}
+END_TEST
+
+START_TEST(derived_interface_rule_beats_a_prefix)
+{
+	struct fx x;
+	struct devs d;
+	fx_init(&x);
+	devs_init(&d);
+	prefix_rule(&x, "other", "10.1.0.0/16", ALWAYS);
+	vlan_rule(&x, "by-vlan", NULL, 100, ALWAYS);
+	if_pattern(&x, "devon", "core1", FT_IF_ALIAS, "Devon*", ALWAYS);
+	snprintf(x.c.if_tag, sizeof(x.c.if_tag), "tenant");
+	tenant(&x, "exeter");
+	struct ft_tenant_if ifs[] = { core1_if(&d, 1, "xe-1", "Devon", ""),
+	                              core1_if(&d, 2, "xe-2", "[tenant:exeter]", "") };
+	struct ft_tenant_map *m = build_ifs(&x, ifs, 2);
+	struct ft_flow f = flow("10.1.0.1", "10.1.0.2", T0);        /* both ends other's by prefix */
+	f.in_if = 1;
+	f.out_if = 2;
+	EXPECT_T(m, &f, "devon", "exeter");
+	f.vlan = 100;                                              /* and beats a VLAN rule */
+	EXPECT_T(m, &f, "devon", "exeter");
+	f.vlan = 0;
+	f.in_if = 3;
+	f.out_if = 4;
+	EXPECT_T(m, &f, "other", "other");
+	ft_tenant_map_free(m);
+	fx_done(&x);
+}
+END_TEST
+
 /* ---- conflicts and lint -------------------------------------------------------------- */
 
 START_TEST(same_prefix_two_tenants_overlapping_fails_with_location)
@@ -1631,6 +1969,17 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, same_rules_in_another_order_same_id);
 	tcase_add_test(tc, same_classes_in_another_order_same_id);
 	tcase_add_test(tc, a_changed_rule_changes_the_id);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("interface table");
+	tcase_add_test(tc, interface_tag_gives_a_rule_on_every_exporter_address);
+	tcase_add_test(tc, interface_patterns_by_field_and_device);
+	tcase_add_test(tc, configured_interface_rule_wins_over_a_pattern);
+	tcase_add_test(tc, two_tenants_patterns_on_one_interface_first_wins);
+	tcase_add_test(tc, interface_tag_naming_no_tenant_is_a_warning);
+	tcase_add_test(tc, derived_rules_are_part_of_the_map_id);
+	tcase_add_test(tc, pattern_validity_applies_to_its_rules);
+	tcase_add_test(tc, derived_interface_rule_beats_a_prefix);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("conflicts and lint");
