@@ -184,6 +184,7 @@ static int copy_opt(char *dst, size_t size, const char *v, const char *what)
 static int parse_adhoc(struct ft_snmp_device *d, int opt, const char *v)
 {
 	long n;
+	int i;
 	char *end;
 	switch (opt) {
 	case 'v':
@@ -196,38 +197,19 @@ static int parse_adhoc(struct ft_snmp_device *d, int opt, const char *v)
 	case 'A': return copy_opt(d->auth_pass, sizeof(d->auth_pass), v, "the authentication passphrase");
 	case 'X': return copy_opt(d->priv_pass, sizeof(d->priv_pass), v, "the privacy passphrase");
 	case 'l':
-		if (strcasecmp(v, "noAuthNoPriv") == 0)
-			d->level = FT_SNMP_NOAUTH;
-		else if (strcasecmp(v, "authNoPriv") == 0)
-			d->level = FT_SNMP_AUTHNOPRIV;
-		else if (strcasecmp(v, "authPriv") == 0)
-			d->level = FT_SNMP_AUTHPRIV;
-		else
+		if ((i = ft_snmp_level_parse(v)) < 0)
 			return fprintf(stderr, "flowtally snmp walk: -l must be noAuthNoPriv, authNoPriv or authPriv\n"), -1;
+		d->level = (uint8_t)i;
 		return 0;
 	case 'a':
-		if (strcasecmp(v, "SHA") == 0 || strcasecmp(v, "SHA-1") == 0 || strcasecmp(v, "SHA1") == 0)
-			d->auth = FT_SNMP_SHA1;
-		else if (strcasecmp(v, "SHA-224") == 0 || strcasecmp(v, "SHA224") == 0)
-			d->auth = FT_SNMP_SHA224;
-		else if (strcasecmp(v, "SHA-256") == 0 || strcasecmp(v, "SHA256") == 0)
-			d->auth = FT_SNMP_SHA256;
-		else if (strcasecmp(v, "SHA-384") == 0 || strcasecmp(v, "SHA384") == 0)
-			d->auth = FT_SNMP_SHA384;
-		else if (strcasecmp(v, "SHA-512") == 0 || strcasecmp(v, "SHA512") == 0)
-			d->auth = FT_SNMP_SHA512;
-		else
+		if ((i = ft_snmp_auth_parse(v)) < 0)
 			return fprintf(stderr, "flowtally snmp walk: -a must be SHA, SHA-224, SHA-256, SHA-384 or SHA-512\n"), -1;
+		d->auth = (uint8_t)i;
 		return 0;
 	case 'x':
-		if (strcasecmp(v, "AES") == 0 || strcasecmp(v, "AES-128") == 0 || strcasecmp(v, "AES128") == 0)
-			d->priv = FT_SNMP_AES128;
-		else if (strcasecmp(v, "AES-192") == 0 || strcasecmp(v, "AES192") == 0)
-			d->priv = FT_SNMP_AES192;
-		else if (strcasecmp(v, "AES-256") == 0 || strcasecmp(v, "AES256") == 0)
-			d->priv = FT_SNMP_AES256;
-		else
+		if ((i = ft_snmp_priv_parse(v)) < 0)
 			return fprintf(stderr, "flowtally snmp walk: -x must be AES, AES-192 or AES-256\n"), -1;
+		d->priv = (uint8_t)i;
 		return 0;
 	case 't': case 'r':
 		errno = 0;

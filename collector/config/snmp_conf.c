@@ -25,23 +25,6 @@
 
 #define SNMP(field) offsetof(struct ft_config, snmp.field)
 
-static const char *const auth_names[] = { [FT_SNMP_SHA1] = "SHA", [FT_SNMP_SHA224] = "SHA-224",
-	[FT_SNMP_SHA256] = "SHA-256", [FT_SNMP_SHA384] = "SHA-384", [FT_SNMP_SHA512] = "SHA-512" };
-static const char *const priv_names[] = { [FT_SNMP_AES128] = "AES", [FT_SNMP_AES192] = "AES-192",
-	[FT_SNMP_AES256] = "AES-256" };
-
-static int pick(const char *v, const char *const *names, size_t n)
-{
-	for (size_t i = 1; i < n; i++)
-		if (names[i] && strcasecmp(v, names[i]) == 0)
-			return (int)i;
-	if (names == auth_names && (strcasecmp(v, "SHA1") == 0 || strcasecmp(v, "SHA-1") == 0))
-		return FT_SNMP_SHA1;
-	if (names == priv_names && (strcasecmp(v, "AES-128") == 0 || strcasecmp(v, "AES128") == 0))
-		return FT_SNMP_AES128;
-	return -1;
-}
-
 /* "192.0.2.1", "192.0.2.1:161", "[2001:db8::1]:161", "2001:db8::1": net-snmp's
  * "udp:ADDR:PORT" / "udp6:[ADDR]:PORT".  Addresses only: a poll never waits on DNS. */
 static int device_address(const char *v, char *out, size_t size, struct ft_addr *ret)
@@ -183,24 +166,19 @@ static int device_key(struct cctx *c, const config_setting_t *s, struct ft_snmp_
 			return -EINVAL;
 		}
 	} else if (strcmp(k, "security") == 0 && str) {
-		if (strcasecmp(v, "noAuthNoPriv") == 0)
-			d->level = FT_SNMP_NOAUTH;
-		else if (strcasecmp(v, "authNoPriv") == 0)
-			d->level = FT_SNMP_AUTHNOPRIV;
-		else if (strcasecmp(v, "authPriv") == 0)
-			d->level = FT_SNMP_AUTHPRIV;
-		else {
+		if ((i = ft_snmp_level_parse(v)) < 0) {
 			ft_config_err(c, s, "snmp_devices: security must be \"noAuthNoPriv\", \"authNoPriv\" or \"authPriv\"");
 			return -EINVAL;
 		}
+		d->level = (uint8_t)i;
 	} else if (strcmp(k, "auth") == 0 && str) {
-		if ((i = pick(v, auth_names, sizeof(auth_names) / sizeof(*auth_names))) < 0) {
+		if ((i = ft_snmp_auth_parse(v)) < 0) {
 			ft_config_err(c, s, "snmp_devices: auth \"%s\": give SHA (SHA-1), SHA-224, SHA-256, SHA-384 or SHA-512", v);
 			return -EINVAL;
 		}
 		d->auth = (uint8_t)i;
 	} else if (strcmp(k, "priv") == 0 && str) {
-		if ((i = pick(v, priv_names, sizeof(priv_names) / sizeof(*priv_names))) < 0) {
+		if ((i = ft_snmp_priv_parse(v)) < 0) {
 			ft_config_err(c, s, "snmp_devices: priv \"%s\": give AES (AES-128), AES-192 or AES-256", v);
 			return -EINVAL;
 		}

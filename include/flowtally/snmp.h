@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <strings.h>
 
 #include "flowtally/flow.h"
 #include "flowtally/names.h"
@@ -33,6 +34,37 @@ enum ft_snmp_level { FT_SNMP_NOAUTH, FT_SNMP_AUTHNOPRIV, FT_SNMP_AUTHPRIV };
 enum ft_snmp_auth { FT_SNMP_AUTH_NONE, FT_SNMP_SHA1, FT_SNMP_SHA224, FT_SNMP_SHA256, FT_SNMP_SHA384,
                     FT_SNMP_SHA512 };
 enum ft_snmp_priv { FT_SNMP_PRIV_NONE, FT_SNMP_AES128, FT_SNMP_AES192, FT_SNMP_AES256 };
+/* The value a name stands for, as the configuration and `flowtally snmp walk` take them
+ * (letter case aside), or -1: "noAuthNoPriv", "authNoPriv", "authPriv"; "SHA" (also
+ * "SHA-1", "SHA1"), "SHA-224" ... "SHA-512" (also without the dash); "AES" (also
+ * "AES-128", "AES128"), "AES-192", "AES-256". */
+static inline int ft_snmp_name_pick(const char *s, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && strcasecmp(s, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+static inline int ft_snmp_level_parse(const char *s)
+{
+	static const char *const names[] = { "noAuthNoPriv", "authNoPriv", "authPriv" };
+	return ft_snmp_name_pick(s, names, 3);
+}
+static inline int ft_snmp_auth_parse(const char *s)
+{
+	static const char *const names[] = { NULL, "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512",
+	                                     "SHA-1", "SHA224", "SHA256", "SHA384", "SHA512", "SHA1" };
+	int i = ft_snmp_name_pick(s, names, sizeof(names) / sizeof(*names));
+	return i < 0 ? -1 : i == 11 || i == 6 ? FT_SNMP_SHA1 : i > 6 ? i - 5 : i;
+}
+static inline int ft_snmp_priv_parse(const char *s)
+{
+	static const char *const names[] = { NULL, "AES", "AES-192", "AES-256", "AES-128", "AES192", "AES256",
+	                                     "AES128" };
+	int i = ft_snmp_name_pick(s, names, sizeof(names) / sizeof(*names));
+	return i < 0 ? -1 : i == 4 || i == 7 ? FT_SNMP_AES128 : i > 4 ? i - 3 : i;
+}
+
 /* What an interface is known by across polls (its RRD file, its tenant rules). */
 enum ft_snmp_key { FT_SNMP_BY_IFNAME, FT_SNMP_BY_IFINDEX, FT_SNMP_BY_IFDESCR };
 
