@@ -64,6 +64,12 @@ int ft_cmd_check_config(int argc, char **argv)
 		printf("%s: tenant map %s: %zu tenant%s, %zu class%s\n", path, ft_tenant_map_id(v->tenants),
 		       ft_tenant_map_n_tenants(v->tenants) - 1, ft_cli_s(ft_tenant_map_n_tenants(v->tenants) - 1),
 		       ft_tenant_map_n_classes(v->tenants), ft_tenant_map_n_classes(v->tenants) == 1 ? "" : "es");
+	if (v && !quiet && cfg->snmp.n_devices)
+		printf("%s: %zu SNMP device%s polled every %u s (gaps beyond %lld s); %zu interface pattern%s%s%s%s\n", path,
+		       cfg->snmp.n_devices, ft_cli_s(cfg->snmp.n_devices), cfg->snmp.interval_s,
+		       (long long)(cfg->snmp.max_gap_ms / 1000), cfg->tenants.n_if_matches,
+		       ft_cli_s(cfg->tenants.n_if_matches), cfg->tenants.if_tag[0] ? ", interface tag [" : "",
+		       cfg->tenants.if_tag, cfg->tenants.if_tag[0] ? ":TENANT]" : "");
 	ft_view_free(v);
 	for (size_t i = 0; i < d.n && !(quiet && r == 0); i++)   /* -q: nothing when valid */
 		fprintf(stderr, "%s\n", d.lines[i]);
