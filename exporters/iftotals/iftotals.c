@@ -4,7 +4,8 @@
  * The sink keeps, per interface, the start of the last step it wrote (read back from
  * the two newest day files when it opens), and skips what is not newer: a step given
  * again after a restart or a retry is never counted twice.  Each batch (one poll cycle)
- * is appended with one write per day file and fsynced before the sink answers. */
+ * is appended with one write per day file and fsynced before the sink answers; a full
+ * disk takes the write back out and asks for the batch again later (-EAGAIN). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -411,9 +412,17 @@ static int append(struct ift_sink *d, const char *day, const char *text, size_t 
 	close(dfd);
 	if (fd < 0)
 		return fd;
-	int r = ft_file_write_all(fd, text, len);
+	struct stat st = { .st_size = -1 };
+	int r = fstat(fd, &st) < 0 ? -errno : 0;
+	if (r == 0)
+		r = ft_file_write_all(fd, text, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
+	/* a write that failed half way (a full disk) is taken back whole, so the next
+	 * line never joins a cut one */
+	if (r < 0 && st.st_size >= 0 && ftruncate(fd, st.st_size) < 0)
+		ft_log_err(FT_LOG_MAIN, "iftotals: cannot take a failed write back out of %s: %s (its last line will "
+		           "read as damaged)", name, strerror(errno));
 	close(fd);
 	return r;
 }
@@ -458,7 +467,11 @@ static int ift_write_interfaces(void *state, const struct ft_if_step *s, size_t 
 		if (r < 0) {
 			atomic_fetch_add(&d->errors, 1);
 			sink_error(d, "iftotals: cannot append to %s: %s", day, ft_file_strerror(r));
-			ret = r;
+			/* a full disk or quota passes: the steps stay queued and come again (those
+			 * written meanwhile are then skipped) */
+			ret = r == -ENOSPC || r == -EDQUOT ? -EAGAIN : r;
+			if (ret == -EAGAIN)
+				break;
 		} else {
 			atomic_fetch_add(&d->lines, taken);
 			for (size_t k = 0; k < np; k++) {
