@@ -35,6 +35,8 @@ struct iface {
 	char key[FT_IF_KEY_MAX];
 	bool have_prev;
 	struct ft_snmp_reading prev;
+	int64_t filled_ms;          /* intervals are booked up to here: the last reading, or
+	                             * the end of the steps closed as unanswered since */
 	struct ft_snmp_acc acc;
 	uint32_t ifindex;
 	uint64_t speed_bps;
@@ -48,7 +50,7 @@ struct dev {
 	int fd;                     /* watched by the loop; -1 none */
 	struct iface *ifs;          /* sorted by key */
 	size_t n_ifs, cap_ifs;
-	struct ft_log_rl rl;
+	struct ft_log_rl rl_fail, rl_verdicts, rl_rows, rl_keys;    /* one for each kind of message */
 	struct ft_snmp_device_stats st;     /* under p->mu */
 	int last_status;
 };
@@ -151,18 +153,22 @@ static void iface_close(struct dev *d, struct iface *i, int64_t before_ms)
 	}
 }
 
-/* One interface of a poll: classified against its last reading and booked. */
-static void book(struct dev *d, const struct ft_snmp_poll *poll, const struct ft_snmp_if *si,
+/* The name an interface is known by: its match_by key; an agent without ifXTable has no
+ * ifName, and its ifDescr stands in, as for the filters; with neither, its index. */
+static void key_of(const struct dev *d, const struct ft_snmp_if *si, char *key, size_t size)
+{
+	ft_snmp_if_key(si, d->conf->key, key, size);
+	if (!key[0] && d->conf->key == FT_SNMP_BY_IFNAME)
+		ft_snmp_if_key(si, FT_SNMP_BY_IFDESCR, key, size);
+	if (!key[0])
+		snprintf(key, size, "ifIndex.%" PRIu32, si->ifindex);
+}
+
+/* One interface of a poll, known by key: classified against its last reading and
+ * booked. */
+static void book(struct dev *d, const struct ft_snmp_poll *poll, const struct ft_snmp_if *si, const char *key,
                  uint64_t verdicts[FT_SNMP__VERDICTS])
 {
-	char key[FT_IF_KEY_MAX];
-	ft_snmp_if_key(si, d->conf->key, key, sizeof(key));
-	/* an agent without ifXTable has no ifName: its ifDescr stands in, as for the
-	 * filters; with neither, the interface is known by its index */
-	if (!key[0] && d->conf->key == FT_SNMP_BY_IFNAME)
-		ft_snmp_if_key(si, FT_SNMP_BY_IFDESCR, key, sizeof(key));
-	if (!key[0])
-		snprintf(key, sizeof(key), "ifIndex.%" PRIu32, si->ifindex);
 	struct iface *i = iface_get(d, key);
 	if (!i)
 		return;
@@ -174,10 +180,12 @@ static void book(struct dev *d, const struct ft_snmp_poll *poll, const struct ft
 		ft_snmp_classify(&i->prev, &r, &lim, &delta);
 		unsigned v = delta.verdict[FT_SNMP_IN_OCTETS];
 		verdicts[v < FT_SNMP__VERDICTS ? v : FT_SNMP_ABSENT]++;
-		if (v == FT_SNMP_REINDEX) {
+		if (v == FT_SNMP_REINDEX && ft_log_rl_allow(&d->rl_keys, ft_clock_mono_ns() / FT_NS_PER_SEC, 20, 3600)) {
 			ft_log_notice(FT_LOG_SNMP, "device %s: interface %s moved from ifIndex %" PRIu32 " to %" PRIu32
 			              " (re-indexed; its series goes on, this interval is unknown)", d->conf->name, key,
 			              i->prev.ifindex, r.ifindex);
+		}
+		if (v == FT_SNMP_REINDEX) {
 			pthread_mutex_lock(&d->p->mu);
 			d->st.reindexed++;
 			pthread_mutex_unlock(&d->p->mu);
@@ -186,6 +194,7 @@ static void book(struct dev *d, const struct ft_snmp_poll *poll, const struct ft
 	}
 	i->prev = r;
 	i->have_prev = true;
+	i->filled_ms = r.time_ms;
 	i->ifindex = si->ifindex;
 	i->speed_bps = r.speed_bps;
 	i->oper = si->have & FT_SNMP_HAVE_OPER ? si->oper_status : 0;
@@ -204,16 +213,70 @@ static void log_verdicts(struct dev *d, const uint64_t v[FT_SNMP__VERDICTS])
 		if (n > 0 && (size_t)n < sizeof(text) - used)
 			used += (size_t)n;
 	}
-	if (used && ft_log_rl_allow(&d->rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 5, 3600))
+	if (used && ft_log_rl_allow(&d->rl_verdicts, ft_clock_mono_ns() / FT_NS_PER_SEC, 5, 3600))
 		ft_log_notice(FT_LOG_SNMP, "device %s: intervals left unknown (not data) this poll: %s", d->conf->name,
 		              text);
+}
+
+struct keyed {
+	char key[FT_IF_KEY_MAX];
+	size_t row;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Each interface of a poll under its key.  Two of one poll with the same key (ifDescr
+ * is often not unique, and keys are cut at FT_IF_KEY_MAX) would be read as one
+ * interface moving between them: the first (lowest ifIndex) keeps the key, the others
+ * are known as KEY#IFINDEX, said once. */
+static void book_all(struct dev *d, const struct ft_snmp_poll *poll, uint64_t v[FT_SNMP__VERDICTS])
+{
+	struct keyed *k = calloc(poll->n_ifs + 1, sizeof(*k));
+	if (!k)
+		return;
+	for (size_t j = 0; j < poll->n_ifs; j++) {
+		key_of(d, &poll->ifs[j], k[j].key, sizeof(k[j].key));
+		k[j].row = j;
+	}
+	qsort(k, poll->n_ifs, sizeof(*k), cmp_keyed);
+	size_t dups = 0, first = 0;
+	for (size_t j = 1; j < poll->n_ifs; j++) {
+		if (strcmp(k[j].key, k[first].key) != 0) {
+			first = j;
+			continue;
+		}
+		char alt[FT_IF_KEY_MAX];
+		char idx[16];
+		int n = snprintf(idx, sizeof(idx), "#%" PRIu32, poll->ifs[k[j].row].ifindex);
+		snprintf(alt, sizeof(alt), "%.*s%s", (int)(sizeof(alt) - 1 - (size_t)n), k[j].key, idx);
+		if (!dups++ && ft_log_rl_allow(&d->rl_keys, ft_clock_mono_ns() / FT_NS_PER_SEC, 5, 3600))
+			ft_log_warn(FT_LOG_SNMP, "device %s: interfaces with the same %s \"%s\": ifIndex %" PRIu32 " keeps it, "
+			            "ifIndex %" PRIu32 " is known as \"%s\" (match_by another column may suit it better)",
+			            d->conf->name, d->conf->key == FT_SNMP_BY_IFDESCR ? "ifDescr" : "name", k[j].key,
+			            poll->ifs[k[first].row].ifindex, poll->ifs[k[j].row].ifindex, alt);
+		memcpy(k[j].key, alt, sizeof(alt));
+	}
+	/* booked in ifIndex order, as the poll read them */
+	struct keyed *by_row = calloc(poll->n_ifs + 1, sizeof(*by_row));
+	if (by_row) {
+		for (size_t j = 0; j < poll->n_ifs; j++)
+			by_row[k[j].row] = k[j];
+		for (size_t j = 0; j < poll->n_ifs; j++)
+			book(d, poll, &poll->ifs[j], by_row[j].key, v);
+	}
+	free(by_row);
+	free(k);
 }
 
 static void booked(struct dev *d, const struct ft_snmp_poll *poll)
 {
 	uint64_t v[FT_SNMP__VERDICTS] = { 0 };
-	for (size_t k = 0; k < poll->n_ifs; k++)
-		book(d, poll, &poll->ifs[k], v);
+	book_all(d, poll, v);
 	log_verdicts(d, v);
 	pthread_mutex_lock(&d->p->mu);
 	for (unsigned k = 0; k < FT_SNMP__VERDICTS; k++)
@@ -226,17 +289,42 @@ static void booked(struct dev *d, const struct ft_snmp_poll *poll)
 	d->st.filtered = poll->filtered;
 	snprintf(d->st.sys_name, sizeof(d->st.sys_name), "%.*s", (int)sizeof(d->st.sys_name) - 1, poll->sys_name);
 	pthread_mutex_unlock(&d->p->mu);
-	if (poll->rows_over_cap && ft_log_rl_allow(&d->rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 5, 3600))
+	if (poll->rows_over_cap && ft_log_rl_allow(&d->rl_rows, ft_clock_mono_ns() / FT_NS_PER_SEC, 5, 3600))
 		ft_log_warn(FT_LOG_SNMP, "device %s: %" PRIu64 " interfaces beyond max_rows = %u were not polled",
 		            d->conf->name, poll->rows_over_cap, d->conf->max_rows);
 }
 
-/* Steps that no reading can cover any more close as unknown. */
+/* An interface not read for this long (gone, renamed, its device silent) is forgotten:
+ * its steps until then were closed as unanswered. */
+#define FORGET_MS (3600 * 1000LL)
+
+/* Steps that no reading can cover any more (older than snmp_max_gap) close as unknown,
+ * no_answer: an interval of no data is booked up to there, so a device that stopped
+ * answering still has a closed step for every step, and comes back with a gap. */
 static void close_stale(struct ft_snmp_poller *p, int64_t now_ms)
 {
-	for (size_t k = 0; k < p->n_devs; k++)
-		for (size_t j = 0; j < p->devs[k].n_ifs; j++)
-			iface_close(&p->devs[k], &p->devs[k].ifs[j], now_ms - p->env.conf->max_gap_ms);
+	int64_t step = p->env.step_ms, before = now_ms - p->env.conf->max_gap_ms;
+	before -= ((before % step) + step) % step;
+	for (size_t k = 0; k < p->n_devs; k++) {
+		struct dev *d = &p->devs[k];
+		for (size_t j = 0; j < d->n_ifs; j++) {
+			struct iface *i = &d->ifs[j];
+			if (i->have_prev && before > i->filled_ms) {
+				struct ft_snmp_delta none = { .from_ms = i->filled_ms, .to_ms = before };
+				for (int c = 0; c < FT_SNMP_N_COUNTERS; c++)
+					none.verdict[c] = FT_SNMP_NO_ANSWER;
+				ft_snmp_acc_add(&i->acc, &none);
+				i->filled_ms = before;
+			}
+			iface_close(d, i, before);
+		}
+		/* the interfaces forgotten */
+		size_t kept = 0;
+		for (size_t j = 0; j < d->n_ifs; j++)
+			if (!d->ifs[j].have_prev || d->ifs[j].prev.time_ms >= now_ms - FORGET_MS || d->ifs[j].acc.n)
+				d->ifs[kept++] = d->ifs[j];
+		d->n_ifs = kept;
+	}
 }
 
 static void flush_out(struct ft_snmp_poller *p)
@@ -295,7 +383,7 @@ static void on_done(struct ft_snmp_walker *w, int status, void *ctx)
 	pthread_mutex_unlock(&d->p->mu);
 	/* a failure logs when it starts or changes, and again at most hourly */
 	bool changed = status != d->last_status;
-	if (status != 0 && (ft_log_rl_allow(&d->rl, now / 1000, 1, 3600) || changed))
+	if (status != 0 && (ft_log_rl_allow(&d->rl_fail, now / 1000, 1, 3600) || changed))
 		ft_log_warn(FT_LOG_SNMP, "%s", ft_snmp_walker_error(w));
 	else if (status == 0 && d->last_status != 0 && d->st.polls > 1)
 		ft_log_notice(FT_LOG_SNMP, "device %s answers again", d->conf->name);
@@ -337,7 +425,7 @@ static int open_walker(struct dev *d)
 	char err[300];
 	int r = ft_snmp_walker_new(d->conf, &d->w, err, sizeof(err));
 	if (r < 0) {
-		if (ft_log_rl_allow(&d->rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 1, 3600))
+		if (ft_log_rl_allow(&d->rl_fail, ft_clock_mono_ns() / FT_NS_PER_SEC, 1, 3600))
 			ft_log_err(FT_LOG_SNMP, "%s", err);
 		pthread_mutex_lock(&d->p->mu);
 		d->st.state = FT_SNMP_FAILING;
@@ -546,15 +634,28 @@ static bool load_iface(struct dev *d, const json_t *o)
 	r.disc_time = (uint32_t)json_integer_value(json_object_get(o, "disc"));
 	r.hc = json_is_true(json_object_get(o, "hc"));
 	r.have = (uint32_t)json_integer_value(json_object_get(o, "have"));
+	/* what the book-keeping takes on trust must hold: steps on the step's boundaries,
+	 * covered no more than whole */
+	int64_t step = d->p->env.step_ms;
+	int64_t first = json_integer_value(json_object_get(o, "first_ms"));
+	size_t n = json_array_size(steps);
+	if ((first == INT64_MIN && n) || (first != INT64_MIN && (first % step != 0 || first < 0 || first > INT64_MAX / 2)))
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		json_int_t cov = json_integer_value(json_object_get(json_array_get(steps, k), "covered_ms"));
+		if (cov < 0 || cov > step)
+			return false;
+	}
 	struct iface *i = iface_get(d, key);
 	if (!i)
 		return false;
 	i->prev = r;
 	i->have_prev = true;
+	i->filled_ms = r.time_ms;
 	i->ifindex = r.ifindex;
 	i->speed_bps = r.speed_bps;
-	i->acc.first_ms = json_integer_value(json_object_get(o, "first_ms"));
-	i->acc.n = json_array_size(steps);
+	i->acc.first_ms = first;
+	i->acc.n = n;
 	for (size_t k = 0; k < i->acc.n; k++) {
 		const json_t *s = json_array_get(steps, k);
 		uint64_t verdict[FT_SNMP_N_COUNTERS];

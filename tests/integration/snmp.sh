@@ -13,7 +13,10 @@
 #        interval is unknown, counted as a discontinuity); xe-0/0/4 moves from ifIndex
 #        4 to 40 (re-indexed: the same RRD file goes on, no second file);
 #      - B (v2c, no ifXTable): a 32-bit ifInOctets that wraps at 10 MB/s on a 1 Gb/s
-#        interface: the wrap is data, every step known at the rate;
+#        interface: the wrap is data, every step known at the rate; then its agent away
+#        for 15 s (longer than snmp_max_gap): those steps closed as no_answer in the
+#        totals, unknown in the RRD, and the series going on when it is back;
+#        A's ifIndex 5 has ifIndex 3's name: it is known as "ge-0/0/3#5" (said);
 #      - C (v3 SHA-256/AES): its agent restarted mid-run (counters and sysUpTime back to
 #        their start): the interval over the restart is unknown, counted as a restart,
 #        and no step shows more than the rate (no spike);
@@ -106,6 +109,7 @@ epoch $now
 if 1 name=xe-0/0/0 highspeed=100 in_rate=12500000 out_rate=1250000 in_start=1000000
 if 3 name=ge-0/0/3 highspeed=1000 in_rate=1000000 out_rate=1000000
 if 4 name=xe-0/0/4 highspeed=1000 in_rate=2000000 out_rate=1000000
+if 5 name=ge-0/0/3 highspeed=1000 in_rate=3000000 out_rate=1000000
 EOF
 snmpd_start "$agent" "$tmp/a" "$tmp/a.ctl" agent-a
 PA=$snmp_port
@@ -177,9 +181,16 @@ snmpd_stop "$tmp/c"
 sleep 1
 sed "s/^epoch .*/epoch $(date +%s)/" "$tmp/c.ctl" | put "$tmp/c.ctl"
 snmpd_start "$agent" "$tmp/c" "$tmp/c.ctl" agent-c-again "$PC"
+# B's agent away for longer than snmp_max_gap (10 s): its steps close as no_answer,
+# and when it is back its series goes on
+snmpd_stop "$tmp/b"
+b_down=$(date +%s)
 n=$(dev_json A | jq '.polls')
 wait_polls A $((n + 6))
 wait_polls C $(($(dev_json C | jq '.polls') + 4))
+while [ $(($(date +%s) - b_down)) -lt 15 ]; do sleep 0.5; done
+snmpd_start "$agent" "$tmp/b" "$tmp/b.ctl" agent-b-again "$PB"
+wait_polls B $(($(dev_json B | jq '.polls') + 4))
 "$flowtally" status -d "$data" >"$tmp/status.txt" 2>&1 || true
 stop_daemon || fail "flowtallyd exited with an error: $(tail -5 "$tmp/d.log")"
 t1=$(date +%s)
@@ -187,9 +198,12 @@ t1=$(date +%s)
 # ---- the checks ----
 
 jq -e '.snmp_devices | length == 5' "$data/stats.json" >/dev/null || fail "stats.json has not the 5 devices"
-for d in A B C; do
+for d in A C; do
 	dev_json $d | jq -e '.state == "up" and .failures <= 1' >/dev/null || fail "device $d: $(dev_json $d)"
 done
+# B was away for 15 s: failing then, up again at the end, its error kept
+dev_json B | jq -e '.state == "up" and .failures >= 2 and (.last_error | test("device B .*no answer"))' >/dev/null ||
+	fail "device B: $(dev_json B)"
 dev_json D | jq -e '.state == "timing_out" and (.last_error | test("device D .*no answer")) and .last_error_at != null' \
 	>/dev/null || fail "device D: $(dev_json D)"
 grep -q 'D .*timing_out' "$tmp/status.txt" || fail "flowtally status does not show D timing out: $(cat "$tmp/status.txt")"
@@ -212,8 +226,10 @@ note "verdicts: discontinuity and re-index on A, wrap on B, restart on C"
 
 # the RRD files: one per interface, the re-indexed one continuing
 files=$(cd "$data/rrd/interfaces" && find . -name '*.rrd' | sort | tr '\n' ' ')
-[ "$files" = "./A/ge-0%2F0%2F3.rrd ./A/xe-0%2F0%2F0.rrd ./A/xe-0%2F0%2F4.rrd ./B/gi0%2F1.rrd ./C/et-1%2F0%2F0.rrd " ] ||
+[ "$files" = "./A/ge-0%2F0%2F3%235.rrd ./A/ge-0%2F0%2F3.rrd ./A/xe-0%2F0%2F0.rrd ./A/xe-0%2F0%2F4.rrd ./B/gi0%2F1.rrd ./C/et-1%2F0%2F0.rrd " ] ||
 	fail "interface files: $files"
+grep -q 'interfaces with the same name "ge-0/0/3": ifIndex 3 keeps it, ifIndex 5 is known as "ge-0/0/3#5"' "$tmp/d.log" ||
+	fail "two interfaces of one name not said"
 
 # rate FILE DS RATE_BITS: every known step of the finest archive within 1 % of RATE;
 # prints "known unknown max", unknown counting only the steps between the first and the
@@ -232,6 +248,10 @@ r=$(rate "$data/rrd/interfaces/A/xe-0%2F0%2F0.rrd" in_bits 100000000) || fail "A
 r=$(rate "$data/rrd/interfaces/A/xe-0%2F0%2F0.rrd" out_bits 10000000) || fail "A xe-0/0/0 out_bits: $r"
 r=$(rate "$data/rrd/interfaces/B/gi0%2F1.rrd" in_bits 80000000) || fail "B gi0/1 (32-bit, wrapping): $r"
 [ "${r%% *}" -ge 6 ] || fail "B gi0/1: only ${r%% *} known steps"
+read -r known unknown max <<<"$r"
+[ "$unknown" -ge 5 ] || fail "B gi0/1: $unknown unknown steps while its agent was away for 15 s"
+r=$(rate "$data/rrd/interfaces/A/ge-0%2F0%2F3%235.rrd" in_bits 24000000) || fail "A's second ge-0/0/3 (ifIndex 5): $r"
+[ "${r%% *}" -ge 6 ] || fail "A ge-0/0/3#5: only ${r%% *} known steps"
 rc=$(rate "$data/rrd/interfaces/C/et-1%2F0%2F0.rrd" in_bits 40000000) || fail "C et-1/0/0 (restart, no spike): $rc"
 read -r known unknown max <<<"$rc"
 [ "$known" -ge 4 ] && [ "$unknown" -ge 1 ] || fail "C: $known known and $unknown unknown steps around the restart"
@@ -242,7 +262,9 @@ read -r known unknown max <<<"$r"
 
 # the exact totals: the same steps, integers
 "$flowtally" snmp totals -d "$data" --json >"$tmp/tot.json" || fail "snmp totals failed"
-jq -e '.bad_lines == 0 and (.interfaces | length) == 5' "$tmp/tot.json" >/dev/null || fail "totals: $(cat "$tmp/tot.json")"
+jq -e '.bad_lines == 0 and (.interfaces | length) == 6' "$tmp/tot.json" >/dev/null || fail "totals: $(cat "$tmp/tot.json")"
+jq -e '.interfaces[] | select(.device == "B") | .unknown.no_answer >= 2' "$tmp/tot.json" >/dev/null ||
+	fail "B's steps while its agent was away are not in the totals as no_answer: $(jq -c '.interfaces[] | select(.device == "B")' "$tmp/tot.json")"
 jq -e '.interfaces[] | select(.device == "A" and .interface == "xe-0/0/0") |
        (.in_octets / .known_steps) as $per | ($per >= 25000000 * 0.99 and $per <= 25000000 * 1.01)' "$tmp/tot.json" >/dev/null ||
 	fail "totals of A xe-0/0/0: $(jq -c '.interfaces[0]' "$tmp/tot.json")"
