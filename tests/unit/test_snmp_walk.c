@@ -581,6 +581,38 @@ START_TEST(value_of_wrong_type_is_not_stored)
 }
 END_TEST
 
+START_TEST(strings_are_cut_to_their_buffer_and_nul_free)
+{
+	/* a NUL inside ifName becomes a space; an ifDescr longer than its buffer is cut */
+	struct ft_snmp_device d;
+	device(&d);
+	struct ft_snmp_walker *w = walker(&d);
+	struct sb s;
+	char descr[400];
+	memset(descr, 'd', sizeof(descr));
+	char want_descr[FT_SNMP_IFDESCR_MAX];
+	memset(want_descr, 'd', sizeof(want_descr) - 1);
+	want_descr[sizeof(want_descr) - 1] = '\0';
+	sb_pdu_begin(&s, SB_PDU_RESPONSE, 1, 0, 0);
+	vb_scalars(&s);
+	sb_vb_bytes(&s, sb_if_col(true, 1, 5), "ge\0x", 4);
+	sb_vb_bytes(&s, sb_if_col(false, 2, 5), descr, sizeof(descr));
+	vb_names_end(&s);
+	sb_pdu_end(&s);
+	feed_ok(w, &s);
+	sb_pdu_begin(&s, SB_PDU_RESPONSE, 2, 0, 0);
+	sb_pdu_end(&s);
+	feed_ok(w, &s);
+	struct ft_snmp_poll p;
+	over(w, &p);
+	ck_assert_uint_eq(p.n_ifs, 1);
+	ck_assert_str_eq(p.ifs[0].name, "ge x");
+	ck_assert_str_eq(p.ifs[0].descr, want_descr);
+	ft_snmp_poll_done(&p);
+	ft_snmp_walker_free(w);
+}
+END_TEST
+
 START_TEST(oid_not_increasing_ends_that_column)
 {
 	struct ft_snmp_device d;
@@ -848,6 +880,67 @@ START_TEST(no_interfaces_ends_after_the_walk)
 }
 END_TEST
 
+START_TEST(walk_of_a_table_without_end_gives_up)
+{
+	/* an agent whose ifName and ifDescr never leave their columns: the walk stops
+	 * within a bound of the row cap, and the poll goes on to the counters */
+	struct ft_snmp_device d;
+	device(&d);
+	d.max_rows = 1;
+	d.max_repetitions = 2;
+	struct ft_snmp_walker *w = walker(&d);
+	struct sb s;
+	int answers = 0;
+	uint32_t idx = 1;
+	for (; answers < 1000; answers++) {
+		sb_pdu_begin(&s, SB_PDU_RESPONSE, 1, 0, 0);
+		if (answers == 0)
+			vb_scalars(&s);
+		sb_vb_str(&s, sb_if_col(true, 1, idx), "x");
+		sb_vb_str(&s, sb_if_col(false, 2, idx), "y");
+		idx++;
+		sb_pdu_end(&s);
+		feed_ok(w, &s);
+		/* once walking stops, this answers the one row's GET: no counters in it */
+		if (!ft_snmp_walker_busy(w))
+			break;
+	}
+	ck_assert_msg(answers < 100, "still walking after %d answers", answers);
+	/* every answer of the walk but the first brought an interface beyond the cap */
+	struct ft_snmp_poll p;
+	over(w, &p);
+	ck_assert_uint_eq(p.n_ifs, 1);
+	ck_assert_uint_eq(p.ifs[0].ifindex, 1);
+	ck_assert_uint_eq(p.rows_over_cap, (uint64_t)answers - 1);
+	ck_assert_uint_eq(p.ifs[0].have, FT_SNMP_HAVE_NAME | FT_SNMP_HAVE_DESCR);
+	ft_snmp_poll_done(&p);
+	ft_snmp_walker_free(w);
+}
+END_TEST
+
+START_TEST(v3_discovery_answer_without_engine_id_fails)
+{
+	/* SNMPv3: the first request learns the agent's engine ID, which comes in the
+	 * message's security parameters; a bare PDU carries none */
+	struct ft_snmp_device d;
+	device(&d);
+	d.version = FT_SNMP_V3;
+	d.level = FT_SNMP_NOAUTH;
+	snprintf(d.user, sizeof(d.user), "monitor");
+	struct ft_snmp_walker *w = walker(&d);
+	struct sb s;
+	unknown_user_report(&s);
+	feed_ok(w, &s);
+	struct ft_snmp_poll p;
+	over(w, &p);
+	const char *e = ft_snmp_walker_error(w);
+	ck_assert_msg(strncmp(e, "device r1 (udp:127.0.0.1:9): ", 29) == 0 && strstr(e, "engine ID"), "error: %s", e);
+	ck_assert_uint_eq(p.requests, 1);
+	ft_snmp_poll_done(&p);
+	ft_snmp_walker_free(w);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("snmp_walk");
@@ -858,6 +951,8 @@ Suite *ft_test_suite(void)
 	tcase_add_test(t, agent_without_ifxtable_reads_iftable_only);
 	tcase_add_test(t, columns_the_agent_lacks_stay_absent);
 	tcase_add_test(t, no_interfaces_ends_after_the_walk);
+	tcase_add_test(t, walk_of_a_table_without_end_gives_up);
+	tcase_add_test(t, v3_discovery_answer_without_engine_id_fails);
 	suite_add_tcase(s, t);
 	t = tcase_create("kept");
 	tcase_add_test(t, filters_keep_only_matching_rows);
@@ -868,6 +963,7 @@ Suite *ft_test_suite(void)
 	suite_add_tcase(s, t);
 	t = tcase_create("bad_answers");
 	tcase_add_test(t, value_of_wrong_type_is_not_stored);
+	tcase_add_test(t, strings_are_cut_to_their_buffer_and_nul_free);
 	tcase_add_test(t, oid_not_increasing_ends_that_column);
 	tcase_add_test(t, end_of_mib_view_ends_the_walk);
 	tcase_add_test(t, toobig_halves_rows_a_request);
