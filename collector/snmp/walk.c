@@ -269,8 +269,10 @@ static bool send_names(struct ft_snmp_walker *w)
 	return send_pdu(w, p);
 }
 
-/* The row of ifIndex idx (found or added in order); NULL when the cap is reached. */
-static struct ft_snmp_if *row(struct ft_snmp_walker *w, uint32_t idx, bool add)
+/* The row of ifIndex idx (found or added in order); NULL when the cap is reached.  Each
+ * interface comes once per column walked: only the walk of one column (count) counts
+ * those beyond the cap. */
+static struct ft_snmp_if *row(struct ft_snmp_walker *w, uint32_t idx, bool add, bool count)
 {
 	struct ft_snmp_poll *p = &w->poll;
 	size_t lo = 0, hi = p->n_ifs;
@@ -286,7 +288,8 @@ static struct ft_snmp_if *row(struct ft_snmp_walker *w, uint32_t idx, bool add)
 	if (!add)
 		return NULL;
 	if (p->n_ifs >= w->dev->max_rows) {
-		p->rows_over_cap++;
+		if (count)
+			p->rows_over_cap++;
 		return NULL;
 	}
 	if (p->n_ifs == w->cap) {
@@ -392,7 +395,9 @@ static void got_names(struct ft_snmp_walker *w, netsnmp_pdu *pdu)
 		memcpy(c->at, v->name, v->name_length * sizeof(oid));
 		c->at_len = v->name_length;
 		progress = true;
-		struct ft_snmp_if *r = row(w, idx, true);
+		/* every interface has an ifEntry, so ifDescr counts those beyond the cap; ifName
+		 * (ifXEntry augments ifEntry) only of an agent whose ifDescr walk has ended */
+		struct ft_snmp_if *r = row(w, idx, true, c->f == F_DESCR || w->cols[1].done);
 		if (r && !store(r, c->f, v))
 			w->bad_values++;
 		if (c->f == F_NAME)
