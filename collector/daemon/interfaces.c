@@ -114,6 +114,14 @@ void ft_ifstate_polled(struct ft_ifstate *s, const struct ft_snmp_device *d, int
 	}
 }
 
+void ft_ifstate_poke(struct ft_ifstate *s)
+{
+	uint64_t one = 1;
+	if (write(s->fd, &one, sizeof(one)) < 0) {
+		/* the counter is set already */
+	}
+}
+
 int ft_ifstate_snapshot(struct ft_ifstate *s, struct ft_ifsnap *ret)
 {
 	uint64_t v;

@@ -21,6 +21,9 @@ int ft_ifstate_fd(const struct ft_ifstate *s);
  * from the last makes the table changed. */
 void ft_ifstate_polled(struct ft_ifstate *s, const struct ft_snmp_device *d, int status, const struct ft_snmp_poll *p);
 
+/* Makes the table changed (a view that could not be built is tried again). */
+void ft_ifstate_poke(struct ft_ifstate *s);
+
 /* A copy of the table: ifs[0..n) point into it.  ft_ifsnap_done frees it. */
 struct ft_ifsnap {
 	struct ft_tenant_if *ifs;

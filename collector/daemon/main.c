@@ -364,6 +364,8 @@ struct daemon {
 	struct ft_snmp_poller *snmp;    /* the SNMP poller's thread, when devices are configured */
 	struct ft_ifstate *ifs;         /* the interfaces it learns, for the view */
 	char snmp_state[4200];          /* DATA_DIR/state/snmp.json: its readings across restarts */
+	uint64_t ifs_retry;             /* the timer trying a failed interface view again; 0 none */
+	struct ft_log_rl ifs_rl;
 	struct ft_config *reloaded;     /* the configuration of the last reload (its tenant map
 	                                 * rules are those in force), or NULL */
 };
@@ -417,6 +419,17 @@ static void on_reload(struct ft_loop *l, int signo, void *ctx)
 	d->reloaded = cfg;
 }
 
+/* A view that could not be built or published is tried again a little later. */
+#define INTERFACES_RETRY_NS (10 * FT_NS_PER_SEC)
+
+static void retry_interfaces(struct ft_loop *l, uint64_t id, uint64_t exp, void *ctx)
+{
+	struct daemon *d = ctx;
+	(void)l, (void)id, (void)exp;
+	d->ifs_retry = 0;
+	ft_ifstate_poke(d->ifs);
+}
+
 /* The poller learned a change of interfaces: a new view resolves the tenant map's
  * interface patterns and tags against them. */
 static void on_interfaces(struct ft_loop *l, int fd, uint32_t revents, void *ctx)
@@ -426,9 +439,12 @@ static void on_interfaces(struct ft_loop *l, int fd, uint32_t revents, void *ctx
 	(void)l, (void)fd, (void)revents;
 	struct ft_view *v = view_with_interfaces(d, d->reloaded ? d->reloaded : d->cfg, &n, &rules);
 	if (!v || ft_views_publish(d->views, v) < 0) {
-		ft_log_err(FT_LOG_CONFIG, "the interface table changed, but %s: the view in force is kept", v ?
-		           "earlier changes are still being taken up (again at the next change)" :
-		           "the tenant map does not build with it");
+		if (!d->ifs_retry)
+			ft_loop_add_timer(d->loop, INTERFACES_RETRY_NS, 0, retry_interfaces, d, &d->ifs_retry);
+		if (ft_log_rl_allow(&d->ifs_rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 3, 3600))
+			ft_log_err(FT_LOG_CONFIG, "the interface table changed, but %s: the view in force is kept, and "
+			           "tried again in 10 s", v ? "earlier changes are still being taken up" :
+			           "the tenant map does not build with it (the errors above)");
 		ft_view_free(v);
 		return;
 	}

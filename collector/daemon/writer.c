@@ -90,8 +90,9 @@ static const char *item_what(const struct item *it, char *buf, size_t size)
 static void log_failure(struct ft_sink_slot *s, const char *what, int r)
 {
 	if (ft_log_rl_allow(&s->rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 3, 3600))
-		ft_log_err(FT_LOG_MAIN, "sink %s: cannot write %s: %s (counted; the ledger has it)",
-		           s->ops->name, what, strerror(-r));
+		ft_log_err(FT_LOG_MAIN, "sink %s: cannot write %s: %s (counted; %s)", s->ops->name, what, strerror(-r),
+		           strcmp(what, "interface steps") == 0 ? "the ledger does not hold interface steps: they are "
+		           "missing from this sink" : "the ledger has it");
 }
 
 /* One item to one sink, outside the lock.  -EAGAIN: not taken, to be given again. */
@@ -360,9 +361,11 @@ static bool push(struct ft_writer *w, struct item *it)
 	if (gone) {
 		if (ft_log_rl_allow(&w->drop_rl, ft_clock_mono_ns() / FT_NS_PER_SEC, 3, 600))
 			ft_log_err(FT_LOG_MAIN, "sink queue full (%zu items): dropped the oldest (%s) to queue %s; "
-			           "a sink is not keeping up or its server is down (counted as dropped; the ledger "
-			           "has every step: 'flowtally rrd rebuild' restores the series)", w->cap,
-			           item_what(gone, old, sizeof(old)), item_what(it, what, sizeof(what)));
+			           "a sink is not keeping up or its server is down (counted as dropped; %s)", w->cap,
+			           item_what(gone, old, sizeof(old)), item_what(it, what, sizeof(what)),
+			           gone->kind == ITEM_SAMPLES ? "interface steps are not in the ledger: those are missing "
+			           "from the interface series and totals" : "the ledger has every step: 'flowtally rrd "
+			           "rebuild' restores the series");
 		item_unref(gone);
 	}
 	return true;

@@ -160,6 +160,7 @@ static bool send_pdu(struct ft_snmp_walker *w, netsnmp_pdu *pdu)
 {
 	w->sent_ms = ft_clock_now_ns() / FT_NS_PER_MS;
 	w->poll.requests++;
+	w->report = 0;              /* a report is about the request it answers */
 	if (w->dry) {
 		w->reqid = (int)w->poll.requests;
 		snmp_free_pdu(pdu);
@@ -211,6 +212,10 @@ static void got_discover(struct ft_snmp_walker *w, const netsnmp_pdu *pdu)
 		fail(w, -EIO, "the agent's answer to the engine ID discovery carries no engine ID");
 		return;
 	}
+	/* what net-snmp remembers of this engine's boots and time goes: an agent whose
+	 * state was wiped counts its boots from 1 again, and a time window kept from before
+	 * would refuse even its notInTimeWindow reports for ever */
+	free_enginetime(pdu->securityEngineID, pdu->securityEngineIDLen);
 	if (!s->securityEngineIDLen) {
 		s->securityEngineID = netsnmp_memdup(pdu->securityEngineID, pdu->securityEngineIDLen);
 		if (!s->securityEngineID) {
@@ -563,8 +568,13 @@ static int callback(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, voi
 	case NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE:
 		got_response(w, pdu);
 		break;
+	case NETSNMP_CALLBACK_OP_RESEND:
+		/* the answer will be to this transmission: its reading's time is from here */
+		w->sent_ms = ft_clock_now_ns() / FT_NS_PER_MS;
+		break;
 	case NETSNMP_CALLBACK_OP_TIMED_OUT:
-		if (w->report && report_text(w->report))
+		/* notInTimeWindow is net-snmp's to retry, not an authentication failure */
+		if (w->report && w->report != SNMPERR_NOT_IN_TIME_WINDOW && report_text(w->report))
 			fail(w, -EACCES, "%s", report_text(w->report));
 		else
 			fail(w, -ETIMEDOUT, "no answer (timeout after %u retr%s)%s", w->dev->retries,

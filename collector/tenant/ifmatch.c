@@ -43,12 +43,61 @@ struct explicit {
 	size_t n;
 };
 
-static bool explicit_rule(const struct explicit *x, const struct ft_addr *exporter, uint32_t ifindex)
+/* The rules being made: grown as they come. */
+struct out {
+	struct ft_rule *r;
+	size_t n, cap;
+	bool oom;
+};
+
+static void put(struct out *o, const struct ft_rule *r)
 {
-	for (size_t k = 0; k < x->n; k++)
-		if (x->r[k]->ifindex == ifindex && ft_addr_equal(&x->r[k]->exporter, exporter))
-			return true;
-	return false;
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? 2 * o->cap : 64;
+		struct ft_rule *n = realloc(o->r, cap * sizeof(*n));
+		if (!n) {
+			o->oom = true;
+			return;
+		}
+		o->r = n;
+		o->cap = cap;
+	}
+	o->r[o->n++] = *r;
+}
+
+static int cmp_from(const void *a, const void *b)
+{
+	const struct ft_rule *x = *(const struct ft_rule *const *)a, *y = *(const struct ft_rule *const *)b;
+	return x->from_ms < y->from_ms ? -1 : x->from_ms > y->from_ms;
+}
+
+/* r for the parts of its period that no rule of the configuration for the same
+ * exporter and ifIndex covers: the configuration's own rule wins while it is valid,
+ * the derived one holds before and after it. */
+static void put_outside(struct out *o, const struct explicit *x, struct ft_rule r)
+{
+	const struct ft_rule *mine[64];
+	size_t n = 0;
+	for (size_t k = 0; k < x->n && n < 64; k++)
+		if (x->r[k]->ifindex == r.ifindex && ft_addr_equal(&x->r[k]->exporter, &r.exporter))
+			mine[n++] = x->r[k];
+	qsort(mine, n, sizeof(*mine), cmp_from);
+	int64_t at = r.from_ms, end = r.until_ms;
+	for (size_t k = 0; k < n && at < end; k++) {
+		if (mine[k]->until_ms <= at)
+			continue;
+		if (mine[k]->from_ms > at) {
+			r.from_ms = at;
+			r.until_ms = mine[k]->from_ms < end ? mine[k]->from_ms : end;
+			put(o, &r);
+		}
+		at = mine[k]->until_ms > at ? mine[k]->until_ms : at;
+	}
+	if (at < end) {
+		r.from_ms = at;
+		r.until_ms = end;
+		put(o, &r);
+	}
 }
 
 /* The first pattern of the configuration that matches i, or NULL; a second one that
@@ -74,9 +123,9 @@ static const struct ft_if_match *matching(const struct ft_tenant_conf *c, const 
 	return first;
 }
 
-/* The rules the interfaces give, appended to rules[*n] (room for them is there). */
+/* The rules an interface gives, appended to o. */
 static void derive(const struct ft_tenant_conf *c, const struct explicit *x, const struct ft_tenant_if *i,
-                   struct ft_rule *rules, size_t *n, struct ft_diag *diag)
+                   struct out *o, struct ft_diag *diag)
 {
 	const struct ft_if_match *m = matching(c, i, diag);
 	struct ft_rule r = { .kind = FT_RULE_INTERFACE, .ifindex = i->ifindex, .from_ms = FT_TIME_MIN,
@@ -101,45 +150,39 @@ static void derive(const struct ft_tenant_conf *c, const struct explicit *x, con
 	if (!r.tenant)
 		return;
 	for (size_t e = 0; e < i->n_exporters; e++) {
-		if (explicit_rule(x, &i->exporters[e], i->ifindex))
-			continue;
 		r.exporter = i->exporters[e];
-		rules[(*n)++] = r;
+		put_outside(o, x, r);
 	}
 }
 
 struct ft_tenant_map *ft_tenant_map_build_ifs(const struct ft_tenant_conf *c, const struct ft_tenant_if *ifs,
                                               size_t n_ifs, struct ft_diag *diag)
 {
-	size_t room = c->n_rules;
-	for (size_t k = 0; k < n_ifs; k++)
-		room += ifs[k].n_exporters;
-	struct ft_rule *rules = malloc((room + 1) * sizeof(*rules));
+	struct out o = { 0 };
 	struct explicit x = { calloc(c->n_rules + 1, sizeof(*x.r)), 0 };
-	if (!rules || !x.r) {
-		free(rules);
+	for (size_t k = 0; x.r && k < c->n_rules; k++) {
+		put(&o, &c->rules[k]);
+		if (c->rules[k].kind == FT_RULE_INTERFACE)
+			x.r[x.n++] = &c->rules[k];
+	}
+	if (x.r && (c->n_if_matches || c->if_tag[0]))
+		for (size_t k = 0; k < n_ifs; k++)
+			derive(c, &x, &ifs[k], &o, diag);
+	if (!x.r || o.oom) {
+		free(o.r);
 		free(x.r);
 		ft_diag_add(diag, true, "tenant map", 0, "out of memory");
 		return NULL;
 	}
-	if (c->n_rules)
-		memcpy(rules, c->rules, c->n_rules * sizeof(*rules));
-	size_t n = c->n_rules;
-	for (size_t k = 0; k < c->n_rules; k++)
-		if (c->rules[k].kind == FT_RULE_INTERFACE)
-			x.r[x.n++] = &c->rules[k];
-	if (c->n_if_matches || c->if_tag[0])
-		for (size_t k = 0; k < n_ifs; k++)
-			derive(c, &x, &ifs[k], rules, &n, diag);
 	free(x.r);
 	/* the configuration with these rules added: read only, the rest shared */
 	struct ft_tenant_conf with = *c;
-	with.rules = rules;
-	with.n_rules = n;
+	with.rules = o.r;
+	with.n_rules = o.n;
 	struct ft_tenant_map *m = ft_tenant_map_build(&with, diag);
 	if (m)
-		m->n_if_rules = n - c->n_rules;
-	free(rules);
+		m->n_if_rules = o.n - c->n_rules;
+	free(o.r);
 	return m;
 }
 

@@ -26,6 +26,9 @@
 #include "flowtally/log.h"
 
 #define CHECK_HEX 16
+/* The longest line: every byte of the device and key escaped (3 each), the widest
+ * numbers and reasons, the tabs and the check, with room to spare. */
+#define LINE_MAX_BYTES (3 * (FT_NAME_MAX + FT_IF_KEY_MAX) + 2 * 40 + 10 + 9 * 21 + 8 * 14 + 21 + 12 + 20 + CHECK_HEX + 64)
 
 /* ---- the line ----------------------------------------------------------------------------- */
 
@@ -430,7 +433,7 @@ static int append(struct ift_sink *d, const char *day, const char *text, size_t 
 static int ift_write_interfaces(void *state, const struct ft_if_step *s, size_t n)
 {
 	struct ift_sink *d = state;
-	char *buf = malloc(n * 900 + 1);
+	char *buf = malloc(n * LINE_MAX_BYTES + 1);
 	if (!buf)
 		return -ENOMEM;
 	int ret = 0;
@@ -454,9 +457,11 @@ static int ift_write_interfaces(void *state, const struct ft_if_step *s, size_t 
 				atomic_fetch_add(&d->skipped, 1);
 				continue;
 			}
-			int k = ft_iftotals_format(&s[j], buf + len, 899);
-			if (k < 0)
+			int k = ft_iftotals_format(&s[j], buf + len, LINE_MAX_BYTES - 1);
+			if (k < 0) {            /* cannot be, by LINE_MAX_BYTES: counted if it were */
+				atomic_fetch_add(&d->errors, 1);
 				continue;
+			}
 			len += (size_t)k;
 			buf[len++] = '\n';
 			taken++;
