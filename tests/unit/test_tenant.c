@@ -932,6 +932,36 @@ START_TEST(configured_interface_rule_wins_over_a_pattern)
 }
 END_TEST
 
+/* A dated rule of the configuration wins only while it is valid: before and after it,
+ * the pattern's tenant has the interface. */
+START_TEST(a_dated_configured_rule_wins_only_while_valid)
+{
+	struct fx x;
+	struct devs d;
+	fx_init(&x);
+	devs_init(&d);
+	iface_rule(&x, "cornwall", "192.0.2.1", 12, T0, T0 + DAY);
+	if_pattern(&x, "devon", "core1", FT_IF_ALIAS, "Devon*", ALWAYS);
+	struct ft_tenant_if ifs[] = { core1_if(&d, 12, "ae12", "Devon link", "") };
+	struct ft_tenant_map *m = build_ifs(&x, ifs, 1);
+	ck_assert_uint_eq(x.d.errors, 0);
+	/* 192.0.2.1: before and after cornwall's day; 198.51.100.1: always */
+	ck_assert_uint_eq(ft_tenant_map_n_if_rules(m), 3);
+	struct ft_flow f = if_flow("192.0.2.1", 12, 12, T0 - 1);
+	EXPECT_T(m, &f, "devon", "devon");
+	f = if_flow("192.0.2.1", 12, 12, T0);
+	EXPECT_T(m, &f, "cornwall", "cornwall");
+	f = if_flow("192.0.2.1", 12, 12, T0 + DAY - 1);
+	EXPECT_T(m, &f, "cornwall", "cornwall");
+	f = if_flow("192.0.2.1", 12, 12, T0 + DAY);
+	EXPECT_T(m, &f, "devon", "devon");
+	f = if_flow("198.51.100.1", 12, 12, T0);
+	EXPECT_T(m, &f, "devon", "devon");
+	ft_tenant_map_free(m);
+	fx_done(&x);
+}
+END_TEST
+
 START_TEST(two_tenants_patterns_on_one_interface_first_wins)
 {
 	struct fx x;
@@ -1975,6 +2005,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, interface_tag_gives_a_rule_on_every_exporter_address);
 	tcase_add_test(tc, interface_patterns_by_field_and_device);
 	tcase_add_test(tc, configured_interface_rule_wins_over_a_pattern);
+	tcase_add_test(tc, a_dated_configured_rule_wins_only_while_valid);
 	tcase_add_test(tc, two_tenants_patterns_on_one_interface_first_wins);
 	tcase_add_test(tc, interface_tag_naming_no_tenant_is_a_warning);
 	tcase_add_test(tc, derived_rules_are_part_of_the_map_id);
