@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
-scripts/deps.sh build
+scripts/deps.sh demo
 if [ ! -f build/build.ninja ]; then
 	meson setup build --buildtype=release -Dtests=disabled >/dev/null
 fi
