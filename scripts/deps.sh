@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages flowtally needs, only those missing.
 #   scripts/deps.sh build   compiler, meson and the libraries
-#   scripts/deps.sh demo    build + snmpd (the demo polls a local SNMP agent)
+#   scripts/deps.sh demo    build + snmpd and snmp (the demo polls a local SNMP agent)
 #   scripts/deps.sh test    build + Check, clang/libFuzzer, tshark, jq, nfdump
 set -euo pipefail
 
@@ -14,7 +14,7 @@ test_pkgs=(check clang libclang-rt-14-dev tshark nfdump pmacct procps rrdcached 
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;
-demo) want=("${build_pkgs[@]}" snmpd) ;;
+demo) want=("${build_pkgs[@]}" snmpd snmp) ;;
 test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
 *) echo "usage: $0 build|demo|test" >&2; exit 2 ;;
 esac

@@ -28,6 +28,7 @@ run=$1 port=$2 agent=$3 control=${4:-}
 case $port in ''|*[!0-9]*) usage ;; esac
 [ "$port" -ge 1024 ] && [ "$port" -le 65535 ] || { echo "start.sh: port must be 1024-65535" >&2; exit 2; }
 [ -x /usr/sbin/snmpd ] || { echo "start.sh: /usr/sbin/snmpd missing (Debian: snmpd)" >&2; exit 1; }
+command -v snmpget >/dev/null || { echo "start.sh: snmpget missing (Debian: snmp), needed to see snmpd answer" >&2; exit 1; }
 [ -x "$agent" ] || { echo "start.sh: $agent is not executable" >&2; exit 2; }
 mkdir -p "$run/persist/cert_indexes" "$run/client/cert_indexes"
 run=$(cd "$run" && pwd)
