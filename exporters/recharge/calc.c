@@ -1,0 +1,2 @@
+/* The month, percentiles and shares (recharge.h). */
+#include "flowtally/recharge.h"

@@ -1,0 +1,2 @@
+/* The tariff file (recharge.h). */
+#include "flowtally/recharge.h"

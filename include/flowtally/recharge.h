@@ -1,0 +1,143 @@
+/* flowtally — the monthly recharge (exporters/recharge): the arithmetic a statement
+ * rests on, each piece exact and testable alone.
+ *
+ *  - the month: a calendar month in the configured time zone (or from a contract day
+ *    other than the 1st) as a UTC range of whole 5-minute bins;
+ *  - the 95th percentile by nearest rank of a tenant's own bins;
+ *  - shares of a pool's amount in pence by the largest-remainder method, summing to the
+ *    amount exactly;
+ *  - the tariff file: cost pools and fixed charges (libconfig; errors as file:line).
+ *
+ * Everything here is integer arithmetic on counts (bytes of a bin, pence): no floating
+ * point decides a charge.
+ */
+#ifndef FLOWTALLY_RECHARGE_H
+#define FLOWTALLY_RECHARGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtally/diag.h"
+#include "flowtally/names.h"
+
+#define FT_RECHARGE_BIN_MS 300000   /* bins are UTC-aligned 5-minute intervals */
+
+/* ---- the month ------------------------------------------------------------------------- */
+
+/* The month "YYYY-MM" in time zone zone (a tz database name: "Europe/London"), starting
+ * on contract_day (1..28) at 00:00 local time and ending at the same local time of the
+ * next month: [*ret_start_ms, *ret_end_ms) in UTC.  Both ends fall on bin boundaries in
+ * every zone whose offset is a multiple of 5 minutes (all of today's); -ERANGE
+ * otherwise.  0; -EINVAL for a month, day or zone that is not one (the zone must be in
+ * the system's database: ft_config_zone_known()).  October 2026 in Europe/London:
+ * 745 hours, 8,940 bins; March 2026: 743 hours, 8,916 bins. */
+int ft_recharge_month(const char *yyyymm, const char *zone, int contract_day, int64_t *ret_start_ms,
+                      int64_t *ret_end_ms);
+/* The bins of [start, end): (end - start) / FT_RECHARGE_BIN_MS. */
+static inline uint64_t ft_recharge_bins(int64_t start_ms, int64_t end_ms)
+{
+	return end_ms > start_ms ? (uint64_t)(end_ms - start_ms) / FT_RECHARGE_BIN_MS : 0;
+}
+
+/* ---- percentiles ----------------------------------------------------------------------- */
+
+/* The nearest-rank p-th percentile (p in 1..100) of v[0..n): the ceil(p * n / 100)-th
+ * smallest value (1-based), exactly as integers; 0 when n is 0.  v is left as it was
+ * (the selection works on a copy: -ENOMEM leaves *ret alone).  Ties need nothing
+ * special: the rank decides. */
+int ft_recharge_percentile(const uint64_t *v, size_t n, unsigned p, uint64_t *ret);
+/* The rank ft_recharge_percentile takes (1-based), 0 when n is 0. */
+static inline uint64_t ft_recharge_rank(uint64_t n, unsigned p)
+{
+	return n ? (p * n + 99) / 100 : 0;
+}
+/* Bits per second of a bin's byte count: bytes × 8 / 300, rounded to the nearest
+ * integer (ties up), for display; the byte count is the exact figure. */
+static inline uint64_t ft_recharge_bin_bps(uint64_t bytes)
+{
+	unsigned __int128 b = (unsigned __int128)bytes * 8;
+	return (uint64_t)((b + 150) / 300);
+}
+
+/* ---- shares ------------------------------------------------------------------------------- */
+
+/* amount pence shared in proportion to weight[0..n) (any non-negative integers, not all
+ * zero): each gets floor(amount × w / W), and the pence left over go one each to the
+ * largest remainders, ties to the name (name[i], strcmp order) that sorts first.  The
+ * shares sum to amount exactly; a weight of 0 gets 0.  0 and ret[0..n); -EINVAL when
+ * every weight is 0 (or n is 0); -ENOMEM. */
+int ft_recharge_shares(uint64_t amount, const unsigned __int128 *weight, const char *const *name, size_t n,
+                       uint64_t *ret);
+
+/* ---- the tariff ------------------------------------------------------------------------- */
+
+enum ft_pool_basis { FT_BASIS_VOLUME, FT_BASIS_P95, FT_BASIS_PEAK_SHARE, FT_BASIS_EQUAL, FT_BASIS_WEIGHTS };
+enum ft_pool_dir { FT_POOL_IN = 1, FT_POOL_OUT = 2, FT_POOL_BOTH = 3 };
+enum ft_pool_metric { FT_METRIC_IN, FT_METRIC_OUT, FT_METRIC_IN_PLUS_OUT, FT_METRIC_MAX_IN_OUT };
+
+#define FT_TARIFF_POOLS_MAX 256
+#define FT_TARIFF_CLASSES_MAX 64
+#define FT_TARIFF_MEMBERS_MAX 4000
+
+struct ft_pool_weight {
+	char tenant[FT_NAME_MAX];
+	uint64_t weight;
+};
+
+struct ft_pool {
+	char name[FT_NAME_MAX];
+	uint64_t amount_pence;
+	uint8_t basis;              /* enum ft_pool_basis */
+	uint8_t direction;          /* enum ft_pool_dir (volume, peak_share; default both) */
+	uint8_t metric;             /* enum ft_pool_metric (p95; default in_plus_out) */
+	bool prorate;               /* equal, weights: a tenant of part of the month gets that part */
+	char (*classes)[FT_NAME_MAX];   /* volume: only these classes; none: all */
+	size_t n_classes;
+	char (*members)[FT_NAME_MAX];   /* none: every tenant of the map during the month */
+	size_t n_members;
+	struct ft_pool_weight *weights; /* weights */
+	size_t n_weights;
+	int line;                   /* where it is in the file */
+};
+
+struct ft_fixed_charge {
+	char tenant[FT_NAME_MAX];
+	uint64_t pence;
+	char description[128];
+	int line;
+};
+
+struct ft_tariff {
+	char *file;
+	char sha256[65];            /* of the file's bytes: the statement's provenance */
+	struct ft_pool *pools;
+	size_t n_pools;
+	struct ft_fixed_charge *fixed;
+	size_t n_fixed;
+};
+
+/* The names a tariff may use: the tenants of the map during the month and the traffic
+ * classes. */
+struct ft_tariff_names {
+	const char *const *tenants;
+	size_t n_tenants;
+	const char *const *classes;
+	size_t n_classes;
+};
+
+/* Reads a tariff file.  Every problem goes to diag as file:line (an unknown key, a
+ * negative or missing amount, an unknown basis, direction or metric, a tenant or class
+ * names does not hold, a weights pool whose weights are all zero or that names a tenant
+ * twice, two pools of one name, a fixed charge without a tenant); any error rejects the
+ * file.  names NULL: tenants and classes are not checked.  0 and *ret (the caller's:
+ * ft_tariff_free), -EINVAL (errors in diag), -errno when the file cannot be read (in
+ * diag too). */
+int ft_tariff_load(const char *path, const struct ft_tariff_names *names, struct ft_tariff **ret,
+                   struct ft_diag *diag);
+/* The same from text; name stands for the file in messages. */
+int ft_tariff_parse(const char *text, const char *name, const struct ft_tariff_names *names,
+                    struct ft_tariff **ret, struct ft_diag *diag);
+struct ft_tariff *ft_tariff_free(struct ft_tariff *t);
+
+#endif
