@@ -20,6 +20,7 @@
 
 #include "flowtally/diag.h"
 #include "flowtally/names.h"
+#include "flowtally/step.h"
 
 #define FT_RECHARGE_BIN_MS 300000   /* bins are UTC-aligned 5-minute intervals */
 
@@ -39,6 +40,46 @@ static inline uint64_t ft_recharge_bins(int64_t start_ms, int64_t end_ms)
 {
 	return end_ms > start_ms ? (uint64_t)(end_ms - start_ms) / FT_RECHARGE_BIN_MS : 0;
 }
+
+/* ---- the month's bins, from ledgers --------------------------------------------------- */
+
+/* One series of bins: a tenant's bytes per bin, in and out (all classes: class_ "", or
+ * one class), with the month's exact volumes; "unattributed" (in: the volume whose
+ * destination no tenant owns, out: whose source) and "total" (in and out: the
+ * accounted total) have class "". */
+struct ft_bin_series {
+	char tenant[FT_NAME_MAX];
+	char class_[FT_NAME_MAX];
+	uint64_t *in, *out;         /* n_bins each */
+	struct ft_volume vin, vout;
+};
+
+struct ft_bins {
+	int64_t start_ms, end_ms;
+	size_t n_bins;
+	uint8_t *present;           /* bin k has every one of its steps in every ledger read */
+	uint64_t present_bins;
+	struct ft_bin_series *series;   /* by tenant, then class ("" first) */
+	size_t n_series;
+	uint64_t steps;             /* ledger blocks read */
+	uint64_t damaged;           /* blocks refused as damaged (their bins are missing) */
+	uint64_t breaks;            /* breaks met in the chains */
+	char maps[16][65];          /* the tenant maps the steps were attributed with, in order met */
+	size_t n_maps;              /* (more than 16: counted in maps_more) */
+	uint64_t maps_more;
+};
+
+/* The bins of [start_ms, end_ms) (bin boundaries) from the ledgers in dirs (each a
+ * DATA_DIR/ledger): each bin the sum of the steps inside it, of every ledger (several
+ * collectors' steps add).  Steps must divide the bin (-EINVAL naming the step
+ * otherwise).  Damaged blocks are said in diag and counted; their bins are missing, not
+ * zero.  0 and *ret (ft_bins_done), -ENOENT a ledger does not exist, -ENOMEM,
+ * -EOVERFLOW a bin's sum would pass 2^64 - 1. */
+int ft_bins_read(const char *const *dirs, size_t n_dirs, int64_t start_ms, int64_t end_ms, struct ft_bins *ret,
+                 struct ft_diag *diag);
+void ft_bins_done(struct ft_bins *b);
+/* The series of tenant and class ("" all classes), or NULL. */
+const struct ft_bin_series *ft_bins_find(const struct ft_bins *b, const char *tenant, const char *class_);
 
 /* ---- percentiles ----------------------------------------------------------------------- */
 

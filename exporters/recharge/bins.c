@@ -1,0 +1,208 @@
+/* The month's bins from the ledgers (recharge.h): every verified block of the range is
+ * added into the 5-minute bin that holds it, per tenant (all classes, and each class),
+ * plus the unattributed and the total series.  A bin is present when each ledger read
+ * covered it whole (the daemon writes a block for every step it ran, quiet ones
+ * included), so a bin the collector was not running for is missing, never zero.
+ *
+ * Series are kept sorted by (tenant, class) in one array, found by binary search; a new
+ * one is inserted in place (a month has a few hundred to a few thousand). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowtally/ledger.h"
+#include "flowtally/recharge.h"
+
+static int cmp_key(const char *t1, const char *c1, const char *t2, const char *c2)
+{
+	int c = strcmp(t1, t2);
+	return c ? c : strcmp(c1, c2);
+}
+
+static size_t locate(const struct ft_bins *b, const char *tenant, const char *class_, bool *found)
+{
+	size_t lo = 0, hi = b->n_series;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_key(b->series[mid].tenant, b->series[mid].class_, tenant, class_);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+const struct ft_bin_series *ft_bins_find(const struct ft_bins *b, const char *tenant, const char *class_)
+{
+	bool found;
+	size_t i = locate(b, tenant, class_ ? class_ : "", &found);
+	return found ? &b->series[i] : NULL;
+}
+
+/* The series of tenant and class, added when new; NULL when memory is short. */
+static struct ft_bin_series *series_get(struct ft_bins *b, size_t *cap, const char *tenant, const char *class_)
+{
+	bool found;
+	size_t i = locate(b, tenant, class_, &found);
+	if (found)
+		return &b->series[i];
+	if (b->n_series == *cap) {
+		size_t n = *cap ? 2 * *cap : 64;
+		struct ft_bin_series *s = realloc(b->series, n * sizeof(*s));
+		if (!s)
+			return NULL;
+		b->series = s;
+		*cap = n;
+	}
+	struct ft_bin_series s = { 0 };
+	snprintf(s.tenant, sizeof(s.tenant), "%s", tenant);
+	snprintf(s.class_, sizeof(s.class_), "%s", class_);
+	s.in = calloc(b->n_bins + 1, sizeof(*s.in));
+	s.out = calloc(b->n_bins + 1, sizeof(*s.out));
+	if (!s.in || !s.out) {
+		free(s.in);
+		free(s.out);
+		return NULL;
+	}
+	memmove(&b->series[i + 1], &b->series[i], (b->n_series - i) * sizeof(*b->series));
+	b->series[i] = s;
+	b->n_series++;
+	return &b->series[i];
+}
+
+/* v into the series' bin k and its month: -EOVERFLOW when a sum would wrap. */
+static int put(struct ft_bin_series *s, size_t k, uint8_t dir, const struct ft_volume *v)
+{
+	uint64_t *bin = dir == FT_DIR_IN ? &s->in[k] : &s->out[k];
+	struct ft_volume *m = dir == FT_DIR_IN ? &s->vin : &s->vout;
+	if (__builtin_add_overflow(*bin, v->bytes, bin) || !ft_volume_add_checked(m, v))
+		return -EOVERFLOW;
+	return 0;
+}
+
+static int put_named(struct ft_bins *b, size_t *cap, const char *tenant, const char *class_, size_t k, uint8_t dir,
+                     const struct ft_volume *v)
+{
+	struct ft_bin_series *s = series_get(b, cap, tenant, class_);
+	return s ? put(s, k, dir, v) : -ENOMEM;
+}
+
+static void note_map(struct ft_bins *b, const char *id)
+{
+	for (size_t i = 0; i < b->n_maps; i++)
+		if (strcmp(b->maps[i], id) == 0)
+			return;
+	if (b->n_maps < sizeof(b->maps) / sizeof(b->maps[0]))
+		snprintf(b->maps[b->n_maps++], sizeof(b->maps[0]), "%s", id);
+	else
+		b->maps_more++;
+}
+
+/* One block: into its bin, and its time into what that ledger covered of the bin. */
+static int add_step(struct ft_bins *b, size_t *cap, const struct ft_step *s, int64_t *covered)
+{
+	size_t k = (size_t)((s->start_ms - b->start_ms) / FT_RECHARGE_BIN_MS);
+	int r = 0;
+	for (size_t i = 0; i < s->n_cells && r == 0; i++) {
+		const struct ft_step_cell *c = &s->cells[i];
+		r = put_named(b, cap, c->tenant, "", k, c->direction, &c->v);
+		if (r == 0)
+			r = put_named(b, cap, c->tenant, c->class_, k, c->direction, &c->v);
+	}
+	if (r == 0)
+		r = put_named(b, cap, "unattributed", "", k, FT_DIR_IN, &s->unattributed_dst);
+	if (r == 0)
+		r = put_named(b, cap, "unattributed", "", k, FT_DIR_OUT, &s->unattributed_src);
+	if (r == 0)
+		r = put_named(b, cap, "total", "", k, FT_DIR_IN, &s->total);
+	if (r == 0)
+		r = put_named(b, cap, "total", "", k, FT_DIR_OUT, &s->total);
+	if (r == 0) {
+		covered[k] += s->length_ms;
+		note_map(b, s->map_id);
+		b->steps++;
+	}
+	return r;
+}
+
+static int read_one(struct ft_bins *b, size_t *cap, const char *dir, int64_t *covered, struct ft_diag *diag)
+{
+	struct ft_ledger_reader *rd;
+	int r = ft_ledger_reader_open(dir, b->start_ms, b->end_ms, &rd);
+	if (r < 0)
+		return r;
+	struct ft_step s;
+	for (;;) {
+		r = ft_ledger_reader_next(rd, &s, diag);
+		if (r == 0)
+			break;
+		if (r == 2) {
+			b->breaks++;
+			continue;
+		}
+		if (r < 0) {
+			b->damaged++;           /* said in diag; its bins stay short of it */
+			r = 0;
+			continue;
+		}
+		if (s.length_ms <= 0 || FT_RECHARGE_BIN_MS % s.length_ms != 0) {
+			ft_diag_add(diag, true, ft_ledger_reader_file(rd), ft_ledger_reader_line(rd),
+			            "a step of %lld ms: recharge needs steps that divide 300 s", (long long)s.length_ms);
+			ft_step_done(&s);
+			r = -EINVAL;
+			break;
+		}
+		r = add_step(b, cap, &s, covered);
+		ft_step_done(&s);
+		if (r < 0)
+			break;
+	}
+	ft_ledger_reader_free(rd);
+	return r;
+}
+
+int ft_bins_read(const char *const *dirs, size_t n_dirs, int64_t start_ms, int64_t end_ms, struct ft_bins *ret,
+                 struct ft_diag *diag)
+{
+	struct ft_bins b = { .start_ms = start_ms, .end_ms = end_ms, .n_bins = ft_recharge_bins(start_ms, end_ms) };
+	size_t cap = 0;
+	if (start_ms % FT_RECHARGE_BIN_MS || end_ms % FT_RECHARGE_BIN_MS || !b.n_bins || !n_dirs)
+		return -EINVAL;
+	b.present = calloc(b.n_bins, 1);
+	int64_t *covered = calloc(b.n_bins, sizeof(*covered));
+	int r = b.present && covered ? 0 : -ENOMEM;
+	for (size_t d = 0; d < n_dirs && r == 0; d++) {
+		memset(covered, 0, b.n_bins * sizeof(*covered));
+		r = read_one(&b, &cap, dirs[d], covered, diag);
+		/* present: every ledger covered it whole */
+		for (size_t k = 0; r == 0 && k < b.n_bins; k++)
+			b.present[k] = (d == 0 || b.present[k]) && covered[k] == FT_RECHARGE_BIN_MS;
+	}
+	free(covered);
+	for (size_t k = 0; r == 0 && k < b.n_bins; k++)
+		b.present_bins += b.present[k];
+	if (r < 0) {
+		ft_bins_done(&b);
+		return r;
+	}
+	*ret = b;
+	return 0;
+}
+
+void ft_bins_done(struct ft_bins *b)
+{
+	for (size_t i = 0; i < b->n_series; i++) {
+		free(b->series[i].in);
+		free(b->series[i].out);
+	}
+	free(b->series);
+	free(b->present);
+	memset(b, 0, sizeof(*b));
+}
