@@ -181,4 +181,76 @@ int ft_tariff_parse(const char *text, const char *name, const struct ft_tariff_n
                     struct ft_tariff **ret, struct ft_diag *diag);
 struct ft_tariff *ft_tariff_free(struct ft_tariff *t);
 
+/* ---- the statement ------------------------------------------------------------------------ */
+
+/* A tenant's 95th percentiles over its present bins: the chosen bin's byte count of
+ * each metric (enum ft_pool_metric: in, out, in + out per bin, max(in, out) per bin). */
+struct ft_p95 {
+	uint64_t bytes[4];
+};
+
+struct ft_statement_class {
+	char name[FT_NAME_MAX];
+	struct ft_volume vin, vout;
+	struct ft_p95 p95;
+};
+
+struct ft_statement_charge {
+	char pool[FT_NAME_MAX];     /* or "fixed" */
+	uint8_t basis;              /* enum ft_pool_basis; FT_BASIS__FIXED for a fixed charge */
+	uint64_t pence;
+	char description[128];      /* a fixed charge's */
+};
+#define FT_BASIS__FIXED 255
+
+/* Who is billed: a tenant of the map (with its cost centre) during the month. */
+struct ft_statement_member {
+	char name[FT_NAME_MAX];
+	char cost_centre[32];
+	char display[128];
+	int64_t from_ms, until_ms;  /* its membership: its earliest rule's start, its latest end
+	                             * (open: FT_TIME_MIN, FT_TIME_MAX) */
+};
+
+struct ft_statement_tenant {
+	struct ft_statement_member m;
+	uint64_t bins_member;       /* bins of the month inside its membership */
+	uint64_t bins_present;      /* of them, present: its N */
+	struct ft_volume vin, vout; /* exact, all classes (every step of the month) */
+	struct ft_p95 p95;
+	struct ft_statement_class *classes;
+	size_t n_classes;
+	struct ft_statement_charge *charges;
+	size_t n_charges;
+	uint64_t total_pence;
+};
+
+struct ft_statement_pool {
+	char name[FT_NAME_MAX];
+	uint8_t basis;
+	uint64_t amount_pence;
+	uint64_t *shares;           /* pence, by tenant (the statement's order) */
+	unsigned __int128 *weights; /* what the shares are in proportion to */
+};
+
+struct ft_statement {
+	int64_t start_ms, end_ms;
+	uint64_t bins_expected, bins_present;
+	struct ft_statement_tenant *tenants;    /* by name */
+	size_t n_tenants;
+	struct ft_volume unattributed_in, unattributed_out, total;
+	struct ft_statement_pool *pools;        /* in the tariff's order */
+	size_t n_pools;
+	uint64_t charged_pence;                 /* Σ tenants' totals = Σ pools + fixed */
+};
+
+/* The statement of the month of bins b for the members (the tenants of the map during
+ * the month; a tenant with volume in the bins but no member entry is an error) under
+ * tariff t (NULL: volumes and percentiles only).  A pool whose members' weights are all
+ * zero is said in diag and shares nothing (its amount is then not charged: the
+ * statement says so).  0 and *ret (ft_statement_done), -EINVAL (in diag), -ENOMEM. */
+int ft_statement_build(const struct ft_bins *b, const struct ft_statement_member *members, size_t n_members,
+                       const struct ft_tariff *t, struct ft_statement *ret, struct ft_diag *diag);
+void ft_statement_done(struct ft_statement *s);
+
 #endif
