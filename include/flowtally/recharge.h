@@ -30,9 +30,14 @@
  * on contract_day (1..28) at 00:00 local time and ending at the same local time of the
  * next month: [*ret_start_ms, *ret_end_ms) in UTC.  Both ends fall on bin boundaries in
  * every zone whose offset is a multiple of 5 minutes (all of today's); -ERANGE
- * otherwise.  0; -EINVAL for a month, day or zone that is not one (the zone must be in
- * the system's database: ft_config_zone_known()).  October 2026 in Europe/London:
- * 745 hours, 8,940 bins; March 2026: 743 hours, 8,916 bins. */
+ * otherwise.  Where a transition skips that midnight the month starts at the first
+ * instant after it; where midnight comes twice, at the first.  yyyymm is exactly four
+ * digits, '-', two digits, years 1970..9999.  0; -EINVAL for a month, day or zone that
+ * is not one (the zone must be a TZif file of the system's database, $TZDIR or
+ * /usr/share/zoneinfo: the check of ft_config_zone_known()); -ENOMEM.  The zone goes
+ * into TZ for the call and the caller's TZ (or its absence) comes back before it
+ * returns: not safe while another thread reads the local time.  October 2026 in
+ * Europe/London: 745 hours, 8,940 bins; March 2026: 743 hours, 8,916 bins. */
 int ft_recharge_month(const char *yyyymm, const char *zone, int contract_day, int64_t *ret_start_ms,
                       int64_t *ret_end_ms);
 /* The bins of [start, end): (end - start) / FT_RECHARGE_BIN_MS. */
@@ -86,7 +91,7 @@ const struct ft_bin_series *ft_bins_find(const struct ft_bins *b, const char *te
 /* The nearest-rank p-th percentile (p in 1..100) of v[0..n): the ceil(p * n / 100)-th
  * smallest value (1-based), exactly as integers; 0 when n is 0.  v is left as it was
  * (the selection works on a copy: -ENOMEM leaves *ret alone).  Ties need nothing
- * special: the rank decides. */
+ * special: the rank decides.  -EINVAL for p outside 1..100. */
 int ft_recharge_percentile(const uint64_t *v, size_t n, unsigned p, uint64_t *ret);
 /* The rank ft_recharge_percentile takes (1-based), 0 when n is 0. */
 static inline uint64_t ft_recharge_rank(uint64_t n, unsigned p)
@@ -106,8 +111,10 @@ static inline uint64_t ft_recharge_bin_bps(uint64_t bytes)
 /* amount pence shared in proportion to weight[0..n) (any non-negative integers, not all
  * zero): each gets floor(amount × w / W), and the pence left over go one each to the
  * largest remainders, ties to the name (name[i], strcmp order) that sorts first.  The
- * shares sum to amount exactly; a weight of 0 gets 0.  0 and ret[0..n); -EINVAL when
- * every weight is 0 (or n is 0); -ENOMEM. */
+ * shares sum to amount exactly; a weight of 0 gets 0.  name NULL (or two names the
+ * same): ties to the lower index.  0 and ret[0..n); -EINVAL when every weight is 0 (or
+ * n is 0); -EOVERFLOW when Σ weight or some amount × weight does not fit in 128 bits
+ * (weights below 2^64 always do); -ENOMEM. */
 int ft_recharge_shares(uint64_t amount, const unsigned __int128 *weight, const char *const *name, size_t n,
                        uint64_t *ret);
 
