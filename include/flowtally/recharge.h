@@ -175,15 +175,21 @@ struct ft_tariff_names {
 };
 
 /* Reads a tariff file.  Every problem goes to diag as file:line (an unknown key, a
- * negative or missing amount, an unknown basis, direction or metric, a tenant or class
- * names does not hold, a weights pool whose weights are all zero or that names a tenant
- * twice, two pools of one name, a fixed charge without a tenant); any error rejects the
- * file.  names NULL: tenants and classes are not checked.  0 and *ret (the caller's:
- * ft_tariff_free), -EINVAL (errors in diag), -errno when the file cannot be read (in
- * diag too). */
+ * negative or missing amount, an unknown basis, direction or metric, a key the pool's
+ * basis does not take, a tenant or class that names does not hold, a weights pool whose
+ * weights are all zero or that names a tenant twice, two pools of one name, a fixed
+ * charge without a tenant); any error rejects the file, and every error of the file is
+ * reported, in line order.  A tariff that charges nothing (no pools and no fixed
+ * charges: an empty file) is an error too.  A tariff is one file, since its sha256 is
+ * the statement's provenance: an @include or a NUL byte is an error.  Lists of members,
+ * weights and fixed charges hold at most FT_TARIFF_MEMBERS_MAX entries.  names NULL:
+ * tenants and classes are not checked (that they are names still is).  0 and *ret (the
+ * caller's: ft_tariff_free), -EINVAL (errors in diag), -ENOMEM, -errno when the file
+ * cannot be read (in diag too, as "file: cannot read: ..."). */
 int ft_tariff_load(const char *path, const struct ft_tariff_names *names, struct ft_tariff **ret,
                    struct ft_diag *diag);
-/* The same from text; name stands for the file in messages. */
+/* The same from text (the sha256 is of its strlen(text) bytes); name stands for the
+ * file in messages and in t->file. */
 int ft_tariff_parse(const char *text, const char *name, const struct ft_tariff_names *names,
                     struct ft_tariff **ret, struct ft_diag *diag);
 struct ft_tariff *ft_tariff_free(struct ft_tariff *t);

@@ -3,6 +3,7 @@
  * measured on its own period, every basis of pool, shares to the penny. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
