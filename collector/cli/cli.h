@@ -29,6 +29,11 @@ int ft_cmd_snmp(int argc, char **argv);
  * ifAlias) as the Latin-1 character, so the output is always valid JSON. */
 void ft_cli_json_string(FILE *f, const char *s);
 
+/* Loads a configuration for a command: its errors on stderr (its warnings too when it
+ * does not load).  0 and *ret, or negative errno as ft_config_load() returns it. */
+struct ft_config;
+int ft_cli_load_config(const char *path, struct ft_config **ret);
+
 /* The data directory a configuration file names, into buf; its findings go to stderr.
  * 0, or negative errno as ft_config_load() returns it. */
 int ft_cli_data_dir_from_config(const char *path, char *buf, size_t size);

@@ -487,13 +487,7 @@ static void collect_ifs(void *ctx, const struct ft_snmp_device *d, int status, c
 static int poll_interfaces(struct replay *rp)
 {
 	struct ft_config *cfg = NULL;
-	struct ft_diag diag = { 0 };
-	int r = ft_config_load(rp->interfaces, &cfg, &diag);
-	for (size_t i = 0; i < diag.n; i++)
-		if (!diag.warning[i])
-			fprintf(stderr, "%s\n", diag.lines[i]);
-	ft_diag_done(&diag);
-	if (r < 0)
+	if (ft_cli_load_config(rp->interfaces, &cfg) < 0)
 		return FT_EXIT_USAGE;
 	struct if_list l = { 0 };
 	struct ft_snmp_poller *p = NULL;
@@ -513,7 +507,7 @@ static int poll_interfaces(struct replay *rp)
 		l.ifs[i].alias = l.rows[i].alias;
 		l.ifs[i].descr = l.rows[i].descr;
 	}
-	r = ft_view_build_ifs(cfg, l.ifs, l.n, NULL, &rp->ifview);
+	int r = ft_view_build_ifs(cfg, l.ifs, l.n, NULL, &rp->ifview);
 	ft_snmp_poller_free(p);
 	free(l.ifs);
 	free(l.rows);

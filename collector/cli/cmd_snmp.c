@@ -150,14 +150,8 @@ static void print_table(const struct ft_snmp_device *d, const struct ft_snmp_pol
 static int device_from_config(const char *path, const char *name, struct ft_snmp_device *ret,
                               struct ft_config **ret_cfg)
 {
-	struct ft_diag diag = { 0 };
 	struct ft_config *cfg = NULL;
-	int r = ft_config_load(path, &cfg, &diag);
-	for (size_t i = 0; i < diag.n; i++)
-		if (!diag.warning[i] || r < 0)
-			fprintf(stderr, "%s\n", diag.lines[i]);
-	ft_diag_done(&diag);
-	if (r < 0)
+	if (ft_cli_load_config(path, &cfg) < 0)
 		return FT_EXIT_USAGE;
 	for (size_t i = 0; i < cfg->snmp.n_devices; i++)
 		if (strcmp(cfg->snmp.devices[i].name, name) == 0) {
@@ -370,14 +364,8 @@ static int poll_all(int argc, char **argv)
 		fprintf(stderr, "flowtally snmp poll: give --config FILE\n%s", short_usage);
 		return FT_EXIT_USAGE;
 	}
-	struct ft_diag diag = { 0 };
 	struct ft_config *cfg = NULL;
-	int r = ft_config_load(config, &cfg, &diag);
-	for (size_t i = 0; i < diag.n; i++)
-		if (!diag.warning[i] || r < 0)
-			fprintf(stderr, "%s\n", diag.lines[i]);
-	ft_diag_done(&diag);
-	if (r < 0)
+	if (ft_cli_load_config(config, &cfg) < 0)
 		return FT_EXIT_USAGE;
 	if (!cfg->snmp.n_devices) {
 		fprintf(stderr, "flowtally snmp poll: %s has no snmp_devices\n", config);

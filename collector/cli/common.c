@@ -36,6 +36,17 @@ void ft_cli_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+int ft_cli_load_config(const char *path, struct ft_config **ret)
+{
+	struct ft_diag d = { 0 };
+	int r = ft_config_load(path, ret, &d);
+	for (size_t i = 0; i < d.n; i++)
+		if (!d.warning[i] || r < 0)
+			fprintf(stderr, "%s\n", d.lines[i]);
+	ft_diag_done(&d);
+	return r;
+}
+
 int ft_cli_data_dir_from_config(const char *path, char *buf, size_t size)
 {
 	struct ft_config *cfg = NULL;

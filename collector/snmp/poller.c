@@ -446,7 +446,6 @@ static int open_walker(struct dev *d)
 
 static void cycle(struct ft_snmp_poller *p)
 {
-	size_t started = 0;
 	for (size_t k = 0; k < p->n_devs; k++) {
 		struct dev *d = &p->devs[k];
 		if (d->w && ft_snmp_walker_busy(d->w)) {
@@ -463,7 +462,6 @@ static void cycle(struct ft_snmp_poller *p)
 		if (!d->w && open_walker(d) < 0)
 			continue;
 		p->active++;
-		started++;
 		if (ft_snmp_walker_start(d->w, on_done, d) < 0)
 			p->active--;
 	}
@@ -471,7 +469,6 @@ static void cycle(struct ft_snmp_poller *p)
 		close_stale(p, ft_clock_now_ns() / FT_NS_PER_MS);
 		flush_out(p);
 	}
-	(void)started;
 }
 
 static void on_cycle(struct ft_loop *l, uint64_t id, uint64_t exp, void *ctx)

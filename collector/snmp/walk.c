@@ -180,17 +180,11 @@ static bool send_pdu(struct ft_snmp_walker *w, netsnmp_pdu *pdu)
 	return true;
 }
 
-static netsnmp_pdu *new_pdu(int command)
-{
-	netsnmp_pdu *p = snmp_pdu_create(command);
-	return p;
-}
-
 /* ---- discover ------------------------------------------------------------------------------- */
 
 static bool send_discover(struct ft_snmp_walker *w)
 {
-	netsnmp_pdu *p = new_pdu(SNMP_MSG_GET);
+	netsnmp_pdu *p = snmp_pdu_create(SNMP_MSG_GET);
 	if (!p)
 		return fail(w, -ENOMEM, "out of memory"), false;
 	p->version = SNMP_VERSION_3;
@@ -252,7 +246,7 @@ static void start_names(struct ft_snmp_walker *w)
 
 static bool send_names(struct ft_snmp_walker *w)
 {
-	netsnmp_pdu *p = new_pdu(SNMP_MSG_GETBULK);
+	netsnmp_pdu *p = snmp_pdu_create(SNMP_MSG_GETBULK);
 	if (!p)
 		return fail(w, -ENOMEM, "out of memory"), false;
 	w->phase = P_NAMES;
@@ -463,7 +457,7 @@ static bool start_counters(struct ft_snmp_walker *w)
 
 static bool send_counters(struct ft_snmp_walker *w)
 {
-	netsnmp_pdu *p = new_pdu(SNMP_MSG_GET);
+	netsnmp_pdu *p = snmp_pdu_create(SNMP_MSG_GET);
 	if (!p)
 		return fail(w, -ENOMEM, "out of memory"), false;
 	size_t left = w->poll.n_ifs - w->next_row;
