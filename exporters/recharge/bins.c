@@ -94,15 +94,28 @@ static int put_named(struct ft_bins *b, size_t *cap, const char *tenant, const c
 	return s ? put(s, k, dir, v) : -ENOMEM;
 }
 
-static void note_map(struct ft_bins *b, const char *id)
+static void note_map(struct ft_bins *b, const struct ft_step *s)
 {
-	for (size_t i = 0; i < b->n_maps; i++)
-		if (strcmp(b->maps[i], id) == 0)
-			return;
-	if (b->n_maps < sizeof(b->maps) / sizeof(b->maps[0]))
-		snprintf(b->maps[b->n_maps++], sizeof(b->maps[0]), "%s", id);
-	else
+	struct ft_recharge_map *m = NULL;
+	for (size_t i = 0; i < b->n_maps && !m; i++)
+		if (strcmp(b->maps[i].id, s->map_id) == 0)
+			m = &b->maps[i];
+	if (!m && b->n_maps == sizeof(b->maps) / sizeof(b->maps[0])) {
 		b->maps_more++;
+		return;
+	}
+	if (!m) {
+		m = &b->maps[b->n_maps++];
+		snprintf(m->id, sizeof(m->id), "%s", s->map_id);
+		m->first_ms = s->start_ms;
+		m->end_ms = s->start_ms + s->length_ms;
+	}
+	/* several ledgers: their steps come in each one's order */
+	if (s->start_ms < m->first_ms)
+		m->first_ms = s->start_ms;
+	if (s->start_ms + s->length_ms > m->end_ms)
+		m->end_ms = s->start_ms + s->length_ms;
+	m->steps++;
 }
 
 /* One block: into its bin, and its time into what that ledger covered of the bin. */
@@ -126,14 +139,16 @@ static int add_step(struct ft_bins *b, size_t *cap, const struct ft_step *s, int
 		r = put_named(b, cap, "total", "", k, FT_DIR_OUT, &s->total);
 	if (r == 0) {
 		covered[k] += s->length_ms;
-		note_map(b, s->map_id);
+		note_map(b, s);
 		b->steps++;
 	}
 	return r;
 }
 
-static int read_one(struct ft_bins *b, size_t *cap, const char *dir, int64_t *covered, struct ft_diag *diag)
+static int read_one(struct ft_bins *b, size_t *cap, const char *dir, int64_t *covered, struct ft_diag *diag,
+                    struct ft_recharge_source *src)
 {
+	snprintf(src->dir, sizeof(src->dir), "%s", dir);
 	struct ft_ledger_reader *rd;
 	int r = ft_ledger_reader_open(dir, b->start_ms, b->end_ms, &rd);
 	if (r < 0)
@@ -161,6 +176,10 @@ static int read_one(struct ft_bins *b, size_t *cap, const char *dir, int64_t *co
 		}
 		r = add_step(b, cap, &s, covered);
 		ft_step_done(&s);
+		if (r == 0) {
+			snprintf(src->head, sizeof(src->head), "%s", ft_ledger_reader_hash(rd));
+			src->steps++;
+		}
 		if (r < 0)
 			break;
 	}
@@ -176,11 +195,13 @@ int ft_bins_read(const char *const *dirs, size_t n_dirs, int64_t start_ms, int64
 	if (start_ms % FT_RECHARGE_BIN_MS || end_ms % FT_RECHARGE_BIN_MS || !b.n_bins || !n_dirs)
 		return -EINVAL;
 	b.present = calloc(b.n_bins, 1);
+	b.sources = calloc(n_dirs, sizeof(*b.sources));
 	int64_t *covered = calloc(b.n_bins, sizeof(*covered));
-	int r = b.present && covered ? 0 : -ENOMEM;
+	int r = b.present && covered && b.sources ? 0 : -ENOMEM;
 	for (size_t d = 0; d < n_dirs && r == 0; d++) {
 		memset(covered, 0, b.n_bins * sizeof(*covered));
-		r = read_one(&b, &cap, dirs[d], covered, diag);
+		r = read_one(&b, &cap, dirs[d], covered, diag, &b.sources[d]);
+		b.n_sources += r == 0;
 		/* present: every ledger covered it whole */
 		for (size_t k = 0; r == 0 && k < b.n_bins; k++)
 			b.present[k] = (d == 0 || b.present[k]) && covered[k] == FT_RECHARGE_BIN_MS;
@@ -204,5 +225,6 @@ void ft_bins_done(struct ft_bins *b)
 	}
 	free(b->series);
 	free(b->present);
+	free(b->sources);
 	memset(b, 0, sizeof(*b));
 }

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "flowtally/diag.h"
 #include "flowtally/names.h"
@@ -48,6 +49,22 @@ static inline uint64_t ft_recharge_bins(int64_t start_ms, int64_t end_ms)
 
 /* ---- the month's bins, from ledgers --------------------------------------------------- */
 
+/* A tenant map met in the month's ledger blocks: its identity and the steps it
+ * attributed ([first_ms, end_ms): the first such step's start, the last one's end). */
+struct ft_recharge_map {
+	char id[65];
+	int64_t first_ms, end_ms;
+	uint64_t steps;
+};
+
+/* One data directory read: its ledger's head at the end of the month (the hash of the
+ * month's last block: "" when the month has none). */
+struct ft_recharge_source {
+	char dir[4096];
+	char head[65];
+	uint64_t steps;
+};
+
 /* One series of bins: a tenant's bytes per bin, in and out (all classes: class_ "", or
  * one class), with the month's exact volumes; "unattributed" (in: the volume whose
  * destination no tenant owns, out: whose source) and "total" (in and out: the
@@ -69,9 +86,12 @@ struct ft_bins {
 	uint64_t steps;             /* ledger blocks read */
 	uint64_t damaged;           /* blocks refused as damaged (their bins are missing) */
 	uint64_t breaks;            /* breaks met in the chains */
-	char maps[16][65];          /* the tenant maps the steps were attributed with, in order met */
-	size_t n_maps;              /* (more than 16: counted in maps_more) */
+	struct ft_recharge_map maps[16];    /* the tenant maps the steps were attributed with,
+	                                     * in the order met (more: counted in maps_more) */
+	size_t n_maps;
 	uint64_t maps_more;
+	struct ft_recharge_source *sources; /* one per directory read, in the order given */
+	size_t n_sources;
 };
 
 /* The bins of [start_ms, end_ms) (bin boundaries) from the ledgers in dirs (each a
@@ -265,5 +285,69 @@ struct ft_statement {
 int ft_statement_build(const struct ft_bins *b, const struct ft_statement_member *members, size_t n_members,
                        const struct ft_tariff *t, struct ft_statement *ret, struct ft_diag *diag);
 void ft_statement_done(struct ft_statement *s);
+
+
+/* ---- the report: what a statement says besides the charges -------------------------------- */
+
+/* A run of missing bins: [start_ms, end_ms). */
+struct ft_recharge_gap {
+	int64_t start_ms, end_ms;
+};
+
+/* An SNMP-polled interface's month (from DATA_DIR/interfaces/): steps it was known for,
+ * and steps it was not (a poll missed, a counter that could not be trusted). */
+struct ft_recharge_snmp {
+	char device[FT_NAME_MAX];
+	char interface[FT_NAME_MAX];
+	uint64_t steps_known, steps_unknown;
+	uint64_t in_octets, out_octets;     /* of the known steps */
+};
+
+/* The RRD cross-check: each tenant's 95th percentiles recomputed from its RRD file's
+ * 5-minute archive, against the ledger's. */
+struct ft_recharge_rrd_diff {
+	char tenant[FT_NAME_MAX];
+	uint8_t metric;                     /* enum ft_pool_metric */
+	uint64_t ledger_bytes, rrd_bytes;
+};
+struct ft_recharge_rrd_check {
+	int state;                          /* enum below */
+	char why[256];                      /* not checked: why */
+	uint64_t tenants_checked;
+	struct ft_recharge_rrd_diff *diffs;
+	size_t n_diffs;
+};
+enum { FT_RRD_CHECK_NOT_DONE, FT_RRD_CHECK_AGREES, FT_RRD_CHECK_DISAGREES };
+
+struct ft_recharge_report {
+	char month[8];                      /* "2026-10" */
+	char zone[64];
+	int contract_day;
+	char generated_at[32];              /* "2026-11-01T09:00:00Z"; "" to leave it out */
+	const struct ft_statement *st;
+	const struct ft_bins *bins;         /* for the daily figures and graph */
+	const struct ft_tariff *tariff;     /* NULL: no charges */
+	/* coverage */
+	struct ft_recharge_gap *gaps;       /* the missing bins as runs, in time order */
+	size_t n_gaps;
+	struct ft_recharge_snmp *snmp;
+	size_t n_snmp;
+	/* provenance (the maps met and the directories read, with their heads: in bins) */
+	char version[32];
+	char config_file[4096];             /* "" without one */
+	char config_sha256[65];
+	struct ft_recharge_rrd_check rrd;
+	/* what the statement warns of, one line each (a pool not charged, a disagreement) */
+	char (*notes)[512];
+	size_t n_notes;
+};
+
+/* The report in each format, byte-identical for identical reports.  0, or -errno of
+ * the stream (EIO when a write failed). */
+int ft_report_json(FILE *f, const struct ft_recharge_report *r);
+int ft_report_csv(FILE *f, const struct ft_recharge_report *r);
+/* One self-contained page (no external assets): the month's statement for every
+ * tenant, or for the tenant named only (NULL: all). */
+int ft_report_html(FILE *f, const struct ft_recharge_report *r, const char *tenant);
 
 #endif

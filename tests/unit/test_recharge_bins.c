@@ -129,7 +129,12 @@ START_TEST(bins_sum_their_steps_and_missing_ones_are_not_zero)
 		ck_assert_uint_eq(a->in[k] + be->in[k] + u->in[k], t->in[k]);
 	}
 	ck_assert_uint_eq(b.n_maps, 1);
-	ck_assert_str_eq(b.maps[0], "abc123");
+	ck_assert_str_eq(b.maps[0].id, "abc123");
+	ck_assert_uint_eq(b.maps[0].steps, b.steps);
+	ck_assert_int_eq(b.maps[0].first_ms, T0);
+	ck_assert_uint_eq(b.n_sources, 1);
+	ck_assert_uint_eq(b.sources[0].steps, b.steps);
+	ck_assert_uint_eq(strlen(b.sources[0].head), 64);
 	ft_bins_done(&b);
 	ft_diag_done(&d);
 	rm_dir(root);
@@ -153,6 +158,10 @@ START_TEST(two_ledgers_add_and_a_bin_is_present_only_when_both_cover_it)
 	const struct ft_bin_series *a = ft_bins_find(&b, "acme", "");
 	ck_assert_uint_eq(a->out[0], 2 * 5010);
 	ck_assert_uint_eq(a->out[1], 5035 + 1005 + 1006);
+	ck_assert_uint_eq(b.n_sources, 2);
+	ck_assert_uint_eq(b.sources[0].steps, 10);
+	ck_assert_uint_eq(b.sources[1].steps, 7);
+	ck_assert_str_ne(b.sources[0].head, b.sources[1].head);
 	ft_bins_done(&b);
 	rm_dir(root);
 }
