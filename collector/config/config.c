@@ -165,6 +165,27 @@ static int apply_log_level(struct cctx *c, const config_setting_t *s)
 	return 0;
 }
 
+/* recharge_reconcile_percent: a percentage 0..100 (integer or decimal), kept as parts
+ * per million so the comparison is integer arithmetic. */
+static int apply_reconcile(struct cctx *c, const config_setting_t *s)
+{
+	int t = config_setting_type(s);
+	double v = t == CONFIG_TYPE_INT ? (double)config_setting_get_int(s)
+	         : t == CONFIG_TYPE_INT64 ? (double)config_setting_get_int64(s)
+	         : t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) : -1;
+	if (!(v >= 0 && v <= 100)) {
+		ft_config_err(c, s, "recharge_reconcile_percent must be a number from 0 to 100 (per cent)");
+		return -EINVAL;
+	}
+	c->cfg->reconcile_ppm = (uint32_t)(v * 10000 + 0.5);
+	return 0;
+}
+
+static int apply_tariff(struct cctx *c, const config_setting_t *s)
+{
+	return ft_config_string(c, s, &c->cfg->tariff);
+}
+
 #define GEN(field) offsetof(struct ft_config, field)
 
 static const struct ft_config_key general_keys[] = {
@@ -176,6 +197,9 @@ static const struct ft_config_key general_keys[] = {
 	{ "timezone", FT_KEY_APPLY, 0, 0, 0, apply_timezone, false },
 	{ "user", FT_KEY_APPLY, 0, 0, 0, apply_user, false },
 	{ "group", FT_KEY_APPLY, 0, 0, 0, apply_group, false },
+	{ "recharge_contract_day", FT_KEY_U32, 1, 28, GEN(contract_day), NULL, false },
+	{ "recharge_reconcile_percent", FT_KEY_APPLY, 0, 0, 0, apply_reconcile, false },
+	{ "recharge_tariff", FT_KEY_APPLY, 0, 0, 0, apply_tariff, false },
 };
 
 static int general_init(struct ft_config *c)
@@ -192,6 +216,8 @@ static int general_init(struct ft_config *c)
 	c->log_level = FT_LOG_NOTICE;
 	c->stats_interval = 5;
 	c->state_interval = 60;
+	c->contract_day = 1;
+	c->reconcile_ppm = 20000;
 	return 0;
 }
 
@@ -216,6 +242,7 @@ static void general_done(struct ft_config *c)
 	free(c->source);
 	free(c->data_dir);
 	free(c->timezone);
+	free(c->tariff);
 	free(c->user);
 	free(c->group);
 	free(c->exporters);

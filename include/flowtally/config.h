@@ -33,6 +33,9 @@ struct ft_config {
 	char *user;                 /* flowtallyd drops to this user once its sockets are open */
 	char *group;                /* and this group (the user's own when NULL) */
 	char *timezone;             /* local time zone of the edges (recharge months, graphs) */
+	uint32_t contract_day;      /* recharge months start on this day (1..28) at 00:00 local */
+	uint32_t reconcile_ppm;     /* recharge: SNMP against flows, flagged above this (ppm) */
+	char *tariff;               /* recharge: the tariff file when --tariff is not given */
 	struct ft_prefix *exporters;   /* allow-list; empty accepts nothing */
 	size_t n_exporters;
 	/* the modules' parts */

@@ -319,6 +319,19 @@ struct ft_recharge_rrd_check {
 };
 enum { FT_RRD_CHECK_NOT_DONE, FT_RRD_CHECK_AGREES, FT_RRD_CHECK_DISAGREES };
 
+/* The RRD cross-check of statement st (from bins b): for each tenant, its file
+ * rrd_dir/tenants/NAME.rrd (the name as ft_rrd_name_encode() writes it) is fetched at
+ * 300-second resolution over the month (AVERAGE × 300, rounded, is a bin's byte count),
+ * and the four 95th percentiles are computed from it over the same bins as the ledger's
+ * (the tenant's present bins within its membership); each that differs from the
+ * statement's is a diff.  daemon: the rrdcached address the collector writes through
+ * (flushed first), or NULL.  A tenant without a file, or without the 300-second archive
+ * over the month, makes the check not done (why says which) unless the tenant had no
+ * traffic.  0 and *ret (ft_recharge_rrd_check_done), -ENOMEM. */
+int ft_recharge_rrd_check(const char *rrd_dir, const char *daemon, const struct ft_bins *b,
+                          const struct ft_statement *st, struct ft_recharge_rrd_check *ret);
+void ft_recharge_rrd_check_done(struct ft_recharge_rrd_check *c);
+
 struct ft_recharge_report {
 	char month[8];                      /* "2026-10" */
 	char zone[64];
