@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "generate", ft_cmd_generate, "send or write NetFlow v5, v9 or IPFIX test traffic (loopback only)" },
 	{ "ledger", ft_cmd_ledger, "verify the step ledger, or sum it per tenant over a time range" },
 	{ "rrd", ft_cmd_rrd, "rebuild the round-robin time series from the ledger; file names" },
+	{ "recharge", ft_cmd_recharge, "the month's recharge statement: volumes, 95th percentiles, charges" },
 	{ "snmp", ft_cmd_snmp, "poll one SNMP device once, as the poller does, and show what it reads" },
 };
 

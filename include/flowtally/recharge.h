@@ -298,7 +298,7 @@ struct ft_recharge_gap {
  * and steps it was not (a poll missed, a counter that could not be trusted). */
 struct ft_recharge_snmp {
 	char device[FT_NAME_MAX];
-	char interface[FT_NAME_MAX];
+	char interface[128];        /* its key (FT_IF_KEY_MAX) */
 	uint64_t steps_known, steps_unknown;
 	uint64_t in_octets, out_octets;     /* of the known steps */
 };
@@ -336,7 +336,7 @@ struct ft_recharge_report {
 	char month[8];                      /* "2026-10" */
 	char zone[64];
 	int contract_day;
-	char generated_at[32];              /* "2026-11-01T09:00:00Z"; "" to leave it out */
+	char generated_at[40];              /* "2026-11-01T09:00:00Z"; "" to leave it out */
 	const struct ft_statement *st;
 	const struct ft_bins *bins;         /* for the daily figures and graph */
 	const struct ft_tariff *tariff;     /* NULL: no charges */
