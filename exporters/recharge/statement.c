@@ -123,9 +123,10 @@ static bool pool_member(const struct ft_pool *p, const char *name)
 	return false;
 }
 
-static uint64_t dir_bytes(const struct ft_volume *in, const struct ft_volume *out, uint8_t dir)
+/* in 128 bits: a month's in and out together may pass 2^64 */
+static unsigned __int128 dir_bytes(const struct ft_volume *in, const struct ft_volume *out, uint8_t dir)
 {
-	return (dir & FT_POOL_IN ? in->bytes : 0) + (dir & FT_POOL_OUT ? out->bytes : 0);
+	return (unsigned __int128)(dir & FT_POOL_IN ? in->bytes : 0) + (dir & FT_POOL_OUT ? out->bytes : 0);
 }
 
 static unsigned __int128 volume_weight(const struct ft_bins *b, const struct ft_pool *p,
@@ -142,9 +143,9 @@ static unsigned __int128 volume_weight(const struct ft_bins *b, const struct ft_
 	return w;
 }
 
-static uint64_t bin_dir(const struct ft_bin_series *s, size_t k, uint8_t dir)
+static unsigned __int128 bin_dir(const struct ft_bin_series *s, size_t k, uint8_t dir)
 {
-	return s ? (dir & FT_POOL_IN ? s->in[k] : 0) + (dir & FT_POOL_OUT ? s->out[k] : 0) : 0;
+	return s ? (unsigned __int128)(dir & FT_POOL_IN ? s->in[k] : 0) + (dir & FT_POOL_OUT ? s->out[k] : 0) : 0;
 }
 
 static int cmp_busy(const void *a, const void *b, void *ctx)

@@ -281,7 +281,8 @@ struct ft_statement {
  * the month; a tenant with volume in the bins but no member entry is an error) under
  * tariff t (NULL: volumes and percentiles only).  A pool whose members' weights are all
  * zero is said in diag and shares nothing (its amount is then not charged: the
- * statement says so).  0 and *ret (ft_statement_done), -EINVAL (in diag), -ENOMEM. */
+ * statement says so).  0 and *ret (ft_statement_done), -EINVAL (in diag), -ENOMEM,
+ * -EOVERFLOW (a tenant's in + out in one bin passes 2^64 - 1). */
 int ft_statement_build(const struct ft_bins *b, const struct ft_statement_member *members, size_t n_members,
                        const struct ft_tariff *t, struct ft_statement *ret, struct ft_diag *diag);
 void ft_statement_done(struct ft_statement *s);

@@ -564,7 +564,7 @@ static void one_ledger_case(struct rng *r)
 	REQ(b.n_maps == maps_met && b.maps_more == 0, "maps: got %zu, want %zu", b.n_maps, maps_met);
 	REQ(b.n_sources == n_dirs, "sources");
 	for (size_t d = 0; d < n_dirs; d++) {
-		REQ(strcmp(b.sources[d].dir, dirs[d]) == 0, "source %zu: %s", d, b.sources[d].dir);
+		REQ(strcmp(b.sources[d].dir, dirs[d]) == 0, "source %zu: %.200s", d, b.sources[d].dir);
 		REQ(b.sources[d].steps == dsteps[d], "source %zu steps: got %" PRIu64 ", want %" PRIu64, d,
 		    b.sources[d].steps, dsteps[d]);
 		REQ(strcmp(b.sources[d].head, head[d]) == 0, "source %zu head: got '%s', want '%s'", d,
