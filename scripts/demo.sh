@@ -7,8 +7,11 @@
 # port of 127.0.0.1) for its interfaces' counters every second, stop it with SIGTERM,
 # and print its per-exporter totals, the ledger's per-tenant summary and its
 # verification, next to what was sent, then the interface series and one interface's
-# rate.  Outputs: ./flowtally-data/ (stats.json, ledger/, rrd/, interfaces/, state/),
-# ./demo-out/ (what was sent, the daemon's log, the agent's files).
+# rate; then October 2026, generated as a capture and replayed with 5-minute steps, and
+# its recharge statement under the demo tariff (scripts/demo/tariff.conf).  Outputs:
+# ./flowtally-data/ (stats.json, ledger/, rrd/, interfaces/, state/), ./recharge/ (the
+# October statement: JSON, CSV, HTML), ./demo-out/ (what was sent, the daemon's log,
+# the agent's files, October's data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -24,7 +27,7 @@ ftd=build/collector/daemon/flowtallyd
 ft=build/collector/cli/flowtally
 data=$top/flowtally-data
 out=$top/demo-out
-rm -rf "$data" "$out"
+rm -rf "$data" "$out" "$top/recharge"
 mkdir -p "$out"
 
 # A router's SNMP agent: a real snmpd serving two interfaces whose counters grow at
@@ -113,6 +116,45 @@ known=$("$ft" snmp totals -d "$data" --json | jq '[.interfaces[] | select(.inter
 echo "demo: outputs: $data/stats.json (collector statistics), $data/ledger/ (the step ledger),"
 echo "      $data/rrd/ (round-robin series), $data/interfaces/ (interface totals),"
 echo "      $out/ (what was sent, the daemon's log, the SNMP agent's files)"
+
+# The monthly recharge needs a month: October 2026 (Europe/London, 8,940 five-minute
+# bins), generated into a capture and replayed through flowtallyd with 5-minute steps
+# into its own data directory, then shared out under the demo tariff.
+month=$out/october
+echo
+echo "demo: a month for the recharge statement: October 2026 generated as a capture (NetFlow v5, 4 exporters)"
+echo "      and replayed through flowtallyd with 5-minute steps into $month/data"
+{
+	sed -e 's/^step = 1;/step = 300;/' -e 's/^lateness = 2;/lateness = 600;/' scripts/demo/flowtally.conf
+	echo "data_dir = \"$month/data\";"
+} >"$out/october.conf"
+mkdir -p "$month"
+"$ft" generate --pcap "$month/october.pcap" --version 5 --exporters 4 --start 2026-09-30T23:00:00Z \
+	--duration 2682000 --rate 0.5 --seed 7 --src-prefix 10.0.0.0/8 --dst-prefix 192.168.0.0/16 2>/dev/null
+"$ftd" --allow-root -c "$out/october.conf" --replay "$month/october.pcap" 2>"$month/flowtallyd.log" ||
+	{ cat "$month/flowtallyd.log" >&2; echo "demo: the replay failed" >&2; exit 1; }
+"$ft" recharge --month 2026-10 -c "$out/october.conf" --tariff scripts/demo/tariff.conf --out "$top/recharge" \
+	--no-timestamp >"$month/recharge.txt"
+"$ft" recharge --month 2026-10 -c "$out/october.conf" --tariff scripts/demo/tariff.conf --no-timestamp \
+	>"$month/again.json"
+cmp -s "$month/again.json" "$top/recharge/recharge-2026-10.json" ||
+	{ echo "demo: two runs of the same month differ" >&2; exit 1; }
+st=$top/recharge/recharge-2026-10.json
+echo "demo: the recharge statement for October 2026 (scripts/demo/tariff.conf: five cost pools and a fixed charge):"
+pounds='def pounds: "£\(. / 100 | floor).\(. % 100 | tostring | if length < 2 then "0" + . else . end)";'
+jq -r "$pounds"'"bins: \(.bins.present) of \(.bins.expected) present; RRD cross-check: \(.rrd_check.state); tenants + unattributed = total: \(.total.balances)"' "$st" |
+	sed 's/^/      /'
+{
+	printf 'tenant\tcost centre\tin bytes\tout bytes\tp95 in+out b/s\tcharge\n'
+	jq -r "$pounds"'.tenants | to_entries[] | [.key, .value.cost_centre, .value.volume.in.bytes, .value.volume.out.bytes,
+	       .value.p95.in_plus_out.bits_per_s, (.value.total_pence | pounds)] | @tsv' "$st"
+	jq -r "$pounds"'["(all)", "", .total.tenants_in.bytes, .total.tenants_out.bytes, "", (.total.charged_pence | pounds)] | @tsv' "$st"
+} | awk -F'\t' '{ printf "      %-11s %-11s %15s %15s %15s %12s\n", $1, $2, $3, $4, $5, $6 }'
+jq -r "$pounds"'"      pools: " + ([.pools[] | "\(.name) \(.amount_pence | pounds) (\(.basis))"] | join(", "))' "$st"
+echo "demo: statements (JSON, CSV for finance, HTML for partners; a second run gave the same bytes):"
+sed 's/^/      /' "$month/recharge.txt"
+[ "$(jq .total.balances "$st")" = true ] && [ "$(jq -r .rrd_check.state "$st")" = agrees ] ||
+	{ echo "demo: the statement does not balance or disagrees with the RRD files" >&2; exit 1; }
 [ "$known" -ge 2 ] || { echo "demo: the uplink has $known known steps: SNMP polling did not work" >&2; exit 1; }
 [ "$rrd_errors" = 0 ] && [ "$rrd_files" -gt 10 ] || { echo "demo: the RRD files were not all written" >&2; exit 1; }
 [ "$sent" = "$got" ] && [ "$sent" = "$ledger" ] || { echo "demo: counts differ" >&2; exit 1; }

@@ -76,8 +76,9 @@ static const char usage_text[] = SYNOPSIS
 "  -h, --help            show this help and exit\n"
 "\n"
 "Exit status: 0 the statement was written; 1 it could not be (no ledger, an error\n"
-"reading it), or it was written but the ledger had damaged blocks or the RRD\n"
-"cross-check disagrees (said on standard error and in the statement); 2 usage,\n"
+"reading it), or it was written but the ledger had damaged blocks or breaks not\n"
+"acknowledged, or the RRD cross-check disagrees (said on standard error and in the\n"
+"statement's notes); 2 usage,\n"
 "configuration or tariff error (file:line), or a tenant with traffic that the\n"
 "configuration does not list.\n"
 "\n"
@@ -456,6 +457,7 @@ int ft_cmd_recharge(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n_dirs; i++) {
 		struct stat sb;
+		errno = 0;
 		if (stat(dirs[i], &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 			fprintf(stderr, "flowtally recharge: %s: no ledger there (%s): a collector that never ran, or a "
 			        "wrong -c or -d\n", dirs[i], errno ? strerror(errno) : "not a directory");
@@ -568,8 +570,8 @@ int ft_cmd_recharge(int argc, char **argv)
 	if (b.damaged)
 		note(&r, "%" PRIu64 " damaged ledger block%s: their bins are missing", b.damaged, ft_cli_s(b.damaged));
 	if (b.breaks)
-		note(&r, "%" PRIu64 " break%s in the ledger chain this month (flowtally ledger verify lists them)",
-		     b.breaks, ft_cli_s(b.breaks));
+		note(&r, "%" PRIu64 " break%s in the ledger chain this month, %" PRIu64 " not acknowledged (flowtally "
+		     "ledger verify lists them)", b.breaks, ft_cli_s(b.breaks), b.breaks_open);
 	if (st.bins_present < st.bins_expected)
 		note(&r, "%" PRIu64 " of %" PRIu64 " bins missing: the collector was not running then",
 		     st.bins_expected - st.bins_present, st.bins_expected);
@@ -616,9 +618,10 @@ int ft_cmd_recharge(int argc, char **argv)
 		}
 		rc = e || fflush(stdout) ? FT_EXIT_FAILURE : FT_EXIT_OK;
 	}
-	if (rc == FT_EXIT_OK && (b.damaged || r.rrd.state == FT_RRD_CHECK_DISAGREES)) {
+	if (rc == FT_EXIT_OK && (b.damaged || b.breaks_open || r.rrd.state == FT_RRD_CHECK_DISAGREES)) {
 		fprintf(stderr, "flowtally recharge: the statement was written, but %s\n",
 		        b.damaged ? "the ledger has damaged blocks (flowtally ledger verify)" :
+		        b.breaks_open ? "the ledger has breaks not acknowledged (flowtally ledger acknowledge)" :
 		        "the RRD store disagrees with the ledger (see rrd_check in the statement)");
 		rc = FT_EXIT_FAILURE;
 	}

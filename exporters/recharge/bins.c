@@ -160,6 +160,9 @@ static int read_one(struct ft_bins *b, size_t *cap, const char *dir, int64_t *co
 			break;
 		if (r == 2) {
 			b->breaks++;
+			const struct ft_ledger_break *k = ft_ledger_reader_break(rd);
+			if (k && !ft_ledger_acknowledged(dir, k->hash))
+				b->breaks_open++;
 			continue;
 		}
 		if (r < 0) {

@@ -233,8 +233,9 @@ int ft_report_json(FILE *f, const struct ft_recharge_report *r)
 		fprintf(f, "%s{\"start\": \"%s\", \"end\": \"%s\", \"bins\": %" PRIu64 "}", g ? ", " : "",
 		        utc(r->gaps[g].start_ms, a), utc(r->gaps[g].end_ms, c),
 		        ft_recharge_bins(r->gaps[g].start_ms, r->gaps[g].end_ms));
-	fprintf(f, "],\n    \"ledger_steps\": %" PRIu64 ", \"damaged_blocks\": %" PRIu64 ", \"breaks\": %" PRIu64 ",\n",
-	        b ? b->steps : 0, b ? b->damaged : 0, b ? b->breaks : 0);
+	fprintf(f, "],\n    \"ledger_steps\": %" PRIu64 ", \"damaged_blocks\": %" PRIu64 ", \"breaks\": %" PRIu64
+	        ", \"breaks_not_acknowledged\": %" PRIu64 ",\n", b ? b->steps : 0, b ? b->damaged : 0, b ? b->breaks : 0,
+	        b ? b->breaks_open : 0);
 	fputs("    \"snmp\": [", f);
 	for (size_t s = 0; s < r->n_snmp; s++) {
 		const struct ft_recharge_snmp *x = &r->snmp[s];

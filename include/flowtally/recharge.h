@@ -86,6 +86,7 @@ struct ft_bins {
 	uint64_t steps;             /* ledger blocks read */
 	uint64_t damaged;           /* blocks refused as damaged (their bins are missing) */
 	uint64_t breaks;            /* breaks met in the chains */
+	uint64_t breaks_open;       /* of them, not acknowledged (flowtally ledger acknowledge) */
 	struct ft_recharge_map maps[16];    /* the tenant maps the steps were attributed with,
 	                                     * in the order met (more: counted in maps_more) */
 	size_t n_maps;
