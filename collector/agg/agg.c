@@ -33,6 +33,8 @@ struct slot {
 	struct ft_volume total, unattr_src, unattr_dst, late, not_accounted;
 	struct ft_step_cell *named;
 	size_t n_named;
+	struct ft_step_point *named_pts;  /* points a reload could not re-key (by key) */
+	size_t n_named_pts;
 };
 
 struct ft_agg {
@@ -42,6 +44,8 @@ struct ft_agg {
 	char (*classes)[FT_NAME_MAX];
 	char map_id[65];
 	size_t nt, nc;
+	struct ft_point_key *pkeys;   /* the keyed map's accounting interfaces */
+	size_t np;
 	size_t k;
 	struct slot *slots;
 	int64_t oldest;
@@ -78,6 +82,13 @@ static size_t n_cells(const struct ft_agg *a)
 	return a->nt * 2 * a->nc;
 }
 
+/* A slot's array: the cells, then each accounting interface's out and in volume, then
+ * one that takes the volume of records without an interface (never read). */
+static size_t n_all(const struct ft_agg *a)
+{
+	return n_cells(a) + 2 * a->np + 1;
+}
+
 static struct slot *slot_of(struct ft_agg *a, int64_t start)
 {
 	int64_t i = (start / a->step) % (int64_t)a->k;
@@ -95,8 +106,9 @@ static struct slot *touch(struct ft_agg *a, int64_t start)
 	a->last[1] = a->last[0];
 	a->last[0] = s;
 	if (!s->used || s->start != start) {
-		memset(s->cells, 0, n_cells(a) * sizeof(*s->cells));
+		memset(s->cells, 0, n_all(a) * sizeof(*s->cells));
 		free(s->named);
+		free(s->named_pts);
 		struct ft_volume *cells = s->cells;
 		*s = (struct slot){ .start = start, .used = true, .cells = cells };
 	}
@@ -118,12 +130,20 @@ static void window(struct ft_agg *a, int64_t now)
 static int key_to(struct ft_agg *a, const struct ft_tenant_map *map)
 {
 	size_t nt = ft_tenant_map_n_tenants(map), nc = ft_tenant_map_n_classes(map);
+	size_t np = ft_tenant_map_n_point_keys(map);
 	char (*t)[FT_NAME_MAX] = calloc(nt, FT_NAME_MAX), (*c)[FT_NAME_MAX] = calloc(nc, FT_NAME_MAX);
-	if (!t || !c) {
+	struct ft_point_key *pk = calloc(np + 1, sizeof(*pk));
+	if (!t || !c || !pk) {
 		free(t);
 		free(c);
+		free(pk);
 		return -ENOMEM;
 	}
+	for (size_t i = 0; i < np; i++)
+		pk[i] = *ft_tenant_map_point_key(map, i);
+	free(a->pkeys);
+	a->pkeys = pk;
+	a->np = np;
 	for (size_t i = 0; i < nt; i++)
 		snprintf(t[i], FT_NAME_MAX, "%s", ft_tenant_map_tenant(map, (uint16_t)i)->name);
 	for (size_t i = 0; i < nc; i++)
@@ -156,7 +176,7 @@ struct ft_agg *ft_agg_new(const struct ft_agg_conf *o, const struct ft_tenant_ma
 	if (!a->slots || !a->due || !a->win)
 		return ft_agg_free(a);
 	for (size_t i = 0; i < a->k; i++)
-		if (!(a->slots[i].cells = calloc(n_cells(a), sizeof(struct ft_volume))))
+		if (!(a->slots[i].cells = calloc(n_all(a), sizeof(struct ft_volume))))
 			return ft_agg_free(a);
 	window(a, now_ms);
 	return a;
@@ -169,12 +189,14 @@ struct ft_agg *ft_agg_free(struct ft_agg *a)
 	for (size_t i = 0; a->slots && i < a->k; i++) {
 		free(a->slots[i].cells);
 		free(a->slots[i].named);
+		free(a->slots[i].named_pts);
 	}
 	for (size_t i = 0; i < a->n_restored; i++)
 		ft_step_done(&a->restored[i]);
 	free(a->restored);
 	free(a->tenants);
 	free(a->classes);
+	free(a->pkeys);
 	free(a->slots);
 	free(a->due);
 	free(a->win);
@@ -330,18 +352,26 @@ static inline struct slot *back(struct ft_agg *a, size_t d, int64_t start)
 	return __builtin_expect(s->used && s->start == start, 1) ? s : touch(a, start);
 }
 
-/* Adds to a record's two cells (source out, destination in) and to the step's total. */
-static inline __attribute__((always_inline)) void add_cells(struct slot *s, size_t src, size_t dst,
+/* A record's places in a slot's array: its two cells (source out, destination in) and
+ * the accounting interfaces it came in and went out by (or the spare entry). */
+struct where {
+	size_t src, dst, pin, pout;
+};
+
+/* Adds to a record's cells, its interfaces and the step's total. */
+static inline __attribute__((always_inline)) void add_cells(struct slot *s, const struct where *w,
                                                            uint64_t bytes, uint64_t packets,
                                                            uint64_t flows)
 {
-	vadd(&s->cells[src], bytes, packets, flows);
-	vadd(&s->cells[dst], bytes, packets, flows);
+	vadd(&s->cells[w->src], bytes, packets, flows);
+	vadd(&s->cells[w->dst], bytes, packets, flows);
+	vadd(&s->cells[w->pin], bytes, packets, flows);
+	vadd(&s->cells[w->pout], bytes, packets, flows);
 	vadd(&s->total, bytes, packets, flows);
 }
 
 /* Any record: split over the open steps (late parts to the oldest), any number of parts. */
-static void add_parts(struct ft_agg *a, int64_t start, int64_t end, size_t src, size_t dst,
+static void add_parts(struct ft_agg *a, int64_t start, int64_t end, const struct where *w,
                       uint64_t bytes, uint64_t packets, uint64_t flows)
 {
 	struct part p[MAX_PARTS];
@@ -350,13 +380,13 @@ static void add_parts(struct ft_agg *a, int64_t start, int64_t end, size_t src, 
 	apportion(p, n, packets, true);
 	for (size_t i = 0; i < n; i++) {
 		struct slot *s = touch(a, p[i].step);
-		add_cells(s, src, dst, p[i].bytes, p[i].packets, 0);
+		add_cells(s, w, p[i].bytes, p[i].packets, 0);
 		if (p[i].late)
 			vadd(&s->late, p[i].bytes, p[i].packets, 0);
 	}
 	/* the flow itself counts once, in the step holding its end */
 	struct slot *s = touch(a, end_step(a, start, end));
-	add_cells(s, src, dst, 0, 0, flows);
+	add_cells(s, w, 0, 0, flows);
 	if (floor_step(end, a->step) < a->oldest)
 		s->late.flows += flows;
 }
@@ -447,8 +477,11 @@ static void add_attributed(struct ft_agg *a, const struct ft_flow *f, const stru
 		return;
 	}
 	raise_high(a, bytes, packets, flows);
-	size_t src = cell_index(a, at->src, FT_DIR_OUT, at->src_class);
-	size_t dst = cell_index(a, at->dst, FT_DIR_IN, at->dst_class);
+	size_t spare = n_all(a) - 1, pts = n_cells(a);
+	struct where pl = { cell_index(a, at->src, FT_DIR_OUT, at->src_class),
+	                   cell_index(a, at->dst, FT_DIR_IN, at->dst_class),
+	                   at->point_in && at->point_in <= a->np ? pts + 2 * (at->point_in - 1u) + FT_DIR_IN : spare,
+	                   at->point_out && at->point_out <= a->np ? pts + 2 * (at->point_out - 1u) + FT_DIR_OUT : spare };
 	if (!at->accounted) {
 		vadd(&touch(a, end_step(a, s, e))->not_accounted, bytes, packets, flows);
 		return;
@@ -470,17 +503,17 @@ static void add_attributed(struct ft_agg *a, const struct ft_flow *f, const stru
 		 * steps longer than flows) */
 		if (s >= ste - step && (two ? share0(bytes, w0, w, &b0) && share0(packets, w0, w, &p0)
 		                            : (b0 = p0 = 0, true))) {
-			add_cells(back(a, de + two, two ? ste - step : ste), src, dst, b0, p0, 0);
+			add_cells(back(a, de + two, two ? ste - step : ste), &pl, b0, p0, 0);
 			/* the flow counts in the step holding its end: the next one when it ends
 			 * on the boundary, unless that is past the newest */
 			bool next = e == ste + step && de > 0;
-			add_cells(back(a, de, ste), src, dst, bytes - b0, packets - p0, next ? 0 : flows);
+			add_cells(back(a, de, ste), &pl, bytes - b0, packets - p0, next ? 0 : flows);
 			if (__builtin_expect(next, 0))
-				add_cells(back(a, de - 1, ste + step), src, dst, 0, 0, flows);
+				add_cells(back(a, de - 1, ste + step), &pl, 0, 0, flows);
 			return;
 		}
 	}
-	add_parts(a, s, e, src, dst, bytes, packets, flows);
+	add_parts(a, s, e, &pl, bytes, packets, flows);
 }
 
 void ft_agg_add(struct ft_agg *a, const struct ft_flow *f, const struct ft_attr *at)
@@ -552,6 +585,19 @@ static int to_step(const struct ft_agg *a, const struct slot *s, struct ft_step 
 		              &s->named[i].v) < 0)
 			goto fail;
 	ft_step_sort(st);
+	/* the accounting interfaces' volumes */
+	st->points = calloc(2 * a->np + s->n_named_pts + 1, sizeof(*st->points));
+	if (!st->points)
+		goto fail;
+	for (size_t i = 0; i < 2 * a->np; i++) {
+		const struct ft_volume *v = &s->cells[n_cells(a) + i];
+		if (!vzero(v))
+			st->points[st->n_points++] = (struct ft_step_point){ a->pkeys[i / 2].exporter, a->pkeys[i / 2].ifindex,
+			                                                     (uint8_t)(i % 2), *v };
+	}
+	for (size_t i = 0; i < s->n_named_pts; i++)
+		st->points[st->n_points++] = s->named_pts[i];
+	ft_step_sort_points(st);
 	return 0;
 fail:
 	ft_step_done(st);
@@ -646,13 +692,35 @@ static int add_named(struct ft_agg *a, struct slot *s, const struct ft_step_cell
 	return 0;
 }
 
-/* The open slots in named form, and zeroed counter arrays for a map of nt × nc. */
-static int unkey(struct ft_agg *a, size_t nt, size_t nc, struct ft_step *old, struct ft_volume **cells)
+/* Adds points into a slot by their interface's key; those the keyed map lacks stay as
+ * they are. */
+static int add_named_points(struct ft_agg *a, struct slot *s, const struct ft_step_point *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		while (k < a->np && !(a->pkeys[k].ifindex == p[i].ifindex && ft_addr_equal(&a->pkeys[k].exporter, &p[i].exporter)))
+			k++;
+		if (k < a->np) {
+			vsum(&s->cells[n_cells(a) + 2 * k + p[i].direction], &p[i].v);
+			continue;
+		}
+		struct ft_step_point *nn = realloc(s->named_pts, (s->n_named_pts + 1) * sizeof(*nn));
+		if (!nn)
+			return -ENOMEM;
+		s->named_pts = nn;
+		s->named_pts[s->n_named_pts++] = p[i];
+	}
+	return 0;
+}
+
+/* The open slots in named form, and zeroed counter arrays for a map of nt × nc with np
+ * accounting interfaces. */
+static int unkey(struct ft_agg *a, size_t nt, size_t nc, size_t np, struct ft_step *old, struct ft_volume **cells)
 {
 	for (size_t i = 0; i < a->k; i++) {
 		if (a->slots[i].used && to_step(a, &a->slots[i], &old[i]) < 0)
 			return -ENOMEM;
-		if (!(cells[i] = calloc(nt * 2 * nc, sizeof(**cells))))
+		if (!(cells[i] = calloc(nt * 2 * nc + 2 * np + 1, sizeof(**cells))))
 			return -ENOMEM;
 	}
 	return 0;
@@ -663,7 +731,7 @@ int ft_agg_set_map(struct ft_agg *a, const struct ft_tenant_map *map)
 	size_t nt = ft_tenant_map_n_tenants(map), nc = ft_tenant_map_n_classes(map);
 	struct ft_step *old = calloc(a->k, sizeof(*old));
 	struct ft_volume **cells = calloc(a->k, sizeof(*cells));
-	int r = old && cells ? unkey(a, nt, nc, old, cells) : -ENOMEM;
+	int r = old && cells ? unkey(a, nt, nc, ft_tenant_map_n_point_keys(map), old, cells) : -ENOMEM;
 	bool named_lost = false;
 	if (r == 0)
 		r = key_to(a, map);
@@ -677,10 +745,14 @@ int ft_agg_set_map(struct ft_agg *a, const struct ft_tenant_map *map)
 		free(s->named);
 		s->named = NULL;
 		s->n_named = 0;
+		free(s->named_pts);
+		s->named_pts = NULL;
+		s->n_named_pts = 0;
 		/* unattributed volume lived in tenant 0's cells: now it is in the step's sums */
 		s->unattr_src = old[i].unattributed_src;
 		s->unattr_dst = old[i].unattributed_dst;
-		if (add_named(a, s, old[i].cells, old[i].n_cells) < 0)
+		if (add_named(a, s, old[i].cells, old[i].n_cells) < 0 ||
+		    add_named_points(a, s, old[i].points, old[i].n_points) < 0)
 			named_lost = true;
 	}
 	for (size_t i = 0; i < a->k; i++) {
@@ -741,5 +813,6 @@ int ft_agg_restore(struct ft_agg *a, const struct ft_step *st)
 	vmax(&a->high, &s->total);
 	vmax(&a->high, &s->late);
 	vmax(&a->high, &s->not_accounted);
-	return add_named(a, s, st->cells, st->n_cells);
+	int r = add_named(a, s, st->cells, st->n_cells);
+	return r < 0 ? r : add_named_points(a, s, st->points, st->n_points);
 }

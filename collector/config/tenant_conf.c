@@ -382,7 +382,10 @@ static int one_point(struct cctx *c, const config_setting_t *g)
 			return -EINVAL;
 		}
 	}
-	return ft_tenant_conf_add_point(&c->cfg->tenants, &p);
+	int r = ft_tenant_conf_add_point(&c->cfg->tenants, &p);
+	if (r == -E2BIG)
+		ft_config_err(c, g, "accounting_points: more than %d points", FT_POINTS_MAX);
+	return r;
 }
 
 static int apply_points(struct cctx *c, const config_setting_t *s)

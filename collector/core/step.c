@@ -57,23 +57,109 @@ void ft_step_sort(struct ft_step *s)
 	s->n_cells = w;
 }
 
+int ft_step_point_cmp(const void *x, const void *y)
+{
+	const struct ft_step_point *a = x, *b = y;
+	int c = memcmp(a->exporter.b, b->exporter.b, sizeof(a->exporter.b));
+	if (c)
+		return c;
+	if (a->ifindex != b->ifindex)
+		return a->ifindex < b->ifindex ? -1 : 1;
+	return (a->direction > b->direction) - (a->direction < b->direction);
+}
+
+int ft_step_exporter_cmp(const void *x, const void *y)
+{
+	const struct ft_step_exporter *a = x, *b = y;
+	int c = memcmp(a->exporter.b, b->exporter.b, sizeof(a->exporter.b));
+	if (c)
+		return c;
+	return (a->domain > b->domain) - (a->domain < b->domain);
+}
+
+void ft_step_sort_points(struct ft_step *s)
+{
+	size_t w = 0;
+	if (s->n_points)
+		qsort(s->points, s->n_points, sizeof(*s->points), ft_step_point_cmp);
+	for (size_t i = 0; i < s->n_points; i++) {
+		if (w && ft_step_point_cmp(&s->points[w - 1], &s->points[i]) == 0)
+			add(&s->points[w - 1].v, &s->points[i].v);
+		else
+			s->points[w++] = s->points[i];
+	}
+	s->n_points = w;
+	w = 0;
+	for (size_t i = 0; i < s->n_points; i++)
+		if (s->points[i].v.bytes || s->points[i].v.packets || s->points[i].v.flows)
+			s->points[w++] = s->points[i];
+	s->n_points = w;
+}
+
 void ft_step_done(struct ft_step *s)
 {
 	free(s->cells);
+	free(s->points);
+	free(s->exporters);
 	s->cells = NULL;
 	s->n_cells = 0;
+	s->points = NULL;
+	s->n_points = 0;
+	s->exporters = NULL;
+	s->n_exporters = 0;
 }
 
 int ft_step_copy(const struct ft_step *src, struct ft_step *ret)
 {
 	struct ft_step_cell *c = malloc((src->n_cells + 1) * sizeof(*c));
-	if (!c)
+	struct ft_step_point *p = malloc((src->n_points + 1) * sizeof(*p));
+	struct ft_step_exporter *e = malloc((src->n_exporters + 1) * sizeof(*e));
+	if (!c || !p || !e) {
+		free(c), free(p), free(e);
 		return -ENOMEM;
+	}
 	if (src->n_cells)
 		memcpy(c, src->cells, src->n_cells * sizeof(*c));
+	if (src->n_points)
+		memcpy(p, src->points, src->n_points * sizeof(*p));
+	if (src->n_exporters)
+		memcpy(e, src->exporters, src->n_exporters * sizeof(*e));
 	*ret = *src;
 	ret->cells = c;
+	ret->points = p;
+	ret->exporters = e;
 	return 0;
+}
+
+/* dst's exporters with src's added by key (sorted), into a new array: NULL on ENOMEM. */
+static struct ft_step_exporter *merge_exporters(const struct ft_step *dst, const struct ft_step *src, size_t *ret_n)
+{
+	struct ft_step_exporter *v = malloc((dst->n_exporters + src->n_exporters + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	size_t n = 0, i = 0, j = 0;
+	while (i < dst->n_exporters || j < src->n_exporters) {
+		int c = i == dst->n_exporters ? 1 : j == src->n_exporters ? -1
+		      : ft_step_exporter_cmp(&dst->exporters[i], &src->exporters[j]);
+		if (c < 0) {
+			v[n++] = dst->exporters[i++];
+		} else if (c > 0) {
+			v[n++] = src->exporters[j++];
+		} else {
+			struct ft_step_exporter x = dst->exporters[i++];
+			const struct ft_step_exporter *y = &src->exporters[j++];
+			x.datagrams += y->datagrams;
+			x.records += y->records;
+			x.seq_lost += y->seq_lost;
+			x.no_template += y->no_template;
+			x.parse_errors += y->parse_errors;
+			x.sampling_changes += y->sampling_changes;
+			x.sampling_rate = y->sampling_rate;
+			v[n++] = x;
+		}
+	}
+	*ret_n = n;
+	return v;
 }
 
 int ft_step_merge(struct ft_step *dst, const struct ft_step *src)
@@ -90,14 +176,31 @@ int ft_step_merge(struct ft_step *dst, const struct ft_step *src)
 		if (!ft_volume_add_checked(&v, (const struct ft_volume *)((const char *)src + off[i])))
 			return -EOVERFLOW;
 	}
-	struct ft_step_cell *c = realloc(dst->cells, (dst->n_cells + src->n_cells + 1) * sizeof(*c));
-	if (!c)
+	/* a point carries at most its step's total, so it fits once the totals do */
+	size_t n_exp = 0;
+	struct ft_step_exporter *e = merge_exporters(dst, src, &n_exp);
+	struct ft_step_point *p = e ? realloc(dst->points, (dst->n_points + src->n_points + 1) * sizeof(*p)) : NULL;
+	if (p)
+		dst->points = p;
+	struct ft_step_cell *c = p ? realloc(dst->cells, (dst->n_cells + src->n_cells + 1) * sizeof(*c)) : NULL;
+	if (!c) {
+		free(e);
 		return -ENOMEM;
+	}
 	if (src->n_cells)
 		memcpy(c + dst->n_cells, src->cells, src->n_cells * sizeof(*c));
 	dst->cells = c;
 	dst->n_cells += src->n_cells;
 	ft_step_sort(dst);
+	if (src->n_points)
+		memcpy(p + dst->n_points, src->points, src->n_points * sizeof(*p));
+	dst->n_points += src->n_points;
+	ft_step_sort_points(dst);
+	free(dst->exporters);
+	dst->exporters = e;
+	dst->n_exporters = n_exp;
+	dst->kernel_drops += src->kernel_drops;
+	dst->have_counters = dst->have_counters || src->have_counters;
 	add(&dst->total, &src->total);
 	add(&dst->unattributed_src, &src->unattributed_src);
 	add(&dst->unattributed_dst, &src->unattributed_dst);

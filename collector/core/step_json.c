@@ -1,7 +1,10 @@
 /* Open steps saved across a clean restart (state/steps.json), in JSON (jansson):
  *   {"schema":1,"steps":[{"start_ms":N,"length_ms":N,"map":"ID","total":[b,p,f],
  *     "unattributed_src":[..],"unattributed_dst":[..],"late":[..],"not_accounted":[..],
- *     "cells":[["tenant","out"|"in","class",b,p,f],...]}]}
+ *     "cells":[["tenant","out"|"in","class",b,p,f],...],
+ *     "points":[["exporter",ifindex,"out"|"in",b,p,f],...]}]}
+ * ("points" may be absent: a file of an older flowtallyd).  Exporters' counters are not
+ * saved: they belong to a step when it is committed, and open steps are not yet.
  * Written to a temporary name, fsynced and renamed. */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,11 +35,19 @@ static json_t *step_json(const struct ft_step *s)
 			c->direction == FT_DIR_OUT ? "out" : "in", c->class_, (json_int_t)c->v.bytes,
 			(json_int_t)c->v.packets, (json_int_t)c->v.flows));
 	}
-	return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "start_ms", (json_int_t)s->start_ms,
+	json_t *points = json_array();
+	for (size_t i = 0; i < s->n_points; i++) {
+		const struct ft_step_point *p = &s->points[i];
+		char a[FT_ADDR_STRLEN];
+		json_array_append_new(points, json_pack("[s,I,s,I,I,I]", ft_addr_format(&p->exporter, a),
+			(json_int_t)p->ifindex, p->direction == FT_DIR_OUT ? "out" : "in", (json_int_t)p->v.bytes,
+			(json_int_t)p->v.packets, (json_int_t)p->v.flows));
+	}
+	return json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "start_ms", (json_int_t)s->start_ms,
 		"length_ms", (json_int_t)s->length_ms, "map", s->map_id, "total", vol_json(&s->total),
 		"unattributed_src", vol_json(&s->unattributed_src),
 		"unattributed_dst", vol_json(&s->unattributed_dst), "late", vol_json(&s->late),
-		"not_accounted", vol_json(&s->not_accounted), "cells", cells);
+		"not_accounted", vol_json(&s->not_accounted), "cells", cells, "points", points);
 }
 
 int ft_steps_save(const char *path, const struct ft_step *steps, size_t n)
@@ -136,6 +147,38 @@ static int cells_of(json_t *cells, struct ft_step *s, const char *where, char *w
 	return 0;
 }
 
+/* ["exporter", ifindex, "out"|"in", bytes, packets, flows], in order, none zero */
+static int points_of(json_t *points, struct ft_step *s, const char *where, char *why, size_t size)
+{
+	json_t *c;
+	size_t k;
+	if (!points)
+		return 0;
+	if (!json_is_array(points))
+		return bad(why, size, -EINVAL, where, "points is not a list");
+	if (!(s->points = calloc(json_array_size(points) + 1, sizeof(*s->points))))
+		return -ENOMEM;
+	json_array_foreach(points, k, c) {
+		struct ft_step_point *p = &s->points[k];
+		const char *a = json_string_value(json_array_get(c, 0));
+		json_t *ifx = json_array_get(c, 1);
+		const char *d = json_string_value(json_array_get(c, 2));
+		if (!json_is_array(c) || json_array_size(c) != 6 || !a || ft_addr_parse(a, &p->exporter) < 0 ||
+		    !json_is_integer(ifx) || json_integer_value(ifx) < 0 || json_integer_value(ifx) > UINT32_MAX ||
+		    !d || (strcmp(d, "out") != 0 && strcmp(d, "in") != 0) || !vol_at(c, 3, &p->v))
+			return bad(why, size, -EINVAL, where, "point %zu is not [exporter, ifindex, direction, bytes, "
+			           "packets, flows]", k);
+		p->ifindex = (uint32_t)json_integer_value(ifx);
+		p->direction = strcmp(d, "in") == 0 ? FT_DIR_IN : FT_DIR_OUT;
+		if (k && ft_step_point_cmp(&s->points[k - 1], p) >= 0)
+			return bad(why, size, -EINVAL, where, "point %zu is not after the one before it", k);
+		if (p->v.bytes > s->total.bytes)
+			return bad(why, size, -EINVAL, where, "point %zu carries more than the step's total", k);
+		s->n_points++;
+	}
+	return 0;
+}
+
 static int step_of(json_t *j, struct ft_step *s, size_t i, char *why, size_t size)
 {
 	char where[48];
@@ -161,7 +204,8 @@ static int step_of(json_t *j, struct ft_step *s, size_t i, char *why, size_t siz
 	    (r = vol_of(j, "unattributed_dst", &s->unattributed_dst, where, why, size)) < 0 ||
 	    (r = vol_of(j, "late", &s->late, where, why, size)) < 0 ||
 	    (r = vol_of(j, "not_accounted", &s->not_accounted, where, why, size)) < 0 ||
-	    (r = cells_of(json_object_get(j, "cells"), s, where, why, size)) < 0)
+	    (r = cells_of(json_object_get(j, "cells"), s, where, why, size)) < 0 ||
+	    (r = points_of(json_object_get(j, "points"), s, where, why, size)) < 0)
 		return r;
 	if (ft_step_check(s) < 0)
 		return bad(why, size, -EBADMSG, where, "it does not balance (out + unattributed_src, total "

@@ -97,30 +97,31 @@ static uint8_t class_of(const struct ft_tenant_map *m, const struct ft_addr *oth
 	return c ? (uint8_t)c : FT_CLASS_INTERNET;
 }
 
-static bool point_matches(const struct ft_acct_point *p, const struct ft_flow *f, int64_t when)
+/* Whether the record counts (inside the accounting points, or there are none), and
+ * the accounting interfaces it came in and went out by (1 + key, 0 none). */
+static bool accounted(const struct ft_tenant_map *m, const struct ft_flow *f, int64_t when, struct ft_attr *ret)
 {
-	if (when < p->from_ms || when >= p->until_ms || !ft_addr_equal(&p->exporter, &f->exporter))
-		return false;
-	return ((p->dir & FT_POINT_IN) && f->in_if == p->ifindex) ||
-	       ((p->dir & FT_POINT_OUT) && f->out_if == p->ifindex);
-}
-
-static bool accounted(const struct ft_tenant_map *m, const struct ft_flow *f, int64_t when)
-{
+	ret->point_in = ret->point_out = 0;
 	if (f->flags & FT_FLOW_NOT_ACCOUNTED)
 		return false;
 	if (!m->n_points)
 		return true;
-	for (size_t i = 0; i < m->n_points; i++)
-		if (point_matches(&m->points[i], f, when))
-			return true;
-	return false;
+	for (size_t i = 0; i < m->n_points; i++) {
+		const struct ft_acct_point *p = &m->points[i];
+		if (when < p->from_ms || when >= p->until_ms || !ft_addr_equal(&p->exporter, &f->exporter))
+			continue;
+		if (!ret->point_in && (p->dir & FT_POINT_IN) && f->in_if == p->ifindex)
+			ret->point_in = (uint16_t)(m->point_key[i] + 1);
+		if (!ret->point_out && (p->dir & FT_POINT_OUT) && f->out_if == p->ifindex)
+			ret->point_out = (uint16_t)(m->point_key[i] + 1);
+	}
+	return ret->point_in || ret->point_out;
 }
 
 void ft_tenant_attribute(const struct ft_tenant_map *m, const struct ft_flow *f, struct ft_attr *ret)
 {
 	int64_t when = f->end_ms;
-	ret->accounted = accounted(m, f, when);
+	ret->accounted = accounted(m, f, when, ret);
 	uint32_t pfx[2] = { FT_LPM_NONE, FT_LPM_NONE };
 	if (m->tenant_pfx.n)
 		ft_lpm_lookup2(m->tenant_pfx.lpm, &f->src, &f->dst, pfx);

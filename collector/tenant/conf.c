@@ -118,6 +118,8 @@ int ft_tenant_conf_add_class_rule(struct ft_tenant_conf *c, const struct ft_clas
 
 int ft_tenant_conf_add_point(struct ft_tenant_conf *c, const struct ft_acct_point *p)
 {
+	if (c->n_points >= FT_POINTS_MAX)
+		return -E2BIG;
 	if (!GROW(c->points, c->n_points))
 		return -ENOMEM;
 	c->points[c->n_points++] = *p;

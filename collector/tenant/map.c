@@ -298,7 +298,31 @@ static int copy_conf(struct ft_tenant_map *m, const struct ft_tenant_conf *c)
 		m->tenants[i].at = (struct ft_where){ NULL, 0 };   /* file names stay with the conf */
 	for (size_t i = 0; i < c->n_points; i++)
 		m->points[i].at = (struct ft_where){ NULL, 0 };
+	/* the accounting interfaces, in the order the points first name them */
+	m->point_key = malloc((c->n_points + 1) * sizeof(*m->point_key));
+	m->pkeys = malloc((c->n_points + 1) * sizeof(*m->pkeys));
+	if (!m->point_key || !m->pkeys)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_points; i++) {
+		size_t k = 0;
+		while (k < m->n_pkeys && !(m->pkeys[k].ifindex == c->points[i].ifindex &&
+		                           ft_addr_equal(&m->pkeys[k].exporter, &c->points[i].exporter)))
+			k++;
+		if (k == m->n_pkeys)
+			m->pkeys[m->n_pkeys++] = (struct ft_point_key){ c->points[i].exporter, c->points[i].ifindex };
+		m->point_key[i] = (uint16_t)k;
+	}
 	return 0;
+}
+
+size_t ft_tenant_map_n_point_keys(const struct ft_tenant_map *m)
+{
+	return m->n_pkeys;
+}
+
+const struct ft_point_key *ft_tenant_map_point_key(const struct ft_tenant_map *m, size_t i)
+{
+	return i < m->n_pkeys ? &m->pkeys[i] : NULL;
 }
 
 struct ft_tenant_map *ft_tenant_map_build(const struct ft_tenant_conf *c, struct ft_diag *diag)
@@ -341,6 +365,8 @@ struct ft_tenant_map *ft_tenant_map_free(struct ft_tenant_map *m)
 	free(m->tenants);
 	free(m->classes);
 	free(m->points);
+	free(m->point_key);
+	free(m->pkeys);
 	free(m);
 	return NULL;
 }

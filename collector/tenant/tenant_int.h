@@ -56,6 +56,9 @@ struct ft_tenant_map {
 	size_t n_classes;
 	struct ft_acct_point *points;
 	size_t n_points;
+	uint16_t *point_key;          /* points[i]'s accounting interface: pkeys[point_key[i]] */
+	struct ft_point_key *pkeys;
+	size_t n_pkeys;
 	struct ptable tenant_pfx;
 	struct ptable class_pfx;
 	struct ktable ifaces;

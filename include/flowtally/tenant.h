@@ -31,6 +31,7 @@
 #define FT_CLASS_PARTNER 1
 #define FT_TENANTS_MAX 4000
 #define FT_CLASSES_MAX 64
+#define FT_POINTS_MAX 4096      /* accounting points (and so accounting interfaces) */
 
 struct ft_where {
 	const char *file;            /* owned by the ft_tenant_conf */
@@ -142,7 +143,7 @@ int ft_tenant_conf_add_tenant(struct ft_tenant_conf *c, const char *name, struct
 int ft_tenant_conf_add_class(struct ft_tenant_conf *c, const char *name);
 int ft_tenant_conf_add_rule(struct ft_tenant_conf *c, const struct ft_rule *r);
 int ft_tenant_conf_add_class_rule(struct ft_tenant_conf *c, const struct ft_class_rule *r);
-int ft_tenant_conf_add_point(struct ft_tenant_conf *c, const struct ft_acct_point *p);
+int ft_tenant_conf_add_point(struct ft_tenant_conf *c, const struct ft_acct_point *p);   /* -E2BIG past FT_POINTS_MAX */
 int ft_tenant_conf_add_if_match(struct ft_tenant_conf *c, const struct ft_if_match *m);
 /* Reads a file of "prefix tenant" lines (# comments, blank lines).  Unknown tenants
  * are errors unless implicit, when they are created.  Problems go to diag as
@@ -179,12 +180,24 @@ size_t ft_tenant_map_n_classes(const struct ft_tenant_map *m);
 const struct ft_tenant_def *ft_tenant_map_tenant(const struct ft_tenant_map *m, uint16_t i);
 const char *ft_tenant_map_class(const struct ft_tenant_map *m, uint8_t i);
 
+/* An accounting interface: an exporter and ifIndex that accounting points name (one
+ * per pair, whatever the points' directions and dates), numbered from 0 in the map. */
+struct ft_point_key {
+	struct ft_addr exporter;
+	uint32_t ifindex;
+};
+size_t ft_tenant_map_n_point_keys(const struct ft_tenant_map *m);
+const struct ft_point_key *ft_tenant_map_point_key(const struct ft_tenant_map *m, size_t i);
+
 struct ft_attr {
 	uint16_t src;                /* tenant owning the source, 0 unattributed */
 	uint16_t dst;
 	uint8_t src_class;           /* class of the source ledger: where the destination is */
 	uint8_t dst_class;           /* class of the destination ledger: where the source is */
 	bool accounted;              /* inside the accounting points */
+	uint16_t point_in;           /* 1 + the accounting interface it came in by (its input
+	                              * interface, at a point counting in), 0 none */
+	uint16_t point_out;          /* 1 + the one it left by (output interface, counting out) */
 };
 
 /* Attributes one flow at its end time.  Precedence per side: interface rule > VLAN rule

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include "same_step.h"
@@ -665,6 +666,163 @@ START_TEST(not_accounted_volume_kept_apart)
 	steps_done(&st);
 	ft_agg_free(a);
 	ft_tenant_map_free(m);
+}
+END_TEST
+
+/* ---- accounting interfaces ------------------------------------------------------------- */
+
+static const struct ft_step_point *point_of(const struct ft_step *s, const char *exporter, uint32_t ifindex, int dir)
+{
+	struct ft_addr e = addr(exporter);
+	for (size_t i = 0; i < s->n_points; i++)
+		if (ft_addr_equal(&s->points[i].exporter, &e) && s->points[i].ifindex == ifindex &&
+		    s->points[i].direction == dir)
+			return &s->points[i];
+	return NULL;
+}
+
+static void point_is(const struct ft_step *s, const char *exporter, uint32_t ifindex, int dir, uint64_t bytes,
+                     uint64_t packets, uint64_t flows, int line)
+{
+	const struct ft_step_point *p = point_of(s, exporter, ifindex, dir);
+	if (!bytes && !packets && !flows) {
+		ck_assert_msg(!p, "line %d: a point that should not be there", line);
+		return;
+	}
+	ck_assert_msg(p, "line %d: no point %s/%u %s", line, exporter, ifindex, dir == FT_DIR_IN ? "in" : "out");
+	vol_is(&p->v, bytes, packets, flows, line);
+}
+#define POINT(s, e, i, d, b, p, f) point_is((s), (e), (i), (d), (b), (p), (f), __LINE__)
+
+START_TEST(points_carry_what_each_interface_carried)
+{
+	struct mapdef d;
+	md_init(&d);
+	md_prefix(&d, "acme", "10.1.0.0/16");
+	md_point(&d, "192.0.2.1", 5, FT_POINT_IN);
+	md_point(&d, "192.0.2.1", 7, FT_POINT_BOTH);
+	md_point(&d, "192.0.2.2", 5, FT_POINT_OUT);
+	struct ft_tenant_map *m = md_build(&d);
+	ck_assert_uint_eq(ft_tenant_map_n_point_keys(m), 3);
+	struct ft_agg *a = agg_at(m, MINUTE, MINUTE, T0 + 30000);
+	/* in by 5, out by 7: counts at both; spread over two steps 1:3 */
+	struct ft_flow f = flow("10.1.0.1", "8.8.8.8", T0 - 15000, T0 + 45000, 1000, 10);
+	f.in_if = 5;
+	f.out_if = 7;
+	f.sampling_rate = 2;
+	add(a, m, &f);
+	/* in by 7 (a both point), out by 9 (no point) */
+	struct ft_flow g = flow("8.8.8.8", "10.1.0.1", T0 + 1000, T0 + 2000, 300, 3);
+	g.in_if = 7;
+	g.out_if = 9;
+	add(a, m, &g);
+	/* out by 5 on 192.0.2.1: point 5 there counts in only, and in by 3: not accounted */
+	struct ft_flow h = flow("10.1.0.1", "8.8.8.8", T0 + 1000, T0 + 2000, 50, 1);
+	h.in_if = 3;
+	h.out_if = 5;
+	add(a, m, &h);
+	/* the other exporter: out by 5 counts there */
+	struct ft_flow k = flow("10.1.0.1", "8.8.8.8", T0 + 1000, T0 + 2000, 70, 1);
+	k.exporter = addr("192.0.2.2");
+	k.in_if = 1;
+	k.out_if = 5;
+	add(a, m, &k);
+	struct steps st = { 0 };
+	ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &st), 2);
+	const struct ft_step *s0 = step_at(&st, T0 - MINUTE), *s1 = step_at(&st, T0);
+	check_ok(s0);
+	check_ok(s1);
+	POINT(s0, "192.0.2.1", 5, FT_DIR_IN, 500, 5, 0);
+	POINT(s0, "192.0.2.1", 7, FT_DIR_OUT, 500, 5, 0);
+	POINT(s1, "192.0.2.1", 5, FT_DIR_IN, 1500, 15, 1);
+	POINT(s1, "192.0.2.1", 7, FT_DIR_OUT, 1500, 15, 1);
+	POINT(s1, "192.0.2.1", 7, FT_DIR_IN, 300, 3, 1);
+	POINT(s1, "192.0.2.1", 5, FT_DIR_OUT, 0, 0, 0);
+	POINT(s1, "192.0.2.2", 5, FT_DIR_OUT, 70, 1, 1);
+	POINT(s1, "192.0.2.2", 5, FT_DIR_IN, 0, 0, 0);
+	ck_assert_uint_eq(s0->n_points, 2);
+	ck_assert_uint_eq(s1->n_points, 4);
+	VOL(&s1->not_accounted, 50, 1, 1);
+	/* in order, none zero */
+	for (size_t i = 1; i < s1->n_points; i++)
+		ck_assert_int_lt(ft_step_point_cmp(&s1->points[i - 1], &s1->points[i]), 0);
+	/* a copy and a JSON round trip keep them */
+	char dir[] = "/tmp/ft-agg-XXXXXX", path[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/steps.json", dir);
+	ck_assert_int_eq(ft_steps_save(path, st.s, st.n), 0);
+	struct ft_step *back_ = NULL;
+	size_t n = 0;
+	char why[200];
+	ck_assert_int_eq(ft_steps_load(path, &back_, &n, why, sizeof(why)), 0);
+	ck_assert_uint_eq(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_eq(back_[i].n_points, st.s[i].n_points);
+		for (size_t j = 0; j < back_[i].n_points; j++)
+			ck_assert_int_eq(memcmp(&back_[i].points[j], &st.s[i].points[j], sizeof(struct ft_step_point)), 0);
+		ft_step_done(&back_[i]);
+	}
+	free(back_);
+	unlink(path);
+	rmdir(dir);
+	steps_done(&st);
+	ft_agg_free(a);
+	ft_tenant_map_free(m);
+}
+END_TEST
+
+START_TEST(points_survive_reloads_restores_and_merges)
+{
+	struct mapdef d1, d2;
+	md_init(&d1);
+	md_prefix(&d1, "acme", "10.1.0.0/16");
+	md_point(&d1, "192.0.2.1", 5, FT_POINT_IN);
+	md_point(&d1, "192.0.2.1", 6, FT_POINT_IN);
+	struct ft_tenant_map *m1 = md_build(&d1);
+	md_init(&d2);
+	md_prefix(&d2, "acme", "10.1.0.0/16");
+	md_point(&d2, "192.0.2.1", 8, FT_POINT_IN);      /* a new one first: numbers move */
+	md_point(&d2, "192.0.2.1", 6, FT_POINT_IN);      /* 5 is gone */
+	struct ft_tenant_map *m2 = md_build(&d2);
+	struct ft_agg *a = agg_at(m1, MINUTE, MINUTE, T0 + 30000);
+	struct ft_flow f = flow("10.1.0.1", "8.8.8.8", T0 + 1000, T0 + 2000, 100, 1);
+	f.in_if = 5;
+	add(a, m1, &f);
+	f.in_if = 6;
+	add(a, m1, &f);
+	ck_assert_int_eq(ft_agg_set_map(a, m2), 0);
+	f.in_if = 6;
+	add(a, m2, &f);
+	f.in_if = 8;
+	add(a, m2, &f);
+	/* a snapshot restored into a fresh aggregator adds back where it was */
+	struct ft_step snap[8];
+	size_t ns = ft_agg_snapshot(a, snap, 8);
+	ck_assert_uint_eq(ns, 1);
+	struct ft_agg *b = agg_at(m2, MINUTE, MINUTE, T0 + 30000);
+	ck_assert_int_eq(ft_agg_restore(b, &snap[0]), 0);
+	ck_assert_int_eq(ft_agg_restore(b, &snap[0]), 0);   /* twice: twice the volume */
+	struct steps st = { 0 };
+	ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &st), 1);
+	ck_assert_uint_eq(close_steps(b, INT64_MAX, 8, &st), 1);
+	POINT(&st.s[0], "192.0.2.1", 5, FT_DIR_IN, 100, 1, 1);
+	POINT(&st.s[0], "192.0.2.1", 6, FT_DIR_IN, 200, 2, 2);
+	POINT(&st.s[0], "192.0.2.1", 8, FT_DIR_IN, 100, 1, 1);
+	POINT(&st.s[1], "192.0.2.1", 5, FT_DIR_IN, 200, 2, 2);
+	POINT(&st.s[1], "192.0.2.1", 6, FT_DIR_IN, 400, 4, 4);
+	POINT(&st.s[1], "192.0.2.1", 8, FT_DIR_IN, 200, 2, 2);
+	/* a merge adds by key */
+	ck_assert_int_eq(ft_step_merge(&st.s[0], &st.s[1]), 0);
+	POINT(&st.s[0], "192.0.2.1", 5, FT_DIR_IN, 300, 3, 3);
+	POINT(&st.s[0], "192.0.2.1", 6, FT_DIR_IN, 600, 6, 6);
+	ck_assert_uint_eq(st.s[0].n_points, 3);
+	for (size_t i = 0; i < ns; i++)
+		ft_step_done(&snap[i]);
+	steps_done(&st);
+	ft_agg_free(a);
+	ft_agg_free(b);
+	ft_tenant_map_free(m1);
+	ft_tenant_map_free(m2);
 }
 END_TEST
 
@@ -1675,6 +1833,8 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, flow_ending_on_a_step_boundary_counts_in_that_step);
 	tcase_add_test(tc, record_ending_before_it_starts_counts_at_its_end);
 	tcase_add_test(tc, not_accounted_volume_kept_apart);
+	tcase_add_test(tc, points_carry_what_each_interface_carried);
+	tcase_add_test(tc, points_survive_reloads_restores_and_merges);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("snapshot and restore");
