@@ -79,8 +79,8 @@ static const char usage_text[] = SYNOPSIS
 "reading it), or it was written but the ledger had damaged blocks or breaks not\n"
 "acknowledged, or the RRD cross-check disagrees (said on standard error and in the\n"
 "statement's notes); 2 usage,\n"
-"configuration or tariff error (file:line), or a tenant with traffic that the\n"
-"configuration does not list.\n"
+"configuration or tariff error (file:line), a tenant with traffic that the\n"
+"configuration does not list, or one exporter in two ledgers.\n"
 "\n"
 "Examples:\n"
 "  flowtally recharge --month 2026-10 -c /etc/flowtally/flowtally.conf --out /srv/recharge\n"
@@ -316,9 +316,16 @@ static int make_gaps(struct ft_recharge_report *r, const struct ft_bins *b)
 	return 0;
 }
 
+struct ifs {
+	struct ft_recharge_if *v;
+	size_t n;
+};
+
 /* The SNMP-polled interfaces' steps of the month, from each data directory's interface
- * totals (none: no SNMP). */
-static int add_snmp(struct ft_recharge_report *r, const char *data_dir, int64_t start, int64_t end)
+ * totals (none: no SNMP); with the configuration (cfg, or NULL), each interface with its
+ * device's exporter addresses, for the reconciliation. */
+static int add_snmp(struct ft_recharge_report *r, const char *data_dir, const struct ft_config *cfg, struct ifs *ifs,
+                    int64_t start, int64_t end)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s/interfaces", data_dir);
@@ -347,6 +354,30 @@ static int add_snmp(struct ft_recharge_report *r, const char *data_dir, int64_t 
 		x->steps_unknown = t.rows[i].steps - t.rows[i].known_steps[0];
 		x->in_octets = t.rows[i].v[0];
 		x->out_octets = t.rows[i].v[1];
+		const struct ft_snmp_device *dev = NULL;
+		for (size_t k = 0; cfg && k < cfg->snmp.n_devices && !dev; k++)
+			if (!strcmp(cfg->snmp.devices[k].name, t.rows[i].device))
+				dev = &cfg->snmp.devices[k];
+		if (!dev)
+			continue;
+		struct ft_recharge_if *nv = realloc(ifs->v, (ifs->n + 1) * sizeof(*nv));
+		if (!nv) {
+			ft_iftotals_result_done(&t);
+			return -ENOMEM;
+		}
+		ifs->v = nv;
+		struct ft_recharge_if *f = &ifs->v[ifs->n++];
+		memset(f, 0, sizeof(*f));
+		snprintf(f->device, sizeof(f->device), "%s", x->device);
+		snprintf(f->interface, sizeof(f->interface), "%s", x->interface);
+		f->ifindex = t.rows[i].ifindex;
+		f->exporters = dev->exporters;
+		f->n_exporters = dev->n_exporters;
+		f->in_octets = t.rows[i].v[0];
+		f->out_octets = t.rows[i].v[1];
+		f->in_known = t.rows[i].known_steps[0];
+		f->out_known = t.rows[i].known_steps[1];
+		f->steps = t.rows[i].steps;
 	}
 	ft_iftotals_result_done(&t);
 	return 0;
@@ -436,6 +467,7 @@ int ft_cmd_recharge(int argc, char **argv)
 	struct members ms = { 0 };
 	struct ft_recharge_report r = { 0 };
 	struct ft_diag d = { 0 };
+	struct ifs ifs = { 0 };
 	bool have_bins = false, have_st = false;
 	rc = FT_EXIT_USAGE;
 
@@ -503,6 +535,18 @@ int ft_cmd_recharge(int argc, char **argv)
 	have_bins = true;
 	ft_diag_done(&d);
 
+	/* one exporter in two ledgers would be counted twice */
+	for (size_t i = 1; i < b.n_exporters; i++) {
+		const struct ft_recharge_exporter *x = &b.exporters[i - 1], *y = &b.exporters[i];
+		if (x->domain == y->domain && ft_addr_equal(&x->exporter, &y->exporter) && x->source != y->source) {
+			char a[FT_ADDR_STRLEN];
+			fprintf(stderr, "flowtally recharge: exporter %s (domain %u) is in two ledgers, %s and %s: its "
+			        "traffic would be counted twice (each router's flows go to one collector)\n",
+			        ft_addr_format(&x->exporter, a), (unsigned)x->domain, b.sources[x->source].dir,
+			        b.sources[y->source].dir);
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < o.n_configs; i++)
 		if (add_members(&ms, cfgs[i], start, end) < 0)
 			goto out;
@@ -554,9 +598,25 @@ int ft_cmd_recharge(int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < o.n_configs; i++)
-		add_snmp(&r, cfgs[i]->data_dir, start, end);
+		if (add_snmp(&r, cfgs[i]->data_dir, cfgs[i], &ifs, start, end) < 0)
+			goto oom;
 	for (size_t i = 0; i < o.n_dirs; i++)
-		add_snmp(&r, o.dirs[i], start, end);
+		if (add_snmp(&r, o.dirs[i], NULL, &ifs, start, end) < 0)
+			goto oom;
+	r.recon_threshold_ppm = first ? first->reconcile_ppm : 20000;
+	if (ft_recharge_reconcile(&b, ifs.v, ifs.n, r.recon_threshold_ppm, &r.recon, &r.n_recon) < 0)
+		goto oom;
+	size_t flagged = 0;
+	for (size_t i = 0; i < r.n_recon; i++)
+		flagged += r.recon[i].flagged;
+	if (flagged)
+		note(&r, "SNMP and flows differ by more than %u.%04u %% (or SNMP missed steps) on %zu accounting "
+		     "interface direction%s: see reconciliation", r.recon_threshold_ppm / 10000,
+		     r.recon_threshold_ppm % 10000, flagged, ft_cli_s(flagged));
+	if (b.steps > b.steps_counted)
+		note(&r, "%" PRIu64 " of the month's %" PRIu64 " steps are of ledger format 1 or were not committed by "
+		     "flowtallyd: they record no exporter counters or accounting interfaces", b.steps - b.steps_counted,
+		     b.steps);
 
 	snprintf(r.version, sizeof(r.version), "%s", FT_VERSION);
 	if (first) {
@@ -628,8 +688,14 @@ int ft_cmd_recharge(int argc, char **argv)
 	for (size_t i = 0; i < r.n_notes; i++)
 		if (strstr(r.notes[i], "provisional"))
 			fprintf(stderr, "flowtally recharge: %s\n", r.notes[i]);
+	goto out;
+oom:
+	fprintf(stderr, "flowtally recharge: out of memory\n");
+	rc = FT_EXIT_FAILURE;
 out:
 	ft_diag_done(&d);
+	free(ifs.v);
+	free(r.recon);
 	if (have_st)
 		ft_statement_done(&st);
 	if (have_bins)

@@ -259,11 +259,28 @@ static void log_totals(const struct ft_stats *s)
 
 /* ---- --replay ----------------------------------------------------------------------------- */
 
-/* A replay has one pipeline: every step it closes is complete. */
+static int counters_of(const struct ft_stats *s, struct ft_counters *c);
+
+struct replay_ctx {
+	struct ft_outputs *o;
+	struct ft_pipeline *p;
+};
+
+/* A replay has one pipeline: every step it closes is complete.  The pipeline's counters
+ * go into the ledger with it. */
 static void replay_step(struct ft_step *s, void *ctx)
 {
-	ft_outputs_add(ctx, s);
-	ft_outputs_commit(ctx, INT64_MAX);
+	struct replay_ctx *x = ctx;
+	struct ft_stats st;
+	struct ft_counters c;
+	ft_stats_init(&st, 0, "replay");
+	if (ft_pipeline_stats(x->p, &st) == 0 && counters_of(&st, &c) == 0) {
+		ft_outputs_set_counters(x->o, &c);
+		free(c.exporters);
+	}
+	ft_stats_done(&st);
+	ft_outputs_add(x->o, s);
+	ft_outputs_commit(x->o, INT64_MAX);
 }
 
 static int replay(const struct ft_config *cfg, const struct ft_view *v, struct ft_pcap_reader *rd,
@@ -277,7 +294,8 @@ static int replay(const struct ft_config *cfg, const struct ft_view *v, struct f
 		return EXIT_RUNTIME;
 	ft_stats_init(&s, ft_clock_now_ns(), "replay");
 	ft_pipeline_load_state(p);
-	int r = ft_pipeline_replay(p, rd, &(struct ft_step_out){ replay_step, o });
+	struct replay_ctx rx = { o, p };
+	int r = ft_pipeline_replay(p, rd, &(struct ft_step_out){ replay_step, &rx });
 	if (r < 0)
 		ft_log_err(FT_LOG_PCAP, "%s: read error: %s", file, strerror(-r));
 	ft_pipeline_stats(p, &s);
@@ -462,45 +480,63 @@ static void on_stop(struct ft_loop *l, int signo, void *ctx)
 
 /* After a step was committed: the collector's running counters at its end, for the
  * sinks that graph them. */
-static void push_counters(struct daemon *d)
+/* The collector's running counters in s, as the sinks take them (c->exporters: the
+ * caller's to free).  0 or -ENOMEM. */
+static int counters_of(const struct ft_stats *s, struct ft_counters *c)
 {
-	int64_t end;
-	struct ft_stats s;
-	if (!ft_outputs_boundary(d->out, &end))
-		return;
-	ft_stats_init(&s, 0, "udp");
-	for (unsigned i = 0; i < d->n; i++)
-		ft_receiver_collect(&d->rs[i], &s);
-	struct ft_counters c = { .records = s.totals.records };
-	c.exporters = calloc(s.n_exporters + 1, sizeof(*c.exporters));
-	for (size_t i = 0; c.exporters && i < s.n_exporters; i++) {
-		const struct ft_exporter_stats *e = &s.exporters[i];
-		struct ft_counters_exporter *x = &c.exporters[c.n_exporters++];
+	*c = (struct ft_counters){ .records = s->totals.records };
+	c->exporters = calloc(s->n_exporters + 1, sizeof(*c->exporters));
+	if (!c->exporters)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_exporters; i++) {
+		const struct ft_exporter_stats *e = &s->exporters[i];
+		struct ft_counters_exporter *x = &c->exporters[c->n_exporters++];
 		*x = (struct ft_counters_exporter){ .addr = e->key.addr, .domain = e->key.domain,
 		                                     .datagrams = e->datagrams, .records = e->records,
 		                                     .bytes = e->bytes, .seq_lost = e->lost_records + e->lost_datagrams,
-		                                     .no_template = e->errors[FT_NF_ERR_NO_TEMPLATE] };
+		                                     .no_template = e->errors[FT_NF_ERR_NO_TEMPLATE],
+		                                     .sampling_changes = e->sampling_changes,
+		                                     .sampling_rate = e->sampling_rate };
 		for (size_t k = 0; k < FT_NF_ERR__MAX; k++)
 			x->parse_errors += e->errors[k];
 	}
-	for (size_t i = 0; i < s.n_listeners; i++)
-		c.kernel_drops += s.listeners[i].st.kernel_drops;
-	if (c.exporters)
-		ft_outputs_counters(d->out, &c);
-	free(c.exporters);
+	for (size_t i = 0; i < s->n_listeners; i++)
+		c->kernel_drops += s->listeners[i].st.kernel_drops;
+	return 0;
+}
+
+/* Every receive thread's counters now.  0 or -ENOMEM. */
+static int gather_counters(struct daemon *d, struct ft_counters *c)
+{
+	struct ft_stats s;
+	ft_stats_init(&s, 0, "udp");
+	int r = 0;
+	for (unsigned i = 0; i < d->n && r == 0; i++)
+		r = ft_receiver_collect(&d->rs[i], &s);
+	if (r == 0)
+		r = counters_of(&s, c);
 	ft_stats_done(&s);
+	return r;
 }
 
 /* Collects closed step parts and writes the steps every thread has closed. */
 static void step_tick(struct daemon *d)
 {
-	int64_t before = INT64_MAX;
+	int64_t before = INT64_MAX, end;
 	for (unsigned i = 0; i < d->n; i++) {
 		int64_t b = ft_receiver_take_steps(&d->rs[i], d->out);
 		before = b < before ? b : before;
 	}
+	/* the counters go into the ledger with the next step committed, then to the sinks */
+	struct ft_counters c;
+	bool have = gather_counters(d, &c) == 0;
+	if (have)
+		ft_outputs_set_counters(d->out, &c);
 	ft_outputs_commit(d->out, before);
-	push_counters(d);
+	if (have && ft_outputs_boundary(d->out, &end))
+		ft_outputs_counters(d->out, &c);
+	if (have)
+		free(c.exporters);
 	ft_views_collect(d->views);
 }
 

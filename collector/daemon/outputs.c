@@ -62,6 +62,11 @@ struct ft_outputs {
 	struct ft_log_rl fill_rl;
 	struct ft_log_rl marker_rl;
 	char marker[4200], open_path[4200];
+	/* the running counters now, and as they were when the ledger took its last step */
+	struct ft_counters_exporter *cur, *base;
+	size_t n_cur, n_base;
+	uint64_t drops_cur, drops_base;
+	bool have_cur;
 };
 
 /* ---- the running marker and the steps saved open ---------------------------------------- */
@@ -349,6 +354,8 @@ void ft_outputs_close_within(struct ft_outputs *o, int64_t drain_ns)
 	for (size_t i = 0; i < o->n_pending; i++)
 		ft_step_done(&o->pending[i]);
 	free(o->pending);
+	free(o->cur);
+	free(o->base);
 	for (size_t i = 0; o->slots && i < (stuck ? 1 : o->n); i++)
 		if (o->slots[i].ops && !o->slots[i].off)
 			o->slots[i].ops->close(o->slots[i].state);
@@ -425,6 +432,78 @@ static void drop_first(struct ft_outputs *o)
 	o->n_pending--;
 }
 
+void ft_outputs_set_counters(struct ft_outputs *o, const struct ft_counters *c)
+{
+	struct ft_counters_exporter *v = malloc((c->n_exporters + 1) * sizeof(*v));
+	if (!v)
+		return;                 /* the next call brings them: nothing is lost */
+	if (c->n_exporters)
+		memcpy(v, c->exporters, c->n_exporters * sizeof(*v));
+	free(o->cur);
+	o->cur = v;
+	o->n_cur = c->n_exporters;
+	o->drops_cur = c->kernel_drops;
+	o->have_cur = true;
+}
+
+static uint64_t grew(uint64_t now, uint64_t then)
+{
+	return now >= then ? now - then : now;   /* an entry evicted and seen again starts over */
+}
+
+/* How much each exporter's counters grew since the ledger's last step, into st (the
+ * exporters that did anything, in order). */
+static void attach_counters(struct ft_outputs *o, struct ft_step *st)
+{
+	if (!o->have_cur)
+		return;
+	struct ft_step_exporter *v = calloc(o->n_cur + 1, sizeof(*v));
+	if (!v)
+		return;
+	size_t n = 0;
+	for (size_t i = 0; i < o->n_cur; i++) {
+		const struct ft_counters_exporter *c = &o->cur[i], *b = NULL;
+		for (size_t j = 0; j < o->n_base && !b; j++)
+			if (o->base[j].domain == c->domain && ft_addr_equal(&o->base[j].addr, &c->addr))
+				b = &o->base[j];
+		struct ft_counters_exporter z = { 0 };
+		if (!b)
+			b = &z;
+		struct ft_step_exporter e = { .exporter = c->addr, .domain = c->domain,
+		                              .datagrams = grew(c->datagrams, b->datagrams),
+		                              .records = grew(c->records, b->records),
+		                              .seq_lost = grew(c->seq_lost, b->seq_lost),
+		                              .no_template = grew(c->no_template, b->no_template),
+		                              .parse_errors = grew(c->parse_errors, b->parse_errors),
+		                              .sampling_changes = grew(c->sampling_changes, b->sampling_changes),
+		                              .sampling_rate = c->sampling_rate ? c->sampling_rate : 1 };
+		if (e.datagrams || e.records || e.seq_lost || e.no_template || e.parse_errors || e.sampling_changes)
+			v[n++] = e;
+	}
+	qsort(v, n, sizeof(*v), ft_step_exporter_cmp);
+	free(st->exporters);
+	st->exporters = v;
+	st->n_exporters = n;
+	st->kernel_drops = grew(o->drops_cur, o->drops_base);
+	st->have_counters = true;
+}
+
+/* The ledger took a step: the counters it recorded are the base of the next one's. */
+static void counters_taken(struct ft_outputs *o)
+{
+	if (!o->have_cur)
+		return;
+	struct ft_counters_exporter *v = malloc((o->n_cur + 1) * sizeof(*v));
+	if (!v)
+		return;
+	if (o->n_cur)
+		memcpy(v, o->cur, o->n_cur * sizeof(*v));
+	free(o->base);
+	o->base = v;
+	o->n_base = o->n_cur;
+	o->drops_base = o->drops_cur;
+}
+
 /* The first pending step to the authoritative sink; false when it must wait. */
 static bool commit_first(struct ft_outputs *o)
 {
@@ -432,6 +511,7 @@ static bool commit_first(struct ft_outputs *o)
 	struct ft_step *st = &o->pending[0];
 	char t[40];
 	ft_time_format_utc(st->start_ms * FT_NS_PER_MS, t, sizeof(t));
+	attach_counters(o, st);
 	int64_t t0 = ft_clock_mono_ns();
 	int r = ft_step_check(st) < 0 ? -EBADMSG : s->ops->write_step(s->state, st);
 	int64_t t1 = ft_clock_mono_ns();
@@ -456,6 +536,7 @@ static bool commit_first(struct ft_outputs *o)
 		s->c.errors++;
 		return false;
 	} else {
+		counters_taken(o);
 		s->c.written++;
 		s->c.last_ms = st->start_ms;
 		o->committed_end = st->start_ms + st->length_ms;

@@ -70,6 +70,10 @@ bool ft_outputs_boundary(struct ft_outputs *o, int64_t *ret_end_ms);
 /* The collector's counters at the newest committed step's end, for the sinks that take
  * them: c's time and latencies are set here (copied; queued). */
 void ft_outputs_counters(struct ft_outputs *o, const struct ft_counters *c);
+/* The collector's running counters now (exporters and kernel drops; c stays the
+ * caller's): the next step the ledger takes records how much they grew since the step
+ * it took before (the first one after the start: since the start). */
+void ft_outputs_set_counters(struct ft_outputs *o, const struct ft_counters *c);
 /* Closed interface steps (SNMP) for the sinks that take them (copied; queued). */
 void ft_outputs_interfaces(struct ft_outputs *o, const struct ft_if_step *s, size_t n);
 

@@ -172,6 +172,17 @@ const char *ft_ledger_step_invalid(const struct ft_step *s)
 		if (i && ft_step_cell_cmp(&s->cells[i - 1], &s->cells[i]) >= 0)
 			return "cells are not sorted by (tenant, direction, class) or a key repeats";
 	}
+	if ((s->n_points && !s->points) || (s->n_exporters && !s->exporters))
+		return "points or exporters missing";
+	for (size_t i = 0; i < s->n_points; i++) {
+		if (s->points[i].direction != FT_DIR_OUT && s->points[i].direction != FT_DIR_IN)
+			return "a point's direction is neither out nor in";
+		if (i && ft_step_point_cmp(&s->points[i - 1], &s->points[i]) >= 0)
+			return "points are not sorted by (exporter, ifindex, direction) or a key repeats";
+	}
+	for (size_t i = 1; i < s->n_exporters; i++)
+		if (ft_step_exporter_cmp(&s->exporters[i - 1], &s->exporters[i]) >= 0)
+			return "exporters are not sorted by (address, domain) or one repeats";
 	return NULL;
 }
 
@@ -185,11 +196,29 @@ void ft_ledger_sha256_hex(const uint8_t digest[32], char ret[FT_LEDGER_HASH_HEX]
 	ret[64] = '\0';
 }
 
-void ft_ledger_format_header(struct ft_ledger_buf *b, int64_t day)
+void ft_ledger_format_header_v(struct ft_ledger_buf *b, int64_t day, int version)
 {
 	char t[LEDGER_TIME_LEN + 1];
 	ft_ledger_time_text(day * LEDGER_DAY_MS, t);
-	ft_ledger_buf_printf(b, "H\t%s\t%d\t%.10s\n", LEDGER_MAGIC, LEDGER_VERSION, t);
+	ft_ledger_buf_printf(b, "H\t%s\t%d\t%.10s\n", LEDGER_MAGIC, version, t);
+}
+
+void ft_ledger_format_header(struct ft_ledger_buf *b, int64_t day)
+{
+	ft_ledger_format_header_v(b, day, LEDGER_VERSION);
+}
+
+int ft_ledger_header_version(const char *line, size_t len, int64_t day)
+{
+	char want[LEDGER_HEADER_LEN + 1];
+	for (int v = LEDGER_VERSION_MIN; v <= LEDGER_VERSION; v++) {
+		char t[LEDGER_TIME_LEN + 1];
+		ft_ledger_time_text(day * LEDGER_DAY_MS, t);
+		int n = snprintf(want, sizeof(want), "H\t%s\t%d\t%.10s", LEDGER_MAGIC, v, t);
+		if (n > 0 && (size_t)n == len && memcmp(line, want, len) == 0)
+			return v;
+	}
+	return 0;
 }
 
 static void format_volume(struct ft_ledger_buf *b, const struct ft_volume *v)
@@ -215,6 +244,12 @@ static void end_block(struct ft_ledger_buf *b, size_t begin, const char *t,
 void ft_ledger_format_block(struct ft_ledger_buf *b, const struct ft_step *s,
                             const char *prev_hash, char ret_hash[FT_LEDGER_HASH_HEX])
 {
+	ft_ledger_format_block_v(b, s, prev_hash, ret_hash, LEDGER_VERSION);
+}
+
+void ft_ledger_format_block_v(struct ft_ledger_buf *b, const struct ft_step *s, const char *prev_hash,
+                              char ret_hash[FT_LEDGER_HASH_HEX], int version)
+{
 	char t[LEDGER_TIME_LEN + 1];
 	size_t begin = b->len;
 	ft_ledger_time_text(s->start_ms, t);
@@ -230,6 +265,23 @@ void ft_ledger_format_block(struct ft_ledger_buf *b, const struct ft_step *s,
 		ft_ledger_buf_printf(b, "S\t%s\t%s", t, ft_ledger_stat_names[i]);
 		format_volume(b, LEDGER_STAT_C(s, i));
 	}
+	for (size_t i = 0; version >= 2 && i < s->n_points; i++) {
+		const struct ft_step_point *p = &s->points[i];
+		char a[FT_ADDR_STRLEN];
+		ft_ledger_buf_printf(b, "P\t%s\t%s\t%" PRIu32 "\t%s", t, ft_addr_format(&p->exporter, a), p->ifindex,
+		                     p->direction == FT_DIR_OUT ? "out" : "in");
+		format_volume(b, &p->v);
+	}
+	for (size_t i = 0; version >= 2 && s->have_counters && i < s->n_exporters; i++) {
+		const struct ft_step_exporter *e = &s->exporters[i];
+		char a[FT_ADDR_STRLEN];
+		ft_ledger_buf_printf(b, "X\t%s\t%s\t%" PRIu32 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
+		                     "\t%" PRIu64 "\t%" PRIu32 "\n", t, ft_addr_format(&e->exporter, a), e->domain, e->datagrams,
+		                     e->records, e->seq_lost, e->no_template, e->parse_errors, e->sampling_changes,
+		                     e->sampling_rate);
+	}
+	if (version >= 2 && s->have_counters)
+		ft_ledger_buf_printf(b, "D\t%s\tkernel_drops\t%" PRIu64 "\n", t, s->kernel_drops);
 	end_block(b, begin, t, ret_hash);
 }
 

@@ -1,12 +1,13 @@
 /* The step ledger: the authoritative record of closed steps, appended by flowtallyd and
  * read by `flowtally ledger` and recharge.
  *
- * FORMAT (version 1).  DIR/YYYY-MM-DD.ledger holds the steps that start on that UTC day.
- * Text; one record per line; fields separated by one tab; lines end with "\n"; numbers
- * in decimal, exact (no units, no rounding); times as 2026-11-01T00:00:00Z (UTC, whole
- * seconds).  The first field says what a line is:
+ * FORMAT (version 2; files of version 1 are read, and appended to as they are).
+ * DIR/YYYY-MM-DD.ledger holds the steps that start on that UTC day.  Text; one record
+ * per line; fields separated by one tab; lines end with "\n"; numbers in decimal, exact
+ * (no units, no rounding); times as 2026-11-01T00:00:00Z (UTC, whole seconds).  The
+ * first field says what a line is:
  *
- *   H  flowtally-ledger  1  2026-11-01                      the file's first line
+ *   H  flowtally-ledger  2  2026-11-01                      the file's first line
  *   B  START  LENGTH_S  MAP_ID  PREV_HASH  N_CELLS          a step's block begins
  *   L  START  TENANT  out|in  CLASS  BYTES  PACKETS  FLOWS  N_CELLS lines, sorted by
  *                                                           tenant, direction, class
@@ -15,12 +16,23 @@
  *   S  START  total  ...
  *   S  START  late  ...
  *   S  START  not_accounted  ...
+ *   P  START  EXPORTER  IFINDEX  out|in  BYTES  PACKETS  FLOWS
+ *                             version 2: an accounting interface's volume (the accounted
+ *                             records it carried in or out), sorted by exporter, ifindex,
+ *                             direction; none for a step without any
+ *   X  START  EXPORTER  DOMAIN  DATAGRAMS  RECORDS  SEQ_LOST  NO_TEMPLATE  PARSE_ERRORS
+ *             SAMPLING_CHANGES  SAMPLING_RATE
+ *                             version 2: how an exporter's counters grew from the
+ *                             previous step's commit to this one's, sorted by exporter,
+ *                             domain (exporters that did nothing are left out)
+ *   D  START  kernel_drops  N version 2: the datagrams the kernel dropped meanwhile; with
+ *                             the X lines, present when the collector recorded counters
  *   E  START  HASH                                          the block ends
  *
  * START is the step's start on every line of its block, so a line means something
- * alone (grep, sort).  MAP_ID is the tenant map's identity ("-" when none).  HASH is
- * the SHA-256, in lowercase hex, of the block's bytes from its B line through the
- * newline of its last S line.  PREV_HASH is the HASH of the block before (in the same
+ * alone (grep, sort).  MAP_ID is the tenant map's identity ("-" when none).  EXPORTER is
+ * an address as text (192.0.2.1, 2001:db8::1).  HASH is the SHA-256, in lowercase hex, of
+ * the block's bytes from its B line through the newline of the line before E.  PREV_HASH is the HASH of the block before (in the same
  * file, or the last block of the nearest earlier day file; 64 zeros for the first block
  * of the ledger), so each hash covers all history before it and the blocks form one
  * chain across day files: a changed digit, a removed or added line, a removed or moved
@@ -60,6 +72,7 @@ struct ft_ledger {
 	int dir_fd;                 /* holds the lock */
 	int fd;                     /* the day file being appended, or -1 */
 	int64_t fd_day;
+	int fd_version;             /* of the day file being appended: its blocks are of it */
 	int64_t refused_day;        /* the day file last refused, said once (file.h) */
 	bool have_last;
 	int64_t last_start_ms, last_length_ms;
@@ -448,7 +461,7 @@ static int open_day(struct ft_ledger *l, int64_t day)
 		close(l->fd);
 	ft_ledger_file_name(day, name);
 	/* never appended through a link planted at today's name (file.h) */
-	l->fd = ft_file_open_at(l->dir_fd, name, O_WRONLY | O_APPEND | O_CREAT);
+	l->fd = ft_file_open_at(l->dir_fd, name, O_RDWR | O_APPEND | O_CREAT);
 	if (l->fd < 0) {
 		int rc = l->fd;
 		if (l->refused_day != day)
@@ -487,6 +500,14 @@ static int day_file(struct ft_ledger *l, int64_t day, off_t *ret_size)
 	if (fstat(l->fd, &st) < 0)
 		return -errno;
 	*ret_size = st.st_size;
+	/* a file begun by an older flowtallyd goes on in its own version */
+	l->fd_version = LEDGER_VERSION;
+	if (st.st_size > 0) {
+		char h[LEDGER_HEADER_LEN + 1];
+		ssize_t n = pread(l->fd, h, LEDGER_HEADER_LEN, 0);
+		int v = n == LEDGER_HEADER_LEN && h[n - 1] == '\n' ? ft_ledger_header_version(h, (size_t)n - 1, day) : 0;
+		l->fd_version = v ? v : LEDGER_VERSION;
+	}
 	return 0;
 }
 
@@ -505,7 +526,7 @@ static int append_block(struct ft_ledger *l, int64_t at, const struct ft_step *s
 	if (size == 0)
 		ft_ledger_format_header(&b, day);
 	if (s)
-		ft_ledger_format_block(&b, s, l->head, hash);
+		ft_ledger_format_block_v(&b, s, l->head, hash, l->fd_version);
 	else
 		ft_ledger_format_break(&b, k, l->head, hash);
 	rc = b.oom ? -ENOMEM : commit(l, &b, size);

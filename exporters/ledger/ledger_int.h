@@ -14,7 +14,8 @@
 #include "flowtally/step.h"
 
 #define LEDGER_MAGIC "flowtally-ledger"
-#define LEDGER_VERSION 1
+#define LEDGER_VERSION 2             /* written into new day files */
+#define LEDGER_VERSION_MIN 1         /* the oldest read (and appended to, as it is) */
 #define LEDGER_DAY_MS 86400000LL
 #define LEDGER_LINE_MAX 512          /* longer lines are damage: a real one is < 250 bytes */
 #define LEDGER_TIME_LEN 20           /* "2026-11-01T00:00:00Z" */
@@ -58,10 +59,18 @@ bool ft_ledger_name_ok(const char *s, size_t len);
 bool ft_ledger_map_id_ok(const char *s, size_t len);
 bool ft_ledger_hash_ok(const char *s, size_t len);
 
-/* The text of a file header, and of a whole block; *ret_hash is the block's hash. */
+/* The text of a file header (of version LEDGER_VERSION, or of version), and of a whole
+ * block of that version (version 1: without P, X and D lines); *ret_hash is the block's
+ * hash. */
 void ft_ledger_format_header(struct ft_ledger_buf *b, int64_t day);
+void ft_ledger_format_header_v(struct ft_ledger_buf *b, int64_t day, int version);
 void ft_ledger_format_block(struct ft_ledger_buf *b, const struct ft_step *s,
                             const char *prev_hash, char ret_hash[FT_LEDGER_HASH_HEX]);
+void ft_ledger_format_block_v(struct ft_ledger_buf *b, const struct ft_step *s, const char *prev_hash,
+                              char ret_hash[FT_LEDGER_HASH_HEX], int version);
+/* The version a header line (without its newline, len bytes) is of: 1 or 2; 0 when it
+ * is not the header of day's file. */
+int ft_ledger_header_version(const char *line, size_t len, int64_t day);
 void ft_ledger_sha256_hex(const uint8_t digest[32], char ret[FT_LEDGER_HASH_HEX]);
 
 /* A break's block: its K line, then its E line. */
@@ -112,6 +121,7 @@ struct ft_ledger_reader {
 	FILE *f;
 	char *path;
 	int64_t file_day;
+	int file_version;           /* its header's (1 or 2; 0 before it is read) */
 	bool file_newest;
 	size_t last_content;        /* the last file with more than a header */
 	int lineno;                 /* of the line in line[] */

@@ -20,7 +20,7 @@
 #include "flowtally/file.h"
 #include "ledger_int.h"
 
-#define MAX_FIELDS 8
+#define MAX_FIELDS 12
 
 enum { READ_END = 0, READ_BLOCK = 1, READ_OTHER = 2, READ_BREAK = 3 };
 
@@ -35,6 +35,8 @@ struct block {
 	char prev[FT_LEDGER_HASH_HEX];
 	uint64_t declared;          /* cells the B line announces */
 	int n_stats;                /* S lines read */
+	char last_kind;             /* of the P, X, D lines after them: the last one read */
+	size_t cap_points, cap_exporters;
 	struct sha256_ctx ctx;
 	bool is_break;              /* a K block: brk, not s */
 	size_t problems_before;     /* the reader's count when it began */
@@ -84,7 +86,7 @@ static char line_type(const struct ft_ledger_reader *r)
 	if (r->line_len < 2 || r->line_len > LEDGER_LINE_MAX || r->line[1] != '\t' ||
 	    strlen(r->line) != (size_t)r->line_len)
 		return 0;
-	return strchr("BLSEHK", r->line[0]) ? r->line[0] : 0;
+	return strchr("BLSEHKPXD", r->line[0]) ? r->line[0] : 0;
 }
 
 /* Splits a copy of the line on tabs; the count of fields, or -1 for more than max. */
@@ -264,6 +266,78 @@ static const char *parse_s(struct ft_ledger_reader *r, struct block *b)
 	return "";
 }
 
+/* The lines of version 2 after the S lines: P (accounting interfaces), then X
+ * (exporters), then D (kernel drops), in that order.  "" when the line is good, NULL on
+ * ENOMEM, else why not. */
+static const char *parse_pxd(struct ft_ledger_reader *r, struct block *b, char type)
+{
+	char copy[LEDGER_LINE_MAX + 1], *f[MAX_FIELDS];
+	if (r->file_version < 2)
+		return "a P, X or D line in a file of version 1";
+	if (b->n_stats != LEDGER_N_STATS)
+		return "a P, X or D line before the five S lines";
+	if ((type == 'P' && b->last_kind && b->last_kind != 'P') || (type == 'X' && b->last_kind == 'D') ||
+	    (type == 'D' && b->last_kind == 'D'))
+		return "P, X and D lines out of order (P lines, then X lines, then one D line)";
+	int n = split(r->line, copy, f, MAX_FIELDS);
+	if (n < 2 || strcmp(f[1], b->time) != 0)
+		return "the line's time is not its block's";
+	b->last_kind = type;
+	if (type == 'D') {
+		if (n != 4 || strcmp(f[2], "kernel_drops") != 0 || !read_u64(f[3], &b->s.kernel_drops))
+			return "bad D line (want D, the time, kernel_drops, a count)";
+		b->s.have_counters = true;
+		return "";
+	}
+	struct ft_addr a;
+	uint64_t x;
+	if (n < 3 || ft_addr_parse(f[2], &a) < 0)
+		return "bad exporter address";
+	if (type == 'P') {
+		struct ft_step_point p = { .exporter = a };
+		if (n != 8)
+			return "a P line has 8 fields";
+		if (!read_u64(f[3], &x) || x > UINT32_MAX)
+			return "bad ifindex";
+		p.ifindex = (uint32_t)x;
+		if (strcmp(f[4], "out") && strcmp(f[4], "in"))
+			return "the direction is neither out nor in";
+		p.direction = strcmp(f[4], "out") == 0 ? FT_DIR_OUT : FT_DIR_IN;
+		if (!read_volume(f + 5, &p.v))
+			return "bad number (want 0 to 18446744073709551615)";
+		if (b->s.n_points == b->cap_points) {
+			size_t nc = b->cap_points ? 2 * b->cap_points : 8;
+			struct ft_step_point *nv = realloc(b->s.points, nc * sizeof(*nv));
+			if (!nv)
+				return NULL;
+			b->s.points = nv;
+			b->cap_points = nc;
+		}
+		b->s.points[b->s.n_points++] = p;
+		return "";
+	}
+	struct ft_step_exporter e = { .exporter = a };
+	uint64_t rate, dom;
+	if (n != 11)
+		return "an X line has 11 fields";
+	if (!read_u64(f[3], &dom) || dom > UINT32_MAX || !read_u64(f[4], &e.datagrams) || !read_u64(f[5], &e.records) ||
+	    !read_u64(f[6], &e.seq_lost) || !read_u64(f[7], &e.no_template) || !read_u64(f[8], &e.parse_errors) ||
+	    !read_u64(f[9], &e.sampling_changes) || !read_u64(f[10], &rate) || rate > UINT32_MAX)
+		return "bad number (want 0 to 18446744073709551615; domain and rate below 2^32)";
+	e.domain = (uint32_t)dom;
+	e.sampling_rate = (uint32_t)rate;
+	if (b->s.n_exporters == b->cap_exporters) {
+		size_t nc = b->cap_exporters ? 2 * b->cap_exporters : 8;
+		struct ft_step_exporter *nv = realloc(b->s.exporters, nc * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		b->s.exporters = nv;
+		b->cap_exporters = nc;
+	}
+	b->s.exporters[b->s.n_exporters++] = e;
+	return "";
+}
+
 /* One line inside a block: 0, or -ENOMEM. */
 static int block_line(struct ft_ledger_reader *r, struct block *b, struct ft_diag *diag, char type)
 {
@@ -277,9 +351,13 @@ static int block_line(struct ft_ledger_reader *r, struct block *b, struct ft_dia
 		if (!why)
 			return -ENOMEM;
 	} else if (type == 'S') {
-		why = parse_s(r, b);
+		why = b->last_kind ? "an S line after the P, X or D lines" : parse_s(r, b);
+	} else if (type == 'P' || type == 'X' || type == 'D') {
+		why = parse_pxd(r, b, type);
+		if (!why)
+			return -ENOMEM;
 	} else {
-		why = "expected an L, S or E line";
+		why = "expected an L, S, P, X, D or E line";
 	}
 	if (*why)
 		report(r, diag, b->in_range, r->lineno, "%s", why);
@@ -312,6 +390,11 @@ static void check_step(struct ft_ledger_reader *r, struct block *b, struct ft_di
 	if (b->n_stats != LEDGER_N_STATS)
 		report(r, diag, b->in_range, b->line, "the block lacks the S line '%s'",
 		       ft_ledger_stat_names[b->n_stats]);
+	if (b->s.n_exporters && !b->s.have_counters)
+		report(r, diag, b->in_range, b->line, "X lines without their D line");
+	for (size_t i = 0; !why && i < b->s.n_points; i++)
+		if (b->s.points[i].v.bytes > b->s.total.bytes)
+			why = "a P line carries more bytes than the step's total";
 	if (why)
 		report(r, diag, b->in_range, b->line, "%s", why);
 	else if (ft_step_check(&b->s) < 0)
@@ -467,10 +550,12 @@ static int open_file(struct ft_ledger_reader *r, struct ft_diag *diag)
 		ft_ledger_buf_done(&want);
 		return rc < 0 ? rc : 0;
 	}
-	if (strncmp(r->line, want.p, want.len - 1) != 0 || (size_t)r->line_len != want.len - 1) {
-		report(r, diag, true, 1, "not the header of this day's file (want H, %s, %d, the day)",
-		       LEDGER_MAGIC, LEDGER_VERSION);
+	r->file_version = ft_ledger_header_version(r->line, (size_t)r->line_len, fe->day);
+	if (!r->file_version) {
+		report(r, diag, true, 1, "not the header of this day's file (want H, %s, %d to %d, the day)",
+		       LEDGER_MAGIC, LEDGER_VERSION_MIN, LEDGER_VERSION);
 		r->held = line_type(r) == 'B' || line_type(r) == 'K';
+		r->file_version = LEDGER_VERSION;   /* read on as the newest */
 	}
 	ft_ledger_buf_done(&want);
 	return 1;

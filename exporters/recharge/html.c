@@ -17,6 +17,7 @@
  * report's zone in TZ for that pass only.  Every string from the data is escaped:
  * tenant names, display names and descriptions come from configuration. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,6 +424,40 @@ static void coverage(FILE *f, const struct ft_recharge_report *r, const struct f
 			fprintf(f, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
 			        "<td class=\"n\">%s</td></tr>\n", grouped(s->steps_known).s, grouped(s->steps_unknown).s,
 			        grouped(s->in_octets).s, grouped(s->out_octets).s);
+		}
+		fputs("</table>\n", f);
+	}
+	const struct ft_bins *b = r->bins;
+	if (b && b->steps_counted) {
+		uint64_t dg = 0, lost = 0, nt = 0, sc = 0;
+		for (size_t i = 0; i < b->n_exporters; i++) {
+			dg += b->exporters[i].datagrams;
+			lost += b->exporters[i].seq_lost;
+			nt += b->exporters[i].no_template;
+			sc += b->exporters[i].sampling_changes;
+		}
+		fprintf(f, "<p>What the routers sent over the month's %s steps with counters: %s datagrams from %s "
+		        "exporter%s; lost on the way (sequence gaps) %s; dropped for want of a template %s; dropped by "
+		        "the collector's kernel %s; sampling-rate changes %s.</p>\n", grouped(b->steps_counted).s,
+		        grouped(dg).s, grouped(b->n_exporters).s, b->n_exporters == 1 ? "" : "s", grouped(lost).s,
+		        grouped(nt).s, grouped(b->kernel_drops).s, grouped(sc).s);
+	}
+	if (r->n_recon) {
+		fputs("<p>Accounting interfaces against their SNMP counters (flows count IP bytes, SNMP frames: a "
+		      "few per cent apart is usual):</p>\n<table>\n<tr><th>Device</th><th>Interface</th><th>Direction"
+		      "</th><th class=\"n\">Flow bytes</th><th class=\"n\">SNMP octets</th><th class=\"n\">Difference"
+		      "</th><th>Flag</th></tr>\n", f);
+		for (size_t i = 0; i < r->n_recon; i++) {
+			const struct ft_recharge_recon *x = &r->recon[i];
+			uint64_t mag = x->diff_ppm < 0 ? (uint64_t)0 - (uint64_t)x->diff_ppm : (uint64_t)x->diff_ppm;
+			fputs("<tr><td>", f);
+			ESC(f, x->device);
+			fputs("</td><td>", f);
+			ESC(f, x->interface);
+			fprintf(f, "</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s%" PRIu64
+			        ".%02" PRIu64 " %%</td><td>%s</td></tr>\n", x->direction == FT_DIR_IN ? "in" : "out",
+			        grouped(x->flow_bytes).s, grouped(x->snmp_octets).s, x->diff_ppm < 0 ? "&minus;" : "+",
+			        mag / 10000, mag / 100 % 100, x->partial ? "SNMP missed steps" : x->flagged ? "above the threshold" : "");
 		}
 		fputs("</table>\n", f);
 	}

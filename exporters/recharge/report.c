@@ -224,7 +224,22 @@ int ft_report_json(FILE *f, const struct ft_recharge_report *r)
 		fprintf(f, "}, \"charged_pence\": %" PRIu64 "}", sum);
 	}
 	fprintf(f, "%s],\n", st->n_pools ? "\n  " : "");
-	fputs("  \"reconciliation\": [],\n", f);
+	fputs("  \"reconciliation\": [", f);
+	for (size_t i = 0; i < r->n_recon; i++) {
+		const struct ft_recharge_recon *x = &r->recon[i];
+		char ea[FT_ADDR_STRLEN];
+		fprintf(f, "%s\n    {\"device\": ", i ? "," : "");
+		jstr(f, x->device);
+		fputs(", \"interface\": ", f);
+		jstr(f, x->interface);
+		fprintf(f, ", \"exporter\": \"%s\", \"ifindex\": %u, \"direction\": \"%s\", \"flow_bytes\": %" PRIu64
+		        ", \"snmp_octets\": %" PRIu64 ", \"snmp_steps_known\": %" PRIu64 ", \"snmp_steps\": %" PRIu64
+		        ", \"difference_ppm\": %" PRId64 ", \"threshold_ppm\": %u, \"partial\": %s, \"flagged\": %s}",
+		        ft_addr_format(&x->exporter, ea), (unsigned)x->ifindex, x->direction == FT_DIR_IN ? "in" : "out",
+		        x->flow_bytes, x->snmp_octets, x->snmp_known, x->snmp_steps, x->diff_ppm,
+		        (unsigned)r->recon_threshold_ppm, x->partial ? "true" : "false", x->flagged ? "true" : "false");
+	}
+	fprintf(f, "%s],\n", r->n_recon ? "\n  " : "");
 	fputs("  \"coverage\": {\n", f);
 	fprintf(f, "    \"bins_expected\": %" PRIu64 ", \"bins_present\": %" PRIu64 ", \"bins_missing\": %" PRIu64 ",\n",
 	        st->bins_expected, st->bins_present, st->bins_expected - st->bins_present);
@@ -236,6 +251,35 @@ int ft_report_json(FILE *f, const struct ft_recharge_report *r)
 	fprintf(f, "],\n    \"ledger_steps\": %" PRIu64 ", \"damaged_blocks\": %" PRIu64 ", \"breaks\": %" PRIu64
 	        ", \"breaks_not_acknowledged\": %" PRIu64 ",\n", b ? b->steps : 0, b ? b->damaged : 0, b ? b->breaks : 0,
 	        b ? b->breaks_open : 0);
+	/* ledger format 2: what the exporters' counters say of the month */
+	uint64_t dg = 0, rec = 0, lost = 0, nt = 0, pe = 0, sc = 0;
+	for (size_t i = 0; b && i < b->n_exporters; i++) {
+		dg += b->exporters[i].datagrams;
+		rec += b->exporters[i].records;
+		lost += b->exporters[i].seq_lost;
+		nt += b->exporters[i].no_template;
+		pe += b->exporters[i].parse_errors;
+		sc += b->exporters[i].sampling_changes;
+	}
+	fprintf(f, "    \"steps_with_counters\": %" PRIu64 ", \"datagrams\": %" PRIu64 ", \"records\": %" PRIu64
+	        ", \"sequence_lost\": %" PRIu64 ", \"no_template\": %" PRIu64 ", \"parse_errors\": %" PRIu64
+	        ", \"kernel_drops\": %" PRIu64 ", \"sampling_changes\": %" PRIu64 ",\n", b ? b->steps_counted : 0, dg, rec,
+	        lost, nt, pe, b ? b->kernel_drops : 0, sc);
+	fputs("    \"exporters\": [", f);
+	for (size_t i = 0; b && i < b->n_exporters; i++) {
+		const struct ft_recharge_exporter *x = &b->exporters[i];
+		char ea[FT_ADDR_STRLEN];
+		fprintf(f, "%s\n      {\"exporter\": \"%s\", \"domain\": %u, \"ledger\": ", i ? "," : "",
+		        ft_addr_format(&x->exporter, ea), (unsigned)x->domain);
+		jstr(f, x->source < b->n_sources ? b->sources[x->source].dir : "");
+		fprintf(f, ", \"steps\": %" PRIu64 ", \"datagrams\": %" PRIu64 ", \"records\": %" PRIu64
+		        ", \"sequence_lost\": %" PRIu64 ", \"no_template\": %" PRIu64 ", \"parse_errors\": %" PRIu64
+		        ", \"sampling_changes\": %" PRIu64 ", \"sampling_rate\": {\"first\": %u, \"last\": %u, \"min\": %u, "
+		        "\"max\": %u}}", x->steps, x->datagrams, x->records, x->seq_lost, x->no_template, x->parse_errors,
+		        x->sampling_changes, (unsigned)x->rate_first, (unsigned)x->rate_last, (unsigned)x->rate_min,
+		        (unsigned)x->rate_max);
+	}
+	fprintf(f, "%s],\n", b && b->n_exporters ? "\n    " : "");
 	fputs("    \"snmp\": [", f);
 	for (size_t s = 0; s < r->n_snmp; s++) {
 		const struct ft_recharge_snmp *x = &r->snmp[s];

@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "flowtally/diag.h"
+#include "flowtally/flow.h"
 #include "flowtally/names.h"
 #include "flowtally/step.h"
 
@@ -65,6 +66,26 @@ struct ft_recharge_source {
 	uint64_t steps;
 };
 
+/* An accounting interface's month, from the ledgers' P lines (format 2): what it carried
+ * of the accounted records, in or out, after sampling correction. */
+struct ft_recharge_point {
+	struct ft_addr exporter;
+	uint32_t ifindex;
+	uint8_t direction;          /* enum ft_direction */
+	struct ft_volume v;
+};
+
+/* An exporter's month, from the ledgers' X lines (format 2): its counters' growth over
+ * the month's steps, and the sampling rates it announced. */
+struct ft_recharge_exporter {
+	struct ft_addr exporter;
+	uint32_t domain;
+	size_t source;              /* the ledger (index of the directories read) it is in */
+	uint64_t steps;             /* steps it did something in */
+	uint64_t datagrams, records, seq_lost, no_template, parse_errors, sampling_changes;
+	uint32_t rate_first, rate_last, rate_min, rate_max;   /* of those steps */
+};
+
 /* One series of bins: a tenant's bytes per bin, in and out (all classes: class_ "", or
  * one class), with the month's exact volumes; "unattributed" (in: the volume whose
  * destination no tenant owns, out: whose source) and "total" (in and out: the
@@ -93,6 +114,13 @@ struct ft_bins {
 	uint64_t maps_more;
 	struct ft_recharge_source *sources; /* one per directory read, in the order given */
 	size_t n_sources;
+	/* ledger format 2 */
+	struct ft_recharge_point *points;   /* sorted by exporter, ifindex, direction */
+	size_t n_points;
+	struct ft_recharge_exporter *exporters;   /* sorted by exporter, domain, source */
+	size_t n_exporters;
+	uint64_t kernel_drops;      /* Σ D lines */
+	uint64_t steps_counted;     /* steps with counters (X and D lines) */
 };
 
 /* The bins of [start_ms, end_ms) (bin boundaries) from the ledgers in dirs (each a
@@ -106,6 +134,46 @@ int ft_bins_read(const char *const *dirs, size_t n_dirs, int64_t start_ms, int64
 void ft_bins_done(struct ft_bins *b);
 /* The series of tenant and class ("" all classes), or NULL. */
 const struct ft_bin_series *ft_bins_find(const struct ft_bins *b, const char *tenant, const char *class_);
+
+/* ---- reconciliation ---------------------------------------------------------------------- */
+
+/* An SNMP-polled interface's month (the caller's, from DATA_DIR/interfaces/): its
+ * device's exporter addresses (what its flows come from), its ifIndex, and the octets of
+ * the steps it was known in. */
+struct ft_recharge_if {
+	char device[FT_NAME_MAX];
+	char interface[128];
+	uint32_t ifindex;
+	const struct ft_addr *exporters;
+	size_t n_exporters;
+	uint64_t in_octets, out_octets;
+	uint64_t in_known, out_known;       /* steps each was known in */
+	uint64_t steps;                     /* steps recorded */
+};
+
+/* One accounting interface and direction against SNMP. */
+struct ft_recharge_recon {
+	char device[FT_NAME_MAX];
+	char interface[128];
+	struct ft_addr exporter;
+	uint32_t ifindex;
+	uint8_t direction;                  /* enum ft_direction */
+	uint64_t flow_bytes;                /* the ledgers' (P lines) */
+	uint64_t snmp_octets;               /* the interface totals' */
+	uint64_t snmp_known, snmp_steps;    /* steps SNMP knew the counter in, of those recorded */
+	int64_t diff_ppm;                   /* (flow - snmp) / snmp, parts per million; 0 when
+	                                     * snmp is 0 (then flagged if flow is not) */
+	bool flagged;                       /* |diff| above the threshold, or a partial count */
+	bool partial;                       /* SNMP missed steps: the octets are of fewer steps */
+};
+
+/* For each accounting interface of the month (b's points) that an SNMP interface is
+ * (one of its device's exporters and its ifIndex), each direction: the flows' bytes
+ * against SNMP's octets, flagged above threshold_ppm (a month SNMP did not fully know
+ * is flagged too).  Ordered by device, interface, direction (in first).  0 and *ret
+ * (free()), -ENOMEM. */
+int ft_recharge_reconcile(const struct ft_bins *b, const struct ft_recharge_if *ifs, size_t n_ifs,
+                          uint32_t threshold_ppm, struct ft_recharge_recon **ret, size_t *ret_n);
 
 /* ---- percentiles ----------------------------------------------------------------------- */
 
@@ -355,6 +423,9 @@ struct ft_recharge_report {
 	/* what the statement warns of, one line each (a pool not charged, a disagreement) */
 	char (*notes)[512];
 	size_t n_notes;
+	struct ft_recharge_recon *recon;    /* reconciliation, and its threshold */
+	size_t n_recon;
+	uint32_t recon_threshold_ppm;
 };
 
 /* The report in each format, byte-identical for identical reports.  0, or -errno of

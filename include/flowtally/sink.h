@@ -62,6 +62,8 @@ struct ft_counters_exporter {
 	uint64_t parse_errors;      /* every error reason counted for it */
 	uint64_t seq_lost;          /* sequence-gap losses: records (v5, IPFIX), datagrams (v9) */
 	uint64_t no_template;       /* data sets dropped, their template never came */
+	uint64_t sampling_changes;  /* times its sampling rate changed */
+	uint32_t sampling_rate;     /* the rate it announced last (1: none) */
 };
 
 /* The collector's counters at the end of a committed step: running counts since the

@@ -336,7 +336,7 @@ START_TEST(file_is_plain_tab_separated_text)
 	struct lines L;
 	load(day_file("2026-11-01"), &L);
 	ck_assert_uint_eq(L.n, 1 + 1 + 4 + 5 + 1);
-	ck_assert_str_eq(L.v[0], "H\tflowtally-ledger\t1\t2026-11-01\n");
+	ck_assert_str_eq(L.v[0], "H\tflowtally-ledger\t2\t2026-11-01\n");
 	ck_assert_str_eq(L.v[1], "B\t2026-11-01T10:00:00Z\t60\t5f1e0c\t"
 	                         "0000000000000000000000000000000000000000000000000000000000000000\t4\n");
 	ck_assert_str_eq(L.v[2], "L\t2026-11-01T10:00:00Z\tacme\tout\tinternet\t1\t1\t1\n");
@@ -394,7 +394,7 @@ START_TEST(days_rotate_and_chain_across_files)
 	ck_assert_int_eq(access(day_file("2026-11-02"), F_OK), 0);
 	struct lines L;
 	load(day_file("2026-11-02"), &L);
-	ck_assert_str_eq(L.v[0], "H\tflowtally-ledger\t1\t2026-11-02\n");
+	ck_assert_str_eq(L.v[0], "H\tflowtally-ledger\t2\t2026-11-02\n");
 	save(day_file("2026-11-02"), &L);
 	struct read_result rr = read_all();
 	ck_assert_int_eq(rr.good, 4);
@@ -982,8 +982,151 @@ START_TEST(garbage_and_bad_fields_are_named)
 	save(day_file("2026-11-01"), &L);
 	read_all();
 	dump_diag();
-	ck_assert(diag_has("2026-11-01.ledger:12: expected an L, S or E line"));
+	ck_assert(diag_has("2026-11-01.ledger:12: expected an L, S, P, X, D or E line"));
 	ck_assert(diag_has("2026-11-01.ledger:15: the direction is neither out nor in"));
+}
+END_TEST
+
+/* ---- format 2: accounting interfaces, exporters' counters, kernel drops ---- */
+
+/* step_k with two accounting interfaces, two exporters and kernel drops. */
+static struct ft_step step_v2(int64_t start, uint64_t k)
+{
+	struct ft_step s = step_k(start, k);
+	s.points = calloc(3, sizeof(*s.points));
+	s.exporters = calloc(2, sizeof(*s.exporters));
+	ck_assert_int_eq(ft_addr_parse("192.0.2.1", &s.points[0].exporter), 0);
+	s.points[1].exporter = s.points[2].exporter = s.points[0].exporter;
+	s.points[0].ifindex = 5, s.points[0].direction = FT_DIR_OUT, s.points[0].v = (struct ft_volume){ 100 + k, 2, 1 };
+	s.points[1].ifindex = 5, s.points[1].direction = FT_DIR_IN, s.points[1].v = (struct ft_volume){ 200, 3, 1 };
+	s.points[2].ifindex = 7, s.points[2].direction = FT_DIR_IN, s.points[2].v = (struct ft_volume){ 1, 1, 1 };
+	s.n_points = 3;
+	ck_assert_int_eq(ft_addr_parse("192.0.2.1", &s.exporters[0].exporter), 0);
+	ck_assert_int_eq(ft_addr_parse("2001:db8::9", &s.exporters[1].exporter), 0);
+	s.exporters[0] = (struct ft_step_exporter){ s.exporters[0].exporter, 0, 40 + k, 1200, 30, 0, 1, 0, 1 };
+	s.exporters[1] = (struct ft_step_exporter){ s.exporters[1].exporter, 256, 3, 90, 0, 2, 0, 1, 1000 };
+	s.n_exporters = 2;
+	s.kernel_drops = 17;
+	s.have_counters = true;
+	return s;
+}
+
+START_TEST(format_2_round_trips_interfaces_and_counters)
+{
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	for (int k = 0; k < 3; k++)
+		append_ok(l, step_v2(t("2026-11-01T10:00:00Z") + k * MIN_MS, (uint64_t)k));
+	ft_ledger_close(l);
+	struct lines L;
+	load(day_file("2026-11-01"), &L);
+	ck_assert_str_eq(L.v[0], "H\tflowtally-ledger\t2\t2026-11-01\n");
+	size_t p = nth(&L, "P", 0);
+	ck_assert_str_eq(L.v[p - 1], "S\t2026-11-01T10:00:00Z\tnot_accounted\t11\t2\t1\n");
+	ck_assert_str_eq(L.v[p], "P\t2026-11-01T10:00:00Z\t192.0.2.1\t5\tout\t100\t2\t1\n");
+	ck_assert_str_eq(L.v[p + 3], "X\t2026-11-01T10:00:00Z\t192.0.2.1\t0\t40\t1200\t30\t0\t1\t0\t1\n");
+	ck_assert_str_eq(L.v[p + 4], "X\t2026-11-01T10:00:00Z\t2001:db8::9\t256\t3\t90\t0\t2\t0\t1\t1000\n");
+	ck_assert_str_eq(L.v[p + 5], "D\t2026-11-01T10:00:00Z\tkernel_drops\t17\n");
+	ck_assert_uint_eq(strncmp(L.v[p + 6], "E\t", 2), 0);
+	save(day_file("2026-11-01"), &L);
+	struct ft_ledger_reader *r;
+	struct ft_step s;
+	ck_assert_int_eq(ft_ledger_reader_open(dir, INT64_MIN, INT64_MAX, &r), 0);
+	for (uint64_t k = 0; k < 3; k++) {
+		ck_assert_int_eq(ft_ledger_reader_next(r, &s, &diag), 1);
+		struct ft_step want = step_v2(t("2026-11-01T10:00:00Z") + (int64_t)k * MIN_MS, k);
+		ck_assert_uint_eq(s.n_points, 3);
+		ck_assert_uint_eq(s.n_exporters, 2);
+		ck_assert(s.have_counters);
+		ck_assert_uint_eq(s.kernel_drops, 17);
+		ck_assert_int_eq(memcmp(s.points, want.points, 3 * sizeof(*s.points)), 0);
+		ck_assert_int_eq(memcmp(s.exporters, want.exporters, 2 * sizeof(*s.exporters)), 0);
+		ft_step_done(&s);
+		ft_step_done(&want);
+	}
+	ck_assert_int_eq(ft_ledger_reader_next(r, &s, &diag), 0);
+	ft_ledger_reader_free(r);
+	dump_diag();
+	ck_assert_uint_eq(diag.n, 0);
+}
+END_TEST
+
+START_TEST(format_1_files_are_read_and_appended_to_as_they_are)
+{
+	/* a day file of an older flowtallyd: its header says 1, its blocks have no P, X, D */
+	write_steps(t("2026-11-01T10:00:00Z"), 2);
+	struct lines L;
+	load(day_file("2026-11-01"), &L);
+	replace(&L, 0, "H\tflowtally-ledger\t1\t2026-11-01\n");
+	save(day_file("2026-11-01"), &L);
+	struct read_result rr = read_all();
+	ck_assert_int_eq(rr.good, 2);
+	ck_assert_uint_eq(diag.n, 0);
+	/* appended to in version 1 the same day, in version 2 from the next day's file */
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	append_ok(l, step_v2(t("2026-11-01T10:05:00Z"), 5));
+	append_ok(l, step_v2(t("2026-11-02T00:00:00Z"), 6));
+	ft_ledger_close(l);
+	load(day_file("2026-11-01"), &L);
+	for (size_t i = 0; i < L.n; i++)
+		ck_assert_msg(!strchr("PXD", L.v[i][0]), "a version 2 line in a version 1 file: %s", L.v[i]);
+	load(day_file("2026-11-02"), &L);
+	ck_assert_str_eq(L.v[0], "H\tflowtally-ledger\t2\t2026-11-02\n");
+	ck_assert_uint_gt(nth(&L, "D", 0), 0);
+	rr = read_all();
+	dump_diag();
+	ck_assert_int_eq(rr.good, 4);
+	ck_assert_uint_eq(diag.n, 0);
+}
+END_TEST
+
+START_TEST(format_2_damage_is_named)
+{
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	for (int k = 0; k < 5; k++)
+		append_ok(l, step_v2(t("2026-11-01T10:00:00Z") + k * MIN_MS, (uint64_t)k));
+	ft_ledger_close(l);
+	struct lines L;
+	load(day_file("2026-11-01"), &L);
+	/* block 0: the D line before the X lines; block 1: a P line out of order (after X);
+	 * block 2: a bad address; block 3: X lines without D; block 4: a P line in the S lines */
+	size_t d0 = nth(&L, "D", 0), x0 = nth(&L, "X", 0);
+	char *tmp = L.v[d0];
+	L.v[d0] = L.v[x0];
+	L.v[x0] = tmp;
+	rehash(&L, nth(&L, "B", 0));
+	size_t x1 = nth(&L, "X", 2), p1 = nth(&L, "P", 3);
+	tmp = L.v[x1];
+	L.v[x1] = L.v[p1];
+	L.v[p1] = tmp;
+	rehash(&L, nth(&L, "B", 1));
+	size_t p2 = nth(&L, "P", 6);
+	replace(&L, p2, "P\t2026-11-01T10:02:00Z\t192.0.2.300\t5\tout\t102\t2\t1\n");
+	rehash(&L, nth(&L, "B", 2));
+	drop(&L, nth(&L, "D", 3));
+	rehash(&L, nth(&L, "B", 3));
+	size_t s4 = nth(&L, "S", 4 * 5 + 4), p4 = nth(&L, "P", 12);
+	tmp = L.v[s4];
+	L.v[s4] = L.v[p4];
+	L.v[p4] = tmp;
+	rehash(&L, nth(&L, "B", 4));
+	save(day_file("2026-11-01"), &L);
+	struct read_result rr = read_all();
+	dump_diag();
+	ck_assert_int_eq(rr.good, 0);
+	ck_assert(diag_has("P, X and D lines out of order"));
+	ck_assert(diag_has("bad exporter address"));
+	ck_assert(diag_has("X lines without their D line"));
+	ck_assert(diag_has("a P, X or D line before the five S lines"));
+	/* a P line in a version 1 file is damage too */
+	load(day_file("2026-11-01"), &L);
+	replace(&L, 0, "H\tflowtally-ledger\t1\t2026-11-01\n");
+	save(day_file("2026-11-01"), &L);
+	ft_diag_done(&diag);
+	read_all();
+	ck_assert(diag_has("a P, X or D line in a file of version 1"));
 }
 END_TEST
 
@@ -1091,6 +1234,9 @@ Suite *ft_test_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, steps_read_back_exactly);
 	tcase_add_test(tc, file_is_plain_tab_separated_text);
+	tcase_add_test(tc, format_2_round_trips_interfaces_and_counters);
+	tcase_add_test(tc, format_1_files_are_read_and_appended_to_as_they_are);
+	tcase_add_test(tc, format_2_damage_is_named);
 	tcase_add_test(tc, reopen_continues_the_chain);
 	tcase_add_test(tc, second_writer_is_refused);
 	tcase_add_test(tc, days_rotate_and_chain_across_files);
