@@ -118,6 +118,111 @@ static void note_map(struct ft_bins *b, const struct ft_step *s)
 	m->steps++;
 }
 
+/* ---- ledger format 2: accounting interfaces and exporters over the month ---------------- */
+
+static int cmp_point(const struct ft_recharge_point *a, const struct ft_step_point *b)
+{
+	int c = memcmp(a->exporter.b, b->exporter.b, sizeof(a->exporter.b));
+	if (c)
+		return c;
+	if (a->ifindex != b->ifindex)
+		return a->ifindex < b->ifindex ? -1 : 1;
+	return (a->direction > b->direction) - (a->direction < b->direction);
+}
+
+static int add_point(struct ft_bins *b, const struct ft_step_point *p)
+{
+	size_t lo = 0, hi = b->n_points;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_point(&b->points[mid], p);
+		if (c == 0)
+			return ft_volume_add_checked(&b->points[mid].v, &p->v) ? 0 : -EOVERFLOW;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	struct ft_recharge_point *v = realloc(b->points, (b->n_points + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	b->points = v;
+	memmove(&v[lo + 1], &v[lo], (b->n_points - lo) * sizeof(*v));
+	v[lo] = (struct ft_recharge_point){ p->exporter, p->ifindex, p->direction, p->v };
+	b->n_points++;
+	return 0;
+}
+
+static int cmp_exporter(const struct ft_recharge_exporter *a, const struct ft_step_exporter *e, size_t source)
+{
+	int c = memcmp(a->exporter.b, e->exporter.b, sizeof(a->exporter.b));
+	if (c)
+		return c;
+	if (a->domain != e->domain)
+		return a->domain < e->domain ? -1 : 1;
+	return (a->source > source) - (a->source < source);
+}
+
+static uint64_t sat(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static int add_exporter(struct ft_bins *b, const struct ft_step_exporter *e, size_t source)
+{
+	size_t lo = 0, hi = b->n_exporters;
+	struct ft_recharge_exporter *x = NULL;
+	while (lo < hi && !x) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_exporter(&b->exporters[mid], e, source);
+		if (c == 0)
+			x = &b->exporters[mid];
+		else if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!x) {
+		struct ft_recharge_exporter *v = realloc(b->exporters, (b->n_exporters + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		b->exporters = v;
+		memmove(&v[lo + 1], &v[lo], (b->n_exporters - lo) * sizeof(*v));
+		x = &v[lo];
+		*x = (struct ft_recharge_exporter){ .exporter = e->exporter, .domain = e->domain, .source = source,
+		                                    .rate_first = e->sampling_rate, .rate_min = e->sampling_rate,
+		                                    .rate_max = e->sampling_rate };
+		b->n_exporters++;
+	}
+	/* counters of a month cannot reach 2^64; saturate rather than wrap all the same */
+	x->steps++;
+	x->datagrams = sat(x->datagrams, e->datagrams);
+	x->records = sat(x->records, e->records);
+	x->seq_lost = sat(x->seq_lost, e->seq_lost);
+	x->no_template = sat(x->no_template, e->no_template);
+	x->parse_errors = sat(x->parse_errors, e->parse_errors);
+	x->sampling_changes = sat(x->sampling_changes, e->sampling_changes);
+	x->rate_last = e->sampling_rate;
+	x->rate_min = e->sampling_rate < x->rate_min ? e->sampling_rate : x->rate_min;
+	x->rate_max = e->sampling_rate > x->rate_max ? e->sampling_rate : x->rate_max;
+	return 0;
+}
+
+static int add_counters(struct ft_bins *b, const struct ft_step *s, size_t source)
+{
+	int r = 0;
+	for (size_t i = 0; i < s->n_points && r == 0; i++)
+		r = add_point(b, &s->points[i]);
+	if (!s->have_counters)
+		return r;
+	for (size_t i = 0; i < s->n_exporters && r == 0; i++)
+		r = add_exporter(b, &s->exporters[i], source);
+	b->kernel_drops = sat(b->kernel_drops, s->kernel_drops);
+	b->steps_counted++;
+	return r;
+}
+
 /* One block: into its bin, and its time into what that ledger covered of the bin. */
 static int add_step(struct ft_bins *b, size_t *cap, const struct ft_step *s, int64_t *covered)
 {
@@ -137,6 +242,8 @@ static int add_step(struct ft_bins *b, size_t *cap, const struct ft_step *s, int
 		r = put_named(b, cap, "total", "", k, FT_DIR_IN, &s->total);
 	if (r == 0)
 		r = put_named(b, cap, "total", "", k, FT_DIR_OUT, &s->total);
+	if (r == 0)
+		r = add_counters(b, s, b->n_sources);
 	if (r == 0) {
 		covered[k] += s->length_ms;
 		note_map(b, s);
@@ -229,5 +336,7 @@ void ft_bins_done(struct ft_bins *b)
 	free(b->series);
 	free(b->present);
 	free(b->sources);
+	free(b->points);
+	free(b->exporters);
 	memset(b, 0, sizeof(*b));
 }

@@ -9,7 +9,9 @@
 #  - the RRD cross-check agrees (librrd's files of the same run);
 #  - the same month twice with --no-timestamp: identical bytes, in every format;
 #  - a tenant whose prefix starts mid-month is billed from then on;
-#  - two ledgers add, and a bin is present only where both have it;
+#  - the exporters' counters in the ledger account for every datagram of the captures;
+#  - two ledgers add, and a bin is present only where both have it; one exporter in two
+#    ledgers is refused;
 #  - a damaged block: the statement is still written, its bins missing, exit status 1;
 #  - errors: a tariff error names file:line (2); usage errors (2); no ledger (1).
 set -euo pipefail
@@ -74,6 +76,15 @@ present=$(jq .bins.present "$tmp/a.json")
 [ "$(jq '.coverage.missing | length' "$tmp/a.json")" -ge 1 ] || fail "no missing runs listed"
 [ "$(jq -r '.coverage.missing[0].start' "$tmp/a.json")" = 2026-09-30T23:00:00Z ] || fail "the first missing run"
 note "October 2026: 8,940 bins expected, $present present, missing runs listed"
+
+# the exporters' counters in the ledger (format 2): every datagram of the capture, none lost
+[ "$(jq .coverage.datagrams "$tmp/a.json")" = 8640 ] || fail "coverage: $(jq .coverage.datagrams "$tmp/a.json") datagrams, the capture has 8640"
+[ "$(jq .coverage.records "$tmp/a.json")" = 259200 ] || fail "coverage: records $(jq .coverage.records "$tmp/a.json")"
+[ "$(jq '.coverage.sequence_lost + .coverage.no_template + .coverage.parse_errors' "$tmp/a.json")" = 0 ] || fail "losses reported"
+[ "$(jq '.coverage.exporters | length' "$tmp/a.json")" = 2 ] || fail "two exporters expected"
+[ "$(jq '[.coverage.exporters[].sampling_rate.max] | max' "$tmp/a.json")" = 1 ] || fail "sampling rates"
+[ "$(jq '.coverage.steps_with_counters == .coverage.ledger_steps' "$tmp/a.json")" = true ] || fail "steps without counters"
+note "coverage: the ledger's exporter counters hold every datagram of the capture (8,640), no losses, rate 1"
 
 # volumes: the statement's against the ledger's own sums over the period
 "$ft" ledger show -c "$tmp/a.conf" --json --from 2026-09-30T23:00:00Z --to 2026-11-01T00:00:00Z >"$tmp/show.json"
@@ -203,6 +214,13 @@ want=$(( $(jq .total.bytes "$tmp/show.json") + $(jq .total.bytes "$tmp/showb.jso
 pab=$(jq .bins.present "$tmp/ab.json")
 [ "$pab" -lt "$present" ] && [ "$pab" -gt 500 ] || fail "merged bins present: $pab (a's: $present; b covers two days)"
 [ "$(jq '.provenance.sources | length' "$tmp/ab.json")" = 2 ] || fail "two sources expected"
+[ "$(jq .coverage.datagrams "$tmp/ab.json")" = $((8640 + 5760)) ] || fail "merged datagrams"
+# the same exporter in both ledgers is refused: it would be counted twice
+cp -r "$tmp/a" "$tmp/c"
+rc=0
+"$ft" recharge --month 2026-10 -c "$tmp/a.conf" -d "$tmp/c" >/dev/null 2>"$tmp/dup.err" || rc=$?
+[ $rc = 2 ] && grep -q 'exporter 127.0.0.1 (domain 0) is in two ledgers' "$tmp/dup.err" || { cat "$tmp/dup.err" >&2; fail "one exporter in two ledgers: exit $rc"; }
+rm -rf "$tmp/c"
 rc=0
 "$ft" recharge --month 2026-10 -c "$tmp/a.conf" -d "$tmp/a" >/dev/null 2>"$tmp/twice.err" || rc=$?
 [ $rc = 2 ] && grep -q 'named twice' "$tmp/twice.err" || fail "one ledger named twice: exit $rc"

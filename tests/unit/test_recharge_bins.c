@@ -189,6 +189,66 @@ START_TEST(a_step_that_does_not_divide_the_bin_is_refused)
 }
 END_TEST
 
+/* Format 2: the month's accounting interfaces add up by key, exporters by key and ledger,
+ * with their sampling rates; a step without counters adds none. */
+START_TEST(interfaces_and_exporters_add_up_over_the_month)
+{
+	char *root = tmp_dir(), d1[300], d2[300];
+	snprintf(d1, sizeof(d1), "%s/a", root);
+	snprintf(d2, sizeof(d2), "%s/b", root);
+	struct ft_ledger *l;
+	for (int led = 0; led < 2; led++) {
+		ck_assert_int_eq(ft_ledger_open(led ? d2 : d1, &l), 0);
+		for (int k = 0; k < 4; k++) {
+			struct ft_step s = step_k(T0 + k * MIN_MS, MIN_MS, (uint64_t)k);
+			s.points = calloc(2, sizeof(*s.points));
+			s.exporters = calloc(1, sizeof(*s.exporters));
+			ck_assert_int_eq(ft_addr_parse(led ? "192.0.2.2" : "192.0.2.1", &s.points[0].exporter), 0);
+			s.points[1].exporter = s.points[0].exporter;
+			s.points[0].ifindex = s.points[1].ifindex = 3;
+			s.points[0].direction = FT_DIR_OUT;
+			s.points[1].direction = FT_DIR_IN;
+			s.points[0].v = (struct ft_volume){ 10, 1, 1 };
+			s.points[1].v = (struct ft_volume){ 20 + (uint64_t)k, 1, 1 };
+			s.n_points = 2;
+			s.exporters[0] = (struct ft_step_exporter){ s.points[0].exporter, 7, 5, 50, 1, 0, 0, k == 2, k < 2 ? 1 : 100 };
+			s.n_exporters = 1;
+			s.kernel_drops = 2;
+			s.have_counters = k != 3;      /* the last step: no counters */
+			ck_assert_int_eq(ft_ledger_append(l, &s), 0);
+			ft_step_done(&s);
+		}
+		ft_ledger_close(l);
+	}
+	const char *dirs[] = { d1, d2 };
+	struct ft_bins b;
+	ck_assert_int_eq(ft_bins_read(dirs, 2, T0, T0 + FT_RECHARGE_BIN_MS, &b, NULL), 0);
+	ck_assert_uint_eq(b.n_points, 4);
+	struct ft_addr a1;
+	ck_assert_int_eq(ft_addr_parse("192.0.2.1", &a1), 0);
+	ck_assert(ft_addr_equal(&b.points[0].exporter, &a1));
+	ck_assert_uint_eq(b.points[0].direction, FT_DIR_OUT);
+	ck_assert_uint_eq(b.points[0].v.bytes, 40);
+	ck_assert_uint_eq(b.points[1].direction, FT_DIR_IN);
+	ck_assert_uint_eq(b.points[1].v.bytes, 20 + 21 + 22 + 23);
+	ck_assert_uint_eq(b.n_exporters, 2);
+	ck_assert_uint_eq(b.exporters[0].source, 0);
+	ck_assert_uint_eq(b.exporters[1].source, 1);
+	ck_assert_uint_eq(b.exporters[0].steps, 3);
+	ck_assert_uint_eq(b.exporters[0].datagrams, 15);
+	ck_assert_uint_eq(b.exporters[0].seq_lost, 3);
+	ck_assert_uint_eq(b.exporters[0].sampling_changes, 1);
+	ck_assert_uint_eq(b.exporters[0].rate_first, 1);
+	ck_assert_uint_eq(b.exporters[0].rate_last, 100);
+	ck_assert_uint_eq(b.exporters[0].rate_min, 1);
+	ck_assert_uint_eq(b.exporters[0].rate_max, 100);
+	ck_assert_uint_eq(b.steps_counted, 6);
+	ck_assert_uint_eq(b.kernel_drops, 12);
+	ft_bins_done(&b);
+	rm_dir(root);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("recharge_bins");
@@ -196,6 +256,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, bins_sum_their_steps_and_missing_ones_are_not_zero);
 	tcase_add_test(tc, two_ledgers_add_and_a_bin_is_present_only_when_both_cover_it);
 	tcase_add_test(tc, a_step_that_does_not_divide_the_bin_is_refused);
+	tcase_add_test(tc, interfaces_and_exporters_add_up_over_the_month);
 	suite_add_tcase(s, tc);
 	return s;
 }
