@@ -1,6 +1,7 @@
 /* Writes the seed corpus of fuzz_ledger: run by hand,
  *   build/tests/fuzz/gen_ledger_corpus tests/fuzz/corpus/ledger
- * A ledger of five one-minute steps over two UTC days is written by the ledger writer
+ * A ledger of five one-minute steps over two UTC days (format 2: accounting interfaces,
+ * exporters' counters and kernel drops in all but the last) is written by the ledger writer
  * itself, then packed as fuzz_ledger reads its input (three files, each a 2-byte
  * big-endian length and the bytes), as it is and in the states a crash, a full disk or
  * a hand leave behind: the last block torn, a digit changed, HEAD missing, HEAD ahead
@@ -72,6 +73,22 @@ int main(int argc, char **argv)
 		                     .total = { 1500u + (unsigned)k, 15, 2 }, .unattributed_src = { 500, 5, 1 },
 		                     .unattributed_dst = { 1000u + (unsigned)k, 10, 1 }, .late = { 3, 1, 1 } };
 		snprintf(s.map_id, sizeof(s.map_id), "5f1e0c");
+		/* format 2's lines in every block but the last (whose length the seeds below
+		 * cut by) */
+		struct ft_step_point pt[2] = { { .ifindex = 3, .direction = FT_DIR_OUT, .v = { 700, 7, 1 } },
+		                               { .ifindex = 3, .direction = FT_DIR_IN, .v = { 400, 4, 1 } } };
+		struct ft_step_exporter ex[1] = { { .domain = 256, .datagrams = 4, .records = 2, .seq_lost = 1,
+		                                    .sampling_rate = 1 } };
+		ft_addr_parse("192.0.2.1", &pt[0].exporter);
+		pt[1].exporter = ex[0].exporter = pt[0].exporter;
+		if (k < 4) {
+			s.points = pt;
+			s.n_points = 2;
+			s.exporters = ex;
+			s.n_exporters = 1;
+			s.kernel_drops = (uint64_t)k;
+			s.have_counters = true;
+		}
 		if (ft_ledger_append(l, &s) < 0)
 			return 1;
 	}
