@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "flowtally/config.h"
+#include "flowtally/recharge.h"
 #include "flowtally/view.h"
 
 static const char usage_text[] =
@@ -21,7 +23,9 @@ static const char usage_text[] =
 "that is missing, say) is linted all the same on the rest of it, so that one run names\n"
 "every problem (but for unannounced address space: what failed may announce it).\n"
 "Findings come in file and line order: FILE, then the prefix files in the order it\n"
-"names them.\n"
+"names them.  When recharge_tariff names a tariff file, it is read as flowtally\n"
+"recharge would read it (its tenants and classes those of this file) and its findings\n"
+"follow.\n"
 "\n"
 "  -q, --quiet   print nothing when the file is valid (warnings included)\n"
 "  -h, --help    show this help and exit\n"
@@ -60,6 +64,22 @@ int ft_cmd_check_config(int argc, char **argv)
 	if (r == 0)
 		r = ft_view_build(cfg, &d, &v);     /* what the daemon's stages would read */
 	ft_diag_sort(&d);                       /* the lint among the rest, by file and line */
+	struct ft_tariff *tariff = NULL;
+	if (r == 0 && cfg->tariff) {
+		/* the tariff as flowtally recharge reads it: after the configuration's findings */
+		const char **tn = calloc(cfg->tenants.n_tenants + 1, sizeof(*tn));
+		const char **cn = calloc(cfg->tenants.n_classes + 1, sizeof(*cn));
+		for (size_t i = 1; tn && i < cfg->tenants.n_tenants; i++)
+			tn[i - 1] = cfg->tenants.tenants[i].name;
+		for (size_t i = 0; cn && i < cfg->tenants.n_classes; i++)
+			cn[i] = cfg->tenants.classes[i];
+		struct ft_tariff_names names = { tn, cfg->tenants.n_tenants - 1, cn, cfg->tenants.n_classes };
+		r = tn && cn ? ft_tariff_load(cfg->tariff, &names, &tariff, &d) : -ENOMEM;
+		if (r == -ENOENT || (r < 0 && r != -EINVAL && r != -ENOMEM))
+			r = -EINVAL;                /* a tariff that cannot be read: an error of this file */
+		free(tn);
+		free(cn);
+	}
 	if (v && !quiet)
 		printf("%s: tenant map %s: %zu tenant%s, %zu class%s\n", path, ft_tenant_map_id(v->tenants),
 		       ft_tenant_map_n_tenants(v->tenants) - 1, ft_cli_s(ft_tenant_map_n_tenants(v->tenants) - 1),
@@ -70,6 +90,13 @@ int ft_cmd_check_config(int argc, char **argv)
 		       (long long)(cfg->snmp.max_gap_ms / 1000), cfg->tenants.n_if_matches,
 		       ft_cli_s(cfg->tenants.n_if_matches), cfg->tenants.if_tag[0] ? ", interface tag [" : "",
 		       cfg->tenants.if_tag, cfg->tenants.if_tag[0] ? ":TENANT]" : "");
+	if (r == 0 && !quiet)
+		printf("%s: recharge months from day %u, 00:00 %s%s\n", path, cfg->contract_day, cfg->timezone,
+		       tariff ? "" : "; no tariff (volumes and percentiles only)");
+	if (tariff && !quiet)
+		printf("%s: tariff %s: %zu pool%s, %zu fixed charge%s, sha256 %s\n", path, tariff->file, tariff->n_pools,
+		       ft_cli_s(tariff->n_pools), tariff->n_fixed, ft_cli_s(tariff->n_fixed), tariff->sha256);
+	ft_tariff_free(tariff);
 	ft_view_free(v);
 	for (size_t i = 0; i < d.n && !(quiet && r == 0); i++)   /* -q: nothing when valid */
 		fprintf(stderr, "%s\n", d.lines[i]);

@@ -24,7 +24,7 @@ named_once() {
 }
 
 for cmd in "$ftd" "$ft" "$ft replay" "$ft check-config" "$ft status" "$ft generate" "$ft snmp" "$ft snmp walk" \
-	"$ft snmp poll" "$ft snmp totals"; do
+	"$ft snmp poll" "$ft snmp totals" "$ft recharge"; do
 	expect_status 0 $cmd --help
 	grep -q "Usage\|SYNOPSIS" "$tmp/out" || fail "$cmd --help prints no usage"
 	expect_status 2 $cmd --no-such-option
@@ -202,4 +202,16 @@ grep -q '"tenant": "north"' "$tmp/out" || fail "ledger show -d --tenant north"
 expect_status 0 "$ft" ledger --help
 grep -q "unknown (exit status 2)" "$tmp/out" || fail "ledger --help does not say what an unknown tenant gives"
 grep -q "show --tenant names an unknown tenant" "$tmp/out" || fail "ledger --help: exit status of an unknown tenant"
+# check-config reads the tariff recharge would (recharge_tariff), with its tenants
+cat >"$tmp/tf.conf" <<'TARIFF'
+pools = ( { name = "desk"; amount_pence = 1000; basis = "equal"; } );
+fixed = ( { tenant = "nosuch"; pence = 5; } );
+TARIFF
+{ echo "recharge_tariff = \"$tmp/tf.conf\";"; cat "$tmp/lt.conf"; } >"$tmp/rt.conf"
+expect_status 2 "$ft" check-config "$tmp/rt.conf"
+expect_err "$tmp/tf.conf:2: tenant 'nosuch' is not a tenant"
+sed -i 's/nosuch/north/' "$tmp/tf.conf"
+expect_status 0 "$ft" check-config "$tmp/rt.conf"
+grep -q "tariff $tmp/tf.conf: 1 pool, 1 fixed charge, sha256 $(sha256sum "$tmp/tf.conf" | cut -d' ' -f1)" "$tmp/out" ||
+	fail "check-config does not describe the tariff: $(cat "$tmp/out")"
 echo "cli: ok"
