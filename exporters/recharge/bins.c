@@ -118,16 +118,51 @@ static void note_map(struct ft_bins *b, const struct ft_step *s)
 	m->steps++;
 }
 
+/* Where each cell of the last step found its series (by the cell's place in the step):
+ * the steps of a ledger mostly hold the same cells in the same order, so a cell's
+ * series is most often where the same cell's was, and checking that costs two short
+ * compares against a binary search of two strcmps a level. */
+struct hints {
+	size_t *v;                  /* two per cell: all classes, its class */
+	size_t n;
+};
+
+static struct ft_bin_series *series_at(struct ft_bins *b, size_t *cap, size_t *hint, const char *tenant,
+                                       const char *class_)
+{
+	if (*hint < b->n_series) {
+		struct ft_bin_series *s = &b->series[*hint];
+		if (strcmp(s->tenant, tenant) == 0 && strcmp(s->class_, class_) == 0)
+			return s;
+	}
+	struct ft_bin_series *s = series_get(b, cap, tenant, class_);
+	if (s)
+		*hint = (size_t)(s - b->series);
+	return s;
+}
+
 /* One block: into its bin, and its time into what that ledger covered of the bin. */
-static int add_step(struct ft_bins *b, size_t *cap, const struct ft_step *s, int64_t *covered)
+static int add_step(struct ft_bins *b, size_t *cap, const struct ft_step *s, int64_t *covered, struct hints *h)
 {
 	size_t k = (size_t)((s->start_ms - b->start_ms) / FT_RECHARGE_BIN_MS);
 	int r = 0;
+	if (s->n_cells > h->n) {
+		size_t *v = realloc(h->v, 2 * s->n_cells * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		for (size_t i = 2 * h->n; i < 2 * s->n_cells; i++)
+			v[i] = SIZE_MAX;
+		h->v = v;
+		h->n = s->n_cells;
+	}
 	for (size_t i = 0; i < s->n_cells && r == 0; i++) {
 		const struct ft_step_cell *c = &s->cells[i];
-		r = put_named(b, cap, c->tenant, "", k, c->direction, &c->v);
-		if (r == 0)
-			r = put_named(b, cap, c->tenant, c->class_, k, c->direction, &c->v);
+		struct ft_bin_series *all = series_at(b, cap, &h->v[2 * i], c->tenant, "");
+		r = all ? put(all, k, c->direction, &c->v) : -ENOMEM;
+		if (r == 0) {
+			struct ft_bin_series *one = series_at(b, cap, &h->v[2 * i + 1], c->tenant, c->class_);
+			r = one ? put(one, k, c->direction, &c->v) : -ENOMEM;
+		}
 	}
 	if (r == 0)
 		r = put_named(b, cap, "unattributed", "", k, FT_DIR_IN, &s->unattributed_dst);
@@ -154,6 +189,7 @@ static int read_one(struct ft_bins *b, size_t *cap, const char *dir, int64_t *co
 	if (r < 0)
 		return r;
 	struct ft_step s;
+	struct hints h = { 0 };
 	for (;;) {
 		r = ft_ledger_reader_next(rd, &s, diag);
 		if (r == 0)
@@ -174,7 +210,7 @@ static int read_one(struct ft_bins *b, size_t *cap, const char *dir, int64_t *co
 			r = -EINVAL;
 			break;
 		}
-		r = add_step(b, cap, &s, covered);
+		r = add_step(b, cap, &s, covered, &h);
 		ft_step_done(&s);
 		if (r == 0) {
 			snprintf(src->head, sizeof(src->head), "%s", ft_ledger_reader_hash(rd));
@@ -183,6 +219,7 @@ static int read_one(struct ft_bins *b, size_t *cap, const char *dir, int64_t *co
 		if (r < 0)
 			break;
 	}
+	free(h.v);
 	ft_ledger_reader_free(rd);
 	return r;
 }
