@@ -109,15 +109,20 @@ struct ft_ledger_reader {
 	struct ft_ledger_file *files;
 	size_t n_files, next_file, end_file;
 	/* the file being read */
-	FILE *f;
+	int fd;
+	bool file_open;
 	char *path;
 	int64_t file_day;
 	bool file_newest;
 	size_t last_content;        /* the last file with more than a header */
 	int lineno;                 /* of the line in line[] */
 	off_t off, line_off;        /* end of what was read; start of line[] */
+	/* the file is read in large chunks into buf; a line is a NUL-terminated slice of it
+	 * (its newline overwritten), valid until the next line is read */
+	char *buf;
+	size_t buf_cap, buf_pos, buf_end;   /* buf holds buf_cap + 1 bytes */
+	bool buf_eof;
 	char *line;
-	size_t line_cap;
 	ssize_t line_len;           /* without the newline */
 	bool held;                  /* line[] was read but not used yet */
 	/* the chain */
