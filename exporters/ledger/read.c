@@ -59,6 +59,7 @@ static void report(struct ft_ledger_reader *r, struct ft_diag *diag, bool shown,
 }
 
 #define READ_CHUNK (1u << 20)
+#define READ_AHEAD ((off_t)16 << 20)
 
 /* More of the file into buf, after what is left of it: 0, or -errno (buf_eof at the
  * end of the file). */
@@ -76,6 +77,15 @@ static int fill(struct ft_ledger_reader *r)
 		memmove(r->buf, r->buf + r->buf_pos, r->buf_end - r->buf_pos);
 		r->buf_end -= r->buf_pos;
 		r->buf_pos = 0;
+	}
+	/* the kernel's own read-ahead is a few hundred KiB; between reads the block is
+	 * parsed, so without asking for more each read would wait for the disk */
+	off_t at = r->off + (off_t)(r->buf_end - r->buf_pos);
+	if (at + READ_AHEAD / 2 > r->advised) {
+		if (r->advised < at)
+			r->advised = at;
+		posix_fadvise(r->fd, r->advised, READ_AHEAD, POSIX_FADV_WILLNEED);
+		r->advised += READ_AHEAD;
 	}
 	for (;;) {
 		ssize_t n = read(r->fd, r->buf + r->buf_end, r->buf_cap - r->buf_end);
@@ -205,6 +215,7 @@ static void close_file(struct ft_ledger_reader *r)
 	r->held = false;
 	r->buf_pos = r->buf_end = 0;
 	r->buf_eof = false;
+	r->advised = 0;
 }
 
 /* An incomplete block (or header) starting at off, line: the end of what was written
@@ -582,6 +593,7 @@ static int open_file(struct ft_ledger_reader *r, struct ft_diag *diag)
 	r->file_open = true;
 	r->buf_pos = r->buf_end = 0;
 	r->buf_eof = false;
+	r->advised = 0;
 	struct ft_ledger_buf want = { 0 };
 	ft_ledger_format_header(&want, fe->day);
 	if (want.oom) {
