@@ -109,7 +109,7 @@ for s in $steps; do
 	t0=$(date +%s.%N)
 	"$gen" -s "$s" -m append "$data/ledger"
 	t1=$(date +%s.%N)
-	gen_s[$s]=$(echo "$t1 - $t0" | bc)
+	gen_s[$s]=$(printf '%.1f' "$(echo "$t1 - $t0" | bc)")
 	size_mb[$s]=$(du -sm "$data/ledger" | cut -f1)
 	echo "generated in ${gen_s[$s]} s, ${size_mb[$s]} MB"
 	if [ -n "$verify" ]; then

@@ -205,7 +205,8 @@ int main(int argc, char **argv)
 	if (optind != argc - 1 || step_s <= 0 || 300 % step_s || n_tenants <= 0 || n_tenants > 9999)
 		usage();
 	const char *dir = argv[optind];
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+	/* append: ft_ledger_open makes the directory as flowtallyd would */
+	if (!append && mkdir(dir, 0750) < 0 && errno != EEXIST) {
 		perror(dir);
 		return 1;
 	}
