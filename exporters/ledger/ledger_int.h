@@ -123,6 +123,7 @@ struct ft_ledger_reader {
 	size_t buf_cap, buf_pos, buf_end;   /* buf holds buf_cap + 1 bytes */
 	bool buf_eof;
 	off_t advised;              /* asked to be read ahead up to here */
+	struct ft_ledger_prefetch *prefetch;    /* the thread that reads the file (read.c), or NULL */
 	char *line;
 	ssize_t line_len;           /* without the newline */
 	bool held;                  /* line[] was read but not used yet */

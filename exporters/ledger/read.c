@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <nettle/sha2.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,151 @@ static void report(struct ft_ledger_reader *r, struct ft_diag *diag, bool shown,
 
 #define READ_CHUNK (1u << 20)
 #define READ_AHEAD ((off_t)16 << 20)
+#define PREFETCH_CHUNKS 4
+
+/* The file's bytes come from a thread of the reader's own, a few chunks ahead: the
+ * copy out of the page cache (which, for a file not read since it was written, costs
+ * as much as hashing it) then runs on another core than the parsing.  The reader's
+ * results do not change: the same bytes arrive in the same order. */
+struct ft_ledger_prefetch {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t changed;
+	int fd;
+	char *chunk[PREFETCH_CHUNKS];
+	size_t len[PREFETCH_CHUNKS];
+	size_t first, n;            /* the chunks filled, in file order, from first */
+	size_t taken;               /* of the first chunk, bytes already handed over */
+	bool eof, stop;
+	int err;
+};
+
+/* The kernel's own read-ahead is a few hundred KiB; between reads the bytes are
+ * parsed, so without asking for more each read would wait for the disk. */
+static void read_ahead(int fd, off_t at, off_t *advised)
+{
+	if (at + READ_AHEAD / 2 > *advised) {
+		if (*advised < at)
+			*advised = at;
+		posix_fadvise(fd, *advised, READ_AHEAD, POSIX_FADV_WILLNEED);
+		*advised += READ_AHEAD;
+	}
+}
+
+static ssize_t read_some(int fd, char *p, size_t n)
+{
+	ssize_t got;
+	while ((got = read(fd, p, n)) < 0 && errno == EINTR)
+		;
+	return got;
+}
+
+static void *prefetch_thread(void *arg)
+{
+	struct ft_ledger_prefetch *pf = arg;
+	off_t at = 0, advised = 0;
+	pthread_mutex_lock(&pf->mu);
+	while (!pf->stop) {
+		if (pf->n == PREFETCH_CHUNKS) {
+			pthread_cond_wait(&pf->changed, &pf->mu);
+			continue;
+		}
+		size_t i = (pf->first + pf->n) % PREFETCH_CHUNKS;   /* not handed over: ours */
+		pthread_mutex_unlock(&pf->mu);
+		read_ahead(pf->fd, at, &advised);
+		ssize_t got = read_some(pf->fd, pf->chunk[i], READ_CHUNK);
+		pthread_mutex_lock(&pf->mu);
+		if (got <= 0) {
+			pf->eof = true;
+			pf->err = got < 0 ? -EIO : 0;
+			pthread_cond_broadcast(&pf->changed);
+			break;
+		}
+		at += got;
+		pf->len[i] = (size_t)got;
+		pf->n++;
+		pthread_cond_broadcast(&pf->changed);
+	}
+	pthread_mutex_unlock(&pf->mu);
+	return NULL;
+}
+
+static void prefetch_stop(struct ft_ledger_reader *r)
+{
+	struct ft_ledger_prefetch *pf = r->prefetch;
+	if (!pf)
+		return;
+	pthread_mutex_lock(&pf->mu);
+	pf->stop = true;
+	pthread_cond_broadcast(&pf->changed);
+	pthread_mutex_unlock(&pf->mu);
+	pthread_join(pf->th, NULL);
+	pthread_cond_destroy(&pf->changed);
+	pthread_mutex_destroy(&pf->mu);
+	for (int i = 0; i < PREFETCH_CHUNKS; i++)
+		free(pf->chunk[i]);
+	free(pf);
+	r->prefetch = NULL;
+}
+
+/* Starts the thread on r->fd; without memory or a thread, the reader reads itself. */
+static void prefetch_start(struct ft_ledger_reader *r)
+{
+	struct ft_ledger_prefetch *pf = calloc(1, sizeof(*pf));
+	if (!pf)
+		return;
+	pf->fd = r->fd;
+	bool ok = true;
+	for (int i = 0; i < PREFETCH_CHUNKS; i++)
+		ok = ok && (pf->chunk[i] = malloc(READ_CHUNK));
+	if (ok && pthread_mutex_init(&pf->mu, NULL) != 0)
+		ok = false;
+	else if (ok && pthread_cond_init(&pf->changed, NULL) != 0) {
+		pthread_mutex_destroy(&pf->mu);
+		ok = false;
+	} else if (ok && pthread_create(&pf->th, NULL, prefetch_thread, pf) != 0) {
+		pthread_cond_destroy(&pf->changed);
+		pthread_mutex_destroy(&pf->mu);
+		ok = false;
+	}
+	if (!ok) {
+		for (int i = 0; i < PREFETCH_CHUNKS; i++)
+			free(pf->chunk[i]);
+		free(pf);
+		return;
+	}
+	r->prefetch = pf;
+}
+
+/* Up to room bytes of the file from the thread into p: the count, 0 at the end, or
+ * -EIO. */
+static ssize_t prefetched(struct ft_ledger_prefetch *pf, char *p, size_t room)
+{
+	pthread_mutex_lock(&pf->mu);
+	while (pf->n == 0 && !pf->eof)
+		pthread_cond_wait(&pf->changed, &pf->mu);
+	if (pf->n == 0) {
+		int err = pf->err;
+		pthread_mutex_unlock(&pf->mu);
+		return err;
+	}
+	size_t i = pf->first, n = pf->len[i] - pf->taken;
+	pthread_mutex_unlock(&pf->mu);
+	/* chunk i stays counted in n while it is copied, so the thread leaves it alone */
+	if (n > room)
+		n = room;
+	memcpy(p, pf->chunk[i] + pf->taken, n);
+	pthread_mutex_lock(&pf->mu);
+	pf->taken += n;
+	if (pf->taken == pf->len[i]) {
+		pf->taken = 0;
+		pf->first = (pf->first + 1) % PREFETCH_CHUNKS;
+		pf->n--;
+		pthread_cond_broadcast(&pf->changed);
+	}
+	pthread_mutex_unlock(&pf->mu);
+	return (ssize_t)n;
+}
 
 /* More of the file into buf, after what is left of it: 0, or -errno (buf_eof at the
  * end of the file). */
@@ -78,26 +224,19 @@ static int fill(struct ft_ledger_reader *r)
 		r->buf_end -= r->buf_pos;
 		r->buf_pos = 0;
 	}
-	/* the kernel's own read-ahead is a few hundred KiB; between reads the block is
-	 * parsed, so without asking for more each read would wait for the disk */
-	off_t at = r->off + (off_t)(r->buf_end - r->buf_pos);
-	if (at + READ_AHEAD / 2 > r->advised) {
-		if (r->advised < at)
-			r->advised = at;
-		posix_fadvise(r->fd, r->advised, READ_AHEAD, POSIX_FADV_WILLNEED);
-		r->advised += READ_AHEAD;
+	ssize_t n;
+	if (r->prefetch) {
+		n = prefetched(r->prefetch, r->buf + r->buf_end, r->buf_cap - r->buf_end);
+	} else {
+		read_ahead(r->fd, r->off + (off_t)r->buf_end, &r->advised);
+		n = read_some(r->fd, r->buf + r->buf_end, r->buf_cap - r->buf_end);
 	}
-	for (;;) {
-		ssize_t n = read(r->fd, r->buf + r->buf_end, r->buf_cap - r->buf_end);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -EIO;
-		if (n == 0)
-			r->buf_eof = true;
-		r->buf_end += (size_t)n;
-		return 0;
-	}
+	if (n < 0)
+		return -EIO;
+	if (n == 0)
+		r->buf_eof = true;
+	r->buf_end += (size_t)n;
+	return 0;
 }
 
 /* 1: a line in r->line without its newline; 2: a last line without newline; 0: end. */
@@ -209,6 +348,7 @@ static bool writer_holds(const char *dir)
 
 static void close_file(struct ft_ledger_reader *r)
 {
+	prefetch_stop(r);
 	if (r->file_open)
 		close(r->fd);
 	r->file_open = false;
@@ -591,6 +731,7 @@ static int open_file(struct ft_ledger_reader *r, struct ft_diag *diag)
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);   /* a larger read-ahead: read once, in order */
 	r->fd = fd;
 	r->file_open = true;
+	prefetch_start(r);
 	r->buf_pos = r->buf_end = 0;
 	r->buf_eof = false;
 	r->advised = 0;
