@@ -3,6 +3,12 @@
  * (hash, link to the previous block, order, day, syntax, contract).  After damage the
  * reader resynchronises on the next B line, so one pass reports every problem.
  *
+ * A month is some 90 M lines, so the common case is made cheap without changing what
+ * is checked: a day file is read in 1 MiB chunks (by a thread of the reader's own, so
+ * the copy out of the page cache overlaps the parsing), a line is a slice of the chunk
+ * hashed in one update, and a well-formed L line is parsed in one pass over it (any
+ * other goes through the field-by-field checks, which say what is wrong).
+ *
  * The link of the range's first block is checked against the hash on the last line of
  * the nearest earlier day file (read from its tail, not the whole file); the first
  * block of the whole ledger links to 64 zeros. */
