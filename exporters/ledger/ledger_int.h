@@ -118,7 +118,8 @@ struct ft_ledger_reader {
 	struct ft_ledger_file *files;
 	size_t n_files, next_file, end_file;
 	/* the file being read */
-	FILE *f;
+	int fd;
+	bool file_open;
 	char *path;
 	int64_t file_day;
 	int file_version;           /* its header's (1 or 2; 0 before it is read) */
@@ -126,8 +127,14 @@ struct ft_ledger_reader {
 	size_t last_content;        /* the last file with more than a header */
 	int lineno;                 /* of the line in line[] */
 	off_t off, line_off;        /* end of what was read; start of line[] */
+	/* the file is read in large chunks into buf; a line is a NUL-terminated slice of it
+	 * (its newline overwritten), valid until the next line is read */
+	char *buf;
+	size_t buf_cap, buf_pos, buf_end;   /* buf holds buf_cap + 1 bytes */
+	bool buf_eof;
+	off_t advised;              /* asked to be read ahead up to here */
+	struct ft_ledger_prefetch *prefetch;    /* the thread that reads the file (read.c), or NULL */
 	char *line;
-	size_t line_cap;
 	ssize_t line_len;           /* without the newline */
 	bool held;                  /* line[] was read but not used yet */
 	/* the chain */

@@ -5,8 +5,11 @@
  * included), so a bin the collector was not running for is missing, never zero.
  *
  * Series are kept sorted by (tenant, class) in one array, found by binary search; a new
- * one is inserted in place (a month has a few hundred to a few thousand). */
+ * one is inserted in place (a month has a few hundred to a few thousand).  A cell looks
+ * first where the same cell of the last step found its series.  Each ledger is read in
+ * a second thread, a few blocks ahead (read_one). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,16 +226,51 @@ static int add_counters(struct ft_bins *b, const struct ft_step *s, size_t sourc
 	return r;
 }
 
+/* Where each cell of the last step found its series (by the cell's place in the step):
+ * the steps of a ledger mostly hold the same cells in the same order, so a cell's
+ * series is most often where the same cell's was, and checking that costs two short
+ * compares against a binary search of two strcmps a level. */
+struct hints {
+	size_t *v;                  /* two per cell: all classes, its class */
+	size_t n;
+};
+
+static struct ft_bin_series *series_at(struct ft_bins *b, size_t *cap, size_t *hint, const char *tenant,
+                                       const char *class_)
+{
+	if (*hint < b->n_series) {
+		struct ft_bin_series *s = &b->series[*hint];
+		if (strcmp(s->tenant, tenant) == 0 && strcmp(s->class_, class_) == 0)
+			return s;
+	}
+	struct ft_bin_series *s = series_get(b, cap, tenant, class_);
+	if (s)
+		*hint = (size_t)(s - b->series);
+	return s;
+}
+
 /* One block: into its bin, and its time into what that ledger covered of the bin. */
-static int add_step(struct ft_bins *b, size_t *cap, const struct ft_step *s, int64_t *covered)
+static int add_step(struct ft_bins *b, size_t *cap, const struct ft_step *s, int64_t *covered, struct hints *h)
 {
 	size_t k = (size_t)((s->start_ms - b->start_ms) / FT_RECHARGE_BIN_MS);
 	int r = 0;
+	if (s->n_cells > h->n) {
+		size_t *v = realloc(h->v, 2 * s->n_cells * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		for (size_t i = 2 * h->n; i < 2 * s->n_cells; i++)
+			v[i] = SIZE_MAX;
+		h->v = v;
+		h->n = s->n_cells;
+	}
 	for (size_t i = 0; i < s->n_cells && r == 0; i++) {
 		const struct ft_step_cell *c = &s->cells[i];
-		r = put_named(b, cap, c->tenant, "", k, c->direction, &c->v);
-		if (r == 0)
-			r = put_named(b, cap, c->tenant, c->class_, k, c->direction, &c->v);
+		struct ft_bin_series *all = series_at(b, cap, &h->v[2 * i], c->tenant, "");
+		r = all ? put(all, k, c->direction, &c->v) : -ENOMEM;
+		if (r == 0) {
+			struct ft_bin_series *one = series_at(b, cap, &h->v[2 * i + 1], c->tenant, c->class_);
+			r = one ? put(one, k, c->direction, &c->v) : -ENOMEM;
+		}
 	}
 	if (r == 0)
 		r = put_named(b, cap, "unattributed", "", k, FT_DIR_IN, &s->unattributed_dst);
@@ -252,6 +290,101 @@ static int add_step(struct ft_bins *b, size_t *cap, const struct ft_step *s, int
 	return r;
 }
 
+/* Reading a ledger runs in a thread of its own, a few blocks ahead of the adding: the
+ * reader (hashing, parsing, checking) and the bins each take one core.  What the
+ * reader returns goes through a short queue in order, each with what it said in diag,
+ * and the adding thread does everything with it as if it had read it itself: a diag
+ * line is the caller's only once its block is taken, so a read that stops early (an
+ * error) reports exactly what a read in one thread would. */
+enum { ITEM_STEP, ITEM_BREAK, ITEM_DAMAGE, ITEM_FAIL, ITEM_END };
+
+struct item {
+	int kind;
+	int rc;                     /* ITEM_FAIL */
+	struct ft_step s;           /* ITEM_STEP */
+	char hash[65];
+	struct ft_ledger_break brk; /* ITEM_BREAK */
+	struct ft_diag d;           /* what the reader said meanwhile */
+};
+
+#define QUEUE_LEN 4
+
+struct queue {
+	pthread_mutex_t mu;
+	pthread_cond_t changed;
+	struct item q[QUEUE_LEN];
+	size_t first, n;
+	bool stop;                  /* the adding thread takes no more */
+	struct ft_ledger_reader *rd;
+	bool keep_diag;
+};
+
+/* The next thing the reader has, into *it. */
+static void produce(struct ft_ledger_reader *rd, bool keep_diag, struct item *it)
+{
+	memset(it, 0, sizeof(*it));
+	struct ft_diag *d = keep_diag ? &it->d : NULL;
+	int r = ft_ledger_reader_next(rd, &it->s, d);
+	if (r == 0) {
+		it->kind = ITEM_END;
+	} else if (r == 2) {
+		it->kind = ITEM_BREAK;
+		it->brk = *ft_ledger_reader_break(rd);
+	} else if (r < 0) {
+		it->kind = ITEM_DAMAGE;
+	} else if (it->s.length_ms <= 0 || FT_RECHARGE_BIN_MS % it->s.length_ms != 0) {
+		ft_diag_add(d, true, ft_ledger_reader_file(rd), ft_ledger_reader_line(rd),
+		            "a step of %lld ms: recharge needs steps that divide 300 s", (long long)it->s.length_ms);
+		ft_step_done(&it->s);
+		it->kind = ITEM_FAIL;
+		it->rc = -EINVAL;
+	} else {
+		it->kind = ITEM_STEP;
+		snprintf(it->hash, sizeof(it->hash), "%s", ft_ledger_reader_hash(rd));
+	}
+}
+
+static void item_done(struct item *it)
+{
+	if (it->kind == ITEM_STEP)
+		ft_step_done(&it->s);
+	ft_diag_done(&it->d);
+}
+
+static void *reader_thread(void *arg)
+{
+	struct queue *q = arg;
+	for (bool last = false; !last;) {
+		struct item it;
+		produce(q->rd, q->keep_diag, &it);
+		last = it.kind == ITEM_END || it.kind == ITEM_FAIL;
+		pthread_mutex_lock(&q->mu);
+		while (q->n == QUEUE_LEN && !q->stop)
+			pthread_cond_wait(&q->changed, &q->mu);
+		if (q->stop) {
+			pthread_mutex_unlock(&q->mu);
+			item_done(&it);
+			break;
+		}
+		q->q[(q->first + q->n++) % QUEUE_LEN] = it;
+		pthread_cond_broadcast(&q->changed);
+		pthread_mutex_unlock(&q->mu);
+	}
+	return NULL;
+}
+
+static void take(struct queue *q, struct item *it)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->n == 0)
+		pthread_cond_wait(&q->changed, &q->mu);
+	*it = q->q[q->first];
+	q->first = (q->first + 1) % QUEUE_LEN;
+	q->n--;
+	pthread_cond_broadcast(&q->changed);
+	pthread_mutex_unlock(&q->mu);
+}
+
 static int read_one(struct ft_bins *b, size_t *cap, const char *dir, int64_t *covered, struct ft_diag *diag,
                     struct ft_recharge_source *src)
 {
@@ -260,39 +393,67 @@ static int read_one(struct ft_bins *b, size_t *cap, const char *dir, int64_t *co
 	int r = ft_ledger_reader_open(dir, b->start_ms, b->end_ms, &rd);
 	if (r < 0)
 		return r;
-	struct ft_step s;
-	for (;;) {
-		r = ft_ledger_reader_next(rd, &s, diag);
-		if (r == 0)
-			break;
-		if (r == 2) {
-			b->breaks++;
-			const struct ft_ledger_break *k = ft_ledger_reader_break(rd);
-			if (k && !ft_ledger_acknowledged(dir, k->hash))
-				b->breaks_open++;
-			continue;
-		}
-		if (r < 0) {
-			b->damaged++;           /* said in diag; its bins stay short of it */
-			r = 0;
-			continue;
-		}
-		if (s.length_ms <= 0 || FT_RECHARGE_BIN_MS % s.length_ms != 0) {
-			ft_diag_add(diag, true, ft_ledger_reader_file(rd), ft_ledger_reader_line(rd),
-			            "a step of %lld ms: recharge needs steps that divide 300 s", (long long)s.length_ms);
-			ft_step_done(&s);
-			r = -EINVAL;
-			break;
-		}
-		r = add_step(b, cap, &s, covered);
-		ft_step_done(&s);
-		if (r == 0) {
-			snprintf(src->head, sizeof(src->head), "%s", ft_ledger_reader_hash(rd));
-			src->steps++;
-		}
-		if (r < 0)
-			break;
+	struct queue q = { .rd = rd, .keep_diag = diag != NULL };
+	pthread_t th;
+	/* without a thread (none to be had), the same in this one */
+	bool threaded = pthread_mutex_init(&q.mu, NULL) == 0;
+	if (threaded && pthread_cond_init(&q.changed, NULL) != 0) {
+		pthread_mutex_destroy(&q.mu);
+		threaded = false;
 	}
+	if (threaded && pthread_create(&th, NULL, reader_thread, &q) != 0) {
+		pthread_cond_destroy(&q.changed);
+		pthread_mutex_destroy(&q.mu);
+		threaded = false;
+	}
+	struct hints h = { 0 };
+	for (bool done = false; !done;) {
+		struct item it;
+		if (threaded)
+			take(&q, &it);
+		else
+			produce(rd, q.keep_diag, &it);
+		if (diag)
+			ft_diag_move(diag, &it.d);
+		switch (it.kind) {
+		case ITEM_END:
+			done = true;
+			break;
+		case ITEM_BREAK:
+			b->breaks++;
+			if (!ft_ledger_acknowledged(dir, it.brk.hash))
+				b->breaks_open++;
+			break;
+		case ITEM_DAMAGE:
+			b->damaged++;           /* said in diag; its bins stay short of it */
+			break;
+		case ITEM_FAIL:
+			r = it.rc;
+			done = true;
+			break;
+		case ITEM_STEP:
+			r = add_step(b, cap, &it.s, covered, &h);
+			if (r == 0) {
+				snprintf(src->head, sizeof(src->head), "%s", it.hash);
+				src->steps++;
+			}
+			done = r < 0;
+			break;
+		}
+		item_done(&it);
+	}
+	if (threaded) {
+		pthread_mutex_lock(&q.mu);
+		q.stop = true;
+		pthread_cond_broadcast(&q.changed);
+		pthread_mutex_unlock(&q.mu);
+		pthread_join(th, NULL);
+		for (size_t i = 0; i < q.n; i++)
+			item_done(&q.q[(q.first + i) % QUEUE_LEN]);
+		pthread_cond_destroy(&q.changed);
+		pthread_mutex_destroy(&q.mu);
+	}
+	free(h.v);
 	ft_ledger_reader_free(rd);
 	return r;
 }

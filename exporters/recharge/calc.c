@@ -7,7 +7,7 @@
  * mktime is not used because what it does with a wall time that does not exist or
  * exists twice differs between C libraries; a search over localtime_r does not.
  *
- * Percentiles sort a copy.  Shares use unsigned __int128 throughout, so nothing is
+ * Percentiles select from a copy.  Shares use unsigned __int128 throughout, so nothing is
  * rounded but the floor the method asks for. */
 #include <errno.h>
 #include <fcntl.h>
@@ -194,6 +194,42 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The k-th smallest (0-based) of c[0..n), which it reorders: a quickselect (median of
+ * three, three-way partition, so runs of equal bins cost nothing), falling back to a
+ * sort of what is left when the partitions keep coming out lopsided, so no input takes
+ * quadratic time.  A month's statement takes some 5,000 percentiles of 9,000 bins:
+ * sorting each was most of its time. */
+static uint64_t select_kth(uint64_t *c, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n, budget = 64;
+	while (hi - lo > 16 && budget--) {
+		uint64_t a = c[lo], b = c[lo + (hi - lo) / 2], d = c[hi - 1];
+		uint64_t pivot = a < b ? (b < d ? b : a < d ? d : a) : (a < d ? a : b < d ? d : b);
+		/* [lo, lt) < pivot, [lt, i) == pivot, [gt, hi) > pivot */
+		size_t lt = lo, i = lo, gt = hi;
+		while (i < gt) {
+			uint64_t x = c[i];
+			if (x < pivot) {
+				c[i++] = c[lt];
+				c[lt++] = x;
+			} else if (x > pivot) {
+				c[i] = c[--gt];
+				c[gt] = x;
+			} else {
+				i++;
+			}
+		}
+		if (k < lt)
+			hi = lt;
+		else if (k >= gt)
+			lo = gt;
+		else
+			return pivot;
+	}
+	qsort(c + lo, hi - lo, sizeof(*c), cmp_u64);
+	return c[k];
+}
+
 int ft_recharge_percentile(const uint64_t *v, size_t n, unsigned p, uint64_t *ret)
 {
 	if (p < 1 || p > 100 || (n && !v))
@@ -208,9 +244,7 @@ int ft_recharge_percentile(const uint64_t *v, size_t n, unsigned p, uint64_t *re
 	if (!c)
 		return -ENOMEM;
 	memcpy(c, v, n * sizeof(*c));
-	/* a month is some 9,000 bins: a sort costs nothing worth a selection's subtlety */
-	qsort(c, n, sizeof(*c), cmp_u64);
-	*ret = c[ft_recharge_rank(n, p) - 1];
+	*ret = select_kth(c, n, (size_t)ft_recharge_rank(n, p) - 1);
 	free(c);
 	return 0;
 }

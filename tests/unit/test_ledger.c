@@ -1130,6 +1130,39 @@ START_TEST(format_2_damage_is_named)
 }
 END_TEST
 
+/* The reader takes the file in large chunks and has a quick way for well-formed L
+ * lines: a line longer than a chunk, and L lines just off the form, are reported as
+ * they always were, at their own line numbers. */
+START_TEST(long_and_odd_lines_are_named_at_their_lines)
+{
+	write_steps(t("2026-11-01T10:00:00Z"), 4);
+	struct lines L;
+	load(day_file("2026-11-01"), &L);
+	size_t huge = 3u << 20;
+	char *big = malloc(huge + 4);
+	ck_assert_ptr_nonnull(big);
+	memcpy(big, "L\t", 2);
+	memset(big + 2, 'x', huge);
+	memcpy(big + 2 + huge, "\n", 2);
+	size_t b2 = nth(&L, "B", 1), b3 = nth(&L, "B", 2), b4 = nth(&L, "B", 3);
+	replace(&L, b2 + 1, big);
+	free(big);
+	replace(&L, b3 + 1, "L\t2026-11-01T10:02:00Z\tacme\tout\tinternet\t2001\t21\t3\t\n");
+	replace(&L, b4 + 2, "L\t2026-11-01T10:03:00Z\tacme\tin\tinternet\t184467440737095516160\t1\t1\n");
+	save(day_file("2026-11-01"), &L);
+	struct read_result rr = read_all();
+	dump_diag();
+	ck_assert_int_eq(rr.good, 1);
+	ck_assert_int_eq(rr.bad, 3);
+	ck_assert(diag_has("2026-11-01.ledger:14: expected an L, S, P, X, D or E line"));
+	ck_assert(diag_has("2026-11-01.ledger:25: an L line has 8 fields"));
+	ck_assert(diag_has("2026-11-01.ledger:37: bad number"));
+	ck_assert(diag_has("2026-11-01.ledger:23: checksum mismatch"));
+	ck_assert(diag_has("2026-11-01.ledger:45: checksum mismatch"));
+	ck_assert(!diag_has("chain"));
+}
+END_TEST
+
 START_TEST(sums_over_a_range_match_hand_counts)
 {
 	struct ft_ledger *l;
@@ -1261,6 +1294,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, a_step_whose_sums_wrap_is_refused);
 	tcase_add_test(tc, sums_that_agree_only_after_wrapping_fail_verify);
 	tcase_add_test(tc, garbage_and_bad_fields_are_named);
+	tcase_add_test(tc, long_and_odd_lines_are_named_at_their_lines);
 	tcase_add_test(tc, sums_over_a_range_match_hand_counts);
 	tcase_add_test(tc, sums_refuse_to_overflow);
 	tcase_add_test(tc, empty_and_missing_ledgers);

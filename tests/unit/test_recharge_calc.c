@@ -323,6 +323,40 @@ START_TEST(percentiles_match_the_reference)
 }
 END_TEST
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* A month of bins in the orders that trouble a selection (sorted, reversed, organ
+ * pipe, all equal, a few values, random), against a sort. */
+START_TEST(percentiles_of_a_month_in_awkward_orders)
+{
+	enum { N = 8940 };
+	static uint64_t v[N], sorted[N];
+	for (int shape = 0; shape < 6; shape++) {
+		for (size_t n = N - 3; n <= N; n++) {
+			for (size_t i = 0; i < n; i++) {
+				switch (shape) {
+				case 0: v[i] = i * 7; break;
+				case 1: v[i] = (n - i) * 7; break;
+				case 2: v[i] = i < n / 2 ? i : n - i; break;
+				case 3: v[i] = 42; break;
+				case 4: v[i] = rnd() % 3; break;
+				default: v[i] = rnd(); break;
+				}
+			}
+			memcpy(sorted, v, n * sizeof(*v));
+			qsort(sorted, n, sizeof(*sorted), cmp_u64);
+			for (unsigned p = 1; p <= 100; p += p < 90 ? 11 : 1)
+				ck_assert_msg(pct(v, n, p) == sorted[ft_recharge_rank(n, p) - 1], "shape %d n %zu p %u",
+				              shape, n, p);
+		}
+	}
+}
+END_TEST
+
 /* ---- shares ------------------------------------------------------------------------------- */
 
 typedef unsigned __int128 u128;
@@ -488,6 +522,7 @@ Suite *ft_test_suite(void)
 	tc = tcase_create("percentile");
 	tcase_add_test(tc, percentiles_by_hand);
 	tcase_add_test(tc, percentiles_match_the_reference);
+	tcase_add_test(tc, percentiles_of_a_month_in_awkward_orders);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("shares");
 	tcase_add_test(tc, shares_by_hand);
