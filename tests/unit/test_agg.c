@@ -826,6 +826,132 @@ START_TEST(points_survive_reloads_restores_and_merges)
 }
 END_TEST
 
+
+/* ---- review: points that break the step's own bounds ------------------------------------ */
+
+/* A one-minute step at T0 with nothing attributed: total = both unattributed sums. */
+static struct ft_step bare_step(uint64_t bytes, uint64_t packets, uint64_t flows)
+{
+	struct ft_step st = { .start_ms = T0, .length_ms = MINUTE };
+	st.total = st.unattributed_src = st.unattributed_dst = (struct ft_volume){ bytes, packets, flows };
+	return st;
+}
+
+/* ft_step_check() passes a point of no direction, and ft_agg_restore() indexes the slot's
+ * array by it: direction 3 at the last interface is one past the array's end. */
+START_TEST(restore_refuses_a_point_of_no_direction)
+{
+	struct mapdef d;
+	md_init(&d);
+	md_prefix(&d, "acme", "10.1.0.0/16");
+	md_point(&d, "192.0.2.1", 5, FT_POINT_BOTH);
+	struct ft_tenant_map *m = md_build(&d);
+	struct ft_agg *a = agg_at(m, MINUTE, MINUTE, T0 + 30000);
+	struct ft_step st = bare_step(100, 1, 1);
+	struct ft_step_point p = { .exporter = addr("192.0.2.1"), .ifindex = 5, .direction = 3, .v = { 100, 1, 1 } };
+	st.points = &p;
+	st.n_points = 1;
+	ck_assert_int_eq(ft_step_check(&st), 0);       /* the contract says nothing of points */
+	ck_assert_int_eq(ft_agg_restore(a, &st), -EINVAL);
+	ft_agg_free(a);
+	ft_tenant_map_free(m);
+}
+END_TEST
+
+/* steps.json checks a point's bytes against the step's total, not its packets or flows;
+ * ft_agg_restore() checks nothing of points ("once the totals fit, so does everything
+ * else"), so a point of 2^64 - 1 packets in a step of 1 wraps with the next record
+ * (restore_then_record_keeps_points_within_the_total). */
+START_TEST(steps_json_refuses_a_point_beyond_its_total)
+{
+	struct mapdef d;
+	md_init(&d);
+	md_prefix(&d, "acme", "10.1.0.0/16");
+	md_point(&d, "192.0.2.1", 5, FT_POINT_IN);
+	struct ft_tenant_map *m = md_build(&d);
+	/* the loader takes it */
+	char dir[] = "/tmp/ft-agg-XXXXXX", path[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/steps.json", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "{\"schema\":1,\"steps\":[{\"start_ms\":%lld,\"length_ms\":%lld,\"map\":\"-\",\"total\":[100,1,1],"
+	           "\"unattributed_src\":[100,1,1],\"unattributed_dst\":[100,1,1],\"late\":[0,0,0],"
+	           "\"not_accounted\":[0,0,0],\"cells\":[],"
+	           "\"points\":[[\"192.0.2.1\",5,\"in\",100,9223372036854775807,1]]}]}\n",
+	        (long long)T0, (long long)MINUTE);
+	fclose(f);
+	struct ft_step *loaded = NULL;
+	size_t n = 0;
+	char why[200] = "";
+	int lr = ft_steps_load(path, &loaded, &n, why, sizeof(why));
+	unlink(path);
+	rmdir(dir);
+	for (size_t i = 0; lr == 0 && i < n; i++)
+		ft_step_done(&loaded[i]);
+	free(loaded);
+	ck_assert_msg(lr < 0, "steps.json: a point of 2^63 - 1 packets in a step of 1 packet was loaded");
+	ft_tenant_map_free(m);
+}
+END_TEST
+
+START_TEST(restore_then_record_keeps_points_within_the_total)
+{
+	struct mapdef d;
+	md_init(&d);
+	md_prefix(&d, "acme", "10.1.0.0/16");
+	md_point(&d, "192.0.2.1", 5, FT_POINT_IN);
+	struct ft_tenant_map *m = md_build(&d);
+	struct ft_agg *a = agg_at(m, MINUTE, MINUTE, T0 + 30000);
+	struct ft_step st = bare_step(100, 1, 1);
+	struct ft_step_point p = { .exporter = addr("192.0.2.1"), .ifindex = 5, .direction = FT_DIR_IN,
+	                           .v = { 100, UINT64_MAX, 1 } };
+	st.points = &p;
+	st.n_points = 1;
+	ck_assert_int_eq(ft_step_check(&st), 0);
+	int r = ft_agg_restore(a, &st);
+	if (r == 0) {
+		struct ft_flow fl = flow("10.1.0.1", "8.8.8.8", T0 + 1000, T0 + 2000, 100, 1);
+		fl.exporter = addr("192.0.2.1");
+		fl.in_if = 5;
+		add(a, m, &fl);
+		struct steps out = { 0 };
+		ck_assert_uint_eq(close_steps(a, INT64_MAX, 8, &out), 1);
+		const struct ft_step_point *q = point_of(&out.s[0], "192.0.2.1", 5, FT_DIR_IN);
+		ck_assert_ptr_nonnull(q);
+		ck_assert_msg(q->v.packets >= 1 && q->v.packets <= out.s[0].total.packets,
+		              "point packets %llu, the step's total %llu: the point wrapped",
+		              (unsigned long long)q->v.packets, (unsigned long long)out.s[0].total.packets);
+		steps_done(&out);
+	}
+	ft_agg_free(a);
+	ft_tenant_map_free(m);
+}
+END_TEST
+
+/* ft_step_merge(): "-EOVERFLOW (a sum would pass 2^64 - 1) ... dst is then unchanged";
+ * points are added without a check ("a point carries at most its step's total"), which
+ * nothing enforces for packets and flows. */
+START_TEST(merge_never_wraps_a_point)
+{
+	struct ft_step x = bare_step(10, 1, 1), y = bare_step(10, 1, 1);
+	x.points = calloc(1, sizeof(*x.points));
+	y.points = calloc(1, sizeof(*y.points));
+	ck_assert_ptr_nonnull(x.points);
+	ck_assert_ptr_nonnull(y.points);
+	x.points[0] = y.points[0] = (struct ft_step_point){ .exporter = addr("192.0.2.1"), .ifindex = 5,
+	                                                     .direction = FT_DIR_IN, .v = { 10, 1ULL << 63, 1 } };
+	x.n_points = y.n_points = 1;
+	ck_assert_int_eq(ft_step_check(&x), 0);
+	int r = ft_step_merge(&x, &y);
+	ck_assert_msg(r == -EOVERFLOW || (x.n_points == 1 && x.points[0].v.packets >= 1ULL << 63),
+	              "merge returned %d and the point's packets wrapped to %llu", r,
+	              (unsigned long long)(x.n_points ? x.points[0].v.packets : 0));
+	ft_step_done(&x);
+	ft_step_done(&y);
+}
+END_TEST
+
 /* ---- snapshot and restore ------------------------------------------------------------ */
 
 static const struct ft_step *by_start(const struct ft_step *s, size_t n, int64_t start)
@@ -1865,6 +1991,10 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, sampling_correction_never_wraps);
 	tcase_add_test(tc, not_accounted_volume_never_wraps);
 	tcase_add_test(tc, restore_that_would_wrap_is_refused);
+	tcase_add_test(tc, restore_refuses_a_point_of_no_direction);
+	tcase_add_test(tc, steps_json_refuses_a_point_beyond_its_total);
+	tcase_add_test(tc, restore_then_record_keeps_points_within_the_total);
+	tcase_add_test(tc, merge_never_wraps_a_point);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("random");

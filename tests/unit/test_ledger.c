@@ -987,6 +987,34 @@ START_TEST(garbage_and_bad_fields_are_named)
 }
 END_TEST
 
+
+/* The reader refuses a P line with more bytes than the step's total, but not one with
+ * more packets or flows: ft_step_merge() and recharge add points on the promise that "a
+ * point carries at most its step's total". */
+START_TEST(a_point_beyond_its_total_packets_is_refused)
+{
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	struct ft_step s = step_k(t("2026-11-01T10:00:00Z"), 0);
+	s.points = calloc(1, sizeof(*s.points));
+	ck_assert_ptr_nonnull(s.points);
+	ck_assert_int_eq(ft_addr_parse("192.0.2.1", &s.points[0].exporter), 0);
+	s.points[0].ifindex = 5;
+	s.points[0].direction = FT_DIR_IN;
+	s.points[0].v = (struct ft_volume){ 1, s.total.packets + 1000000, s.total.flows + 1000000 };
+	s.n_points = 1;
+	int w = ft_ledger_append(l, &s);
+	ft_step_done(&s);
+	ft_ledger_close(l);
+	if (w < 0)
+		return;                 /* the writer refused it: right */
+	struct read_result rr = read_all();
+	dump_diag();
+	ck_assert_msg(rr.good == 0 && diag.n > 0, "a P line with more packets and flows than the step's total "
+	              "was written and read back as good");
+}
+END_TEST
+
 /* ---- format 2: accounting interfaces, exporters' counters, kernel drops ---- */
 
 /* step_k with two accounting interfaces, two exporters and kernel drops. */
@@ -1268,6 +1296,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, steps_read_back_exactly);
 	tcase_add_test(tc, file_is_plain_tab_separated_text);
 	tcase_add_test(tc, format_2_round_trips_interfaces_and_counters);
+	tcase_add_test(tc, a_point_beyond_its_total_packets_is_refused);
 	tcase_add_test(tc, format_1_files_are_read_and_appended_to_as_they_are);
 	tcase_add_test(tc, format_2_damage_is_named);
 	tcase_add_test(tc, reopen_continues_the_chain);
