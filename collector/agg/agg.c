@@ -698,6 +698,8 @@ static int add_named_points(struct ft_agg *a, struct slot *s, const struct ft_st
 {
 	for (size_t i = 0; i < n; i++) {
 		size_t k = 0;
+		if (p[i].direction != FT_DIR_OUT && p[i].direction != FT_DIR_IN)
+			continue;               /* ft_step_check() refuses such a step before */
 		while (k < a->np && !(a->pkeys[k].ifindex == p[i].ifindex && ft_addr_equal(&a->pkeys[k].exporter, &p[i].exporter)))
 			k++;
 		if (k < a->np) {

@@ -497,9 +497,14 @@ int ft_cmd_recharge(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* the same ledger under two names (a trailing slash, a link) is the same ledger */
+	static char real[MAX_SOURCES][PATH_MAX];
+	for (size_t i = 0; i < n_dirs; i++)
+		if (!realpath(dirs[i], real[i]))
+			snprintf(real[i], PATH_MAX, "%s", dirs[i]);
 	for (size_t i = 0; i < n_dirs; i++)
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(dirs[i], dirs[j])) {
+			if (!strcmp(real[i], real[j])) {
 				fprintf(stderr, "flowtally recharge: %s is named twice: its steps would be counted twice\n",
 				        dirs[i]);
 				goto out;

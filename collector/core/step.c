@@ -32,8 +32,23 @@ int ft_step_cell_cmp(const void *x, const void *y)
 	return strcmp(a->class_, b->class_);
 }
 
+/* Every point has a direction and carries at most the step's total (a record counts at
+ * a point only with the whole of its part in the step's total). */
+static bool points_within(const struct ft_step *s)
+{
+	for (size_t i = 0; i < s->n_points; i++) {
+		const struct ft_step_point *p = &s->points[i];
+		if ((p->direction != FT_DIR_OUT && p->direction != FT_DIR_IN) || p->v.bytes > s->total.bytes ||
+		    p->v.packets > s->total.packets || p->v.flows > s->total.flows)
+			return false;
+	}
+	return true;
+}
+
 int ft_step_check(const struct ft_step *s)
 {
+	if (!points_within(s))
+		return -EBADMSG;
 	/* Sums that wrap could agree modulo 2^64 (two cells of 2^63 and a total of 0):
 	 * a sum past 2^64 - 1 fails the contract. */
 	struct ft_volume out = s->unattributed_src, in = s->unattributed_dst;
@@ -176,7 +191,10 @@ int ft_step_merge(struct ft_step *dst, const struct ft_step *src)
 		if (!ft_volume_add_checked(&v, (const struct ft_volume *)((const char *)src + off[i])))
 			return -EOVERFLOW;
 	}
-	/* a point carries at most its step's total, so it fits once the totals do */
+	/* a point carries at most its step's total (ft_step_check), so it fits once the
+	 * totals do: each is checked here all the same, being cheap */
+	if (!points_within(dst) || !points_within(src))
+		return -EOVERFLOW;
 	size_t n_exp = 0;
 	struct ft_step_exporter *e = merge_exporters(dst, src, &n_exp);
 	struct ft_step_point *p = e ? realloc(dst->points, (dst->n_points + src->n_points + 1) * sizeof(*p)) : NULL;

@@ -172,7 +172,7 @@ static int points_of(json_t *points, struct ft_step *s, const char *where, char 
 		p->direction = strcmp(d, "in") == 0 ? FT_DIR_IN : FT_DIR_OUT;
 		if (k && ft_step_point_cmp(&s->points[k - 1], p) >= 0)
 			return bad(why, size, -EINVAL, where, "point %zu is not after the one before it", k);
-		if (p->v.bytes > s->total.bytes)
+		if (p->v.bytes > s->total.bytes || p->v.packets > s->total.packets || p->v.flows > s->total.flows)
 			return bad(why, size, -EINVAL, where, "point %zu carries more than the step's total", k);
 		s->n_points++;
 	}

@@ -685,9 +685,11 @@ static void check_step(struct ft_ledger_reader *r, struct block *b, struct ft_di
 		       ft_ledger_stat_names[b->n_stats]);
 	if (b->s.n_exporters && !b->s.have_counters)
 		report(r, diag, b->in_range, b->line, "X lines without their D line");
-	for (size_t i = 0; !why && i < b->s.n_points; i++)
-		if (b->s.points[i].v.bytes > b->s.total.bytes)
-			why = "a P line carries more bytes than the step's total";
+	for (size_t i = 0; !why && i < b->s.n_points; i++) {
+		const struct ft_volume *v = &b->s.points[i].v;
+		if (v->bytes > b->s.total.bytes || v->packets > b->s.total.packets || v->flows > b->s.total.flows)
+			why = "a P line carries more than the step's total";
+	}
 	if (why)
 		report(r, diag, b->in_range, b->line, "%s", why);
 	else if (ft_step_check(&b->s) < 0)

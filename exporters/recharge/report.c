@@ -364,14 +364,14 @@ int ft_report_json(FILE *f, const struct ft_recharge_report *r)
 /* ---- CSV ------------------------------------------------------------------------------- */
 
 /* A field: quoted when it holds a comma, a quote or a line end (RFC 4180), and a text
- * that a spreadsheet would take for a formula (=, +, -, @ first) gets a leading
+ * that a spreadsheet would take for a formula (=, +, -, @, tab or CR first) gets a leading
  * apostrophe, the usual guard. */
 static void cfield(FILE *f, const char *s, bool text)
 {
 	bool quote = strpbrk(s, ",\"\r\n") != NULL;
 	if (quote)
 		fputc('"', f);
-	if (text && strchr("=+-@", s[0]) && s[0])
+	if (text && s[0] && strchr("=+-@\t\r", s[0]))
 		fputc('\'', f);
 	for (const char *p = s; *p; p++) {
 		if (*p == '"')

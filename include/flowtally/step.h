@@ -90,8 +90,9 @@ struct ft_step {
 
 /* The order of cells in a step: tenant, direction, class.  qsort-compatible. */
 int ft_step_cell_cmp(const void *a, const void *b);
-/* Checks the contract above, with sums that do not wrap (a sum past 2^64 - 1 fails);
- * 0, or -EBADMSG naming nothing (callers report). */
+/* Checks the contract above, with sums that do not wrap (a sum past 2^64 - 1 fails),
+ * and that every point has a direction and carries at most the step's total; 0, or
+ * -EBADMSG naming nothing (callers report). */
 int ft_step_check(const struct ft_step *s);
 /* Sorts the cells into that order, adding up cells with the same key. */
 void ft_step_sort(struct ft_step *s);

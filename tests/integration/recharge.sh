@@ -224,6 +224,10 @@ rm -rf "$tmp/c"
 rc=0
 "$ft" recharge --month 2026-10 -c "$tmp/a.conf" -d "$tmp/a" >/dev/null 2>"$tmp/twice.err" || rc=$?
 [ $rc = 2 ] && grep -q 'named twice' "$tmp/twice.err" || fail "one ledger named twice: exit $rc"
+rc=0
+ln -s "$tmp/a" "$tmp/a-link"
+"$ft" recharge --month 2026-10 -d "$tmp/a/" -d "$tmp/a-link" >/dev/null 2>"$tmp/twice.err" || rc=$?
+[ $rc = 2 ] && grep -q 'named twice' "$tmp/twice.err" || fail "one ledger under two names: exit $rc"
 note "two ledgers: volumes add ($want bytes), $pab bins present in both; one ledger named twice is refused"
 
 # a tariff error: file:line, exit status 2

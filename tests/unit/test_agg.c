@@ -837,8 +837,8 @@ static struct ft_step bare_step(uint64_t bytes, uint64_t packets, uint64_t flows
 	return st;
 }
 
-/* ft_step_check() passes a point of no direction, and ft_agg_restore() indexes the slot's
- * array by it: direction 3 at the last interface is one past the array's end. */
+/* A point of no direction fails the contract, so ft_agg_restore() never indexes the slot's
+ * array by it (direction 3 at the last interface would be one past the array's end). */
 START_TEST(restore_refuses_a_point_of_no_direction)
 {
 	struct mapdef d;
@@ -851,16 +851,15 @@ START_TEST(restore_refuses_a_point_of_no_direction)
 	struct ft_step_point p = { .exporter = addr("192.0.2.1"), .ifindex = 5, .direction = 3, .v = { 100, 1, 1 } };
 	st.points = &p;
 	st.n_points = 1;
-	ck_assert_int_eq(ft_step_check(&st), 0);       /* the contract says nothing of points */
+	ck_assert_int_eq(ft_step_check(&st), -EBADMSG);   /* the contract covers points */
 	ck_assert_int_eq(ft_agg_restore(a, &st), -EINVAL);
 	ft_agg_free(a);
 	ft_tenant_map_free(m);
 }
 END_TEST
 
-/* steps.json checks a point's bytes against the step's total, not its packets or flows;
- * ft_agg_restore() checks nothing of points ("once the totals fit, so does everything
- * else"), so a point of 2^64 - 1 packets in a step of 1 wraps with the next record
+/* A point carries at most its step's total, packets and flows as well as bytes: steps.json
+ * and ft_agg_restore() refuse one beyond it, so no point can wrap with the next record
  * (restore_then_record_keeps_points_within_the_total). */
 START_TEST(steps_json_refuses_a_point_beyond_its_total)
 {
@@ -908,8 +907,9 @@ START_TEST(restore_then_record_keeps_points_within_the_total)
 	                           .v = { 100, UINT64_MAX, 1 } };
 	st.points = &p;
 	st.n_points = 1;
-	ck_assert_int_eq(ft_step_check(&st), 0);
+	ck_assert_int_eq(ft_step_check(&st), -EBADMSG);
 	int r = ft_agg_restore(a, &st);
+	ck_assert_int_eq(r, -EINVAL);
 	if (r == 0) {
 		struct ft_flow fl = flow("10.1.0.1", "8.8.8.8", T0 + 1000, T0 + 2000, 100, 1);
 		fl.exporter = addr("192.0.2.1");
@@ -929,9 +929,8 @@ START_TEST(restore_then_record_keeps_points_within_the_total)
 }
 END_TEST
 
-/* ft_step_merge(): "-EOVERFLOW (a sum would pass 2^64 - 1) ... dst is then unchanged";
- * points are added without a check ("a point carries at most its step's total"), which
- * nothing enforces for packets and flows. */
+/* ft_step_merge(): "-EOVERFLOW (a sum would pass 2^64 - 1) ... dst is then unchanged",
+ * for a point beyond its total too. */
 START_TEST(merge_never_wraps_a_point)
 {
 	struct ft_step x = bare_step(10, 1, 1), y = bare_step(10, 1, 1);
@@ -942,7 +941,7 @@ START_TEST(merge_never_wraps_a_point)
 	x.points[0] = y.points[0] = (struct ft_step_point){ .exporter = addr("192.0.2.1"), .ifindex = 5,
 	                                                     .direction = FT_DIR_IN, .v = { 10, 1ULL << 63, 1 } };
 	x.n_points = y.n_points = 1;
-	ck_assert_int_eq(ft_step_check(&x), 0);
+	ck_assert_int_eq(ft_step_check(&x), -EBADMSG);
 	int r = ft_step_merge(&x, &y);
 	ck_assert_msg(r == -EOVERFLOW || (x.n_points == 1 && x.points[0].v.packets >= 1ULL << 63),
 	              "merge returned %d and the point's packets wrapped to %llu", r,
