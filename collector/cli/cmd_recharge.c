@@ -17,6 +17,7 @@
 #include <nettle/sha2.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "ft_version.h"
 #include "flowtally/clock.h"
 #include "flowtally/config.h"
@@ -53,6 +54,7 @@ static const char usage_text[] = SYNOPSIS
 "listed, never taken as zero.  A tenant whose rules start or end within the month is\n"
 "measured on its own period.  Several -c or -d add the ledgers of several\n"
 "collectors; the first configuration gives the tenants, the zone and the tariff.\n"
+"On a terminal, a line of standard error shows how far the reading has got.\n"
 "\n"
 "Options:\n"
 "  -m, --month YYYY-MM   the month (required)\n"
@@ -445,6 +447,26 @@ static int write_out(const struct opts *o, const struct ft_recharge_report *r)
 	return FT_EXIT_OK;
 }
 
+/* On a terminal: the ledger and the day being read, and how far into the month. */
+struct read_progress {
+	struct ft_progress line;
+	const char *const *dirs;
+	size_t n;
+	int64_t start, end;
+};
+
+static void show_progress(void *ctx, size_t dir, int64_t step_ms)
+{
+	struct read_progress *p = ctx;
+	if (!ft_progress_due(&p->line))
+		return;
+	char t[40];
+	ft_time_format_utc(step_ms * 1000000, t, sizeof(t));
+	int64_t span = p->end - p->start;
+	ft_progress_show(&p->line, "flowtally recharge: ledger %zu of %zu (%s), %.10s, %d %% of the month", dir + 1,
+	                 p->n, p->dirs[dir], t, span > 0 ? (int)((step_ms - p->start) * 100 / span) : 100);
+}
+
 static void print_diag(struct ft_diag *d)
 {
 	for (size_t i = 0; i < d->n; i++)
@@ -529,7 +551,10 @@ int ft_cmd_recharge(int argc, char **argv)
 	snprintf(r.zone, sizeof(r.zone), "%s", zone);
 	r.contract_day = day;
 
-	e = ft_bins_read(dirs, n_dirs, start, end, &b, &d);
+	struct read_progress rp = { .dirs = dirs, .n = n_dirs, .start = start, .end = end };
+	ft_progress_init(&rp.line);
+	e = ft_bins_read_progress(dirs, n_dirs, start, end, &b, &d, show_progress, &rp);
+	ft_progress_done(&rp.line);
 	print_diag(&d);
 	if (e < 0) {
 		fprintf(stderr, "flowtally recharge: %s\n", e == -ENOENT ? "no ledger in a data directory given "

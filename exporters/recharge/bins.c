@@ -385,8 +385,13 @@ static void take(struct queue *q, struct item *it)
 	pthread_mutex_unlock(&q->mu);
 }
 
+struct progress {
+	void (*fn)(void *ctx, size_t dir, int64_t step_ms);
+	void *ctx;
+};
+
 static int read_one(struct ft_bins *b, size_t *cap, const char *dir, int64_t *covered, struct ft_diag *diag,
-                    struct ft_recharge_source *src)
+                    struct ft_recharge_source *src, const struct progress *pg)
 {
 	snprintf(src->dir, sizeof(src->dir), "%s", dir);
 	struct ft_ledger_reader *rd;
@@ -436,6 +441,8 @@ static int read_one(struct ft_bins *b, size_t *cap, const char *dir, int64_t *co
 			if (r == 0) {
 				snprintf(src->head, sizeof(src->head), "%s", it.hash);
 				src->steps++;
+				if (pg->fn)
+					pg->fn(pg->ctx, b->n_sources, it.s.start_ms);
 			}
 			done = r < 0;
 			break;
@@ -461,6 +468,14 @@ static int read_one(struct ft_bins *b, size_t *cap, const char *dir, int64_t *co
 int ft_bins_read(const char *const *dirs, size_t n_dirs, int64_t start_ms, int64_t end_ms, struct ft_bins *ret,
                  struct ft_diag *diag)
 {
+	return ft_bins_read_progress(dirs, n_dirs, start_ms, end_ms, ret, diag, NULL, NULL);
+}
+
+int ft_bins_read_progress(const char *const *dirs, size_t n_dirs, int64_t start_ms, int64_t end_ms,
+                          struct ft_bins *ret, struct ft_diag *diag,
+                          void (*progress)(void *ctx, size_t dir, int64_t step_ms), void *ctx)
+{
+	const struct progress pg = { progress, ctx };
 	struct ft_bins b = { .start_ms = start_ms, .end_ms = end_ms, .n_bins = ft_recharge_bins(start_ms, end_ms) };
 	size_t cap = 0;
 	if (start_ms % FT_RECHARGE_BIN_MS || end_ms % FT_RECHARGE_BIN_MS || !b.n_bins || !n_dirs)
@@ -471,7 +486,7 @@ int ft_bins_read(const char *const *dirs, size_t n_dirs, int64_t start_ms, int64
 	int r = b.present && covered && b.sources ? 0 : -ENOMEM;
 	for (size_t d = 0; d < n_dirs && r == 0; d++) {
 		memset(covered, 0, b.n_bins * sizeof(*covered));
-		r = read_one(&b, &cap, dirs[d], covered, diag, &b.sources[d]);
+		r = read_one(&b, &cap, dirs[d], covered, diag, &b.sources[d], &pg);
 		b.n_sources += r == 0;
 		/* present: every ledger covered it whole */
 		for (size_t k = 0; r == 0 && k < b.n_bins; k++)

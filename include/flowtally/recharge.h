@@ -131,6 +131,11 @@ struct ft_bins {
  * -EOVERFLOW a bin's sum would pass 2^64 - 1. */
 int ft_bins_read(const char *const *dirs, size_t n_dirs, int64_t start_ms, int64_t end_ms, struct ft_bins *ret,
                  struct ft_diag *diag);
+/* The same, calling progress(ctx, d, start_ms) after each step of directory d is added
+ * (progress NULL: none), for a progress line on long reads. */
+int ft_bins_read_progress(const char *const *dirs, size_t n_dirs, int64_t start_ms, int64_t end_ms,
+                          struct ft_bins *ret, struct ft_diag *diag,
+                          void (*progress)(void *ctx, size_t dir, int64_t step_ms), void *ctx);
 void ft_bins_done(struct ft_bins *b);
 /* The series of tenant and class ("" all classes), or NULL. */
 const struct ft_bin_series *ft_bins_find(const struct ft_bins *b, const char *tenant, const char *class_);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Long work shows one updating line on standard error when that is a terminal, and
-# nothing otherwise: flowtally generate, replay and ledger verify share the helper
+# nothing otherwise: flowtally generate, replay, ledger verify and recharge share the helper
 # (collector/cli/progress.c).  Without a terminal (as here) their standard error stays
 # clean; under a pseudo-terminal (script(1), util-linux) generate --duration shows the
 # line, written over with carriage returns, at most four times a second, and clears it.
@@ -27,6 +27,8 @@ CONF
 "$ftd" --allow-root --replay "$tmp/p.pcap" -c "$tmp/p.conf" 2>/dev/null
 "$ft" ledger verify -d "$tmp/d" >/dev/null 2>"$tmp/err"
 [ ! -s "$tmp/err" ] || fail "ledger verify without a terminal wrote to standard error: $(head -c 200 "$tmp/err")"
+"$ft" recharge --month 2026-11 -c "$tmp/p.conf" --no-rrd-check >/dev/null 2>"$tmp/err"
+[ ! -s "$tmp/err" ] || fail "recharge without a terminal wrote to standard error: $(head -c 200 "$tmp/err")"
 
 # 2. A terminal: the line comes, is rewritten, and goes.
 command -v script >/dev/null || skip "script (util-linux) is not installed"
