@@ -142,6 +142,16 @@ static void jtenant(FILE *f, const struct ft_recharge_report *r, const struct ft
 	(void)r;
 }
 
+/* Whether the pool shares among the tenant: a tenant outside its members has no charge
+ * line of it. */
+static bool in_pool(const struct ft_statement_tenant *t, const struct ft_statement_pool *sp)
+{
+	for (size_t k = 0; k < t->n_charges; k++)
+		if (strcmp(t->charges[k].pool, sp->name) == 0 && t->charges[k].basis == sp->basis)
+			return true;
+	return false;
+}
+
 int ft_report_json(FILE *f, const struct ft_recharge_report *r)
 {
 	const struct ft_statement *st = r->st;
@@ -194,12 +204,7 @@ int ft_report_json(FILE *f, const struct ft_recharge_report *r)
 		uint64_t sum = 0;
 		bool first = true;
 		for (size_t i = 0; i < st->n_tenants; i++) {
-			/* a tenant outside the pool's members has no charge line of it */
-			bool member = false;
-			for (size_t k = 0; k < st->tenants[i].n_charges && !member; k++)
-				member = strcmp(st->tenants[i].charges[k].pool, sp->name) == 0 &&
-				         st->tenants[i].charges[k].basis == sp->basis;
-			if (!member)
+			if (!in_pool(&st->tenants[i], sp))
 				continue;
 			fprintf(f, "%s", first ? "" : ", ");
 			jstr(f, st->tenants[i].m.name);
@@ -210,11 +215,7 @@ int ft_report_json(FILE *f, const struct ft_recharge_report *r)
 		fputs("},\n     \"weights\": {", f);
 		first = true;
 		for (size_t i = 0; i < st->n_tenants; i++) {
-			bool member = false;
-			for (size_t k = 0; k < st->tenants[i].n_charges && !member; k++)
-				member = strcmp(st->tenants[i].charges[k].pool, sp->name) == 0 &&
-				         st->tenants[i].charges[k].basis == sp->basis;
-			if (!member)
+			if (!in_pool(&st->tenants[i], sp))
 				continue;
 			fprintf(f, "%s", first ? "" : ", ");
 			jstr(f, st->tenants[i].m.name);
