@@ -341,6 +341,17 @@ static void produce(struct ft_ledger_reader *rd, bool keep_diag, struct item *it
 	} else {
 		it->kind = ITEM_STEP;
 		snprintf(it->hash, sizeof(it->hash), "%s", ft_ledger_reader_hash(rd));
+		/* "total" is the name of the bins' total series (unattributed is never a cell) */
+		for (size_t i = 0; i < it->s.n_cells; i++)
+			if (strcmp(it->s.cells[i].tenant, "total") == 0) {
+				ft_diag_add(d, true, ft_ledger_reader_file(rd), ft_ledger_reader_line(rd),
+				            "a tenant named 'total': recharge keeps the measured total under that name, "
+				            "so this ledger cannot be recharged until the tenant is renamed");
+				ft_step_done(&it->s);
+				it->kind = ITEM_FAIL;
+				it->rc = -EINVAL;
+				break;
+			}
 	}
 }
 

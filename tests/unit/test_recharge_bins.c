@@ -249,6 +249,28 @@ START_TEST(interfaces_and_exporters_add_up_over_the_month)
 }
 END_TEST
 
+START_TEST(a_tenant_named_total_is_refused_by_name)
+{
+	char *root = tmp_dir(), dir[300];
+	snprintf(dir, sizeof(dir), "%s/ledger", root);
+	struct ft_ledger *l;
+	ck_assert_int_eq(ft_ledger_open(dir, &l), 0);
+	struct ft_step s = step_k(T0, MIN_MS, 1);
+	snprintf(s.cells[3].tenant, sizeof(s.cells[3].tenant), "total");
+	ck_assert_int_eq(ft_ledger_append(l, &s), 0);
+	ft_step_done(&s);
+	ft_ledger_close(l);
+	const char *dirs[] = { dir };
+	struct ft_bins b;
+	struct ft_diag d = { 0 };
+	ck_assert_int_eq(ft_bins_read(dirs, 1, T0, T0 + FT_RECHARGE_BIN_MS, &b, &d), -EINVAL);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_ptr_nonnull(strstr(d.lines[0], "a tenant named 'total'"));
+	ft_diag_done(&d);
+	rm_dir(root);
+}
+END_TEST
+
 Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("recharge_bins");
@@ -257,6 +279,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, two_ledgers_add_and_a_bin_is_present_only_when_both_cover_it);
 	tcase_add_test(tc, a_step_that_does_not_divide_the_bin_is_refused);
 	tcase_add_test(tc, interfaces_and_exporters_add_up_over_the_month);
+	tcase_add_test(tc, a_tenant_named_total_is_refused_by_name);
 	suite_add_tcase(s, tc);
 	return s;
 }
