@@ -281,9 +281,10 @@ static int one_tenant(struct cctx *c, const config_setting_t *g)
 	}
 	int bad = only_keys(c, g, "tenants", keys) < 0;
 	if (!config_setting_lookup_string(g, "name", &name) || !ft_name_valid(name) ||
-	    strcmp(name, "unattributed") == 0) {
+	    strcmp(name, "unattributed") == 0 || strcmp(name, "total") == 0) {
 		ft_config_err(c, g, "tenants: 'name' must be 1-31 bytes of UTF-8 text without control "
-		              "characters or a space at either end (not \"unattributed\")");
+		              "characters or a space at either end (not \"unattributed\" or \"total\", the "
+		              "names of the volume no tenant owns and of the measured total)");
 		return -EINVAL;
 	}
 	if (ft_tenant_conf_find(&c->cfg->tenants, name)) {

@@ -144,8 +144,9 @@ static int prefix_line(struct ft_tenant_conf *c, char *line, struct ft_where at,
 		return -EINVAL;
 	}
 	int t = ft_tenant_conf_find(c, name);
-	if (strcmp(name, "unattributed") == 0) {
-		ft_diag_add(diag, true, at.file, at.line, "'unattributed' is not a tenant name");
+	if (strcmp(name, "unattributed") == 0 || strcmp(name, "total") == 0) {
+		ft_diag_add(diag, true, at.file, at.line, "'%s' is not a tenant name (it names %s)", name,
+		            name[0] == 'u' ? "the volume no tenant owns" : "the measured total");
 		return -EINVAL;
 	}
 	if (!t && implicit && ft_name_valid(name))

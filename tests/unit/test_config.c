@@ -307,6 +307,7 @@ START_TEST(diag_sorts_by_file_then_line)
 }
 END_TEST
 
+
 START_TEST(timezone_must_be_a_known_zone)
 {
 	cfg = ft_config_new_default();
@@ -381,6 +382,16 @@ static void rejected_at(const char *text, const char *want, int line)
 	ck_assert_msg(cfg == NULL, "line %d: a configuration came back though the file was rejected", line);
 	ck_assert_msg(found, "line %d: no finding starting '%s'", line, want);
 }
+
+/* "unattributed" and "total" name the volume no tenant owns and the measured total in the
+ * ledger's sums and the recharge statement: no tenant may take either name. */
+START_TEST(reserved_tenant_names_are_refused)
+{
+	REJECTED("tenants = ( { name = \"total\"; } );\n", "t.conf:1: tenants: 'name' must be");
+	ft_diag_done(&diag);
+	REJECTED("tenants = ( { name = \"unattributed\"; } );\n", "t.conf:1: tenants: 'name' must be");
+}
+END_TEST
 
 static const char *const v2c_core1 =
 	"exporters = [\"192.0.2.1\"];\n"
@@ -898,6 +909,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, unreadable_prefix_file_is_an_error);
 	tcase_add_test(tc, diag_sorts_by_file_then_line);
 	tcase_add_test(tc, timezone_must_be_a_known_zone);
+	tcase_add_test(tc, reserved_tenant_names_are_refused);
 	tcase_add_test(tc, user_and_group_must_exist);
 	tcase_add_test(tc, listen_addresses_parse);
 	tcase_add_test(tc, snmp_v2c_device_with_its_defaults);
