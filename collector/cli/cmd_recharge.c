@@ -677,6 +677,8 @@ int ft_cmd_recharge(int argc, char **argv)
 			         "./flowtally-data");
 		if (n_dirs > 1)
 			snprintf(r.rrd.why, sizeof(r.rrd.why), "several ledgers: their RRD store is not checked");
+		else if (first && !first->rrd.enabled)
+			snprintf(r.rrd.why, sizeof(r.rrd.why), "the configuration writes no RRD files (rrd = false)");
 		else if (ft_recharge_rrd_check(rrd_dir, first ? first->rrd.daemon : NULL, &b, &st, &r.rrd) < 0) {
 			rc = FT_EXIT_FAILURE;
 			goto out;

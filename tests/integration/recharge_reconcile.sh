@@ -88,3 +88,6 @@ note "accounting interface xe-0/0/1 reconciled: flow bytes = the ledger's P line
 [ "$(jq '.coverage.datagrams > 0 and .coverage.steps_with_counters == .coverage.ledger_steps' "$tmp/r.json")" = true ] ||
 	fail "coverage counters: $(jq -c '.coverage | {datagrams, steps_with_counters, ledger_steps}' "$tmp/r.json")"
 note "every step the daemon wrote carries its exporters' counters"
+"$flowtally" recharge --month "$month" -c "$tmp/f.conf" --no-timestamp >"$tmp/r2.json" 2>/dev/null
+[ "$(jq -r '.rrd_check.state + ": " + .rrd_check.why' "$tmp/r2.json")" = "not_done: the configuration writes no RRD files (rrd = false)" ] ||
+	fail "rrd check without RRD files: $(jq -c .rrd_check "$tmp/r2.json")"
