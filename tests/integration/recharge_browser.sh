@@ -5,8 +5,9 @@
 # URLs and from a server on 127.0.0.1: each page loads, logs no console error, has its
 # images, links only to what exists beside it and loads nothing from elsewhere.
 #  - first the checker's self-test: good pages pass, and a broken image, a corrupt one,
-#    dead links and #fragments, external links, scripts, style sheets and frames, files
-#    outside ROOT, a script that throws and a console error are each caught by name;
+#    a corrupt SVG, dead links and #fragments, external links, scripts, style sheets,
+#    frames and SVG images, files outside ROOT, a script that throws and a console
+#    error are each caught by name; no browser process outlives the check;
 #  - then a statement page with a fault put in is caught too, by page and element;
 #  - a full-page screenshot of the statement and of a tenant's page is kept: under the
 #    build's meson-logs/recharge-browser/, else in a directory printed at the end.
