@@ -2,15 +2,18 @@
 # Installs the Debian 12 packages flowtally needs, only those missing.
 #   scripts/deps.sh build   compiler, meson and the libraries
 #   scripts/deps.sh demo    build + snmpd and snmp (the demo polls a local SNMP agent)
-#   scripts/deps.sh test    build + Check, clang/libFuzzer, tshark, jq, nfdump
+#   scripts/deps.sh test    build + Check, clang/libFuzzer, tshark, jq, nfdump, and headless
+#                           Chromium with its WebDriver and Selenium (the HTML pages' browser test)
 set -euo pipefail
 
 # libmaxminddb is added with the module that links it; rrdtool is
 # for the operator (the demo prints an rrdtool fetch), rrdcached, snmpd and snmp for the
-# tests, python3 for the shared snmpd fixture's IF-MIB handler (../shared).
+# tests, python3 for the shared snmpd fixture's IF-MIB handler (../shared); chromium,
+# chromium-driver and python3-selenium load the HTML pages in a real browser.
 build_pkgs=(gcc pkg-config meson ninja-build libpcap-dev libconfig-dev libjansson-dev librrd-dev rrdtool libsnmp-dev
             nettle-dev tzdata jq)
-test_pkgs=(check clang libclang-rt-14-dev tshark nfdump pmacct procps rrdcached snmpd snmp python3)
+test_pkgs=(check clang libclang-rt-14-dev tshark nfdump pmacct procps rrdcached snmpd snmp python3
+           chromium chromium-driver python3-selenium)
 
 case "${1:-build}" in
 build) want=("${build_pkgs[@]}") ;;
