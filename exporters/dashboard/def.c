@@ -701,15 +701,12 @@ static void get_item(struct dctx *c, const config_setting_t *g, struct ft_dashbo
 	if (missing)
 		return;
 
-	bool ok = true;
 	switch (it->type) {
 	case FT_DASH_DEF: {
-		ok &= get_vname(c, k[K_DEF], "def", it->vname);
+		get_vname(c, k[K_DEF], "def", it->vname);
 		const char *f = get_string(c, k[K_FILE], "'file'");
 		int fk = f ? file_kind(c, k[K_FILE], f, it->each) : -1;
-		ok &= fk >= 0;
 		const char *ds = get_string(c, k[K_DS], "'ds'");
-		ok &= ds != NULL;
 		if (fk >= 0 && ds) {
 			it->rrd_kind = (enum ft_rrd_kind)fk;
 			snprintf(it->file, sizeof(it->file), "%s", f);
@@ -723,57 +720,44 @@ static void get_item(struct dctx *c, const config_setting_t *g, struct ft_dashbo
 				for (size_t j = 0; j < n && len < sizeof(list); j++)
 					len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", j ? ", " : "", names[j]);
 				derr(c, k[K_DS], "ds '%s' is not a data source of %s (it has %s)", ds, f, list);
-				ok = false;
 			} else {
 				snprintf(it->ds, sizeof(it->ds), "%s", ds);
 			}
 		}
 		if (k[K_CF]) {
 			int cf = get_enum(c, k[K_CF], "cf", cf_names, N_OF(cf_names));
-			ok &= cf >= 0;
 			it->cf = cf < 0 ? FT_DASH_AVERAGE : (enum ft_dash_cf)cf;
 		}
 		break;
 	}
 	case FT_DASH_CDEF: {
-		ok &= get_vname(c, k[K_CDEF], "cdef", it->vname);
+		get_vname(c, k[K_CDEF], "cdef", it->vname);
 		const char *r = get_string(c, k[K_RPN], "'rpn'");
 		if (r) {
 			size_t bad = c->bad;
 			check_rpn(c, k[K_RPN], r, v, *n_v, it->each);
 			if (c->bad == bad)
 				snprintf(it->rpn, sizeof(it->rpn), "%s", r);
-			else
-				ok = false;
-		} else {
-			ok = false;
 		}
 		break;
 	}
 	case FT_DASH_VDEF: {
-		ok &= get_vname(c, k[K_VDEF], "vdef", it->vname);
-		ok &= use_vname(c, k[K_OF], "'of'", v, *n_v, T(FT_DASH_DEF) | T(FT_DASH_CDEF), "a def or a cdef",
-		                it->each, it->of);
+		get_vname(c, k[K_VDEF], "vdef", it->vname);
+		use_vname(c, k[K_OF], "'of'", v, *n_v, T(FT_DASH_DEF) | T(FT_DASH_CDEF), "a def or a cdef", it->each,
+		          it->of);
 		int fn = get_enum(c, k[K_FUNCTION], "function", fn_names, N_OF(fn_names));
-		if (fn < 0) {
-			ok = false;
+		if (fn < 0)
 			break;
-		}
 		it->fn = (enum ft_dash_vdef_fn)fn;
 		bool pct = fn == FT_DASH_PERCENT || fn == FT_DASH_PERCENTNAN;
-		if (pct && !k[K_PERCENT]) {
+		if (pct && !k[K_PERCENT])
 			derr(c, g, "graph '%s': vdef '%s' with %s has no 'percent'", gr->name, it->vname, fn_names[fn]);
-			ok = false;
-		} else if (!pct && k[K_PERCENT]) {
+		else if (!pct && k[K_PERCENT])
 			derr(c, k[K_PERCENT], "'percent' is only for PERCENT and PERCENTNAN, not %s", fn_names[fn]);
-			ok = false;
-		} else if (pct) {
-			if (!get_number(c, k[K_PERCENT], "'percent'", &it->percent))
-				ok = false;
-			else if (it->percent < 0 || it->percent > 100) {
-				derr(c, k[K_PERCENT], "'percent' = %g is not within 0..100", it->percent);
-				ok = false;
-			}
+		else if (pct && get_number(c, k[K_PERCENT], "'percent'", &it->percent) &&
+		         (it->percent < 0 || it->percent > 100)) {
+			derr(c, k[K_PERCENT], "'percent' = %g is not within 0..100", it->percent);
+			it->percent = 0;
 		}
 		break;
 	}
@@ -788,19 +772,16 @@ static void get_item(struct dctx *c, const config_setting_t *g, struct ft_dashbo
 				     k[K_VALUE] ? "colour" : "value");
 				return;
 			}
-			ok &= use_vname(c, k[K_VALUE], "'value'", v, *n_v, T(FT_DASH_DEF) | T(FT_DASH_CDEF),
-			                "a def or a cdef", it->each, it->value);
-			if (k[K_STACK]) {
-				if (config_setting_type(k[K_STACK]) != CONFIG_TYPE_BOOL) {
-					derr(c, k[K_STACK], "'stack' must be true or false");
-					ok = false;
-				} else if ((it->stack = config_setting_get_bool(k[K_STACK])) && !*drawn &&
-				           it->each == FT_DASH_ONCE) {
-					derr(c, k[K_STACK], "graph '%s': stack = true, but no line or area is drawn before "
-					     "to stack on", gr->name);
-					ok = false;
-				}
-			}
+			use_vname(c, k[K_VALUE], "'value'", v, *n_v, T(FT_DASH_DEF) | T(FT_DASH_CDEF), "a def or a cdef",
+			          it->each, it->value);
+			if (k[K_STACK] && config_setting_type(k[K_STACK]) != CONFIG_TYPE_BOOL)
+				derr(c, k[K_STACK], "'stack' must be true or false");
+			else if (k[K_STACK] && (it->stack = config_setting_get_bool(k[K_STACK])) && !*drawn &&
+			         it->each == FT_DASH_ONCE)
+				/* a repeated element may open the graph: its first repetition is drawn
+				 * unstacked (dashboard.h) */
+				derr(c, k[K_STACK], "graph '%s': stack = true, but no line or area is drawn before to "
+				     "stack on", gr->name);
 			*drawn = true;
 			break;
 		case FT_DASH_HRULE:
@@ -809,37 +790,32 @@ static void get_item(struct dctx *c, const config_setting_t *g, struct ft_dashbo
 				return;
 			}
 			if (config_setting_type(k[K_VALUE]) == CONFIG_TYPE_STRING)
-				ok &= use_vname(c, k[K_VALUE], "'value'", v, *n_v, T(FT_DASH_VDEF), "a vdef", it->each,
-				                it->value);
+				use_vname(c, k[K_VALUE], "'value'", v, *n_v, T(FT_DASH_VDEF), "a vdef", it->each, it->value);
 			else
-				ok &= get_number(c, k[K_VALUE], "'value'", &it->at);
+				get_number(c, k[K_VALUE], "'value'", &it->at);
 			break;
 		case FT_DASH_GPRINT:
 			if (!k[K_VALUE] || !k[K_FORMAT]) {
 				derr(c, g, "graph '%s': a GPRINT element has no '%s'", gr->name, k[K_VALUE] ? "format" : "value");
 				return;
 			}
-			ok &= use_vname(c, k[K_VALUE], "'value'", v, *n_v, T(FT_DASH_VDEF), "a vdef", it->each, it->value);
-			ok &= get_format(c, k[K_FORMAT], it->format);
+			use_vname(c, k[K_VALUE], "'value'", v, *n_v, T(FT_DASH_VDEF), "a vdef", it->each, it->value);
+			get_format(c, k[K_FORMAT], it->format);
 			break;
 		case FT_DASH_COMMENT:
 			if (!k[K_TEXT]) {
 				derr(c, g, "graph '%s': a COMMENT element has no 'text'", gr->name);
 				return;
 			}
-			ok &= get_text(c, k[K_TEXT], "'text'", it->each, it->legend);
+			get_text(c, k[K_TEXT], "'text'", it->each, it->legend);
 			break;
 		}
-		if (k[K_COLOUR]) {
-			size_t bad = c->bad;
+		if (k[K_COLOUR])
 			get_colours(c, k[K_COLOUR], it);
-			ok &= c->bad == bad;
-		}
 		if (k[K_LEGEND])
-			ok &= get_text(c, k[K_LEGEND], "'legend'", it->each, it->legend);
+			get_text(c, k[K_LEGEND], "'legend'", it->each, it->legend);
 		break;
 	}
-	(void)ok;
 	/* a bad item's name is still defined, so that its uses are not reported as well */
 	if (!*it->vname)
 		return;
