@@ -82,6 +82,12 @@ static const struct {
 	{ "NEWDAY", 0, 1 }, { "NEWWEEK", 0, 1 }, { "NEWMONTH", 0, 1 }, { "NEWYEAR", 0, 1 },
 };
 
+/* Words librrd 1.7's graph parser takes as keys (DEF:rrd=..., ds=, cf=, ...) wherever a
+ * name stands: a DEF or VDEF of such a name is refused by rrdtool ("Not a valid vname"),
+ * so the definition refuses it first. */
+static const char *const rrdtool_words[] = { "rrd", "ds", "cf", "step", "start", "end", "reduce",
+                                             "daemon", "vname", "colour", "label" };
+
 /* A name the graph has defined so far. */
 struct vname {
 	const char *name;
@@ -325,6 +331,12 @@ static bool get_vname(struct dctx *c, const config_setting_t *s, const char *wha
 		     what, v, FT_DASH_VNAME_MAX - 1);
 		return false;
 	}
+	for (size_t i = 0; i < N_OF(rrdtool_words); i++)
+		if (strcmp(v, rrdtool_words[i]) == 0) {
+			derr(c, s, "%s '%s' is a word rrdtool's graph arguments keep for themselves (%s=...): "
+			     "choose another name", what, v, v);
+			return false;
+		}
 	memcpy(out, v, n + 1);
 	return true;
 }

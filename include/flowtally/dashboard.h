@@ -44,7 +44,9 @@
  *          (text).
  * Colours are "#RRGGBB" or "#RRGGBBAA".  Names (def, cdef, vdef) are a letter or '_'
  * then letters, digits, '_' (at most FT_DASH_VNAME_MAX - 1 bytes) with at least one
- * lower-case letter (so never an RPN operator's name), unique in their graph.
+ * lower-case letter (so never an RPN operator's name), unique in their graph, and none
+ * of the words librrd 1.7's graph parser keeps as keys (rrd, ds, cf, step, start, end,
+ * reduce, daemon, vname, colour, label: rrdtool refuses such a name).
  *
  * Placeholders, in file, title, vertical_label, legend and text: {tenant} (tenant page;
  * overview inside for_each "tenant"), {class} (tenant page inside for_each "class"),
@@ -67,8 +69,9 @@
  *     one, otherwise it is drawn unstacked (so a graph may open with a stacked family);
  *   - an expanded element's colours are taken in turn, cycling;
  *   - substitute placeholders (file names encoded with ft_rrd_name_encode), escape ':'
- *     in legends, titles and comments for rrdtool, and skip repetitions whose file is
- *     missing.
+ *     as "\:" in legends, comments and GPRINT formats (not in the title and vertical
+ *     label: they are options, where rrdtool would show the backslash), and skip
+ *     repetitions whose file is missing.
  * An expanded item may use its own family's names and the graph's plain names; a plain
  * item may not use an expanded name (there is no one value it would stand for).
  *

@@ -431,6 +431,10 @@ START_TEST(other_item_errors_name_their_line)
 	         "t.conf:5: graph 'g': 'd' is already defined");
 	rejected(PAGE("  { def = \"MAX\"; file = \"exporters/{exporter}.rrd\"; ds = \"records\"; },\n"),
 	         "t.conf:4: def 'MAX' is not a name");
+	rejected(PAGE("  { def = \"rrd\"; file = \"exporters/{exporter}.rrd\"; ds = \"records\"; },\n"),
+	         "t.conf:4: def 'rrd' is a word rrdtool's graph arguments keep for themselves");
+	rejected(PAGE(DEF_D "  { vdef = \"start\"; of = \"d\"; function = \"FIRST\"; },\n"),
+	         "t.conf:5: vdef 'start' is a word rrdtool's graph arguments keep");
 	rejected(PAGE(DEF_D "  { draw = \"LINE1\"; value = \"nothing\"; colour = \"#000000\"; },\n"),
 	         "t.conf:5: 'value' 'nothing' is not defined before");
 	rejected("kind = \"tenant\";\ntitle = \"x\";\ngraphs = ( { name = \"g\"; title = \"t\"; items = (\n"
