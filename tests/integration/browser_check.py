@@ -42,6 +42,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -60,8 +61,33 @@ try:
     from selenium.common.exceptions import WebDriverException, TimeoutException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.remote.remote_connection import RemoteConnection
+    from selenium.webdriver.common import utils as selenium_utils
+
+    class LoopbackService(Service):
+        """chromedriver reached at 127.0.0.1 rather than by the name "localhost", which a
+        minimal system without /etc/hosts cannot resolve."""
+
+        @property
+        def service_url(self):
+            return "http://127.0.0.1:%d" % self.port
+
+        def is_connectable(self):
+            return selenium_utils.is_connectable(self.port, host="127.0.0.1")
 except ImportError:
     webdriver = None
+
+
+def localhost_resolves():
+    try:
+        return bool(socket.getaddrinfo("localhost", None))
+    except OSError:
+        return False
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as k:
+        k.bind(("127.0.0.1", 0))
+        return k.getsockname()[1]
 
 
 def find_chromium():
@@ -149,11 +175,13 @@ class Browser:
         self.pids = {}          # pid -> its start time
         self.driver = None
         self.service = None
+        self.chromium = None    # started here when chromedriver attaches to it
 
     def start(self):
         """Starts chromedriver and Chromium; on failure, nothing is left running."""
         o = webdriver.ChromeOptions()
         o.binary_location = find_chromium()
+        args = []
         for a in ("--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,1024",
                   "--user-data-dir=" + self.profile, "--no-first-run", "--no-default-browser-check",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -163,15 +191,34 @@ class Browser:
                   # no name resolves but 127.0.0.1
                   "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>;127.0.0.1",
                   "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
-            o.add_argument(a)
+            args.append(a)
         o.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
         # a fresh home too: Chromium keeps crash reports and caches under it, outside the profile
         env = dict(os.environ, HOME=self.profile, XDG_CONFIG_HOME=os.path.join(self.profile, ".config"),
                    XDG_CACHE_HOME=os.path.join(self.profile, ".cache"))
-        self.service = Service(find_chromedriver(), log_path=os.devnull, env=env,
-                               popen_kw={"start_new_session": True})
+        self.service = LoopbackService(find_chromedriver(), log_path=os.devnull, env=env,
+                                       popen_kw={"start_new_session": True})
         RemoteConnection.set_timeout(60)
         try:
+            if localhost_resolves():
+                for a in args:
+                    o.add_argument(a)
+            else:
+                # chromedriver reaches a browser it starts at "localhost", which a minimal
+                # system without /etc/hosts cannot resolve: Chromium is started here with
+                # its DevTools on 127.0.0.1, and chromedriver attaches to it there
+                port = free_port()
+                self.chromium = subprocess.Popen(
+                    [o.binary_location] + args + ["--remote-debugging-address=127.0.0.1",
+                                                  "--remote-debugging-port=%d" % port, "about:blank"],
+                    env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    start_new_session=True)
+                deadline = time.monotonic() + 20
+                while not selenium_utils.is_connectable(port, host="127.0.0.1"):
+                    if time.monotonic() > deadline or self.chromium.poll() is not None:
+                        raise WebDriverException("Chromium did not open its DevTools port %d" % port)
+                    time.sleep(0.1)
+                o.debugger_address = "127.0.0.1:%d" % port
             self.driver = webdriver.Chrome(service=self.service, options=o)
             self.remember()
             self.driver.set_page_load_timeout(self.page_timeout)
@@ -191,6 +238,8 @@ class Browser:
         p = getattr(self.service, "process", None) if self.service else None
         if p is not None:
             pids |= {p.pid}
+        if self.chromium is not None:
+            pids |= {self.chromium.pid}
         pids |= children_of(pids)
         for pid in pids:
             t = started(pid)
@@ -217,12 +266,12 @@ class Browser:
             t.join(quit_wait)
             self.driver = None
         self.kill()
-        p = getattr(self.service, "process", None) if self.service else None
-        if p is not None:
-            try:
-                p.wait(5)
-            except Exception:
-                pass
+        for p in (getattr(self.service, "process", None) if self.service else None, self.chromium):
+            if p is not None:
+                try:
+                    p.wait(5)
+                except Exception:
+                    pass
         deadline = time.monotonic() + 5
         while self.alive() and time.monotonic() < deadline:
             time.sleep(0.05)
