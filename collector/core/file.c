@@ -13,6 +13,44 @@
 #include "flowtally/file.h"
 #include "flowtally/log.h"
 
+int ft_file_read_all(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	int err = f ? 0 : errno;
+	while (f && !err) {
+		if (len + 1 >= cap) {
+			size_t want = cap ? 2 * cap : 4096;
+			char *n = want > max ? NULL : realloc(text, want);
+			if (!n) {
+				err = want > max ? EFBIG : ENOMEM;
+				break;
+			}
+			text = n;
+			cap = want;
+		}
+		errno = 0;
+		size_t got = fread(text + len, 1, cap - len - 1, f);
+		len += got;
+		if (got == 0) {
+			if (ferror(f))
+				err = errno ? errno : EIO;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (err) {
+		free(text);
+		return -err;
+	}
+	text[len] = '\0';
+	*ret = text;
+	*ret_len = len;
+	return 0;
+}
+
 int ft_file_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;

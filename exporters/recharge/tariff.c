@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flowtally/file.h"
 #include "flowtally/recharge.h"
 
 struct tctx {
@@ -555,41 +556,14 @@ int ft_tariff_parse(const char *text, const char *name, const struct ft_tariff_n
 int ft_tariff_load(const char *path, const struct ft_tariff_names *names, struct ft_tariff **ret,
                    struct ft_diag *diag)
 {
-	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	size_t len = 0, cap = 0;
-	int err = 0;
-	if (!f)
-		err = errno;
-	while (f && !err) {
-		if (len + 1 >= cap) {
-			size_t want = cap ? 2 * cap : 4096;
-			char *n = want > TARIFF_MAX_BYTES ? NULL : realloc(text, want);
-			if (!n) {
-				err = want > TARIFF_MAX_BYTES ? EFBIG : ENOMEM;
-				break;
-			}
-			text = n;
-			cap = want;
-		}
-		errno = 0;
-		size_t got = fread(text + len, 1, cap - len - 1, f);
-		len += got;
-		if (got == 0) {
-			if (ferror(f))
-				err = errno ? errno : EIO;
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	if (err) {
+	char *text;
+	size_t len;
+	int err = ft_file_read_all(path, TARIFF_MAX_BYTES, &text, &len);
+	if (err < 0) {
 		ft_diag_file(diag, path);
-		ft_diag_add(diag, true, path, 0, "cannot read: %s", strerror(err));
-		free(text);
-		return -err;
+		ft_diag_add(diag, true, path, 0, "cannot read: %s", strerror(-err));
+		return err;
 	}
-	text[len] = '\0';
 	int r = parse(text, len, path, names, ret, diag);
 	free(text);
 	return r;

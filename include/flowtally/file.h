@@ -10,6 +10,9 @@
 
 /* Writes all of data to fd, retrying short writes and EINTR.  0 or negative errno. */
 int ft_file_write_all(int fd, const void *data, size_t len);
+/* Reads the whole file path (at most max bytes) into *ret, NUL-terminated (the caller's:
+ * free()), its length in *ret_len.  0, -EFBIG past max, or negative errno. */
+int ft_file_read_all(const char *path, size_t max, char **ret, size_t *ret_len);
 
 /* Every file flowtally writes is opened with O_NOFOLLOW and checked to be a regular file
  * owned by the effective user, and gets FT_FILE_MODE whatever the umask: a symbolic link
