@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "flowtally/dashboard.h"
+#include "flowtally/conftext.h"
 #include "flowtally/file.h"
 
 #define DEF_MAX_BYTES (4u << 20)    /* a definition is a few pages of text */
@@ -958,39 +959,6 @@ static void get_graph(struct dctx *c, const config_setting_t *g, const struct ft
 
 /* ---- reading ---- */
 
-/* libconfig says little more than "syntax error": show the line it stopped at. */
-static void syntax_error(const config_t *lc, const char *name, const char *text, struct ft_diag *diag)
-{
-	int line = config_error_line(lc);
-	const char *at = text;
-	for (int i = 1; at && i < line; i++)
-		if ((at = strchr(at, '\n')))
-			at++;
-	at = at ? at + strspn(at, " \t") : "";
-	int n = (int)strcspn(at, "\r\n");
-	if (n > 80)
-		n = 80;
-	if (n)
-		ft_diag_add(diag, true, name, line, "%s in \"%.*s\"", config_error_text(lc), n, at);
-	else
-		ft_diag_add(diag, true, name, line, "%s", config_error_text(lc));
-}
-
-/* The line of the first @include, 0 when there is none. */
-static int include_line(const char *text)
-{
-	int line = 1;
-	for (const char *p = text; *p; line++) {
-		p += strspn(p, " \t\r");
-		if (strncmp(p, "@include", 8) == 0)
-			return line;
-		if (!(p = strchr(p, '\n')))
-			break;
-		p++;
-	}
-	return 0;
-}
-
 static const char *const page_keys[] = { "kind", "title", "width", "height", "graphs" };
 enum { P_KIND, P_TITLE, P_WIDTH, P_HEIGHT, P_GRAPHS, N_PAGE_KEYS };
 
@@ -1059,7 +1027,7 @@ static int parse(const char *text, size_t len, const char *name, struct ft_dashb
 		diag = &local;
 	ft_diag_file(diag, name);
 	const char *nul = memchr(text, '\0', len);
-	int inc = include_line(text);
+	int inc = ft_conftext_include_line(text);
 	if (nul || inc) {
 		int line = 1;
 		for (const char *p = text; nul && p < nul; p++)
@@ -1076,7 +1044,7 @@ static int parse(const char *text, size_t len, const char *name, struct ft_dashb
 	config_t lc;
 	config_init(&lc);
 	if (!config_read_string(&lc, text)) {
-		syntax_error(&lc, name, text, diag);
+		ft_conftext_syntax_error(&lc, name, text, diag);
 		config_destroy(&lc);
 		ft_diag_sort(diag);
 		ft_diag_done(&local);
