@@ -186,6 +186,21 @@ static int apply_tariff(struct cctx *c, const config_setting_t *s)
 	return ft_config_string(c, s, &c->cfg->tariff);
 }
 
+static int apply_dash_defs(struct cctx *c, const config_setting_t *s)
+{
+	return ft_config_string(c, s, &c->cfg->dashboard_definitions);
+}
+
+static int apply_dash_dir(struct cctx *c, const config_setting_t *s)
+{
+	return ft_config_string(c, s, &c->cfg->dashboard_dir);
+}
+
+static int apply_dash_command(struct cctx *c, const config_setting_t *s)
+{
+	return ft_config_string(c, s, &c->cfg->dashboard_command);
+}
+
 #define GEN(field) offsetof(struct ft_config, field)
 
 static const struct ft_config_key general_keys[] = {
@@ -200,6 +215,10 @@ static const struct ft_config_key general_keys[] = {
 	{ "recharge_contract_day", FT_KEY_U32, 1, 28, GEN(contract_day), NULL, false },
 	{ "recharge_reconcile_percent", FT_KEY_APPLY, 0, 0, 0, apply_reconcile, false },
 	{ "recharge_tariff", FT_KEY_APPLY, 0, 0, 0, apply_tariff, false },
+	{ "dashboard_definitions", FT_KEY_APPLY, 0, 0, 0, apply_dash_defs, false },
+	{ "dashboard_dir", FT_KEY_APPLY, 0, 0, 0, apply_dash_dir, false },
+	{ "dashboard_interval", FT_KEY_U32, 0, 10080, GEN(dashboard_interval), NULL, false },
+	{ "dashboard_command", FT_KEY_APPLY, 0, 0, 0, apply_dash_command, false },
 };
 
 static int general_init(struct ft_config *c)
@@ -243,6 +262,9 @@ static void general_done(struct ft_config *c)
 	free(c->data_dir);
 	free(c->timezone);
 	free(c->tariff);
+	free(c->dashboard_definitions);
+	free(c->dashboard_dir);
+	free(c->dashboard_command);
 	free(c->user);
 	free(c->group);
 	free(c->exporters);

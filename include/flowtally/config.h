@@ -36,6 +36,13 @@ struct ft_config {
 	uint32_t contract_day;      /* recharge months start on this day (1..28) at 00:00 local */
 	uint32_t reconcile_ppm;     /* recharge: SNMP against flows, flagged above this (ppm) */
 	char *tariff;               /* recharge: the tariff file when --tariff is not given */
+	char *dashboard_definitions;   /* dashboards: a directory of graph definitions (NULL: the
+	                             * built-in ones, those of the source's dashboards/) */
+	char *dashboard_dir;        /* dashboards: where the site is written (NULL: DATA_DIR/dashboard) */
+	uint32_t dashboard_interval;   /* flowtallyd redraws the dashboard every this many minutes
+	                             * (0, the default: never) */
+	char *dashboard_command;    /* the flowtally program flowtallyd runs to draw it (NULL: found
+	                             * beside flowtallyd, then in the install's bindir) */
 	struct ft_prefix *exporters;   /* allow-list; empty accepts nothing */
 	size_t n_exporters;
 	/* the modules' parts */

@@ -89,6 +89,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "flowtally/diag.h"
 #include "flowtally/rrd.h"
@@ -199,5 +200,162 @@ int ft_dashboard_load(const char *path, struct ft_dashboard **ret, struct ft_dia
 int ft_dashboard_parse(const char *text, const char *name, struct ft_dashboard **ret, struct ft_diag *diag);
 /* NULL-safe; returns NULL. */
 struct ft_dashboard *ft_dashboard_free(struct ft_dashboard *d);
+
+
+/* ---- what there is to draw ---------------------------------------------------------------- */
+
+/* The files of an RRD directory (rrd.h's layout), names decoded (ft_rrd_name_decode):
+ * what the pages are made for.  Every list is sorted by strcmp of the names. */
+struct ft_dash_tenant {
+	char *name;
+	char **classes;                     /* tenants/NAME/CLASS.rrd */
+	size_t n_classes;
+};
+struct ft_dash_link {
+	char *device, *interface;           /* interfaces/DEVICE/INTERFACE.rrd */
+};
+struct ft_dash_inventory {
+	struct ft_dash_tenant *tenants;     /* tenants/NAME.rrd (a class directory alone does not make one) */
+	size_t n_tenants;
+	char **exporters;                   /* exporters/EXPORTER.rrd: "ADDRESS" or "ADDRESS-DOMAIN" */
+	size_t n_exporters;
+	struct ft_dash_link *links;
+	size_t n_links;
+	bool total, unattributed, collector;   /* total.rrd, unattributed.rrd, collector.rrd */
+};
+
+/* Reads the directory (a missing one is an empty inventory: no data yet).  A file name
+ * ft_rrd_name_decode refuses is skipped with a warning in diag.  0, -ENOMEM, or -errno
+ * when the directory cannot be read (in diag). */
+int ft_dash_inventory_scan(const char *rrd_dir, struct ft_dash_inventory *inv, struct ft_diag *diag);
+void ft_dash_inventory_free(struct ft_dash_inventory *inv);
+/* Whether the inventory holds no file at all. */
+bool ft_dash_inventory_empty(const struct ft_dash_inventory *inv);
+
+/* ---- periods ------------------------------------------------------------------------------ */
+
+/* What a page covers, ending at the render's time `at` (rounded down to 5 minutes):
+ * day, week and year the last 1, 7 and 365 days; month the recharge month so far (from
+ * the start of the month holding at - 1 s, in the zone from the contract day, as
+ * flowtally recharge counts months), so that a page drawn at a month's end shows that
+ * month exactly. */
+enum ft_dash_span { FT_DASH_DAY, FT_DASH_WEEK, FT_DASH_MONTH, FT_DASH_YEAR, FT_DASH__SPANS };
+
+const char *ft_dash_span_name(enum ft_dash_span s);    /* "day", "week", "month", "year" */
+/* -1 for a name that is not one. */
+int ft_dash_span_parse(const char *name);
+
+/* ---- the rendered site -------------------------------------------------------------------- */
+
+/* A drawn element's numbers over its graph's period, from the same data the graph drew
+ * (librrd's xport of the graph's definitions): what the page's table shows. */
+struct ft_dash_series {
+	char label[FT_DASH_TEXT_MAX];       /* its legend, substituted (its name when it has none) */
+	uint64_t n;                         /* values known (the others are unknown: NaN) */
+	double avg, min, max, p95, last;    /* over the known values, NaN when n == 0; p95 is the
+	                                     * nearest rank, as flowtally recharge takes it */
+};
+
+/* A VDEF's value as the graph computed it (a PRINT of it in the same librrd call). */
+struct ft_dash_value {
+	char name[FT_DASH_VNAME_MAX + 8];   /* the expanded name: "in_p95", "lost-2" */
+	double value;                       /* NaN when unknown */
+};
+
+struct ft_dash_image {
+	char graph[FT_DASH_NAME_MAX];       /* the definition's graph name */
+	char file[256];                     /* the image, relative to the output directory ("img/...") */
+	char title[FT_DASH_TEXT_MAX];       /* substituted */
+	char vertical_label[FT_DASH_TEXT_MAX];
+	enum ft_dash_period period;
+	int64_t start, end;                 /* what it covers, UTC seconds: [start, end) */
+	int width, height;                  /* the image's, in pixels, as librrd made it */
+	struct ft_dash_series *series;
+	size_t n_series;
+	struct ft_dash_value *values;
+	size_t n_values;
+	bool drawn;
+	char error[512];                    /* not drawn: why (librrd's words, the file concerned) */
+};
+
+struct ft_dash_page {
+	enum ft_dash_kind kind;
+	enum ft_dash_span span;
+	char subject[2 * FT_DASH_TEXT_MAX]; /* the tenant, "device interface", the exporter; "" overview */
+	char title[FT_DASH_TEXT_MAX];       /* substituted */
+	char file[512];                     /* its HTML file, relative to the output directory */
+	struct ft_dash_image *images;
+	size_t n_images;
+};
+
+/* ---- file names ----------------------------------------------------------------------------- */
+
+/* The HTML file of a page (relative to the output directory, never with a '/'), made of
+ * ft_rrd_name_encode'd names, '=' between parts (encode never makes one) and the span:
+ *   overview.SPAN.html, tenant=NAME.SPAN.html, link=DEVICE=INTERFACE.SPAN.html,
+ *   exporter=NAME.SPAN.html
+ * (index.html is the overview of the first span drawn).  a is the tenant, the device
+ * or the exporter, b the interface (NULL otherwise).  A file name may hold '%' (from
+ * encoding): a link to it in HTML must escape it (ft_dash_href).  0, or -1 when it does
+ * not fit. */
+int ft_dash_page_file(enum ft_dash_kind k, const char *a, const char *b, enum ft_dash_span s, char *buf,
+                      size_t size);
+/* A relative file name as an HTML attribute's URL: '%' as "%25", and the bytes a URL
+ * may not hold escaped too, so that file:// and any web server find the file.  0 or -1. */
+int ft_dash_href(const char *file, char *buf, size_t size);
+
+
+/* ---- rendering ------------------------------------------------------------------------------ */
+
+enum ft_dash_format { FT_DASH_PNG, FT_DASH_SVG };
+
+struct ft_dash_opts {
+	const char *rrd_dir;                /* the files drawn */
+	const char *daemon;                 /* rrdcached to flush them through first, or NULL */
+	const char *out_dir;                /* the site: OUT/index.html, OUT/img/ (made when missing) */
+	const struct ft_dashboard *defs[FT_DASH__KINDS];   /* NULL: that kind's pages are not drawn */
+	bool spans[FT_DASH__SPANS];         /* the periods drawn (at least one) */
+	int64_t at;                         /* the end of every period, UTC seconds (rounded down to 300) */
+	const char *zone;                   /* recharge months (month, month_to_date); TZ is the caller's */
+	int contract_day;
+	enum ft_dash_format format;
+	unsigned jobs;                      /* worker processes drawing (0: one per CPU) */
+	bool progress;                      /* a progress line on stderr */
+};
+
+/* A definition file that was refused, or another problem the pages should show. */
+struct ft_dash_problem {
+	char text[1024];
+};
+
+struct ft_dash_site {
+	enum ft_dash_span spans[FT_DASH__SPANS];   /* the periods drawn, in order */
+	size_t n_spans;
+	int64_t at;
+	char generated[64];                 /* the render's time, local ("2026-12-02 09:15 GMT") */
+	char version[32];
+	bool empty;                         /* the RRD directory holds nothing yet */
+	struct ft_dash_page *pages;         /* every span's overview, tenants, links, exporters */
+	size_t n_pages;
+	struct ft_dash_problem *problems;   /* definition errors and the like */
+	size_t n_problems;
+	uint64_t images, failed;            /* images drawn, images not drawn */
+};
+
+/* Draws every page of the inventory for each span of o into o->out_dir/img and fills
+ * site (the caller's: ft_dash_site_free) with what was drawn.  A graph that cannot be
+ * drawn (a missing file, librrd's error) is kept in its page, not drawn, with why; the
+ * others are drawn.  0, or -errno when the output cannot be written or memory runs
+ * out (diag says which). */
+int ft_dash_render(const struct ft_dash_opts *o, const struct ft_dash_inventory *inv, struct ft_dash_site *site,
+                   struct ft_diag *diag);
+void ft_dash_site_free(struct ft_dash_site *site);
+
+/* ---- the pages ------------------------------------------------------------------------------ */
+
+/* Writes the site's HTML into out_dir: index.html (the first span's overview) and
+ * every page of site, each through a temporary file renamed into place.  Static pages,
+ * no script, no asset from elsewhere.  0, or -errno (err says which file). */
+int ft_dash_html_write(const struct ft_dash_site *site, const char *out_dir, char *err, size_t err_size);
 
 #endif
