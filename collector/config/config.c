@@ -217,7 +217,7 @@ static const struct ft_config_key general_keys[] = {
 	{ "recharge_tariff", FT_KEY_APPLY, 0, 0, 0, apply_tariff, false },
 	{ "dashboard_definitions", FT_KEY_APPLY, 0, 0, 0, apply_dash_defs, false },
 	{ "dashboard_dir", FT_KEY_APPLY, 0, 0, 0, apply_dash_dir, false },
-	{ "dashboard_interval", FT_KEY_U32, 0, 10080, GEN(dashboard_interval), NULL, false },
+	{ "dashboard_interval", FT_KEY_U32, 0, 604800, GEN(dashboard_interval), NULL, false },
 	{ "dashboard_command", FT_KEY_APPLY, 0, 0, 0, apply_dash_command, false },
 };
 

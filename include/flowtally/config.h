@@ -39,8 +39,8 @@ struct ft_config {
 	char *dashboard_definitions;   /* dashboards: a directory of graph definitions (NULL: the
 	                             * built-in ones, those of the source's dashboards/) */
 	char *dashboard_dir;        /* dashboards: where the site is written (NULL: DATA_DIR/dashboard) */
-	uint32_t dashboard_interval;   /* flowtallyd redraws the dashboard every this many minutes
-	                             * (0, the default: never) */
+	uint32_t dashboard_interval;   /* flowtallyd redraws the dashboard every this many seconds
+	                             * (0, the default: never; 300: every five minutes) */
 	char *dashboard_command;    /* the flowtally program flowtallyd runs to draw it (NULL: found
 	                             * beside flowtallyd, then in the install's bindir) */
 	struct ft_prefix *exporters;   /* allow-list; empty accepts nothing */
