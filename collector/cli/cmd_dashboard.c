@@ -341,7 +341,8 @@ int ft_cmd_dashboard(int argc, char **argv)
 			         "no definition of the %s pages could be used: they are not drawn",
 			         ft_dash_kind_name((enum ft_dash_kind)k));
 	char err[1024];
-	if ((r = ft_dash_html_write(&site, out, err, sizeof(err))) < 0) {
+	if ((r = ft_dash_html_write(&site, out, err, sizeof(err))) < 0 ||
+	    (r = ft_dash_json_write(&site, out, err, sizeof(err))) < 0) {
 		fprintf(stderr, "flowtally dashboard: %s\n", err);
 		status = FT_EXIT_FAILURE;
 		goto done;

@@ -658,6 +658,28 @@ static void draw_one(const struct ft_dash_opts *o, const struct job *j, struct s
 		argf(&y, "--upper-limit");
 		argf(&y, "%.17g", g->upper_limit);
 		argf(&y, "--rigid");
+	} else {
+		/* the y axis reaches the highest rule: a 95th percentile of 5-minute rates is
+		 * often above every pixel of a month's (averaged) curve, and a rule off the
+		 * graph says nothing (without --rigid this is the least the axis shows) */
+		double top = -INFINITY;
+		for (size_t i = 0; i < g->n_items; i++) {
+			const struct ft_dashboard_item *it = &g->items[i];
+			if (it->type != FT_DASH_DRAW || it->draw != FT_DASH_HRULE)
+				continue;
+			if (!it->value[0]) {
+				top = it->at > top ? it->at : top;
+				continue;
+			}
+			for (size_t q = 0; q < n_cols; q++)
+				if (cols[q].it->type == FT_DASH_VDEF && strcmp(cols[q].it->vname, it->value) == 0 &&
+				    isfinite(vval[q]) && vval[q] > top)
+					top = vval[q];
+		}
+		if (isfinite(top) && top > 0) {
+			argf(&y, "--upper-limit");
+			argf(&y, "%.17g", top * 1.05);
+		}
 	}
 	for (size_t i = data_from; i < data_to; i++)
 		argf(&y, "%s", x.argv[i]);
@@ -715,7 +737,7 @@ static void draw_one(const struct ft_dash_opts *o, const struct job *j, struct s
 					}
 					puts_(&b, it->colours[k % it->n_colours]);
 					puts_(&b, ":");
-					subst(&b, it->legend, j, cls, tenant, exporter, false, true, false);
+					subst(&b, it->legend, j, cls, tenant, exporter, false, true, true);
 					/* stacked: rrdtool's STACK; the first repetition of a family that
 					 * opens the graph is drawn unstacked */
 					if (it->stack && it->draw != FT_DASH_HRULE) {
@@ -732,11 +754,11 @@ static void draw_one(const struct ft_dash_opts *o, const struct job *j, struct s
 					puts_(&b, "GPRINT:");
 					put_name(&b, g, it->value, it->each, k);
 					puts_(&b, ":");
-					subst(&b, it->format, j, cls, tenant, exporter, false, true, false);
+					subst(&b, it->format, j, cls, tenant, exporter, false, true, true);
 					break;
 				case FT_DASH_COMMENT:
 					puts_(&b, "COMMENT:");
-					subst(&b, it->legend, j, cls, tenant, exporter, false, true, false);
+					subst(&b, it->legend, j, cls, tenant, exporter, false, true, true);
 					break;
 				}
 			} else {

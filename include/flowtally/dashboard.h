@@ -381,5 +381,8 @@ void ft_dash_site_free(struct ft_dash_site *site);
  * every page of site, each through a temporary file renamed into place.  Static pages,
  * no script, no asset from elsewhere.  0, or -errno (err says which file). */
 int ft_dash_html_write(const struct ft_dash_site *site, const char *out_dir, char *err, size_t err_size);
+/* The same site as out_dir/dashboard.json (pages, images, their series' figures and
+ * vdef values, null for unknown), for scripts: written aside and renamed.  0 or -errno. */
+int ft_dash_json_write(const struct ft_dash_site *site, const char *out_dir, char *err, size_t err_size);
 
 #endif
