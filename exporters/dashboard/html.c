@@ -205,8 +205,8 @@ static const char style[] =
 	"align-items:baseline}nav ul{list-style:none;margin:.3em 0;padding:0}.what{color:#444}\n"
 	"h1{font-size:1.6em;margin:.5em 0}h2{font-size:1.25em;margin:1.6em 0 .4em;border-bottom:1px solid #ccc}\n"
 	"img{display:block;max-width:100%;height:auto;margin:.4em 0}.when{color:#444;margin:.2em 0}\n"
-	"table{border-collapse:collapse;margin:.5em 0 1em}caption{text-align:left;font-weight:bold;padding:.2em 0}\n"
-	"th,td{border:1px solid #999;padding:.15em .5em;text-align:right}thead th{background:#eee}"
+	"table{border-collapse:collapse;margin:.5em 0 1em}caption{text-align:left;font-weight:bold;padding:.2em 0;white-space:nowrap}\n"
+	"th,td{border:1px solid #999;padding:.15em .5em;text-align:right}thead th{background:#eee}thead th:first-child{text-align:left}"
 	"th[scope=row]{text-align:left;font-weight:normal}\n"
 	".error{color:#9c0000;border-left:4px solid #9c0000;padding:.3em .7em}\n"
 	".problems{border:2px solid #9c0000;background:#fff6f6;padding:0 1em .5em;margin:1em 0}"
@@ -413,6 +413,10 @@ static int write_one(struct ctx *c, const char *dir, const char *name, const str
                      size_t err_size)
 {
 	char path[4096], tmp[4096];
+	if (!*name || *name == '.' || strchr(name, '/')) {
+		snprintf(err, err_size, "%s/%s: not a page's file name", dir, name);
+		return -EINVAL;
+	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
 	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.ft-html-%ld.tmp", dir, (long)getpid()) >= sizeof(tmp)) {
 		snprintf(err, err_size, "%s/%s: name too long", dir, name);

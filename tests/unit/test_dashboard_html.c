@@ -579,6 +579,18 @@ START_TEST(an_unwritable_folder_is_an_error)
 }
 END_TEST
 
+START_TEST(a_page_outside_the_folder_is_refused)
+{
+	char err[256], p[128];
+	build();
+	snprintf(pages[3].file, sizeof(pages[3].file), "../escape.html");
+	ck_assert_int_eq(ft_dash_html_write(&site, dir, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "../escape.html"));
+	snprintf(p, sizeof(p), "%s/../escape.html", dir);
+	ck_assert_int_ne(access(p, F_OK), 0);
+}
+END_TEST
+
 /* The tags nest and close (void elements aside), read by Python's html.parser: run when
  * python3 is there. */
 static const char checker[] =
@@ -635,6 +647,7 @@ Suite *ft_test_suite(void)
 	tcase_add_test(tc, an_empty_site_says_so);
 	tcase_add_test(tc, identical_sites_give_identical_bytes);
 	tcase_add_test(tc, an_unwritable_folder_is_an_error);
+	tcase_add_test(tc, a_page_outside_the_folder_is_refused);
 	tcase_add_test(tc, the_documents_parse);
 	suite_add_tcase(s, tc);
 	return s;
