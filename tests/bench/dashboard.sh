@@ -27,7 +27,9 @@
 # The peer, in the same run and from a cold cache again: plain `rrdtool graph`
 # (Debian's rrdtool program) drawing the same images (the same DEF, CDEF, VDEF and
 # drawing lines, for_each expanded; dashboard_pages.py rrdtool), one process per
-# image, two at a time (xargs -P 2), so that the reader sees what librrd itself costs.
+# image, two at a time (xargs -P 2), and again through two long-lived `rrdtool -`
+# processes (its pipe mode: no process start per image), so that the reader sees what
+# librrd itself costs.
 # It is given the advantages the script's opening comment in dashboard_pages.py lists
 # (no ranking of the top tenants, no xport of the numbers).
 #
@@ -195,7 +197,7 @@ fi
 
 # ---- the peer: rrdtool graph, one process per image, two at a time ----
 
-pr_wall='' pr_cpu='' pr_rss='' pr_n=0 pr_cache=''
+pr_wall='' pr_cpu='' pr_rss='' pr_n=0 pr_cache='' pp_wall='' pp_cpu='' pp_rss=''
 if [ -n "$peer" ]; then
 	mkdir -p "$work/peer"
 	python3 "$pages_py" rrdtool "$top/dashboards" "$rrd" "$work/peer" "$at" "$spans" >"$work/peer.cmds"
@@ -212,6 +214,22 @@ if [ -n "$peer" ]; then
 	pr_png=$(find "$work/peer" -name '*.png' | wc -l)
 	[ "$pr_status" = 0 ] || echo "$prog: some rrdtool graph runs failed: $(grep -v '^Command' "$work/peer.err" | head -n 1)" >&2
 	echo "rrdtool graph: $pr_wall s wall, $pr_cpu s CPU, $pr_rss MB largest process; $pr_png of $pr_n PNG files"
+	# the same images through two long-lived `rrdtool -` (its pipe mode, one command a
+	# line): librrd's drawing without a process start per image
+	rm -rf "$work/peer"
+	mkdir -p "$work/peer"
+	for h in 0 1; do
+		awk -v h=$h 'NR % 2 == h { sub(/^rrdtool /, ""); print }' "$work/peer.cmds" >"$work/pipe$h.cmds"
+	done
+	drop_cache
+	echo "== ($cache page cache) rrdtool - (pipe mode): the same $pr_n images, two processes"
+	timed "$work/pipe.time" bash -c 'rrdtool - <"$1" >"$1.out" 2>&1 & rrdtool - <"$2" >"$2.out" 2>&1 & wait' _ \
+		"$work/pipe0.cmds" "$work/pipe1.cmds" || true
+	read -r pp_wall pp_cpu pp_rss <<<"$(fig "$work/pipe.time")"
+	pp_ok=$(cat "$work/pipe0.cmds.out" "$work/pipe1.cmds.out" | grep -c '^OK ' || true)
+	pp_png=$(find "$work/peer" -name '*.png' | wc -l)
+	grep -h -m 1 '^ERROR' "$work/pipe0.cmds.out" "$work/pipe1.cmds.out" >&2 || true
+	echo "rrdtool -: $pp_wall s wall, $pp_cpu s CPU, $pp_rss MB largest process; $pp_ok OK, $pp_png PNG files"
 fi
 
 # ---- the summary ----
@@ -221,7 +239,8 @@ echo "dashboard: $tenants tenants x $classes classes, $links links, $exporters e
 	"$size_mb MB, $days days at 60 s before $(date -u -d "@$at" '+%Y-%m-%d %H:%M UTC'), $updates updates" \
 	"generated in $gen_s s; periods $spans"
 if [ -n "$peer" ]; then
-	echo "peer:      rrdtool graph ($pr_cache cache), $pr_n images, 2 at a time: $pr_wall s wall, $pr_cpu s CPU"
+	echo "peer:      rrdtool graph ($pr_cache cache), $pr_n images, 2 at a time: $pr_wall s wall, $pr_cpu s CPU;" \
+		"the same through two rrdtool - pipes: $pp_wall s wall, $pp_cpu s CPU"
 fi
 if [ -z "$have_cmd" ]; then
 	echo "flowtally: no dashboard command in $cli: not measured"
@@ -230,7 +249,8 @@ fi
 verdict=PASS
 awk -v w="$ft_wall" -v g="$goal" 'BEGIN { exit !(w + 0 < g + 0) }' || { verdict=FAIL; fail=1; }
 [ "$fail" = 0 ] || verdict=FAIL
-ratio=$(awk -v a="$ft_wall" -v b="$pr_wall" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "-" }')
+ratio() { awk -v a="$ft_wall" -v b="$1" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "-" }'; }
 echo "flowtally: full dashboard ($ft_cache cache): $ft_wall s wall, $ft_cpu s CPU, $ft_rss MB peak RSS;" \
-	"$check_line; vs rrdtool $ratio; goal < $goal s: $verdict"
+	"$check_line; time / rrdtool graph's $(ratio "$pr_wall"), / rrdtool -'s $(ratio "$pp_wall");" \
+	"goal < $goal s: $verdict"
 exit $fail
