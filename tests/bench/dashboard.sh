@@ -16,9 +16,8 @@
 # dropped (echo 3 > /proc/sys/vm/drop_caches) when that is permitted (root), so that
 # the run reads them from the disk, as a render after a quiet night does; otherwise
 # the output says "warm".  Then
-#   flowtally dashboard -c CONF --out OUT --period all --at AT [--jobs N]
-# (CONF: data_dir = the work directory, dashboard_definitions = the repository's
-# dashboards/) is timed with GNU time (wall, user + system CPU of it and its workers,
+#   flowtally dashboard -d DATA --out OUT --period all --at AT [--jobs N]
+# (the built-in definitions: the repository's dashboards/) is timed with GNU time (wall, user + system CPU of it and its workers,
 # peak resident set of the largest process), and the site checked by
 # tests/bench/dashboard_pages.py: every page of every span (overview, each tenant,
 # link and exporter) and index.html exist, each page shows one image per graph of its
@@ -174,16 +173,11 @@ spans=day,week,month,year
 fail=0 ft_wall='' ft_cpu='' ft_rss='' ft_cache='' check_line='' ft_status=''
 if [ -n "$have_cmd" ]; then
 	out=$work/site
-	conf=$work/flowtally.conf
-	{
-		echo "data_dir = \"$data\";"
-		echo "dashboard_definitions = \"$top/dashboards\";"
-	} >"$conf"
 	drop_cache
 	ft_cache=$cache
-	echo "== ($cache page cache) $cli dashboard -c $conf --out $out --period all --at $at${jobs:+ --jobs $jobs}"
+	echo "== ($cache page cache) $cli dashboard -d $data --out $out --period all --at $at${jobs:+ --jobs $jobs}"
 	ft_status=0
-	timed "$work/ft.time" "$cli" dashboard -c "$conf" --out "$out" --period all --at "$at" \
+	timed "$work/ft.time" "$cli" dashboard -d "$data" --out "$out" --period all --at "$at" \
 		${jobs:+--jobs "$jobs"} >"$work/ft.out" 2>"$work/ft.err" || ft_status=$?
 	tail -n 5 "$work/ft.err" >&2 || true
 	read -r ft_wall ft_cpu ft_rss <<<"$(fig "$work/ft.time")"

@@ -21,11 +21,14 @@ inventory makes for each span (include/flowtally/dashboard.h, ft_dash_page_file:
 overview.SPAN.html, tenant=NAME.SPAN.html, link=DEVICE=INTERFACE.SPAN.html,
 exporter=NAME.SPAN.html, names as the RRD files have them) and index.html, that each
 page shows one image per graph of its definition, and that every image it shows is a
-PNG file there.  Prints "pages=P images=I distinct=D missing=M" and the first problems
+PNG file there.  A page's images are read from its HTML (<img src>), or from the
+site's dashboard.json where the page has no HTML file.  Prints "pages=P html=H
+images=I distinct=D missing=M" (H: pages read from their HTML) and the first problems
 on standard error; exits 1 when anything is missing.
 
     dashboard_pages.py check DEFS_DIR RRD_DIR OUT_DIR SPAN[,SPAN...]
 """
+import json
 import os
 import re
 import shlex
@@ -256,9 +259,40 @@ def definitions(defs_dir):
 IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]*)"', re.I)
 
 
+def site_pages(out):
+    """dashboard.json's pages by file name (empty when there is none)."""
+    try:
+        with open(os.path.join(out, 'dashboard.json'), encoding='utf-8') as f:
+            return {p['file']: p for p in json.load(f).get('pages', [])}
+    except (OSError, ValueError):
+        return {}
+
+
+def page_images(out, name, listed):
+    """The images page `name` shows: from its HTML when there is one, else from
+    dashboard.json; None when neither has it.  Also whether the HTML was read."""
+    try:
+        with open(os.path.join(out, name), encoding='utf-8', errors='replace') as f:
+            return [urllib.parse.unquote(s) for s in IMG.findall(f.read())], True
+    except OSError:
+        pass
+    if name in listed:
+        return [im['file'] for im in listed[name].get('images', [])], False
+    return None, False
+
+
+def is_png(path):
+    try:
+        with open(path, 'rb') as f:
+            return f.read(8) == b'\x89PNG\r\n\x1a\n'
+    except OSError:
+        return False
+
+
 def check(defs_dir, rrd, out, spans):
     inv = inventory(rrd)
-    pages = images = missing = 0
+    listed = site_pages(out)
+    pages = html = images = missing = 0
     seen = set()
     problems = []
     if not os.path.isfile(os.path.join(out, 'index.html')):
@@ -268,32 +302,24 @@ def check(defs_dir, rrd, out, spans):
         for span in spans:
             for page in [{}] if kind == 'overview' else inv[kind]:
                 names = [v for k, v in page.items() if k != 'classes']
-                html = os.path.join(out, '='.join([kind] + names) + '.' + span + '.html')
-                try:
-                    with open(html, encoding='utf-8', errors='replace') as f:
-                        srcs = IMG.findall(f.read())
-                except OSError:
-                    problems.append('%s is missing' % os.path.basename(html))
+                name = '='.join([kind] + names) + '.' + span + '.html'
+                srcs, from_html = page_images(out, name, listed)
+                if srcs is None:
+                    problems.append('%s is missing (no page, not in dashboard.json)' % name)
                     missing += want
                     continue
                 pages += 1
+                html += from_html
                 if len(srcs) != want:
-                    problems.append('%s shows %d images, its definition has %d graphs'
-                                    % (os.path.basename(html), len(srcs), want))
+                    problems.append('%s shows %d images, its definition has %d graphs' % (name, len(srcs), want))
                     missing += max(0, want - len(srcs))
                 for src in srcs:
                     images += 1
-                    path = os.path.join(out, urllib.parse.unquote(src))
-                    seen.add(path)
-                    try:
-                        with open(path, 'rb') as f:
-                            ok = f.read(8) == b'\x89PNG\r\n\x1a\n'
-                    except OSError:
-                        ok = False
-                    if not ok:
+                    seen.add(src)
+                    if not is_png(os.path.join(out, src)):
                         missing += 1
-                        problems.append('%s: %s is missing or not a PNG' % (os.path.basename(html), src))
-    print('pages=%d images=%d distinct=%d missing=%d' % (pages, images, len(seen), missing))
+                        problems.append('%s: %s is missing or not a PNG' % (name, src))
+    print('pages=%d html=%d images=%d distinct=%d missing=%d' % (pages, html, images, len(seen), missing))
     for p in problems[:10]:
         print('dashboard_pages.py: ' + p, file=sys.stderr)
     return 1 if problems else 0
