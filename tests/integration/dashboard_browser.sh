@@ -19,27 +19,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 ft=$1 gen=$2
-check=$(cd "$(dirname "$0")" && pwd)/browser_check.py
 
-py=
-for p in /usr/bin/python3 "$(command -v python3 || true)"; do
-	[ -n "$p" ] && [ -x "$p" ] && "$p" -c 'import selenium' 2>/dev/null && { py=$p; break; }
-done
-[ -n "$py" ] || skip "no python3 can import selenium (Debian: python3-selenium)"
-[ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null || skip "chromium is not installed (Debian: chromium)"
-command -v chromedriver >/dev/null || skip "chromedriver is not installed (Debian: chromium-driver)"
+browser_prereqs
 command -v jq >/dev/null || skip "jq is not installed"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-build=${FT_BUILD_ROOT:-${MESON_BUILD_ROOT:-}}
-if [ -n "$build" ] && [ -d "$build/meson-logs" ]; then
-	shots=$build/meson-logs/dashboard-browser
-else
-	shots=$(mktemp -d "${TMPDIR:-/tmp}/ft-dashboard-browser-XXXXXX")
-fi
-mkdir -p "$shots"
-rm -f "$shots"/*.png
+browser_shots dashboard-browser
 
 end=1798761600      # 2027-01-01T00:00:00Z
 mkdir -p "$tmp/data/rrd"
