@@ -305,7 +305,10 @@ static void graph(FILE *f, const struct ft_dash_image *im, enum ft_dash_span spa
 	ESC(f, im->graph);
 	fputs("\">\n<h2>", f);
 	ESC(f, im->title);
-	fprintf(f, "</h2>\n<p class=\"when\">%s to %s</p>\n", utc(im->start).s, utc(im->end).s);
+	/* what its figures are of: the bills' 5-minute rows, or hourly ones (a year) */
+	fprintf(f, "</h2>\n<p class=\"when\">%s to %s%s</p>\n", utc(im->start).s, utc(im->end).s,
+	        im->step == 3600 ? "; the figures are of hourly averages"
+	        : im->step == 300 ? "; the figures are of 5-minute averages" : "");
 	if (im->drawn) {
 		fputs("<img", f);
 		url_attr(f, "src", im->file, NULL);

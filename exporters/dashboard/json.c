@@ -26,11 +26,11 @@ static json_t *image_json(const struct ft_dash_image *im)
 	}
 	for (size_t i = 0; i < im->n_values; i++)
 		json_object_set_new(values, im->values[i].name, num(im->values[i].value));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:b, s:b, s:s, s:o, s:o}", "graph", im->graph,
-	                 "file", im->file, "title", im->title, "vertical_label", im->vertical_label, "period",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:i, s:b, s:b, s:s, s:o, s:o}", "graph",
+	                 im->graph, "file", im->file, "title", im->title, "vertical_label", im->vertical_label, "period",
 	                 ft_dash_period_name(im->period), "start", (json_int_t)im->start, "end", (json_int_t)im->end,
-	                 "width", im->width, "height", im->height, "drawn", im->drawn, "no_data", im->no_data, "error",
-	                 im->error, "series", series, "values", values);
+	                 "step", im->step, "width", im->width, "height", im->height, "drawn", im->drawn, "no_data",
+	                 im->no_data, "error", im->error, "series", series, "values", values);
 }
 
 int ft_dash_json_write(const struct ft_dash_site *site, const char *out_dir, char *err, size_t err_size)

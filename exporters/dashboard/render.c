@@ -14,7 +14,9 @@
  * unknown values as the lowest; PERCENTNAN here is rrdtool's.
  *
  * Every graph reads the 300-second archives (--step 300), those the bills come from:
- * a 95th percentile of hourly averages would be another figure.  Images are exactly the
+ * a 95th percentile of hourly averages would be another figure; but the year pages
+ * read the hourly ones (105,120 rows a series would be read for a year: twelve times
+ * the disk and the time, for a page about the trend), and say so.  Images are exactly the
  * configured size (--full-size-mode).  The periods end at the render's time rounded
  * down to 300 s and start on a 300-s boundary, so the rows are the periods' 5-minute
  * bins, row t standing for the bin [t - 300, t).
@@ -58,6 +60,7 @@ struct job {
 	const struct ft_dash_tenant *t;
 	const char *device, *interface, *exporter;
 	int64_t start, end;
+	int step;                           /* the archive's rows read: 300 s, 3600 s for a year */
 	const char *const *top;             /* overview: the top tenants, ranked */
 	size_t n_top;
 	const char *const *exporters;       /* overview: every exporter */
@@ -417,11 +420,11 @@ static void figures(struct ft_dash_series *s, const double *v, size_t rows, size
 	s->p95 = scratch[(rank ? rank : 1) - 1];
 }
 
-/* A vdef's value over the known values of v (rows of BIN seconds), as rrdtool's VDEF
+/* A vdef's value over the known values of v (rows of step seconds), as rrdtool's VDEF
  * functions define them (rrd_graph.c, vdef_calc), but over the 5-minute rows, and
  * PERCENT as the nearest rank (see the top). */
 static double vdef_value(const struct ft_dashboard_item *it, const double *v, size_t rows, size_t stride,
-                         double *scratch)
+                         int step, double *scratch)
 {
 	size_t n = 0;
 	double sum = 0, first = NAN, last = NAN;
@@ -459,7 +462,7 @@ static double vdef_value(const struct ft_dashboard_item *it, const double *v, si
 	case FT_DASH_FIRST:
 		return first;
 	case FT_DASH_TOTAL:
-		return sum * BIN;
+		return sum * step;
 	case FT_DASH_PERCENT: {
 		qsort(scratch, n, sizeof(double), dbl_cmp);
 		double rank = ceil(it->percent / 100.0 * (double)n - 1e-9);
@@ -520,9 +523,9 @@ static void draw_one(const struct ft_dash_opts *o, const struct job *j, struct s
 	argf(&x, "--end");
 	argf(&x, "%" PRId64, j->end);
 	argf(&x, "--step");
-	argf(&x, "%d", BIN);
+	argf(&x, "%d", j->step);
 	argf(&x, "--maxrows");
-	argf(&x, "%" PRId64, (j->end - j->start) / BIN + 10);
+	argf(&x, "%" PRId64, (j->end - j->start) / j->step + 10);
 	if (o->daemon) {
 		argf(&x, "--daemon");
 		argf(&x, "%s", o->daemon);
@@ -595,7 +598,7 @@ static void draw_one(const struct ft_dash_opts *o, const struct job *j, struct s
 			memset(&s, 0, sizeof(s));
 			figures(&s, data + c, rows, xcols, scratch);
 			if (it->type == FT_DASH_VDEF) {
-				vval[c] = vdef_value(it, data + c, rows, xcols, scratch);
+				vval[c] = vdef_value(it, data + c, rows, xcols, (int)xstep, scratch);
 				continue;
 			}
 			const char *cls, *tenant, *exporter;
@@ -629,7 +632,7 @@ static void draw_one(const struct ft_dash_opts *o, const struct job *j, struct s
 	argf(&y, "--end");
 	argf(&y, "%" PRId64, j->end);
 	argf(&y, "--step");
-	argf(&y, "%d", BIN);
+	argf(&y, "%d", j->step);
 	argf(&y, "--width");
 	argf(&y, "%d", g->width);
 	argf(&y, "--height");
@@ -1013,6 +1016,7 @@ static int add_page(struct ft_dash_site *site, struct plan *p, size_t **idx, siz
 		bool mtd = g->period == FT_DASH_PERIOD_MONTH_TO_DATE;
 		j.start = mtd ? month_start(o->at, o->zone, o->contract_day)
 		              : ft_dash_span_start(span, o->at, o->zone, o->contract_day);
+		j.step = span == FT_DASH_YEAR && !mtd ? 3600 : BIN;
 		if (snprintf(j.file, sizeof(j.file), "img/%s.%s.%s.%s", stem, mtd ? "mtd" : ft_dash_span_name(span), g->name,
 		             o->format == FT_DASH_SVG ? "svg" : "png") >= (int)sizeof(j.file))
 			return -ENAMETOOLONG;
@@ -1047,6 +1051,7 @@ static int add_page(struct ft_dash_site *site, struct plan *p, size_t **idx, siz
 		free(tb.s);
 		im->period = g->period;
 		im->start = j.start, im->end = j.end;
+		im->step = j.step;
 		im->width = g->width, im->height = g->height;
 	}
 	return 0;

@@ -290,6 +290,8 @@ struct ft_dash_image {
 	char vertical_label[FT_DASH_TEXT_MAX];
 	enum ft_dash_period period;
 	int64_t start, end;                 /* what it covers, UTC seconds: [start, end) */
+	int step;                           /* the rows its figures are of: 300 s (the bills'),
+	                                     * 3600 s on the year pages (hourly averages) */
 	int width, height;                  /* the image's, in pixels, as librrd made it */
 	struct ft_dash_series *series;
 	size_t n_series;
