@@ -24,6 +24,7 @@ int ft_cmd_ledger(int argc, char **argv);
 int ft_cmd_rrd(int argc, char **argv);
 int ft_cmd_snmp(int argc, char **argv);
 int ft_cmd_recharge(int argc, char **argv);
+int ft_cmd_dashboard(int argc, char **argv);
 
 /* s as a JSON string, quoted, with '"', '\\' and control characters escaped; UTF-8
  * as it is, and a byte that is not part of well-formed UTF-8 (an agent's Latin-1

@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "ledger", ft_cmd_ledger, "verify the step ledger, or sum it per tenant over a time range" },
 	{ "rrd", ft_cmd_rrd, "rebuild the round-robin time series from the ledger; file names" },
 	{ "recharge", ft_cmd_recharge, "the month's recharge statement: volumes, 95th percentiles, charges" },
+	{ "dashboard", ft_cmd_dashboard, "the operations dashboards: static pages of RRD graphs" },
 	{ "snmp", ft_cmd_snmp, "poll one SNMP device once, as the poller does, and show what it reads" },
 };
 

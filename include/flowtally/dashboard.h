@@ -201,6 +201,23 @@ int ft_dashboard_parse(const char *text, const char *name, struct ft_dashboard *
 /* NULL-safe; returns NULL. */
 struct ft_dashboard *ft_dashboard_free(struct ft_dashboard *d);
 
+/* The definitions built in: the .conf files of the source's dashboards/ at build time. */
+struct ft_dash_builtin {
+	const char *name;                   /* "overview.conf" */
+	const char *text;
+};
+extern const struct ft_dash_builtin ft_dash_builtins[];
+extern const size_t ft_dash_n_builtins;
+
+/* The set of definitions drawn: every file of dir whose name ends in ".conf", in name order (dir NULL: the
+ * built-in ones), at most one file of each kind.  A file with errors, or a second file
+ * of a kind, is refused and its findings go to diag (file:line); the others are kept
+ * in defs[kind] (the caller's: ft_dashboard_set_free), and a kind without a file is
+ * NULL.  0 (even with refused files: diag has them), or -errno when dir cannot be read
+ * (in diag too), -ENOMEM. */
+int ft_dashboard_load_set(const char *dir, struct ft_dashboard *defs[FT_DASH__KINDS], struct ft_diag *diag);
+void ft_dashboard_set_free(struct ft_dashboard *defs[FT_DASH__KINDS]);
+
 
 /* ---- what there is to draw ---------------------------------------------------------------- */
 
@@ -244,6 +261,10 @@ enum ft_dash_span { FT_DASH_DAY, FT_DASH_WEEK, FT_DASH_MONTH, FT_DASH_YEAR, FT_D
 const char *ft_dash_span_name(enum ft_dash_span s);    /* "day", "week", "month", "year" */
 /* -1 for a name that is not one. */
 int ft_dash_span_parse(const char *name);
+/* The start of span s ending at at (UTC seconds, a multiple of 300).  Month: through
+ * ft_recharge_month, which sets TZ for the call (not while another thread reads the
+ * local time); at - 31 days if the zone cannot be used. */
+int64_t ft_dash_span_start(enum ft_dash_span s, int64_t at, const char *zone, int contract_day);
 
 /* ---- the rendered site -------------------------------------------------------------------- */
 
@@ -275,6 +296,7 @@ struct ft_dash_image {
 	struct ft_dash_value *values;
 	size_t n_values;
 	bool drawn;
+	bool no_data;                       /* not drawn because a file it reads does not exist yet */
 	char error[512];                    /* not drawn: why (librrd's words, the file concerned) */
 };
 
@@ -339,7 +361,9 @@ struct ft_dash_site {
 	size_t n_pages;
 	struct ft_dash_problem *problems;   /* definition errors and the like */
 	size_t n_problems;
-	uint64_t images, failed;            /* images drawn, images not drawn */
+	uint64_t images, failed;            /* images drawn, images not drawn (for a reason other
+	                                     * than no data yet) */
+	uint64_t no_data;                   /* images not drawn: a file they read does not exist yet */
 };
 
 /* Draws every page of the inventory for each span of o into o->out_dir/img and fills
@@ -357,5 +381,8 @@ void ft_dash_site_free(struct ft_dash_site *site);
  * every page of site, each through a temporary file renamed into place.  Static pages,
  * no script, no asset from elsewhere.  0, or -errno (err says which file). */
 int ft_dash_html_write(const struct ft_dash_site *site, const char *out_dir, char *err, size_t err_size);
+/* The same site as out_dir/dashboard.json (pages, images, their series' figures and
+ * vdef values, null for unknown), for scripts: written aside and renamed.  0 or -errno. */
+int ft_dash_json_write(const struct ft_dash_site *site, const char *out_dir, char *err, size_t err_size);
 
 #endif
