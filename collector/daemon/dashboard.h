@@ -24,7 +24,7 @@ struct ft_redraw_conf {
 	                             * tree), then FT_BINDIR's.  A name without '/' is looked
 	                             * up in PATH */
 	const char *config;         /* NULL: no -c */
-	const char *data_dir;       /* NULL: no -d */
+	const char *data_dir;       /* NULL: no -d (flowtally dashboard takes -c or -d) */
 	const char *out;            /* required */
 };
 

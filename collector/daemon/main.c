@@ -391,15 +391,15 @@ struct daemon {
 	struct ft_redraw *redraw;       /* the dashboard redraws */
 };
 
-/* The redraws of cfg: `flowtally dashboard` on this daemon's configuration file, and
- * on the data directory it writes when that is not the file's (-d, or no file). */
+/* The redraws of cfg: `flowtally dashboard -c FILE` on this daemon's configuration
+ * file, or `-d DATA_DIR` without one.  (flowtally dashboard takes one or the other: with
+ * flowtallyd's -d beside -c, it reads the file's data directory, as start_redraw says.) */
 static int set_redraw(struct daemon *d, const struct ft_config *cfg)
 {
 	char out[4200];
 	snprintf(out, sizeof(out), "%s/dashboard", d->cfg->data_dir);
 	struct ft_redraw_conf rc = { .interval_s = cfg->dashboard_interval, .command = cfg->dashboard_command,
-	                             .config = d->o->config,
-	                             .data_dir = !d->o->config || d->o->data_dir ? d->cfg->data_dir : NULL,
+	                             .config = d->o->config, .data_dir = d->o->config ? NULL : d->cfg->data_dir,
 	                             .out = cfg->dashboard_dir ? cfg->dashboard_dir : out };
 	return ft_redraw_set(d->redraw, &rc);
 }
@@ -724,6 +724,9 @@ static int start_redraw(struct daemon *d)
 	}
 	if (d->cfg->dashboard_interval)
 		ft_log_info(FT_LOG_MAIN, "dashboard redrawn every %u s", d->cfg->dashboard_interval);
+	if (d->cfg->dashboard_interval && d->o->config && d->o->data_dir)
+		ft_log_notice(FT_LOG_MAIN, "the dashboard is drawn from %s's data directory, not from -d %s",
+		              d->o->config, d->o->data_dir);
 	return 0;
 }
 

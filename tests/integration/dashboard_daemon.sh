@@ -15,9 +15,12 @@
 #     and leaves no process of the stub's group behind;
 #  7. a stub that hangs, ignoring SIGTERM, with a CPU hog per processor: killed at its
 #     bound (30 s), counted as failed and killed; while it hogs, 300000 NetFlow records
-#     sent are every one counted, with no kernel drop;
+#     sent are every one counted, with no kernel drop; then a plain run (sleep) has
+#     no signal blocked and SIGPIPE not ignored (the daemon's threads have both), and at
+#     the stop ends by SIGTERM;
 #  8. when this build has `flowtally dashboard`: the real command, found beside
-#     flowtallyd in the build tree, draws DATA/dashboard/index.html.
+#     flowtallyd in the build tree (no dashboard_command), draws
+#     DATA/dashboard/index.html, then graphs once the traffic's step is in the RRD files.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 ftd=$1 ft=$2
@@ -35,24 +38,30 @@ data=$tmp/data
 
 cat >"$rec/stub" <<STUB
 #!/bin/sh
-# stand-in for flowtally dashboard: records the run, then does what mode says
+# stand-in for flowtally dashboard: records the run, then does what mode says.  Shell
+# builtins only until the record is written: at nice 10 on a busy machine every process
+# it started would make it slower to say it ran.
 d=$rec
-now() { cut -d' ' -f1 /proc/uptime; }
 read -r mode arg <"\$d/mode"
-# the time of the fork (seconds since boot, as /proc/uptime): what the daemon controls,
-# unlike how soon a nice 10 shell gets to run on a busy machine
-forked=\$(awk -v hz="\$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", \$20 / hz }' /proc/\$\$/stat)
-printf 'start %s pid=%s pgid=%s uid=%s nice=%s args=%s\n' "\$forked" \$\$ \
-	"\$(cut -d' ' -f5 /proc/\$\$/stat)" "\$(id -u)" "\$(cut -d' ' -f19 /proc/\$\$/stat)" "\$*" >>"\$d/runs"
+read -r stat </proc/\$\$/stat
+# after "pid (stub)", field 3 of stat(5) is \$1: pgid \$3, nice \$17, start time \$20 (in
+# clock ticks since boot: the fork, which the daemon's timer controls)
+args="\$*"
+set -- \${stat#*) }
+pgid=\$3 nice=\${17} forked=\${20}
+while read -r k v rest; do [ "\$k" = Uid: ] && uid=\$v; done </proc/\$\$/status
+printf 'start %s pid=%s pgid=%s uid=%s nice=%s args=%s\n' "\$forked" \$\$ "\$pgid" "\$uid" "\$nice" "\$args" >>"\$d/runs"
+end() { read -r up rest </proc/uptime; printf 'end %s pid=%s\n' "\$up" \$\$ >>"\$d/runs"; }
 case \$mode in
 exit)	if [ "\$arg" != 0 ]; then
 		echo "stub: failing with status \$arg on purpose" >&2
 		echo "second line" >&2
 	fi
-	printf 'end %s pid=%s\n' "\$(now)" \$\$ >>"\$d/runs"
+	end
 	exit "\$arg" ;;
 sleep)	sleep "\$arg"
-	printf 'end %s pid=%s\n' "\$(now)" \$\$ >>"\$d/runs" ;;
+	end ;;
+execsleep)	exec sleep "\$arg" ;;   # a program that leaves its signal mask as it found it
 hang)	trap '' TERM
 	i=0
 	while [ "\$i" -lt "\$arg" ]; do
@@ -90,18 +99,25 @@ dashboard_command = "$rec/stub";
 CONF
 	chmod 0644 "$tmp/ft.conf"
 }
-runs() { grep -c '^start' "$rec/runs" 2>/dev/null || echo 0; }
+runs() { local n; n=$(grep -c '^start' "$rec/runs" 2>/dev/null) || true; echo "${n:-0}"; }
 stat_of() { jq -r ".dashboard.$1" "$data/stats.json"; }
 # for wait_for, which runs its command again each time
 runs_ge() { [ "$(runs)" -ge "$1" ]; }
 stat_ge() { [ "$(stat_of "$1")" -ge "$2" ] 2>/dev/null; }
 records_ge() { [ "$(jq '.totals.records' "$data/stats.json")" -ge "$1" ]; }
 # starts: the start times, one a line, from line N of the runs on
-starts_from() { grep '^start' "$rec/runs" | tail -n +"$1" | awk '{print $2}'; }
-# gaps_ok MIN MAX TIMES...: every gap between consecutive times within [MIN, MAX]
-gaps_ok() {
-	local lo=$1 hi=$2; shift 2
-	printf '%s\n' "$@" | awk -v lo="$lo" -v hi="$hi" 'NR > 1 { g = $1 - p; if (g < lo || g > hi) { print "gap " g; bad = 1 } } { p = $1 } END { exit bad }'
+hz=$(getconf CLK_TCK)
+starts_from() { grep '^start' "$rec/runs" | tail -n +"$1" | awk -v hz="$hz" '{ printf "%.2f\n", $2 / hz }'; }
+# on_grid INTERVAL TIMES...: the runs of a periodic timer: every gap between
+# consecutive times is a whole number k >= 1 of intervals (k > 1: runs skipped, or a
+# machine so busy that a run took longer than the interval), within 45 % of one, and
+# most gaps are one interval.  Each time is the fork's, late by however long the
+# thread, at nice 10, waited for a processor.
+on_grid() {
+	local i=$1; shift
+	printf '%s\n' "$@" | awk -v i="$i" 'NR > 1 { g = ($1 - p) / i; k = int(g + 0.5); n++
+		if (k < 1 || g - k > 0.45 || k - g > 0.45) { print "gap " $1 - p; bad = 1 } else if (k == 1) ones++ }
+		{ p = $1 } END { if (ones * 2 <= n) { print "most gaps not one interval"; bad = 1 }; exit bad }'
 }
 # group_alive PGID: a process of that group still exists
 group_alive() {
@@ -127,7 +143,7 @@ conf 1
 kill -HUP "$dpid"
 wait_for runs_ge 4 || { cat "$tmp/d.log" >&2; fail "fewer than 4 runs within 10 s of dashboard_interval = 1"; }
 mapfile -t t < <(starts_from 1)
-gaps_ok 0.7 1.4 "${t[@]:0:4}" || fail "runs not a second apart: ${t[*]}"
+on_grid 1 "${t[@]:0:4}" || fail "runs not a second apart: ${t[*]}"
 line=$(grep -m1 '^start' "$rec/runs")
 want_args="args=dashboard -c $tmp/ft.conf --out $data/dashboard --quiet"
 [ "${line#* * * * * * }" = "$want_args" ] || fail "argv: '${line#* * * * * * }', not '$want_args'"
@@ -179,7 +195,7 @@ wait_for runs_ge $((n0 + 1)) || fail "no run after the reload"
 n1=$(runs)
 for _ in 1 2 3; do wait_for runs_ge $((n1 + 1)) || fail "the runs stopped after the reload"; n1=$(runs); done
 mapfile -t t < <(starts_from $((n0 + 1)))
-gaps_ok 1.7 2.4 "${t[@]}" || fail "runs after the reload to 2 s not two seconds apart: ${t[*]}"
+on_grid 2 "${t[@]}" || fail "runs after the reload to 2 s not two seconds apart: ${t[*]}"
 [ "$(stat_of interval_s)" = 2 ] || fail "stats.json: interval_s $(stat_of interval_s)"
 grep -q 'dashboard: redrawn every 2 s from now on' "$tmp/d.log" || fail "the new interval is not said"
 note "5. reload to 2 s: starts ${t[*]}"
@@ -223,11 +239,12 @@ group_alive "$pg" || fail "the hog was not running during the traffic"
 [ "$(jq '.totals.records' "$data/stats.json")" = $((before + want)) ] || fail "more records than sent"
 [ "$(jq '.totals.kernel_drops' "$data/stats.json")" = 0 ] || fail "kernel drops while the run hogged: $(jq -c .totals "$data/stats.json")"
 note "7. $want records sent while $(nproc) CPU hog(s) ran: every one counted, no kernel drop"
+setmode execsleep 30           # for the run after the hung one
 # bound: max(3 x 1 s, 30 s) = 30 s, then 5 s after SIGTERM a SIGKILL
 deadline=$(($(date +%s) + 45))
 until [ "$(stat_of killed)" = 1 ] || [ "$(date +%s)" -gt "$deadline" ]; do sleep 0.5; done
 [ "$(stat_of killed)" = 1 ] || fail "the hung run was not killed within 45 s: $(jq -c .dashboard "$data/stats.json")"
-took=$(awk -v a="$t_start" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')
+took=$(awk -v a="$t_start" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }')   # seconds since boot both
 awk -v t="$took" 'BEGIN { exit !(t >= 34 && t <= 40) }' || fail "killed $took s after its start, not 35 (30 + 5)"
 [ "$(stat_of failures)" = 1 ] && [ "$(stat_of renders)" = 1 ] && [ "$(stat_of last_signal)" = 9 ] &&
 	[ "$(stat_of skipped)" -ge 30 ] || fail "stats.json: $(jq -c .dashboard "$data/stats.json")"
@@ -236,9 +253,21 @@ grep -q 'warning\] dashboard: render failed: still running at its bound of 30 s:
 wait_for group_gone "$pg" ||
 	fail "the hung run's processes outlived its kill"
 pg=
-wait_for runs_ge 2 || fail "no run after the killed one"
-stop_daemon || fail "flowtallyd exited with status $?"
 note "7. hung run killed ${took} s after its start (SIGTERM ignored), $(stat_of skipped) runs skipped meanwhile"
+# a run that does not ignore SIGTERM ends by it at the stop: the daemon's blocked
+# signals and ignored SIGPIPE are not the child's
+wait_for runs_ge 2 || fail "no run after the killed one"
+sleep 0.3
+pid=$(grep '^start' "$rec/runs" | tail -1 | sed 's/.* pid=\([0-9]*\) .*/\1/')
+st=$(grep -E '^(Name|SigBlk|SigIgn):' /proc/"$pid"/status | tr '\n' ' ')
+grep -q 'Name:	sleep SigBlk:	0000000000000000 ' <<<"$st" || fail "the run blocks signals: $st"
+(( (0x$(awk '$1 == "SigIgn:" {print $2}' /proc/"$pid"/status) & 0x1000) == 0 )) || fail "the run ignores SIGPIPE: $st"
+t0=$(date +%s%N)
+stop_daemon || fail "flowtallyd exited with status $?"
+ms=$((($(date +%s%N) - t0) / 1000000))
+grep -q 'dashboard: the render in progress was ended at the stop (killed by SIGTERM)' "$tmp/d7.log" ||
+	{ tail -3 "$tmp/d7.log" >&2; fail "a run at the stop did not end by SIGTERM"; }
+note "7. a plain run: no signal blocked, SIGPIPE not ignored; at the stop ended by SIGTERM, flowtallyd gone in $ms ms"
 
 # 8. the real command, when this build has it
 if "$ft" dashboard --help >/dev/null 2>&1; then
@@ -250,20 +279,25 @@ data_dir = "$data";
 stats_interval = 1;
 log_level = "info";
 step = 5;
+lateness = 0;
 $user_line
 dashboard_interval = 2;
 CONF
 	chmod 0644 "$tmp/real.conf"
 	start_daemon "$ftd" "$tmp/real.conf" "$tmp/d8.log"
 	port=$(jq '.listeners[0].port' "$data/stats.json")
-	"$ft" generate --rate 100000 --to "127.0.0.1:$port" --records 3000 --seed 8 >/dev/null
+	"$ft" generate --rate 100000 --to "127.0.0.1:$port" --records 3000 --seed 8 >/dev/null 2>&1 ||
+		fail "flowtally generate failed"
 	deadline=$(($(date +%s) + 60))
 	until [ -s "$data/dashboard/index.html" ] || [ "$(date +%s)" -gt "$deadline" ]; do sleep 0.5; done
 	[ -s "$data/dashboard/index.html" ] || { cat "$tmp/d8.log" >&2; fail "no $data/dashboard/index.html within 60 s"; }
 	wait_for stat_ge renders 1 || fail "no render counted"
+	# once the step of the traffic is closed and in the RRD files, a render draws graphs
+	until compgen -G "$data/dashboard/img/*.png" >/dev/null || [ "$(date +%s)" -gt "$deadline" ]; do sleep 0.5; done
+	compgen -G "$data/dashboard/img/*.png" >/dev/null || { cat "$tmp/d8.log" >&2; ls -R "$data" >&2; fail "no graph drawn within 60 s"; }
 	[ "$(stat_of failures)" = 0 ] || { cat "$tmp/d8.log" >&2; fail "the real command failed: $(jq -c .dashboard "$data/stats.json")"; }
 	stop_daemon || fail "flowtallyd exited with status $?"
-	note "8. the real flowtally dashboard, run by flowtallyd, drew index.html ($(stat_of last_duration_ms) ms)"
+	note "8. the real flowtally dashboard, run by flowtallyd, drew index.html and $(ls "$data/dashboard/img" | grep -c '\.png$') graph(s) (last run $(stat_of last_duration_ms) ms)"
 else
 	note "8. this build has no 'flowtally dashboard': the real command is not tried"
 fi
