@@ -495,9 +495,9 @@ static void on_tick(struct ft_loop *l, uint64_t id, uint64_t exp, void *ctx)
 	r->st.skipped += exp;
 	pthread_mutex_unlock(&r->mu);
 	if (!r->run.skip_said)
-		ft_log_notice(FT_LOG_DASHBOARD, "the render started %lld s ago still runs: runs due meanwhile "
+		ft_log_notice(FT_LOG_DASHBOARD, "the render started %.1f s ago still runs: runs due meanwhile "
 		              "are skipped (stats.json counts them)",
-		              (long long)((r->last_due - r->run.start_mono) / FT_NS_PER_SEC));
+		              (double)(r->last_due - r->run.start_mono) / FT_NS_PER_SEC);
 	r->run.skip_said = true;
 }
 

@@ -4,7 +4,8 @@
 # uid, nice value, process group) and does what $tmp/rec/mode says:
 #  1. dashboard_interval = 0: nothing is ever run, stats.json has no "dashboard";
 #  2. a SIGHUP sets 1 s: runs one second apart, argv `dashboard -c CONF --out
-#     DATA/dashboard --quiet`, nice 10, a process group of its own; as root with
+#     DATA/dashboard --quiet`, nice 10 (the daemon's other threads 0), a process group
+#     of its own; as root with
 #     user = "nobody", run as nobody; counted in stats.json, "drawn" in the log;
 #  3. a stub that exits 3 saying why: logged at warning with its stderr, counted;
 #  4. a stub that takes 2.5 s: stdin and stdout /dev/null, stderr a pipe, no other
@@ -150,11 +151,14 @@ want_args="args=dashboard -c $tmp/ft.conf --out $data/dashboard --quiet"
 pid=$(sed 's/.* pid=\([0-9]*\) .*/\1/' <<<"$line")
 grep -q " pgid=$pid uid=$want_uid nice=10 " <<<"$line" ||
 	fail "the run is not in its own group as uid $want_uid at nice 10: $line"
+# nice +10 is the redraw thread's and its children's alone
+nices=$(for f in /proc/"$dpid"/task/*/stat; do read -r l <"$f"; set -- ${l#*) }; echo "${17}"; done | sort | uniq -c | tr -s ' ' | tr '\n' ,)
+[ "$nices" = " $(($(ls /proc/"$dpid"/task | wc -l) - 1)) 0, 1 10," ] || fail "the daemon's threads' nice values: $nices"
 wait_for stat_ge renders 3 || fail "stats.json counts $(stat_of renders) renders"
 [ "$(stat_of failures)" = 0 ] && [ "$(stat_of last_result)" = ok ] && [ "$(stat_of last_exit_status)" = 0 ] &&
 	[ "$(stat_of interval_s)" = 1 ] || fail "stats.json: $(jq -c .dashboard "$data/stats.json")"
 grep -q 'dashboard: drawn in [0-9]* ms into' "$tmp/d.log" || fail "no 'drawn' line in the log"
-note "2. interval 1 s: starts ${t[*]:0:4}; argv, uid $want_uid, nice 10, own group; counted"
+note "2. interval 1 s: starts ${t[*]:0:4}; argv, uid $want_uid, nice 10 (threads:$nices), own group; counted"
 
 # 3. a failing run: logged at warning with its stderr, counted
 setmode exit 3
@@ -250,6 +254,8 @@ awk -v t="$took" 'BEGIN { exit !(t >= 34 && t <= 40) }' || fail "killed $took s 
 	[ "$(stat_of skipped)" -ge 30 ] || fail "stats.json: $(jq -c .dashboard "$data/stats.json")"
 grep -q 'warning\] dashboard: render failed: still running at its bound of 30 s: killed by SIGKILL' "$tmp/d7.log" ||
 	fail "the kill is not logged"
+"$ft" status -d "$data" | grep -Eq '^dashboard: every 1 s(, one running now)?, 1 renders, 1 failed \(1 killed at the bound\), ' ||
+	{ "$ft" status -d "$data" | grep dashboard >&2; fail "flowtally status does not show the redraws"; }
 wait_for group_gone "$pg" ||
 	fail "the hung run's processes outlived its kill"
 pg=
