@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "flowtally/config.h"
+#include "flowtally/dashboard.h"
 #include "flowtally/recharge.h"
 #include "flowtally/view.h"
 
@@ -25,7 +26,8 @@ static const char usage_text[] =
 "Findings come in file and line order: FILE, then the prefix files in the order it\n"
 "names them.  When recharge_tariff names a tariff file, it is read as flowtally\n"
 "recharge would read it (its tenants and classes those of this file) and its findings\n"
-"follow.\n"
+"follow; when dashboard_definitions names a directory, its definition files are read\n"
+"as flowtally dashboard would, and a refused one is an error of this file.\n"
 "\n"
 "  -q, --quiet   print nothing when the file is valid (warnings included)\n"
 "  -h, --help    show this help and exit\n"
@@ -80,6 +82,16 @@ int ft_cmd_check_config(int argc, char **argv)
 		free(tn);
 		free(cn);
 	}
+	/* the dashboard definitions as flowtally dashboard reads them */
+	struct ft_dashboard *dash[FT_DASH__KINDS] = { 0 };
+	size_t dash_errors = d.errors;
+	if (r == 0 && cfg->dashboard_definitions) {
+		r = ft_dashboard_load_set(cfg->dashboard_definitions, dash, &d);
+		if (r == -ENOMEM)
+			;
+		else if (r < 0 || d.errors > dash_errors)
+			r = -EINVAL;                /* a refused definition: an error of this configuration */
+	}
 	if (v && !quiet)
 		printf("%s: tenant map %s: %zu tenant%s, %zu class%s\n", path, ft_tenant_map_id(v->tenants),
 		       ft_tenant_map_n_tenants(v->tenants) - 1, ft_cli_s(ft_tenant_map_n_tenants(v->tenants) - 1),
@@ -96,6 +108,15 @@ int ft_cmd_check_config(int argc, char **argv)
 	if (tariff && !quiet)
 		printf("%s: tariff %s: %zu pool%s, %zu fixed charge%s, sha256 %s\n", path, tariff->file, tariff->n_pools,
 		       ft_cli_s(tariff->n_pools), tariff->n_fixed, ft_cli_s(tariff->n_fixed), tariff->sha256);
+	if (r == 0 && !quiet) {
+		printf("%s: dashboards: %s; ", path,
+		       cfg->dashboard_definitions ? cfg->dashboard_definitions : "the built-in definitions");
+		if (cfg->dashboard_interval)
+			printf("flowtallyd redraws them every %u s\n", cfg->dashboard_interval);
+		else
+			printf("flowtallyd does not redraw them (dashboard_interval = 0)\n");
+	}
+	ft_dashboard_set_free(dash);
 	ft_tariff_free(tariff);
 	ft_view_free(v);
 	for (size_t i = 0; i < d.n && !(quiet && r == 0); i++)   /* -q: nothing when valid */

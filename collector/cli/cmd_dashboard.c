@@ -357,7 +357,8 @@ int ft_cmd_dashboard(int argc, char **argv)
 		}
 	if (site.failed)
 		status = FT_EXIT_FAILURE;
-	snprintf(index, sizeof(index), "%s/index.html", out);
+	char abs[PATH_MAX];
+	snprintf(index, sizeof(index), "%s/index.html", realpath(out, abs) ? abs : out);
 	if (!o.quiet) {
 		char a[32], b[32], c[32];
 		fmt_count(a, sizeof(a), site.n_pages);

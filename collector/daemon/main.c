@@ -269,20 +269,25 @@ struct replay_ctx {
 };
 
 /* A replay has one pipeline: every step it closes is complete.  The pipeline's counters
- * go into the ledger with it. */
+ * go into the ledger with it, then to the sinks at the step's end (the capture's time),
+ * as a live collector's do: the exporters' and the collector's series of the RRD. */
 static void replay_step(struct ft_step *s, void *ctx)
 {
 	struct replay_ctx *x = ctx;
 	struct ft_stats st;
 	struct ft_counters c;
+	int64_t end;
 	ft_stats_init(&st, 0, "replay");
-	if (ft_pipeline_stats(x->p, &st) == 0 && counters_of(&st, &c) == 0) {
-		ft_outputs_set_counters(x->o, &c);
-		free(c.exporters);
-	}
+	bool have = ft_pipeline_stats(x->p, &st) == 0 && counters_of(&st, &c) == 0;
 	ft_stats_done(&st);
+	if (have)
+		ft_outputs_set_counters(x->o, &c);
 	ft_outputs_add(x->o, s);
 	ft_outputs_commit(x->o, INT64_MAX);
+	if (have && ft_outputs_boundary(x->o, &end))
+		ft_outputs_counters(x->o, &c);
+	if (have)
+		free(c.exporters);
 }
 
 static int replay(const struct ft_config *cfg, const struct ft_view *v, struct ft_pcap_reader *rd,

@@ -594,7 +594,9 @@ void ft_outputs_counters(struct ft_outputs *o, const struct ft_counters *c)
 		return;
 	struct ft_counters k = *c;
 	k.time_ms = o->committed_end;
-	k.step_close_ms = o->close_ms;
+	/* a replay's steps end in the capture's time: how long after that the step closed
+	 * says nothing (unknown, not a latency of years) */
+	k.step_close_ms = o->live ? o->close_ms : -1;
 	k.ledger_write_ms = o->write_ms;
 	ft_writer_push_counters(o->writer, &k);
 }

@@ -153,7 +153,8 @@ int ft_dash_inventory_scan(const char *rrd_dir, struct ft_dash_inventory *inv, s
 		}
 	}
 	free(names);
-	qsort(inv->tenants, inv->n_tenants, sizeof(*inv->tenants), tenant_cmp);
+	if (inv->n_tenants)
+		qsort(inv->tenants, inv->n_tenants, sizeof(*inv->tenants), tenant_cmp);
 
 	snprintf(path, sizeof(path), "%s/exporters", rrd_dir);
 	if ((r = names_in(path, false, &inv->exporters, &inv->n_exporters, diag)) < 0)

@@ -1229,13 +1229,15 @@ int ft_dash_render(const struct ft_dash_opts *o, const struct ft_dash_inventory 
 				r = -ENOMEM;
 				goto fail;
 			}
-			memcpy(im->series, sl->series, sl->n_series * sizeof(*im->series));
+			if (sl->n_series)
+				memcpy(im->series, sl->series, sl->n_series * sizeof(*im->series));
 			im->n_series = sl->n_series;
 			if (sl->n_values && !(im->values = calloc(sl->n_values, sizeof(*im->values)))) {
 				r = -ENOMEM;
 				goto fail;
 			}
-			memcpy(im->values, sl->values, sl->n_values * sizeof(*im->values));
+			if (sl->n_values)
+				memcpy(im->values, sl->values, sl->n_values * sizeof(*im->values));
 			im->n_values = sl->n_values;
 		}
 	}

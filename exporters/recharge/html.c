@@ -23,29 +23,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "flowtally/html.h"
 #include "flowtally/recharge.h"
 
 /* ---- text ------------------------------------------------------------------------------- */
 
-/* s (at most max bytes) as HTML text or attribute value.  Control characters other
- * than tab and newline are not allowed in HTML: each becomes U+FFFD. */
+/* s (at most max bytes) as HTML text or an attribute's value (html.h). */
 static void esc(FILE *f, const char *s, size_t max)
 {
-	for (size_t i = 0; s && i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		switch (c) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default:
-			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
-				fputs("&#xfffd;", f);
-			else
-				fputc(c, f);
-		}
-	}
+	ft_html_text(f, s, max);
 }
 #define ESC(f, arr) esc((f), (arr), sizeof(arr))
 #define ESCP(f, p) esc((f), (p), SIZE_MAX)

@@ -559,8 +559,13 @@ static int ft_rrd_sink_write_counters(void *state, const struct ft_counters *c)
 	}
 	free(ex);
 	if (worst != -EAGAIN) {
-		snprintf(vals, sizeof(vals), "%" PRIu64 ":%" PRIu64 ":%" PRId64 ":%" PRId64 ":%" PRIu64 ":%" PRIu64,
-		         c->records, c->kernel_drops, c->step_close_ms, c->ledger_write_ms,
+		char close[24];         /* negative: unknown (a replay's) */
+		if (c->step_close_ms < 0)
+			snprintf(close, sizeof(close), "U");
+		else
+			snprintf(close, sizeof(close), "%" PRId64, c->step_close_ms);
+		snprintf(vals, sizeof(vals), "%" PRIu64 ":%" PRIu64 ":%s:%" PRId64 ":%" PRIu64 ":%" PRIu64,
+		         c->records, c->kernel_drops, close, c->ledger_write_ms,
 		         (uint64_t)atomic_load(&d->write_ms), c->queue_depth);
 		put_volume(d, "collector.rrd", FT_RRD_COLLECTOR, t, vals, &worst);
 	}

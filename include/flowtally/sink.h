@@ -72,7 +72,7 @@ struct ft_counters {
 	int64_t time_ms;            /* UTC: the end of the step just committed */
 	uint64_t records;           /* flow records decoded, all exporters */
 	uint64_t kernel_drops;      /* datagrams the kernel dropped, all sockets */
-	int64_t step_close_ms;      /* from the step's end to the ledger's commit */
+	int64_t step_close_ms;      /* from the step's end to the ledger's commit (-1: unknown, a replay's) */
 	int64_t ledger_write_ms;    /* the ledger's write of it */
 	uint64_t queue_depth;       /* items waiting in the sinks' queue (set by the writer) */
 	struct ft_counters_exporter *exporters;

@@ -91,3 +91,31 @@ free_udp_port() {
 	done
 	echo 39999
 }
+
+# The browser tests' needs: sets py to a python3 that imports selenium (Debian's
+# python3-selenium is for Debian's python3, which need not be first on PATH) and check
+# to browser_check.py, or skips when Chromium, chromedriver or Selenium is missing.
+browser_prereqs() {
+	py=
+	local p
+	for p in /usr/bin/python3 "$(command -v python3 || true)"; do
+		[ -n "$p" ] && [ -x "$p" ] && "$p" -c 'import selenium' 2>/dev/null && { py=$p; break; }
+	done
+	[ -n "$py" ] || skip "no python3 can import selenium (Debian: python3-selenium)"
+	[ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null || skip "chromium is not installed (Debian: chromium)"
+	command -v chromedriver >/dev/null || skip "chromedriver is not installed (Debian: chromium-driver)"
+	check=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/browser_check.py
+}
+
+# Where a browser test keeps its screenshots (NAME: a folder under the build's
+# meson-logs, else a new temporary directory), emptied of old ones: sets shots.
+browser_shots() {
+	local build=${FT_BUILD_ROOT:-${MESON_BUILD_ROOT:-}}
+	if [ -n "$build" ] && [ -d "$build/meson-logs" ]; then
+		shots=$build/meson-logs/$1
+	else
+		shots=$(mktemp -d "${TMPDIR:-/tmp}/ft-$1-XXXXXX")
+	fi
+	mkdir -p "$shots"
+	rm -f "$shots"/*.png
+}

@@ -15,27 +15,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 ftd=$1 ft=$2
-check=$(cd "$(dirname "$0")" && pwd)/browser_check.py
 
-# Debian's python3-selenium is for Debian's python3, which need not be first on PATH
-py=
-for p in /usr/bin/python3 "$(command -v python3 || true)"; do
-	[ -n "$p" ] && [ -x "$p" ] && "$p" -c 'import selenium' 2>/dev/null && { py=$p; break; }
-done
-[ -n "$py" ] || skip "no python3 can import selenium (Debian: python3-selenium)"
-[ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null || skip "chromium is not installed (Debian: chromium)"
-command -v chromedriver >/dev/null || skip "chromedriver is not installed (Debian: chromium-driver)"
+browser_prereqs
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-build=${FT_BUILD_ROOT:-${MESON_BUILD_ROOT:-}}
-if [ -n "$build" ] && [ -d "$build/meson-logs" ]; then
-	shots=$build/meson-logs/recharge-browser
-else
-	shots=$(mktemp -d "${TMPDIR:-/tmp}/ft-recharge-browser-XXXXXX")
-fi
-mkdir -p "$shots"
-rm -f "$shots"/*.png
+browser_shots recharge-browser
 
 # bounded: the checker's own watchdog is 120 s, this one is the last word
 run_check() { timeout -k 5 150 "$py" "$check" "$@"; }
