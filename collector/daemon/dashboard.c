@@ -424,17 +424,10 @@ static void not_started(struct ft_redraw *r, const char *prog, int err)
 	r->run = (struct run){ .pidfd = -1, .err = -1 };
 }
 
-static void start_run(struct ft_redraw *r)
+/* COMMAND dashboard [-c CONFIG] [-d DATA_DIR] --out OUT --quiet, in argv[0..10]. */
+static void make_argv(const struct settings *s, char *prog, char *argv[static 11])
 {
-	const struct settings *s = r->cur;
-	char prog[PATH_MAX];
-	char *argv[12];
-	int n = 0, p[2];
-	int e = find_program(s->command, prog, sizeof(prog));
-	if (e < 0) {
-		not_started(r, s->command ? s->command : "flowtally (beside flowtallyd, or in " FT_BINDIR ")", e);
-		return;
-	}
+	int n = 0;
 	argv[n++] = prog;
 	argv[n++] = "dashboard";
 	if (s->config)
@@ -445,6 +438,36 @@ static void start_run(struct ft_redraw *r)
 	argv[n++] = s->out;
 	argv[n++] = "--quiet";
 	argv[n] = NULL;
+}
+
+/* The loop watches the child just spawned: its end, its stderr, its bound. */
+static void watch(struct ft_redraw *r)
+{
+	struct run *u = &r->run;
+#ifdef SYS_pidfd_open
+	u->pidfd = (int)syscall(SYS_pidfd_open, u->pid, 0);
+#endif
+	if (u->pidfd < 0 || ft_loop_add_fd(r->loop, u->pidfd, FT_LOOP_READ, on_pidfd, r) < 0) {
+		if (u->pidfd >= 0)
+			close(u->pidfd);
+		u->pidfd = -1;
+		ft_loop_add_timer(r->loop, REAP_POLL_NS, REAP_POLL_NS, on_reap_poll, r, &u->reap_timer);
+	}
+	ft_loop_add_fd(r->loop, u->err, FT_LOOP_READ, on_err, r);
+	ft_loop_add_timer(r->loop, bound_ns(r->cur), 0, on_bound, r, &u->timer);
+}
+
+static void start_run(struct ft_redraw *r)
+{
+	char prog[PATH_MAX];
+	char *argv[11];
+	int p[2];
+	int e = find_program(r->cur->command, prog, sizeof(prog));
+	if (e < 0) {
+		not_started(r, r->cur->command ? r->cur->command : "flowtally (beside flowtallyd, or in " FT_BINDIR ")", e);
+		return;
+	}
+	make_argv(r->cur, prog, argv);
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		not_started(r, prog, -errno);
 		return;
@@ -463,17 +486,7 @@ static void start_run(struct ft_redraw *r)
 	}
 	if (r->renice_child)
 		setpriority(PRIO_PROCESS, (id_t)u->pid, NICE);
-#ifdef SYS_pidfd_open
-	u->pidfd = (int)syscall(SYS_pidfd_open, u->pid, 0);
-#endif
-	if (u->pidfd < 0 || ft_loop_add_fd(r->loop, u->pidfd, FT_LOOP_READ, on_pidfd, r) < 0) {
-		if (u->pidfd >= 0)
-			close(u->pidfd);
-		u->pidfd = -1;
-		ft_loop_add_timer(r->loop, REAP_POLL_NS, REAP_POLL_NS, on_reap_poll, r, &u->reap_timer);
-	}
-	ft_loop_add_fd(r->loop, u->err, FT_LOOP_READ, on_err, r);
-	ft_loop_add_timer(r->loop, bound_ns(s), 0, on_bound, r, &u->timer);
+	watch(r);
 	pthread_mutex_lock(&r->mu);
 	r->st.running = true;
 	pthread_mutex_unlock(&r->mu);

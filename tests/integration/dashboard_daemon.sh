@@ -7,7 +7,8 @@
 #     DATA/dashboard --quiet`, nice 10 (the daemon's other threads 0), a process group
 #     of its own; as root with
 #     user = "nobody", run as nobody; counted in stats.json, "drawn" in the log;
-#  3. a stub that exits 3 saying why: logged at warning with its stderr, counted;
+#  3. a stub that exits 3 saying why: logged at warning with its stderr, counted; a
+#     reload to a command that does not exist: a failure, said with the reason;
 #  4. a stub that takes 2.5 s: stdin and stdout /dev/null, stderr a pipe, no other
 #     descriptor (none of the daemon's sockets, eventfds, files); never two at once,
 #     the runs due meanwhile skipped and counted;
@@ -85,7 +86,7 @@ else
 	want_uid=$(id -u)
 fi
 
-conf() {  # INTERVAL
+conf() {  # INTERVAL [COMMAND]
 	cat >"$tmp/ft.conf" <<CONF
 listen = ["127.0.0.1:0"];
 exporters = ["127.0.0.1"];
@@ -96,7 +97,7 @@ log_level = "info";
 rrd = false;
 $user_line
 dashboard_interval = $1;
-dashboard_command = "$rec/stub";
+dashboard_command = "${2:-$rec/stub}";
 CONF
 	chmod 0644 "$tmp/ft.conf"
 }
@@ -169,6 +170,17 @@ grep -q 'warning\] dashboard:   stub: failing with status 3 on purpose' "$tmp/d.
 [ "$(stat_of last_exit_status)" = 3 ] && [ "$(stat_of last_result)" = "exit status 3" ] ||
 	fail "stats.json: $(jq -c .dashboard "$data/stats.json")"
 note "3. exit 3: logged at warning with its standard error, $(stat_of failures) failure(s) counted"
+
+# 3b. a command that does not exist: a failure, said with the reason, then back
+conf 1 "$rec/missing"
+kill -HUP "$dpid"
+wait_for grep -q "warning\] dashboard: render failed: cannot run $rec/missing: No such file or directory" "$tmp/d.log" ||
+	{ tail -3 "$tmp/d.log" >&2; fail "a missing command is not said"; }
+wait_for stat_ge failures 2 || fail "a missing command is not counted as a failure"
+[ "$(stat_of last_exit_status)" = null ] || fail "stats.json: $(jq -c .dashboard "$data/stats.json")"
+conf 1
+kill -HUP "$dpid"
+note "3b. a missing command: said and counted ($(stat_of last_result))"
 
 # 4. a run longer than the interval: never two at once, skips counted
 setmode sleep 2.5
