@@ -89,7 +89,8 @@ static const char usage_text[] =
 "\n"
 "Signals: SIGTERM or SIGINT stop after the datagrams already received are counted (the\n"
 "steps still open are saved in DATA_DIR/state/ and restored at the next start); SIGHUP\n"
-"re-reads the configuration file and applies its tenant map and log level.\n"
+"re-reads the configuration file and applies its tenant map, log level and dashboard\n"
+"redraws (dashboard_interval, dashboard_command, dashboard_dir).\n"
 "\n"
 "Files: the data directory and its subdirectories are made 0750 and the files in them\n"
 "0640, whatever the umask; a symbolic link, a file of another user or a data directory\n"
@@ -453,8 +454,8 @@ static void on_reload(struct ft_loop *l, int signo, void *ctx)
 	ft_outputs_set_map_id(d->out, ft_tenant_map_id(v->tenants));   /* for the empty steps */
 	if (set_redraw(d, cfg) < 0)
 		ft_log_err(FT_LOG_CONFIG, "out of memory: the dashboard redraws keep their settings");
-	ft_log_notice(FT_LOG_CONFIG, "reloaded %s: tenant map %s, log level %s (listeners, decoder "
-	              "settings and SNMP devices change at restart)", cfg->source, ft_tenant_map_id(v->tenants),
+	ft_log_notice(FT_LOG_CONFIG, "reloaded %s: tenant map %s, log level %s, dashboard redraws "
+	              "(listeners, decoder settings and SNMP devices change at restart)", cfg->source, ft_tenant_map_id(v->tenants),
 	              ft_log_level_name(cfg->log_level));
 	ft_config_free(d->reloaded);
 	d->reloaded = cfg;
