@@ -125,6 +125,18 @@ static void print_snmp(json_t *devs)
 	}
 }
 
+/* flowtallyd's dashboard redraws, when dashboard_interval was set. */
+static void print_dashboard(json_t *d)
+{
+	if (!d)
+		return;
+	printf("\ndashboard: every %lld s%s, %lld renders, %lld failed (%lld killed at the bound), "
+	       "%lld skipped (the last still running); last %s, %lld ms: %s\n", num(d, "interval_s"),
+	       json_is_true(json_object_get(d, "running")) ? ", one running now" : "", num(d, "renders"),
+	       num(d, "failures"), num(d, "killed"), num(d, "skipped"), str(d, "last_start"),
+	       num(d, "last_duration_ms"), str(d, "last_result"));
+}
+
 /* The heaviest sources outside the allow-list, each with how many more it may have sent
  * before it was listed, and what the others sent. */
 static void print_rejected(json_t *rej)
@@ -178,6 +190,7 @@ static void print_human(json_t *root)
 		print_exporter(v);
 	print_sinks(json_object_get(root, "sinks"));
 	print_snmp(json_object_get(root, "snmp_devices"));
+	print_dashboard(json_object_get(root, "dashboard"));
 	json_object_foreach(json_object_get(root, "errors"), k, v) {
 		json_int_t n = json_integer_value(v);
 		if (n && drops_datagram(k))

@@ -9,7 +9,8 @@
  * its loop: SIGTERM/SIGINT stop, SIGHUP reloads, a timer hands the closed steps to the
  * sinks every STEP_TICK_NS, another rewrites stats.json every stats_interval.  The SNMP
  * poller runs its own loop on its own thread and hands its closed interface steps to
- * the sinks' queue.
+ * the sinks' queue.  With dashboard_interval, another thread runs `flowtally
+ * dashboard` as a child process now and then (dashboard.c).
  * With --replay the same pipeline is fed from a capture file instead, and the daemon
  * exits at its end.
  *
@@ -41,6 +42,7 @@
 #include "flowtally/sinks.h"
 #include "flowtally/view.h"
 #include "ft_version.h"
+#include "dashboard.h"
 #include "outputs.h"
 #include "flowtally/snmp.h"
 #include "interfaces.h"
@@ -87,7 +89,8 @@ static const char usage_text[] =
 "\n"
 "Signals: SIGTERM or SIGINT stop after the datagrams already received are counted (the\n"
 "steps still open are saved in DATA_DIR/state/ and restored at the next start); SIGHUP\n"
-"re-reads the configuration file and applies its tenant map and log level.\n"
+"re-reads the configuration file and applies its tenant map, log level and dashboard\n"
+"redraws (dashboard_interval, dashboard_command, dashboard_dir).\n"
 "\n"
 "Files: the data directory and its subdirectories are made 0750 and the files in them\n"
 "0640, whatever the umask; a symbolic link, a file of another user or a data directory\n"
@@ -391,7 +394,21 @@ struct daemon {
 	struct ft_log_rl ifs_rl;
 	struct ft_config *reloaded;     /* the configuration of the last reload (its tenant map
 	                                 * rules are those in force), or NULL */
+	struct ft_redraw *redraw;       /* the dashboard redraws */
 };
+
+/* The redraws of cfg: `flowtally dashboard -c FILE` on this daemon's configuration
+ * file, or `-d DATA_DIR` without one.  (flowtally dashboard takes one or the other: with
+ * flowtallyd's -d beside -c, it reads the file's data directory, as start_redraw says.) */
+static int set_redraw(struct daemon *d, const struct ft_config *cfg)
+{
+	char out[4200];
+	snprintf(out, sizeof(out), "%s/dashboard", d->cfg->data_dir);
+	struct ft_redraw_conf rc = { .interval_s = cfg->dashboard_interval, .command = cfg->dashboard_command,
+	                             .config = d->o->config, .data_dir = d->o->config ? NULL : d->cfg->data_dir,
+	                             .out = cfg->dashboard_dir ? cfg->dashboard_dir : out };
+	return ft_redraw_set(d->redraw, &rc);
+}
 
 /* A view of cfg with the interface table as the poller knows it now. */
 static struct ft_view *view_with_interfaces(struct daemon *d, const struct ft_config *cfg, size_t *ret_n,
@@ -435,8 +452,10 @@ static void on_reload(struct ft_loop *l, int signo, void *ctx)
 	}
 	ft_log_level = cfg->log_level;
 	ft_outputs_set_map_id(d->out, ft_tenant_map_id(v->tenants));   /* for the empty steps */
-	ft_log_notice(FT_LOG_CONFIG, "reloaded %s: tenant map %s, log level %s (listeners, decoder "
-	              "settings and SNMP devices change at restart)", cfg->source, ft_tenant_map_id(v->tenants),
+	if (set_redraw(d, cfg) < 0)
+		ft_log_err(FT_LOG_CONFIG, "out of memory: the dashboard redraws keep their settings");
+	ft_log_notice(FT_LOG_CONFIG, "reloaded %s: tenant map %s, log level %s, dashboard redraws "
+	              "(listeners, decoder settings and SNMP devices change at restart)", cfg->source, ft_tenant_map_id(v->tenants),
 	              ft_log_level_name(cfg->log_level));
 	ft_config_free(d->reloaded);
 	d->reloaded = cfg;
@@ -563,6 +582,7 @@ static void refresh_stats(struct daemon *d)
 			ft_stats_set_snmp(&d->stats, st, ft_snmp_poller_stats(d->snmp, st, d->cfg->snmp.n_devices));
 		free(st);
 	}
+	d->stats.have_dashboard = ft_redraw_stats(d->redraw, &d->stats.dashboard);
 	write_stats(d->cfg, &d->stats);
 }
 
@@ -700,11 +720,29 @@ static int start_snmp(struct daemon *d)
 	return 0;
 }
 
+/* The dashboard redraws, on a thread of their own once an interval is set. */
+static int start_redraw(struct daemon *d)
+{
+	int r = (d->redraw = ft_redraw_new()) ? set_redraw(d, d->cfg) : -ENOMEM;
+	if (r < 0) {
+		ft_log_err(FT_LOG_MAIN, "cannot start the dashboard redraws: %s", strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	if (d->cfg->dashboard_interval)
+		ft_log_info(FT_LOG_MAIN, "dashboard redrawn every %u s", d->cfg->dashboard_interval);
+	if (d->cfg->dashboard_interval && d->o->config && d->o->data_dir)
+		ft_log_notice(FT_LOG_MAIN, "the dashboard is drawn from %s's data directory, not from -d %s",
+		              d->o->config, d->o->data_dir);
+	return 0;
+}
+
 static int serve(struct daemon *d)
 {
 	int ret = start_receivers(d);
 	if (ret == 0)
 		ret = start_snmp(d);
+	if (ret == 0)
+		ret = start_redraw(d);
 	bool started = ret == 0;
 	if (started) {
 		ft_log_notice(FT_LOG_MAIN, "flowtallyd %s started: %zu listen address(es), %u receive "
@@ -718,6 +756,7 @@ static int serve(struct daemon *d)
 			ret = EXIT_RUNTIME;
 		}
 	}
+	ft_redraw_stop(d->redraw);          /* a render in progress ends meanwhile */
 	ft_snmp_poller_stop(d->snmp);       /* its last closed steps are queued */
 	for (unsigned i = 0; i < d->n; i++)
 		ft_receiver_stop(&d->rs[i]);
@@ -729,9 +768,11 @@ static int serve(struct daemon *d)
 		/* the last statistics once the sinks have written what they could (the rest is
 		 * dropped at the close, within the same bound) */
 		ft_outputs_drain(d->out, 15 * FT_NS_PER_SEC);
+		ft_redraw_wait(d->redraw);      /* its last run counted */
 		refresh_stats(d);
 		log_totals(&d->stats);
 	}
+	d->redraw = ft_redraw_free(d->redraw);
 	d->snmp = ft_snmp_poller_free(d->snmp);
 	if (d->ifs)
 		ft_loop_del_fd(d->loop, ft_ifstate_fd(d->ifs));

@@ -143,6 +143,7 @@ void ft_stats_clear(struct ft_stats *s)
 	memset(&s->rejects, 0, sizeof(s->rejects));
 	s->agg_refused = 0;
 	s->have_pcap = false;
+	s->have_dashboard = false;
 }
 
 static bool same_key(const struct ft_exporter_key *a, const struct ft_exporter_key *b)
@@ -457,6 +458,17 @@ static json_t *snmp_device_json(const struct ft_snmp_device_stats *d)
 		"steps_unknown", jint(d->steps_unknown), "intervals", v);
 }
 
+static json_t *dashboard_json(const struct ft_stats_dashboard *d)
+{
+	return json_pack("{s:I,s:b,s:I,s:I,s:I,s:I,s:o,s:I,s:o,s:o,s:s}",
+		"interval_s", (json_int_t)d->interval_s, "running", d->running, "renders", jint(d->renders),
+		"failures", jint(d->failures), "killed", jint(d->killed), "skipped", jint(d->skipped),
+		"last_start", time_json(d->last_start_ns), "last_duration_ms", (json_int_t)d->last_duration_ms,
+		"last_exit_status", d->last_exit >= 0 ? json_integer(d->last_exit) : json_null(),
+		"last_signal", d->last_signal ? json_integer(d->last_signal) : json_null(),
+		"last_result", d->last_result);
+}
+
 static int cmp_exporter(const void *a, const void *b)
 {
 	const struct ft_exporter_key *x = &((const struct ft_exporter_stats *)a)->key;
@@ -508,6 +520,8 @@ static json_t *stats_json(struct ft_stats *s)
 			json_array_append_new(a, snmp_device_json(&s->snmp[i]));
 		json_object_set_new(root, "snmp_devices", a);
 	}
+	if (s->have_dashboard)
+		json_object_set_new(root, "dashboard", dashboard_json(&s->dashboard));
 	return root;
 }
 

@@ -59,6 +59,20 @@ struct ft_stats_listener {
 	struct ft_listener_stats st;
 };
 
+/* flowtallyd's dashboard redraws (collector/daemon/dashboard.c), once dashboard_interval
+ * was set.  renders = runs that ended; failures of them, killed of the failures. */
+struct ft_stats_dashboard {
+	uint32_t interval_s;        /* in force; 0: off since a reload */
+	bool running;
+	uint64_t renders, failures, killed;
+	uint64_t skipped;           /* runs due while the last one still ran */
+	int64_t last_start_ns;      /* UTC; 0: none yet */
+	int64_t last_duration_ms;
+	int last_exit;              /* its exit status; -1: it did not exit (a signal, not started) */
+	int last_signal;            /* the signal that ended it; 0: none */
+	char last_result[96];       /* "ok", "exit status 3", "killed by SIGKILL", ... */
+};
+
 struct ft_stats {
 	int64_t started_ns;
 	char mode[16];              /* "udp" or "replay" */
@@ -78,6 +92,8 @@ struct ft_stats {
 	size_t n_sinks;
 	struct ft_snmp_device_stats *snmp;  /* the SNMP poller's devices, in configuration order */
 	size_t n_snmp;
+	bool have_dashboard;
+	struct ft_stats_dashboard dashboard;
 };
 
 void ft_stats_init(struct ft_stats *s, int64_t started_ns, const char *mode);
