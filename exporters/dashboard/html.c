@@ -398,9 +398,15 @@ static void page(const struct ctx *c, const struct ft_dash_page *p)
 		list(c, FT_DASH_EXPORTER, p->span, "exporters", "Exporters");
 	}
 	fputs("</main>\n<footer>\n<p>Generated ", f);
-	ESC(f, c->site->generated);
-	fputs(" by flowtally ", f);
-	ESC(f, c->site->version);
+	if (c->site->generated[0]) {
+		ESC(f, c->site->generated);
+		fputc(' ', f);
+	}
+	fputs("by flowtally", f);
+	if (c->site->version[0]) {
+		fputc(' ', f);
+		ESC(f, c->site->version);
+	}
 	fprintf(f, ": %" PRIu64 " graphs drawn, %" PRIu64 " not drawn.</p>\n</footer>\n</body>\n</html>\n",
 	        c->site->images, c->site->failed);
 }
