@@ -108,6 +108,8 @@ static struct num si(double v)
 	char e[32];
 	snprintf(e, sizeof(e), "%.3e", v);
 	double r = strtod(e, NULL), a = fabs(r);
+	if (r == 0)
+		r = 0;                      /* never "-0" */
 	const char *prefix = "";
 	size_t i = 0;
 	if (a >= 1000) {

@@ -52,7 +52,7 @@ static void image(struct ft_dash_page *p, size_t k, const char *graph, bool draw
 	snprintf(im->vertical_label, sizeof(im->vertical_label), "bits per second");
 	if (drawn) {
 		struct ft_dash_series *s = series[p - pages];
-		s[0] = (struct ft_dash_series){ "in <&>", 8640, 12345678, 0, 25e6, 2e7, 0.0045 };
+		s[0] = (struct ft_dash_series){ "in <&>", 8640, 12345678, -0.0, 25e6, 2e7, 0.0045 };
 		s[1] = (struct ft_dash_series){ "out", 0, NAN, NAN, NAN, NAN, NAN };
 		snprintf(s[1].label, sizeof(s[1].label), "out");
 		im->series = s;
