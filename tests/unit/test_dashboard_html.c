@@ -396,7 +396,8 @@ START_TEST(images_are_the_files_given)
 	}
 	/* the encoded name's '%' is escaped in the URL */
 	ck_assert(has(dir, "tenant=Cyngor%20Sir%20Ynys%20M%C3%B4n%20%26%20Co%20%3Cx%3E.day.html",
-	              " src=\"img/tenant=Cyngor%2520Sir%2520Ynys%2520M%25C3%25B4n%2520%2526%2520Co%2520%253Cx%253E.day.in.png\""));
+	              " src=\"img/tenant=Cyngor%2520Sir%2520Ynys%2520M%25C3%25B4n%2520%2526%2520Co%2520"
+	              "%253Cx%253E.day.in.png\""));
 }
 END_TEST
 
