@@ -33,7 +33,7 @@ static struct ft_dash_page pages[MAX_PAGES];
 static struct ft_dash_image images[MAX_PAGES][2];
 static struct ft_dash_series series[MAX_PAGES][2];
 static struct ft_dash_value values[MAX_PAGES][1];
-static char dir[64];
+static char base[64], dir[80];
 
 /* ---- the site ------------------------------------------------------------------------------ */
 
@@ -132,10 +132,23 @@ static void rm_tree(const char *path)
 	rmdir(path);
 }
 
-static void setup(void)
+/* Each case's folder is in one made for the suite, which the runner's own process
+ * removes, so that a failed case (its process ends at the failure) leaves nothing. */
+static void suite_setup(void)
 {
 	const char *t = getenv("TMPDIR");
-	snprintf(dir, sizeof(dir), "%s/ft_dash_html_XXXXXX", t && strlen(t) < 30 ? t : "/tmp");
+	snprintf(base, sizeof(base), "%s/ft_dash_html_XXXXXX", t && strlen(t) < 30 ? t : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(base));
+}
+
+static void suite_teardown(void)
+{
+	rm_tree(base);
+}
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "%s/case_XXXXXX", base);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
@@ -520,7 +533,7 @@ END_TEST
 
 START_TEST(identical_sites_give_identical_bytes)
 {
-	char other[80], names[32][512];
+	char other[160], names[32][512];
 	build();
 	ck_assert_int_eq(write_site(dir), 0);
 	snprintf(other, sizeof(other), "%s/again", dir);
@@ -545,7 +558,7 @@ END_TEST
 
 START_TEST(an_unwritable_folder_is_an_error)
 {
-	char p[128], err[256];
+	char p[256], err[256];
 	build();
 	/* below a regular file: even root cannot */
 	snprintf(p, sizeof(p), "%s/plain", dir);
@@ -583,7 +596,7 @@ END_TEST
 
 START_TEST(a_page_outside_the_folder_is_refused)
 {
-	char err[256], p[128];
+	char err[256], p[256];
 	build();
 	snprintf(pages[3].file, sizeof(pages[3].file), "../escape.html");
 	ck_assert_int_eq(ft_dash_html_write(&site, dir, err, sizeof(err)), -EINVAL);
@@ -618,7 +631,7 @@ START_TEST(the_documents_parse)
 {
 	if (system("command -v python3 >/dev/null 2>&1") != 0)
 		return;                 /* no python3: the other cases stand */
-	char site_dir[128], py[128], cmd[512];
+	char site_dir[256], py[256], cmd[640];
 	build();
 	snprintf(site_dir, sizeof(site_dir), "%s/site", dir);
 	ck_assert_int_eq(write_site(site_dir), 0);
@@ -636,6 +649,7 @@ Suite *ft_test_suite(void)
 {
 	Suite *s = suite_create("dashboard_html");
 	TCase *tc = tcase_create("dashboard_html");
+	tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, every_page_is_written);
 	tcase_add_test(tc, every_link_and_image_is_in_the_folder);
