@@ -94,6 +94,8 @@ static struct num si(double v)
 	char e[32];
 	snprintf(e, sizeof(e), "%.3e", v);
 	double r = strtod(e, NULL), a = fabs(r);
+	if (r == 0)
+		r = 0;                      /* never "-0" */
 	const char *prefix = "";
 	size_t i = 0;
 	if (a >= 1000) {
@@ -191,9 +193,9 @@ static const char style[] =
 	"align-items:baseline}nav ul{list-style:none;margin:.3em 0;padding:0}.what{color:#444}\n"
 	"h1{font-size:1.6em;margin:.5em 0}h2{font-size:1.25em;margin:1.6em 0 .4em;border-bottom:1px solid #ccc}\n"
 	"img{display:block;max-width:100%;height:auto;margin:.4em 0}.when{color:#444;margin:.2em 0}\n"
-	"table{border-collapse:collapse;margin:.5em 0 1em}caption{text-align:left;font-weight:bold;padding:.2em 0;white-space:nowrap}\n"
-	"th,td{border:1px solid #999;padding:.15em .5em;text-align:right}thead th{background:#eee}thead th:first-child{text-align:left}"
-	"th[scope=row]{text-align:left;font-weight:normal}\n"
+	"table{border-collapse:collapse;margin:.5em 0 1em}caption{text-align:left;font-weight:bold;padding:.2em 0;"
+	"white-space:nowrap}\nth,td{border:1px solid #999;padding:.15em .5em;text-align:right}thead th{background:#eee}"
+	"thead th:first-child,th[scope=row]{text-align:left}th[scope=row]{font-weight:normal}\n"
 	".error{color:#9c0000;border-left:4px solid #9c0000;padding:.3em .7em}\n"
 	".problems{border:2px solid #9c0000;background:#fff6f6;padding:0 1em .5em;margin:1em 0}"
 	".problems h2{border:0;color:#9c0000}\n"
@@ -236,14 +238,19 @@ static void nav(const struct ctx *c, const struct ft_dash_page *p)
 	fputs("</ul></nav>\n</header>\n", f);
 }
 
-/* What an image shows, for those who cannot see it: its title, period and the 95th
- * percentile and maximum of its first series. */
+static const char *phrase(enum ft_dash_span s)
+{
+	return (unsigned)s < N_OF(span_phrase) ? span_phrase[s] : "?";
+}
+
+/* What an image shows, for those who cannot see it: its title, its period, and the 95th
+ * percentile and maximum of its first few series. */
 static void alt_text(FILE *f, const struct ft_dash_image *im, enum ft_dash_span span)
 {
 	const char *unit = im->vertical_label;
 	ESC(f, im->title);
-	fprintf(f, ", %s (%s to %s)", im->period == FT_DASH_PERIOD_MONTH_TO_DATE ? "this month so far" :
-	        (unsigned)span < N_OF(span_phrase) ? span_phrase[span] : "?", utc(im->start).s, utc(im->end).s);
+	fprintf(f, ", %s (%s to %s)", im->period == FT_DASH_PERIOD_MONTH_TO_DATE ? "this month so far" : phrase(span),
+	        utc(im->start).s, utc(im->end).s);
 	if (im->n_series == 0)
 		fputs(": no series", f);
 	for (size_t i = 0; i < im->n_series && i < SERIES_IN_ALT; i++) {
@@ -372,8 +379,7 @@ static void page(const struct ctx *c, const struct ft_dash_page *p)
 	nav(c, p);
 	fputs("<main>\n<h1>", f);
 	ESC(f, p->title);
-	fprintf(f, "</h1>\n<p class=\"when\">Period: %s, up to %s.</p>\n",
-	        (unsigned)p->span < N_OF(span_phrase) ? span_phrase[p->span] : "?", utc(c->site->at).s);
+	fprintf(f, "</h1>\n<p class=\"when\">Period: %s, up to %s.</p>\n", phrase(p->span), utc(c->site->at).s);
 	if (ov)
 		problems(c);
 	if (ov && c->site->empty)
@@ -387,9 +393,15 @@ static void page(const struct ctx *c, const struct ft_dash_page *p)
 		list(c, FT_DASH_EXPORTER, p->span, "exporters", "Exporters");
 	}
 	fputs("</main>\n<footer>\n<p>Generated ", f);
-	ESC(f, c->site->generated);
-	fputs(" by flowtally ", f);
-	ESC(f, c->site->version);
+	if (c->site->generated[0]) {
+		ESC(f, c->site->generated);
+		fputc(' ', f);
+	}
+	fputs("by flowtally", f);
+	if (c->site->version[0]) {
+		fputc(' ', f);
+		ESC(f, c->site->version);
+	}
 	fprintf(f, ": %" PRIu64 " graphs drawn, %" PRIu64 " not drawn.</p>\n</footer>\n</body>\n</html>\n",
 	        c->site->images, c->site->failed);
 }
