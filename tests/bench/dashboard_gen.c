@@ -5,7 +5,7 @@
  * store the RRD sink writes with (store.c, librrd), many steps a call.
  *
  *   dashboard_gen --dir DIR [--tenants N] [--classes N] [--links N] [--exporters N]
- *                 [--days N] [--step S] [--end T] [--seed S] [--jobs N]
+ *                 [--days N] [--step S] [--end T] [--seed S] [--jobs N] [--odd-every N]
  *
  * The files and their names are the sink's: tenants/T.rrd and tenants/T/C.rrd (names
  * through ft_rrd_name_encode: "tenant-007", a few with spaces and UTF-8 letters);
@@ -293,14 +293,17 @@ static int file_val(const struct gen *g, size_t fi, uint64_t k, int64_t t, char 
 
 /* ---- the names ------------------------------------------------------------------------------ */
 
-/* Tenant i's name: "tenant-NNN", and every 40th one a name with spaces or UTF-8. */
+/* Tenant i's name: "tenant-NNN", and every odd_every-th one (40 unless --odd-every
+ * says otherwise: from tenant 17 % odd_every on) a name with spaces or UTF-8. */
+static unsigned odd_every = 40;
+
 static char *tenant_name(unsigned i)
 {
 	static const char *const odd[] = { "Café Nord %03u", "Universität Köln %03u", "NHS Trust – Ward %03u",
 	                                   "Ōsaka branch %03u", "Łódź office %03u" };
 	char buf[128];
-	if (i % 40 == 17)
-		snprintf(buf, sizeof(buf), odd[(i / 40) % 5], i);
+	if (i % odd_every == 17 % odd_every)
+		snprintf(buf, sizeof(buf), odd[(i / odd_every) % 5], i);
 	else
 		snprintf(buf, sizeof(buf), "tenant-%03u", i);
 	return strdup(buf);
@@ -539,7 +542,7 @@ static int parse_args(struct gen *g, int argc, char **argv)
 		{ "exporters", required_argument, NULL, 'e' }, { "days", required_argument, NULL, 'D' },
 		{ "step", required_argument, NULL, 's' }, { "end", required_argument, NULL, 'E' },
 		{ "seed", required_argument, NULL, 'S' }, { "jobs", required_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
+		{ "odd-every", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 }
 	};
 	long long v;
 	int o;
@@ -566,11 +569,12 @@ static int parse_args(struct gen *g, int argc, char **argv)
 		case 'E': g->end = v; break;
 		case 'S': g->seed = (uint64_t)v; break;
 		case 'j': g->jobs = (unsigned)v; break;
+		case 'o': odd_every = v > 0 ? (unsigned)v : 1; break;
 		}
 	}
 	if (optind != argc || !g->dir) {
 		fprintf(stderr, "usage: dashboard_gen --dir DIR [--tenants N] [--classes N] [--links N] "
-		                "[--exporters N] [--days N] [--step S] [--end T] [--seed S] [--jobs N]\n");
+		                "[--exporters N] [--days N] [--step S] [--end T] [--seed S] [--jobs N] [--odd-every N]\n");
 		return -1;
 	}
 	if (g->classes > CLASSES_MAX || g->days < 1 || g->days > 400 || ft_rrd_step_problem(g->step) ||
