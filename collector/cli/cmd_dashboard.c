@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "flowtally/config.h"
 #include "flowtally/dashboard.h"
+#include "flowtally/html.h"
 #include "flowtally/recharge.h"
 #include "flowtally/rrd.h"
 
@@ -193,19 +194,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return -1;
 }
 
-static void fmt_count(char *buf, size_t size, uint64_t v)
-{
-	char raw[32];
-	snprintf(raw, sizeof(raw), "%" PRIu64, v);
-	size_t n = strlen(raw), o = 0;
-	for (size_t i = 0; i < n && o + 2 < size; i++) {
-		if (i && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = raw[i];
-	}
-	buf[o] = '\0';
-}
-
 int ft_cmd_dashboard(int argc, char **argv)
 {
 	struct opts o = { 0 };
@@ -360,12 +348,9 @@ int ft_cmd_dashboard(int argc, char **argv)
 	char abs[PATH_MAX];
 	snprintf(index, sizeof(index), "%s/index.html", realpath(out, abs) ? abs : out);
 	if (!o.quiet) {
-		char a[32], b[32], c[32];
-		fmt_count(a, sizeof(a), site.n_pages);
-		fmt_count(b, sizeof(b), site.images);
-		fmt_count(c, sizeof(c), site.failed);
 		printf("flowtally dashboard: %zu period%s, %s page%s, %s graph%s drawn, %s not drawn", site.n_spans,
-		       ft_cli_s(site.n_spans), a, ft_cli_s(site.n_pages), b, ft_cli_s(site.images), c);
+		       ft_cli_s(site.n_spans), ft_text_grouped(site.n_pages).s, ft_cli_s(site.n_pages),
+		       ft_text_grouped(site.images).s, ft_cli_s(site.images), ft_text_grouped(site.failed).s);
 		if (site.no_data)
 			printf(", %" PRIu64 " without data yet", site.no_data);
 		if (site.empty)

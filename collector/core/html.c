@@ -1,4 +1,4 @@
-/* HTML text (html.h). */
+/* Text for the pages (html.h). */
 #include "flowtally/html.h"
 
 void ft_html_text(FILE *f, const char *s, size_t max)
@@ -18,4 +18,22 @@ void ft_html_text(FILE *f, const char *s, size_t max)
 				fputc(c, f);
 		}
 	}
+}
+
+struct ft_grouped ft_text_grouped(unsigned __int128 v)
+{
+	char d[48];
+	size_t n = 0, o = 0;
+	do {
+		d[n++] = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v);
+	struct ft_grouped out;
+	for (size_t i = n; i-- > 0;) {
+		out.s[o++] = d[i];
+		if (i && i % 3 == 0)
+			out.s[o++] = ',';
+	}
+	out.s[o] = '\0';
+	return out;
 }

@@ -121,25 +121,6 @@ static void figure(FILE *f, double v, const char *unit, size_t max)
 	}
 }
 
-/* n with a comma every three digits: 1,234,567. */
-static struct num grouped(uint64_t n)
-{
-	char d[24];
-	size_t k = 0, o = 0;
-	do {
-		d[k++] = (char)('0' + (int)(n % 10));
-		n /= 10;
-	} while (n);
-	struct num out;
-	while (k-- > 0) {
-		out.s[o++] = d[k];
-		if (k && k % 3 == 0)
-			out.s[o++] = ',';
-	}
-	out.s[o] = '\0';
-	return out;
-}
-
 /* "2026-12-02 09:15 UTC". */
 static struct num utc(int64_t t)
 {
@@ -286,7 +267,7 @@ static void series_table(FILE *f, const struct ft_dash_image *im)
 		fputs("<tr><th scope=\"row\">", f);
 		ESC(f, s->label);
 		fprintf(f, "</th><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-		        grouped(s->n).s, si(known ? s->avg : NAN).s, si(known ? s->min : NAN).s,
+		        ft_text_grouped(s->n).s, si(known ? s->avg : NAN).s, si(known ? s->min : NAN).s,
 		        si(known ? s->max : NAN).s, si(known ? s->p95 : NAN).s, si(known ? s->last : NAN).s);
 	}
 	fputs("</tbody>\n</table>\n", f);

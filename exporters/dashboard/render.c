@@ -1001,13 +1001,10 @@ static int add_page(struct ft_dash_site *site, struct plan *p, size_t **idx, siz
 	if (!(pg->images = calloc(def->n_graphs ? def->n_graphs : 1, sizeof(*pg->images))))
 		return -ENOMEM;
 	site->n_pages++;
+	/* the page's file without its ".SPAN.html": its images' names start so */
 	char stem[512];
 	snprintf(stem, sizeof(stem), "%s", pg->file);
-	char *dot = strstr(stem, ft_dash_span_name(span));
-	for (char *q = dot; q; q = strstr(q + 1, ft_dash_span_name(span)))
-		dot = q;                        /* the last ".SPAN.html" */
-	if (dot && dot > stem)
-		dot[-1] = '\0';
+	stem[strlen(stem) - strlen(ft_dash_span_name(span)) - strlen("..html")] = '\0';
 	for (size_t gi = 0; gi < def->n_graphs; gi++) {
 		const struct ft_dashboard_graph *g = &def->graphs[gi];
 		struct job j = *proto;

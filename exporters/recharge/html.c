@@ -41,36 +41,12 @@ struct num {
 	char s[80];
 };
 
-/* Digits of at most 2^128 with their commas (39 + 12). */
-struct digits {
-	char s[56];
-};
-
-/* v in decimal with a comma every three digits: 1,234,567. */
-static struct digits grouped(unsigned __int128 v)
-{
-	char d[48];
-	size_t n = 0, o = 0;
-	do {
-		d[n++] = (char)('0' + (int)(v % 10));
-		v /= 10;
-	} while (v);
-	struct digits out;
-	for (size_t i = n; i-- > 0;) {
-		out.s[o++] = d[i];
-		if (i && i % 3 == 0)
-			out.s[o++] = ',';
-	}
-	out.s[o] = '\0';
-	return out;
-}
-
 /* v / div rounded to the nearest hundredth (halves up), as "1,234.57" and unit. */
 static struct num hundredths(uint64_t v, uint64_t div, const char *unit)
 {
 	unsigned __int128 h = ((unsigned __int128)v * 100 + div / 2) / div;
 	struct num out;
-	snprintf(out.s, sizeof(out.s), "%s.%02u%s%s", grouped(h / 100).s, (unsigned)(h % 100), *unit ? " " : "",
+	snprintf(out.s, sizeof(out.s), "%s.%02u%s%s", ft_text_grouped(h / 100).s, (unsigned)(h % 100), *unit ? " " : "",
 	         unit);
 	return out;
 }
@@ -107,7 +83,7 @@ static struct num human(uint64_t bytes)
 static struct num pounds(uint64_t pence)
 {
 	struct num out;
-	snprintf(out.s, sizeof(out.s), "\xc2\xa3%s.%02u", grouped(pence / 100).s, (unsigned)(pence % 100));
+	snprintf(out.s, sizeof(out.s), "\xc2\xa3%s.%02u", ft_text_grouped(pence / 100).s, (unsigned)(pence % 100));
 	return out;
 }
 
@@ -377,9 +353,9 @@ static void coverage(FILE *f, const struct ft_recharge_report *r, const struct f
 	const struct ft_statement *st = r->st;
 	fputs("<h3>Coverage</h3>\n<table class=\"facts\">\n", f);
 	fprintf(f, "<tr><th>Its bins present</th><td class=\"n\">%s of %s inside its membership (%s)</td></tr>\n",
-	        grouped(t->bins_present).s, grouped(t->bins_member).s, percent(t->bins_present, t->bins_member).s);
+	        ft_text_grouped(t->bins_present).s, ft_text_grouped(t->bins_member).s, percent(t->bins_present, t->bins_member).s);
 	fprintf(f, "<tr><th>The month&#39;s bins present</th><td class=\"n\">%s of %s expected (%s)</td></tr>\n",
-	        grouped(st->bins_present).s, grouped(st->bins_expected).s,
+	        ft_text_grouped(st->bins_present).s, ft_text_grouped(st->bins_expected).s,
 	        percent(st->bins_present, st->bins_expected).s);
 	fputs("</table>\n<p>A bin is 5 minutes of traffic.  A missing bin (the collector did not record "
 	      "all of it) is left out of the 95th percentiles, never counted as zero; the volumes "
@@ -390,7 +366,7 @@ static void coverage(FILE *f, const struct ft_recharge_report *r, const struct f
 		for (size_t i = 0; i < r->n_gaps; i++) {
 			const struct ft_recharge_gap *g = &r->gaps[i];
 			fprintf(f, "<tr><td>%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n", utc(g->start_ms).s,
-			        utc(g->end_ms).s, grouped(ft_recharge_bins(g->start_ms, g->end_ms)).s);
+			        utc(g->end_ms).s, ft_text_grouped(ft_recharge_bins(g->start_ms, g->end_ms)).s);
 		}
 		fputs("</table>\n", f);
 	} else if (st->bins_present == st->bins_expected) {
@@ -408,8 +384,8 @@ static void coverage(FILE *f, const struct ft_recharge_report *r, const struct f
 			fputs("</td><td>", f);
 			ESC(f, s->interface);
 			fprintf(f, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-			        "<td class=\"n\">%s</td></tr>\n", grouped(s->steps_known).s, grouped(s->steps_unknown).s,
-			        grouped(s->in_octets).s, grouped(s->out_octets).s);
+			        "<td class=\"n\">%s</td></tr>\n", ft_text_grouped(s->steps_known).s, ft_text_grouped(s->steps_unknown).s,
+			        ft_text_grouped(s->in_octets).s, ft_text_grouped(s->out_octets).s);
 		}
 		fputs("</table>\n", f);
 	}
@@ -424,9 +400,9 @@ static void coverage(FILE *f, const struct ft_recharge_report *r, const struct f
 		}
 		fprintf(f, "<p>What the routers sent over the month's %s steps with counters: %s datagrams from %s "
 		        "exporter%s; lost on the way (sequence gaps) %s; dropped for want of a template %s; dropped by "
-		        "the collector's kernel %s; sampling-rate changes %s.</p>\n", grouped(b->steps_counted).s,
-		        grouped(dg).s, grouped(b->n_exporters).s, b->n_exporters == 1 ? "" : "s", grouped(lost).s,
-		        grouped(nt).s, grouped(b->kernel_drops).s, grouped(sc).s);
+		        "the collector's kernel %s; sampling-rate changes %s.</p>\n", ft_text_grouped(b->steps_counted).s,
+		        ft_text_grouped(dg).s, ft_text_grouped(b->n_exporters).s, b->n_exporters == 1 ? "" : "s", ft_text_grouped(lost).s,
+		        ft_text_grouped(nt).s, ft_text_grouped(b->kernel_drops).s, ft_text_grouped(sc).s);
 	}
 	if (r->n_recon) {
 		fputs("<p>Accounting interfaces against their SNMP counters (flows count IP bytes, SNMP frames: a "
@@ -442,7 +418,7 @@ static void coverage(FILE *f, const struct ft_recharge_report *r, const struct f
 			ESC(f, x->interface);
 			fprintf(f, "</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s%" PRIu64
 			        ".%02" PRIu64 " %%</td><td>%s</td></tr>\n", x->direction == FT_DIR_IN ? "in" : "out",
-			        grouped(x->flow_bytes).s, grouped(x->snmp_octets).s, x->diff_ppm < 0 ? "&minus;" : "+",
+			        ft_text_grouped(x->flow_bytes).s, ft_text_grouped(x->snmp_octets).s, x->diff_ppm < 0 ? "&minus;" : "+",
 			        mag / 10000, mag / 100 % 100, x->partial ? "SNMP missed steps" : x->flagged ? "above the threshold" : "");
 		}
 		fputs("</table>\n", f);
@@ -461,8 +437,8 @@ static void usage_rows(FILE *f, const char *name, size_t max, const struct ft_vo
 			fputs("</td>", f);
 		}
 		fprintf(f, "<td>%s</td><td class=\"n\">%s bytes</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-		        "<td class=\"n\">%s</td></tr>\n", d ? "out" : "in", grouped(v[d]->bytes).s, gb(v[d]->bytes).s,
-		        grouped(v[d]->packets).s, grouped(v[d]->flows).s);
+		        "<td class=\"n\">%s</td></tr>\n", d ? "out" : "in", ft_text_grouped(v[d]->bytes).s, gb(v[d]->bytes).s,
+		        ft_text_grouped(v[d]->packets).s, ft_text_grouped(v[d]->flows).s);
 	}
 }
 
@@ -485,7 +461,7 @@ static struct num ordinal(uint64_t n)
 	if (n % 100 < 11 || n % 100 > 13)
 		sfx = n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
 	struct num out;
-	snprintf(out.s, sizeof(out.s), "%s%s", grouped(n).s, sfx);
+	snprintf(out.s, sizeof(out.s), "%s%s", ft_text_grouped(n).s, sfx);
 	return out;
 }
 
@@ -493,13 +469,13 @@ static void percentiles(FILE *f, const struct ft_statement_tenant *t)
 {
 	fprintf(f, "<h3>95th percentiles</h3>\n<p>Over its %s present bins, by nearest rank: the %s "
 	        "smallest bin of each measure.  Bits per second are the bin&#39;s bytes &#215; 8 / 300.</p>\n",
-	        grouped(t->bins_present).s, ordinal(ft_recharge_rank(t->bins_present, 95)).s);
+	        ft_text_grouped(t->bins_present).s, ordinal(ft_recharge_rank(t->bins_present, 95)).s);
 	fputs("<table>\n<tr><th>Measure</th><th class=\"n\">Bytes in the 5-minute bin</th>"
 	      "<th class=\"n\">Bits per second</th><th class=\"n\">Mb/s</th></tr>\n", f);
 	for (int m = 0; m < 4; m++) {
 		uint64_t bytes = t->p95.bytes[m], bps = ft_recharge_bin_bps(bytes);
 		fprintf(f, "<tr><td>%s</td><td class=\"n\">%s bytes</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-		        "</tr>\n", metric_names[m], grouped(bytes).s, grouped(bps).s, mbps(bps).s);
+		        "</tr>\n", metric_names[m], ft_text_grouped(bytes).s, ft_text_grouped(bps).s, mbps(bps).s);
 	}
 	fputs("</table>\n", f);
 }
@@ -538,7 +514,7 @@ static void charges(FILE *f, const struct ft_recharge_report *r, size_t ti)
 			for (size_t j = 0; j < st->n_tenants; j++)
 				sum += sp->weights[j];
 			fprintf(f, "<td class=\"n\">%s</td><td class=\"n\">%s of %s %s</td>", pounds(sp->amount_pence).s,
-			        grouped(sp->weights[ti]).s, grouped(sum).s, unit);
+			        ft_text_grouped(sp->weights[ti]).s, ft_text_grouped(sum).s, unit);
 		} else {
 			fputs("<td class=\"n\">-</td><td class=\"n\">-</td>", f);
 		}
@@ -634,9 +610,9 @@ static int graph(FILE *f, const struct ft_recharge_report *r, const struct ft_st
 		int hin = (int)((unsigned __int128)din[d] * (unsigned)ph / top);
 		int hout = (int)((unsigned __int128)dout[d] * (unsigned)ph / top);
 		fprintf(f, "<g><title>%04lld-%02d-%02d: in %s bytes, out %s bytes", (long long)y, m, dd,
-		        grouped(din[d]).s, grouped(dout[d]).s);
+		        ft_text_grouped(din[d]).s, ft_text_grouped(dout[d]).s);
 		if (miss[d])
-			fprintf(f, ", missing bins: %s", grouped(miss[d]).s);
+			fprintf(f, ", missing bins: %s", ft_text_grouped(miss[d]).s);
 		fprintf(f, "</title><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#1f5fa8\"/>"
 		        "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#e08a1e\"/>"
 		        "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\">%d</text>", x, base - hin, bw,
@@ -718,15 +694,15 @@ static void provenance(FILE *f, const struct ft_recharge_report *r)
 	fputs("</td></tr>\n<tr><th>Time zone</th><td>", f);
 	ESC(f, r->zone);
 	fprintf(f, "</td></tr>\n<tr><th>Contract day</th><td>%d</td></tr>\n", r->contract_day);
-	fprintf(f, "<tr><th>Accounted traffic</th><td class=\"n\">%s bytes (%s)</td></tr>\n", grouped(st->total.bytes).s,
+	fprintf(f, "<tr><th>Accounted traffic</th><td class=\"n\">%s bytes (%s)</td></tr>\n", ft_text_grouped(st->total.bytes).s,
 	        gb(st->total.bytes).s);
 	fprintf(f, "<tr><th>Unattributed</th><td class=\"n\">in %s bytes, out %s bytes</td></tr>\n",
-	        grouped(st->unattributed_in.bytes).s, grouped(st->unattributed_out.bytes).s);
+	        ft_text_grouped(st->unattributed_in.bytes).s, ft_text_grouped(st->unattributed_out.bytes).s);
 	if (r->tariff)
 		fprintf(f, "<tr><th>Charged in all</th><td class=\"n\">%s</td></tr>\n", pounds(st->charged_pence).s);
 	if (b)
 		fprintf(f, "<tr><th>Ledger blocks</th><td class=\"n\">%s read, %s refused as damaged, %s breaks in "
-		        "the chains</td></tr>\n", grouped(b->steps).s, grouped(b->damaged).s, grouped(b->breaks).s);
+		        "the chains</td></tr>\n", ft_text_grouped(b->steps).s, ft_text_grouped(b->damaged).s, ft_text_grouped(b->breaks).s);
 	fputs("</table>\n", f);
 
 	if (b && b->n_maps) {
@@ -738,11 +714,11 @@ static void provenance(FILE *f, const struct ft_recharge_report *r)
 			fputs("<tr><td class=\"mono\">", f);
 			ESC(f, b->maps[i].id);
 			fprintf(f, "</td><td>%s</td><td>%s</td><td class=\"n\">%s</td></tr>\n", utc(b->maps[i].first_ms).s,
-			        utc(b->maps[i].end_ms).s, grouped(b->maps[i].steps).s);
+			        utc(b->maps[i].end_ms).s, ft_text_grouped(b->maps[i].steps).s);
 		}
 		fputs("</table>\n", f);
 		if (b->maps_more)
-			fprintf(f, "<p>and %s more maps.</p>\n", grouped(b->maps_more).s);
+			fprintf(f, "<p>and %s more maps.</p>\n", ft_text_grouped(b->maps_more).s);
 	}
 	if (b && b->n_sources) {
 		fputs("<h3>Ledgers read</h3>\n<table>\n<tr><th>Directory</th><th>Head at the month&#39;s end</th>"
@@ -755,7 +731,7 @@ static void provenance(FILE *f, const struct ft_recharge_report *r)
 				ESC(f, b->sources[i].head);
 			else
 				fputs("(no block this month)", f);
-			fprintf(f, "</td><td class=\"n\">%s</td></tr>\n", grouped(b->sources[i].steps).s);
+			fprintf(f, "</td><td class=\"n\">%s</td></tr>\n", ft_text_grouped(b->sources[i].steps).s);
 		}
 		fputs("</table>\n", f);
 	}
@@ -764,20 +740,20 @@ static void provenance(FILE *f, const struct ft_recharge_report *r)
 	switch (r->rrd.state) {
 	case FT_RRD_CHECK_AGREES:
 		fprintf(f, "<p>The 95th percentiles recomputed from the RRD files agree with the ledger&#39;s for %s "
-		        "tenants.</p>\n", grouped(r->rrd.tenants_checked).s);
+		        "tenants.</p>\n", ft_text_grouped(r->rrd.tenants_checked).s);
 		break;
 	case FT_RRD_CHECK_DISAGREES:
 		fprintf(f, "<p>The 95th percentiles recomputed from the RRD files of %s tenants disagree with the "
 		        "ledger&#39;s (the statement uses the ledger):</p>\n<table>\n<tr><th>Tenant</th><th>Measure</th>"
 		        "<th class=\"n\">Ledger bytes</th><th class=\"n\">RRD bytes</th></tr>\n",
-		        grouped(r->rrd.tenants_checked).s);
+		        ft_text_grouped(r->rrd.tenants_checked).s);
 		for (size_t i = 0; i < r->rrd.n_diffs; i++) {
 			const struct ft_recharge_rrd_diff *d = &r->rrd.diffs[i];
 			fputs("<tr><td>", f);
 			ESC(f, d->tenant);
 			fprintf(f, "</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
-			        d->metric < 4 ? metric_names[d->metric] : "?", grouped(d->ledger_bytes).s,
-			        grouped(d->rrd_bytes).s);
+			        d->metric < 4 ? metric_names[d->metric] : "?", ft_text_grouped(d->ledger_bytes).s,
+			        ft_text_grouped(d->rrd_bytes).s);
 		}
 		fputs("</table>\n", f);
 		break;

@@ -287,10 +287,10 @@ grep -q 'dashboard: the render in progress was ended at the stop (killed by SIGT
 	{ tail -3 "$tmp/d7.log" >&2; fail "a run at the stop did not end by SIGTERM"; }
 note "7. a plain run: no signal blocked, SIGPIPE not ignored; at the stop ended by SIGTERM, flowtallyd gone in $ms ms"
 
-# 8. the real command, when this build has it
-if "$ft" dashboard --help >/dev/null 2>&1; then
-	rm -rf "$data"
-	cat >"$tmp/real.conf" <<CONF
+# 8. the real command
+"$ft" dashboard --help >/dev/null 2>&1 || fail "this build's flowtally has no dashboard command"
+rm -rf "$data"
+cat >"$tmp/real.conf" <<CONF
 listen = ["127.0.0.1:0"];
 exporters = ["127.0.0.1"];
 data_dir = "$data";
@@ -301,22 +301,19 @@ lateness = 0;
 $user_line
 dashboard_interval = 2;
 CONF
-	chmod 0644 "$tmp/real.conf"
-	start_daemon "$ftd" "$tmp/real.conf" "$tmp/d8.log"
-	port=$(jq '.listeners[0].port' "$data/stats.json")
-	"$ft" generate --rate 100000 --to "127.0.0.1:$port" --records 3000 --seed 8 >/dev/null 2>&1 ||
-		fail "flowtally generate failed"
-	deadline=$(($(date +%s) + 60))
-	until [ -s "$data/dashboard/index.html" ] || [ "$(date +%s)" -gt "$deadline" ]; do sleep 0.5; done
-	[ -s "$data/dashboard/index.html" ] || { cat "$tmp/d8.log" >&2; fail "no $data/dashboard/index.html within 60 s"; }
-	wait_for stat_ge renders 1 || fail "no render counted"
-	# once the step of the traffic is closed and in the RRD files, a render draws graphs
-	until compgen -G "$data/dashboard/img/*.png" >/dev/null || [ "$(date +%s)" -gt "$deadline" ]; do sleep 0.5; done
-	compgen -G "$data/dashboard/img/*.png" >/dev/null || { cat "$tmp/d8.log" >&2; ls -R "$data" >&2; fail "no graph drawn within 60 s"; }
-	[ "$(stat_of failures)" = 0 ] || { cat "$tmp/d8.log" >&2; fail "the real command failed: $(jq -c .dashboard "$data/stats.json")"; }
-	stop_daemon || fail "flowtallyd exited with status $?"
-	note "8. the real flowtally dashboard, run by flowtallyd, drew index.html and $(ls "$data/dashboard/img" | grep -c '\.png$') graph(s) (last run $(stat_of last_duration_ms) ms)"
-else
-	note "8. this build has no 'flowtally dashboard': the real command is not tried"
-fi
+chmod 0644 "$tmp/real.conf"
+start_daemon "$ftd" "$tmp/real.conf" "$tmp/d8.log"
+port=$(jq '.listeners[0].port' "$data/stats.json")
+"$ft" generate --rate 100000 --to "127.0.0.1:$port" --records 3000 --seed 8 >/dev/null 2>&1 ||
+	fail "flowtally generate failed"
+deadline=$(($(date +%s) + 60))
+until [ -s "$data/dashboard/index.html" ] || [ "$(date +%s)" -gt "$deadline" ]; do sleep 0.5; done
+[ -s "$data/dashboard/index.html" ] || { cat "$tmp/d8.log" >&2; fail "no $data/dashboard/index.html within 60 s"; }
+wait_for stat_ge renders 1 || fail "no render counted"
+# once the step of the traffic is closed and in the RRD files, a render draws graphs
+until compgen -G "$data/dashboard/img/*.png" >/dev/null || [ "$(date +%s)" -gt "$deadline" ]; do sleep 0.5; done
+compgen -G "$data/dashboard/img/*.png" >/dev/null || { cat "$tmp/d8.log" >&2; ls -R "$data" >&2; fail "no graph drawn within 60 s"; }
+[ "$(stat_of failures)" = 0 ] || { cat "$tmp/d8.log" >&2; fail "the real command failed: $(jq -c .dashboard "$data/stats.json")"; }
+stop_daemon || fail "flowtallyd exited with status $?"
+note "8. the real flowtally dashboard, run by flowtallyd, drew index.html and $(ls "$data/dashboard/img" | grep -c '\.png$') graph(s) (last run $(stat_of last_duration_ms) ms)"
 echo "dashboard_daemon: ok"
